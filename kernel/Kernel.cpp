@@ -1,0 +1,435 @@
+#include "kernel/Kernel.h"
+#include "kernel/object/Thread.h"
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace signet {
+
+int ExitInfo::host_exit_status() const
+{
+    switch (how) {
+    case How::Exited:
+        return status >= 0 && status <= 255 ? status : 255;
+    case How::Trapped:
+        return 134;
+    case How::Killed:
+        return 137;
+    }
+    return 255;
+}
+
+Sip::Sip(Kernel& kernel, uint64_t id, std::string name, std::shared_ptr<Image> image)
+    : m_kernel(kernel)
+    , m_id(id)
+    , m_name(std::move(name))
+    , m_image(std::move(image))
+{
+}
+
+Sip::~Sip()
+{
+    m_runtime.release_resources();
+    std::free(m_instance);
+}
+
+void Sip::record_exit(ExitInfo info)
+{
+    std::lock_guard guard(m_lock);
+    if (m_exit_recorded)
+        return;
+    m_exit_recorded = true;
+    m_exit = std::move(info);
+}
+
+bool Sip::has_exit_record() const
+{
+    std::lock_guard guard(m_lock);
+    return m_exit_recorded;
+}
+
+ExitInfo Sip::wait_from_host()
+{
+    std::unique_lock guard(m_lock);
+    m_finished.wait(guard, [&] { return m_state == State::Finished; });
+    return m_exit;
+}
+
+Sip::State Sip::state() const
+{
+    std::lock_guard guard(m_lock);
+    return m_state;
+}
+
+ExitInfo Sip::exit_info() const
+{
+    std::lock_guard guard(m_lock);
+    return m_exit;
+}
+
+struct Kernel::IoState {
+    std::mutex lock;
+    std::condition_variable ready;
+    std::deque<std::shared_ptr<HostCall>> queue;
+    std::shared_ptr<HostCall> running;
+    bool stop { false };
+};
+
+struct Kernel::TimerState {
+    std::mutex lock;
+    std::condition_variable changed;
+    std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<HostCall>> deadlines;
+    bool stop { false };
+};
+
+Kernel::Kernel(KernelConfig config)
+    : m_config(std::move(config))
+{
+}
+
+ErrorOr<std::unique_ptr<Kernel>> Kernel::create(KernelConfig config)
+{
+    if (!config.diagnostics)
+        config.diagnostics = Stdio::host().err;
+    unsigned workers = config.workers ? config.workers : std::max(1u, std::thread::hardware_concurrency());
+    auto kernel = std::unique_ptr<Kernel>(new Kernel(std::move(config)));
+    Kernel* raw = kernel.get();
+    kernel->m_scheduler = std::make_unique<Scheduler>(workers, &Kernel::thread_entry, [raw](Thread& thread) { raw->reap(thread); });
+    kernel->m_scheduler->start();
+    kernel->m_io = std::make_shared<IoState>();
+    kernel->m_io_thread = std::thread(&Kernel::io_loop, kernel->m_io);
+    kernel->m_timers = std::make_shared<TimerState>();
+    kernel->m_timer_thread = std::thread(&Kernel::timer_loop, kernel->m_timers);
+    return kernel;
+}
+
+Kernel::~Kernel()
+{
+    m_scheduler->stop();
+    bool io_busy = false;
+    {
+        std::lock_guard guard(m_io->lock);
+        m_io->stop = true;
+        m_io->queue.clear();
+        if (m_io->running) {
+            // A host read that may never return: let it finish on its own, waking nobody.
+            std::lock_guard call_guard(m_io->running->lock);
+            m_io->running->waiter = nullptr;
+            io_busy = true;
+        }
+        m_io->ready.notify_all();
+    }
+    if (io_busy)
+        m_io_thread.detach();
+    else
+        m_io_thread.join();
+    {
+        std::lock_guard guard(m_timers->lock);
+        m_timers->stop = true;
+        m_timers->changed.notify_all();
+    }
+    m_timer_thread.join();
+    // Threads of SIPs still alive are abandoned with their workers: free what they hold.
+    std::lock_guard guard(m_lock);
+    for (auto& [id, sip] : m_sips) {
+        for (Thread* thread : sip->m_threads)
+            delete thread;
+        sip->m_threads.clear();
+        sip->m_runtime.release_resources();
+    }
+    m_sips.clear();
+}
+
+ErrorOr<std::shared_ptr<Image>> Kernel::load_image(std::string const& path, std::string const& module_hash)
+{
+    std::lock_guard guard(m_lock);
+    if (auto it = m_images.find(module_hash); it != m_images.end() && it->second->path() == path)
+        return it->second;
+    auto image = TRY(Image::load(path, module_hash));
+    m_images[module_hash] = image;
+    return image;
+}
+
+ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
+{
+    VERIFY(request.image);
+    auto& image = *request.image;
+    void* instance = std::calloc(1, image.entry().instance_size);
+    if (!instance)
+        return Error(ErrorKind::Limit, "out of host memory for a SIP instance");
+    uint64_t id = m_next_sip_id.fetch_add(1, std::memory_order_relaxed);
+    auto sip = std::make_shared<Sip>(*this, id, std::move(request.name), std::move(request.image));
+    sip->m_instance = instance;
+    sip->m_args = std::move(request.args);
+    sip->m_environment = std::move(request.environment);
+    sip->m_stdio = request.stdio.out ? std::move(request.stdio) : Stdio::host();
+    sip->m_limits = request.limits;
+    sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;
+    sip->m_runtime.text_low = sip->m_image->text_low();
+    sip->m_runtime.text_high = sip->m_image->text_high();
+
+    std::lock_guard guard(m_lock);
+    m_sips.emplace(id, sip);
+    return sip;
+}
+
+ErrorOr<void> Kernel::start(Sip& sip)
+{
+    {
+        std::lock_guard guard(sip.m_lock);
+        if (sip.m_state != Sip::State::Created)
+            return Error::invalid("SIP " + std::to_string(sip.id()) + " was already started");
+    }
+    auto stack = TRY(Stack::allocate(sip.m_limits.stack_bytes));
+    Worker& worker = m_scheduler->pick_worker();
+    auto* thread = new Thread(sip, worker, stack);
+    m_scheduler->prepare(*thread);
+    {
+        std::lock_guard guard(sip.m_lock);
+        sip.m_state = Sip::State::Running;
+        sip.m_threads.push_back(thread);
+    }
+    worker.enqueue(*thread);
+    return {};
+}
+
+ErrorOr<std::shared_ptr<Sip>> Kernel::spawn(SpawnRequest request)
+{
+    auto sip = TRY(create_sip(std::move(request)));
+    if (auto started = start(*sip); started.is_error()) {
+        sip->record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, started.error().message() });
+        finish(*sip);
+        return started.release_error();
+    }
+    return sip;
+}
+
+void Kernel::kill(Sip& sip)
+{
+    std::vector<Thread*> threads;
+    bool never_started = false;
+    {
+        std::lock_guard guard(sip.m_lock);
+        if (sip.m_state == Sip::State::Finished)
+            return;
+        never_started = sip.m_state == Sip::State::Created;
+        threads = sip.m_threads;
+        for (Thread* thread : threads)
+            thread->m_kill_requested.store(true, std::memory_order_release);
+    }
+    sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "killed" });
+    if (never_started) {
+        finish(sip);
+        return;
+    }
+    for (Thread* thread : threads)
+        thread->worker().wake(*thread);
+}
+
+size_t Kernel::live_sip_count() const
+{
+    std::lock_guard guard(m_lock);
+    return m_sips.size();
+}
+
+void Kernel::wait_until_idle()
+{
+    std::unique_lock guard(m_lock);
+    m_idle.wait(guard, [&] { return m_sips.empty(); });
+}
+
+// Runs on the new fiber. Everything the SIP's code does happens below the
+// _setjmp; a trap, exit or kill comes back to it through _longjmp.
+void Kernel::thread_entry(Thread& thread)
+{
+    Sip& sip = thread.sip();
+    int code = _setjmp(thread.trap_target().jump_buffer);
+    if (code == 0) {
+        if (thread.kill_requested())
+            unwind_current(static_cast<int>(Unwind::Killed));
+        auto const& entry = sip.image().entry();
+        // Instantiation runs here, on the fiber: a data segment out of range traps.
+        entry.instantiate(sip.instance(), &sip);
+        if (entry.start)
+            entry.start(sip.instance());
+        sip.record_exit({ ExitInfo::How::Exited, 0, TrapKind::None, {} });
+    } else if (code == static_cast<int>(Unwind::Exit)) {
+        // The exit status was recorded by the exit call.
+    } else if (code == static_cast<int>(Unwind::Killed)) {
+        sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "killed" });
+    } else {
+        auto kind = static_cast<TrapKind>(code);
+        std::string detail;
+        if (thread.trap_target().fault_address) {
+            char text[96];
+            std::snprintf(text, sizeof text, " (fault address %p)", thread.trap_target().fault_address);
+            detail = text;
+        }
+        sip.record_exit({ ExitInfo::How::Trapped, 0, kind, detail });
+    }
+    Worker::exit_current();
+}
+
+void Kernel::reap(Thread& thread)
+{
+    Sip& sip = thread.sip();
+    bool last = false;
+    {
+        std::lock_guard guard(sip.m_lock);
+        std::erase(sip.m_threads, &thread);
+        last = sip.m_threads.empty();
+    }
+    delete &thread;
+    if (last)
+        finish(sip);
+}
+
+void Kernel::report(Sip& sip, ExitInfo const& info)
+{
+    char text[512];
+    switch (info.how) {
+    case ExitInfo::How::Exited:
+        return;
+    case ExitInfo::How::Trapped:
+        std::snprintf(text, sizeof text, "signet: SIP %" PRIu64 " (%s) trapped: %s [%s]%s\n", sip.id(), sip.name().c_str(),
+            trap_kind_description(info.trap), trap_kind_name(info.trap), info.detail.c_str());
+        break;
+    case ExitInfo::How::Killed:
+        std::snprintf(text, sizeof text, "signet: SIP %" PRIu64 " (%s) was killed: %s\n", sip.id(), sip.name().c_str(), info.detail.c_str());
+        break;
+    }
+    (void)diagnostics().write(std::string(text));
+}
+
+void Kernel::finish(Sip& sip)
+{
+    // 1. Free the SIP's memory and tables now: its code can never run again.
+    sip.m_runtime.release_resources();
+    // 2. Report an abnormal end, then let waiters see the exit.
+    ExitInfo info;
+    {
+        std::lock_guard guard(sip.m_lock);
+        info = sip.m_exit;
+    }
+    report(sip, info);
+    std::shared_ptr<Sip> keep_alive;
+    {
+        std::lock_guard guard(m_lock);
+        if (auto it = m_sips.find(sip.id()); it != m_sips.end()) {
+            keep_alive = it->second;
+            m_sips.erase(it);
+        }
+        if (m_sips.empty())
+            m_idle.notify_all();
+    }
+    {
+        std::lock_guard guard(sip.m_lock);
+        sip.m_state = Sip::State::Finished;
+        sip.m_finished.notify_all();
+    }
+}
+
+bool Kernel::run_on_io_thread(std::shared_ptr<HostCall> call)
+{
+    Thread* self = Worker::current_thread();
+    VERIFY(self);
+    call->waiter = self;
+    {
+        std::lock_guard guard(m_io->lock);
+        m_io->queue.push_back(call);
+        m_io->ready.notify_one();
+    }
+    return wait_for(*call);
+}
+
+bool Kernel::wait_for(HostCall& call)
+{
+    Thread* self = Worker::current_thread();
+    for (;;) {
+        {
+            std::lock_guard guard(call.lock);
+            if (call.done)
+                return true;
+            if (self->kill_requested()) {
+                call.waiter = nullptr;
+                return false;
+            }
+        }
+        Worker::block_current();
+    }
+}
+
+void Kernel::sleep_current(uint64_t nanoseconds)
+{
+    Thread* self = Worker::current_thread();
+    VERIFY(self);
+    auto call = std::make_shared<HostCall>();
+    call->waiter = self;
+    // Cap at about 100 years so the deadline arithmetic cannot overflow.
+    nanoseconds = std::min<uint64_t>(nanoseconds, 3'000'000'000'000'000'000ull);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(nanoseconds);
+    {
+        std::lock_guard guard(m_timers->lock);
+        m_timers->deadlines.emplace(deadline, call);
+        m_timers->changed.notify_one();
+    }
+    if (!wait_for(*call)) {
+        std::lock_guard guard(m_timers->lock);
+        for (auto it = m_timers->deadlines.begin(); it != m_timers->deadlines.end(); ++it) {
+            if (it->second == call) {
+                m_timers->deadlines.erase(it);
+                break;
+            }
+        }
+    }
+}
+
+void Kernel::timer_loop(std::shared_ptr<TimerState> timers)
+{
+    std::unique_lock guard(timers->lock);
+    while (!timers->stop) {
+        if (timers->deadlines.empty()) {
+            timers->changed.wait(guard);
+            continue;
+        }
+        auto first = timers->deadlines.begin();
+        if (std::chrono::steady_clock::now() < first->first) {
+            timers->changed.wait_until(guard, first->first);
+            continue;
+        }
+        auto call = std::move(first->second);
+        timers->deadlines.erase(first);
+        std::lock_guard call_guard(call->lock);
+        call->done = true;
+        if (call->waiter)
+            call->waiter->worker().wake(*call->waiter);
+    }
+}
+
+void Kernel::io_loop(std::shared_ptr<IoState> io)
+{
+    for (;;) {
+        std::shared_ptr<HostCall> call;
+        {
+            std::unique_lock guard(io->lock);
+            io->ready.wait(guard, [&] { return io->stop || !io->queue.empty(); });
+            if (io->stop)
+                return;
+            call = std::move(io->queue.front());
+            io->queue.pop_front();
+            io->running = call;
+        }
+        call->job();
+        std::lock_guard guard(io->lock);
+        io->running = nullptr;
+        std::lock_guard call_guard(call->lock);
+        call->done = true;
+        if (call->waiter)
+            call->waiter->worker().wake(*call->waiter);
+    }
+}
+
+} // namespace signet

@@ -1,0 +1,107 @@
+// The kernel: owns the scheduler, the live SIPs and the mapped images.
+#pragma once
+
+#include "base/ErrorOr.h"
+#include "kernel/object/Sip.h"
+#include "kernel/sched/Scheduler.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace signet {
+
+struct KernelConfig {
+    unsigned workers { 0 }; // 0 = one per core
+    // Where reports of traps and kills go (stderr by default).
+    std::shared_ptr<OutputStream> diagnostics;
+};
+
+struct SpawnRequest {
+    std::shared_ptr<Image> image;
+    std::string name; // program name for reports, e.g. "hello.wasm"
+    std::vector<std::string> args; // args[0] is the program name
+    std::vector<std::string> environment; // "KEY=VALUE"
+    Stdio stdio;
+    SipLimits limits;
+};
+
+class Kernel {
+public:
+    static ErrorOr<std::unique_ptr<Kernel>> create(KernelConfig);
+    ~Kernel();
+
+    // Maps an image from the store (the caller verified it). Cached by module hash.
+    ErrorOr<std::shared_ptr<Image>> load_image(std::string const& path, std::string const& module_hash);
+
+    // Creates a SIP in the Created state: nothing of it runs until start().
+    ErrorOr<std::shared_ptr<Sip>> create_sip(SpawnRequest);
+    ErrorOr<void> start(Sip&);
+    // Convenience: create + start.
+    ErrorOr<std::shared_ptr<Sip>> spawn(SpawnRequest);
+    // Ends the SIP: a blocked or runnable thread unwinds when it next runs.
+    // FIXME: a thread spinning in wasm code is only stopped once preemption exists.
+    void kill(Sip&);
+
+    size_t live_sip_count() const;
+    // Blocks the host thread until no SIP is alive.
+    void wait_until_idle();
+
+    // On a SIP fiber: runs `job` on the kernel's I/O thread and blocks the
+    // fiber (not the worker) until it finished. Returns false if the thread was
+    // killed while waiting; the job then still completes but its result is dropped.
+    struct HostCall;
+    bool run_on_io_thread(std::shared_ptr<HostCall>);
+    // On a SIP fiber: blocks the fiber for at least `nanoseconds`. A kill ends the sleep early.
+    void sleep_current(uint64_t nanoseconds);
+
+    OutputStream& diagnostics() { return *m_config.diagnostics; }
+    Scheduler& scheduler() { return *m_scheduler; }
+
+private:
+    explicit Kernel(KernelConfig);
+    static void thread_entry(Thread&);
+    void reap(Thread&);
+    void finish(Sip&);
+    void report(Sip&, ExitInfo const&);
+
+    KernelConfig m_config;
+    std::unique_ptr<Scheduler> m_scheduler;
+    std::atomic<uint64_t> m_next_sip_id { 1 };
+
+    mutable std::mutex m_lock;
+    std::condition_variable m_idle;
+    std::unordered_map<uint64_t, std::shared_ptr<Sip>> m_sips;
+    std::map<std::string, std::shared_ptr<Image>> m_images;
+
+    // The I/O thread may outlive the kernel (a host read that never returns),
+    // so everything it touches is in IoState, shared with it.
+    struct IoState;
+    static void io_loop(std::shared_ptr<IoState>);
+    std::shared_ptr<IoState> m_io;
+    std::thread m_io_thread;
+    // Sleeping fibers, woken by the timer thread at their deadline.
+    struct TimerState;
+    std::shared_ptr<TimerState> m_timers;
+    std::thread m_timer_thread;
+    static void timer_loop(std::shared_ptr<TimerState>);
+    // Blocks the calling fiber until `call` is done; false if killed first.
+    static bool wait_for(HostCall&);
+};
+
+// A blocking host operation done on behalf of a SIP thread.
+struct Kernel::HostCall {
+    std::function<void()> job;
+    // Guarded by `lock`: the waiting thread, cleared if it abandons the call.
+    std::mutex lock;
+    Thread* waiter { nullptr };
+    bool done { false };
+};
+
+} // namespace signet

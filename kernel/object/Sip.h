@@ -1,0 +1,99 @@
+// A software-isolated process: one instance of a sealed image, its linear
+// memory, its threads and (later) its handle table.
+//
+// Lifetime: the Kernel owns every live Sip through a shared_ptr; callers that
+// wait on a SIP hold their own. A Sip's threads borrow it; they always end
+// before the Sip finishes (the last thread's reaper finishes it).
+#pragma once
+
+#include "kernel/Stdio.h"
+#include "runtime/Image.h"
+#include "runtime/SipContext.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace signet {
+
+class Kernel;
+class Thread;
+
+struct ExitInfo {
+    enum class How : uint8_t {
+        Exited,  // the program returned from its entry or called exit
+        Trapped, // its code faulted
+        Killed,  // the kernel or its parent ended it
+    };
+    How how { How::Exited };
+    int32_t status { 0 };
+    TrapKind trap { TrapKind::None };
+    std::string detail; // what the report says beyond the trap kind
+
+    // The process exit status the CLI gives for this end (documented in docs/cli.md).
+    int host_exit_status() const;
+};
+
+struct SipLimits {
+    uint64_t memory_bytes { 256ull << 20 };
+    size_t stack_bytes { 1u << 20 };
+};
+
+class Sip {
+public:
+    enum class State : uint8_t { Created, Running, Finished };
+
+    Sip(Kernel& kernel, uint64_t id, std::string name, std::shared_ptr<Image> image);
+    ~Sip();
+
+    uint64_t id() const { return m_id; }
+    std::string const& name() const { return m_name; }
+    Image& image() { return *m_image; }
+    Kernel& kernel() { return m_kernel; }
+    SipContext& runtime() { return m_runtime; }
+    void* instance() { return m_instance; }
+
+    std::vector<std::string> const& args() const { return m_args; }
+    std::vector<std::string> const& environment() const { return m_environment; }
+    Stdio const& stdio() const { return m_stdio; }
+
+    // Records how the SIP ends. The first record wins: a trap after exit() changes nothing.
+    void record_exit(ExitInfo);
+    bool has_exit_record() const;
+
+    // WASI personality state: which standard streams the program closed.
+    uint32_t wasi_closed_stdio { 0 };
+
+    // Blocks the calling host thread (not a fiber) until the SIP finished.
+    ExitInfo wait_from_host();
+    State state() const;
+    ExitInfo exit_info() const;
+
+private:
+    friend class Kernel;
+
+    Kernel& m_kernel;
+    uint64_t m_id;
+    std::string m_name;
+    std::shared_ptr<Image> m_image;
+    SipContext m_runtime;
+    void* m_instance { nullptr };
+
+    std::vector<std::string> m_args;
+    std::vector<std::string> m_environment; // "KEY=VALUE"
+    Stdio m_stdio;
+    SipLimits m_limits;
+
+    std::vector<Thread*> m_threads; // guarded by m_lock
+
+    mutable std::mutex m_lock;
+    std::condition_variable m_finished;
+    State m_state { State::Created };
+    bool m_exit_recorded { false };
+    ExitInfo m_exit;
+};
+
+} // namespace signet

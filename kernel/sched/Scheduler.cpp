@@ -1,0 +1,51 @@
+#include "kernel/sched/Scheduler.h"
+
+namespace signet {
+
+Scheduler::Scheduler(unsigned worker_count, ThreadEntry entry, ThreadReaper reaper)
+    : m_entry(entry)
+    , m_reaper(std::move(reaper))
+{
+    if (worker_count == 0)
+        worker_count = 1;
+    for (unsigned i = 0; i < worker_count; ++i)
+        m_workers.push_back(std::make_unique<Worker>(*this, i));
+}
+
+Scheduler::~Scheduler()
+{
+    stop();
+}
+
+void Scheduler::start()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    for (auto& worker : m_workers)
+        worker->start();
+}
+
+void Scheduler::stop()
+{
+    for (auto& worker : m_workers)
+        worker->request_stop();
+    for (auto& worker : m_workers)
+        worker->join();
+}
+
+Worker& Scheduler::pick_worker()
+{
+    // FIXME: placement is round robin; SIPs that talk should share a worker
+    // (cross-core wake-ups are ~40 us on small VMs) and idle workers should steal.
+    unsigned i = m_next_worker.fetch_add(1, std::memory_order_relaxed);
+    return *m_workers[i % m_workers.size()];
+}
+
+void Scheduler::prepare(Thread& thread)
+{
+    // make_fcontext puts its own small frame at the top of the stack.
+    thread.m_context = fctx::make_fcontext(reinterpret_cast<void*>(thread.stack().high()), thread.stack().usable, &Worker::fiber_main);
+}
+
+} // namespace signet

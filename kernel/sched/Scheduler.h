@@ -1,0 +1,45 @@
+// The scheduler: a fixed set of workers (one per core by default) and the
+// placement of new threads on them.
+#pragma once
+
+#include "kernel/sched/Worker.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace signet {
+
+class Scheduler {
+public:
+    // Called on the fiber when a new thread first runs.
+    using ThreadEntry = void (*)(Thread&);
+    // Called on the worker (not a fiber) after a thread died and its stack is released.
+    using ThreadReaper = std::function<void(Thread&)>;
+
+    Scheduler(unsigned worker_count, ThreadEntry entry, ThreadReaper reaper);
+    ~Scheduler();
+
+    void start();
+    void stop();
+
+    Worker& pick_worker();
+    unsigned worker_count() const { return static_cast<unsigned>(m_workers.size()); }
+    Worker& worker(unsigned i) { return *m_workers[i]; }
+
+    // Prepares a thread's fiber context on its stack; enqueue it to run.
+    void prepare(Thread&);
+
+    ThreadEntry entry() const { return m_entry; }
+    ThreadReaper const& reaper() const { return m_reaper; }
+
+private:
+    std::vector<std::unique_ptr<Worker>> m_workers;
+    std::atomic<unsigned> m_next_worker { 0 };
+    ThreadEntry m_entry;
+    ThreadReaper m_reaper;
+    bool m_started { false };
+};
+
+} // namespace signet

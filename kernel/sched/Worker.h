@@ -1,0 +1,72 @@
+// A worker: one host thread that runs SIP threads (fibers) from its run queue.
+//
+// Fibers always switch back to the worker's scheduler context when they
+// yield, block or die; the scheduler then picks the next one. A blocked
+// thread is "parked" only once its fiber has fully switched out, so a wake-up
+// that races with the block is never lost (see Worker::after_switch).
+#pragma once
+
+#include "kernel/object/Thread.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace signet {
+
+class Scheduler;
+
+class Worker {
+public:
+    Worker(Scheduler& scheduler, unsigned index);
+    ~Worker();
+
+    void start();
+    void request_stop();
+    void join();
+
+    // Makes a new or woken thread runnable. Callable from any host thread.
+    void enqueue(Thread&);
+    // Wakes a blocked thread (or records the wake if it has not parked yet).
+    void wake(Thread&);
+
+    unsigned index() const { return m_index; }
+    uint64_t switches() const { return m_switches.load(std::memory_order_relaxed); }
+
+    // On the calling fiber: give the worker to the next runnable thread.
+    static void yield_current();
+    // On the calling fiber: sleep until wake(). Returns early (and possibly
+    // spuriously): callers re-check their condition in a loop.
+    static void block_current();
+    // The thread running on this host thread, or null in kernel context.
+    static Thread* current_thread();
+    // Ends the calling fiber. Called once, from the fiber's entry function.
+    [[noreturn]] static void exit_current();
+
+    // The entry point of every fiber (see Scheduler::prepare).
+    static void fiber_main(fctx::transfer_t);
+
+private:
+    void run();
+    Thread* pop_or_wait();
+    void switch_to(Thread&);
+    void after_switch(Thread&);
+    static void switch_to_scheduler(Thread::State);
+
+    Scheduler& m_scheduler;
+    unsigned m_index;
+    std::thread m_host_thread;
+
+    std::mutex m_lock;
+    std::condition_variable m_idle;
+    Thread* m_queue_head { nullptr };
+    Thread* m_queue_tail { nullptr };
+    bool m_stop { false };
+
+    fctx::fcontext_t m_scheduler_context { nullptr };
+    std::atomic<uint64_t> m_switches { 0 };
+};
+
+} // namespace signet
