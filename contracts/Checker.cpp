@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <set>
 
 namespace signet::contracts {
 
@@ -520,6 +521,8 @@ void Checker::check_c_names(FileUnit& file)
         return "message " + quoted(owner.unit->contract.messages[*owner.message].name) + " of contract " + quoted(owner.unit->contract.name);
     };
     std::map<std::string, Owner> owners;
+    // One diagnostic per colliding pair: a message's names all collide together.
+    std::set<std::pair<std::string, std::string>> reported;
     for (size_t unit_index : file.contracts) {
         auto const& unit = m_contracts[unit_index];
         // Duplicated names have been reported already; they would only collide here again.
@@ -529,6 +532,8 @@ void Checker::check_c_names(FileUnit& file)
             Owner owner { &unit, name.message };
             auto [it, inserted] = owners.emplace(name.identifier, owner);
             if (inserted)
+                continue;
+            if (!reported.emplace(describe_owner(owner), describe_owner(it->second)).second)
                 continue;
             SourceLocation location = name.message ? unit.message_locations[*name.message] : unit.syntax->location;
             error(unit, location, "the C name " + quoted(name.identifier) + " generated for " + describe_owner(owner) + " is also generated for " + describe_owner(it->second));

@@ -32,6 +32,15 @@ std::string describe(Token const& token)
         return "integer " + std::string(token.text);
     case TokenKind::String:
         return "string literal \"" + std::string(token.text) + "\"";
+    case TokenKind::KeywordContract:
+    case TokenKind::KeywordImport:
+    case TokenKind::KeywordIn:
+    case TokenKind::KeywordOut:
+    case TokenKind::KeywordMessage:
+    case TokenKind::KeywordState:
+    case TokenKind::KeywordOne:
+    case TokenKind::KeywordOr:
+        return "keyword " + quoted(token_spelling(token.kind));
     default:
         return quoted(token_spelling(token.kind));
     }
@@ -230,7 +239,7 @@ std::optional<std::vector<Token>> Lexer::tokenize()
         advance(*bad);
         char text[8];
         std::snprintf(text, sizeof text, "0x%02x", static_cast<unsigned char>(m_source[*bad]));
-        error(m_location, std::string("invalid UTF-8: byte ") + text + " does not start a well-formed sequence");
+        error(m_location, std::string("invalid UTF-8: the sequence starting with byte ") + text + " is malformed");
         return std::nullopt;
     }
 

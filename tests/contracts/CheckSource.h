@@ -1,0 +1,46 @@
+// Helpers the contract tests share: checking source text held in memory.
+#pragma once
+
+#include "contracts/Checker.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace signet::contracts {
+
+// Checks `text` as the file "test.contract"; `imports` adds more files by path.
+inline CheckResult check_source(std::string const& text, std::vector<std::pair<std::string, std::string>> const& imports = {})
+{
+    MemorySources sources;
+    sources.add("test.contract", text);
+    for (auto const& [path, contents] : imports)
+        sources.add(path, contents);
+    return check("test.contract", sources);
+}
+
+// The checked contract named `name`, failing the test if the source has errors.
+inline Contract checked_contract(std::string const& text, std::string const& name)
+{
+    auto result = check_source(text);
+    EXPECT_TRUE(result.ok()) << result.diagnostics_text();
+    if (!result.ok())
+        return {};
+    for (auto const& checked : result.file->contracts) {
+        if (checked.contract.name == name)
+            return checked.contract;
+    }
+    ADD_FAILURE() << "no contract " << name;
+    return {};
+}
+
+// The first diagnostic's message, or "" if the source checks.
+inline std::string first_error(std::string const& text)
+{
+    auto result = check_source(text);
+    return result.diagnostics.empty() ? std::string() : result.diagnostics.front().to_string();
+}
+
+inline std::string const test_directory = SIGNET_CONTRACTS_TEST_DIR;
+
+} // namespace signet::contracts
