@@ -146,10 +146,10 @@ Kernel::~Kernel()
 ErrorOr<std::shared_ptr<Image>> Kernel::load_image(std::string const& path, std::string const& module_hash)
 {
     std::lock_guard guard(m_lock);
-    if (auto it = m_images.find(module_hash); it != m_images.end() && it->second->path() == path)
+    if (auto it = m_images.find(path); it != m_images.end())
         return it->second;
     auto image = TRY(Image::load(path, module_hash));
-    m_images[module_hash] = image;
+    m_images[path] = image;
     return image;
 }
 
@@ -167,6 +167,7 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_environment = std::move(request.environment);
     sip->m_stdio = request.stdio.out ? std::move(request.stdio) : Stdio::host();
     sip->m_limits = request.limits;
+    sip->m_host_entry = std::move(request.host_entry);
     sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;
     sip->m_runtime.text_low = sip->m_image->text_low();
     sip->m_runtime.text_high = sip->m_image->text_high();
@@ -253,7 +254,9 @@ void Kernel::thread_entry(Thread& thread)
         auto const& entry = sip.image().entry();
         // Instantiation runs here, on the fiber: a data segment out of range traps.
         entry.instantiate(sip.instance(), &sip);
-        if (entry.start)
+        if (sip.m_host_entry)
+            sip.m_host_entry(sip);
+        else if (entry.start)
             entry.start(sip.instance());
         sip.record_exit({ ExitInfo::How::Exited, 0, TrapKind::None, {} });
     } else if (code == static_cast<int>(Unwind::Exit)) {

@@ -30,6 +30,10 @@ struct SpawnRequest {
     std::vector<std::string> environment; // "KEY=VALUE"
     Stdio stdio;
     SipLimits limits;
+    // Host-driven SIPs (test harnesses, benchmarks): runs on the SIP's fiber
+    // after instantiation instead of the module's `_start`. A trap inside it
+    // ends the SIP like any other trap.
+    std::function<void(Sip&)> host_entry;
 };
 
 class Kernel {
@@ -78,7 +82,7 @@ private:
     mutable std::mutex m_lock;
     std::condition_variable m_idle;
     std::unordered_map<uint64_t, std::shared_ptr<Sip>> m_sips;
-    std::map<std::string, std::shared_ptr<Image>> m_images;
+    std::map<std::string, std::shared_ptr<Image>> m_images; // by image path
 
     // The I/O thread may outlive the kernel (a host read that never returns),
     // so everything it touches is in IoState, shared with it.

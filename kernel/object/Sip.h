@@ -12,6 +12,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -86,6 +87,7 @@ private:
     std::vector<std::string> m_environment; // "KEY=VALUE"
     Stdio m_stdio;
     SipLimits m_limits;
+    std::function<void(Sip&)> m_host_entry;
 
     std::vector<Thread*> m_threads; // guarded by m_lock
 

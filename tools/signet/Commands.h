@@ -1,0 +1,25 @@
+// The subcommands of the `signet` CLI. Each registers itself on the app and
+// returns the process exit status when it runs.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace signet::cli {
+
+// Exit statuses of the CLI itself (a program's own status passes through `run`).
+enum ExitStatus : int {
+    Success = 0,
+    Failure = 1,   // a host or toolchain problem, or a diagnostic (contract check)
+    BadInput = 2,  // usage errors, and modules the installer refuses
+};
+
+using Action = std::function<int()>;
+
+Action add_run_command(CLI::App&);
+Action add_install_command(CLI::App&);
+
+// Prints "signet: <message>" to stderr.
+void print_error(std::string const& message);
+
+} // namespace signet::cli
