@@ -15,8 +15,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
+#include <functional>
 #include <optional>
+#include <pthread.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace signet::installer {
@@ -122,6 +125,38 @@ ErrorOr<VerifiedModule> shake(VerifiedModule const& verified, std::string const&
     return shaken.release_value();
 }
 
+// Enough for translating max_block_nesting levels (about 1 KiB each in wabt's C
+// writer) with room to spare. Only touched pages are ever committed.
+constexpr size_t pipeline_stack_bytes = 256 * 1024 * 1024;
+
+// Runs `body` on a fresh thread with a pipeline_stack_bytes stack, so that deep
+// but valid nesting cannot overflow the caller's stack (a 2 MiB thread, or worse).
+ErrorOr<ImageInfo> run_on_pipeline_stack(std::function<ErrorOr<ImageInfo>()> const& body)
+{
+    struct Job {
+        std::function<ErrorOr<ImageInfo>()> const* body;
+        std::optional<ErrorOr<ImageInfo>> result;
+    };
+    Job job { &body, std::nullopt };
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setstacksize(&attributes, pipeline_stack_bytes);
+    pthread_t thread;
+    auto entry = [](void* argument) -> void* {
+        auto* job = static_cast<Job*>(argument);
+        job->result.emplace((*job->body)());
+        return nullptr;
+    };
+    int error = ::pthread_create(&thread, &attributes, entry, &job);
+    pthread_attr_destroy(&attributes);
+    if (error != 0)
+        return Error::from_errno("cannot start the installer's pipeline thread", error);
+    ::pthread_join(thread, nullptr);
+    return std::move(*job.result);
+}
+
+ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, std::string const& display_name, InstallOptions const& options);
+
 } // namespace
 
 std::string installer_toolchain()
@@ -149,14 +184,24 @@ ErrorOr<ImageInfo> install_file(std::string const& wasm_path, InstallOptions con
     auto bytes = read_file(wasm_path, options.max_module_bytes);
     if (bytes.is_error()) {
         // Too large is the module's fault, like any other refusal.
-        if (bytes.error().kind() == ErrorKind::Limit)
-            return Error::invalid(bytes.error().message());
+        if (bytes.error().kind() == ErrorKind::Limit) {
+            struct stat info {};
+            std::string size = ::stat(wasm_path.c_str(), &info) == 0 ? std::to_string(info.st_size) + " bytes" : std::string("too large");
+            return Error::invalid(wasm_path + ": module is " + size + ", larger than the limit of " + std::to_string(options.max_module_bytes) + " bytes");
+        }
         return bytes.release_error();
     }
     return install_bytes(bytes.value(), wasm_path, options);
 }
 
 ErrorOr<ImageInfo> install_bytes(std::span<uint8_t const> module, std::string const& display_name, InstallOptions const& options)
+{
+    return run_on_pipeline_stack([&] { return install_on_pipeline_stack(module, display_name, options); });
+}
+
+namespace {
+
+ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, std::string const& display_name, InstallOptions const& options)
 {
     if (module.size() > options.max_module_bytes)
         return Error::invalid(display_name + ": module is " + std::to_string(module.size()) + " bytes, larger than the limit of "
@@ -247,6 +292,8 @@ ErrorOr<ImageInfo> install_bytes(std::span<uint8_t const> module, std::string co
     info.warnings.insert(info.warnings.end(), install_warnings.begin(), install_warnings.end());
     return info;
 }
+
+} // namespace
 
 ErrorOr<ImageInfo> lookup_verified(std::string const& store_dir, std::string const& key_or_module_hash)
 {

@@ -46,6 +46,9 @@ struct ImageInfo {
     // The store key: SHA-256 over the module hash and everything that shapes the image.
     std::string entry_key;
     std::string image_path;      // <store>/<entry_key>/image.so
+    // Lower-case hex SHA-256 of image.so as verified. A loader that wants no window
+    // between check and use opens the file, hashes what it read, and loads that.
+    std::string image_sha256;
     std::string store_entry_dir; // <store>/<entry_key>
     std::vector<std::string> imported_functions; // "module.name", in import order, after shaking
     Personality personality { Personality::Native };

@@ -261,6 +261,7 @@ ImageInfo image_info_from_meta(EntryMeta const& meta, std::string const& store_d
     info.entry_key = meta.entry_key;
     info.store_entry_dir = store_dir + "/" + meta.entry_key;
     info.image_path = info.store_entry_dir + "/image.so";
+    info.image_sha256 = meta.image_sha256;
     info.imported_functions = meta.imported_functions;
     info.personality = meta.personality;
     info.has_start = meta.has_start;

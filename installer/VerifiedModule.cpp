@@ -210,6 +210,7 @@ public:
     wabt::Result BeginFunctionBody(wabt::Index index, wabt::Offset) override
     {
         m_function = index;
+        m_depth = 0;
         m_in_function = true;
         return wabt::Result::Ok;
     }
@@ -233,10 +234,17 @@ public:
         return wabt::Result::Ok;
     }
 
-    wabt::Result OnBlockExpr(wabt::Type signature) override { return check_block(signature); }
-    wabt::Result OnLoopExpr(wabt::Type signature) override { return check_block(signature); }
-    wabt::Result OnIfExpr(wabt::Type signature) override { return check_block(signature); }
-    wabt::Result OnTryExpr(wabt::Type signature) override { return check_block(signature); }
+    wabt::Result OnBlockExpr(wabt::Type signature) override { return enter_block(signature); }
+    wabt::Result OnLoopExpr(wabt::Type signature) override { return enter_block(signature); }
+    wabt::Result OnIfExpr(wabt::Type signature) override { return enter_block(signature); }
+    wabt::Result OnTryExpr(wabt::Type signature) override { return enter_block(signature); }
+
+    wabt::Result OnEndExpr() override
+    {
+        if (m_depth > 0)
+            --m_depth;
+        return wabt::Result::Ok;
+    }
 
     std::optional<std::string> finding() const
     {
@@ -285,8 +293,10 @@ private:
             note(s_too_many_memories);
     }
 
-    wabt::Result check_block(wabt::Type signature)
+    wabt::Result enter_block(wabt::Type signature)
     {
+        if (++m_depth > max_block_nesting)
+            note(location() + " nests blocks more than " + std::to_string(max_block_nesting) + " deep at offset " + hex(offset()) + ": that is Signet's limit");
         if (signature.IsIndex()) {
             auto index = signature.GetIndex();
             if (index < m_type_param_counts.size() && m_type_param_counts[index] > 0)
@@ -335,6 +345,7 @@ private:
     wabt::Index m_function { 0 };
     bool m_in_function { false };
     uint32_t m_memory_count { 0 };
+    uint32_t m_depth { 0 };
     bool m_has_block_parameters { false };
 };
 

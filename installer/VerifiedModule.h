@@ -62,6 +62,12 @@ private:
     bool m_has_block_parameters { false };
 };
 
+// wabt's C writer and IR destructors recurse once per nested block, loop or if:
+// about 1 KiB of stack per level when translating. Deeper nesting is refused, and
+// the installer runs its pipeline on a thread with a stack big enough for this
+// depth (see Installer.cpp).
+inline constexpr uint32_t max_block_nesting = 50000;
+
 // Signet caps a linear memory at 65535 pages: wasm_rt_memory_t.size is a uint32_t,
 // so a full 4 GiB memory (65536 pages) cannot be represented.
 inline constexpr uint64_t max_memory_pages = 65535;

@@ -38,6 +38,36 @@ std::vector<uint8_t> wat_to_wasm(std::string const& wat)
     return stream.output_buffer().data;
 }
 
+static void append_leb128(std::vector<uint8_t>& out, uint32_t value)
+{
+    do {
+        uint8_t byte = value & 0x7f;
+        value >>= 7;
+        out.push_back(value ? (byte | 0x80) : byte);
+    } while (value);
+}
+
+std::vector<uint8_t> deeply_nested_module(uint32_t depth)
+{
+    std::vector<uint8_t> body = { 0 }; // no locals
+    for (uint32_t i = 0; i < depth; ++i) {
+        body.push_back(0x02); // block
+        body.push_back(0x40); // with no results
+    }
+    body.insert(body.end(), depth + 1, 0x0b); // the blocks' ends and the function's
+    std::vector<uint8_t> code;
+    append_leb128(code, 1);
+    append_leb128(code, static_cast<uint32_t>(body.size()));
+    code.insert(code.end(), body.begin(), body.end());
+    std::vector<uint8_t> module = { 0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+        0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: ()->()
+        0x03, 0x02, 0x01, 0x00 };           // function section: one function of type 0
+    module.push_back(0x0a);                 // code section
+    append_leb128(module, static_cast<uint32_t>(code.size()));
+    module.insert(module.end(), code.begin(), code.end());
+    return module;
+}
+
 TemporaryDirectory::TemporaryDirectory()
 {
     char const* base = std::getenv("TMPDIR");

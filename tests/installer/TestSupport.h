@@ -13,6 +13,9 @@ namespace signet::installer::test {
 // written down) and encodes it. Fails the calling test on a parse error.
 std::vector<uint8_t> wat_to_wasm(std::string const& wat);
 
+// A module with one function, ()->(), whose body nests `depth` empty blocks.
+std::vector<uint8_t> deeply_nested_module(uint32_t depth);
+
 // A fresh directory under $TMPDIR, removed with everything in it on destruction.
 class TemporaryDirectory {
 public:

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 using namespace signet;
 using namespace signet::installer;
 using namespace signet::installer::test;
@@ -158,6 +160,12 @@ TEST_F(Refusal, AMemoryOfFourGibibytesIsRefused)
     EXPECT_EQ(message.rfind("prog.wasm: memory 0 has an initial size of 65536 pages: Signet limits a memory to 65535 pages", 0), 0u) << message;
 }
 
+TEST_F(Refusal, NestingDeeperThanTheLimitIsRefused)
+{
+    auto message = refuse(deeply_nested_module(max_block_nesting + 1));
+    EXPECT_EQ(message.rfind("prog.wasm: function 0 nests blocks more than 50000 deep at offset 0x", 0), 0u) << message;
+}
+
 TEST_F(Refusal, AStartExportMustTakeAndReturnNothing)
 {
     EXPECT_EQ(refuse_wat(R"((module (func (export "_start") (param i32))))"),
@@ -242,6 +250,31 @@ TEST(Verification, HostileBytesNeverCrashTheVerifier)
         auto result = VerifiedModule::verify(prefix, "fuzz.wasm", policy);
         if (result.is_error()) {
             EXPECT_EQ(result.error().kind(), ErrorKind::InvalidInput);
+        }
+    }
+    // Random multi-byte mutations, insertions and deletions, with a fixed seed.
+    std::mt19937 random(20240611);
+    for (int round = 0; round < 3000; ++round) {
+        auto mutated = bytes;
+        int edits = 1 + static_cast<int>(random() % 4);
+        for (int edit = 0; edit < edits && mutated.size() > 9; ++edit) {
+            size_t position = 8 + random() % (mutated.size() - 8);
+            switch (random() % 3) {
+            case 0:
+                mutated[position] = static_cast<uint8_t>(random());
+                break;
+            case 1:
+                mutated.insert(mutated.begin() + static_cast<ptrdiff_t>(position), static_cast<uint8_t>(random()));
+                break;
+            default:
+                mutated.erase(mutated.begin() + static_cast<ptrdiff_t>(position));
+                break;
+            }
+        }
+        auto result = VerifiedModule::verify(mutated, "fuzz.wasm", policy);
+        if (result.is_error()) {
+            EXPECT_EQ(result.error().kind(), ErrorKind::InvalidInput);
+            EXPECT_EQ(result.error().message().find('\n'), std::string::npos) << result.error().message();
         }
     }
     for (size_t position = 8; position < bytes.size(); ++position) {
