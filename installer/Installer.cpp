@@ -110,8 +110,13 @@ Error with_context(std::string const& display_name, Error const& error)
     return Error(error.kind(), display_name + ": " + error.message());
 }
 
+struct ShakenModule {
+    VerifiedModule module;
+    uint64_t bytes;
+};
+
 // Shakes and verifies the result again. Any error means "use the unshaken module".
-ErrorOr<VerifiedModule> shake(VerifiedModule const& verified, std::string const& display_name, ImportPolicy const& policy, std::vector<std::string> const& keep_exports)
+ErrorOr<ShakenModule> shake(VerifiedModule const& verified, std::string const& display_name, ImportPolicy const& policy, std::vector<std::string> const& keep_exports)
 {
     if (verified.has_block_parameters())
         return Error(ErrorKind::Unsupported, "binaryen 108 cannot read blocks with parameters");
@@ -122,7 +127,7 @@ ErrorOr<VerifiedModule> shake(VerifiedModule const& verified, std::string const&
         return Error(ErrorKind::Internal, "binaryen's output failed verification: " + shaken.error().message());
     if (shaken.value().has_start() != verified.has_start() || shaken.value().memory_count() != verified.memory_count())
         return Error(ErrorKind::Internal, "binaryen removed the memory or the _start export");
-    return shaken.release_value();
+    return ShakenModule { shaken.release_value(), shaken_bytes.size() };
 }
 
 // Enough for translating max_block_nesting levels (about 1 KiB each in wabt's C
@@ -232,7 +237,7 @@ ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, st
 
     // 2. Tree-shake, falling back to the verified module if binaryen cannot help.
     std::vector<std::string> image_warnings;
-    std::optional<VerifiedModule> shaken;
+    std::optional<ShakenModule> shaken;
     if (resolved.recipe.tree_shake) {
         auto result = shake(verified, display_name, options.policy, resolved.recipe.keep_exports);
         if (result.is_error())
@@ -240,12 +245,8 @@ ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, st
         else
             shaken.emplace(result.release_value());
     }
-    VerifiedModule& final_module = shaken ? *shaken : verified;
-    uint64_t shaken_bytes = module.size();
-    if (shaken) {
-        auto encoded = TRY(final_module.encode());
-        shaken_bytes = encoded.size();
-    }
+    VerifiedModule& final_module = shaken ? shaken->module : verified;
+    uint64_t shaken_bytes = shaken ? shaken->bytes : module.size();
 
     // 3. Translate.
     auto translation = TRY(translate_to_c(final_module.module()));

@@ -58,6 +58,9 @@ bool write_all(int fd, void const* data, size_t size)
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, nullptr);
+    // binaryen's Fatal() calls exit(), which would run the parent's atexit handlers
+    // and static destructors in this copy of it. Registered last, this runs first.
+    std::atexit([] { ::_exit(4); });
 
     std::vector<char> input(module.begin(), module.end());
     BinaryenModuleRef wasm = BinaryenModuleRead(input.data(), input.size());

@@ -45,6 +45,23 @@ std::string trimmed(std::string text)
     return text;
 }
 
+// Names in a module are any UTF-8, newlines included; messages stay on one line.
+std::string printable(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f || c == '\'' || c == '\\') {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 Error refusal(std::string const& display_name, std::string const& message)
 {
     return Error::invalid(display_name + ": " + message);
@@ -184,7 +201,7 @@ public:
 
     wabt::Result OnImportGlobal(wabt::Index, std::string_view module, std::string_view field, wabt::Index, wabt::Type type, bool) override
     {
-        check_value_type(type, "import '" + std::string(module) + "." + std::string(field) + "'");
+        check_value_type(type, "import '" + printable(module) + "." + printable(field) + "'");
         return wabt::Result::Ok;
     }
 
@@ -196,7 +213,7 @@ public:
 
     wabt::Result OnImportTag(wabt::Index, std::string_view module, std::string_view field, wabt::Index, wabt::Index) override
     {
-        note("import '" + std::string(module) + "." + std::string(field) + "' is an exception tag: exception handling is not supported");
+        note("import '" + printable(module) + "." + printable(field) + "' is an exception tag: exception handling is not supported");
         return wabt::Result::Ok;
     }
 
@@ -436,7 +453,7 @@ ErrorOr<VerifiedModule> VerifiedModule::verify(std::span<uint8_t const> bytes, s
     // 4. Signet's rules. Imports first: they are the module's whole authority.
     std::set<std::string> seen_functions;
     for (wabt::Import const* import : ir.imports) {
-        std::string qualified = "'" + import->module_name + "." + import->field_name + "'";
+        std::string qualified = "'" + printable(import->module_name) + "." + printable(import->field_name) + "'";
         if (!policy.knows_module(import->module_name)) {
             auto allowed = policy.module_names();
             return refusal(display_name, "import " + qualified + " is not part of Signet's ABI ("
@@ -460,7 +477,7 @@ ErrorOr<VerifiedModule> VerifiedModule::verify(std::span<uint8_t const> bytes, s
 
         auto const* entry = policy.find(import->module_name, import->field_name);
         if (!entry)
-            return refusal(display_name, "import " + qualified + " is not part of Signet's ABI (" + import->module_name + " has no '" + import->field_name + "')");
+            return refusal(display_name, "import " + qualified + " is not part of Signet's ABI (" + printable(import->module_name) + " has no '" + printable(import->field_name) + "')");
         if (entry->kind != import_kind_for(import->kind()))
             return refusal(display_name, "import " + qualified + " is " + external_kind_noun(import->kind()) + " but the ABI declares a " + import_kind_name(entry->kind));
 

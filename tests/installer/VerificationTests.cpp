@@ -106,6 +106,12 @@ TEST_F(Refusal, AnUnknownFunctionOfAnAbiModuleIsNotPartOfTheAbi)
         "prog.wasm: import 'signet_v1.fork' is not part of Signet's ABI (signet_v1 has no 'fork')");
 }
 
+TEST_F(Refusal, NamesInMessagesCannotBreakTheLine)
+{
+    EXPECT_EQ(refuse_wat("(module (import \"env\" \"a\\0ab'\" (func)))"),
+        "prog.wasm: import 'env.a\\x0ab\\x27' is not part of Signet's ABI (allowed modules: signet_v1, wasi_snapshot_preview1)");
+}
+
 TEST_F(Refusal, AnImportWithTheWrongSignatureNamesBothSignatures)
 {
     EXPECT_EQ(refuse_wat(R"((module (import "signet_v1" "yield" (func (param i32)))))"),
