@@ -249,8 +249,12 @@ ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, st
     uint64_t shaken_bytes = shaken ? shaken->bytes : module.size();
 
     // 3. Translate.
-    auto translation = TRY(translate_to_c(final_module.module()));
-    auto glue = TRY(generate_glue(translation.header, module_hash, final_module.has_start(), options.extra_c_source));
+    auto translation = translate_to_c(final_module.module());
+    if (translation.is_error())
+        return with_context(display_name, translation.error());
+    auto glue = generate_glue(translation.value().header, module_hash, final_module.has_start(), options.extra_c_source);
+    if (glue.is_error())
+        return with_context(display_name, glue.error());
 
     // 4. Compile, inside a staging directory of the store (same file system, so the
     //    final rename is atomic).
@@ -259,9 +263,9 @@ ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, st
         return with_context(display_name, compiler_version.error());
     auto staging = TRY(store.stage());
     std::string build = staging.build_dir();
-    TRY(write_intermediate(build + "/" + translated_source_name, translation.source));
-    TRY(write_intermediate(build + "/" + translated_header_name, translation.header));
-    TRY(write_intermediate(build + "/" + glue_source_name, glue));
+    TRY(write_intermediate(build + "/" + translated_source_name, translation.value().source));
+    TRY(write_intermediate(build + "/" + translated_header_name, translation.value().header));
+    TRY(write_intermediate(build + "/" + glue_source_name, glue.value()));
     TRY(write_intermediate(build + "/ImageAbi.h", embedded_image_abi_header()));
     TRY(write_intermediate(build + "/wasm-rt.h", embedded_wasm_rt_header()));
 
