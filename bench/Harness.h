@@ -1,0 +1,108 @@
+// The measurement harness of the foundation benchmarks: the clock, the
+// statistics, CPU pinning, and the report (a side-by-side table and JSON).
+//
+// Every measurement pairs a Signet operation with its Linux equivalent, timed
+// in the same run with the same clock, and reports the ratio of the medians.
+// Nothing here judges a time: a missed target is printed, never a failure.
+#pragma once
+
+#include "base/ErrorOr.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+#include <x86intrin.h>
+
+namespace signet::bench {
+
+// The time stamp counter: constant and nonstop on the machines we measure on,
+// and the finest clock there is (this VM class has no PMU, so no cycle counts).
+// The lfence keeps the read from being hoisted above the work it times.
+inline uint64_t read_tsc()
+{
+    _mm_lfence();
+    uint64_t ticks = __rdtsc();
+    _mm_lfence();
+    return ticks;
+}
+
+// Measures the TSC rate against CLOCK_MONOTONIC over `window_ns`.
+void calibrate_tsc(uint64_t window_ns);
+double tsc_ticks_per_ns();
+inline double ticks_to_ns(uint64_t ticks) { return double(ticks) / tsc_ticks_per_ns(); }
+
+uint64_t monotonic_ns();
+
+// Order statistics of a set of samples (nanoseconds per operation).
+struct Stats {
+    size_t count { 0 };
+    double min { 0 };
+    double p25 { 0 };
+    double median { 0 };
+    double p75 { 0 };
+    double max { 0 };
+
+    static Stats of(std::vector<double> samples);
+};
+
+// Pins the calling thread, and every thread it creates later, to one CPU:
+// `cpu`, or the highest-numbered CPU this process may use if `cpu` is negative
+// (CPU 0 takes most device interrupts). Returns the CPU.
+ErrorOr<int> pin_to_cpu(int cpu);
+
+// How a measurement's ratio reads and what its target asks for.
+enum class Goal {
+    SignetCheaper,  // ratio = linux / signet; the target is a minimum speed-up (">=50x")
+    SignetNoSlower, // ratio = signet / linux; the target is a maximum slowdown ("<=1.5x")
+};
+
+struct Measurement {
+    std::string name;         // "abi call vs getpid"
+    std::string linux_label;  // what the Linux column measured, "syscall(getpid)"
+    Stats signet;             // ns per operation
+    Stats linux_side;         // ns per operation ("linux" is a predefined macro in GNU C++)
+    Goal goal { Goal::SignetCheaper };
+    double target { 0 };      // 0: no target, the row is for information
+    std::string note;         // printed under the table when not empty
+
+    double ratio() const;
+    bool has_target() const { return target > 0; }
+    bool target_met() const;
+    std::string ratio_text() const;
+    std::string target_text() const;
+};
+
+class Report {
+public:
+    explicit Report(FILE* out)
+        : m_out(out)
+    {
+    }
+
+    void add(Measurement measurement) { m_measurements.push_back(std::move(measurement)); }
+    // Starts the details of one benchmark group.
+    void section(std::string const& title);
+    // A line of detail (a breakdown, a component cost), printed at once: the
+    // details of every benchmark come out as it runs, the table at the end.
+    void detail(std::string const& line);
+    // A failure that makes the run invalid (a wrong checksum, a SIP that trapped).
+    void failure(std::string const& line);
+
+    std::vector<Measurement> const& measurements() const { return m_measurements; }
+    std::vector<std::string> const& failures() const { return m_failures; }
+
+    void print_table() const;
+    ErrorOr<void> write_json(std::string const& path, std::string const& machine_json) const;
+
+private:
+    FILE* m_out;
+    std::vector<Measurement> m_measurements;
+    std::vector<std::string> m_failures;
+};
+
+// "1.62 ns", "2.10 us", "431.0 us", "12.3 ms": three or four significant digits.
+std::string format_duration(double nanoseconds);
+std::string format_stats(Stats const&);
+
+} // namespace signet::bench
