@@ -13,10 +13,7 @@ namespace signet::contracts {
 
 std::string CheckResult::diagnostics_text() const
 {
-    std::string text;
-    for (auto const& diagnostic : diagnostics)
-        text += diagnostic.to_string() + "\n";
-    return text;
+    return format_diagnostics(diagnostics);
 }
 
 namespace {

@@ -19,10 +19,10 @@ void Diagnostics::error(std::string const& file, SourceLocation location, std::s
     m_list.push_back({ file, location, std::move(message) });
 }
 
-std::string Diagnostics::to_string() const
+std::string format_diagnostics(std::vector<Diagnostic> const& diagnostics)
 {
     std::string text;
-    for (auto const& diagnostic : m_list) {
+    for (auto const& diagnostic : diagnostics) {
         text += diagnostic.to_string();
         text += '\n';
     }

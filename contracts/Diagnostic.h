@@ -24,6 +24,9 @@ struct Diagnostic {
     std::string to_string() const;
 };
 
+// Diagnostics one per line, each ending in a newline.
+std::string format_diagnostics(std::vector<Diagnostic> const&);
+
 // Collects the errors of one compilation. After `max_errors` it records one
 // last "too many errors" diagnostic and drops the rest, so hostile input
 // cannot make the compiler print without end.
@@ -37,9 +40,6 @@ public:
     size_t count() const { return m_list.size(); }
     std::vector<Diagnostic> const& list() const { return m_list; }
     std::vector<Diagnostic> release() { return std::move(m_list); }
-
-    // All diagnostics, one per line.
-    std::string to_string() const;
 
 private:
     std::vector<Diagnostic> m_list;

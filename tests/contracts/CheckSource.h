@@ -41,6 +41,16 @@ inline std::string first_error(std::string const& text)
     return result.diagnostics.empty() ? std::string() : result.diagnostics.front().to_string();
 }
 
+// Whether a diagnostic reads `file:line:col: error: message`, on one line.
+inline bool is_well_formed(Diagnostic const& diagnostic)
+{
+    std::string prefix = diagnostic.file + ":" + std::to_string(diagnostic.location.line) + ":" + std::to_string(diagnostic.location.column) + ": error: ";
+    std::string text = diagnostic.to_string();
+    return !diagnostic.file.empty() && diagnostic.file.find_first_of(":\n") == std::string::npos && diagnostic.location.line >= 1
+        && diagnostic.location.column >= 1 && !diagnostic.message.empty() && diagnostic.message.find('\n') == std::string::npos
+        && text.starts_with(prefix);
+}
+
 inline std::string const test_directory = SIGNET_CONTRACTS_TEST_DIR;
 
 } // namespace signet::contracts

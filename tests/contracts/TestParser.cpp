@@ -26,7 +26,7 @@ contract Calculator {
   state Start: one { Add? -> (Sum! or Overflow!) -> Start; }
 })",
         diagnostics);
-    ASSERT_TRUE(file) << diagnostics.to_string();
+    ASSERT_TRUE(file) << format_diagnostics(diagnostics.list());
     ASSERT_EQ(file->imports.size(), 1u);
     EXPECT_EQ(file->imports[0].path, "logger.contract");
     ASSERT_EQ(file->contracts.size(), 1u);
@@ -60,7 +60,7 @@ TEST(ContractParser, ReadsSequencesInsideAlternatives)
 {
     Diagnostics diagnostics;
     auto file = parse("contract C { state S: one { A? -> (B! -> C? or D!) -> S; } }", diagnostics);
-    ASSERT_TRUE(file) << diagnostics.to_string();
+    ASSERT_TRUE(file) << format_diagnostics(diagnostics.list());
     auto const& alternatives = file->contracts[0].states[0].transitions[0].sequence[1];
     ASSERT_EQ(alternatives.branches.size(), 2u);
     EXPECT_EQ(alternatives.branches[0].size(), 2u);
@@ -102,7 +102,7 @@ TEST(ContractParser, AcceptsAlternativesNestedToTheLimit)
 {
     Diagnostics diagnostics;
     std::string source = "contract C { state S: one { A? -> " + std::string(64, '(') + "B!" + std::string(64, ')') + " -> S; } }";
-    EXPECT_TRUE(parse(source, diagnostics)) << diagnostics.to_string();
+    EXPECT_TRUE(parse(source, diagnostics)) << format_diagnostics(diagnostics.list());
 }
 
 TEST(ContractParser, ReadsAnEmptyFile)
