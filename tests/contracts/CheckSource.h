@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
+#include <unistd.h>
 
 namespace signet::contracts {
 
@@ -52,5 +54,28 @@ inline bool is_well_formed(Diagnostic const& diagnostic)
 }
 
 inline std::string const test_directory = SIGNET_CONTRACTS_TEST_DIR;
+
+// A fresh directory under the system's temporary directory, removed with everything in it at the end of its scope.
+class ScratchDirectory {
+public:
+    explicit ScratchDirectory(std::string const& name)
+        : m_path(std::filesystem::temp_directory_path() / ("signet-contracts-" + name + "-" + std::to_string(::getpid())))
+    {
+        std::filesystem::remove_all(m_path);
+        std::filesystem::create_directories(m_path);
+    }
+    ~ScratchDirectory()
+    {
+        std::error_code ignored;
+        std::filesystem::remove_all(m_path, ignored);
+    }
+    ScratchDirectory(ScratchDirectory const&) = delete;
+    ScratchDirectory& operator=(ScratchDirectory const&) = delete;
+
+    std::string path(std::string const& name = {}) const { return name.empty() ? m_path.string() : (m_path / name).string(); }
+
+private:
+    std::filesystem::path m_path;
+};
 
 } // namespace signet::contracts

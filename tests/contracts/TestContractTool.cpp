@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <sstream>
-#include <unistd.h>
 
 using namespace signet::contracts;
 
@@ -15,12 +14,6 @@ namespace {
 
 std::string const golden = test_directory + "/golden";
 
-std::string scratch_directory(char const* name)
-{
-    auto directory = std::filesystem::temp_directory_path() / ("signet-contract-tool-" + std::to_string(::getpid())) / name;
-    std::filesystem::remove_all(directory);
-    return directory.string();
-}
 
 }
 
@@ -52,7 +45,8 @@ TEST(ContractTool, CheckWithoutFilesFails)
 TEST(ContractTool, GenWritesTheHeaderNamedAfterTheContractFile)
 {
     std::ostringstream out, err;
-    std::string directory = scratch_directory("gen");
+    ScratchDirectory scratch("gen");
+    std::string directory = scratch.path("out");
     ASSERT_EQ(contract_gen_main("c", golden + "/calculator.contract", directory, out, err, directory + "/calculator.d"), 0) << err.str();
     auto header = signet::read_text_file(directory + "/calculator.h");
     ASSERT_FALSE(header.is_error());
@@ -65,7 +59,8 @@ TEST(ContractTool, GenWritesTheHeaderNamedAfterTheContractFile)
 TEST(ContractTool, GenLeavesAnUnchangedHeaderUntouched)
 {
     std::ostringstream out, err;
-    std::string directory = scratch_directory("unchanged");
+    ScratchDirectory scratch("unchanged");
+    std::string directory = scratch.path();
     ASSERT_EQ(contract_gen_main("c", golden + "/logger.contract", directory, out, err), 0);
     auto before = std::filesystem::last_write_time(directory + "/logger.h");
     std::filesystem::last_write_time(directory + "/logger.h", before - std::chrono::hours(1));
@@ -76,14 +71,16 @@ TEST(ContractTool, GenLeavesAnUnchangedHeaderUntouched)
 TEST(ContractTool, GenRefusesALanguageItDoesNotKnow)
 {
     std::ostringstream out, err;
-    EXPECT_EQ(contract_gen_main("rust", golden + "/logger.contract", scratch_directory("rust"), out, err), 1);
+    ScratchDirectory scratch("rust");
+    EXPECT_EQ(contract_gen_main("rust", golden + "/logger.contract", scratch.path("out"), out, err), 1);
     EXPECT_EQ(err.str(), "contract gen: unknown language 'rust'; the generator knows 'c'\n");
 }
 
 TEST(ContractTool, GenWritesNothingForABadContract)
 {
     std::ostringstream out, err;
-    std::string directory = scratch_directory("bad");
+    ScratchDirectory scratch("bad");
+    std::string directory = scratch.path("out");
     EXPECT_EQ(contract_gen_main("c", test_directory + "/errors/cycle-without-send.contract", directory, out, err), 1);
     EXPECT_NE(err.str().find("cycle without a send"), std::string::npos);
     EXPECT_FALSE(std::filesystem::exists(directory));

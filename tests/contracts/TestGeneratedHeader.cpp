@@ -7,8 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <unistd.h>
-#include <filesystem>
 #include <fstream>
 
 using namespace signet::contracts;
@@ -21,11 +19,9 @@ std::string const host_cxx = SIGNET_TEST_HOST_CXX;
 
 // A translation unit that includes every golden header twice, as a SIP that
 // includes several contracts' headers would, and uses one of each kind of function.
-std::string write_translation_unit(char const* extension)
+std::string write_translation_unit(ScratchDirectory const& scratch, char const* extension)
 {
-    auto directory = std::filesystem::temp_directory_path() / ("signet-contract-headers-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(directory);
-    auto path = directory / (std::string("use") + extension);
+    std::string path = scratch.path(std::string("use") + extension);
     std::ofstream out(path);
     for (int pass = 0; pass < 2; ++pass) {
         for (auto const& entry : std::filesystem::directory_iterator(test_directory + "/golden")) {
@@ -43,7 +39,7 @@ int use_calculator(signet_handle endpoint)
     return Calculator_Imp_send_Describe(endpoint, "calc", 4) + (int)sizeof Calculator_descriptor;
 }
 )";
-    return path.string();
+    return path;
 }
 
 void expect_compiles(std::string const& command)
@@ -58,15 +54,18 @@ TEST(GeneratedHeader, CompilesForWasm32WithClang19)
 {
     if (wasm_cc.empty())
         GTEST_SKIP() << "clang-19 is not installed, so generated headers are not compiled for wasm32 (install clang-19 to run this test)";
-    expect_compiles(wasm_cc + " --target=wasm32-wasi --sysroot=/usr -fsyntax-only -std=c11 -Wall -Wextra -pedantic -Werror " + write_translation_unit(".c"));
+    ScratchDirectory scratch("wasm32");
+    expect_compiles(wasm_cc + " --target=wasm32-wasi --sysroot=/usr -fsyntax-only -std=c11 -Wall -Wextra -pedantic -Werror " + write_translation_unit(scratch, ".c"));
 }
 
 TEST(GeneratedHeader, CompilesAsCOnTheHost)
 {
-    expect_compiles(host_cc + " -fsyntax-only -std=c11 -Wall -Wextra -pedantic -Werror " + write_translation_unit(".c"));
+    ScratchDirectory scratch("host-c");
+    expect_compiles(host_cc + " -fsyntax-only -std=c11 -Wall -Wextra -pedantic -Werror " + write_translation_unit(scratch, ".c"));
 }
 
 TEST(GeneratedHeader, CompilesAsCxxOnTheHost)
 {
-    expect_compiles(host_cxx + " -fsyntax-only -x c++ -std=c++17 -Wall -Wextra -pedantic -Werror " + write_translation_unit(".cpp"));
+    ScratchDirectory scratch("host-cxx");
+    expect_compiles(host_cxx + " -fsyntax-only -x c++ -std=c++17 -Wall -Wextra -pedantic -Werror " + write_translation_unit(scratch, ".cpp"));
 }
