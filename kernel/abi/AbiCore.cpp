@@ -147,9 +147,9 @@ uint32_t Z_signet_v1Z_debug_log(void* host, uint32_t text, uint32_t length)
     GuestMemory memory(sip.runtime());
     if (length > debug_log_limit)
         return SIGNET_LIMIT;
-    uint8_t const* bytes = memory.range(text, length);
-    if (!bytes && length)
+    if (!memory.valid(text, length))
         return SIGNET_OUT_OF_BOUNDS;
+    uint8_t const* bytes = memory.range(text, length);
     std::string line = "[sip " + std::to_string(sip.id()) + " " + sip.name() + "] ";
     line.append(reinterpret_cast<char const*>(bytes), length);
     line.push_back('\n');
@@ -160,9 +160,9 @@ uint32_t Z_signet_v1Z_debug_log(void* host, uint32_t text, uint32_t length)
 uint32_t Z_signet_v1Z_random_get(void* host, uint32_t buffer, uint32_t length)
 {
     GuestMemory memory(sip_from(host).runtime());
-    uint8_t* bytes = memory.range(buffer, length);
-    if (!bytes && length)
+    if (!memory.valid(buffer, length))
         return SIGNET_OUT_OF_BOUNDS;
+    uint8_t* bytes = memory.range(buffer, length);
     return fill_random({ bytes, length }) ? SIGNET_OK : SIGNET_IO;
 }
 
@@ -175,7 +175,7 @@ uint32_t Z_signet_v1Z_arg_get(void* host, uint32_t index, uint32_t buffer, uint3
 {
     Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
-    if (!memory.valid(out_length, sizeof(uint32_t)) || (capacity && !memory.range(buffer, capacity)))
+    if (!memory.valid(out_length, sizeof(uint32_t)) || !memory.valid(buffer, capacity))
         return SIGNET_OUT_OF_BOUNDS;
     if (index >= sip.args().size())
         return SIGNET_NOT_FOUND;
@@ -191,9 +191,9 @@ uint32_t Z_signet_v1Z_stdio_write(void* host, uint32_t stream, uint32_t data, ui
 {
     Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
-    uint8_t const* bytes = memory.range(data, length);
-    if ((!bytes && length) || !memory.valid(out_written, sizeof(uint32_t)))
+    if (!memory.valid(data, length) || !memory.valid(out_written, sizeof(uint32_t)))
         return SIGNET_OUT_OF_BOUNDS;
+    uint8_t const* bytes = memory.range(data, length);
     uint32_t written = 0;
     int32_t status = write_stdio(sip, stream, { bytes, length }, written);
     if (status == SIGNET_OK)
@@ -206,9 +206,9 @@ uint32_t Z_signet_v1Z_stdio_read(void* host, uint32_t buffer, uint32_t capacity,
     require_stack_headroom();
     Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
-    uint8_t* bytes = memory.range(buffer, capacity);
-    if ((!bytes && capacity) || !memory.valid(out_read, sizeof(uint32_t)))
+    if (!memory.valid(buffer, capacity) || !memory.valid(out_read, sizeof(uint32_t)))
         return SIGNET_OUT_OF_BOUNDS;
+    uint8_t* bytes = memory.range(buffer, capacity);
     uint32_t read = 0;
     int32_t status = read_stdin(sip, { bytes, capacity }, read);
     // The memory may not have moved (memory.grow only extends in place), but re-derive anyway.

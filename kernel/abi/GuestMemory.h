@@ -22,14 +22,15 @@ public:
     {
     }
 
-    // The bytes [offset, offset+length), or an empty span with ok=false if out of bounds.
+    // A pointer to [offset, offset+length), or null if that is not inside memory.
     uint8_t* range(uint32_t offset, uint64_t length) const
     {
         if (!m_memory || uint64_t(offset) + length > m_memory->size)
             return nullptr;
         return m_memory->data + offset;
     }
-    bool valid(uint32_t offset, uint64_t length) const { return range(offset, length) != nullptr || (length == 0 && m_memory && offset <= m_memory->size); }
+    // [offset, offset+length) lies inside memory; an empty range may sit at its very end.
+    bool valid(uint32_t offset, uint64_t length) const { return m_memory && uint64_t(offset) + length <= m_memory->size; }
 
     template<typename T>
         requires std::is_trivially_copyable_v<T>

@@ -382,9 +382,9 @@ uint32_t WASI(sched_yield)(void*)
 uint32_t WASI(random_get)(void* host, uint32_t buffer, uint32_t length)
 {
     GuestMemory memory(sip_from(host).runtime());
-    uint8_t* bytes = memory.range(buffer, length);
-    if (!bytes && length)
+    if (!memory.valid(buffer, length))
         return Fault;
+    uint8_t* bytes = memory.range(buffer, length);
     return fill_random({ bytes, length }) ? Success : Io;
 }
 

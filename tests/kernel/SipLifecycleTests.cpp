@@ -1,0 +1,129 @@
+// SIP create, start, exit, kill, and the reclamation of everything a SIP held.
+#include "KernelTestSupport.h"
+#include "kernel/sched/Stack.h"
+#include "runtime/LinearMemory.h"
+
+#include <fstream>
+#include <thread>
+
+using namespace signet;
+using namespace signet::testing;
+
+namespace {
+
+uint64_t resident_kib()
+{
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stoull(line.substr(6));
+    }
+    return 0;
+}
+
+uint64_t mapping_count()
+{
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    uint64_t count = 0;
+    while (std::getline(maps, line))
+        ++count;
+    return count;
+}
+
+} // namespace
+
+TEST_F(KernelTest, ACreatedSipDoesNotRunUntilStarted)
+{
+    auto spawn = request(example("hello_native"));
+    auto out = std::static_pointer_cast<BufferOutputStream>(spawn.stdio.out);
+    auto sip = m_kernel->create_sip(std::move(spawn));
+    ASSERT_FALSE(sip.is_error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(sip.value()->state(), Sip::State::Created);
+    EXPECT_EQ(out->contents(), "");
+    ASSERT_FALSE(m_kernel->start(*sip.value()).is_error());
+    EXPECT_TRUE(m_kernel->start(*sip.value()).is_error()) << "a SIP starts once";
+    auto exit = sip.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Exited);
+    EXPECT_EQ(out->contents(), "Hello from a native SIP, speaking signet_v1 directly.\n");
+}
+
+TEST_F(KernelTest, KillEndsASleepingSip)
+{
+    auto sip = m_kernel->spawn(request(guest("test_sleeper")));
+    ASSERT_FALSE(sip.is_error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    m_kernel->kill(*sip.value());
+    auto exit = sip.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    EXPECT_EQ(exit.host_exit_status(), 137);
+    EXPECT_NE(m_diagnostics->contents().find("was killed"), std::string::npos);
+}
+
+TEST_F(KernelTest, KillEndsASipBlockedOnInputThatNeverComes)
+{
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    auto spawn = request(guest("test_sleeper"), { "read" });
+    spawn.stdio.in = std::make_shared<FdInputStream>(fds[0]);
+    auto sip = m_kernel->spawn(std::move(spawn));
+    ASSERT_FALSE(sip.is_error());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    m_kernel->kill(*sip.value());
+    auto exit = sip.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    // Unblock the abandoned host read so the I/O thread can finish.
+    ASSERT_EQ(::write(fds[1], "x", 1), 1);
+    ::close(fds[1]);
+    m_kernel.reset();
+    ::close(fds[0]);
+}
+
+TEST_F(KernelTest, KillingASipThatNeverStartedFinishesIt)
+{
+    auto sip = m_kernel->create_sip(request(example("hello_native")));
+    ASSERT_FALSE(sip.is_error());
+    m_kernel->kill(*sip.value());
+    EXPECT_EQ(sip.value()->wait_from_host().how, ExitInfo::How::Killed);
+    EXPECT_EQ(m_kernel->live_sip_count(), 0u);
+}
+
+TEST_F(KernelTest, ThousandsOfSipsComeAndGoWithoutLeakingMemoryStacksOrMappings)
+{
+    auto image_for = image(example("hello_native"));
+    ASSERT_TRUE(image_for);
+    auto spawn_batch = [&](int count) {
+        std::vector<std::shared_ptr<Sip>> sips;
+        for (int i = 0; i < count; ++i) {
+            SpawnRequest spawn;
+            spawn.image = image_for;
+            spawn.name = "hello_native";
+            spawn.args = { "hello_native" };
+            spawn.stdio.out = std::make_shared<BufferOutputStream>();
+            spawn.stdio.err = spawn.stdio.out;
+            auto sip = m_kernel->spawn(std::move(spawn));
+            ASSERT_FALSE(sip.is_error());
+            sips.push_back(sip.release_value());
+        }
+        for (auto& sip : sips)
+            ASSERT_EQ(sip->wait_from_host().how, ExitInfo::How::Exited);
+    };
+    // Warm up until the pools of memory reservations and stacks are full, then measure.
+    for (int round = 0; round < 5; ++round)
+        spawn_batch(200);
+    m_kernel->wait_until_idle();
+    uint64_t rss_before = resident_kib();
+    uint64_t maps_before = mapping_count();
+    for (int round = 0; round < 25; ++round)
+        spawn_batch(200);
+    m_kernel->wait_until_idle();
+    EXPECT_EQ(m_kernel->live_sip_count(), 0u);
+    // With no SIP alive, only the pools hold reservations (at most 64) and stacks (at most 256).
+    EXPECT_LE(LinearMemory::live_reservations(), 64u);
+    EXPECT_LE(Stack::live_stacks(), 256u);
+    // Adjacent mappings merge and split as pooled entries are reused, so allow some drift, not growth.
+    EXPECT_LE(mapping_count(), maps_before + 128) << "mappings grew over 5000 SIPs";
+    EXPECT_LE(resident_kib(), rss_before + 16 * 1024) << "resident memory grew by more than 16 MiB over 5000 SIPs";
+}
