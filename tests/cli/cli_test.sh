@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# End-to-end checks of the signet CLI: exit statuses, messages, the store.
+# Usage: cli_test.sh <signet> <examples-dir> <scratch-dir>
+set -uo pipefail
+signet=$1
+examples=$2
+scratch=$3
+rm -rf "$scratch" && mkdir -p "$scratch"
+export SIGNET_HOME=$scratch/home
+passed=0
+failed=0
+
+expect() { # expect <name> <expected-status> <grep-pattern-or-empty> -- command...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local output status
+  output=$("$@" 2>&1 </dev/null)
+  status=$?
+  if [[ $status -ne $want ]]; then
+    echo "FAIL $name: exit status $status, expected $want"; echo "$output" | head -5; failed=$((failed + 1)); return
+  fi
+  if [[ -n $pattern ]] && ! grep -qE -- "$pattern" <<<"$output"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$output" | head -5; failed=$((failed + 1)); return
+  fi
+  passed=$((passed + 1))
+}
+
+expect "version" 0 "^signet [0-9]" -- "$signet" --version
+expect "help lists run" 0 "run" -- "$signet" --help
+expect "no subcommand is a usage error" 2 "" -- "$signet"
+expect "run without a module" 2 "which module" -- "$signet" run
+expect "hello runs" 0 "Hello from a sealed process" -- "$signet" run "$examples/hello.wasm"
+expect "arguments reach the program" 0 "arg 2: --not-an-option" -- "$signet" run "$examples/hello.wasm" x --not-an-option
+expect "environment is only what --env gives" 0 "GREETING=hey" -- "$signet" run --env GREETING=hey "$examples/hello.wasm"
+expect "bad --env" 2 "KEY=VALUE" -- "$signet" run --env NOEQUALS "$examples/hello.wasm"
+expect "bad --memory" 2 "unknown unit" -- "$signet" run --memory 3furlongs "$examples/hello.wasm"
+expect "native program" 0 "native SIP" -- "$signet" run "$examples/hello_native.wasm"
+for program in "$examples"/trap_*.wasm; do
+  name=$(basename "$program")
+  expect "$name traps with status 134 and a report" 134 "SIP [0-9]+ \\($name\\) trapped: " -- "$signet" run "$program"
+done
+
+# Bad modules: one line, status 2, nothing stored.
+printf 'not wasm at all' >"$scratch/garbage.wasm"
+head -c 20 "$examples/hello.wasm" >"$scratch/truncated.wasm"
+: >"$scratch/empty.wasm"
+for bad in garbage truncated empty; do
+  expect "$bad module refused" 2 "$bad.wasm" -- "$signet" install "$scratch/$bad.wasm"
+  lines=$("$signet" install "$scratch/$bad.wasm" 2>&1 | wc -l)
+  if [[ $lines -ne 1 ]]; then echo "FAIL $bad: $lines lines of error, expected 1"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+done
+expect "missing file" 1 "cannot open" -- "$signet" install "$scratch/does-not-exist.wasm"
+entries=$(find "$SIGNET_HOME" -name image.so 2>/dev/null | wc -l)
+expect "install reports tree shaking" 0 "after tree shaking" -- "$signet" install "$examples/compute.wasm"
+expect "second install is cached" 0 "already in the store" -- "$signet" install "$examples/compute.wasm"
+after=$(find "$SIGNET_HOME" -name image.so | wc -l)
+if [[ $after -ne $((entries + 1)) ]]; then echo "FAIL store: $entries entries before, $after after one new module"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+
+# A tampered image is never loaded: it is detected and rebuilt.
+image=$(find "$SIGNET_HOME" -path '*' -name image.so | head -1)
+chmod u+w "$image" && printf 'X' | dd of="$image" bs=1 seek=100 conv=notrunc status=none
+expect "tampered image is rebuilt and runs" 0 "" -- "$signet" run "$examples/compute.wasm" 1000 1
+
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
