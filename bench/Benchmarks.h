@@ -12,11 +12,16 @@ namespace signet::bench {
 
 struct BenchContext {
     bool quick { false };
-    int cpu { -1 };
-    SipHost& sips;
+    int cpu { -1 }; // the CPU everything is pinned to
+    SipHost& sips;  // one worker, on that CPU
     // Loaded images by guest name ("trivial", "abi_calls", "sieve", ...).
     std::map<std::string, std::shared_ptr<Image>> images;
     Report& report;
+    // The default configuration, for comparison: a kernel made before pinning, with
+    // one worker per core free to run anywhere, and the CPUs the process started with.
+    SipHost* unpinned_sips { nullptr };
+    std::shared_ptr<Image> unpinned_trivial;
+    Affinity original_affinity {};
 
     std::shared_ptr<Image> image(std::string const& name) const;
 };

@@ -1,14 +1,17 @@
 // Compute: the same C program run as a SIP and as a Linux process.
 //
-// Each kernel in guests/compute is built twice from one source: clang -O2 to
-// wasm32-wasi, installed (wasm2c, then the system C compiler at -O2) and run
-// as a WASI SIP; and gcc -O2 to a static Linux executable. The shared driver
-// (compute_main.h) runs the work once to warm up, then times each repetition
-// with clock_gettime(CLOCK_MONOTONIC) inside the program, so the "work" rows
-// exclude startup; the "whole run" rows time the program from spawn to exit.
+// Each kernel in guests/compute is built three times from one source: clang
+// -O2 to wasm32-wasi, installed (wasm2c, then the system C compiler at -O2)
+// and run as a WASI SIP; gcc -O2 (the system compiler, which also compiles
+// images) to a static Linux executable; and clang -O2 (the compiler that made
+// the wasm) to another. The shared driver (compute_main.h) runs the work once
+// to warm up, then times each repetition with clock_gettime(CLOCK_MONOTONIC)
+// inside the program, so the "work" rows exclude startup; the "whole run" row
+// times the program from spawn to exit.
 #include "bench/Benchmarks.h"
 #include "bench/NativeProcess.h"
 
+#include <functional>
 #include <sstream>
 
 namespace signet::bench {
@@ -18,6 +21,7 @@ namespace {
 struct ProgramOutput {
     std::vector<double> repetitions; // ns
     std::string checksum;
+    uint64_t wall_ns { 0 };
 };
 
 ErrorOr<ProgramOutput> parse_output(std::string const& text, size_t expected_repetitions)
@@ -40,12 +44,41 @@ ErrorOr<ProgramOutput> parse_output(std::string const& text, size_t expected_rep
     return output;
 }
 
+// One way of running a kernel, and what its runs produced.
+struct Side {
+    std::string name; // "sip", "gcc", "clang"
+    std::function<ErrorOr<ProgramOutput>()> run;
+    std::vector<double> work;
+    std::vector<double> whole;
+    std::string checksum;
+};
+
+ErrorOr<ProgramOutput> run_sip(SipHost& sips, std::shared_ptr<Image> const& image, std::vector<std::string> const& args, size_t repetitions)
+{
+    auto run = TRY(sips.run(image, args));
+    if (run.exit.how != ExitInfo::How::Exited || run.exit.status != 0)
+        return Error(ErrorKind::Internal, "the SIP " + describe_exit(run.exit));
+    auto output = TRY(parse_output(run.out, repetitions));
+    output.wall_ns = run.wall_ns;
+    return output;
+}
+
+ErrorOr<ProgramOutput> run_native(std::string const& program, std::vector<std::string> const& args, size_t repetitions)
+{
+    auto run = TRY(run_process(program, args));
+    if (run.exit_status != 0)
+        return Error(ErrorKind::Internal, program + " exited with " + std::to_string(run.exit_status));
+    auto output = TRY(parse_output(run.out, repetitions));
+    output.wall_ns = run.wall_ns;
+    return output;
+}
+
 } // namespace
 
 void run_compute_bench(BenchContext& context)
 {
     Report& report = context.report;
-    size_t const runs = context.quick ? 1 : 3;
+    size_t const runs = context.quick ? 1 : 5;
     size_t const repetitions = context.quick ? 3 : 9;
     report.section("compute: " + std::to_string(runs) + " runs per side of each program, each timing " + std::to_string(repetitions)
         + " repetitions of its work after one warm-up");
@@ -53,64 +86,61 @@ void run_compute_bench(BenchContext& context)
     for (auto const& kernel : compute_kernels()) {
         auto image = context.image(kernel);
         std::vector<std::string> args { kernel, std::to_string(repetitions) };
-        std::vector<double> sip_work, native_work, sip_whole, native_whole;
-        std::string sip_checksum, native_checksum;
+        std::vector<Side> sides;
+        sides.push_back({ "sip", [&] { return run_sip(context.sips, image, args, repetitions); }, {}, {}, {} });
+        sides.push_back({ "gcc", [&] { return run_native(native_program(kernel), args, repetitions); }, {}, {}, {} });
+        sides.push_back({ "clang", [&] { return run_native(native_program("clang_" + kernel), args, repetitions); }, {}, {}, {} });
+
+        // Alternate the sides, so that a slow phase of the VM hits all of them alike.
         bool failed = false;
-        // Alternate the two sides, so that a slow phase of the VM hits both alike.
         for (size_t run = 0; run < runs && !failed; ++run) {
-            auto sip = context.sips.run(image, args);
-            if (sip.is_error() || sip.value().exit.how != ExitInfo::How::Exited || sip.value().exit.status != 0) {
-                report.failure(kernel + " as a SIP: " + (sip.is_error() ? sip.error().message() : describe_exit(sip.value().exit)));
-                failed = true;
-                break;
+            for (auto& side : sides) {
+                auto output = side.run();
+                if (output.is_error()) {
+                    report.failure(kernel + " (" + side.name + "): " + output.error().message());
+                    failed = true;
+                    break;
+                }
+                auto& value = output.value();
+                side.work.insert(side.work.end(), value.repetitions.begin(), value.repetitions.end());
+                side.whole.push_back(double(value.wall_ns));
+                side.checksum = value.checksum;
             }
-            auto native = run_process(native_program(kernel), args);
-            if (native.is_error() || native.value().exit_status != 0) {
-                report.failure(kernel + " on Linux: "
-                    + (native.is_error() ? native.error().message() : "exited with " + std::to_string(native.value().exit_status)));
-                failed = true;
-                break;
-            }
-            auto sip_output = parse_output(sip.value().out, repetitions);
-            auto native_output = parse_output(native.value().out, repetitions);
-            if (sip_output.is_error() || native_output.is_error()) {
-                report.failure(kernel + ": " + (sip_output.is_error() ? sip_output.error() : native_output.error()).message());
-                failed = true;
-                break;
-            }
-            sip_work.insert(sip_work.end(), sip_output.value().repetitions.begin(), sip_output.value().repetitions.end());
-            native_work.insert(native_work.end(), native_output.value().repetitions.begin(), native_output.value().repetitions.end());
-            sip_whole.push_back(double(sip.value().wall_ns));
-            native_whole.push_back(double(native.value().wall_ns));
-            sip_checksum = sip_output.value().checksum;
-            native_checksum = native_output.value().checksum;
         }
         if (failed)
             continue;
-        if (sip_checksum != native_checksum) {
-            report.failure(kernel + ": the SIP computed " + sip_checksum + ", Linux " + native_checksum);
-            continue;
+        for (auto const& side : sides) {
+            if (side.checksum != sides.front().checksum) {
+                report.failure(kernel + ": the SIP computed " + sides.front().checksum + ", " + side.name + " " + side.checksum);
+                failed = true;
+            }
         }
-        auto sip_stats = Stats::of(sip_work);
-        auto native_stats = Stats::of(native_work);
-        report.detail(kernel + " work, sip:   " + format_stats(sip_stats));
-        report.detail(kernel + " work, linux: " + format_stats(native_stats) + "  (checksum " + native_checksum + " on both)");
-        // Preemption by other processes only ever adds time: on a busy machine the fastest
-        // repetitions are the better estimate of the work itself.
-        char fastest[128];
-        std::snprintf(fastest, sizeof fastest, "%s work, fastest repetitions: sip/linux = %.2fx", kernel.c_str(), sip_stats.min / native_stats.min);
-        report.detail(fastest);
-        report.add({ .name = "compute " + kernel + " (work)",
-            .linux_label = "gcc -O2, static",
-            .signet = sip_stats,
-            .linux_side = native_stats,
-            .goal = Goal::SignetNoSlower,
-            .target = 1.5,
-            .note = {} });
-        report.add({ .name = "compute " + kernel + " (whole run)",
+        if (failed)
+            continue;
+
+        auto& sip = sides[0];
+        auto sip_work = Stats::of(sip.work);
+        report.detail(kernel + " work, sip:   " + format_stats(sip_work) + "  (checksum " + sip.checksum + " on every side)");
+        for (size_t i = 1; i < sides.size(); ++i) {
+            auto native_work = Stats::of(sides[i].work);
+            report.detail(kernel + " work, " + sides[i].name + (sides[i].name.size() < 5 ? ":   " : ": ") + format_stats(native_work));
+            // Preemption by other processes only ever adds time: on a busy machine the
+            // fastest repetitions are the better estimate of the work itself.
+            char fastest[128];
+            std::snprintf(fastest, sizeof fastest, "  fastest repetitions, sip/%s = %.2fx", sides[i].name.c_str(), sip_work.min / native_work.min);
+            report.detail(fastest);
+            report.add({ .name = "compute " + kernel + " (work) vs " + sides[i].name,
+                .linux_label = sides[i].name + " -O2, static",
+                .signet = sip_work,
+                .linux_side = native_work,
+                .goal = Goal::SignetNoSlower,
+                .target = 1.5,
+                .note = {} });
+        }
+        report.add({ .name = "compute " + kernel + " (whole run) vs gcc",
             .linux_label = "posix_spawn..waitpid",
-            .signet = Stats::of(sip_whole),
-            .linux_side = Stats::of(native_whole),
+            .signet = Stats::of(sip.whole),
+            .linux_side = Stats::of(sides[1].whole),
             .goal = Goal::SignetNoSlower,
             .target = 0,
             .note = {} });

@@ -128,8 +128,18 @@ ErrorOr<void> run_foundation_benchmarks(FoundationOptions const& options, Report
         installed.emplace(name, std::move(info));
     }
 
-    // 2. Pin before the kernel exists: its workers inherit this thread's CPU set,
-    //    so the host thread, the worker and every Linux child share one CPU.
+    // 2. The spawn benchmark also measures the default configuration (one worker per
+    //    core, unpinned), from a kernel that must exist before pinning.
+    auto original_affinity = TRY(Affinity::of_calling_thread());
+    std::unique_ptr<SipHost> unpinned_sips;
+    std::shared_ptr<Image> unpinned_trivial;
+    if (wants(options, "spawn")) {
+        unpinned_sips = TRY(SipHost::create(0));
+        unpinned_trivial = TRY(unpinned_sips->load(installed.at("trivial")));
+    }
+
+    // 3. Pin before the measured kernel exists: its workers inherit this thread's CPU
+    //    set, so the host thread, the worker and every Linux child share one CPU.
     int cpu = TRY(pin_to_cpu(options.cpu));
     calibrate_tsc(options.quick ? 20'000'000 : 200'000'000);
     double load_before = load_average();
@@ -140,9 +150,16 @@ ErrorOr<void> run_foundation_benchmarks(FoundationOptions const& options, Report
     if (load_before > 0.5 * std::thread::hardware_concurrency())
         report.detail("warning: the machine is busy; other processes preempt the measurements, which lifts medians more than minimums");
 
-    // 3. One worker: on one CPU, a second would only take turns with the first.
+    // 4. One worker: on one CPU, a second would only take turns with the first.
     auto sips = TRY(SipHost::create(1));
-    BenchContext context { .quick = options.quick, .cpu = cpu, .sips = *sips, .images = {}, .report = report };
+    BenchContext context { .quick = options.quick,
+        .cpu = cpu,
+        .sips = *sips,
+        .images = {},
+        .report = report,
+        .unpinned_sips = unpinned_sips.get(),
+        .unpinned_trivial = unpinned_trivial,
+        .original_affinity = original_affinity };
     for (auto const& [name, info] : installed)
         context.images[name] = TRY(sips->load(info));
 

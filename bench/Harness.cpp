@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cmath>
 #include <ctime>
-#include <sched.h>
 
 namespace signet::bench {
 
@@ -112,6 +111,22 @@ Stats Stats::of(std::vector<double> samples)
     stats.median = percentile(samples, 0.5);
     stats.p75 = percentile(samples, 0.75);
     return stats;
+}
+
+ErrorOr<Affinity> Affinity::of_calling_thread()
+{
+    Affinity affinity;
+    CPU_ZERO(&affinity.cpus);
+    if (sched_getaffinity(0, sizeof affinity.cpus, &affinity.cpus) != 0)
+        return Error::from_errno("sched_getaffinity", errno);
+    return affinity;
+}
+
+ErrorOr<void> Affinity::apply_to_calling_thread() const
+{
+    if (sched_setaffinity(0, sizeof cpus, &cpus) != 0)
+        return Error::from_errno("sched_setaffinity", errno);
+    return {};
 }
 
 ErrorOr<int> pin_to_cpu(int cpu)

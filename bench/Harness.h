@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <sched.h>
 #include <string>
 #include <vector>
 #include <x86intrin.h>
@@ -44,6 +45,15 @@ struct Stats {
     double max { 0 };
 
     static Stats of(std::vector<double> samples);
+};
+
+// The CPUs a thread may run on. Threads and processes inherit their creator's.
+struct Affinity {
+    cpu_set_t cpus;
+
+    static ErrorOr<Affinity> of_calling_thread();
+    ErrorOr<void> apply_to_calling_thread() const;
+    int count() const { return CPU_COUNT(&cpus); }
 };
 
 // Pins the calling thread, and every thread it creates later, to one CPU:

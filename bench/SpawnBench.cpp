@@ -109,9 +109,12 @@ ErrorOr<void> measure_batches(Kernel& kernel, std::shared_ptr<Image> const& imag
         uint64_t begin = read_tsc();
         for (size_t i = 0; i < batch; ++i)
             sips.push_back(TRY(kernel.spawn(trivial_request(image))));
+        bool all_exited = true;
         for (auto& sip : sips)
-            (void)sip->wait_from_host();
+            all_exited = sip->wait_from_host().how == ExitInfo::How::Exited && all_exited;
         sips.clear();
+        if (!all_exited)
+            return Error(ErrorKind::Internal, "a trivial SIP of a batch did not exit normally");
         uint64_t end = read_tsc();
         if (round > 0) // the first round is the warm-up
             out.batched.push_back(ticks_to_ns(end - begin) / double(batch));
@@ -171,7 +174,7 @@ Stats measure_thread_handoff(size_t samples, size_t per_sample)
     return stats;
 }
 
-ErrorOr<Stats> linux_spawn(std::string const& method, size_t warm_up, size_t count)
+ErrorOr<std::vector<double>> linux_spawn(std::string const& method, size_t warm_up, size_t count)
 {
     auto result = TRY(run_process(native_program("spawn_baseline"),
         { "spawn_baseline", method, std::to_string(warm_up + count), native_program("trivial") }));
@@ -186,7 +189,7 @@ ErrorOr<Stats> linux_spawn(std::string const& method, size_t warm_up, size_t cou
     }
     if (samples.size() != count)
         return Error(ErrorKind::Internal, "spawn_baseline " + method + " printed " + std::to_string(samples.size()) + " samples");
-    return Stats::of(samples);
+    return samples;
 }
 
 } // namespace
@@ -196,36 +199,67 @@ void run_spawn_bench(BenchContext& context)
     Report& report = context.report;
     Kernel& kernel = context.sips.kernel();
     auto image = context.image("trivial");
-    size_t const warm_up = context.quick ? 20 : 100;
-    size_t const count = context.quick ? 300 : 3000;
+    // The work is cut into blocks, Signet's and Linux's in turn, so that a busy
+    // phase of the machine lands on both sides rather than on one.
+    size_t const blocks = context.quick ? 2 : 10;
+    size_t const warm_up = context.quick ? 20 : 50;      // per block
+    size_t const count = context.quick ? 150 : 500;      // round trips per block
     size_t const batch = 32;
-    size_t const rounds = context.quick ? 10 : 100;
-    size_t const linux_warm_up = context.quick ? 5 : 20;
-    size_t const linux_count = context.quick ? 40 : 300;
+    size_t const rounds = context.quick ? 5 : 10;        // batches per block
+    size_t const linux_warm_up = 3;                      // per block and method
+    size_t const linux_count = context.quick ? 20 : 30;  // spawns per block and method
 
-    report.section("sip spawn: " + std::to_string(count) + " round trips (spawn + wait_from_host) of the installed trivial program, "
-        + std::to_string(rounds) + " batches of " + std::to_string(batch) + "; " + std::to_string(linux_count)
-        + " Linux spawns of its static twin per method");
+    report.section("sip spawn: " + std::to_string(blocks * count) + " round trips (spawn + wait_from_host) of the installed trivial program, "
+        + std::to_string(blocks * rounds) + " batches of " + std::to_string(batch) + "; " + std::to_string(blocks * linux_count)
+        + " Linux spawns of its static twin per method; in " + std::to_string(blocks) + " interleaved blocks");
 
     SpawnSamples samples;
-    auto measured = measure_round_trips(kernel, image, warm_up, count, samples);
-    if (!measured.is_error())
-        measured = measure_phases(kernel, image, warm_up, count, samples);
-    if (!measured.is_error())
-        measured = measure_batches(kernel, image, batch, rounds, samples);
-    if (measured.is_error()) {
-        report.failure("sip spawn: " + measured.error().message());
-        return;
-    }
-    auto posix_spawn = linux_spawn("posix_spawn", linux_warm_up, linux_count);
-    auto fork_exec = linux_spawn("fork_exec", linux_warm_up, linux_count);
-    auto vfork_exec = linux_spawn("vfork_exec", linux_warm_up, linux_count);
-    for (auto* result : { &posix_spawn, &fork_exec, &vfork_exec }) {
-        if (result->is_error()) {
-            report.failure("linux spawn: " + result->error().message());
+    std::vector<double> posix_spawn_ns, fork_exec_ns, vfork_exec_ns;
+    for (size_t block = 0; block < blocks; ++block) {
+        auto measured = measure_round_trips(kernel, image, warm_up, count, samples);
+        if (!measured.is_error())
+            measured = measure_phases(kernel, image, warm_up, count, samples);
+        if (!measured.is_error())
+            measured = measure_batches(kernel, image, batch, rounds, samples);
+        if (measured.is_error()) {
+            report.failure("sip spawn: " + measured.error().message());
             return;
         }
+        for (auto [method, out] : { std::pair { "posix_spawn", &posix_spawn_ns }, { "fork_exec", &fork_exec_ns }, { "vfork_exec", &vfork_exec_ns } }) {
+            auto linux_block = linux_spawn(method, linux_warm_up, linux_count);
+            if (linux_block.is_error()) {
+                report.failure(std::string("linux spawn: ") + linux_block.error().message());
+                return;
+            }
+            out->insert(out->end(), linux_block.value().begin(), linux_block.value().end());
+        }
     }
+    // The default configuration: the host thread free again, the kernel's workers one
+    // per core and unpinned, the Linux parent (and so its children) unpinned too.
+    std::vector<double> unpinned_round_trip, unpinned_posix_spawn_ns;
+    if (context.unpinned_sips) {
+        size_t const unpinned_count = context.quick ? 100 : 1000;
+        auto measured = context.original_affinity.apply_to_calling_thread();
+        SpawnSamples unpinned;
+        if (!measured.is_error())
+            measured = measure_round_trips(context.unpinned_sips->kernel(), context.unpinned_trivial, warm_up, unpinned_count, unpinned);
+        auto linux_block = linux_spawn("posix_spawn", linux_warm_up, blocks * linux_count);
+        auto pinned = pin_to_cpu(context.cpu);
+        if (pinned.is_error()) {
+            report.failure("cannot pin again: " + pinned.error().message());
+            return;
+        }
+        if (measured.is_error() || linux_block.is_error()) {
+            report.failure("unpinned spawn: " + (measured.is_error() ? measured.error() : linux_block.error()).message());
+            return;
+        }
+        unpinned_round_trip = std::move(unpinned.round_trip);
+        unpinned_posix_spawn_ns = linux_block.release_value();
+    }
+
+    auto posix_spawn = Stats::of(posix_spawn_ns);
+    auto fork_exec = Stats::of(fork_exec_ns);
+    auto vfork_exec = Stats::of(vfork_exec_ns);
 
     auto round_trip = Stats::of(samples.round_trip);
     auto batched = Stats::of(samples.batched);
@@ -257,31 +291,46 @@ void run_spawn_bench(BenchContext& context)
     report.detail("  linear memory of " + std::to_string(pages) + " pages from the pool + scrub: " + format_duration(memory.median));
     report.detail("  fiber stack from the pool + release:        " + format_duration(stack.median));
     report.detail("  host thread <-> thread wake-up round trip, same CPU (condition variable): " + format_duration(handoff.median));
-    report.detail("linux posix_spawn + waitpid:  " + format_stats(posix_spawn.value()));
-    report.detail("linux fork + exec + waitpid:  " + format_stats(fork_exec.value()));
-    report.detail("linux vfork + exec + waitpid: " + format_stats(vfork_exec.value()));
+    report.detail("linux posix_spawn + waitpid:  " + format_stats(posix_spawn));
+    report.detail("linux fork + exec + waitpid:  " + format_stats(fork_exec));
+    report.detail("linux vfork + exec + waitpid: " + format_stats(vfork_exec));
 
     report.add({ .name = "sip spawn+exit vs posix_spawn",
         .linux_label = "static, + waitpid",
         .signet = round_trip,
-        .linux_side = posix_spawn.value(),
+        .linux_side = posix_spawn,
         .goal = Goal::SignetCheaper,
         .target = 100,
         .note = {} });
     report.add({ .name = "sip spawn+exit vs fork+exec",
         .linux_label = "static, + waitpid",
         .signet = round_trip,
-        .linux_side = fork_exec.value(),
+        .linux_side = fork_exec,
         .goal = Goal::SignetCheaper,
         .target = 100,
         .note = {} });
+    if (!unpinned_round_trip.empty()) {
+        auto workers = std::to_string(context.unpinned_sips->kernel().scheduler().worker_count());
+        report.detail("unpinned, " + workers + " workers: sip spawn + wait_from_host: " + format_stats(Stats::of(unpinned_round_trip)));
+        report.detail("unpinned: linux posix_spawn + waitpid:       " + format_stats(Stats::of(unpinned_posix_spawn_ns)));
+    }
     report.add({ .name = "sip spawn+exit batched vs posix_spawn",
         .linux_label = "static, + waitpid",
         .signet = batched,
-        .linux_side = posix_spawn.value(),
+        .linux_side = posix_spawn,
         .goal = Goal::SignetCheaper,
         .target = 0,
         .note = {} });
+    if (!unpinned_round_trip.empty()) {
+        report.add({ .name = "sip spawn+exit vs posix_spawn, unpinned",
+            .linux_label = "static, + waitpid",
+            .signet = Stats::of(unpinned_round_trip),
+            .linux_side = Stats::of(unpinned_posix_spawn_ns),
+            .goal = Goal::SignetCheaper,
+            .target = 0,
+            .note = "the default configuration (one worker per core, nothing pinned): the host thread and the worker "
+                    "that runs the SIP wake each other across vCPUs" });
+    }
 }
 
 } // namespace signet::bench
