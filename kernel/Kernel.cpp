@@ -1,7 +1,10 @@
 #include "kernel/Kernel.h"
+#include "base/Hash.h"
+#include "contracts/Descriptor.h"
 #include "kernel/object/Thread.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -311,6 +314,11 @@ void Kernel::finish(Sip& sip)
 {
     // 1. Free the SIP's memory and tables now: its code can never run again.
     sip.m_runtime.release_resources();
+    // Close its endpoints, so peers drain and then see the channel closed; drop its children's handles.
+    for (auto& object : sip.m_handles.take_all()) {
+        if (object->type() == ObjectType::Endpoint)
+            static_cast<Endpoint&>(*object).close();
+    }
     // 2. Report an abnormal end, then let waiters see the exit.
     ExitInfo info;
     {
@@ -332,7 +340,76 @@ void Kernel::finish(Sip& sip)
         std::lock_guard guard(sip.m_lock);
         sip.m_state = Sip::State::Finished;
         sip.m_finished.notify_all();
+        for (Thread* waiter : sip.m_fiber_waiters)
+            waiter->worker().wake(*waiter);
     }
+}
+
+bool Sip::wait_from_fiber(uint64_t deadline_ns)
+{
+    Thread* self = Worker::current_thread();
+    VERIFY(self);
+    std::shared_ptr<Kernel::HostCall> timer;
+    if (deadline_ns != UINT64_MAX)
+        timer = m_kernel.arm_timer(*self, deadline_ns);
+    bool finished = false;
+    for (;;) {
+        {
+            std::lock_guard guard(m_lock);
+            finished = m_state == State::Finished;
+            bool timed_out = false;
+            if (timer) {
+                std::lock_guard timer_guard(timer->lock);
+                timed_out = timer->done;
+            }
+            if (finished || timed_out || self->kill_requested()) {
+                std::erase(m_fiber_waiters, self);
+                break;
+            }
+            if (std::find(m_fiber_waiters.begin(), m_fiber_waiters.end(), self) == m_fiber_waiters.end())
+                m_fiber_waiters.push_back(self);
+        }
+        Worker::block_current();
+    }
+    if (timer)
+        m_kernel.cancel_timer(timer);
+    return finished;
+}
+
+void Kernel::register_program(std::string const& name, std::shared_ptr<Image> image)
+{
+    std::lock_guard guard(m_lock);
+    m_programs[name] = std::move(image);
+}
+
+std::shared_ptr<Image> Kernel::find_program(std::string const& name) const
+{
+    std::lock_guard guard(m_lock);
+    auto it = m_programs.find(name);
+    return it == m_programs.end() ? nullptr : it->second;
+}
+
+ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uint8_t const> descriptor)
+{
+    std::string hash = sha256_hex(descriptor);
+    {
+        std::lock_guard guard(m_lock);
+        if (auto it = m_contracts.find(hash); it != m_contracts.end())
+            return it->second;
+    }
+    auto contract = TRY(contracts::decode_descriptor(descriptor));
+    auto type = std::make_shared<ContractType>();
+    type->descriptor_hash = hash;
+    for (auto const& message : contract.messages)
+        type->largest_message = std::max(type->largest_message, message.size);
+    type->contract = std::move(contract);
+    std::lock_guard guard(m_lock);
+    // Named limit: distinct contracts per kernel, so SIPs cannot grow the cache without bound.
+    static constexpr size_t max_contracts = 4096;
+    if (m_contracts.size() >= max_contracts)
+        return Error(ErrorKind::Limit, "too many distinct contracts in this kernel");
+    m_contracts.emplace(hash, type);
+    return std::shared_ptr<ContractType const>(type);
 }
 
 bool Kernel::run_on_io_thread(std::shared_ptr<HostCall> call)
@@ -386,6 +463,36 @@ void Kernel::sleep_current(uint64_t nanoseconds)
                 m_timers->deadlines.erase(it);
                 break;
             }
+        }
+    }
+}
+
+std::shared_ptr<Kernel::HostCall> Kernel::arm_timer(Thread& thread, uint64_t deadline_ns)
+{
+    auto call = std::make_shared<HostCall>();
+    call->waiter = &thread;
+    timespec now {};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    uint64_t now_ns = uint64_t(now.tv_sec) * 1'000'000'000ull + uint64_t(now.tv_nsec);
+    uint64_t relative = deadline_ns > now_ns ? std::min<uint64_t>(deadline_ns - now_ns, 3'000'000'000'000'000'000ull) : 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(relative);
+    std::lock_guard guard(m_timers->lock);
+    m_timers->deadlines.emplace(deadline, call);
+    m_timers->changed.notify_one();
+    return call;
+}
+
+void Kernel::cancel_timer(std::shared_ptr<HostCall> const& call)
+{
+    {
+        std::lock_guard call_guard(call->lock);
+        call->waiter = nullptr;
+    }
+    std::lock_guard guard(m_timers->lock);
+    for (auto it = m_timers->deadlines.begin(); it != m_timers->deadlines.end(); ++it) {
+        if (it->second == call) {
+            m_timers->deadlines.erase(it);
+            break;
         }
     }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "base/ErrorOr.h"
+#include "kernel/object/Channel.h"
 #include "kernel/object/Sip.h"
 #include "kernel/sched/Scheduler.h"
 
@@ -53,6 +54,14 @@ public:
     // FIXME: a thread spinning in wasm code is only stopped once preemption exists.
     void kill(Sip&);
 
+    // Programs children may be created from, by name (until manifests and the
+    // installed-program registry exist, the launcher registers them).
+    void register_program(std::string const& name, std::shared_ptr<Image>);
+    std::shared_ptr<Image> find_program(std::string const& name) const;
+
+    // Decodes and validates a contract descriptor a SIP presents; cached by content.
+    ErrorOr<std::shared_ptr<ContractType const>> contract_type(std::span<uint8_t const> descriptor);
+
     size_t live_sip_count() const;
     // Blocks the host thread until no SIP is alive.
     void wait_until_idle();
@@ -64,6 +73,10 @@ public:
     bool run_on_io_thread(std::shared_ptr<HostCall>);
     // On a SIP fiber: blocks the fiber for at least `nanoseconds`. A kill ends the sleep early.
     void sleep_current(uint64_t nanoseconds);
+    // Wakes `thread` at the monotonic deadline unless cancelled first. The
+    // returned call is done once the deadline passed.
+    std::shared_ptr<HostCall> arm_timer(Thread&, uint64_t deadline_ns);
+    void cancel_timer(std::shared_ptr<HostCall> const&);
 
     OutputStream& diagnostics() { return *m_config.diagnostics; }
     Scheduler& scheduler() { return *m_scheduler; }
@@ -83,6 +96,8 @@ private:
     std::condition_variable m_idle;
     std::unordered_map<uint64_t, std::shared_ptr<Sip>> m_sips;
     std::map<std::string, std::shared_ptr<Image>> m_images; // by image path
+    std::map<std::string, std::shared_ptr<Image>> m_programs; // by program name
+    std::map<std::string, std::shared_ptr<ContractType const>> m_contracts; // by descriptor hash
 
     // The I/O thread may outlive the kernel (a host read that never returns),
     // so everything it touches is in IoState, shared with it.

@@ -8,6 +8,51 @@
 
 #include <signet/abi.h>
 
+#include <type_traits>
+#include <utility>
+
+// The C++ type of an import function from its wasm signature in a .def list:
+// i32 -> uint32_t, i64 -> uint64_t, f32 -> float, f64 -> double, and the host
+// pointer first.
+namespace signet::abi::detail {
+
+template<size_t N>
+struct Letters {
+    char text[N] {};
+    constexpr Letters(char const (&source)[N])
+    {
+        for (size_t i = 0; i < N; ++i)
+            text[i] = source[i];
+    }
+    constexpr size_t size() const { return N - 1; }
+};
+
+template<char C>
+using WasmType = std::conditional_t<C == 'i', uint32_t, std::conditional_t<C == 'I', uint64_t, std::conditional_t<C == 'f', float, double>>>;
+
+template<Letters Params, Letters Results, typename = std::make_index_sequence<Params.size()>>
+struct FunctionOf;
+
+template<Letters Params, Letters Results, size_t... I>
+struct FunctionOf<Params, Results, std::index_sequence<I...>> {
+    static_assert(Results.size() <= 1, "one result at most");
+    using Result = std::conditional_t<Results.size() == 0, void, WasmType<Results.text[0]>>;
+    using type = Result(void*, WasmType<Params.text[I]>...);
+};
+
+} // namespace signet::abi::detail
+
+// Every import function, declared from the lists. A definition with another
+// signature does not compile, and a missing one does not link into the kernel.
+#define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) \
+    extern "C" signet::abi::detail::FunctionOf<wasm_params, wasm_results>::type Z_signet_v1Z_##name;
+#include <signet/abi_functions.def>
+#undef SIGNET_ABI
+#define WASI_FUNCTION(name, wasm_params, wasm_results) \
+    extern "C" signet::abi::detail::FunctionOf<wasm_params, wasm_results>::type Z_wasi_snapshot_preview1Z_##name;
+#include "kernel/abi/WasiFunctions.def"
+#undef WASI_FUNCTION
+
 namespace signet::abi {
 
 // The import functions receive the `host` pointer the image was instantiated
@@ -42,40 +87,5 @@ uint64_t now_ns(uint32_t clock, bool& ok);
 void sleep_ns(uint64_t);
 // Fills with bytes from the host's CSPRNG.
 bool fill_random(std::span<uint8_t>);
-
-// Checks at compile time that a C++ ABI function has the wasm signature in a .def list.
-template<typename T>
-constexpr char wasm_letter()
-{
-    if constexpr (std::is_same_v<T, uint32_t>)
-        return 'i';
-    else if constexpr (std::is_same_v<T, uint64_t>)
-        return 'I';
-    else if constexpr (std::is_same_v<T, float>)
-        return 'f';
-    else if constexpr (std::is_same_v<T, double>)
-        return 'F';
-    else
-        return '?';
-}
-
-template<typename R, typename... Args>
-constexpr bool signature_is(R (*)(void*, Args...), char const* params, char const* results)
-{
-    char const letters[] = { wasm_letter<Args>()..., '\0' };
-    auto equal = [](char const* a, char const* b) {
-        while (*a && *a == *b) {
-            ++a;
-            ++b;
-        }
-        return *a == *b;
-    };
-    if (!equal(letters, params))
-        return false;
-    if constexpr (std::is_void_v<R>)
-        return results[0] == '\0';
-    else
-        return results[0] == wasm_letter<R>() && results[1] == '\0';
-}
 
 } // namespace signet::abi

@@ -219,8 +219,3 @@ uint32_t Z_signet_v1Z_stdio_read(void* host, uint32_t buffer, uint32_t capacity,
 
 } // extern "C"
 
-// Every function in the list is implemented, with exactly the listed wasm signature.
-#define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) \
-    static_assert(signature_is(&Z_signet_v1Z_##name, wasm_params, wasm_results), "signet_v1." #name " does not match abi_functions.def");
-#include <signet/abi_functions.def>
-#undef SIGNET_ABI

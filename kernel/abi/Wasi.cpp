@@ -395,7 +395,3 @@ uint32_t WASI(sock_shutdown)(void* host, uint32_t fd, uint32_t) { return not_ope
 
 } // extern "C"
 
-#define WASI_FUNCTION(name, wasm_params, wasm_results) \
-    static_assert(signature_is(&WASI(name), wasm_params, wasm_results), "wasi_snapshot_preview1." #name " does not match WasiFunctions.def");
-#include "kernel/abi/WasiFunctions.def"
-#undef WASI_FUNCTION

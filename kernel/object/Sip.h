@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kernel/Stdio.h"
+#include "kernel/object/HandleTable.h"
 #include "runtime/Image.h"
 #include "runtime/SipContext.h"
 
@@ -65,6 +66,22 @@ public:
     void record_exit(ExitInfo);
     bool has_exit_record() const;
 
+    HandleTable& handles() { return m_handles; }
+    // Handles the SIP was created with, in the order its creator gave them.
+    std::vector<uint32_t> const& startup_handles() const { return m_startup_handles; }
+    // Before start: puts an object in the SIP's table as its next startup handle.
+    void adopt_startup_handle(std::shared_ptr<KernelObject> object)
+    {
+        uint32_t handle = m_handles.insert(std::move(object));
+        VERIFY(handle);
+        m_startup_handles.push_back(handle);
+    }
+    SipLimits const& limits() const { return m_limits; }
+
+    // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
+    // UINT64_MAX for none) passed. Returns whether it finished.
+    bool wait_from_fiber(uint64_t deadline_ns);
+
     // WASI personality state: which standard streams the program closed.
     uint32_t wasi_closed_stdio { 0 };
 
@@ -90,6 +107,10 @@ private:
     std::function<void(Sip&)> m_host_entry;
 
     std::vector<Thread*> m_threads; // guarded by m_lock
+    std::vector<Thread*> m_fiber_waiters; // guarded by m_lock: SIP threads in wait_from_fiber
+
+    HandleTable m_handles;
+    std::vector<uint32_t> m_startup_handles;
 
     mutable std::mutex m_lock;
     std::condition_variable m_finished;

@@ -1,0 +1,341 @@
+// signet_v1 handles and channels.
+//
+// A send checks everything (handle, message id, direction, layout, contents,
+// every endpoint it carries) before it takes the channel lock, then checks the
+// protocol state and the peer under the lock and commits in a step that
+// cannot fail. A message that the protocol does not allow in the channel's
+// current state is a protocol violation: the sender is stopped, and its peers
+// see its channels close.
+#include "kernel/abi/Abi.h"
+#include "kernel/object/Channel.h"
+#include "kernel/object/Child.h"
+#include "kernel/object/Thread.h"
+
+#include "contracts/Limits.h"
+
+#include <algorithm>
+
+using namespace signet;
+using namespace signet::abi;
+namespace cx = signet::contracts;
+
+namespace {
+
+constexpr uint32_t max_select = 64;
+
+[[noreturn]] void protocol_violation(Sip& sip, Endpoint const& endpoint, uint16_t state, cx::Message const& message)
+{
+    auto const& contract = endpoint.contract_type().contract;
+    std::string allowed;
+    for (auto const& edge : contract.machine.states[state].edges) {
+        bool by_exporter = edge.action == cx::Action::Send;
+        if (by_exporter != (endpoint.end() == cx::End::Exp))
+            continue;
+        if (!allowed.empty())
+            allowed += ", ";
+        allowed += contract.messages[edge.message].name;
+    }
+    std::string detail = ": contract " + contract.name + ", " + cx::end_spelling(endpoint.end()) + " end, state "
+        + contract.machine.states[state].name + ": message " + message.name + " is not allowed here"
+        + (allowed.empty() ? " (this end may not send now)" : " (this end may send: " + allowed + ")");
+    sip.record_exit({ ExitInfo::How::Trapped, 0, TrapKind::ProtocolViolation, detail });
+    unwind_current(static_cast<int>(TrapKind::ProtocolViolation));
+}
+
+// Removes the waiter registration of the calling thread, if it is still there.
+void unregister(Endpoint& endpoint, Thread* self)
+{
+    std::lock_guard guard(endpoint.channel().lock());
+    Thread*& waiter = endpoint.channel().waiter(endpoint);
+    if (waiter == self)
+        waiter = nullptr;
+}
+
+uint64_t deadline_after(int64_t timeout_ns)
+{
+    if (timeout_ns < 0)
+        return UINT64_MAX;
+    bool ok = false;
+    uint64_t now = now_ns(SIGNET_CLOCK_MONOTONIC, ok);
+    return now + std::min<uint64_t>(uint64_t(timeout_ns), UINT64_MAX - now - 1);
+}
+
+} // namespace
+
+extern "C" {
+
+uint32_t Z_signet_v1Z_handle_close(void* host, uint32_t handle)
+{
+    auto object = sip_from(host).handles().remove(handle);
+    if (!object)
+        return SIGNET_BAD_HANDLE;
+    if (object->type() == ObjectType::Endpoint)
+        static_cast<Endpoint&>(*object).close();
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t length, uint32_t out_importer, uint32_t out_exporter)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(descriptor, length) || !memory.valid(out_importer, 4) || !memory.valid(out_exporter, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (length > cx::limits::max_descriptor_size)
+        return SIGNET_LIMIT;
+    if (sip.handles().free_slots() < 2)
+        return SIGNET_LIMIT;
+    auto type = sip.kernel().contract_type({ memory.range(descriptor, length), length });
+    if (type.is_error())
+        return SIGNET_INVALID_ARGUMENT;
+    auto [importer, exporter] = Channel::create(type.release_value());
+    uint32_t importer_handle = sip.handles().insert(importer);
+    uint32_t exporter_handle = sip.handles().insert(exporter);
+    VERIFY(importer_handle && exporter_handle); // Room was checked; only this SIP's thread inserts.
+    memory.write(out_importer, importer_handle);
+    memory.write(out_exporter, exporter_handle);
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto endpoint = sip.handles().get_as<Endpoint>(handle);
+    if (!endpoint)
+        return SIGNET_BAD_HANDLE;
+    auto const& contract = endpoint->contract_type().contract;
+    if (message_id == 0 || message_id > contract.messages.size())
+        return SIGNET_INVALID_ARGUMENT;
+    auto const& message = contract.messages[message_id - 1];
+    if (!memory.valid(data, length))
+        return SIGNET_OUT_OF_BOUNDS;
+    std::span<uint8_t const> bytes { memory.range(data, length), length };
+    if (cx::validate_message_buffer(message, bytes).is_error())
+        return SIGNET_INVALID_ARGUMENT;
+
+    // Endpoints travelling in the message: live handles of this SIP, each of the
+    // declared type and in the declared state, none twice, none of this channel.
+    struct Carried {
+        uint32_t handle;
+        std::shared_ptr<Endpoint> endpoint;
+    };
+    std::vector<Carried> carried;
+    for (auto const& argument : message.arguments) {
+        if (argument.type.kind != cx::TypeKind::Endpoint)
+            continue;
+        uint32_t carried_handle = 0;
+        std::memcpy(&carried_handle, bytes.data() + argument.offset, 4);
+        auto carried_endpoint = sip.handles().get_as<Endpoint>(carried_handle);
+        if (!carried_endpoint)
+            return SIGNET_BAD_HANDLE;
+        auto const& declared = argument.type.endpoint;
+        if (&carried_endpoint->channel() == &endpoint->channel() || carried_endpoint->contract_type().contract.name != declared.contract
+            || carried_endpoint->end() != declared.end)
+            return SIGNET_INVALID_ARGUMENT;
+        for (auto const& other : carried) {
+            if (other.handle == carried_handle)
+                return SIGNET_INVALID_ARGUMENT;
+        }
+        {
+            std::lock_guard guard(carried_endpoint->channel().lock());
+            if (carried_endpoint->channel().state() != declared.state_index)
+                return SIGNET_INVALID_ARGUMENT;
+        }
+        carried.push_back({ carried_handle, std::move(carried_endpoint) });
+    }
+
+    Channel& channel = endpoint->channel();
+    cx::Action action = endpoint->end() == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
+    uint16_t state;
+    {
+        std::lock_guard guard(channel.lock());
+        state = channel.state();
+        cx::Edge const* edge = nullptr;
+        for (auto const& candidate : contract.machine.states[state].edges) {
+            if (candidate.message == message_id - 1 && candidate.action == action) {
+                edge = &candidate;
+                break;
+            }
+        }
+        if (edge) {
+            Endpoint* peer = channel.peer_of(*endpoint);
+            if (!peer)
+                return SIGNET_CLOSED;
+            if (!channel.has_room(*peer))
+                return SIGNET_LIMIT; // The contract's bound makes this unreachable.
+            // Commit: nothing below can fail.
+            QueuedMessage& slot = channel.push_slot(*peer);
+            slot.id = static_cast<uint16_t>(message_id);
+            slot.length = length;
+            if (length)
+                std::memcpy(slot.bytes.data(), bytes.data(), length);
+            for (auto& entry : carried) {
+                sip.handles().remove(entry.handle);
+                slot.carried.push_back(std::move(entry.endpoint));
+            }
+            channel.set_state(edge->target);
+            if (Thread* waiter = channel.waiter(*peer))
+                waiter->worker().wake(*waiter);
+            return SIGNET_OK;
+        }
+    }
+    protocol_violation(sip, *endpoint, state, message);
+}
+
+uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto endpoint = sip.handles().get_as<Endpoint>(handle);
+    if (!endpoint)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(out_id, 4) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    Channel& channel = endpoint->channel();
+    auto const& contract = endpoint->contract_type().contract;
+    Thread* self = Worker::current_thread();
+    for (;;) {
+        {
+            std::lock_guard guard(channel.lock());
+            if (QueuedMessage* message = channel.front(*endpoint)) {
+                if (message->length > capacity) {
+                    memory.write(out_length, message->length);
+                    return SIGNET_LIMIT;
+                }
+                if (sip.handles().free_slots() < message->carried.size())
+                    return SIGNET_LIMIT;
+                std::memcpy(memory.range(buffer, message->length), message->bytes.data(), message->length);
+                // Carried endpoints become the receiver's: new handles in its table, written into the message.
+                size_t next = 0;
+                for (auto const& argument : contract.messages[message->id - 1].arguments) {
+                    if (argument.type.kind != cx::TypeKind::Endpoint)
+                        continue;
+                    uint32_t new_handle = sip.handles().insert(std::move(message->carried[next++]));
+                    VERIFY(new_handle);
+                    memory.write(buffer + argument.offset, new_handle);
+                }
+                memory.write(out_id, uint32_t(message->id));
+                memory.write(out_length, message->length);
+                channel.pop(*endpoint);
+                if (channel.waiter(*endpoint) == self)
+                    channel.waiter(*endpoint) = nullptr;
+                return SIGNET_OK;
+            }
+            if (channel.peer_gone(*endpoint)) {
+                if (channel.waiter(*endpoint) == self)
+                    channel.waiter(*endpoint) = nullptr;
+                return SIGNET_CLOSED;
+            }
+            Thread*& waiter = channel.waiter(*endpoint);
+            if (waiter && waiter != self)
+                return SIGNET_INVALID_ARGUMENT; // Another thread of this SIP is waiting here.
+            waiter = self;
+        }
+        Worker::block_current();
+        if (self->kill_requested()) {
+            unregister(*endpoint, self);
+            unwind_current(static_cast<int>(Unwind::Killed));
+        }
+    }
+}
+
+uint32_t Z_signet_v1Z_channel_select(void* host, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (count == 0 || count > max_select)
+        return SIGNET_INVALID_ARGUMENT;
+    if (!memory.valid(handles, uint64_t(count) * 4) || !memory.valid(out_index, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    std::shared_ptr<Endpoint> endpoints[max_select];
+    for (uint32_t i = 0; i < count; ++i) {
+        uint32_t handle = 0;
+        memory.read(handles + i * 4, handle);
+        endpoints[i] = sip.handles().get_as<Endpoint>(handle);
+        if (!endpoints[i])
+            return SIGNET_BAD_HANDLE;
+    }
+    auto timeout = static_cast<int64_t>(raw_timeout);
+    Thread* self = Worker::current_thread();
+    std::shared_ptr<Kernel::HostCall> timer;
+    auto unregister_all = [&](uint32_t up_to) {
+        for (uint32_t i = 0; i < up_to; ++i)
+            unregister(*endpoints[i], self);
+    };
+    int status = SIGNET_TIMED_OUT;
+    for (;;) {
+        // Check each endpoint and register as its waiter in one step under its lock,
+        // so a message arriving after the check still wakes us.
+        uint32_t registered = 0;
+        int64_t ready = -1;
+        for (uint32_t i = 0; i < count && ready < 0; ++i) {
+            Channel& channel = endpoints[i]->channel();
+            std::lock_guard guard(channel.lock());
+            if (channel.front(*endpoints[i]) || channel.peer_gone(*endpoints[i])) {
+                ready = i;
+                break;
+            }
+            Thread*& waiter = channel.waiter(*endpoints[i]);
+            if (waiter && waiter != self) {
+                ready = -2;
+                break;
+            }
+            waiter = self;
+            registered = i + 1;
+        }
+        if (ready == -2) {
+            unregister_all(registered);
+            status = SIGNET_INVALID_ARGUMENT;
+            break;
+        }
+        if (ready >= 0) {
+            unregister_all(registered);
+            memory.write(out_index, static_cast<uint32_t>(ready));
+            status = SIGNET_OK;
+            break;
+        }
+        bool expired = timeout == 0;
+        if (timer) {
+            std::lock_guard guard(timer->lock);
+            expired = timer->done;
+        }
+        if (expired) {
+            unregister_all(registered);
+            status = SIGNET_TIMED_OUT;
+            break;
+        }
+        if (!timer && timeout > 0)
+            timer = sip.kernel().arm_timer(*self, deadline_after(timeout));
+        Worker::block_current();
+        unregister_all(registered);
+        if (self->kill_requested()) {
+            if (timer)
+                sip.kernel().cancel_timer(timer);
+            unwind_current(static_cast<int>(Unwind::Killed));
+        }
+    }
+    if (timer)
+        sip.kernel().cancel_timer(timer);
+    return static_cast<uint32_t>(status);
+}
+
+uint32_t Z_signet_v1Z_startup_handle_count(void* host)
+{
+    return static_cast<uint32_t>(sip_from(host).startup_handles().size());
+}
+
+uint32_t Z_signet_v1Z_startup_handle(void* host, uint32_t index, uint32_t out_handle)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(out_handle, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (index >= sip.startup_handles().size())
+        return SIGNET_NOT_FOUND;
+    memory.write(out_handle, sip.startup_handles()[index]);
+    return SIGNET_OK;
+}
+
+} // extern "C"

@@ -1,0 +1,131 @@
+// signet_v1 child SIPs: create from a named program with initial endpoints,
+// start, stop, wait. These are the only calls by which one SIP affects another.
+#include "kernel/abi/Abi.h"
+#include "kernel/object/Channel.h"
+#include "kernel/object/Child.h"
+
+using namespace signet;
+using namespace signet::abi;
+
+namespace {
+
+constexpr uint32_t max_program_name = 256;
+constexpr uint32_t max_startup_handles = 64;
+constexpr uint32_t max_args_bytes = 64 * 1024;
+
+} // namespace
+
+extern "C" {
+
+uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t program_length, uint32_t handles, uint32_t handle_count,
+    uint32_t args, uint32_t args_length, uint32_t out_child)
+{
+    Sip& sip = sip_from(host);
+    Kernel& kernel = sip.kernel();
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(program, program_length) || !memory.valid(handles, uint64_t(handle_count) * 4) || !memory.valid(args, args_length)
+        || !memory.valid(out_child, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (program_length == 0 || program_length > max_program_name || handle_count > max_startup_handles || args_length > max_args_bytes)
+        return SIGNET_INVALID_ARGUMENT;
+    std::string name(reinterpret_cast<char const*>(memory.range(program, program_length)), program_length);
+    auto image = kernel.find_program(name);
+    if (!image)
+        return SIGNET_NOT_FOUND;
+
+    // The endpoints the child starts with: live, distinct endpoint handles of the caller.
+    std::vector<uint32_t> given(handle_count);
+    for (uint32_t i = 0; i < handle_count; ++i) {
+        memory.read(handles + i * 4, given[i]);
+        if (!sip.handles().get_as<Endpoint>(given[i]))
+            return SIGNET_BAD_HANDLE;
+        for (uint32_t j = 0; j < i; ++j) {
+            if (given[j] == given[i])
+                return SIGNET_INVALID_ARGUMENT;
+        }
+    }
+    if (sip.handles().free_slots() < 1)
+        return SIGNET_LIMIT;
+
+    // Arguments: NUL-separated strings; args[0] is the program name.
+    SpawnRequest request;
+    request.image = image;
+    request.name = name;
+    request.args.push_back(name);
+    auto const* text = reinterpret_cast<char const*>(memory.range(args, args_length));
+    for (uint32_t start = 0; start < args_length;) {
+        uint32_t end = start;
+        while (end < args_length && text[end] != '\0')
+            ++end;
+        request.args.emplace_back(text + start, end - start);
+        start = end + 1;
+    }
+    request.stdio = sip.stdio();
+    request.limits = sip.limits();
+    auto child = kernel.create_sip(std::move(request));
+    if (child.is_error())
+        return SIGNET_LIMIT;
+
+    // Commit: move the endpoints into the child's table, and give the parent its handle.
+    for (uint32_t handle : given) {
+        auto endpoint = sip.handles().remove(handle);
+        child.value()->adopt_startup_handle(std::move(endpoint));
+    }
+    uint32_t child_handle = sip.handles().insert(std::make_shared<Child>(child.value()));
+    VERIFY(child_handle);
+    memory.write(out_child, child_handle);
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_start(void* host, uint32_t handle)
+{
+    Sip& sip = sip_from(host);
+    auto child = sip.handles().get_as<Child>(handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    if (child->sip().state() != Sip::State::Created)
+        return SIGNET_INVALID_ARGUMENT;
+    if (sip.kernel().start(child->sip()).is_error())
+        return SIGNET_LIMIT;
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_stop(void* host, uint32_t handle)
+{
+    Sip& sip = sip_from(host);
+    auto child = sip.handles().get_as<Child>(handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    sip.kernel().kill(child->sip());
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_wait(void* host, uint32_t handle, uint64_t raw_timeout, uint32_t out_status)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto child = sip.handles().get_as<Child>(handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(out_status, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (child->sip().state() == Sip::State::Created)
+        return SIGNET_INVALID_ARGUMENT; // Waiting for a child that was never started would never end.
+    auto timeout = static_cast<int64_t>(raw_timeout);
+    uint64_t deadline = UINT64_MAX;
+    if (timeout >= 0) {
+        bool ok = false;
+        uint64_t now = now_ns(SIGNET_CLOCK_MONOTONIC, ok);
+        deadline = now + std::min<uint64_t>(uint64_t(timeout), UINT64_MAX - now - 1);
+    }
+    bool finished = child->sip().wait_from_fiber(deadline);
+    leave_if_killed();
+    if (!finished)
+        return SIGNET_TIMED_OUT;
+    memory.write(out_status, static_cast<int32_t>(child->sip().exit_info().host_exit_status()));
+    return SIGNET_OK;
+}
+
+} // extern "C"
+

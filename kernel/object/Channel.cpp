@@ -1,0 +1,89 @@
+#include "kernel/object/Channel.h"
+#include "kernel/object/Thread.h"
+#include "kernel/sched/Worker.h"
+
+namespace signet {
+
+std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(std::shared_ptr<ContractType const> type)
+{
+    auto channel = std::shared_ptr<Channel>(new Channel(std::move(type)));
+    auto importer = std::shared_ptr<Endpoint>(new Endpoint(channel, contracts::End::Imp));
+    auto exporter = std::shared_ptr<Endpoint>(new Endpoint(channel, contracts::End::Exp));
+    auto const& contract = channel->m_type->contract;
+    // Inboxes hold what the other end may have in flight: the exporter receives
+    // what the importer sends. At least one slot each, so a terminal message fits.
+    auto allocate = [&](Endpoint& endpoint, uint32_t bound) {
+        endpoint.m_inbox.resize(std::max<uint32_t>(bound, 1));
+        for (auto& slot : endpoint.m_inbox)
+            slot.bytes.resize(channel->m_type->largest_message);
+    };
+    allocate(*exporter, contract.bounds.importer_to_exporter);
+    allocate(*importer, contract.bounds.exporter_to_importer);
+    channel->m_ends = { importer.get(), exporter.get() };
+    return { importer, exporter };
+}
+
+QueuedMessage& Channel::push_slot(Endpoint& receiver)
+{
+    uint32_t index = (receiver.m_head + receiver.m_count) % receiver.m_inbox.size();
+    ++receiver.m_count;
+    return receiver.m_inbox[index];
+}
+
+void Channel::pop(Endpoint& receiver)
+{
+    auto& slot = receiver.m_inbox[receiver.m_head];
+    slot.carried.clear();
+    receiver.m_head = (receiver.m_head + 1) % receiver.m_inbox.size();
+    --receiver.m_count;
+}
+
+ContractType const& Endpoint::contract_type() const
+{
+    return m_channel->type();
+}
+
+void Endpoint::close()
+{
+    // Endpoints in flight to a closed end are closed too. A hostile SIP can nest
+    // them deeply (an endpoint in a message to an endpoint in a message ...), so
+    // this walks a work list instead of recursing.
+    std::vector<std::shared_ptr<Endpoint>> work;
+    close_into(work);
+    while (!work.empty()) {
+        auto endpoint = std::move(work.back());
+        work.pop_back();
+        endpoint->close_into(work);
+    }
+}
+
+void Endpoint::close_into(std::vector<std::shared_ptr<Endpoint>>& dropped)
+{
+    std::lock_guard guard(m_channel->m_lock);
+    if (m_closed)
+        return;
+    // 1. Detach this end and take what waits in its inbox.
+    m_closed = true;
+    m_channel->m_ends[static_cast<size_t>(m_end)] = nullptr;
+    while (m_count) {
+        auto& slot = m_inbox[m_head];
+        for (auto& carried : slot.carried)
+            dropped.push_back(std::move(carried));
+        slot.carried.clear();
+        m_head = (m_head + 1) % m_inbox.size();
+        --m_count;
+    }
+    // 2. Wake the peer, which may be waiting for a message that will never come.
+    //    Waiters unregister under this lock, so the pointer is live here.
+    if (Endpoint* peer = m_channel->m_ends[1 - static_cast<size_t>(m_end)]) {
+        if (peer->m_waiter)
+            peer->m_waiter->worker().wake(*peer->m_waiter);
+    }
+}
+
+Endpoint::~Endpoint()
+{
+    close();
+}
+
+} // namespace signet

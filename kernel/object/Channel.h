@@ -1,0 +1,117 @@
+// Channels: the only way SIPs communicate.
+//
+// A channel has exactly two endpoints, Imp (the importer, the client) and
+// Exp (the exporter, the server), and one contract. The contract's state
+// machine is the channel's protocol; the channel keeps its current state.
+// Every send is checked against it: the checker guarantees no state both sends
+// and receives, so sends from the two ends can never race and one state for
+// the whole channel is exact.
+//
+// Each endpoint has an inbox of messages sent *to* it, with room for the
+// contract's bound in that direction allocated when the channel is created: a
+// send never blocks and never allocates.
+//
+// Locking: one mutex per channel guards both endpoints' inboxes, waiters and
+// the protocol state. Handle tables are locked inside a channel lock, never
+// the other way around.
+#pragma once
+
+#include "contracts/Contract.h"
+#include "kernel/object/KernelObject.h"
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace signet {
+
+class Thread;
+class Channel;
+
+// A checked contract, shared by every channel that speaks it.
+struct ContractType {
+    contracts::Contract contract;
+    std::string descriptor_hash;
+    uint32_t largest_message { 0 };
+};
+
+struct QueuedMessage {
+    uint16_t id { 0 };
+    uint32_t length { 0 };
+    std::vector<uint8_t> bytes;                        // capacity: the contract's largest message
+    std::vector<std::shared_ptr<class Endpoint>> carried; // endpoints travelling in the message, in argument order
+};
+
+class Endpoint final : public KernelObject {
+public:
+    static constexpr ObjectType object_type = ObjectType::Endpoint;
+    ObjectType type() const override { return ObjectType::Endpoint; }
+
+    ~Endpoint() override;
+
+    Channel& channel() const { return *m_channel; }
+    contracts::End end() const { return m_end; }
+    ContractType const& contract_type() const;
+
+    // Closes this end: the peer drains what was sent, then sees CLOSED.
+    // Messages waiting in this end's inbox are dropped, with any endpoints in them.
+    void close();
+
+private:
+    void close_into(std::vector<std::shared_ptr<Endpoint>>& dropped);
+
+    friend class Channel;
+    Endpoint(std::shared_ptr<Channel> channel, contracts::End end)
+        : m_channel(std::move(channel))
+        , m_end(end)
+    {
+    }
+
+    std::shared_ptr<Channel> m_channel;
+    contracts::End m_end;
+
+    // Guarded by the channel's lock.
+    std::vector<QueuedMessage> m_inbox; // ring
+    uint32_t m_head { 0 };
+    uint32_t m_count { 0 };
+    bool m_closed { false };
+    Thread* m_waiter { nullptr };
+};
+
+class Channel {
+public:
+    // Creates a channel and its two endpoints, with the inboxes allocated.
+    static std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> create(std::shared_ptr<ContractType const>);
+
+    ContractType const& type() const { return *m_type; }
+    std::mutex& lock() { return m_lock; }
+
+    // All of these need lock() held.
+    uint16_t state() const { return m_state; }
+    void set_state(uint16_t state) { m_state = state; }
+    Endpoint* end(contracts::End end) const { return m_ends[static_cast<size_t>(end)]; }
+    Endpoint* peer_of(Endpoint const& endpoint) const { return m_ends[1 - static_cast<size_t>(endpoint.end())]; }
+    bool has_room(Endpoint const& receiver) const { return receiver.m_count < receiver.m_inbox.size(); }
+    // Reserves the next free inbox slot of `receiver` (has_room() must hold).
+    QueuedMessage& push_slot(Endpoint& receiver);
+    QueuedMessage* front(Endpoint& receiver) { return receiver.m_count ? &receiver.m_inbox[receiver.m_head] : nullptr; }
+    void pop(Endpoint& receiver);
+    bool peer_gone(Endpoint const& endpoint) const { return peer_of(endpoint) == nullptr; }
+    Thread*& waiter(Endpoint& endpoint) { return endpoint.m_waiter; }
+
+private:
+    friend class Endpoint;
+    explicit Channel(std::shared_ptr<ContractType const> type)
+        : m_type(std::move(type))
+    {
+    }
+
+    std::mutex m_lock;
+    std::shared_ptr<ContractType const> m_type;
+    uint16_t m_state { 0 };
+    std::array<Endpoint*, 2> m_ends { nullptr, nullptr };
+};
+
+} // namespace signet

@@ -1,0 +1,59 @@
+// A SIP's handle table: the only way its code names kernel objects.
+//
+// A handle is (generation << 16) | (index + 1). A slot's generation changes
+// every time it is freed, so a stale handle never names the slot's next
+// object, and no handle of one SIP means anything in another SIP's table.
+// Handle 0 is never valid.
+#pragma once
+
+#include "kernel/object/KernelObject.h"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace signet {
+
+class HandleTable {
+public:
+    // Named limit: the most handles one SIP may hold at once (a quota later).
+    static constexpr uint32_t default_limit = 4096;
+    static constexpr uint32_t index_bits = 16;
+    static_assert(default_limit <= (1u << index_bits) - 1);
+
+    explicit HandleTable(uint32_t limit = default_limit)
+        : m_limit(limit)
+    {
+    }
+
+    // Returns 0 if the table is full.
+    uint32_t insert(std::shared_ptr<KernelObject>);
+    // The object, if `handle` is live and of type `type`.
+    std::shared_ptr<KernelObject> get(uint32_t handle, ObjectType type) const;
+    template<typename T>
+    std::shared_ptr<T> get_as(uint32_t handle) const
+    {
+        return std::static_pointer_cast<T>(get(handle, T::object_type));
+    }
+    // Removes and returns the object, or null if `handle` is not live.
+    std::shared_ptr<KernelObject> remove(uint32_t handle);
+    uint32_t free_slots() const;
+    // Empties the table (the SIP ended); the caller closes what it gets.
+    std::vector<std::shared_ptr<KernelObject>> take_all();
+
+private:
+    struct Slot {
+        std::shared_ptr<KernelObject> object;
+        uint16_t generation { 1 };
+    };
+    Slot const* slot_for(uint32_t handle) const;
+
+    mutable std::mutex m_lock;
+    std::vector<Slot> m_slots;
+    std::vector<uint32_t> m_free;
+    uint32_t m_used { 0 };
+    uint32_t m_limit;
+};
+
+} // namespace signet
