@@ -11,6 +11,7 @@ namespace {
 
 struct RunOptions {
     std::vector<std::string> environment;
+    std::vector<std::string> programs; // NAME=PATH.wasm
     std::string memory { "256MiB" };
     std::string stack { "1MiB" };
     unsigned workers { 0 };
@@ -23,6 +24,7 @@ Action add_run_command(CLI::App& app)
     auto options = std::make_shared<RunOptions>();
     auto* command = app.add_subcommand("run", "Install (if needed) and run a module as a sealed process");
     command->add_option("--env", options->environment, "Give the program an environment variable K=V (it sees no others)")->allow_extra_args(false);
+    command->add_option("--program", options->programs, "Let SIPs create children from PATH.wasm by NAME (NAME=PATH.wasm)")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
     command->add_option("--stack", options->stack, "Native stack of the program's thread, e.g. 512KiB")->capture_default_str();
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
@@ -55,13 +57,14 @@ Action add_run_command(CLI::App& app)
             return int(BadInput);
         }
 
-        installer::InstallOptions install_options;
-        install_options.store_dir = installer::default_store_dir();
-        auto installed = installer::install_file(program, install_options);
-        if (installed.is_error()) {
-            print_error(installed.error().message());
-            auto kind = installed.error().kind();
-            return int(kind == ErrorKind::InvalidInput || kind == ErrorKind::Limit ? BadInput : Failure);
+        std::vector<std::pair<std::string, std::string>> programs; // name, path
+        for (auto const& entry : options->programs) {
+            auto equals = entry.find('=');
+            if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+                print_error("--program '" + entry + "': expected NAME=PATH.wasm");
+                return int(BadInput);
+            }
+            programs.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
         }
 
         auto kernel = Kernel::create({ .workers = options->workers, .diagnostics = {} });
@@ -69,14 +72,37 @@ Action add_run_command(CLI::App& app)
             print_error(kernel.error().message());
             return int(Failure);
         }
-        auto image = kernel.value()->load_image(installed.value().image_path, installed.value().module_hash);
-        if (image.is_error()) {
-            print_error(image.error().message() + " (reinstall with 'signet install " + program + "')");
-            return int(Failure);
+        // Installs a module and maps its image; on failure, prints why and gives the exit status.
+        auto load = [&](std::string const& path, std::shared_ptr<Image>& out) -> int {
+            installer::InstallOptions install_options;
+            install_options.store_dir = installer::default_store_dir();
+            auto installed = installer::install_file(path, install_options);
+            if (installed.is_error()) {
+                print_error(installed.error().message());
+                auto kind = installed.error().kind();
+                return int(kind == ErrorKind::InvalidInput || kind == ErrorKind::Limit ? BadInput : Failure);
+            }
+            auto image = kernel.value()->load_image(installed.value().image_path, installed.value().module_hash);
+            if (image.is_error()) {
+                print_error(image.error().message() + " (reinstall with 'signet install " + path + "')");
+                return int(Failure);
+            }
+            out = image.release_value();
+            return int(Success);
+        };
+        std::shared_ptr<Image> image;
+        if (int status = load(program, image); status != Success)
+            return status;
+        kernel.value()->register_program(std::filesystem::path(program).stem().string(), image);
+        for (auto const& [name, path] : programs) {
+            std::shared_ptr<Image> child_image;
+            if (int status = load(path, child_image); status != Success)
+                return status;
+            kernel.value()->register_program(name, child_image);
         }
 
         SpawnRequest request;
-        request.image = image.release_value();
+        request.image = image;
         request.name = std::filesystem::path(program).filename().string();
         request.args.assign(rest.begin(), rest.end());
         request.environment = options->environment;
