@@ -102,6 +102,8 @@ ErrorOr<std::unique_ptr<Kernel>> Kernel::create(KernelConfig config)
     Kernel* raw = kernel.get();
     kernel->m_scheduler = std::make_unique<Scheduler>(workers, &Kernel::thread_entry, [raw](Thread& thread) { raw->reap(thread); });
     kernel->m_scheduler->start();
+    if (kernel->m_config.quantum.count() > 0)
+        kernel->m_preemption = std::make_unique<Preemption>(*kernel->m_scheduler, kernel->m_config.quantum);
     kernel->m_io = std::make_shared<IoState>();
     kernel->m_io_thread = std::thread(&Kernel::io_loop, kernel->m_io);
     kernel->m_timers = std::make_shared<TimerState>();
@@ -111,6 +113,7 @@ ErrorOr<std::unique_ptr<Kernel>> Kernel::create(KernelConfig config)
 
 Kernel::~Kernel()
 {
+    m_preemption.reset();
     m_scheduler->stop();
     bool io_busy = false;
     {

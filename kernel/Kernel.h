@@ -4,6 +4,7 @@
 #include "base/ErrorOr.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Sip.h"
+#include "kernel/sched/Preemption.h"
 #include "kernel/sched/Scheduler.h"
 
 #include <atomic>
@@ -22,6 +23,8 @@ struct KernelConfig {
     unsigned workers { 0 }; // 0 = one per core
     // Where reports of traps and kills go (stderr by default).
     std::shared_ptr<OutputStream> diagnostics;
+    // How long SIP code may compute before it is preempted; 0 turns preemption off.
+    std::chrono::microseconds quantum { 10'000 };
 };
 
 struct SpawnRequest {
@@ -90,6 +93,7 @@ private:
 
     KernelConfig m_config;
     std::unique_ptr<Scheduler> m_scheduler;
+    std::unique_ptr<Preemption> m_preemption;
     std::atomic<uint64_t> m_next_sip_id { 1 };
 
     mutable std::mutex m_lock;

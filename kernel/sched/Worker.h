@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <sys/types.h>
 #include <thread>
 
 namespace signet {
@@ -34,6 +35,9 @@ public:
 
     unsigned index() const { return m_index; }
     uint64_t switches() const { return m_switches.load(std::memory_order_relaxed); }
+    // Whether a fiber runs on this worker right now (read by the preemption watchdog).
+    bool running_fiber() const { return m_running_fiber.load(std::memory_order_relaxed); }
+    pid_t host_tid() const { return m_host_tid.load(std::memory_order_relaxed); }
 
     // On the calling fiber: give the worker to the next runnable thread.
     static void yield_current();
@@ -64,9 +68,12 @@ private:
     Thread* m_queue_head { nullptr };
     Thread* m_queue_tail { nullptr };
     bool m_stop { false };
+    uint32_t m_handoff_streak { 0 };
 
     fctx::fcontext_t m_scheduler_context { nullptr };
     std::atomic<uint64_t> m_switches { 0 };
+    std::atomic<bool> m_running_fiber { false };
+    std::atomic<pid_t> m_host_tid { 0 };
 };
 
 } // namespace signet

@@ -1,0 +1,72 @@
+// SIPs that compute without blocking are preempted: others make progress on
+// the same worker, and a kill ends even a SIP that never calls the kernel.
+#include "KernelTestSupport.h"
+#include "kernel/sched/Preemption.h"
+
+using namespace signet;
+using namespace signet::testing;
+
+namespace {
+
+class OneWorkerTest : public KernelTest {
+protected:
+    void SetUp() override
+    {
+        m_diagnostics = std::make_shared<BufferOutputStream>();
+        auto kernel = Kernel::create({ .workers = 1, .diagnostics = m_diagnostics, .quantum = std::chrono::milliseconds(5) });
+        ASSERT_FALSE(kernel.is_error());
+        m_kernel = kernel.release_value();
+    }
+};
+
+} // namespace
+
+TEST_F(OneWorkerTest, SpinningSipsDoNotStopOthersOnTheSameWorker)
+{
+    auto first = m_kernel->spawn(request(guest("test_spinner")));
+    auto second = m_kernel->spawn(request(guest("test_spinner")));
+    ASSERT_FALSE(first.is_error());
+    ASSERT_FALSE(second.is_error());
+    auto result = run(example("hello"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited);
+    EXPECT_EQ(result.out, "Hello from a sealed process!\n");
+    EXPECT_GT(Preemption::preemptions(), 0u);
+
+    m_kernel->kill(*first.value());
+    m_kernel->kill(*second.value());
+    EXPECT_EQ(first.value()->wait_from_host().how, ExitInfo::How::Killed);
+    EXPECT_EQ(second.value()->wait_from_host().how, ExitInfo::How::Killed);
+}
+
+TEST_F(OneWorkerTest, WakeUpLatencyStaysBoundedWhileOthersSpin)
+{
+    auto first = m_kernel->spawn(request(guest("test_spinner")));
+    auto second = m_kernel->spawn(request(guest("test_spinner")));
+    ASSERT_FALSE(first.is_error());
+    ASSERT_FALSE(second.is_error());
+    auto result = run(guest("test_latency"));
+    ASSERT_EQ(result.exit.how, ExitInfo::How::Exited);
+    uint64_t worst_us = std::stoull(result.out);
+    // Each spinner holds the worker for at most a quantum (5 ms) plus a watchdog tick,
+    // so a wake-up waits at most about two quanta. The bound here is loose on purpose:
+    // it only has to tell "bounded" from "never" on a loaded 2-core machine.
+    EXPECT_LT(worst_us, 250'000u) << "worst wake-up delay " << worst_us << " us";
+    m_kernel->kill(*first.value());
+    m_kernel->kill(*second.value());
+    first.value()->wait_from_host();
+    second.value()->wait_from_host();
+}
+
+TEST_F(OneWorkerTest, PreemptedComputationGivesTheSameAnswer)
+{
+    // compute.wasm's result is deterministic; preemption must preserve every register.
+    auto spinner = m_kernel->spawn(request(guest("test_spinner")));
+    ASSERT_FALSE(spinner.is_error());
+    auto result = run(example("compute"), { "300000", "20" });
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited);
+    auto reference = run(example("compute"), { "300000", "20" });
+    EXPECT_EQ(result.out, reference.out);
+    EXPECT_NE(result.out.find("primes below 300000: 25997"), std::string::npos) << result.out;
+    m_kernel->kill(*spinner.value());
+    spinner.value()->wait_from_host();
+}
