@@ -11,6 +11,7 @@
 // program from spawn to exit (median).
 #include "bench/Benchmarks.h"
 #include "bench/NativeProcess.h"
+#include "kernel/sched/Preemption.h"
 
 #include <functional>
 #include <sstream>
@@ -93,6 +94,8 @@ void run_compute_bench(BenchContext& context)
         sides.push_back({ "clang", [&] { return run_native(native_program("clang_" + kernel), args, repetitions); }, {}, {}, {} });
 
         // Alternate the sides, so that a slow phase of the VM hits all of them alike.
+        uint64_t const signals_before = Preemption::signals_sent();
+        uint64_t const preemptions_before = Preemption::preemptions();
         bool failed = false;
         for (size_t run = 0; run < runs && !failed; ++run) {
             for (auto& side : sides) {
@@ -122,6 +125,10 @@ void run_compute_bench(BenchContext& context)
         auto& sip = sides[0];
         auto sip_work = Stats::of(sip.work);
         report.detail(kernel + " work, sip:   " + format_stats(sip_work) + "  (checksum " + sip.checksum + " on every side)");
+        // A SIP that computes for a whole quantum is preempted (and, alone, resumed at once):
+        // a cost Linux processes pay in their own way, counted here so it is visible.
+        report.detail("  preemption during the SIP runs: " + std::to_string(Preemption::signals_sent() - signals_before) + " signals, "
+            + std::to_string(Preemption::preemptions() - preemptions_before) + " preemptions");
         for (size_t i = 1; i < sides.size(); ++i) {
             auto native_work = Stats::of(sides[i].work);
             report.detail(kernel + " work, " + sides[i].name + (sides[i].name.size() < 5 ? ":   " : ": ") + format_stats(native_work));
