@@ -318,6 +318,7 @@ void Kernel::finish(Sip& sip)
     // 1. Free the SIP's memory and tables now: its code can never run again.
     sip.m_runtime.release_resources();
     // Close its endpoints, so peers drain and then see the channel closed; drop its children's handles.
+    // Its blocks went with its memory.
     for (auto& object : sip.m_handles.take_all()) {
         if (object->type() == ObjectType::Endpoint)
             static_cast<Endpoint&>(*object).close();

@@ -47,7 +47,7 @@ void fault_handler(int signal, siginfo_t* info, void* raw_context)
         if (address >= sip->stack.guard_low && address < sip->stack.low)
             trap = static_cast<int>(TrapKind::StackExhausted);
         else if (signal == SIGSEGV && sip->memory.contains(info->si_addr) && sip->pc_in_code(pc))
-            trap = static_cast<int>(TrapKind::OutOfBounds);
+            trap = static_cast<int>(sip->blocks.in_hole(address - reinterpret_cast<uintptr_t>(sip->memory.base())) ? TrapKind::UseAfterSend : TrapKind::OutOfBounds);
         else if (info->si_code == SI_KERNEL && sp >= sip->stack.guard_low && sp < sip->stack.low + kernel_forced_headroom)
             trap = static_cast<int>(TrapKind::StackExhausted);
         if (trap) {

@@ -100,8 +100,14 @@ void LinearMemory::release()
         return;
     uint8_t* base = m_base;
     uint64_t committed = m_committed;
+    bool fragmented = m_fragmented;
     m_base = nullptr;
     m_committed = 0;
+    m_fragmented = false;
+    if (fragmented) {
+        unmap(base);
+        return;
+    }
 
     if (committed > memset_scrub_limit) {
         // Large memories: give the pages back to the host; they read as zero afterwards.

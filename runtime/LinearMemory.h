@@ -35,6 +35,10 @@ public:
     // Scrubs and returns the reservation to the pool (or unmaps it).
     void release();
 
+    // Pages were moved out of (or into) this memory by the exchange heap: its
+    // mappings no longer form one read-write prefix, so it is not pooled.
+    void mark_fragmented() { m_fragmented = true; }
+
     uint8_t* base() const { return m_base; }
     uint64_t committed_bytes() const { return m_committed; }
     bool contains(void const* address) const
@@ -51,6 +55,7 @@ public:
 private:
     uint8_t* m_base { nullptr };
     uint64_t m_committed { 0 };
+    bool m_fragmented { false };
 };
 
 } // namespace signet

@@ -8,6 +8,7 @@
 // handler (no __tls_get_addr, no malloc).
 #pragma once
 
+#include "runtime/BlockArena.h"
 #include "runtime/LinearMemory.h"
 #include "runtime/Trap.h"
 
@@ -66,6 +67,9 @@ public:
     // The one memory a Signet module may define (the installer refuses more).
     LinearMemory memory;
     wasm_rt_memory_t* wasm_memory { nullptr };
+    // Exchange-heap blocks inside that memory, and their quota.
+    BlockArena blocks;
+    uint64_t exchange_limit_bytes { 64ull << 20 };
     std::vector<wasm_rt_funcref_table_t*> funcref_tables;
     std::vector<wasm_rt_externref_table_t*> externref_tables;
 

@@ -20,7 +20,8 @@ namespace signet {
     TRAP_KIND(StackExhausted, 8, "call stack exhausted")                               \
     TRAP_KIND(OutOfMemory, 9, "the kernel could not allocate the SIP's memory or tables") \
     TRAP_KIND(AbiMisuse, 10, "a kernel call was made in a way that ends the SIP")     \
-    TRAP_KIND(ProtocolViolation, 11, "channel protocol violation")
+    TRAP_KIND(ProtocolViolation, 11, "channel protocol violation")                    \
+    TRAP_KIND(UseAfterSend, 12, "use of an exchange-heap block after it was sent")
 
 enum class TrapKind : uint32_t {
 #define SIGNET_TRAP_ENUM(name, value, description) name = value,

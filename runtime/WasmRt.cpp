@@ -23,6 +23,7 @@ void unwind_current(int code)
 
 void SipContext::release_resources()
 {
+    blocks = BlockArena {};
     memory.release();
     wasm_memory = nullptr;
     for (auto* table : funcref_tables) {
@@ -130,7 +131,8 @@ uint32_t wasm_rt_grow_memory(wasm_rt_memory_t* memory, uint32_t delta)
     SipContext& sip = current();
     uint32_t old_pages = memory->pages;
     uint64_t new_pages = uint64_t(old_pages) + delta;
-    if (new_pages > memory->max_pages || new_pages * LinearMemory::page_size > sip.memory_limit_bytes)
+    // What the exchange heap grew is not the program's memory: its quota is separate.
+    if (new_pages > memory->max_pages || new_pages * LinearMemory::page_size > sip.memory_limit_bytes + sip.blocks.grown_bytes())
         return UINT32_MAX;
     if (memory != sip.wasm_memory || !sip.memory.grow_to(static_cast<uint32_t>(new_pages)))
         return UINT32_MAX;

@@ -9,6 +9,7 @@
 #include "kernel/abi/Abi.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Child.h"
+#include "kernel/object/ExchangeBlock.h"
 #include "kernel/object/Thread.h"
 
 #include "contracts/Limits.h"
@@ -71,6 +72,8 @@ uint32_t Z_signet_v1Z_handle_close(void* host, uint32_t handle)
         return SIGNET_BAD_HANDLE;
     if (object->type() == ObjectType::Endpoint)
         static_cast<Endpoint&>(*object).close();
+    else if (object->type() == ObjectType::Block)
+        static_cast<ExchangeBlock&>(*object).free_in_owner();
     return SIGNET_OK;
 }
 
@@ -113,18 +116,32 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
     if (cx::validate_message_buffer(message, bytes).is_error())
         return SIGNET_INVALID_ARGUMENT;
 
-    // Endpoints travelling in the message: live handles of this SIP, each of the
-    // declared type and in the declared state, none twice, none of this channel.
+    // What travels in the message: endpoints (live handles of this SIP, each of
+    // the declared type and in the declared state, none of this channel) and
+    // blocks (owned by this SIP, within the declared bound); nothing twice.
     struct Carried {
         uint32_t handle;
-        std::shared_ptr<Endpoint> endpoint;
+        std::shared_ptr<KernelObject> object;
     };
     std::vector<Carried> carried;
     for (auto const& argument : message.arguments) {
-        if (argument.type.kind != cx::TypeKind::Endpoint)
+        if (argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block)
             continue;
         uint32_t carried_handle = 0;
         std::memcpy(&carried_handle, bytes.data() + argument.offset, 4);
+        for (auto const& other : carried) {
+            if (other.handle == carried_handle)
+                return SIGNET_INVALID_ARGUMENT;
+        }
+        if (argument.type.kind == cx::TypeKind::Block) {
+            auto block = sip.handles().get_as<ExchangeBlock>(carried_handle);
+            if (!block)
+                return SIGNET_BAD_HANDLE;
+            if (argument.type.bound && block->size() > argument.type.bound)
+                return SIGNET_INVALID_ARGUMENT;
+            carried.push_back({ carried_handle, std::move(block) });
+            continue;
+        }
         auto carried_endpoint = sip.handles().get_as<Endpoint>(carried_handle);
         if (!carried_endpoint)
             return SIGNET_BAD_HANDLE;
@@ -132,10 +149,6 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
         if (&carried_endpoint->channel() == &endpoint->channel() || carried_endpoint->contract_type().contract.name != declared.contract
             || carried_endpoint->end() != declared.end)
             return SIGNET_INVALID_ARGUMENT;
-        for (auto const& other : carried) {
-            if (other.handle == carried_handle)
-                return SIGNET_INVALID_ARGUMENT;
-        }
         {
             std::lock_guard guard(carried_endpoint->channel().lock());
             if (carried_endpoint->channel().state() != declared.state_index)
@@ -171,7 +184,9 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
                 std::memcpy(slot.bytes.data(), bytes.data(), length);
             for (auto& entry : carried) {
                 sip.handles().remove(entry.handle);
-                slot.carried.push_back(std::move(entry.endpoint));
+                if (entry.object->type() == ObjectType::Block)
+                    static_cast<ExchangeBlock&>(*entry.object).detach();
+                slot.carried.push_back(std::move(entry.object));
             }
             channel.set_state(edge->target);
             if (Thread* waiter = channel.waiter(*peer))
@@ -205,18 +220,33 @@ uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id,
                 }
                 if (sip.handles().free_slots() < message->carried.size())
                     return SIGNET_LIMIT;
-                std::memcpy(memory.range(buffer, message->length), message->bytes.data(), message->length);
-                // Carried endpoints become the receiver's: new handles in its table, written into the message.
+                // Blocks enter the receiver's memory first: that can fail for want of
+                // room, and then the message stays queued and nothing has changed.
+                std::vector<ExchangeBlock*> attached;
+                for (auto& object : message->carried) {
+                    if (object->type() != ObjectType::Block)
+                        continue;
+                    auto& block = static_cast<ExchangeBlock&>(*object);
+                    if (!block.attach(sip.runtime())) {
+                        for (auto* done : attached)
+                            done->detach();
+                        return SIGNET_LIMIT;
+                    }
+                    attached.push_back(&block);
+                }
+                GuestMemory grown(sip.runtime());
+                std::memcpy(grown.range(buffer, message->length), message->bytes.data(), message->length);
+                // What travelled becomes the receiver's: new handles in its table, written into the message.
                 size_t next = 0;
                 for (auto const& argument : contract.messages[message->id - 1].arguments) {
-                    if (argument.type.kind != cx::TypeKind::Endpoint)
+                    if (argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block)
                         continue;
                     uint32_t new_handle = sip.handles().insert(std::move(message->carried[next++]));
                     VERIFY(new_handle);
-                    memory.write(buffer + argument.offset, new_handle);
+                    grown.write(buffer + argument.offset, new_handle);
                 }
-                memory.write(out_id, uint32_t(message->id));
-                memory.write(out_length, message->length);
+                grown.write(out_id, uint32_t(message->id));
+                grown.write(out_length, message->length);
                 channel.pop(*endpoint);
                 if (channel.waiter(*endpoint) == self)
                     channel.waiter(*endpoint) = nullptr;

@@ -48,16 +48,18 @@ void Endpoint::close()
     // Endpoints in flight to a closed end are closed too. A hostile SIP can nest
     // them deeply (an endpoint in a message to an endpoint in a message ...), so
     // this walks a work list instead of recursing.
-    std::vector<std::shared_ptr<Endpoint>> work;
+    std::vector<std::shared_ptr<KernelObject>> work;
     close_into(work);
     while (!work.empty()) {
-        auto endpoint = std::move(work.back());
+        auto object = std::move(work.back());
         work.pop_back();
-        endpoint->close_into(work);
+        // Blocks in flight are simply dropped (their pages go back to the host).
+        if (object->type() == ObjectType::Endpoint)
+            static_cast<Endpoint&>(*object).close_into(work);
     }
 }
 
-void Endpoint::close_into(std::vector<std::shared_ptr<Endpoint>>& dropped)
+void Endpoint::close_into(std::vector<std::shared_ptr<KernelObject>>& dropped)
 {
     std::lock_guard guard(m_channel->m_lock);
     if (m_closed)

@@ -41,7 +41,8 @@ struct QueuedMessage {
     uint16_t id { 0 };
     uint32_t length { 0 };
     std::vector<uint8_t> bytes;                        // capacity: the contract's largest message
-    std::vector<std::shared_ptr<class Endpoint>> carried; // endpoints travelling in the message, in argument order
+    // Endpoints and exchange-heap blocks travelling in the message, in argument order.
+    std::vector<std::shared_ptr<KernelObject>> carried;
 };
 
 class Endpoint final : public KernelObject {
@@ -60,7 +61,7 @@ public:
     void close();
 
 private:
-    void close_into(std::vector<std::shared_ptr<Endpoint>>& dropped);
+    void close_into(std::vector<std::shared_ptr<KernelObject>>& dropped);
 
     friend class Channel;
     Endpoint(std::shared_ptr<Channel> channel, contracts::End end)

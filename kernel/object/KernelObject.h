@@ -8,6 +8,7 @@ namespace signet {
 enum class ObjectType : uint8_t {
     Endpoint,
     Child,
+    Block,
 };
 
 class KernelObject {

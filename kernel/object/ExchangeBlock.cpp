@@ -1,0 +1,81 @@
+#include "kernel/object/ExchangeBlock.h"
+#include "kernel/object/ExchangeHeap.h"
+#include "runtime/SipContext.h"
+
+#include <atomic>
+#include <sys/mman.h>
+
+namespace signet {
+
+namespace {
+
+std::atomic<uint64_t> s_bytes_copied { 0 };
+
+// Maps the block's pages at `range` of `sip`'s memory, replacing what was there.
+void map_into(SipContext& sip, BlockArena::Range range, uint64_t heap_offset)
+{
+    void* address = sip.memory.base() + range.offset;
+    void* placed = ::mmap(address, range.length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ExchangeHeap::the().fd(), static_cast<off_t>(heap_offset));
+    VERIFY(placed == address);
+    sip.memory.mark_fragmented();
+}
+
+} // namespace
+
+std::shared_ptr<ExchangeBlock> ExchangeBlock::allocate(SipContext& owner, uint32_t size)
+{
+    if (size == 0 || size > max_size || !owner.wasm_memory)
+        return nullptr;
+    uint32_t length = (size + BlockArena::page_size - 1) / BlockArena::page_size * BlockArena::page_size;
+    auto block = std::shared_ptr<ExchangeBlock>(new ExchangeBlock(size, length));
+    if (!ExchangeHeap::the().allocate(length, block->m_heap_offset))
+        return nullptr;
+    block->m_has_pages = true;
+    if (!owner.blocks.allocate(*owner.wasm_memory, owner.memory, length, owner.exchange_limit_bytes, block->m_range))
+        return nullptr; // The destructor gives the heap range back.
+    map_into(owner, block->m_range, block->m_heap_offset);
+    block->m_owner = &owner;
+    return block;
+}
+
+ExchangeBlock::~ExchangeBlock()
+{
+    // Whether it was in flight, or owned by a SIP that ended (its memory is already
+    // gone), the pages go back to the heap.
+    if (m_has_pages)
+        ExchangeHeap::the().release(m_heap_offset, m_length);
+}
+
+void ExchangeBlock::free_in_owner()
+{
+    VERIFY(m_owner);
+    m_owner->blocks.release(m_owner->memory, m_range);
+    m_owner = nullptr;
+}
+
+void ExchangeBlock::detach()
+{
+    VERIFY(m_owner);
+    // The sender's range becomes inaccessible: a use after send faults.
+    m_owner->blocks.punch_hole(m_owner->memory, m_range);
+    m_owner = nullptr;
+}
+
+bool ExchangeBlock::attach(SipContext& receiver)
+{
+    VERIFY(!m_owner);
+    BlockArena::Range range {};
+    if (!receiver.wasm_memory || !receiver.blocks.allocate(*receiver.wasm_memory, receiver.memory, m_length, receiver.exchange_limit_bytes, range))
+        return false;
+    map_into(receiver, range, m_heap_offset);
+    m_owner = &receiver;
+    m_range = range;
+    return true;
+}
+
+uint64_t ExchangeBlock::bytes_copied()
+{
+    return s_bytes_copied.load(std::memory_order_relaxed);
+}
+
+} // namespace signet

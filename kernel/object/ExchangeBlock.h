@@ -1,0 +1,66 @@
+// An exchange-heap block: memory with exactly one owner at a time.
+//
+// An owned block lies in its owner's linear memory (see runtime/BlockArena.h),
+// so the owner's code uses it directly. Its pages are a range of the exchange
+// heap (ExchangeHeap.h). Sending it in a message moves it without a copy,
+// whatever its size: the sender's range becomes inaccessible (a use after
+// send faults and traps the sender), and on receipt the same pages appear in
+// the receiver's memory at an offset of the kernel's choosing. In flight, the
+// block belongs to the message.
+#pragma once
+
+#include "base/ErrorOr.h"
+#include "kernel/object/KernelObject.h"
+#include "runtime/BlockArena.h"
+
+#include <memory>
+#include <vector>
+
+namespace signet {
+
+class SipContext;
+
+class ExchangeBlock final : public KernelObject {
+public:
+    static constexpr ObjectType object_type = ObjectType::Block;
+    ObjectType type() const override { return ObjectType::Block; }
+
+    // Named limit: the largest block.
+    static constexpr uint32_t max_size = 1u << 30;
+
+    // A zeroed block of `size` bytes in the owner's memory; null if its quota or memory is exhausted.
+    static std::shared_ptr<ExchangeBlock> allocate(SipContext& owner, uint32_t size);
+    ~ExchangeBlock() override;
+
+    uint32_t size() const { return m_size; }
+    uint32_t offset() const { return m_range.offset; }
+    bool owned_by(SipContext const& sip) const { return m_owner == &sip; }
+
+    // The owner frees the block: its pages are zeroed and reused.
+    void free_in_owner();
+    // Sending: the block leaves its owner. Cannot fail.
+    void detach();
+    // Receiving: the block enters `receiver`'s memory. False (and nothing
+    // changed) if the receiver's quota or memory has no room.
+    bool attach(SipContext& receiver);
+
+    // Bytes copied by all sends so far: none, as long as blocks move by remapping.
+    static uint64_t bytes_copied();
+
+private:
+    ExchangeBlock(uint32_t size, uint32_t length)
+        : m_size(size)
+        , m_length(length)
+    {
+    }
+
+    uint32_t m_size;
+    uint32_t m_length; // pages, in bytes
+    SipContext* m_owner { nullptr };
+    BlockArena::Range m_range { 0, 0 };
+    // The block's pages in the exchange heap.
+    uint64_t m_heap_offset { 0 };
+    bool m_has_pages { false };
+};
+
+} // namespace signet
