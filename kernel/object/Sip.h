@@ -41,6 +41,7 @@ struct ExitInfo {
 
 struct SipLimits {
     uint64_t memory_bytes { 256ull << 20 };
+    uint64_t exchange_bytes { 64ull << 20 }; // blocks the SIP owns at once
     size_t stack_bytes { 1u << 20 };
 };
 

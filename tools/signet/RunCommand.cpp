@@ -13,6 +13,7 @@ struct RunOptions {
     std::vector<std::string> environment;
     std::vector<std::string> programs; // NAME=PATH.wasm
     std::string memory { "256MiB" };
+    std::string exchange { "64MiB" };
     std::string stack { "1MiB" };
     unsigned workers { 0 };
 };
@@ -26,6 +27,7 @@ Action add_run_command(CLI::App& app)
     command->add_option("--env", options->environment, "Give the program an environment variable K=V (it sees no others)")->allow_extra_args(false);
     command->add_option("--program", options->programs, "Let SIPs create children from PATH.wasm by NAME (NAME=PATH.wasm)")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
+    command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
     command->add_option("--stack", options->stack, "Native stack of the program's thread, e.g. 512KiB")->capture_default_str();
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
     // Everything from the module on belongs to the program, options included.
@@ -49,6 +51,11 @@ Action add_run_command(CLI::App& app)
         auto memory = parse_size(options->memory);
         if (memory.is_error()) {
             print_error("--memory: " + memory.error().message());
+            return int(BadInput);
+        }
+        auto exchange = parse_size(options->exchange);
+        if (exchange.is_error()) {
+            print_error("--exchange-heap: " + exchange.error().message());
             return int(BadInput);
         }
         auto stack = parse_size(options->stack);
@@ -109,6 +116,7 @@ Action add_run_command(CLI::App& app)
         request.stdio = Stdio::host();
         request.limits.memory_bytes = memory.value();
         request.limits.stack_bytes = stack.value();
+        request.limits.exchange_bytes = exchange.value();
         auto sip = kernel.value()->spawn(std::move(request));
         if (sip.is_error()) {
             print_error(sip.error().message());
