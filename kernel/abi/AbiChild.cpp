@@ -44,7 +44,8 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
                 return SIGNET_INVALID_ARGUMENT;
         }
     }
-    if (sip.handles().free_slots() < 1)
+    // The child's handle needs a slot; the startup handles leave this table before it goes in.
+    if (sip.handles().free_slots() + handle_count < 1)
         return SIGNET_LIMIT;
 
     // Arguments: NUL-separated strings; args[0] is the program name.
