@@ -136,12 +136,14 @@ int main(int argc, char** argv)
     bool tree_shake = false;
     bool verbose = false;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    unsigned sip_time_limit = 60;
     app.add_option("scripts", scripts, "Scripts to run (paths, or names in the data folder); all when none");
     app.add_option("--data-dir", data_dir, "The wasm-spec folder ($SIGNET_TESTDATA/wasm-spec by default)")->capture_default_str();
     app.add_option("--store", store_dir, "The image store (reused between runs)")->capture_default_str();
     app.add_option("--optimization", optimization, "C compiler flags for the images")->capture_default_str();
     app.add_flag("--tree-shake", tree_shake, "Tree-shake modules with binaryen as real installs do");
     app.add_option("--jobs", jobs, "Modules installed at once")->capture_default_str();
+    app.add_option("--sip-time-limit", sip_time_limit, "Seconds a SIP may run before it is killed and its call fails")->capture_default_str();
     app.add_option("--known-failures", known_failures_path, "The list of known failures")->capture_default_str();
     app.add_option("--results-dir", results_dir, "Leave each file's counts here, for --summary");
     app.add_option("--summary", summary_dir, "Print the totals of the results left in this folder, run nothing");
@@ -182,6 +184,7 @@ int main(int argc, char** argv)
     options.install.optimization = optimization;
     options.install.tree_shake = tree_shake;
     options.jobs = jobs;
+    options.sip_time_limit_seconds = sip_time_limit;
     options.known_failures = known_failures.release_value();
     options.verbose = verbose;
 
@@ -209,8 +212,8 @@ int main(int argc, char** argv)
         }
         for (auto const& failure : report.failures)
             std::printf("%s\n", failure.c_str());
-        for (auto const& location : report.unexpectedly_passing)
-            std::printf("%s: passes, but is listed as a known failure: remove it from %s and docs/conformance.md\n", location.c_str(), known_failures_path.c_str());
+        for (auto const& location : report.stale_known_failures)
+            std::printf("%s: no longer fails, but is listed as a known failure: remove it from %s and docs/conformance.md\n", location.c_str(), known_failures_path.c_str());
         std::printf("%s: %s\n", name.c_str(), counts_line(report.passed, report.failed, report.skipped).c_str());
         if (verbose || paths.size() == 1) {
             std::map<std::string, uint64_t> file_reasons(report.skip_reasons.begin(), report.skip_reasons.end());
