@@ -78,7 +78,37 @@ std::string c_string_literal(std::string const& text)
 
 } // namespace
 
-ErrorOr<std::string> generate_glue(std::string const& header, std::string const& module_hash, bool has_start, std::string const& extra_c_source)
+// The C member that holds global 0 in the instance struct: the first value
+// member (not a pointer to an import's instance or an imported global).
+std::string first_global_member(std::string const& header, std::string const& instance_type)
+{
+    auto start = header.find("typedef struct " + instance_type + " {");
+    if (start == std::string::npos)
+        return {};
+    auto end = header.find("} " + instance_type + ";", start);
+    if (end == std::string::npos)
+        return {};
+    size_t line_start = header.find('\n', start) + 1;
+    while (line_start < end) {
+        size_t line_end = header.find('\n', line_start);
+        std::string line = header.substr(line_start, line_end - line_start);
+        line_start = line_end + 1;
+        if (line.find('*') != std::string::npos)
+            continue;
+        auto first = line.find_first_not_of(' ');
+        if (first == std::string::npos)
+            continue;
+        line = line.substr(first);
+        // Only the first value member counts; it must be a u32 for global 0 to be the stack pointer.
+        if (line.rfind("u32 w2c_", 0) != 0 || line.back() != ';')
+            return {};
+        return line.substr(4, line.size() - 5);
+    }
+    return {};
+}
+
+ErrorOr<std::string> generate_glue(std::string const& header, std::string const& module_hash, bool has_start, bool stack_pointer_global,
+    std::string const& extra_c_source)
 {
     std::string const instance_type = std::string("Z_") + translated_module_name + "_instance_t";
     std::string const instantiate = std::string("Z_") + translated_module_name + "_instantiate";
@@ -122,6 +152,11 @@ ErrorOr<std::string> generate_glue(std::string const& header, std::string const&
     glue += "    .instantiate = signet_glue_instantiate,\n";
     glue += std::string("    .start = ") + (has_start ? "signet_glue_start" : "NULL") + ",\n";
     glue += "    .module_hash = " + c_string_literal(module_hash) + ",\n";
+    std::string stack_pointer = stack_pointer_global ? first_global_member(header, instance_type) : std::string();
+    if (stack_pointer.empty())
+        glue += "    .stack_pointer_offset = SIGNET_IMAGE_NO_STACK_POINTER,\n";
+    else
+        glue += "    .stack_pointer_offset = (uint32_t)offsetof(" + instance_type + ", " + stack_pointer + "),\n";
     glue += "};\n";
     if (!extra_c_source.empty()) {
         glue += "\n/* extra_c_source */\n";

@@ -31,6 +31,10 @@ ErrorOr<CTranslation> translate_to_c(wabt::Module& module);
 // default visibility, then appends extra_c_source. The instantiate wrapper passes
 // `host` once for every import-module parameter of Z_sip_instantiate, counted
 // from the generated header itself.
-ErrorOr<std::string> generate_glue(std::string const& header, std::string const& module_hash, bool has_start, std::string const& extra_c_source);
+// `stack_pointer_global` is true when global 0 is a defined, mutable i32 (the C
+// shadow-stack pointer of clang's wasm32 ABI): the glue then records where the
+// instance keeps it, so the kernel can give each SIP thread its own stack.
+ErrorOr<std::string> generate_glue(std::string const& header, std::string const& module_hash, bool has_start, bool stack_pointer_global,
+    std::string const& extra_c_source);
 
 } // namespace signet::installer

@@ -9,6 +9,8 @@
 #include "installer/Version.h"
 
 #include "base/File.h"
+
+#include <wabt/ir.h>
 #include "base/Hash.h"
 
 #include <algorithm>
@@ -252,7 +254,10 @@ ErrorOr<ImageInfo> install_on_pipeline_stack(std::span<uint8_t const> module, st
     auto translation = translate_to_c(final_module.module());
     if (translation.is_error())
         return with_context(display_name, translation.error());
-    auto glue = generate_glue(translation.value().header, module_hash, final_module.has_start(), options.extra_c_source);
+    auto const& ir = final_module.module();
+    bool stack_pointer_global = !ir.globals.empty() && ir.num_global_imports == 0 && ir.globals[0]->mutable_
+        && ir.globals[0]->type == wabt::Type::I32;
+    auto glue = generate_glue(translation.value().header, module_hash, final_module.has_start(), stack_pointer_global, options.extra_c_source);
     if (glue.is_error())
         return with_context(display_name, glue.error());
 

@@ -3,6 +3,8 @@
 #include "contracts/Descriptor.h"
 #include "kernel/object/Thread.h"
 
+#include <signet/abi.h>
+
 #include <chrono>
 #include <algorithm>
 #include <cinttypes>
@@ -193,6 +195,7 @@ ErrorOr<void> Kernel::start(Sip& sip)
     }
     auto stack = TRY(Stack::allocate(sip.m_limits.stack_bytes));
     Worker& worker = m_scheduler->pick_worker();
+    sip.m_home_worker = &worker;
     auto* thread = new Thread(sip, worker, stack);
     m_scheduler->prepare(*thread);
     {
@@ -215,26 +218,30 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::spawn(SpawnRequest request)
     return sip;
 }
 
+void Sip::request_kill()
+{
+    std::lock_guard guard(m_lock);
+    for (Thread* thread : m_threads) {
+        thread->m_kill_requested.store(true, std::memory_order_release);
+        thread->worker().wake(*thread);
+    }
+}
+
 void Kernel::kill(Sip& sip)
 {
-    std::vector<Thread*> threads;
     bool never_started = false;
     {
         std::lock_guard guard(sip.m_lock);
         if (sip.m_state == Sip::State::Finished)
             return;
         never_started = sip.m_state == Sip::State::Created;
-        threads = sip.m_threads;
-        for (Thread* thread : threads)
-            thread->m_kill_requested.store(true, std::memory_order_release);
     }
     sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "killed" });
     if (never_started) {
         finish(sip);
         return;
     }
-    for (Thread* thread : threads)
-        thread->worker().wake(*thread);
+    sip.request_kill();
 }
 
 size_t Kernel::live_sip_count() const
@@ -258,19 +265,29 @@ void Kernel::thread_entry(Thread& thread)
     if (code == 0) {
         if (thread.kill_requested())
             unwind_current(static_cast<int>(Unwind::Killed));
-        auto const& entry = sip.image().entry();
-        // Instantiation runs here, on the fiber: a data segment out of range traps.
-        entry.instantiate(sip.instance(), &sip);
-        if (sip.m_host_entry)
-            sip.m_host_entry(sip);
-        else if (entry.start)
-            entry.start(sip.instance());
-        sip.record_exit({ ExitInfo::How::Exited, 0, TrapKind::None, {} });
+        if (thread.is_main()) {
+            auto const& entry = sip.image().entry();
+            // Instantiation runs here, on the fiber: a data segment out of range traps.
+            entry.instantiate(sip.instance(), &sip);
+            if (sip.m_host_entry)
+                sip.m_host_entry(sip);
+            else if (entry.start)
+                entry.start(sip.instance());
+            // Returning from `_start` ends the program, as returning from main does.
+            sip.record_exit({ ExitInfo::How::Exited, 0, TrapKind::None, {} });
+            sip.request_kill();
+        } else {
+            thread.entry().function(thread.entry().instance, thread.entry().argument);
+        }
     } else if (code == static_cast<int>(Unwind::Exit)) {
-        // The exit status was recorded by the exit call.
+        // The SIP called exit: its status is recorded; its other threads end too.
+        sip.request_kill();
+    } else if (code == static_cast<int>(Unwind::ThreadExit)) {
+        // Only this thread ends; its status is in its handle.
     } else if (code == static_cast<int>(Unwind::Killed)) {
         sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "killed" });
     } else {
+        // A trap in any thread ends the whole SIP: its memory may be half-updated.
         auto kind = static_cast<TrapKind>(code);
         std::string detail;
         if (thread.trap_target().fault_address) {
@@ -279,8 +296,127 @@ void Kernel::thread_entry(Thread& thread)
             detail = text;
         }
         sip.record_exit({ ExitInfo::How::Trapped, 0, kind, detail });
+        sip.request_kill();
+    }
+    if (auto const& handle = thread.handle()) {
+        std::lock_guard guard(sip.m_lock);
+        handle->done = true;
+        for (Thread* joiner : handle->joiners)
+            joiner->worker().wake(*joiner);
     }
     Worker::exit_current();
+}
+
+ErrorOr<std::shared_ptr<ThreadHandle>> Kernel::start_thread(Sip& sip, Thread::Entry entry, uint32_t stack_pointer)
+{
+    VERIFY(sip.m_home_worker);
+    {
+        std::lock_guard guard(sip.m_lock);
+        if (sip.m_threads.size() >= sip.m_limits.threads)
+            return Error(ErrorKind::Limit, "thread limit");
+    }
+    auto stack = TRY(Stack::allocate(sip.m_limits.stack_bytes));
+    auto handle = std::make_shared<ThreadHandle>();
+    auto* thread = new Thread(sip, *sip.m_home_worker, stack);
+    thread->make_secondary(entry, handle, stack_pointer);
+    m_scheduler->prepare(*thread);
+    {
+        std::lock_guard guard(sip.m_lock);
+        sip.m_threads.push_back(thread);
+    }
+    sip.m_home_worker->enqueue(*thread);
+    return handle;
+}
+
+bool Kernel::join_thread(Sip& sip, ThreadHandle& handle, uint64_t deadline_ns)
+{
+    Thread* self = Worker::current_thread();
+    std::shared_ptr<HostCall> timer;
+    if (deadline_ns != UINT64_MAX)
+        timer = arm_timer(*self, deadline_ns);
+    bool done = false;
+    for (;;) {
+        {
+            std::lock_guard guard(sip.m_lock);
+            done = handle.done;
+            bool timed_out = false;
+            if (timer) {
+                std::lock_guard timer_guard(timer->lock);
+                timed_out = timer->done;
+            }
+            if (done || timed_out || self->kill_requested()) {
+                std::erase(handle.joiners, self);
+                break;
+            }
+            if (std::find(handle.joiners.begin(), handle.joiners.end(), self) == handle.joiners.end())
+                handle.joiners.push_back(self);
+        }
+        Worker::block_current();
+    }
+    if (timer)
+        cancel_timer(timer);
+    return done;
+}
+
+int32_t Kernel::futex_wait(Sip& sip, uint32_t offset, uint32_t expected, uint64_t deadline_ns)
+{
+    Thread* self = Worker::current_thread();
+    {
+        std::lock_guard guard(sip.m_lock);
+        uint32_t value = 0;
+        std::memcpy(&value, sip.runtime().wasm_memory->data + offset, 4);
+        if (value != expected)
+            return SIGNET_WOULD_BLOCK;
+        sip.m_futex_waiters.emplace(offset, self);
+    }
+    std::shared_ptr<HostCall> timer;
+    if (deadline_ns != UINT64_MAX)
+        timer = arm_timer(*self, deadline_ns);
+    int32_t status = SIGNET_OK;
+    for (;;) {
+        Worker::block_current();
+        std::lock_guard guard(sip.m_lock);
+        // A waker removes us from the map before waking us.
+        bool still_waiting = false;
+        auto [first, last] = sip.m_futex_waiters.equal_range(offset);
+        for (auto it = first; it != last; ++it) {
+            if (it->second == self) {
+                still_waiting = true;
+                if (timer || self->kill_requested()) {
+                    bool timed_out = false;
+                    if (timer) {
+                        std::lock_guard timer_guard(timer->lock);
+                        timed_out = timer->done;
+                    }
+                    if (timed_out || self->kill_requested()) {
+                        sip.m_futex_waiters.erase(it);
+                        still_waiting = false;
+                        status = SIGNET_TIMED_OUT;
+                    }
+                }
+                break;
+            }
+        }
+        if (!still_waiting)
+            break;
+    }
+    if (timer)
+        cancel_timer(timer);
+    return status;
+}
+
+uint32_t Kernel::futex_wake(Sip& sip, uint32_t offset, uint32_t count)
+{
+    std::lock_guard guard(sip.m_lock);
+    uint32_t woken = 0;
+    auto it = sip.m_futex_waiters.lower_bound(offset);
+    while (it != sip.m_futex_waiters.end() && it->first == offset && woken < count) {
+        Thread* waiter = it->second;
+        it = sip.m_futex_waiters.erase(it);
+        waiter->worker().wake(*waiter);
+        ++woken;
+    }
+    return woken;
 }
 
 void Kernel::reap(Thread& thread)
@@ -316,15 +452,14 @@ void Kernel::report(Sip& sip, ExitInfo const& info)
 
 void Kernel::finish(Sip& sip)
 {
-    // 1. Free the SIP's memory and tables now: its code can never run again.
-    sip.m_runtime.release_resources();
-    // Close its endpoints, so peers drain and then see the channel closed; drop its children's handles.
-    // Its blocks went with its memory.
+    // 1. Close its endpoints, so peers drain and then see the channel closed, and
+    //    drop its other handles. Its blocks go with its memory.
     for (auto& object : sip.m_handles.take_all()) {
         if (object->type() == ObjectType::Endpoint)
             static_cast<Endpoint&>(*object).close();
     }
-    // 2. Report an abnormal end, then let waiters see the exit.
+    // 2. Report an abnormal end, then let waiters see the exit. Nothing of the
+    //    SIP runs any more, so they need not wait for the scrub below.
     ExitInfo info;
     {
         std::lock_guard guard(sip.m_lock);
@@ -334,20 +469,23 @@ void Kernel::finish(Sip& sip)
     std::shared_ptr<Sip> keep_alive;
     {
         std::lock_guard guard(m_lock);
-        if (auto it = m_sips.find(sip.id()); it != m_sips.end()) {
+        if (auto it = m_sips.find(sip.id()); it != m_sips.end())
             keep_alive = it->second;
-            m_sips.erase(it);
-        }
-        if (m_sips.empty())
-            m_idle.notify_all();
     }
     {
         std::lock_guard guard(sip.m_lock);
         sip.m_state = Sip::State::Finished;
-        sip.m_finished.notify_all();
         for (Thread* waiter : sip.m_fiber_waiters)
             waiter->worker().wake(*waiter);
     }
+    sip.m_finished.notify_all();
+    // 3. Scrub and free its memory and tables: its code can never run again.
+    sip.m_runtime.release_resources();
+    // 4. Only now is it gone from the kernel: "idle" means every resource is back.
+    std::lock_guard guard(m_lock);
+    m_sips.erase(sip.id());
+    if (m_sips.empty())
+        m_idle.notify_all();
 }
 
 bool Sip::wait_from_fiber(uint64_t deadline_ns)

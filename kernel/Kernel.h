@@ -4,6 +4,7 @@
 #include "base/ErrorOr.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Sip.h"
+#include "kernel/object/Thread.h"
 #include "kernel/sched/Preemption.h"
 #include "kernel/sched/Scheduler.h"
 
@@ -51,6 +52,15 @@ public:
     // Creates a SIP in the Created state: nothing of it runs until start().
     ErrorOr<std::shared_ptr<Sip>> create_sip(SpawnRequest);
     ErrorOr<void> start(Sip&);
+    // Starts another thread of a running SIP on its home worker: `entry` runs with its
+    // own native stack and, in linear memory, the shadow stack at `stack_pointer`.
+    ErrorOr<std::shared_ptr<ThreadHandle>> start_thread(Sip&, Thread::Entry, uint32_t stack_pointer);
+    // On a SIP fiber: waits for a thread of the same SIP to end; false on timeout.
+    bool join_thread(Sip&, ThreadHandle&, uint64_t deadline_ns);
+    // On a SIP fiber: the futex of the SIP's own memory at `offset` (4-byte aligned, valid).
+    int32_t futex_wait(Sip&, uint32_t offset, uint32_t expected, uint64_t deadline_ns);
+    uint32_t futex_wake(Sip&, uint32_t offset, uint32_t count);
+
     // Convenience: create + start.
     ErrorOr<std::shared_ptr<Sip>> spawn(SpawnRequest);
     // Ends the SIP: a blocked or runnable thread unwinds when it next runs.

@@ -20,7 +20,8 @@ extern "C" {
 #endif
 
 #define SIGNET_IMAGE_MAGIC 0x31474d4954454e53ull /* "SNETIMG1", little-endian */
-#define SIGNET_IMAGE_ABI_VERSION 1u
+#define SIGNET_IMAGE_ABI_VERSION 2u
+#define SIGNET_IMAGE_NO_STACK_POINTER 0xFFFFFFFFu
 
 typedef struct SignetImage {
     uint64_t magic;       /* SIGNET_IMAGE_MAGIC */
@@ -35,6 +36,10 @@ typedef struct SignetImage {
     void (*start)(void* instance);
     /* The module hash (lower-case hex SHA-256 of the installed module) the image was built from. */
     char const* module_hash;
+    /* Where in the instance the C shadow-stack pointer (global 0, a mutable i32) lives, or
+     * SIGNET_IMAGE_NO_STACK_POINTER. The kernel saves and restores it when it switches
+     * between threads of one SIP, so each thread has its own stack in linear memory. */
+    uint32_t stack_pointer_offset;
 } SignetImage;
 
 #define SIGNET_IMAGE_SYMBOL "signet_image"

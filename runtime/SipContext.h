@@ -37,6 +37,7 @@ struct TrapTarget {
 enum class Unwind : int {
     Exit = 0x100,   // the SIP asked to exit
     Killed = 0x101, // the kernel ended it
+    ThreadExit = 0x102, // one thread of the SIP ended itself
 };
 
 struct StackRange {

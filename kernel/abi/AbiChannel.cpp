@@ -2,10 +2,17 @@
 //
 // A send checks everything (handle, message id, direction, layout, contents,
 // every endpoint it carries) before it takes the channel lock, then checks the
-// protocol state and the peer under the lock and commits in a step that
-// cannot fail. A message that the protocol does not allow in the channel's
-// current state is a protocol violation: the sender is stopped, and its peers
-// see its channels close.
+// protocol under the lock and commits in a step that cannot fail. A message
+// the protocol does not allow is a protocol violation: the sender is stopped,
+// and its peers see its channels close. The protocol is judged per endpoint:
+// the channel's state says whose turn it is, and an end whose inbox still
+// holds messages has not yet received what gave it the turn, so it may not
+// send (nor travel) until it has. That is what keeps every inbox within the
+// contract's bound (see Channel.h).
+//
+// Unwinding (a violation, a kill) skips destructors, so each call that may
+// end its SIP does its work in an inner function and unwinds only after that
+// function has returned and released everything it held.
 #include "kernel/abi/Abi.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Child.h"
@@ -15,6 +22,7 @@
 #include "contracts/Limits.h"
 
 #include <algorithm>
+#include <array>
 
 using namespace signet;
 using namespace signet::abi;
@@ -24,7 +32,28 @@ namespace {
 
 constexpr uint32_t max_select = 64;
 
-[[noreturn]] void protocol_violation(Sip& sip, Endpoint const& endpoint, uint16_t state, cx::Message const& message)
+// What an inner function returns when its SIP must end; not a status.
+enum Leave : uint32_t {
+    LeaveKilled = 0xFFFF'0000u,
+    LeaveProtocolViolation,
+};
+
+[[noreturn]] void leave(uint32_t why)
+{
+    VERIFY(why == LeaveKilled || why == LeaveProtocolViolation);
+    unwind_current(why == LeaveKilled ? static_cast<int>(Unwind::Killed) : static_cast<int>(TrapKind::ProtocolViolation));
+}
+
+uint32_t leave_or_return(uint32_t status)
+{
+    if (status == LeaveKilled || status == LeaveProtocolViolation)
+        leave(status);
+    return status;
+}
+
+// Records why the sender is stopped; the caller returns LeaveProtocolViolation.
+// `waiting` is the id of the first message still in the sender's inbox, or 0.
+uint32_t protocol_violation(Sip& sip, Endpoint const& endpoint, uint16_t state, cx::Message const& message, uint16_t waiting)
 {
     auto const& contract = endpoint.contract_type().contract;
     std::string allowed;
@@ -36,11 +65,29 @@ constexpr uint32_t max_select = 64;
             allowed += ", ";
         allowed += contract.messages[edge.message].name;
     }
-    std::string detail = ": contract " + contract.name + ", " + cx::end_spelling(endpoint.end()) + " end, state "
-        + contract.machine.states[state].name + ": message " + message.name + " is not allowed here"
-        + (allowed.empty() ? " (this end may not send now)" : " (this end may send: " + allowed + ")");
-    sip.record_exit({ ExitInfo::How::Trapped, 0, TrapKind::ProtocolViolation, detail });
-    unwind_current(static_cast<int>(TrapKind::ProtocolViolation));
+    std::string why;
+    if (waiting)
+        why = " (this end must first receive " + contract.messages[waiting - 1].name + ")";
+    else if (allowed.empty())
+        why = " (this end may not send now)";
+    else
+        why = " (this end may send: " + allowed + ")";
+    sip.record_exit({ ExitInfo::How::Trapped, 0, TrapKind::ProtocolViolation,
+        ": contract " + contract.name + ", " + cx::end_spelling(endpoint.end()) + " end, state " + contract.machine.states[state].name
+            + ": message " + message.name + " is not allowed here" + why });
+    return LeaveProtocolViolation;
+}
+
+// Whether `end` sends next in `state`, or nobody does (a terminal state): the
+// send-state rule, judged on the contract the endpoint really speaks.
+bool sends_next(cx::Contract const& contract, uint16_t state, cx::End end)
+{
+    cx::Action sending = end == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
+    for (auto const& edge : contract.machine.states[state].edges) {
+        if (edge.action != sending)
+            return false;
+    }
+    return true;
 }
 
 // Removes the waiter registration of the calling thread, if it is still there.
@@ -61,47 +108,8 @@ uint64_t deadline_after(int64_t timeout_ns)
     return now + std::min<uint64_t>(uint64_t(timeout_ns), UINT64_MAX - now - 1);
 }
 
-} // namespace
-
-extern "C" {
-
-uint32_t Z_signet_v1Z_handle_close(void* host, uint32_t handle)
+uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
 {
-    auto object = sip_from(host).handles().remove(handle);
-    if (!object)
-        return SIGNET_BAD_HANDLE;
-    if (object->type() == ObjectType::Endpoint)
-        static_cast<Endpoint&>(*object).close();
-    else if (object->type() == ObjectType::Block)
-        static_cast<ExchangeBlock&>(*object).free_in_owner();
-    return SIGNET_OK;
-}
-
-uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t length, uint32_t out_importer, uint32_t out_exporter)
-{
-    Sip& sip = sip_from(host);
-    GuestMemory memory(sip.runtime());
-    if (!memory.valid(descriptor, length) || !memory.valid(out_importer, 4) || !memory.valid(out_exporter, 4))
-        return SIGNET_OUT_OF_BOUNDS;
-    if (length > cx::limits::max_descriptor_size)
-        return SIGNET_LIMIT;
-    if (sip.handles().free_slots() < 2)
-        return SIGNET_LIMIT;
-    auto type = sip.kernel().contract_type({ memory.range(descriptor, length), length });
-    if (type.is_error())
-        return SIGNET_INVALID_ARGUMENT;
-    auto [importer, exporter] = Channel::create(type.release_value());
-    uint32_t importer_handle = sip.handles().insert(importer);
-    uint32_t exporter_handle = sip.handles().insert(exporter);
-    VERIFY(importer_handle && exporter_handle); // Room was checked; only this SIP's thread inserts.
-    memory.write(out_importer, importer_handle);
-    memory.write(out_exporter, exporter_handle);
-    return SIGNET_OK;
-}
-
-uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
-{
-    Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
     auto endpoint = sip.handles().get_as<Endpoint>(handle);
     if (!endpoint)
@@ -119,18 +127,20 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
     // What travels in the message: endpoints (live handles of this SIP, each of
     // the declared type and in the declared state, none of this channel) and
     // blocks (owned by this SIP, within the declared bound); nothing twice.
+    // A fixed array: an accepted send allocates nothing.
     struct Carried {
-        uint32_t handle;
+        uint32_t handle { 0 };
         std::shared_ptr<KernelObject> object;
     };
-    std::vector<Carried> carried;
+    std::array<Carried, cx::limits::max_arguments> carried;
+    size_t carried_count = 0;
     for (auto const& argument : message.arguments) {
         if (argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block)
             continue;
         uint32_t carried_handle = 0;
         std::memcpy(&carried_handle, bytes.data() + argument.offset, 4);
-        for (auto const& other : carried) {
-            if (other.handle == carried_handle)
+        for (size_t i = 0; i < carried_count; ++i) {
+            if (carried[i].handle == carried_handle)
                 return SIGNET_INVALID_ARGUMENT;
         }
         if (argument.type.kind == cx::TypeKind::Block) {
@@ -139,27 +149,37 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
                 return SIGNET_BAD_HANDLE;
             if (argument.type.bound && block->size() > argument.type.bound)
                 return SIGNET_INVALID_ARGUMENT;
-            carried.push_back({ carried_handle, std::move(block) });
+            carried[carried_count++] = { carried_handle, std::move(block) };
             continue;
         }
         auto carried_endpoint = sip.handles().get_as<Endpoint>(carried_handle);
         if (!carried_endpoint)
             return SIGNET_BAD_HANDLE;
         auto const& declared = argument.type.endpoint;
-        if (&carried_endpoint->channel() == &endpoint->channel() || carried_endpoint->contract_type().contract.name != declared.contract
+        auto const& carried_contract = carried_endpoint->contract_type().contract;
+        if (&carried_endpoint->channel() == &endpoint->channel() || carried_contract.name != declared.contract
             || carried_endpoint->end() != declared.end)
             return SIGNET_INVALID_ARGUMENT;
         {
-            std::lock_guard guard(carried_endpoint->channel().lock());
-            if (carried_endpoint->channel().state() != declared.state_index)
+            // The send-state rule, on the endpoint's own contract (a descriptor is only
+            // bytes: another contract may bear the declared one's name) and its own
+            // view of the protocol (an end with messages waiting receives next). An
+            // endpoint in flight must not be able to receive: nothing can reach it,
+            // and no two endpoints can end up in each other's inboxes, lost for good.
+            // Its peer cannot send while it is this end's turn, so this stays true.
+            Channel& carried_channel = carried_endpoint->channel();
+            std::lock_guard guard(carried_channel.lock());
+            if (carried_channel.state() != declared.state_index || carried_channel.front(*carried_endpoint)
+                || !sends_next(carried_contract, carried_channel.state(), carried_endpoint->end()))
                 return SIGNET_INVALID_ARGUMENT;
         }
-        carried.push_back({ carried_handle, std::move(carried_endpoint) });
+        carried[carried_count++] = { carried_handle, std::move(carried_endpoint) };
     }
 
     Channel& channel = endpoint->channel();
     cx::Action action = endpoint->end() == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
     uint16_t state;
+    uint16_t waiting = 0;
     {
         std::lock_guard guard(channel.lock());
         state = channel.state();
@@ -170,19 +190,23 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
                 break;
             }
         }
-        if (edge) {
+        if (QueuedMessage const* unreceived = channel.front(*endpoint))
+            waiting = unreceived->id;
+        if (edge && !waiting) {
             Endpoint* peer = channel.peer_of(*endpoint);
             if (!peer)
                 return SIGNET_CLOSED;
-            if (!channel.has_room(*peer))
-                return SIGNET_LIMIT; // The contract's bound makes this unreachable.
+            // The peer sends only with an empty inbox, so what waits for it is at most
+            // one run of this end's sends: the contract's bound, which its inbox holds.
+            VERIFY(channel.has_room(*peer));
             // Commit: nothing below can fail.
             QueuedMessage& slot = channel.push_slot(*peer);
             slot.id = static_cast<uint16_t>(message_id);
             slot.length = length;
             if (length)
                 std::memcpy(slot.bytes.data(), bytes.data(), length);
-            for (auto& entry : carried) {
+            for (size_t i = 0; i < carried_count; ++i) {
+                auto& entry = carried[i];
                 sip.handles().remove(entry.handle);
                 if (entry.object->type() == ObjectType::Block)
                     static_cast<ExchangeBlock&>(*entry.object).detach();
@@ -194,13 +218,11 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
             return SIGNET_OK;
         }
     }
-    protocol_violation(sip, *endpoint, state, message);
+    return protocol_violation(sip, *endpoint, state, message, waiting);
 }
 
-uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
 {
-    require_stack_headroom();
-    Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
     auto endpoint = sip.handles().get_as<Endpoint>(handle);
     if (!endpoint)
@@ -265,15 +287,13 @@ uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id,
         Worker::block_current();
         if (self->kill_requested()) {
             unregister(*endpoint, self);
-            unwind_current(static_cast<int>(Unwind::Killed));
+            return LeaveKilled;
         }
     }
 }
 
-uint32_t Z_signet_v1Z_channel_select(void* host, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
+uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
 {
-    require_stack_headroom();
-    Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
     if (count == 0 || count > max_select)
         return SIGNET_INVALID_ARGUMENT;
@@ -343,12 +363,67 @@ uint32_t Z_signet_v1Z_channel_select(void* host, uint32_t handles, uint32_t coun
         if (self->kill_requested()) {
             if (timer)
                 sip.kernel().cancel_timer(timer);
-            unwind_current(static_cast<int>(Unwind::Killed));
+            return LeaveKilled;
         }
     }
     if (timer)
         sip.kernel().cancel_timer(timer);
     return static_cast<uint32_t>(status);
+}
+
+} // namespace
+
+extern "C" {
+
+uint32_t Z_signet_v1Z_handle_close(void* host, uint32_t handle)
+{
+    auto object = sip_from(host).handles().remove(handle);
+    if (!object)
+        return SIGNET_BAD_HANDLE;
+    if (object->type() == ObjectType::Endpoint)
+        static_cast<Endpoint&>(*object).close();
+    else if (object->type() == ObjectType::Block)
+        static_cast<ExchangeBlock&>(*object).free_in_owner();
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t length, uint32_t out_importer, uint32_t out_exporter)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(descriptor, length) || !memory.valid(out_importer, 4) || !memory.valid(out_exporter, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (length > cx::limits::max_descriptor_size)
+        return SIGNET_LIMIT;
+    if (sip.handles().free_slots() < 2)
+        return SIGNET_LIMIT;
+    auto type = sip.kernel().contract_type({ memory.range(descriptor, length), length });
+    if (type.is_error())
+        return SIGNET_INVALID_ARGUMENT;
+    auto [importer, exporter] = Channel::create(type.release_value());
+    uint32_t importer_handle = sip.handles().insert(importer);
+    uint32_t exporter_handle = sip.handles().insert(exporter);
+    VERIFY(importer_handle && exporter_handle); // Room was checked; only this SIP's thread inserts.
+    memory.write(out_importer, importer_handle);
+    memory.write(out_exporter, exporter_handle);
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
+{
+    return leave_or_return(send_message(sip_from(host), handle, message_id, data, length));
+}
+
+uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    require_stack_headroom();
+    return leave_or_return(receive(sip_from(host), handle, out_id, buffer, capacity, out_length));
+}
+
+uint32_t Z_signet_v1Z_channel_select(void* host, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
+{
+    require_stack_headroom();
+    return leave_or_return(select_ready(sip_from(host), handles, count, raw_timeout, out_index));
 }
 
 uint32_t Z_signet_v1Z_startup_handle_count(void* host)

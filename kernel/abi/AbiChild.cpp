@@ -121,10 +121,13 @@ uint32_t Z_signet_v1Z_child_wait(void* host, uint32_t handle, uint64_t raw_timeo
         deadline = now + std::min<uint64_t>(uint64_t(timeout), UINT64_MAX - now - 1);
     }
     bool finished = child->sip().wait_from_fiber(deadline);
+    int32_t status = finished ? child->sip().exit_info().host_exit_status() : 0;
+    // Unwinding skips destructors: this SIP may leave here only holding nothing.
+    child.reset();
     leave_if_killed();
     if (!finished)
         return SIGNET_TIMED_OUT;
-    memory.write(out_status, static_cast<int32_t>(child->sip().exit_info().host_exit_status()));
+    memory.write(out_status, status);
     return SIGNET_OK;
 }
 

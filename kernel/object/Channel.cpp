@@ -4,18 +4,47 @@
 
 namespace signet {
 
+static std::atomic<uint64_t> s_live_channels { 0 };
+
+uint64_t Channel::live_count()
+{
+    return s_live_channels.load(std::memory_order_relaxed);
+}
+
+Channel::Channel(std::shared_ptr<ContractType const> type)
+    : m_type(std::move(type))
+{
+    s_live_channels.fetch_add(1, std::memory_order_relaxed);
+}
+
+Channel::~Channel()
+{
+    s_live_channels.fetch_sub(1, std::memory_order_relaxed);
+}
+
 std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(std::shared_ptr<ContractType const> type)
 {
     auto channel = std::shared_ptr<Channel>(new Channel(std::move(type)));
     auto importer = std::shared_ptr<Endpoint>(new Endpoint(channel, contracts::End::Imp));
     auto exporter = std::shared_ptr<Endpoint>(new Endpoint(channel, contracts::End::Exp));
     auto const& contract = channel->m_type->contract;
+    // Room for the most endpoints and blocks one message carries, so that a send
+    // that carries them does not allocate either.
+    size_t most_carried = 0;
+    for (auto const& message : contract.messages) {
+        size_t carried = 0;
+        for (auto const& argument : message.arguments)
+            carried += argument.type.kind == contracts::TypeKind::Endpoint || argument.type.kind == contracts::TypeKind::Block;
+        most_carried = std::max(most_carried, carried);
+    }
     // Inboxes hold what the other end may have in flight: the exporter receives
     // what the importer sends. At least one slot each, so a terminal message fits.
     auto allocate = [&](Endpoint& endpoint, uint32_t bound) {
         endpoint.m_inbox.resize(std::max<uint32_t>(bound, 1));
-        for (auto& slot : endpoint.m_inbox)
+        for (auto& slot : endpoint.m_inbox) {
             slot.bytes.resize(channel->m_type->largest_message);
+            slot.carried.reserve(most_carried);
+        }
     };
     allocate(*exporter, contract.bounds.importer_to_exporter);
     allocate(*importer, contract.bounds.exporter_to_importer);

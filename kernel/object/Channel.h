@@ -9,7 +9,10 @@
 //
 // Each endpoint has an inbox of messages sent *to* it, with room for the
 // contract's bound in that direction allocated when the channel is created: a
-// send never blocks and never allocates.
+// send never blocks and never allocates. The bound holds because an end may
+// send only once its inbox is empty (it has received what gave it the turn):
+// what waits in an inbox is then one run of its peer's sends, and the
+// contract's bound is the longest run (docs/contracts.md, the finiteness rule).
 //
 // Locking: one mutex per channel guards both endpoints' inboxes, waiters and
 // the protocol state. Handle tables are locked inside a channel lock, never
@@ -20,6 +23,7 @@
 #include "kernel/object/KernelObject.h"
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,6 +89,11 @@ class Channel {
 public:
     // Creates a channel and its two endpoints, with the inboxes allocated.
     static std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> create(std::shared_ptr<ContractType const>);
+    ~Channel();
+
+    // Channels in existence in this process (until both endpoints are freed):
+    // what tests and diagnostics use to see that nothing leaks.
+    static uint64_t live_count();
 
     ContractType const& type() const { return *m_type; }
     std::mutex& lock() { return m_lock; }
@@ -104,10 +113,7 @@ public:
 
 private:
     friend class Endpoint;
-    explicit Channel(std::shared_ptr<ContractType const> type)
-        : m_type(std::move(type))
-    {
-    }
+    explicit Channel(std::shared_ptr<ContractType const>);
 
     std::mutex m_lock;
     std::shared_ptr<ContractType const> m_type;

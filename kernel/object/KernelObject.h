@@ -9,6 +9,7 @@ enum class ObjectType : uint8_t {
     Endpoint,
     Child,
     Block,
+    Thread,
 };
 
 class KernelObject {

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,7 @@ namespace signet {
 
 class Kernel;
 class Thread;
+class Worker;
 
 struct ExitInfo {
     enum class How : uint8_t {
@@ -40,6 +42,8 @@ struct ExitInfo {
 };
 
 struct SipLimits {
+    uint32_t threads { 64 };                 // threads alive at once
+    uint64_t cpu_time_ns { 0 };              // 0: no limit
     uint64_t memory_bytes { 256ull << 20 };
     uint64_t exchange_bytes { 64ull << 20 }; // blocks the SIP owns at once
     size_t stack_bytes { 1u << 20 };
@@ -63,6 +67,10 @@ public:
     std::vector<std::string> const& environment() const { return m_environment; }
     Stdio const& stdio() const { return m_stdio; }
 
+    // Asks every thread to end: each leaves at its next suspension point, kernel
+    // call or preemption. Callable from any host thread.
+    void request_kill();
+
     // Records how the SIP ends. The first record wins: a trap after exit() changes nothing.
     void record_exit(ExitInfo);
     bool has_exit_record() const;
@@ -78,6 +86,7 @@ public:
         m_startup_handles.push_back(handle);
     }
     SipLimits const& limits() const { return m_limits; }
+    uint64_t cpu_time_ns() const { return m_cpu_time_ns; }
 
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
     // UINT64_MAX for none) passed. Returns whether it finished.
@@ -93,6 +102,7 @@ public:
 
 private:
     friend class Kernel;
+    friend class Worker;
 
     Kernel& m_kernel;
     uint64_t m_id;
@@ -109,6 +119,14 @@ private:
 
     std::vector<Thread*> m_threads; // guarded by m_lock
     std::vector<Thread*> m_fiber_waiters; // guarded by m_lock: SIP threads in wait_from_fiber
+    std::multimap<uint32_t, Thread*> m_futex_waiters; // guarded by m_lock: address -> waiting thread
+
+    // Scheduling, touched only by the SIP's home worker (all its threads run there).
+    Worker* m_home_worker { nullptr };
+    // The thread that holds the SIP's turn: set while one runs, kept while it is
+    // preempted, so a sibling never runs in the middle of it.
+    Thread* m_turn { nullptr };
+    uint64_t m_cpu_time_ns { 0 };
 
     HandleTable m_handles;
     std::vector<uint32_t> m_startup_handles;

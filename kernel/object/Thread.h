@@ -1,17 +1,32 @@
 // A thread of a SIP: one fiber with its own guarded stack and trap target.
 #pragma once
 
+#include "kernel/object/KernelObject.h"
 #include "kernel/sched/Stack.h"
 #include "runtime/SipContext.h"
 
 #include <atomic>
 #include <boost/context/detail/fcontext.hpp>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace signet {
 
 class Sip;
 class Worker;
+
+// What a handle on a SIP thread names: whether it ended, and how.
+class ThreadHandle final : public KernelObject {
+public:
+    static constexpr ObjectType object_type = ObjectType::Thread;
+    ObjectType type() const override { return ObjectType::Thread; }
+
+    // Guarded by the SIP's lock.
+    bool done { false };
+    int32_t status { 0 };
+    std::vector<class Thread*> joiners;
+};
 
 namespace fctx = boost::context::detail;
 
@@ -40,10 +55,31 @@ public:
 
     bool kill_requested() const { return m_kill_requested.load(std::memory_order_acquire); }
 
+    // The SIP's first thread instantiates the module and runs `_start`; the others
+    // run a function of the module's table with one argument.
+    bool is_main() const { return !m_handle; }
+    struct Entry {
+        void (*function)(void* instance, uint32_t argument) { nullptr };
+        void* instance { nullptr };
+        uint32_t argument { 0 };
+    };
+    Entry const& entry() const { return m_entry; }
+    std::shared_ptr<ThreadHandle> const& handle() const { return m_handle; }
+    void make_secondary(Entry entry, std::shared_ptr<ThreadHandle> handle, uint32_t stack_pointer)
+    {
+        m_entry = entry;
+        m_handle = std::move(handle);
+        m_stack_pointer = stack_pointer;
+        m_stack_pointer_valid = true;
+    }
+    // Set by the preemption path: the thread did not give the worker up by itself.
+    void set_preempted(bool preempted) { m_preempted = preempted; }
+
 private:
     friend class Worker;
     friend class Scheduler;
     friend class Kernel;
+    friend class Sip;
 
     Sip& m_sip;
     Worker* m_worker;
@@ -59,6 +95,13 @@ private:
     bool m_wake_pending { false };
     std::atomic<bool> m_kill_requested { false };
     Thread* m_next_in_queue { nullptr };
+
+    Entry m_entry;
+    std::shared_ptr<ThreadHandle> m_handle;
+    // This thread's value of the module's shadow-stack pointer while it is switched out.
+    uint32_t m_stack_pointer { 0 };
+    bool m_stack_pointer_valid { false };
+    bool m_preempted { false };
 };
 
 } // namespace signet

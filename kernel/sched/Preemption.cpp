@@ -132,7 +132,12 @@ extern "C" void signet_preempt_point()
     Thread* self = Worker::current_thread();
     if (self && self->kill_requested())
         unwind_current(static_cast<int>(Unwind::Killed));
-    Worker::yield_current();
+    // Keep the SIP's turn: a sibling thread must not run in the middle of this one.
+    if (self)
+        self->set_preempted(true);
+    Worker::yield_current_always();
+    if (self)
+        self->set_preempted(false);
     if (self && self->kill_requested())
         unwind_current(static_cast<int>(Unwind::Killed));
 }

@@ -4,11 +4,29 @@
 #include "runtime/FaultHandler.h"
 
 #include <cstdio>
+#include <ctime>
 #include <unistd.h>
 
 namespace signet {
 
 namespace {
+
+// Per-switch CPU accounting must be cheap: the TSC, scaled once to nanoseconds.
+uint64_t cpu_clock_ns()
+{
+    static double const ns_per_tick = [] {
+        timespec a {}, b {};
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        uint64_t t0 = __builtin_ia32_rdtsc();
+        timespec pause { 0, 2'000'000 };
+        nanosleep(&pause, nullptr);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        uint64_t t1 = __builtin_ia32_rdtsc();
+        double ns = double(b.tv_sec - a.tv_sec) * 1e9 + double(b.tv_nsec - a.tv_nsec);
+        return t1 > t0 ? ns / double(t1 - t0) : 1.0;
+    }();
+    return static_cast<uint64_t>(double(__builtin_ia32_rdtsc()) * ns_per_tick);
+}
 
 thread_local Worker* t_worker __attribute__((tls_model("initial-exec"))) = nullptr;
 thread_local Thread* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
@@ -47,20 +65,23 @@ void Worker::join()
 
 void Worker::enqueue(Thread& thread)
 {
-    std::lock_guard guard(m_lock);
-    thread.m_state = Thread::State::Runnable;
-    thread.m_next_in_queue = nullptr;
-    if (m_queue_tail)
-        m_queue_tail->m_next_in_queue = &thread;
-    else
-        m_queue_head = &thread;
-    m_queue_tail = &thread;
+    {
+        std::lock_guard guard(m_lock);
+        thread.m_state = Thread::State::Runnable;
+        thread.m_next_in_queue = nullptr;
+        if (m_queue_tail)
+            m_queue_tail->m_next_in_queue = &thread;
+        else
+            m_queue_head = &thread;
+        m_queue_tail = &thread;
+    }
+    // Notify after unlocking, so the woken worker does not wake into a held mutex.
     m_idle.notify_one();
 }
 
 void Worker::wake(Thread& thread)
 {
-    std::lock_guard guard(m_lock);
+    std::unique_lock guard(m_lock);
     if (!thread.m_parked) {
         // Running, runnable, or between deciding to block and switching out:
         // the block will see the pending wake and not park.
@@ -86,22 +107,36 @@ void Worker::wake(Thread& thread)
     else
         m_queue_head = &thread;
     m_queue_tail = &thread;
+    guard.unlock();
     m_idle.notify_one();
 }
 
 Thread* Worker::pop_or_wait()
 {
     std::unique_lock guard(m_lock);
-    while (!m_queue_head && !m_stop)
-        m_idle.wait(guard);
-    if (m_stop)
-        return nullptr;
-    Thread* thread = m_queue_head;
-    m_queue_head = thread->m_next_in_queue;
-    if (!m_queue_head)
-        m_queue_tail = nullptr;
-    thread->m_next_in_queue = nullptr;
-    return thread;
+    for (;;) {
+        while (!m_queue_head && !m_stop)
+            m_idle.wait(guard);
+        if (m_stop)
+            return nullptr;
+        // The first thread whose SIP is not in the middle of a sibling's turn (a
+        // preempted sibling holds it; that sibling is queued too, so this ends).
+        Thread* previous = nullptr;
+        for (Thread* thread = m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
+            Thread* turn = thread->sip().m_turn;
+            if (turn && turn != thread)
+                continue;
+            if (previous)
+                previous->m_next_in_queue = thread->m_next_in_queue;
+            else
+                m_queue_head = thread->m_next_in_queue;
+            if (m_queue_tail == thread)
+                m_queue_tail = previous;
+            thread->m_next_in_queue = nullptr;
+            return thread;
+        }
+        VERIFY_NOT_REACHED();
+    }
 }
 
 void Worker::run()
@@ -123,7 +158,16 @@ void Worker::switch_to(Thread& thread)
 {
     // 1. Point the runtime at the SIP and the fiber about to run, so traps and
     //    faults are attributed to them.
-    SipContext& context = thread.sip().runtime();
+    Sip& sip = thread.sip();
+    SipContext& context = sip.runtime();
+    sip.m_turn = &thread;
+    // Each thread of a SIP has its own shadow stack in linear memory.
+    uint32_t stack_pointer_offset = sip.image().entry().stack_pointer_offset;
+    auto* stack_pointer = stack_pointer_offset != SIGNET_IMAGE_NO_STACK_POINTER
+        ? reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(sip.instance()) + stack_pointer_offset)
+        : nullptr;
+    if (stack_pointer && thread.m_stack_pointer_valid)
+        *stack_pointer = thread.m_stack_pointer;
     context.trap_target = &thread.m_trap_target;
     context.stack = { thread.m_stack.guard_low(), thread.m_stack.low(), thread.m_stack.high() };
     thread.m_state = Thread::State::Running;
@@ -133,13 +177,29 @@ void Worker::switch_to(Thread& thread)
     m_running_fiber.store(true, std::memory_order_relaxed);
 
     // 2. Run the fiber until it yields, blocks or dies; it hands back its context.
+    uint64_t started = cpu_clock_ns();
     fctx::transfer_t back = fctx::jump_fcontext(thread.m_context, &thread);
     thread.m_context = back.fctx;
 
-    // 3. Back in kernel context.
+    // 3. Back in kernel context. Account the time and keep the thread's stack pointer.
     m_running_fiber.store(false, std::memory_order_relaxed);
     current_sip_context = nullptr;
     t_current = nullptr;
+    sip.m_cpu_time_ns += cpu_clock_ns() - started;
+    if (stack_pointer && thread.m_state != Thread::State::Dead) {
+        thread.m_stack_pointer = *stack_pointer;
+        thread.m_stack_pointer_valid = true;
+    }
+    // A preempted thread keeps its SIP's turn; one that gave the worker up does not.
+    if (!(thread.m_preempted && thread.m_state == Thread::State::Runnable))
+        sip.m_turn = nullptr;
+    thread.m_preempted = false;
+    uint64_t limit = sip.limits().cpu_time_ns;
+    if (limit && sip.m_cpu_time_ns > limit && thread.m_state != Thread::State::Dead && !thread.kill_requested()) {
+        sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
+            "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms" });
+        sip.request_kill();
+    }
 }
 
 void Worker::after_switch(Thread& thread)
@@ -200,6 +260,11 @@ void Worker::yield_current()
         if (!worker->m_queue_head)
             return; // Nobody else to run: keep going.
     }
+    switch_to_scheduler(Thread::State::Runnable);
+}
+
+void Worker::yield_current_always()
+{
     switch_to_scheduler(Thread::State::Runnable);
 }
 

@@ -41,6 +41,9 @@ public:
 
     // On the calling fiber: give the worker to the next runnable thread.
     static void yield_current();
+    // Switches to the scheduler even when nothing else is runnable, so the
+    // thread's time is accounted and its limits checked (the preemption path).
+    static void yield_current_always();
     // On the calling fiber: sleep until wake(). Returns early (and possibly
     // spuriously): callers re-check their condition in a loop.
     static void block_current();
