@@ -1003,8 +1003,14 @@ void Execution::check_rejected(size_t index)
         return;
     }
     if (plan.installed->is_error()) {
+        auto const& error = plan.installed->error();
+        if (error.kind() != ErrorKind::InvalidInput) {
+            // Refused, but by a later stage (the C compiler, say): verification let it through.
+            fail(index, "verification accepted it, then the install failed: " + first_line(error.message()));
+            return;
+        }
         if (m_options.verbose)
-            std::printf("%s: refused as expected (\"%s\"): %s\n", location(index).c_str(), m_commands[index].text.c_str(), plan.installed->error().message().c_str());
+            std::printf("%s: refused as expected (\"%s\"): %s\n", location(index).c_str(), m_commands[index].text.c_str(), error.message().c_str());
         pass(index);
         return;
     }
@@ -1023,7 +1029,11 @@ void Execution::check_unlinkable(size_t index)
         return;
     }
     if (plan.installed->is_error()) {
-        pass(index);
+        auto const& error = plan.installed->error();
+        if (error.kind() != ErrorKind::InvalidInput)
+            fail(index, "verification accepted it, then the install failed: " + first_line(error.message()));
+        else
+            pass(index);
         return;
     }
     if (!plan.interface) {
