@@ -11,8 +11,19 @@ std::string channel_guest(std::string const& name)
 
 void ChannelTest::SetUp()
 {
+    m_channels_before = Channel::live_count();
     KernelTest::SetUp();
-    register_program("child", channel_guest("child"));
+    m_child_image = image(channel_guest("child"));
+    ASSERT_TRUE(m_child_image);
+    m_kernel->register_program("child", m_child_image);
+}
+
+void ChannelTest::TearDown()
+{
+    KernelTest::TearDown();
+    EXPECT_EQ(Channel::live_count(), m_channels_before) << "channels outlived the kernel and its SIPs";
+    // Every SIP holds its image: once the kernel is gone, only this reference may remain.
+    EXPECT_EQ(m_child_image.use_count(), 1) << "a SIP of \"child\" outlived the kernel";
 }
 
 void ChannelTest::register_program(std::string const& name, std::string const& wasm_path)

@@ -13,7 +13,10 @@ std::string channel_guest(std::string const& name); // a guest of tests/channels
 
 class ChannelTest : public KernelTest {
 protected:
+    // Every test also checks that no channel, and no SIP of the program
+    // "child", outlives the kernel.
     void SetUp() override;
+    void TearDown() override;
 
     // Makes `wasm_path` creatable by SIPs under `name`.
     void register_program(std::string const& name, std::string const& wasm_path);
@@ -26,6 +29,9 @@ protected:
 
     // Waits until no SIP is alive; false if `limit` passed first.
     bool wait_idle(std::chrono::seconds limit);
+
+    uint64_t m_channels_before { 0 };
+    std::shared_ptr<Image> m_child_image;
 };
 
 // How a guest that counts its checks did: passes if it printed "<n> checks, 0 failed" and no FAIL line.

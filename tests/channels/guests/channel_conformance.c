@@ -173,7 +173,11 @@ static void channel_send(void)
     Token_Exp_message pass;
     CHECK(Token_Exp_recv(token_exporter, &pass) == Token_Exp_Pass && pass.as.Pass.hops == 1, "the token's Pass arrives");
     CHECK(Token_Exp_send_Passed(token_exporter, 2) == SIGNET_OK, "answer the Pass");
-    // The token is back in Ready (its importer has not received Passed yet: that message travels with it).
+    // The token is back in Ready, but its importer has not received Passed: it receives next.
+    CHECK(Probe_Imp_send_Give(importer, token_importer) == SIGNET_INVALID_ARGUMENT,
+        "carrying an endpoint with a message waiting for it is INVALID_ARGUMENT");
+    Token_Imp_message passed;
+    CHECK(Token_Imp_recv(token_importer, &passed) == Token_Imp_Passed && passed.as.Passed.hops == 2, "receive the Passed");
     CHECK(Probe_Imp_send_Forward(importer, other) == SIGNET_OK, "carrying a Probe importer of another channel is OK");
     CHECK(Probe_Imp_send_Ping(other, 1) == SIGNET_BAD_HANDLE, "the carried endpoint's handle is gone from the sender");
     signet_handle carried = 0;
@@ -190,9 +194,6 @@ static void channel_send(void)
     CHECK(signet_handle_close(token_importer) == SIGNET_BAD_HANDLE, "the sent token's handle cannot be closed either");
     CHECK(Probe_Exp_recv(exporter, &request) == Probe_Exp_Give, "the Give arrives");
     signet_handle token = request.as.Give.token;
-    Token_Imp_message passed;
-    CHECK(Token_Imp_recv(token, &passed) == Token_Imp_Passed && passed.as.Passed.hops == 2,
-        "the message waiting for the token travelled with it");
     CHECK(Token_Imp_send_Pass(token, 4) == SIGNET_OK, "the received token works");
     CHECK(Token_Exp_recv(token_exporter, &pass) == Token_Exp_Pass && pass.as.Pass.hops == 4, "its peer receives");
     CHECK(Probe_Exp_send_Took(exporter, 4) == SIGNET_OK, "finish the Give turn");

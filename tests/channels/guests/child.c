@@ -10,11 +10,14 @@
 //   die-mid-request receives a request on startup handle 0, then traps without answering
 //   die-after-reply answers one request, then exits
 //   die-later       receives a request, sleeps 20 ms (its peer is blocked by then), then exits
+//   wait-child      starts a grandchild (wait-recv, on a channel it holds the other end of) and waits for it
 //   wait-recv       blocks in recv on startup handle 0 (a Probe importer) and prints what it saw
 //   wait-select     the same in select, with a second channel that never speaks
 //   violate-direction   as a Probe importer, sends Pong (an exporter's message)
 //   violate-state       as a Stream importer, sends End in the middle of a run of Items
 //   violate-after-end   as a Probe importer, sends Ping after Bye
+//   violate-turn        as a Probe exporter, sends Pong when the importer's turn is
+//   violate-unreceived  as a Probe exporter, waits for a Ping to arrive and answers it without receiving it
 #include "check.h"
 
 static signet_handle startup(uint32_t index)
@@ -122,6 +125,15 @@ int main(int argc, char** argv)
             signet_sleep(20000000);
         return 0;
     }
+    if (strcmp(what, "wait-child") == 0) {
+        signet_handle importer = 0, exporter = 0, grandchild = 0;
+        signet_channel_create(Probe_descriptor, Probe_DESCRIPTOR_SIZE, &importer, &exporter);
+        if (signet_child_create("child", 5, &importer, 1, "wait-recv", 9, &grandchild) != SIGNET_OK || signet_child_start(grandchild) != SIGNET_OK)
+            return 7;
+        int32_t status = 0;
+        signet_child_wait(grandchild, SIGNET_WAIT_FOREVER, &status);
+        return 8; // not reached: the parent stops this SIP while it waits
+    }
     if (strcmp(what, "wait-recv") == 0 || strcmp(what, "wait-select") == 0) {
         wait_and_report(strcmp(what, "wait-select") == 0);
         return 0;
@@ -142,6 +154,17 @@ int main(int argc, char** argv)
         signet_handle server = startup(0);
         Probe_Imp_send_Bye(server);
         Probe_Imp_send_Ping(server, 1);
+        return 0; // not reached
+    }
+    if (strcmp(what, "violate-turn") == 0) {
+        Probe_Exp_send_Pong(startup(0), 1);
+        return 0; // not reached
+    }
+    if (strcmp(what, "violate-unreceived") == 0) {
+        signet_handle client = startup(0);
+        uint32_t index = 0;
+        signet_channel_select(&client, 1, SIGNET_WAIT_FOREVER, &index);
+        Probe_Exp_send_Pong(client, 1);
         return 0; // not reached
     }
     printf("child: unknown behaviour '%s'\n", what);

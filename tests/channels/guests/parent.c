@@ -1,0 +1,277 @@
+// The parent side of the two-SIP channel tests: argv[1] names a scenario; it
+// creates channels, starts "child" (child.c) with one end, and checks what it
+// sees. Every scenario ends in a report ("<scenario>: N checks, M failed").
+#include "check.h"
+
+static signet_handle start_child(char const* args, uint32_t args_length, signet_handle const* handles, uint32_t count)
+{
+    signet_handle child = 0;
+    CHECK(signet_child_create("child", 5, handles, count, args, args_length, &child) == SIGNET_OK, "create the child");
+    CHECK(signet_child_start(child) == SIGNET_OK, "start the child");
+    return child;
+}
+
+#define START_CHILD(literal, handles, count) start_child(literal, (uint32_t)sizeof(literal) - 1, handles, count)
+
+static int32_t wait_child(signet_handle child)
+{
+    int32_t status = -1;
+    CHECK(signet_child_wait(child, SIGNET_WAIT_FOREVER, &status) == SIGNET_OK, "wait for the child");
+    return status;
+}
+
+// ---- Protocol violations: the child breaks the protocol, the parent sees the channel close.
+
+static void violation(char const* args, uint32_t args_length, int stream)
+{
+    signet_handle importer = 0, exporter = 0;
+    if (stream)
+        CREATE_CHANNEL(Stream, importer, exporter);
+    else
+        CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = start_child(args, args_length, &importer, 1);
+    if (stream) {
+        // The Item before the violation was sent, so it arrives; then the channel is closed.
+        Stream_Exp_message item;
+        CHECK(Stream_Exp_recv(exporter, &item) == Stream_Exp_Item, "the message before the violation arrives");
+        CHECK(Stream_Exp_recv(exporter, &item) == Stream_Exp_CLOSED, "then the violator's end is closed");
+    } else {
+        Probe_Exp_message request;
+        Probe_Exp_tag tag = Probe_Exp_recv(exporter, &request);
+        if (tag == Probe_Exp_Bye)
+            tag = Probe_Exp_recv(exporter, &request);
+        CHECK(tag == Probe_Exp_CLOSED, "the violator's end is closed");
+    }
+    CHECK(wait_child(child) == 134, "the violator was stopped: 134");
+    signet_handle_close(exporter);
+    signet_handle_close(child);
+}
+
+// The child as exporter speaks when the importer's turn is.
+static void violation_by_the_exporter(void)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = START_CHILD("violate-turn", &exporter, 1);
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "the violator's end is closed");
+    CHECK(Probe_Imp_send_Ping(importer, 1) == SIGNET_CLOSED, "and sends to it are CLOSED");
+    CHECK(wait_child(child) == 134, "the violator was stopped: 134");
+    signet_handle_close(importer);
+    signet_handle_close(child);
+}
+
+// The child as exporter answers a Ping it has not received.
+static void violation_before_receiving(void)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = START_CHILD("violate-unreceived", &exporter, 1);
+    CHECK(Probe_Imp_send_Ping(importer, 1) == SIGNET_OK, "send a Ping");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "no answer arrives: the violator's end is closed");
+    CHECK(wait_child(child) == 134, "the violator was stopped: 134");
+    signet_handle_close(importer);
+    signet_handle_close(child);
+}
+
+// ---- Peer death: the child ends at each point of a conversation; the parent never hangs.
+
+static void death_before_the_first_message(void)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = START_CHILD("exit\0" "5", &exporter, 1);
+    CHECK(wait_child(child) == 5, "the child exited 5 without a word");
+    CHECK(Probe_Imp_send_Ping(importer, 1) == SIGNET_CLOSED, "the first send finds the channel closed");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "recv sees CLOSED");
+    signet_handle_close(importer);
+    signet_handle_close(child);
+}
+
+static void death_racing_the_first_message(void)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = START_CHILD("exit\0" "5", &exporter, 1);
+    int32_t status = Probe_Imp_send_Ping(importer, 1);
+    CHECK(status == SIGNET_OK || status == SIGNET_CLOSED, "a send racing the peer's end is OK or CLOSED");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "recv sees CLOSED");
+    CHECK(wait_child(child) == 5, "the child exited 5");
+    signet_handle_close(importer);
+    signet_handle_close(child);
+}
+
+static void death_mid_request(void)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = START_CHILD("die-mid-request", &exporter, 1);
+    CHECK(Probe_Imp_send_Ping(importer, 1) == SIGNET_OK, "send the request");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "the server died before answering: CLOSED");
+    CHECK(wait_child(child) == 134, "it trapped: 134");
+    signet_handle_close(importer);
+    signet_handle_close(child);
+}
+
+static void death_after_the_reply(void)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = START_CHILD("die-after-reply", &exporter, 1);
+    CHECK(Probe_Imp_send_Ping(importer, 41) == SIGNET_OK, "send the request");
+    CHECK(wait_child(child) == 0, "the server answered and exited 0");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_Pong && reply.as.Pong.seq == 41, "the answer of a dead server still arrives");
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "then CLOSED");
+    CHECK(Probe_Imp_send_Ping(importer, 2) == SIGNET_CLOSED, "and a send is CLOSED");
+    signet_handle_close(importer);
+    signet_handle_close(child);
+}
+
+static void death_while_blocked(int in_select)
+{
+    signet_handle importer = 0, exporter = 0, quiet_importer = 0, quiet_exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    CREATE_CHANNEL(Probe, quiet_importer, quiet_exporter);
+    // The child takes the request, sleeps 20 ms (this SIP is blocked by then) and exits without answering.
+    signet_handle child = START_CHILD("die-later", &exporter, 1);
+    CHECK(Probe_Imp_send_Ping(importer, 1) == SIGNET_OK, "send the request");
+    if (in_select) {
+        signet_handle set[2] = { quiet_importer, importer };
+        uint32_t index = 9;
+        CHECK(signet_channel_select(set, 2, SIGNET_WAIT_FOREVER, &index) == SIGNET_OK && index == 1,
+            "select wakes for the dead peer's endpoint");
+    }
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "recv sees CLOSED");
+    CHECK(wait_child(child) == 0, "the child exited 0");
+    signet_handle_close(importer);
+    signet_handle_close(quiet_importer);
+    signet_handle_close(quiet_exporter);
+    signet_handle_close(child);
+}
+
+// The child blocks in recv (or select) and the parent stops it there.
+static void stopped_while_blocked(int in_select)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = in_select ? START_CHILD("wait-select", &importer, 1) : START_CHILD("wait-recv", &importer, 1);
+    // Give the child time to block; correctness does not depend on it.
+    signet_sleep(5000000);
+    CHECK(signet_child_stop(child) == SIGNET_OK, "stop the child");
+    CHECK(wait_child(child) == 137, "the stopped child's status is 137");
+    Probe_Exp_message request;
+    CHECK(Probe_Exp_recv(exporter, &request) == Probe_Exp_CLOSED, "its end closed with it");
+    signet_handle_close(exporter);
+    signet_handle_close(child);
+}
+
+// The child waits for a grandchild and the parent stops it there; the grandchild,
+// blocked in recv on a channel the child held, then sees CLOSED.
+static void stopped_while_waiting_for_a_child(void)
+{
+    signet_handle child = START_CHILD("wait-child", NULL, 0);
+    signet_sleep(5000000);
+    CHECK(signet_child_stop(child) == SIGNET_OK, "stop the child");
+    CHECK(wait_child(child) == 137, "the child stopped in child_wait: 137");
+    signet_handle_close(child);
+}
+
+// The parent leaves (by returning or by trapping) while the child waits: the child sees CLOSED.
+static void leave_while_child_waits(char const* args, uint32_t args_length, int trap)
+{
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle child = start_child(args, args_length, &importer, 1);
+    signet_sleep(5000000);
+    (void)child;
+    (void)exporter;
+    if (trap) {
+        report("leave");
+        __builtin_trap();
+    }
+}
+
+// ---- Endpoints in messages, between SIPs.
+
+static void transfer(void)
+{
+    signet_handle importer = 0, exporter = 0, token_importer = 0, token_exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    CREATE_CHANNEL(Token, token_importer, token_exporter);
+    signet_handle child = START_CHILD("serve", &exporter, 1);
+
+    // The send-state rule: a token that would receive next stays here.
+    CHECK(Token_Imp_send_Pass(token_importer, 0) == SIGNET_OK, "move the token out of Ready");
+    CHECK(Probe_Imp_send_Give(importer, token_importer) == SIGNET_INVALID_ARGUMENT, "a token that receives next cannot travel");
+    Token_Exp_message pass;
+    CHECK(Token_Exp_recv(token_exporter, &pass) == Token_Exp_Pass && pass.as.Pass.hops == 0, "the token still works here");
+    CHECK(Token_Exp_send_Passed(token_exporter, 0) == SIGNET_OK, "and returns to Ready");
+    Token_Imp_message passed;
+    CHECK(Token_Imp_recv(token_importer, &passed) == Token_Imp_Passed, "receive the Passed");
+
+    // In Ready it travels: the child gets a working handle, this SIP's is gone.
+    CHECK(Probe_Imp_send_Give(importer, token_importer) == SIGNET_OK, "give the token to the child");
+    CHECK(Token_Imp_send_Pass(token_importer, 5) == SIGNET_BAD_HANDLE, "the given token's handle is gone here");
+    CHECK(Token_Exp_recv(token_exporter, &pass) == Token_Exp_Pass && pass.as.Pass.hops == 1, "the child passes the token back");
+    CHECK(Token_Exp_send_Passed(token_exporter, 41) == SIGNET_OK, "answer it");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_Took && reply.as.Took.hops == 41, "the child's Took carries what it received");
+    CHECK(Probe_Imp_send_Bye(importer) == SIGNET_OK, "say goodbye");
+    CHECK(wait_child(child) == 0, "the child served and exited 0");
+    CHECK(Token_Exp_recv(token_exporter, &pass) == Token_Exp_CLOSED, "the token closed with the child that held it");
+    signet_handle_close(importer);
+    signet_handle_close(token_exporter);
+    signet_handle_close(child);
+}
+
+int main(int argc, char** argv)
+{
+    char const* scenario = arg_or_empty(argc, argv, 1);
+    if (strcmp(scenario, "violate-direction") == 0)
+        violation("violate-direction", 17, 0);
+    else if (strcmp(scenario, "violate-state") == 0)
+        violation("violate-state", 13, 1);
+    else if (strcmp(scenario, "violate-after-end") == 0)
+        violation("violate-after-end", 17, 0);
+    else if (strcmp(scenario, "violate-turn") == 0)
+        violation_by_the_exporter();
+    else if (strcmp(scenario, "violate-unreceived") == 0)
+        violation_before_receiving();
+    else if (strcmp(scenario, "death-before-first") == 0)
+        death_before_the_first_message();
+    else if (strcmp(scenario, "death-racing-first") == 0)
+        death_racing_the_first_message();
+    else if (strcmp(scenario, "death-mid-request") == 0)
+        death_mid_request();
+    else if (strcmp(scenario, "death-after-reply") == 0)
+        death_after_the_reply();
+    else if (strcmp(scenario, "death-while-in-recv") == 0)
+        death_while_blocked(0);
+    else if (strcmp(scenario, "death-while-in-select") == 0)
+        death_while_blocked(1);
+    else if (strcmp(scenario, "stop-while-in-recv") == 0)
+        stopped_while_blocked(0);
+    else if (strcmp(scenario, "stop-while-in-select") == 0)
+        stopped_while_blocked(1);
+    else if (strcmp(scenario, "stop-while-in-child-wait") == 0)
+        stopped_while_waiting_for_a_child();
+    else if (strcmp(scenario, "leave-while-child-in-recv") == 0)
+        leave_while_child_waits("wait-recv", 9, 0);
+    else if (strcmp(scenario, "leave-while-child-in-select") == 0)
+        leave_while_child_waits("wait-select", 11, 0);
+    else if (strcmp(scenario, "trap-while-child-in-recv") == 0)
+        leave_while_child_waits("wait-recv", 9, 1);
+    else if (strcmp(scenario, "transfer") == 0)
+        transfer();
+    else {
+        printf("parent: unknown scenario '%s'\n", scenario);
+        return 99;
+    }
+    return report(scenario);
+}
