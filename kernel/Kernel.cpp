@@ -202,6 +202,7 @@ ErrorOr<void> Kernel::start(Sip& sip)
         std::lock_guard guard(sip.m_lock);
         sip.m_state = Sip::State::Running;
         sip.m_threads.push_back(thread);
+        sip.m_thread_count.fetch_add(1, std::memory_order_relaxed);
     }
     worker.enqueue(*thread);
     return {};
@@ -323,6 +324,7 @@ ErrorOr<std::shared_ptr<ThreadHandle>> Kernel::start_thread(Sip& sip, Thread::En
     {
         std::lock_guard guard(sip.m_lock);
         sip.m_threads.push_back(thread);
+        sip.m_thread_count.fetch_add(1, std::memory_order_relaxed);
     }
     sip.m_home_worker->enqueue(*thread);
     return handle;
@@ -426,6 +428,7 @@ void Kernel::reap(Thread& thread)
     {
         std::lock_guard guard(sip.m_lock);
         std::erase(sip.m_threads, &thread);
+        sip.m_thread_count.fetch_sub(1, std::memory_order_relaxed);
         last = sip.m_threads.empty();
     }
     delete &thread;

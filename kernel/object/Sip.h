@@ -127,6 +127,8 @@ private:
     // preempted, so a sibling never runs in the middle of it.
     Thread* m_turn { nullptr };
     uint64_t m_cpu_time_ns { 0 };
+    // Threads alive, readable without m_lock: only single-threaded SIPs are stolen.
+    std::atomic<uint32_t> m_thread_count { 0 };
 
     HandleTable m_handles;
     std::vector<uint32_t> m_startup_handles;

@@ -48,7 +48,9 @@ public:
     ~Thread() { Stack::release(m_stack); }
 
     Sip& sip() const { return m_sip; }
-    Worker& worker() const { return *m_worker; }
+    // The worker the thread belongs to. It changes only while the thread waits in
+    // a run queue (work stealing), under both workers' queue locks.
+    Worker& worker() const { return *m_worker.load(std::memory_order_acquire); }
     Stack const& stack() const { return m_stack; }
     TrapTarget& trap_target() { return m_trap_target; }
     uint64_t id() const { return m_id; }
@@ -82,7 +84,7 @@ private:
     friend class Sip;
 
     Sip& m_sip;
-    Worker* m_worker;
+    std::atomic<Worker*> m_worker;
     Stack m_stack;
     TrapTarget m_trap_target;
     fctx::fcontext_t m_context { nullptr };

@@ -42,6 +42,26 @@ Worker& Scheduler::pick_worker()
     return *m_workers[i % m_workers.size()];
 }
 
+bool Scheduler::steal_for(Worker& thief)
+{
+    for (auto& worker : m_workers) {
+        if (worker.get() != &thief && thief.steal_one_from(*worker))
+            return true;
+    }
+    return false;
+}
+
+void Scheduler::kick_idle_worker(Worker& busy)
+{
+    for (auto& worker : m_workers) {
+        // A racy read is fine: a missed kick only delays a steal until the next one.
+        if (worker.get() != &busy && worker->is_idle()) {
+            worker->kick();
+            return;
+        }
+    }
+}
+
 void Scheduler::prepare(Thread& thread)
 {
     // make_fcontext puts its own small frame at the top of the stack.

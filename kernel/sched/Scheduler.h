@@ -28,6 +28,11 @@ public:
     unsigned worker_count() const { return static_cast<unsigned>(m_workers.size()); }
     Worker& worker(unsigned i) { return *m_workers[i]; }
 
+    // An idle worker looks for work on the others; true if it took some.
+    bool steal_for(Worker& thief);
+    // `busy` got more work than it can run now: wake an idle worker to steal it.
+    void kick_idle_worker(Worker& busy);
+
     // Prepares a thread's fiber context on its stack; enqueue it to run.
     void prepare(Thread&);
 

@@ -67,6 +67,7 @@ void Worker::enqueue(Thread& thread)
 {
     {
         std::lock_guard guard(m_lock);
+        VERIFY(&thread.worker() == this);
         thread.m_state = Thread::State::Runnable;
         thread.m_next_in_queue = nullptr;
         if (m_queue_tail)
@@ -77,11 +78,26 @@ void Worker::enqueue(Thread& thread)
     }
     // Notify after unlocking, so the woken worker does not wake into a held mutex.
     m_idle.notify_one();
+    if (m_running_fiber.load(std::memory_order_relaxed))
+        m_scheduler.kick_idle_worker(*this);
 }
 
 void Worker::wake(Thread& thread)
 {
-    std::unique_lock guard(m_lock);
+    // The thread may be stolen by another worker while we look: lock the worker
+    // it belongs to, and check it still does.
+    Worker* owner = &thread.worker();
+    std::unique_lock guard(owner->m_lock);
+    while (&thread.worker() != owner) {
+        guard.unlock();
+        owner = &thread.worker();
+        guard = std::unique_lock(owner->m_lock);
+    }
+    if (owner != this) {
+        guard.unlock();
+        owner->wake(thread);
+        return;
+    }
     if (!thread.m_parked) {
         // Running, runnable, or between deciding to block and switching out:
         // the block will see the pending wake and not park.
@@ -109,14 +125,60 @@ void Worker::wake(Thread& thread)
     m_queue_tail = &thread;
     guard.unlock();
     m_idle.notify_one();
+    if (m_running_fiber.load(std::memory_order_relaxed))
+        m_scheduler.kick_idle_worker(*this);
+}
+
+Thread* Worker::steal_one_from(Worker& victim)
+{
+    // Both queue locks, in worker order, so two thieves cannot deadlock.
+    Worker& first = m_index < victim.m_index ? *this : victim;
+    Worker& second = m_index < victim.m_index ? victim : *this;
+    std::scoped_lock guard(first.m_lock, second.m_lock);
+    // Only from a worker that is busy running something else, and only a whole
+    // SIP: one with a single thread, which is waiting in that queue.
+    if (!victim.m_running_fiber.load(std::memory_order_relaxed))
+        return nullptr;
+    Thread* previous = nullptr;
+    for (Thread* thread = victim.m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
+        Sip& sip = thread->sip();
+        if (sip.m_thread_count.load(std::memory_order_relaxed) != 1 || sip.m_turn == thread)
+            continue;
+        if (previous)
+            previous->m_next_in_queue = thread->m_next_in_queue;
+        else
+            victim.m_queue_head = thread->m_next_in_queue;
+        if (victim.m_queue_tail == thread)
+            victim.m_queue_tail = previous;
+        thread->m_next_in_queue = nullptr;
+        thread->m_worker.store(this, std::memory_order_release);
+        sip.m_home_worker = this;
+        if (m_queue_tail)
+            m_queue_tail->m_next_in_queue = thread;
+        else
+            m_queue_head = thread;
+        m_queue_tail = thread;
+        m_steals.fetch_add(1, std::memory_order_relaxed);
+        return thread;
+    }
+    return nullptr;
 }
 
 Thread* Worker::pop_or_wait()
 {
     std::unique_lock guard(m_lock);
     for (;;) {
-        while (!m_queue_head && !m_stop)
+        while (!m_queue_head && !m_stop) {
+            // Idle: take work from a busy worker, or sleep until kicked.
+            guard.unlock();
+            bool stole = m_scheduler.steal_for(*this);
+            guard.lock();
+            if (stole || m_queue_head || m_stop)
+                break;
+            m_is_idle = true;
             m_idle.wait(guard);
+            m_is_idle = false;
+        }
         if (m_stop)
             return nullptr;
         // The first thread whose SIP is not in the middle of a sibling's turn (a
@@ -233,14 +295,22 @@ void Worker::after_switch(Thread& thread)
     }
 }
 
+// Reads the worker of the calling host thread. Not inlined, so that no TLS
+// address computed before a fiber switch is reused after it: a fiber may
+// resume on another worker (a stolen thread).
+__attribute__((noinline)) static Worker* this_worker()
+{
+    return t_worker;
+}
+
 void Worker::switch_to_scheduler(Thread::State state)
 {
     Thread* self = t_current;
     VERIFY(self);
     self->m_state = state;
-    fctx::transfer_t back = fctx::jump_fcontext(t_worker->m_scheduler_context, nullptr);
+    fctx::transfer_t back = fctx::jump_fcontext(this_worker()->m_scheduler_context, nullptr);
     // Resumed, possibly on another worker: refresh what we know of it.
-    t_worker->m_scheduler_context = back.fctx;
+    this_worker()->m_scheduler_context = back.fctx;
 }
 
 void Worker::fiber_main(fctx::transfer_t transfer)
@@ -272,7 +342,7 @@ void Worker::block_current()
 {
     Thread* self = t_current;
     {
-        std::lock_guard guard(self->m_worker->m_lock);
+        std::lock_guard guard(self->worker().m_lock);
         if (self->m_wake_pending) {
             self->m_wake_pending = false;
             return;

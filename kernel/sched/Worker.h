@@ -38,6 +38,11 @@ public:
     // Whether a fiber runs on this worker right now (read by the preemption watchdog).
     bool running_fiber() const { return m_running_fiber.load(std::memory_order_relaxed); }
     pid_t host_tid() const { return m_host_tid.load(std::memory_order_relaxed); }
+    bool is_idle() const { return m_is_idle; }
+    uint64_t steals() const { return m_steals.load(std::memory_order_relaxed); }
+    // Work stealing: moves one runnable single-threaded SIP from `victim` to this worker.
+    Thread* steal_one_from(Worker& victim);
+    void kick() { m_idle.notify_one(); }
 
     // On the calling fiber: give the worker to the next runnable thread.
     static void yield_current();
@@ -72,6 +77,8 @@ private:
     Thread* m_queue_tail { nullptr };
     bool m_stop { false };
     uint32_t m_handoff_streak { 0 };
+    std::atomic<bool> m_is_idle { false };
+    std::atomic<uint64_t> m_steals { 0 };
 
     fctx::fcontext_t m_scheduler_context { nullptr };
     std::atomic<uint64_t> m_switches { 0 };

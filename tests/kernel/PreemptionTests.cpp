@@ -70,3 +70,28 @@ TEST_F(OneWorkerTest, PreemptedComputationGivesTheSameAnswer)
     m_kernel->kill(*spinner.value());
     spinner.value()->wait_from_host();
 }
+
+TEST_F(KernelTest, AnIdleWorkerStealsRunnableSipsFromABusyOne)
+{
+    // Round-robin placement puts the long computations on one worker and the short
+    // ones on the other; once the short ones are done, that worker must steal.
+    std::vector<std::shared_ptr<Sip>> sips;
+    std::vector<std::shared_ptr<BufferOutputStream>> outputs;
+    for (int i = 0; i < 6; ++i) {
+        auto spawn = i % 2 == 0 ? request(example("compute"), { "1000000", "3" }) : request(example("hello_native"));
+        outputs.push_back(std::static_pointer_cast<BufferOutputStream>(spawn.stdio.out));
+        auto sip = m_kernel->spawn(std::move(spawn));
+        ASSERT_FALSE(sip.is_error());
+        sips.push_back(sip.release_value());
+    }
+    for (size_t i = 0; i < sips.size(); ++i) {
+        EXPECT_EQ(sips[i]->wait_from_host().how, ExitInfo::How::Exited);
+        if (i % 2 == 0) {
+            EXPECT_NE(outputs[i]->contents().find("primes below 1000000: 78498"), std::string::npos) << outputs[i]->contents();
+        }
+    }
+    uint64_t steals = 0;
+    for (unsigned i = 0; i < m_kernel->scheduler().worker_count(); ++i)
+        steals += m_kernel->scheduler().worker(i).steals();
+    EXPECT_GT(steals, 0u);
+}
