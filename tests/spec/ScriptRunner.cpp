@@ -10,9 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <dlfcn.h>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -379,7 +379,6 @@ struct PreparedCall {
 
 struct ModuleRecord {
     size_t command { 0 };
-    std::string sha256;
     ModuleStatus status { ModuleStatus::Ready };
     std::string reason; // for Skipped and Failed
     // A Skipped module whose own command still fails (an installer bug kept it out).
@@ -626,7 +625,6 @@ ModuleRecord Execution::load(size_t index)
     ModulePlan const& plan = m_plans.at(index);
     ModuleRecord module;
     module.command = index;
-    module.sha256 = plan.sha256;
     if (!plan.skip_reason.empty()) {
         module.status = ModuleStatus::Skipped;
         module.reason = plan.skip_reason;
