@@ -1,0 +1,89 @@
+// Sends blocks, in the ways the tests need.
+//
+//   sender chain SIZE            startup handles: downstream Chain.Imp, [Probe.Imp]
+//       The head of a chain: makes one block of SIZE bytes, stops at checkpoint 0
+//       (the test notes the block's pages), passes it on, waits until it was
+//       taken, then finishes the chain.
+//   sender use-after-send SIZE   startup handles: downstream Chain.Imp
+//       Passes a block on, waits until it was taken, prints "sent" and writes
+//       to the block through its old address: the kernel must trap this SIP.
+//   sender load COUNT SIZE       startup handles: Conveyor.Imp, [Probe.Imp]
+//       Sends COUNT (1..4) blocks of SIZE bytes without waiting, stops at
+//       checkpoint COUNT, then waits for the receiver's answer and prints it
+//       ("unloaded N", or "receiver gone" if the receiver ended first).
+#include "exchange_guest.h"
+
+static int chain(uint32_t size)
+{
+    signet_handle downstream = startup_handle(0);
+    signet_handle probe = startup_handle(1);
+    uint32_t checksum = 0;
+    signet_handle block = make_block(size, 1, &checksum);
+    uint32_t offset = 0, length = 0;
+    CHECK_STATUS(signet_block_info(block, &offset, &length), SIGNET_OK, "inspect the block");
+    checkpoint(probe, 0, offset, length);
+    CHECK_STATUS(Chain_Imp_send_Pass(downstream, block, checksum), SIGNET_OK, "pass the block on");
+    CHECK_STATUS(signet_block_info(block, &offset, &length), SIGNET_BAD_HANDLE, "a sent block is no longer the sender's");
+    Chain_Imp_message taken;
+    CHECK(Chain_Imp_recv(downstream, &taken) == Chain_Imp_Taken, "the first stage took the block");
+    CHECK_STATUS(Chain_Imp_send_Finish(downstream), SIGNET_OK, "finish the chain");
+    return report("sender");
+}
+
+static int use_after_send(uint32_t size)
+{
+    signet_handle downstream = startup_handle(0);
+    uint32_t checksum = 0;
+    signet_handle block = make_block(size, 2, &checksum);
+    uint32_t offset = 0, length = 0;
+    CHECK_STATUS(signet_block_info(block, &offset, &length), SIGNET_OK, "inspect the block");
+    CHECK_STATUS(Chain_Imp_send_Pass(downstream, block, checksum), SIGNET_OK, "pass the block on");
+    Chain_Imp_message taken;
+    CHECK(Chain_Imp_recv(downstream, &taken) == Chain_Imp_Taken, "the receiver took the block");
+    printf("sent\n");
+    fflush(stdout);
+    volatile uint8_t* stale = block_bytes(offset);
+    stale[length / 2] = 42; // Use after send: traps.
+    printf("FAIL the write after send did not trap\n");
+    return 13;
+}
+
+static int load(uint32_t count, uint32_t size)
+{
+    signet_handle conveyor = startup_handle(0);
+    signet_handle probe = startup_handle(1);
+    CHECK(count >= 1 && count <= 4, "one to four blocks");
+    for (uint32_t i = 0; i < count; ++i) {
+        uint32_t checksum = 0;
+        signet_handle block = make_block(size, 10 + i, &checksum);
+        int32_t status = i + 1 < count ? Conveyor_Imp_send_Load(conveyor, block, checksum) : Conveyor_Imp_send_Last(conveyor, block, checksum);
+        CHECK_STATUS(status, SIGNET_OK, "send a block");
+    }
+    checkpoint(probe, count, 0, 0);
+    Conveyor_Imp_message answer;
+    switch (Conveyor_Imp_recv(conveyor, &answer)) {
+    case Conveyor_Imp_Unloaded:
+        printf("unloaded %u\n", (unsigned)answer.as.Unloaded.count);
+        break;
+    case Conveyor_Imp_CLOSED:
+        printf("receiver gone\n");
+        break;
+    default:
+        CHECK(0, "the receiver's answer");
+        break;
+    }
+    return report("sender");
+}
+
+int main(int argc, char** argv)
+{
+    char const* mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "chain") == 0)
+        return chain(parse_number(argc > 2 ? argv[2] : "", 4096));
+    if (strcmp(mode, "use-after-send") == 0)
+        return use_after_send(parse_number(argc > 2 ? argv[2] : "", 4096));
+    if (strcmp(mode, "load") == 0)
+        return load(parse_number(argc > 2 ? argv[2] : "", 1), parse_number(argc > 3 ? argv[3] : "", 4096));
+    printf("sender: unknown mode '%s'\n", mode);
+    return 2;
+}
