@@ -380,10 +380,17 @@ uint32_t Z_signet_v1Z_handle_close(void* host, uint32_t handle)
     auto object = sip_from(host).handles().remove(handle);
     if (!object)
         return SIGNET_BAD_HANDLE;
-    if (object->type() == ObjectType::Endpoint)
+    if (object->type() == ObjectType::Endpoint) {
         static_cast<Endpoint&>(*object).close();
-    else if (object->type() == ObjectType::Block)
+    } else if (object->type() == ObjectType::Block) {
         static_cast<ExchangeBlock&>(*object).free_in_owner();
+    } else if (object->type() == ObjectType::Child) {
+        // Only this handle could start the child: one that never started never will.
+        // End it, so that the endpoints it was given close and it leaves the kernel.
+        Sip& child = static_cast<Child&>(*object).sip();
+        if (child.state() == Sip::State::Created)
+            child.kernel().kill(child);
+    }
     return SIGNET_OK;
 }
 
@@ -400,6 +407,8 @@ uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t l
     auto type = sip.kernel().contract_type({ memory.range(descriptor, length), length });
     if (type.is_error())
         return SIGNET_INVALID_ARGUMENT;
+    if (Channel::inbox_bytes(*type.value()) > Channel::max_inbox_bytes)
+        return SIGNET_LIMIT;
     auto [importer, exporter] = Channel::create(type.release_value());
     uint32_t importer_handle = sip.handles().insert(importer);
     uint32_t exporter_handle = sip.handles().insert(exporter);

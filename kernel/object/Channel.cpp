@@ -22,6 +22,18 @@ Channel::~Channel()
     s_live_channels.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// At least one slot each way, so a terminal message fits.
+static uint32_t slots_for(uint32_t bound)
+{
+    return std::max<uint32_t>(bound, 1);
+}
+
+uint64_t Channel::inbox_bytes(ContractType const& type)
+{
+    auto const& bounds = type.contract.bounds;
+    return uint64_t(slots_for(bounds.importer_to_exporter) + slots_for(bounds.exporter_to_importer)) * type.largest_message;
+}
+
 std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(std::shared_ptr<ContractType const> type)
 {
     auto channel = std::shared_ptr<Channel>(new Channel(std::move(type)));
@@ -38,9 +50,9 @@ std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(
         most_carried = std::max(most_carried, carried);
     }
     // Inboxes hold what the other end may have in flight: the exporter receives
-    // what the importer sends. At least one slot each, so a terminal message fits.
+    // what the importer sends.
     auto allocate = [&](Endpoint& endpoint, uint32_t bound) {
-        endpoint.m_inbox.resize(std::max<uint32_t>(bound, 1));
+        endpoint.m_inbox.resize(slots_for(bound));
         for (auto& slot : endpoint.m_inbox) {
             slot.bytes.resize(channel->m_type->largest_message);
             slot.carried.reserve(most_carried);

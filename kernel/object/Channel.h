@@ -91,6 +91,14 @@ public:
     static std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> create(std::shared_ptr<ContractType const>);
     ~Channel();
 
+    // Named limit: the kernel memory one channel's inboxes may take. Every slot
+    // holds the contract's largest message, and there are as many as the bounds
+    // say. channel_create refuses a contract above it (LIMIT).
+    // FIXME: a per-SIP quota for the sum over all the channels a SIP creates.
+    static constexpr uint64_t max_inbox_bytes = 16ull << 20;
+    // What create() allocates for the inboxes of a channel of `type`.
+    static uint64_t inbox_bytes(ContractType const&);
+
     // Channels in existence in this process (until both endpoints are freed):
     // what tests and diagnostics use to see that nothing leaks.
     static uint64_t live_count();

@@ -5,6 +5,8 @@
 // child.c and ProtocolTests.cpp).
 #include "check.h"
 
+#include "large.h"
+
 enum { TABLE_LIMIT = 4096, SELECT_LIMIT = 64 };
 
 static signet_handle s_handles[TABLE_LIMIT];
@@ -74,6 +76,16 @@ static void channel_create(void)
         CHECK(signet_channel_create(huge, huge_length, &importer, &exporter) == SIGNET_LIMIT, "a descriptor over 4 MiB is LIMIT");
         free(huge);
     }
+
+    // A contract whose inboxes would take more than 16 MiB of kernel memory.
+    CHECK(signet_channel_create(Flood_descriptor, Flood_DESCRIPTOR_SIZE, &importer, &exporter) == SIGNET_LIMIT,
+        "a channel whose inboxes need over 16 MiB is LIMIT");
+    CHECK(importer == 0xAAAA && exporter == 0xBBBB, "a create refused for its size writes no handles");
+    CHECK(signet_channel_create(Pool_descriptor, Pool_DESCRIPTOR_SIZE, &importer, &exporter) == SIGNET_OK,
+        "a channel whose inboxes need 8 MiB is OK");
+    CHECK(signet_handle_close(importer) == SIGNET_OK && signet_handle_close(exporter) == SIGNET_OK, "close it");
+    importer = 0xAAAA;
+    exporter = 0xBBBB;
 
     // Fill the handle table (4096 handles: 2048 channels), then free one slot at a time.
     unsigned count = 0;

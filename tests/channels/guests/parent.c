@@ -182,6 +182,32 @@ static void stopped_while_waiting_for_a_child(void)
     signet_handle_close(child);
 }
 
+// A child that never started holds an endpoint; closing its handle ends it, so the
+// endpoint closes too. (A hang guard of 20 s turns the bug into a failed check.)
+static void close_an_unstarted_child(void)
+{
+    signet_handle importer = 0, exporter = 0, child = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    CHECK(signet_child_create("child", 5, &exporter, 1, "serve", 5, &child) == SIGNET_OK, "create a child, never started");
+    CHECK(signet_handle_close(child) == SIGNET_OK, "close its handle");
+    uint32_t index = 9;
+    CHECK(signet_channel_select(&importer, 1, 20000000000ll, &index) == SIGNET_OK && index == 0,
+        "the endpoint it held closes: ready, not timed out");
+    Probe_Imp_message reply;
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_CLOSED, "recv sees CLOSED");
+    signet_handle_close(importer);
+}
+
+// The same when the parent ends holding the handle: here a started child waits on
+// the other end of the unstarted one's channel.
+static void leave_an_unstarted_child(void)
+{
+    signet_handle importer = 0, exporter = 0, unstarted = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    CHECK(signet_child_create("child", 5, &exporter, 1, "serve", 5, &unstarted) == SIGNET_OK, "create a child, never started");
+    start_child("wait-recv", 9, &importer, 1);
+}
+
 // The parent leaves (by returning or by trapping) while the child waits: the child sees CLOSED.
 static void leave_while_child_waits(char const* args, uint32_t args_length, int trap)
 {
@@ -261,6 +287,10 @@ int main(int argc, char** argv)
         stopped_while_blocked(1);
     else if (strcmp(scenario, "stop-while-in-child-wait") == 0)
         stopped_while_waiting_for_a_child();
+    else if (strcmp(scenario, "close-unstarted-child") == 0)
+        close_an_unstarted_child();
+    else if (strcmp(scenario, "leave-unstarted-child") == 0)
+        leave_an_unstarted_child();
     else if (strcmp(scenario, "leave-while-child-in-recv") == 0)
         leave_while_child_waits("wait-recv", 9, 0);
     else if (strcmp(scenario, "leave-while-child-in-select") == 0)
