@@ -1,57 +1,23 @@
 #include "tests/spec/ModuleInterface.h"
 
 #include "installer/CTranslation.h"
+#include "tests/spec/WabtSupport.h"
 
 #include <wabt/binary-reader-ir.h>
 #include <wabt/binary-reader.h>
 #include <wabt/cast.h>
 #include <wabt/error.h>
-#include <wabt/feature.h>
 #include <wabt/ir.h>
 
 namespace signet::spec {
 
 namespace {
 
-wabt::Features every_feature()
-{
-    wabt::Features features;
-#define WABT_FEATURE(variable, flag, default_, help) features.enable_##variable();
-#include <wabt/feature.def>
-#undef WABT_FEATURE
-    // See WastScript.cpp: these retype ref.func.
-    features.disable_function_references();
-    features.disable_gc();
-    return features;
-}
-
-ErrorOr<ValueType> value_type(wabt::Type type)
-{
-    switch (type) {
-    case wabt::Type::I32:
-        return ValueType::I32;
-    case wabt::Type::I64:
-        return ValueType::I64;
-    case wabt::Type::F32:
-        return ValueType::F32;
-    case wabt::Type::F64:
-        return ValueType::F64;
-    case wabt::Type::FuncRef:
-        return ValueType::FuncRef;
-    case wabt::Type::ExternRef:
-        return ValueType::ExternRef;
-    case wabt::Type::V128:
-        return ValueType::V128;
-    default:
-        return Error::invalid(std::string("value type ") + type.GetName() + " is not one the harness can pass");
-    }
-}
-
 ErrorOr<std::vector<ValueType>> value_types(wabt::TypeVector const& types)
 {
     std::vector<ValueType> out;
     for (auto type : types)
-        out.push_back(TRY(value_type(type)));
+        out.push_back(TRY(value_type_of(type)));
     return out;
 }
 
@@ -181,7 +147,7 @@ ErrorOr<ModuleInterface> ModuleInterface::read(std::span<uint8_t const> bytes)
 {
     wabt::Module module;
     wabt::Errors errors;
-    wabt::ReadBinaryOptions options(every_feature(), nullptr, false, true, false);
+    wabt::ReadBinaryOptions options(script_features(), nullptr, false, true, false);
     if (wabt::Failed(wabt::ReadBinaryIr("module", bytes.data(), bytes.size(), options, &errors, &module)))
         return Error::invalid(errors.empty() ? std::string("wabt cannot read the module") : errors.front().message);
 
@@ -201,7 +167,7 @@ ErrorOr<ModuleInterface> ModuleInterface::read(std::span<uint8_t const> bytes)
         case wabt::ExternalKind::Table: {
             auto const& table = wabt::cast<wabt::TableImport>(import)->table;
             out.kind = ExternalKind::Table;
-            out.type = TRY(value_type(table.elem_type));
+            out.type = TRY(value_type_of(table.elem_type));
             out.limits = limits_of(table.elem_limits);
             break;
         }
@@ -215,7 +181,7 @@ ErrorOr<ModuleInterface> ModuleInterface::read(std::span<uint8_t const> bytes)
         case wabt::ExternalKind::Global: {
             auto const& global = wabt::cast<wabt::GlobalImport>(import)->global;
             out.kind = ExternalKind::Global;
-            out.type = TRY(value_type(global.type));
+            out.type = TRY(value_type_of(global.type));
             out.is_mutable = global.mutable_;
             break;
         }
@@ -244,7 +210,7 @@ ErrorOr<ModuleInterface> ModuleInterface::read(std::span<uint8_t const> bytes)
             if (!global)
                 return Error::invalid("export '" + export_->name + "' names no global");
             out.kind = ExternalKind::Global;
-            out.results.push_back(TRY(value_type(global->type)));
+            out.results.push_back(TRY(value_type_of(global->type)));
             break;
         }
         case wabt::ExternalKind::Table:

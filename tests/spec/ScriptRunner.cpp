@@ -422,8 +422,7 @@ private:
     void isolate_from(std::vector<std::string> const& registered_names);
     void queue_call(size_t index);
     void flush();
-    void check_rejected(size_t index);
-    void check_unlinkable(size_t index);
+    void check_refused(size_t index);
     void check_uninstantiable(size_t index);
 
     // Installs (phase 2's result) and loads the module of command `index`.
@@ -603,10 +602,8 @@ void Execution::execute()
             break;
         case CommandKind::AssertInvalid:
         case CommandKind::AssertMalformed:
-            check_rejected(index);
-            break;
         case CommandKind::AssertUnlinkable:
-            check_unlinkable(index);
+            check_refused(index);
             break;
         case CommandKind::AssertUninstantiable:
             flush();
@@ -989,8 +986,12 @@ void Execution::trap_call(PreparedCall const& call, SipOutcome const& outcome)
     }
 }
 
-void Execution::check_rejected(size_t index)
+// assert_invalid, assert_malformed and assert_unlinkable: verification must
+// refuse the module (for unlinkable, its import policy may), or for
+// unlinkable, link_imports must.
+void Execution::check_refused(size_t index)
 {
+    Command const& command = m_commands[index];
     ModulePlan const& plan = m_plans.at(index);
     if (!plan.skip_reason.empty()) {
         skip(index, plan.skip_reason);
@@ -1008,41 +1009,21 @@ void Execution::check_rejected(size_t index)
             return;
         }
         if (m_options.verbose)
-            std::printf("%s: refused as expected (\"%s\"): %s\n", location(index).c_str(), m_commands[index].text.c_str(), error.message().c_str());
+            std::printf("%s: refused as expected (\"%s\"): %s\n", location(index).c_str(), command.text.c_str(), error.message().c_str());
         pass(index);
         return;
     }
-    fail(index, std::string("installed a module that ") + command_kind_name(m_commands[index].kind) + " expects refused (\"" + m_commands[index].text + "\")");
-}
-
-void Execution::check_unlinkable(size_t index)
-{
-    ModulePlan const& plan = m_plans.at(index);
-    if (!plan.skip_reason.empty()) {
-        skip(index, plan.skip_reason);
-        return;
-    }
-    if (!plan.abort_risk.empty()) {
-        fail(index, plan.abort_risk);
-        return;
-    }
-    if (plan.installed->is_error()) {
-        auto const& error = plan.installed->error();
-        if (error.kind() != ErrorKind::InvalidInput)
-            fail(index, "verification accepted it, then the install failed: " + first_line(error.message()));
-        else
+    if (command.kind == CommandKind::AssertUnlinkable) {
+        if (!plan.interface) {
+            fail(index, "installed, but the harness cannot read its imports: " + plan.interface_error);
+            return;
+        }
+        if (link_imports(*plan.interface, plan.host_modules).is_error()) {
             pass(index);
-        return;
+            return;
+        }
     }
-    if (!plan.interface) {
-        fail(index, "installed, but the harness cannot read its imports: " + plan.interface_error);
-        return;
-    }
-    if (link_imports(*plan.interface, plan.host_modules).is_error()) {
-        pass(index);
-        return;
-    }
-    fail(index, "installed and linked a module that assert_unlinkable expects refused (\"" + m_commands[index].text + "\")");
+    fail(index, std::string("installed a module that ") + command_kind_name(command.kind) + " expects refused (\"" + command.text + "\")");
 }
 
 void Execution::check_uninstantiable(size_t index)

@@ -1,4 +1,5 @@
 #include "tests/spec/WastScript.h"
+#include "tests/spec/WabtSupport.h"
 
 #include "base/File.h"
 
@@ -19,24 +20,6 @@ namespace signet::spec {
 
 namespace {
 
-// Every proposal the suite's scripts are written in, so that SIMD and the rest
-// parse and reach the installer (which refuses what Signet does not support).
-// Not function-references or gc: with them wabt types (ref.func $f) as a
-// non-nullable (ref 0), which the 2.0 scripts do not expect.
-wabt::Features script_features()
-{
-    wabt::Features features;
-    features.enable_simd();
-    features.enable_relaxed_simd();
-    features.enable_threads();
-    features.enable_exceptions();
-    features.enable_tail_call();
-    features.enable_memory64();
-    features.enable_multi_memory();
-    features.enable_extended_const();
-    return features;
-}
-
 ErrorOr<std::vector<uint8_t>> encode(wabt::Module const& module)
 {
     wabt::MemoryStream stream;
@@ -47,32 +30,10 @@ ErrorOr<std::vector<uint8_t>> encode(wabt::Module const& module)
     return std::move(stream.output_buffer().data);
 }
 
-ErrorOr<ValueType> value_type(wabt::Type type)
-{
-    switch (type) {
-    case wabt::Type::I32:
-        return ValueType::I32;
-    case wabt::Type::I64:
-        return ValueType::I64;
-    case wabt::Type::F32:
-        return ValueType::F32;
-    case wabt::Type::F64:
-        return ValueType::F64;
-    case wabt::Type::FuncRef:
-        return ValueType::FuncRef;
-    case wabt::Type::ExternRef:
-        return ValueType::ExternRef;
-    case wabt::Type::V128:
-        return ValueType::V128;
-    default:
-        return Error::invalid(std::string("unsupported value type ") + type.GetName());
-    }
-}
-
 ErrorOr<Value> convert_value(wabt::Const const& constant)
 {
     Value value;
-    value.type = TRY(value_type(constant.type()));
+    value.type = TRY(value_type_of(constant.type()));
     switch (value.type) {
     case ValueType::I32:
         value.bits = constant.u32();
@@ -204,6 +165,42 @@ std::string quoted(std::string const& text)
 }
 
 } // namespace
+
+wabt::Features script_features()
+{
+    wabt::Features features;
+    features.enable_simd();
+    features.enable_relaxed_simd();
+    features.enable_threads();
+    features.enable_exceptions();
+    features.enable_tail_call();
+    features.enable_memory64();
+    features.enable_multi_memory();
+    features.enable_extended_const();
+    return features;
+}
+
+ErrorOr<ValueType> value_type_of(wabt::Type type)
+{
+    switch (type) {
+    case wabt::Type::I32:
+        return ValueType::I32;
+    case wabt::Type::I64:
+        return ValueType::I64;
+    case wabt::Type::F32:
+        return ValueType::F32;
+    case wabt::Type::F64:
+        return ValueType::F64;
+    case wabt::Type::FuncRef:
+        return ValueType::FuncRef;
+    case wabt::Type::ExternRef:
+        return ValueType::ExternRef;
+    case wabt::Type::V128:
+        return ValueType::V128;
+    default:
+        return Error::invalid(std::string("value type ") + type.GetName() + " is not one the harness can pass");
+    }
+}
 
 char const* value_type_name(ValueType type)
 {
