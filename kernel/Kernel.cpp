@@ -176,6 +176,8 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_stdio = request.stdio.out ? std::move(request.stdio) : Stdio::host();
     sip->m_limits = request.limits;
     sip->m_host_entry = std::move(request.host_entry);
+    sip->m_principal = std::move(request.principal);
+    sip->m_parameters = std::move(request.parameters);
     sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;
     sip->m_runtime.exchange_limit_bytes = request.limits.exchange_bytes;
     sip->m_runtime.text_low = sip->m_image->text_low();
@@ -524,15 +526,43 @@ bool Sip::wait_from_fiber(uint64_t deadline_ns)
 
 void Kernel::register_program(std::string const& name, std::shared_ptr<Image> image)
 {
+    ProgramInfo info;
+    info.image = std::move(image);
+    info.principal = "unsigned/" + name;
+    register_program(name, std::move(info));
+}
+
+void Kernel::register_program(std::string const& name, ProgramInfo info)
+{
     std::lock_guard guard(m_lock);
-    m_programs[name] = std::move(image);
+    m_programs[name] = std::move(info);
 }
 
 std::shared_ptr<Image> Kernel::find_program(std::string const& name) const
 {
     std::lock_guard guard(m_lock);
     auto it = m_programs.find(name);
-    return it == m_programs.end() ? nullptr : it->second;
+    return it == m_programs.end() ? nullptr : it->second.image;
+}
+
+std::optional<Kernel::ProgramInfo> Kernel::find_program_info(std::string const& name) const
+{
+    std::lock_guard guard(m_lock);
+    auto it = m_programs.find(name);
+    if (it == m_programs.end())
+        return std::nullopt;
+    return it->second;
+}
+
+bool Kernel::binds(Endpoint& endpoint, RequiredEndpoint const& required)
+{
+    auto const& type = endpoint.contract_type();
+    if (type.contract.name != required.contract || endpoint.end() != required.end)
+        return false;
+    if (!required.descriptor_sha256.empty() && type.descriptor_hash != required.descriptor_sha256)
+        return false;
+    std::lock_guard guard(endpoint.channel().lock());
+    return endpoint.channel().state() == required.state_index;
 }
 
 ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uint8_t const> descriptor)

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -35,6 +36,8 @@ struct SpawnRequest {
     std::vector<std::string> environment; // "KEY=VALUE"
     Stdio stdio;
     SipLimits limits;
+    std::string principal; // publisher/program, and the chain of its creators
+    std::vector<std::pair<std::string, std::string>> parameters; // typed by the manifest, as text
     // Host-driven SIPs (test harnesses, benchmarks): runs on the SIP's fiber
     // after instantiation instead of the module's `_start`. A trap inside it
     // ends the SIP like any other trap.
@@ -71,6 +74,27 @@ public:
     // installed-program registry exist, the launcher registers them).
     void register_program(std::string const& name, std::shared_ptr<Image>);
     std::shared_ptr<Image> find_program(std::string const& name) const;
+
+    // A program installed from a manifest: what the kernel needs to start it.
+    struct RequiredEndpoint {
+        std::string name;
+        std::string contract;
+        contracts::End end { contracts::End::Imp };
+        std::string state;
+        uint16_t state_index { 0 };
+        std::string descriptor_sha256;
+    };
+    struct ProgramInfo {
+        std::shared_ptr<Image> image;
+        SipLimits limits;
+        std::vector<RequiredEndpoint> endpoints; // bound, in order, when the SIP is created
+        std::string principal;                   // publisher/program
+        std::vector<std::pair<std::string, std::string>> parameters; // defaults
+    };
+    void register_program(std::string const& name, ProgramInfo);
+    std::optional<ProgramInfo> find_program_info(std::string const& name) const;
+    // Whether `endpoint` can bind `required`: same contract, end and protocol state.
+    static bool binds(Endpoint&, RequiredEndpoint const&);
 
     // Decodes and validates a contract descriptor a SIP presents; cached by content.
     ErrorOr<std::shared_ptr<ContractType const>> contract_type(std::span<uint8_t const> descriptor);
@@ -110,7 +134,7 @@ private:
     std::condition_variable m_idle;
     std::unordered_map<uint64_t, std::shared_ptr<Sip>> m_sips;
     std::map<std::string, std::shared_ptr<Image>> m_images; // by image path
-    std::map<std::string, std::shared_ptr<Image>> m_programs; // by program name
+    std::map<std::string, ProgramInfo> m_programs; // by program name
     std::map<std::string, std::shared_ptr<ContractType const>> m_contracts; // by descriptor hash
 
     // The I/O thread may outlive the kernel (a host read that never returns),

@@ -22,7 +22,7 @@
 #include "contracts/Limits.h"
 
 #include <algorithm>
-#include <array>
+#include <new>
 
 using namespace signet;
 using namespace signet::abi;
@@ -90,6 +90,42 @@ bool sends_next(cx::Contract const& contract, uint16_t state, cx::End end)
     return true;
 }
 
+// What one message carries (endpoints, blocks): at most one per argument, on
+// the stack, and only the entries in use are ever constructed, so a send that
+// carries nothing pays nothing and one that does allocates nothing.
+class CarriedList {
+public:
+    struct Carried {
+        uint32_t handle;
+        std::shared_ptr<KernelObject> object;
+    };
+
+    CarriedList() { }
+    ~CarriedList()
+    {
+        for (size_t i = 0; i < m_count; ++i)
+            m_storage.items[i].~Carried();
+    }
+    CarriedList(CarriedList const&) = delete;
+    CarriedList& operator=(CarriedList const&) = delete;
+
+    void push(uint32_t handle, std::shared_ptr<KernelObject> object)
+    {
+        VERIFY(m_count < cx::limits::max_arguments);
+        new (&m_storage.items[m_count++]) Carried { handle, std::move(object) };
+    }
+    size_t size() const { return m_count; }
+    Carried& operator[](size_t index) { return m_storage.items[index]; }
+
+private:
+    union Storage {
+        Storage() { }
+        ~Storage() { }
+        Carried items[cx::limits::max_arguments];
+    } m_storage;
+    size_t m_count { 0 };
+};
+
 // Removes the waiter registration of the calling thread, if it is still there.
 void unregister(Endpoint& endpoint, Thread* self)
 {
@@ -127,19 +163,13 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
     // What travels in the message: endpoints (live handles of this SIP, each of
     // the declared type and in the declared state, none of this channel) and
     // blocks (owned by this SIP, within the declared bound); nothing twice.
-    // A fixed array: an accepted send allocates nothing.
-    struct Carried {
-        uint32_t handle { 0 };
-        std::shared_ptr<KernelObject> object;
-    };
-    std::array<Carried, cx::limits::max_arguments> carried;
-    size_t carried_count = 0;
+    CarriedList carried;
     for (auto const& argument : message.arguments) {
         if (argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block)
             continue;
         uint32_t carried_handle = 0;
         std::memcpy(&carried_handle, bytes.data() + argument.offset, 4);
-        for (size_t i = 0; i < carried_count; ++i) {
+        for (size_t i = 0; i < carried.size(); ++i) {
             if (carried[i].handle == carried_handle)
                 return SIGNET_INVALID_ARGUMENT;
         }
@@ -149,7 +179,7 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
                 return SIGNET_BAD_HANDLE;
             if (argument.type.bound && block->size() > argument.type.bound)
                 return SIGNET_INVALID_ARGUMENT;
-            carried[carried_count++] = { carried_handle, std::move(block) };
+            carried.push(carried_handle, std::move(block));
             continue;
         }
         auto carried_endpoint = sip.handles().get_as<Endpoint>(carried_handle);
@@ -173,7 +203,7 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
                 || !sends_next(carried_contract, carried_channel.state(), carried_endpoint->end()))
                 return SIGNET_INVALID_ARGUMENT;
         }
-        carried[carried_count++] = { carried_handle, std::move(carried_endpoint) };
+        carried.push(carried_handle, std::move(carried_endpoint));
     }
 
     Channel& channel = endpoint->channel();
@@ -205,7 +235,7 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
             slot.length = length;
             if (length)
                 std::memcpy(slot.bytes.data(), bytes.data(), length);
-            for (size_t i = 0; i < carried_count; ++i) {
+            for (size_t i = 0; i < carried.size(); ++i) {
                 auto& entry = carried[i];
                 sip.handles().remove(entry.handle);
                 if (entry.object->type() == ObjectType::Block)
@@ -240,7 +270,7 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
                     memory.write(out_length, message->length);
                     return SIGNET_LIMIT;
                 }
-                if (sip.handles().free_slots() < message->carried.size())
+                if (!message->carried.empty() && sip.handles().free_slots() < message->carried.size())
                     return SIGNET_LIMIT;
                 // Blocks enter the receiver's memory first: that can fail for want of
                 // room, and then the message stays queued and nothing has changed.

@@ -4,6 +4,8 @@
 #include "kernel/object/Channel.h"
 #include "kernel/object/Child.h"
 
+namespace cx = signet::contracts;
+
 using namespace signet;
 using namespace signet::abi;
 
@@ -29,8 +31,8 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     if (program_length == 0 || program_length > max_program_name || handle_count > max_startup_handles || args_length > max_args_bytes)
         return SIGNET_INVALID_ARGUMENT;
     std::string name(reinterpret_cast<char const*>(memory.range(program, program_length)), program_length);
-    auto image = kernel.find_program(name);
-    if (!image)
+    auto info = kernel.find_program_info(name);
+    if (!info)
         return SIGNET_NOT_FOUND;
 
     // The endpoints the child starts with: live, distinct endpoint handles of the caller.
@@ -47,10 +49,28 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     // The child's handle needs a slot; the startup handles leave this table before it goes in.
     if (sip.handles().free_slots() + handle_count < 1)
         return SIGNET_LIMIT;
+    // A program installed from a manifest starts only with every endpoint it
+    // requires bound, in the manifest's order, each of the declared type and state.
+    if (!info->endpoints.empty()) {
+        std::string unbound;
+        for (size_t i = 0; i < info->endpoints.size() && unbound.empty(); ++i) {
+            auto const& required = info->endpoints[i];
+            auto endpoint = i < given.size() ? sip.handles().get_as<Endpoint>(given[i]) : nullptr;
+            if (!endpoint || !Kernel::binds(*endpoint, required))
+                unbound = required.name + " (" + required.contract + "." + cx::end_spelling(required.end) + ":" + required.state + ")";
+        }
+        if (unbound.empty() && given.size() > info->endpoints.size())
+            unbound = "(none: " + std::to_string(given.size() - info->endpoints.size()) + " endpoints too many)";
+        if (!unbound.empty()) {
+            (void)kernel.diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot start " + name
+                + ": required endpoint " + unbound + " is not bound\n");
+            return SIGNET_INVALID_ARGUMENT;
+        }
+    }
 
     // Arguments: NUL-separated strings; args[0] is the program name.
     SpawnRequest request;
-    request.image = image;
+    request.image = info->image;
     request.name = name;
     request.args.push_back(name);
     auto const* text = reinterpret_cast<char const*>(memory.range(args, args_length));
@@ -62,7 +82,9 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
         start = end + 1;
     }
     request.stdio = sip.stdio();
-    request.limits = sip.limits();
+    request.limits = info->endpoints.empty() && info->principal.rfind("unsigned/", 0) == 0 ? sip.limits() : info->limits;
+    request.principal = info->principal + " <- " + sip.principal();
+    request.parameters = info->parameters;
     auto child = kernel.create_sip(std::move(request));
     if (child.is_error())
         return SIGNET_LIMIT;

@@ -219,3 +219,44 @@ uint32_t Z_signet_v1Z_stdio_read(void* host, uint32_t buffer, uint32_t capacity,
 
 } // extern "C"
 
+
+namespace {
+
+// Copies `text` out like arg_get: LIMIT (with the needed length) if it does not fit.
+uint32_t copy_out(GuestMemory const& memory, std::string const& text, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    memory.write(out_length, static_cast<uint32_t>(text.size()));
+    if (text.size() > capacity)
+        return SIGNET_LIMIT;
+    memory.write_bytes(buffer, text.data(), text.size());
+    return SIGNET_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+uint32_t Z_signet_v1Z_param_get(void* host, uint32_t name, uint32_t name_length, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(name, name_length) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    std::string key(reinterpret_cast<char const*>(memory.range(name, name_length)), name_length);
+    for (auto const& [parameter, value] : sip.parameters()) {
+        if (parameter == key)
+            return copy_out(memory, value, buffer, capacity, out_length);
+    }
+    return SIGNET_NOT_FOUND;
+}
+
+uint32_t Z_signet_v1Z_principal_get(void* host, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    return copy_out(memory, sip.principal(), buffer, capacity, out_length);
+}
+
+} // extern "C"

@@ -8,12 +8,32 @@
 
 #include "kernel/object/KernelObject.h"
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 namespace signet {
+
+// A lock for critical sections of a few instructions that never block: taking
+// it is one atomic exchange where a std::mutex is a library call each way. The
+// handle table's are that short, and a SIP's calls run on one worker, so it is
+// almost never contended.
+class SpinLock {
+public:
+    void lock()
+    {
+        while (m_locked.exchange(true, std::memory_order_acquire)) {
+            while (m_locked.load(std::memory_order_relaxed))
+                __builtin_ia32_pause();
+        }
+    }
+    void unlock() { m_locked.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> m_locked { false };
+};
 
 class HandleTable {
 public:
@@ -49,7 +69,7 @@ private:
     };
     Slot const* slot_for(uint32_t handle) const;
 
-    mutable std::mutex m_lock;
+    mutable SpinLock m_lock;
     std::vector<Slot> m_slots;
     std::vector<uint32_t> m_free;
     uint32_t m_used { 0 };

@@ -86,6 +86,9 @@ public:
         m_startup_handles.push_back(handle);
     }
     SipLimits const& limits() const { return m_limits; }
+    // Who this SIP is: its manifest's publisher/program, then the chain of its creators.
+    std::string const& principal() const { return m_principal; }
+    std::vector<std::pair<std::string, std::string>> const& parameters() const { return m_parameters; }
     uint64_t cpu_time_ns() const { return m_cpu_time_ns; }
 
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
@@ -116,6 +119,8 @@ private:
     Stdio m_stdio;
     SipLimits m_limits;
     std::function<void(Sip&)> m_host_entry;
+    std::string m_principal;
+    std::vector<std::pair<std::string, std::string>> m_parameters;
 
     std::vector<Thread*> m_threads; // guarded by m_lock
     std::vector<Thread*> m_fiber_waiters; // guarded by m_lock: SIP threads in wait_from_fiber

@@ -10,7 +10,6 @@ namespace signet {
 
 namespace {
 
-constexpr size_t pool_limit = 256;
 std::mutex s_pool_lock;
 std::vector<Stack> s_pool;
 std::atomic<uint64_t> s_live { 0 };
@@ -49,7 +48,7 @@ void Stack::release(Stack& stack)
         return;
     {
         std::lock_guard guard(s_pool_lock);
-        if (s_pool.size() < pool_limit) {
+        if (s_pool.size() < Stack::pool_limit) {
             s_pool.push_back(stack);
             stack = {};
             return;

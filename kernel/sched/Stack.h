@@ -13,6 +13,8 @@ namespace signet {
 
 struct Stack {
     static constexpr size_t guard_size = 64 * 1024;
+    // Named limit: released stacks kept for reuse; beyond it they are unmapped.
+    static constexpr size_t pool_limit = 256;
 
     uint8_t* mapping { nullptr }; // guard_low
     size_t usable { 0 };

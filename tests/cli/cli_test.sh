@@ -61,5 +61,21 @@ image=$(find "$SIGNET_HOME" -path '*' -name image.so | head -1)
 chmod u+w "$image" && printf 'X' | dd of="$image" bs=1 seek=100 conv=notrunc status=none
 expect "tampered image is rebuilt and runs" 0 "" -- "$signet" run "$examples/compute.wasm" 1000 1
 
+# Programs installed and launched by manifest.
+expect "install by manifest" 0 "installed program greeter" -- "$signet" install "$examples/greeter.toml"
+expect "install the calculator pair" 0 "requires endpoint client: Calculator.Exp:Start" -- "$signet" install "$examples/calculator-server.toml" "$examples/calculator-client.toml"
+expect "list" 0 "greeter  1.0.0  signet-examples/greeter" -- "$signet" list
+expect "show names what it may do" 0 "imports: .*signet_v1.param_get" -- "$signet" show greeter
+expect "run by name with parameters" 0 "^hi$" -- "$signet" run greeter --param times=2 --param greeting=hi
+expect "the principal comes from the manifest" 0 "I am signet-examples/greeter" -- "$signet" run greeter
+expect "a parameter of the wrong type" 2 "not a valid value" -- "$signet" run greeter --param times=many
+expect "an undeclared parameter" 2 "has no parameter 'colour'" -- "$signet" run greeter --param colour=red
+expect "a child started by name with its endpoint bound" 0 "calculator: served 4 requests" -- "$signet" run calculator-client
+expect "unbound required endpoints are refused" 2 "required endpoint client \\(Calculator.Exp:Start\\) is not bound" -- "$signet" run calculator-server
+sed 's/name = "greeter"/name = "9bad"/' "$examples/greeter.toml" >"$scratch/bad-manifest.toml"
+expect "a bad manifest names file and field" 2 "bad-manifest.toml: field 'program.name'" -- "$signet" install "$scratch/bad-manifest.toml"
+expect "uninstall" 0 "uninstalled greeter" -- "$signet" uninstall greeter
+expect "uninstalled programs are gone" 1 "no installed program named 'greeter'" -- "$signet" show greeter
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -5,7 +5,13 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+namespace signet::installer {
+struct InstalledProgram;
+}
+
 namespace signet::cli {
+
+void print_program(installer::InstalledProgram const&);
 
 // Exit statuses of the CLI itself (a program's own status passes through `run`).
 enum ExitStatus : int {
@@ -18,6 +24,7 @@ using Action = std::function<int()>;
 
 Action add_run_command(CLI::App&);
 Action add_install_command(CLI::App&);
+Action add_program_commands(CLI::App&); // uninstall, list, show
 
 // Prints "signet: <message>" to stderr.
 void print_error(std::string const& message);

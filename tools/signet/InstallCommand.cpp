@@ -1,5 +1,6 @@
 #include "base/Size.h"
 #include "installer/Installer.h"
+#include "installer/Programs.h"
 #include "tools/signet/Commands.h"
 
 #include <fmt/format.h>
@@ -21,9 +22,9 @@ std::string human_size(uint64_t bytes)
 
 Action add_install_command(CLI::App& app)
 {
-    auto* command = app.add_subcommand("install", "Verify and compile modules into the store (done implicitly by run)");
+    auto* command = app.add_subcommand("install", "Install programs from manifests (.toml), or verify and compile bare modules (.wasm)");
     auto files = std::make_shared<std::vector<std::string>>();
-    command->add_option("modules", *files, "WebAssembly modules (.wasm)")->required();
+    command->add_option("files", *files, "Manifests (.toml) or WebAssembly modules (.wasm)")->required();
     auto no_shake = std::make_shared<bool>(false);
     command->add_flag("--no-tree-shake", *no_shake, "Keep unused code");
 
@@ -33,6 +34,17 @@ Action add_install_command(CLI::App& app)
         options.tree_shake = !*no_shake;
         int status = Success;
         for (auto const& file : *files) {
+            if (file.size() > 5 && file.ends_with(".toml")) {
+                auto program = installer::install_program(file, options);
+                if (program.is_error()) {
+                    print_error(program.error().message());
+                    status = program.error().kind() == ErrorKind::InvalidInput || program.error().kind() == ErrorKind::Limit ? BadInput : Failure;
+                    continue;
+                }
+                fmt::print("installed program {}\n", program.value().manifest.name);
+                print_program(program.value());
+                continue;
+            }
             auto installed = installer::install_file(file, options);
             if (installed.is_error()) {
                 print_error(installed.error().message());

@@ -1,16 +1,25 @@
 #include "base/Size.h"
 #include "installer/Installer.h"
+#include "installer/Programs.h"
 #include "kernel/Kernel.h"
 #include "tools/signet/Commands.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 
 namespace signet::cli {
 
 namespace {
 
+char const* cx_end(contracts::End end)
+{
+    return end == contracts::End::Exp ? "Exp" : "Imp";
+}
+
 struct RunOptions {
     std::vector<std::string> environment;
+    std::vector<std::string> parameters; // k=v
     std::vector<std::string> programs; // NAME=PATH.wasm
     std::string memory { "256MiB" };
     std::string exchange { "64MiB" };
@@ -26,6 +35,7 @@ Action add_run_command(CLI::App& app)
     auto* command = app.add_subcommand("run", "Install (if needed) and run a module as a sealed process");
     command->add_option("--env", options->environment, "Give the program an environment variable K=V (it sees no others)")->allow_extra_args(false);
     command->add_option("--program", options->programs, "Let SIPs create children from PATH.wasm by NAME (NAME=PATH.wasm)")->allow_extra_args(false);
+    command->add_option("--param", options->parameters, "Set a parameter of an installed program (k=v), checked against its manifest")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
     command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
     command->add_option("--stack", options->stack, "Native stack of the program's thread, e.g. 512KiB")->capture_default_str();
@@ -40,6 +50,20 @@ Action add_run_command(CLI::App& app)
             return int(BadInput);
         }
         std::string const program = rest.front();
+        // `signet run NAME --param k=v ...`: for a program given by name, parameters may
+        // follow the name (a module's own arguments are all passed through untouched).
+        if (!program.ends_with(".wasm")) {
+            std::vector<std::string> kept { program };
+            for (size_t i = 1; i < rest.size(); ++i) {
+                if (rest[i] == "--param" && i + 1 < rest.size())
+                    options->parameters.push_back(rest[++i]);
+                else if (rest[i].rfind("--param=", 0) == 0)
+                    options->parameters.push_back(rest[i].substr(8));
+                else
+                    kept.push_back(rest[i]);
+            }
+            rest = kept;
+        }
 
         for (auto const& entry : options->environment) {
             auto equals = entry.find('=');
@@ -97,10 +121,94 @@ Action add_run_command(CLI::App& app)
             out = image.release_value();
             return int(Success);
         };
+        // Every installed program can be started by name: by the command line, or by a SIP
+        // creating a child. Each is registered with what its manifest says.
+        std::string store = installer::default_store_dir();
+        std::optional<Kernel::ProgramInfo> by_name;
+        auto installed_names = installer::list_programs(store);
+        for (auto const& name : installed_names.is_error() ? std::vector<std::string> {} : installed_names.value()) {
+            auto installed = installer::find_program(store, name);
+            if (installed.is_error()) {
+                if (name == program) {
+                    print_error(installed.error().message());
+                    return int(Failure);
+                }
+                continue;
+            }
+            auto const& record = installed.value();
+            auto mapped = kernel.value()->load_image(record.image.image_path, record.image.module_hash);
+            if (mapped.is_error()) {
+                print_error(mapped.error().message());
+                return int(Failure);
+            }
+            Kernel::ProgramInfo info;
+            info.image = mapped.release_value();
+            info.principal = record.manifest.principal();
+            info.limits.memory_bytes = record.manifest.limits.memory_bytes;
+            info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
+            info.limits.threads = record.manifest.limits.threads;
+            info.limits.cpu_time_ns = record.manifest.limits.cpu_time_ns;
+            for (auto const& parameter : record.manifest.parameters) {
+                if (!parameter.required)
+                    info.parameters.emplace_back(parameter.name, parameter.default_value);
+            }
+            for (auto const& endpoint : record.endpoints) {
+                info.endpoints.push_back({ endpoint.name, endpoint.contract, endpoint.end == "Exp" ? contracts::End::Exp : contracts::End::Imp,
+                    endpoint.state, endpoint.state_index, endpoint.descriptor_sha256 });
+            }
+            if (name == program) {
+                // Launch by manifest: typed parameters, and no unbound required endpoint.
+                for (auto const& entry : options->parameters) {
+                    auto equals = entry.find('=');
+                    std::string key = entry.substr(0, equals);
+                    auto declared = std::find_if(record.manifest.parameters.begin(), record.manifest.parameters.end(), [&](auto const& p) { return p.name == key; });
+                    if (equals == std::string::npos || declared == record.manifest.parameters.end()) {
+                        print_error("--param '" + entry + "': " + name + " has no parameter '" + key + "' (see 'signet show " + name + "')");
+                        return int(BadInput);
+                    }
+                    std::string value = entry.substr(equals + 1);
+                    bool ok = true;
+                    if (declared->type == installer::ManifestParameter::Type::Integer)
+                        ok = !value.empty() && value.find_first_not_of("-0123456789") == std::string::npos;
+                    else if (declared->type == installer::ManifestParameter::Type::Boolean)
+                        ok = value == "true" || value == "false";
+                    if (!ok) {
+                        print_error("--param '" + entry + "': '" + value + "' is not a valid value for a parameter of this type");
+                        return int(BadInput);
+                    }
+                    std::erase_if(info.parameters, [&](auto const& p) { return p.first == key; });
+                    info.parameters.emplace_back(key, value);
+                }
+                for (auto const& parameter : record.manifest.parameters) {
+                    bool given = std::any_of(info.parameters.begin(), info.parameters.end(), [&](auto const& p) { return p.first == parameter.name; });
+                    if (!given) {
+                        print_error("cannot start " + name + ": parameter '" + parameter.name + "' is required (--param " + parameter.name + "=...)");
+                        return int(BadInput);
+                    }
+                }
+                if (!info.endpoints.empty()) {
+                    auto const& first = info.endpoints.front();
+                    print_error("cannot start " + name + ": required endpoint " + first.name + " (" + first.contract + "." + cx_end(first.end) + ":" + first.state
+                        + ") is not bound; it can only be started by a SIP that binds it");
+                    return int(BadInput);
+                }
+                by_name = info;
+            }
+            kernel.value()->register_program(name, std::move(info));
+        }
+        if (!by_name && !options->parameters.empty()) {
+            print_error("--param applies only to installed programs, and '" + program + "' is not one");
+            return int(BadInput);
+        }
+
         std::shared_ptr<Image> image;
-        if (int status = load(program, image); status != Success)
-            return status;
-        kernel.value()->register_program(std::filesystem::path(program).stem().string(), image);
+        if (by_name) {
+            image = by_name->image;
+        } else {
+            if (int status = load(program, image); status != Success)
+                return status;
+            kernel.value()->register_program(std::filesystem::path(program).stem().string(), image);
+        }
         for (auto const& [name, path] : programs) {
             std::shared_ptr<Image> child_image;
             if (int status = load(path, child_image); status != Success)
@@ -117,6 +225,17 @@ Action add_run_command(CLI::App& app)
         request.limits.memory_bytes = memory.value();
         request.limits.stack_bytes = stack.value();
         request.limits.exchange_bytes = exchange.value();
+        if (by_name) {
+            // The manifest's limits; the command line may only lower them.
+            request.limits.memory_bytes = std::min(request.limits.memory_bytes, by_name->limits.memory_bytes);
+            request.limits.exchange_bytes = std::min(request.limits.exchange_bytes, by_name->limits.exchange_bytes);
+            request.limits.threads = by_name->limits.threads;
+            request.limits.cpu_time_ns = by_name->limits.cpu_time_ns;
+            request.principal = by_name->principal;
+            request.parameters = by_name->parameters;
+        } else {
+            request.principal = "unsigned/" + request.name;
+        }
         auto sip = kernel.value()->spawn(std::move(request));
         if (sip.is_error()) {
             print_error(sip.error().message());

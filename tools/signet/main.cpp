@@ -55,6 +55,9 @@ int main(int argc, char** argv)
     commands.emplace_back(app.get_subcommand("run"), run);
     auto install = cli::add_install_command(app);
     commands.emplace_back(app.get_subcommand("install"), install);
+    auto programs = cli::add_program_commands(app);
+    for (char const* name : { "uninstall", "list", "show" })
+        commands.emplace_back(app.get_subcommand(name), programs);
     auto contract = add_contract_command(app);
     commands.emplace_back(app.get_subcommand("contract"), contract);
 
