@@ -814,7 +814,7 @@ SipOutcome Execution::run_in_sip(ModuleRecord const& module, std::vector<CallSlo
     run.calls = calls.data();
     run.call_count = calls.size();
 
-    // Declared before the SIP, so it outlives every use the SIP makes of it.
+    // Declared before the SIP, and the SIP is gone before this returns (below).
     HostInstance host_instance;
     std::string name = m_report.name + ":" + std::to_string(line);
     SpawnRequest request;
@@ -833,6 +833,7 @@ SipOutcome Execution::run_in_sip(ModuleRecord const& module, std::vector<CallSlo
     if (auto started = m_kernel.start(*sip.value()); started.is_error()) {
         m_kernel.kill(*sip.value());
         (void)sip.value()->wait_from_host();
+        m_kernel.wait_until_idle();
         detach_host_instance(sip.value().get());
         outcome.error = started.release_error();
         return outcome;
@@ -841,6 +842,9 @@ SipOutcome Execution::run_in_sip(ModuleRecord const& module, std::vector<CallSlo
     outcome.exit = sip.value()->wait_from_host();
     if (m_watchdog.disarm())
         outcome.exit.detail = "the harness's limit of " + std::to_string(m_options.sip_time_limit_seconds) + " s per SIP";
+    // The kernel frees the SIP's tables (some of them in host_instance) after waking
+    // waiters; this SIP is the only one, so "idle" means it has.
+    m_kernel.wait_until_idle();
     detach_host_instance(sip.value().get());
     outcome.entered = run.entered;
     outcome.completed = run.completed;
