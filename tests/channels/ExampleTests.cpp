@@ -1,4 +1,4 @@
-// The channel examples run as the README shows them (examples/chain, examples/greeter).
+// The channel examples run as their comments show them (examples/chain, examples/protocol).
 #include "ChannelTestSupport.h"
 
 using namespace signet;
@@ -18,10 +18,10 @@ TEST_F(ChannelTest, TheChainExampleRelaysToItsTailAndThenTalksToItDirectly)
     EXPECT_NE(result.out.find("chain: all links ended, status 0\n"), std::string::npos) << result.out;
 }
 
-TEST_F(ChannelTest, TheGreeterExampleGoesOnServingAfterTheKernelStopsARudeClient)
+TEST_F(ChannelTest, TheProtocolExampleGoesOnServingAfterTheKernelStopsARudeClient)
 {
-    register_program("greeter-client", example("greeter_client"));
-    auto result = run_guarded(example("greeter_server"));
+    register_program("greeter-client", example("protocol_client"));
+    auto result = run_guarded(example("protocol_server"));
     EXPECT_EQ(result.exit.how, ExitInfo::How::Exited);
     EXPECT_EQ(result.exit.status, 0) << result.out << result.err;
     // Usually the server has not answered bob's first Hello when the second comes ("this

@@ -4,7 +4,7 @@
 // the protocol violation and reports it, its channel closes, and the server
 // simply goes on serving the others, including one that starts afterwards.
 //
-//   signet run --program greeter-client=build/examples/greeter_client.wasm build/examples/greeter_server.wasm
+//   signet run --program greeter-client=build/examples/protocol_client.wasm build/examples/protocol_server.wasm
 #include <signet/abi.h>
 
 #include "greeter.h"
@@ -30,7 +30,7 @@ static int start_client(char const* program, char const* name, char const* manne
     int length = snprintf(args, sizeof args, "%s%c%s", name, 0, manner);
     int32_t status = signet_child_create(program, (uint32_t)strlen(program), &importer, 1, args, (uint32_t)length, &child);
     if (status != SIGNET_OK) {
-        fprintf(stderr, "greeter: cannot create '%s' (status %d); run with --program %s=greeter_client.wasm\n", program, (int)status, program);
+        fprintf(stderr, "greeter: cannot create '%s' (status %d); run with --program %s=protocol_client.wasm\n", program, (int)status, program);
         return 0;
     }
     signet_child_start(child);
