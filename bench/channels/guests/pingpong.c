@@ -1,0 +1,146 @@
+// The Signet side of signet-bench-channels: a message round trip between two
+// SIPs. Started with no endpoints it is the client:
+//   pingpong ROUNDS REPETITIONS SIZE...
+// creates a channel, starts itself as "pingpong" with the exporter end (the
+// echo server), and for each payload SIZE (one of PingPong's: 4 .. 65536)
+// runs one warm-up batch and then REPETITIONS batches of ROUNDS round trips,
+// printing "channel SIZE ROUNDS NANOSECONDS" per batch (signet_time_now
+// around the batch). The client uses the generated typed API as any program
+// would; the server echoes each payload back.
+#include <signet/abi.h>
+
+#include "pingpong.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PINGPONG_SIZES(X) X(4) X(16) X(64) X(256) X(1024) X(4096) X(16384) X(65536)
+
+static uint64_t now_ns(void)
+{
+    uint64_t now = 0;
+    signet_time_now(SIGNET_CLOCK_MONOTONIC, &now);
+    return now;
+}
+
+// The server: echoes every Ping<N> as Pong<N>. The two have the same layout
+// (bytes<N>), so the received bytes go back as they are.
+static int serve(signet_handle client)
+{
+    static PingPong_Exp_message request;
+    for (;;) {
+        switch (PingPong_Exp_recv(client, &request)) {
+#define ECHO(n)                                                                                                         \
+    case PingPong_Exp_Ping##n:                                                                                          \
+        if (signet_channel_send(client, PingPong_MSG_Pong##n, &request.as.Ping##n, sizeof request.as.Ping##n) != SIGNET_OK) \
+            return 2;                                                                                                   \
+        break;
+            PINGPONG_SIZES(ECHO)
+#undef ECHO
+        case PingPong_Exp_Done:
+        case PingPong_Exp_CLOSED:
+            return 0;
+        default:
+            return 3;
+        }
+    }
+}
+
+#define MESSAGE(n) static PingPong_Ping##n s_ping##n;
+PINGPONG_SIZES(MESSAGE)
+#undef MESSAGE
+
+// Runs `rounds` round trips of payload `size`; returns the nanoseconds, or 0 on an error.
+static uint64_t batch(signet_handle server, uint32_t size, uint32_t rounds)
+{
+    static PingPong_Imp_message reply;
+    uint64_t start = now_ns();
+    switch (size) {
+#define ROUNDS(n)                                                                                                               \
+    case n:                                                                                                                     \
+        for (uint32_t i = 0; i < rounds; ++i) {                                                                                 \
+            if (PingPong_Imp_send_Ping##n##_message(server, &s_ping##n) != SIGNET_OK || PingPong_Imp_recv(server, &reply) != PingPong_Imp_Pong##n) \
+                return 0;                                                                                                       \
+        }                                                                                                                       \
+        break;
+        PINGPONG_SIZES(ROUNDS)
+#undef ROUNDS
+    default:
+        return 0;
+    }
+    return now_ns() - start;
+}
+
+// Both ends in this SIP: the same four channel calls per round trip as between
+// two SIPs, without any switch between them. What the channel calls cost alone.
+static int same_sip(uint32_t rounds, uint32_t repetitions)
+{
+    static PingPong_Exp_message request;
+    static PingPong_Imp_message reply;
+    signet_handle importer = 0, exporter = 0;
+    if (signet_channel_create(PingPong_descriptor, PingPong_DESCRIPTOR_SIZE, &importer, &exporter) != SIGNET_OK)
+        return 1;
+    for (uint32_t r = 0; r <= repetitions; ++r) {
+        uint64_t start = now_ns();
+        for (uint32_t i = 0; i < rounds; ++i) {
+            if (PingPong_Imp_send_Ping4_message(importer, &s_ping4) != SIGNET_OK || PingPong_Exp_recv(exporter, &request) != PingPong_Exp_Ping4
+                || signet_channel_send(exporter, PingPong_MSG_Pong4, &request.as.Ping4, sizeof request.as.Ping4) != SIGNET_OK
+                || PingPong_Imp_recv(importer, &reply) != PingPong_Imp_Pong4)
+                return 1;
+        }
+        uint64_t ns = now_ns() - start;
+        if (r > 0) // the first batch warms up
+            printf("same-sip 4 %u %llu\n", (unsigned)rounds, (unsigned long long)ns);
+    }
+    return 0;
+}
+
+int main(int argc, char** argv)
+{
+    signet_handle server = 0;
+    if (signet_startup_handle(0, &server) == SIGNET_OK)
+        return serve(server);
+
+    if (argc < 4) {
+        fprintf(stderr, "usage: pingpong ROUNDS REPETITIONS SIZE...\n");
+        return 2;
+    }
+    uint32_t rounds = (uint32_t)atoi(argv[1]);
+    uint32_t repetitions = (uint32_t)atoi(argv[2]);
+#define FILL(n)                                       \
+    s_ping##n.data.length = n;                        \
+    for (uint32_t i = 0; i < n; ++i)                  \
+        s_ping##n.data.data[i] = (uint8_t)(i * 7 + 1);
+    PINGPONG_SIZES(FILL)
+#undef FILL
+    if (strcmp(argv[3], "same-sip") == 0)
+        return same_sip(rounds, repetitions);
+
+    signet_handle exporter = 0, child = 0;
+    if (signet_channel_create(PingPong_descriptor, PingPong_DESCRIPTOR_SIZE, &server, &exporter) != SIGNET_OK
+        || signet_child_create("pingpong", 8, &exporter, 1, "", 0, &child) != SIGNET_OK || signet_child_start(child) != SIGNET_OK) {
+        fprintf(stderr, "pingpong: cannot start the server (is \"pingpong\" registered?)\n");
+        return 1;
+    }
+    for (int a = 3; a < argc; ++a) {
+        uint32_t size = (uint32_t)atoi(argv[a]);
+        // Small payloads run the full count; large ones fewer, so each batch stays a few ms.
+        uint32_t count = size <= 1024 ? rounds : rounds / (size / 1024 + 1) + 1;
+        if (!batch(server, size, count)) {
+            fprintf(stderr, "pingpong: size %u failed\n", (unsigned)size);
+            return 1;
+        }
+        for (uint32_t r = 0; r < repetitions; ++r) {
+            uint64_t ns = batch(server, size, count);
+            if (!ns)
+                return 1;
+            printf("channel %u %u %llu\n", (unsigned)size, (unsigned)count, (unsigned long long)ns);
+        }
+    }
+    fflush(stdout);
+    PingPong_Imp_send_Done(server);
+    int32_t status = -1;
+    signet_child_wait(child, SIGNET_WAIT_FOREVER, &status);
+    return status;
+}
