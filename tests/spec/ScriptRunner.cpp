@@ -637,7 +637,8 @@ ModuleRecord Execution::load(size_t index)
     auto const& installed = *plan.installed;
     if (installed.is_error()) {
         std::string const& message = installed.error().message();
-        if (auto reason = design_refusal(message)) {
+        auto reason = installed.error().kind() == ErrorKind::InvalidInput ? design_refusal(message) : std::nullopt;
+        if (reason) {
             module.status = ModuleStatus::Skipped;
             module.reason = *reason;
         } else {
