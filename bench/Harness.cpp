@@ -259,7 +259,7 @@ void Report::print_table() const
 
 ErrorOr<void> Report::write_json(std::string const& path, std::string const& machine_json) const
 {
-    std::string text = "{\n  \"benchmark\": \"foundation\",\n  \"machine\": " + machine_json + ",\n  \"measurements\": [";
+    std::string text = "{\n  \"benchmark\": " + json_string(m_benchmark) + ",\n  \"machine\": " + machine_json + ",\n  \"measurements\": [";
     bool first = true;
     for (auto const& m : m_measurements) {
         text += first ? "\n" : ",\n";

@@ -99,8 +99,10 @@ struct Measurement {
 
 class Report {
 public:
-    explicit Report(FILE* out)
+    // `benchmark` names the run in the JSON output ("foundation", "scheduler", ...).
+    explicit Report(FILE* out, std::string benchmark = "foundation")
         : m_out(out)
+        , m_benchmark(std::move(benchmark))
     {
     }
 
@@ -121,6 +123,7 @@ public:
 
 private:
     FILE* m_out;
+    std::string m_benchmark;
     std::vector<Measurement> m_measurements;
     std::vector<std::string> m_failures;
 };

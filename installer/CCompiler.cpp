@@ -54,6 +54,10 @@ std::vector<std::string> image_compile_flags()
         "-DNDEBUG",
         "-fno-omit-frame-pointer",
         "-fstack-clash-protection",
+        // WebAssembly semantics: a signalling NaN must come out of x-0, x*1 ... quietened,
+        // and unbounded recursion must exhaust the stack (and trap), not become a loop.
+        "-fsignaling-nans",
+        "-fno-optimize-sibling-calls",
         "-fvisibility=hidden",
         "-w",
         "-Wl,-z,now",

@@ -1,4 +1,5 @@
 #include "installer/Store.h"
+#include "installer/CCompiler.h"
 #include "installer/Version.h"
 
 #include "base/File.h"
@@ -94,6 +95,11 @@ std::string compute_entry_key(std::string const& module_hash, ImageRecipe const&
     add_key_field(material, "image_abi", std::to_string(image_abi_version));
     add_key_field(material, "wabt", wabt_version);
     add_key_field(material, "binaryen", binaryen_version);
+    // The fixed compile flags shape the image too: a change to them must not reuse old images.
+    std::string flags;
+    for (auto const& flag : image_compile_flags())
+        flags += flag + " ";
+    add_key_field(material, "image_flags", flags);
     add_key_field(material, "module", module_hash);
     add_key_field(material, "tree_shake", recipe.tree_shake ? "1" : "0");
     add_key_field(material, "keep_exports", std::to_string(recipe.keep_exports.size()));

@@ -246,6 +246,14 @@ public:
 
     wabt::Result OnOpcode(wabt::Opcode opcode) override
     {
+        // wabt 1.0.32 counts some SIMD opcodes as enabled even with SIMD off, and
+        // wasm2c aborts on them: every 0xfd-prefixed opcode is SIMD, so refuse them all.
+        if (opcode.HasPrefix() && opcode.GetPrefix() == 0xfd) {
+            size_t length = opcode.GetLength();
+            size_t at = offset() >= length ? offset() - length : offset();
+            note(location() + " uses the SIMD instruction '" + opcode.GetName() + "' at offset " + hex(at) + ": SIMD is not supported (wasm2c 1.0.32 cannot translate it)");
+            return wabt::Result::Ok;
+        }
         if (!opcode.IsEnabled(m_allowed))
             refuse_instruction(opcode);
         return wabt::Result::Ok;
@@ -450,7 +458,34 @@ ErrorOr<VerifiedModule> VerifiedModule::verify(std::span<uint8_t const> bytes, s
     verified.m_has_block_parameters = scanner.has_block_parameters();
     wabt::Module const& ir = *verified.m_module;
 
-    // 4. Signet's rules. Imports first: they are the module's whole authority.
+    // 4. Signet's rules. Names end up in the generated C (in comments, and
+    //    mangled into identifiers): a name that could end a comment or a line
+    //    would let a module write C code into its own image.
+    auto unsafe_name = [](std::string const& name) {
+        if (name.find("*/") != std::string::npos || name.find("/*") != std::string::npos)
+            return true;
+        return std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\'; });
+    };
+    for (wabt::Import const* import : ir.imports) {
+        if (unsafe_name(import->module_name) || unsafe_name(import->field_name))
+            return refusal(display_name, "import '" + printable(import->module_name) + "." + printable(import->field_name)
+                    + "' has a name with a control character, a backslash or a comment delimiter, which Signet does not allow");
+    }
+    for (wabt::Export const* export_ : ir.exports) {
+        if (unsafe_name(export_->name))
+            return refusal(display_name, "export '" + printable(export_->name) + "' has a name with a control character, a backslash or a comment delimiter, which Signet does not allow");
+    }
+    // Active segments need an offset expression (wabt 1.0.32 accepts an empty one).
+    for (size_t i = 0; i < ir.data_segments.size(); ++i) {
+        if (ir.data_segments[i]->kind == wabt::SegmentKind::Active && ir.data_segments[i]->offset.empty())
+            return refusal(display_name, "data segment " + std::to_string(i) + " is active but has no offset expression");
+    }
+    for (size_t i = 0; i < ir.elem_segments.size(); ++i) {
+        if (ir.elem_segments[i]->kind == wabt::SegmentKind::Active && ir.elem_segments[i]->offset.empty())
+            return refusal(display_name, "element segment " + std::to_string(i) + " is active but has no offset expression");
+    }
+
+    // Imports first: they are the module's whole authority.
     std::set<std::string> seen_functions;
     for (wabt::Import const* import : ir.imports) {
         std::string qualified = "'" + printable(import->module_name) + "." + printable(import->field_name) + "'";

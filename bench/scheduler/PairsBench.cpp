@@ -1,0 +1,155 @@
+// Channel ping-pong pairs on one core and on two: P pairs of SIPs each make R
+// round trips at the same time, timed from the moment the host opens their
+// gates (every SIP created, started and waiting) to the end of the last one.
+// The time per round trip is the total over all pairs: the inverse of the
+// throughput. Next to it, P pairs of Linux threads ping-pong through a futex.
+// Nothing is pinned here: the kernel's workers and the threads go where Linux
+// puts them, as in the default configuration.
+#include "bench/scheduler/SchedulerBench.h"
+
+#include <atomic>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <thread>
+#include <unistd.h>
+
+namespace signet::bench {
+
+namespace {
+
+long futex(std::atomic<uint32_t>& word, int operation, uint32_t value)
+{
+    return ::syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), operation | FUTEX_PRIVATE_FLAG, value, nullptr, nullptr, 0);
+}
+
+// `pairs` pairs of threads, `rounds` round trips each; ns per round trip over all of them.
+double linux_futex_pairs(size_t pairs, uint32_t rounds)
+{
+    struct alignas(64) Pair {
+        std::atomic<uint32_t> turn { 0 }; // 1: the answer is awaited
+    };
+    std::vector<Pair> words(pairs);
+    std::atomic<bool> go { false };
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < pairs; ++i) {
+        threads.emplace_back([&, i] {
+            while (!go.load(std::memory_order_acquire))
+                std::this_thread::yield();
+            auto& turn = words[i].turn;
+            for (uint32_t round = 0; round < rounds; ++round) {
+                turn.store(1, std::memory_order_release);
+                futex(turn, FUTEX_WAKE, 1);
+                while (turn.load(std::memory_order_acquire) == 1)
+                    futex(turn, FUTEX_WAIT, 1);
+            }
+        });
+        threads.emplace_back([&, i] {
+            while (!go.load(std::memory_order_acquire))
+                std::this_thread::yield();
+            auto& turn = words[i].turn;
+            for (uint32_t round = 0; round < rounds; ++round) {
+                while (turn.load(std::memory_order_acquire) == 0)
+                    futex(turn, FUTEX_WAIT, 0);
+                turn.store(0, std::memory_order_release);
+                futex(turn, FUTEX_WAKE, 1);
+            }
+        });
+    }
+    uint64_t start = monotonic_ns();
+    go.store(true, std::memory_order_release);
+    for (auto& thread : threads)
+        thread.join();
+    return double(monotonic_ns() - start) / double(pairs * rounds);
+}
+
+} // namespace
+
+void run_pairs_bench(SchedulerBenchContext& context)
+{
+    Report& report = context.report;
+    bool quick = context.options.quick;
+    size_t const pairs = quick ? 32 : 64;
+    uint32_t const rounds = quick ? 500 : 2000;
+    uint32_t const repetitions = quick ? 3 : 9;
+    std::string const shape = std::to_string(pairs) + " pairs";
+    report.section("ping-pong pairs: " + shape + " of SIPs, " + std::to_string(rounds) + " round trips each, all at once; "
+        + std::to_string(repetitions) + " repetitions; time per round trip over all pairs");
+
+    // ns per round trip over all pairs, per repetition (after a warm-up one).
+    auto measure = [&](unsigned workers, Population::Placement placement) -> std::vector<double> {
+        auto bench = BenchKernel::create(context, workers);
+        if (bench.is_error()) {
+            report.failure("pairs: " + bench.error().message());
+            return {};
+        }
+        std::vector<double> samples;
+        for (uint32_t rep = 0; rep <= repetitions; ++rep) {
+            Population population(*bench.value().kernel, bench.value().members,
+                { .pairs = pairs, .rounds_before_gate = 0, .rounds_after_gate = rounds, .gated = true, .placement = placement, .limits = {} });
+            if (auto started = population.start(); started.is_error()) {
+                report.failure("pairs: " + started.error().message());
+                return {};
+            }
+            if (!population.wait_ready(std::chrono::seconds(60))) {
+                report.failure("pairs: the population did not reach its gates within 60 s");
+                return {};
+            }
+            uint64_t start = monotonic_ns();
+            population.open_gates();
+            population.wait_all();
+            uint64_t elapsed = monotonic_ns() - start;
+            std::string failure;
+            if (population.failures(&failure)) {
+                report.failure("pairs: " + failure);
+                return {};
+            }
+            if (rep > 0)
+                samples.push_back(double(elapsed) / double(pairs * rounds));
+        }
+        return samples;
+    };
+
+    auto one_worker = Stats::of(measure(1, Population::Placement::Together));
+    auto two_workers = Stats::of(measure(2, Population::Placement::Together));
+    auto split = Stats::of(measure(2, Population::Placement::Split));
+    std::vector<double> futex_samples;
+    for (uint32_t rep = 0; rep <= repetitions; ++rep) {
+        double sample = linux_futex_pairs(pairs, quick ? rounds / 4 : rounds / 2);
+        if (rep > 0)
+            futex_samples.push_back(sample);
+    }
+    auto futex_pairs = Stats::of(futex_samples);
+    report.detail("1 worker:                              " + format_stats(one_worker));
+    report.detail("2 workers, a pair's ends together:     " + format_stats(two_workers));
+    report.detail("2 workers, a pair's ends split:        " + format_stats(split));
+    report.detail("Linux threads, futex, all CPUs:        " + format_stats(futex_pairs));
+    if (one_worker.count && two_workers.count) {
+        report.add({ .name = shape + ", 2 workers vs 1",
+            .linux_label = "signet, 1 worker",
+            .signet = two_workers,
+            .linux_side = one_worker,
+            .goal = Goal::SignetCheaper,
+            .target = 0,
+            .note = "the linux column is Signet itself on one worker: the ratio is the speed-up from the second core" });
+    }
+    if (one_worker.count && split.count) {
+        report.add({ .name = shape + ", ends split, 2 workers vs 1",
+            .linux_label = "signet, 1 worker",
+            .signet = split,
+            .linux_side = one_worker,
+            .goal = Goal::SignetCheaper,
+            .target = 0,
+            .note = "each message wakes a fiber on the other worker; below 1x the second core costs more than it gives" });
+    }
+    if (two_workers.count && futex_pairs.count) {
+        report.add({ .name = shape + ", 2 workers",
+            .linux_label = "futex, " + std::to_string(2 * pairs) + " threads",
+            .signet = two_workers,
+            .linux_side = futex_pairs,
+            .goal = Goal::SignetCheaper,
+            .target = 0,
+            .note = {} });
+    }
+}
+
+} // namespace signet::bench

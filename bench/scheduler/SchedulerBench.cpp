@@ -1,0 +1,167 @@
+#include "bench/scheduler/SchedulerBench.h"
+#include "bench/SipHost.h"
+
+#include <algorithm>
+#include <atomic>
+#include <pthread.h>
+#include <sched.h>
+#include <sstream>
+#include <thread>
+
+namespace signet::bench {
+
+namespace {
+
+std::string guest_module(char const* name)
+{
+    return std::string(SIGNET_BENCH_SCHEDULER_GUEST_DIR) + "/bench_sched_" + name + ".wasm";
+}
+
+double load_average()
+{
+    double load = -1;
+    if (FILE* file = std::fopen("/proc/loadavg", "r")) {
+        if (std::fscanf(file, "%lf", &load) != 1)
+            load = -1;
+        std::fclose(file);
+    }
+    return load;
+}
+
+bool wants(SchedulerBenchOptions const& options, char const* group)
+{
+    return options.groups.empty() || std::find(options.groups.begin(), options.groups.end(), group) != options.groups.end();
+}
+
+} // namespace
+
+std::string default_scheduler_store_dir()
+{
+    return SIGNET_BENCH_SCHEDULER_STORE_DIR;
+}
+
+ErrorOr<BenchKernel> BenchKernel::create(SchedulerBenchContext const& context, unsigned workers)
+{
+    BenchKernel bench;
+    bench.diagnostics = std::make_shared<LineCounter>();
+    bench.kernel = TRY(Kernel::create({ .workers = workers, .diagnostics = bench.diagnostics }));
+    bench.members = TRY(bench.kernel->load_image(context.members_image_path, context.members_module_hash));
+    bench.yields = TRY(bench.kernel->load_image(context.yields_image_path, context.yields_module_hash));
+    return bench;
+}
+
+std::vector<double> run_yields(SchedulerBenchContext& context, BenchKernel& bench, std::string const& mode, uint32_t yields, uint32_t repetitions)
+{
+    // Two SIPs in "sip" mode, so that every yield switches from one to the other.
+    size_t count = mode == "sip" ? 2 : 1;
+    std::vector<std::shared_ptr<Sip>> sips;
+    std::vector<std::shared_ptr<BufferOutputStream>> outputs;
+    for (size_t i = 0; i < count; ++i) {
+        SpawnRequest request;
+        request.image = bench.yields;
+        request.name = "yields";
+        request.args = { "yields", mode, std::to_string(yields), std::to_string(repetitions) };
+        request.stdio = Stdio::host();
+        request.stdio.in = nullptr;
+        outputs.push_back(std::make_shared<BufferOutputStream>());
+        request.stdio.out = outputs.back();
+        auto sip = bench.kernel->create_sip(std::move(request));
+        if (sip.is_error()) {
+            context.report.failure("yields " + mode + ": " + sip.error().message());
+            return {};
+        }
+        sips.push_back(sip.release_value());
+    }
+    for (auto const& sip : sips) {
+        if (auto started = bench.kernel->start(*sip); started.is_error()) {
+            context.report.failure("yields " + mode + ": " + started.error().message());
+            for (auto const& other : sips)
+                bench.kernel->kill(*other);
+            return {};
+        }
+    }
+    std::vector<double> round_trips;
+    for (size_t i = 0; i < count; ++i) {
+        auto exit = sips[i]->wait_from_host();
+        if (exit.how != ExitInfo::How::Exited || exit.status != 0) {
+            context.report.failure("yields " + mode + " " + describe_exit(exit));
+            return {};
+        }
+    }
+    // "<mode> <yields> <nanoseconds>" per repetition. Each yield is a round trip:
+    // this thread or SIP, the other, and back.
+    std::istringstream lines(outputs.front()->contents());
+    std::string kind;
+    uint64_t n = 0, nanoseconds = 0;
+    while (lines >> kind >> n >> nanoseconds) {
+        if (n)
+            round_trips.push_back(double(nanoseconds) / double(n));
+    }
+    if (round_trips.size() != repetitions) {
+        context.report.failure("yields " + mode + " printed " + std::to_string(round_trips.size()) + " repetitions, expected "
+            + std::to_string(repetitions));
+        return {};
+    }
+    return round_trips;
+}
+
+std::vector<double> linux_sched_yield(uint32_t yields, uint32_t repetitions)
+{
+    std::atomic<bool> done { false };
+    std::thread partner([&] {
+        while (!done.load(std::memory_order_relaxed))
+            sched_yield();
+    });
+    std::vector<double> round_trips;
+    for (uint32_t rep = 0; rep <= repetitions; ++rep) {
+        uint64_t start = monotonic_ns();
+        for (uint32_t i = 0; i < yields; ++i)
+            sched_yield();
+        double per_round_trip = double(monotonic_ns() - start) / yields;
+        if (rep > 0) // the first is a warm-up, as in the guest
+            round_trips.push_back(per_round_trip);
+    }
+    done = true;
+    partner.join();
+    return round_trips;
+}
+
+ErrorOr<void> run_scheduler_benchmarks(SchedulerBenchOptions const& options, Report& report, std::string& machine_json)
+{
+    for (auto const& group : options.groups) {
+        if (group != "yield" && group != "pairs" && group != "scale")
+            return Error::invalid("unknown benchmark group '" + group + "' (expected yield, pairs or scale)");
+    }
+    std::string store_dir = options.store_dir.empty() ? default_scheduler_store_dir() : options.store_dir;
+    report.section("installing the guests into " + store_dir);
+    auto members = TRY(install_guest(guest_module("members"), store_dir));
+    auto yields = TRY(install_guest(guest_module("yields"), store_dir));
+    SchedulerBenchContext context { .options = options,
+        .report = report,
+        .members_image_path = members.image_path,
+        .members_module_hash = members.module_hash,
+        .yields_image_path = yields.image_path,
+        .yields_module_hash = yields.module_hash };
+    calibrate_tsc(options.quick ? 20'000'000 : 200'000'000);
+    double load_before = load_average();
+    report.detail("TSC " + std::to_string(tsc_ticks_per_ns()).substr(0, 6) + " ticks/ns; " + std::to_string(std::thread::hardware_concurrency())
+        + " CPUs; load average " + std::to_string(load_before).substr(0, 4));
+
+    // The scale group first, while this process holds nothing else: its memory
+    // numbers are the population's alone.
+    if (wants(options, "scale"))
+        run_scale_bench(context);
+    if (wants(options, "yield"))
+        run_yield_bench(context);
+    if (wants(options, "pairs"))
+        run_pairs_bench(context);
+
+    char text[256];
+    std::snprintf(text, sizeof text,
+        "{\"logical_cpus\": %u, \"tsc_ticks_per_ns\": %.4f, \"load_average_before\": %.2f, \"load_average_after\": %.2f, \"quick\": %s, ",
+        std::thread::hardware_concurrency(), tsc_ticks_per_ns(), load_before, load_average(), options.quick ? "true" : "false");
+    machine_json = std::string(text) + "\"scale\": " + context.scale_json + "}";
+    return {};
+}
+
+} // namespace signet::bench
