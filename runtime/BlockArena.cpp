@@ -1,9 +1,82 @@
 #include "runtime/BlockArena.h"
 #include "runtime/LinearMemory.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <sys/mman.h>
+#include <vector>
 
 namespace signet {
+
+std::atomic<uint64_t> BlockArena::s_ranges { 0 };
+
+namespace {
+
+// Fresh private zero pages at `address`, replacing whatever was mapped there in
+// one step: MAP_FIXED never leaves a gap in the reservation that another
+// mapping could fall into. Replacing exactly one mapping (a block's) needs no
+// split, so it fails only when the process is at the host's mapping limit.
+bool map_zero_pages(uint8_t* address, uint32_t length, int protection)
+{
+    return ::mmap(address, length, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
+}
+
+} // namespace
+
+uint64_t BlockArena::range_budget()
+{
+    // Each range is at most one host mapping, and the SIP's own memory between
+    // two ranges at most one more: with a quarter of vm.max_map_count in ranges,
+    // the exchange heap takes at most half of the process's mappings, and the
+    // SIPs' reservations, stacks and images keep the rest.
+    static uint64_t const budget = [] {
+        uint64_t max_map_count = 65530; // Linux's default
+        if (FILE* file = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+            unsigned long long value = 0;
+            if (std::fscanf(file, "%llu", &value) == 1 && value > 0)
+                max_map_count = value;
+            std::fclose(file);
+        }
+        return std::max<uint64_t>(max_map_count / 4, 1024);
+    }();
+    return budget;
+}
+
+BlockArena::~BlockArena()
+{
+    s_ranges.fetch_sub(m_accounted, std::memory_order_relaxed);
+}
+
+BlockArena::BlockArena(BlockArena&& other) noexcept
+{
+    *this = std::move(other);
+}
+
+BlockArena& BlockArena::operator=(BlockArena&& other) noexcept
+{
+    if (this == &other)
+        return *this;
+    std::scoped_lock guard(m_lock, other.m_lock);
+    s_ranges.fetch_sub(m_accounted, std::memory_order_relaxed);
+    m_free = std::exchange(other.m_free, {});
+    m_holes = std::exchange(other.m_holes, {});
+    m_quarantine = std::exchange(other.m_quarantine, {});
+    m_views = std::exchange(other.m_views, {});
+    m_next_sequence = std::exchange(other.m_next_sequence, 1);
+    m_grown = std::exchange(other.m_grown, 0);
+    m_in_use = std::exchange(other.m_in_use, 0);
+    m_blocks = std::exchange(other.m_blocks, 0);
+    m_accounted = std::exchange(other.m_accounted, 0);
+    return *this;
+}
+
+void BlockArena::account()
+{
+    uint64_t ranges = m_blocks + m_free.size() + m_holes.size();
+    // Unsigned wrap-around makes this a subtraction when the arena shrank.
+    s_ranges.fetch_add(ranges - m_accounted, std::memory_order_relaxed);
+    m_accounted = ranges;
+}
 
 bool BlockArena::take_free(uint32_t length, Range& out)
 {
@@ -40,77 +113,219 @@ void BlockArena::add_free(Range range)
     }
 }
 
-bool BlockArena::allocate(wasm_rt_memory_t& memory, LinearMemory& linear, uint32_t length, uint64_t limit_bytes, Range& out)
+void BlockArena::add_hole(Range range, uint64_t block_id)
 {
-    VERIFY(length % page_size == 0 && length > 0);
-    if (m_in_use + length > limit_bytes)
+    uint64_t sequence = m_next_sequence++;
+    auto [it, inserted] = m_holes.emplace(range.offset, Hole { range.length, block_id, sequence });
+    VERIFY(inserted);
+    m_quarantine.emplace(sequence, range.offset);
+    if (!block_id)
+        return;
+    // A block sent twice from here (it came back to itself in between) has one view: the newest.
+    auto [view, fresh] = m_views.try_emplace(block_id, range.offset);
+    if (!fresh) {
+        m_holes.at(view->second).block_id = 0;
+        view->second = range.offset;
+    }
+}
+
+bool BlockArena::recycle_hole(LinearMemory& linear, uint32_t offset)
+{
+    auto it = m_holes.find(offset);
+    VERIFY(it != m_holes.end());
+    Hole hole = it->second;
+    if (!map_zero_pages(linear.base() + offset, hole.length, PROT_READ | PROT_WRITE))
         return false;
-    if (take_free(length, out)) {
-        m_in_use += length;
-        return true;
-    }
-    // Grow the memory by whole wasm pages, as memory.grow would.
-    uint64_t grow_bytes = (uint64_t(length) + LinearMemory::page_size - 1) / LinearMemory::page_size * LinearMemory::page_size;
-    uint64_t new_pages = uint64_t(memory.pages) + grow_bytes / LinearMemory::page_size;
-    bool fits = m_grown + grow_bytes <= limit_bytes + LinearMemory::page_size && new_pages <= memory.max_pages;
-    if (!fits || !linear.grow_to(static_cast<uint32_t>(new_pages))) {
-        // Last resort: make the holes of sent blocks usable again.
-        if (m_holes.empty())
-            return false;
-        recycle_holes(linear);
-        if (!take_free(length, out))
-            return false;
-        m_in_use += length;
-        return true;
-    }
-    uint32_t start = memory.size;
-    memory.pages = static_cast<uint32_t>(new_pages);
-    memory.size = static_cast<uint32_t>(new_pages * LinearMemory::page_size);
-    m_grown += grow_bytes;
-    out = { start, length };
-    if (grow_bytes > length)
-        add_free({ start + length, static_cast<uint32_t>(grow_bytes - length) });
-    m_in_use += length;
+    m_holes.erase(it);
+    m_quarantine.erase(hole.sequence);
+    if (hole.block_id)
+        m_views.erase(hole.block_id); // The view index names this hole for its block.
+    add_free({ offset, hole.length });
     return true;
-}
-
-void BlockArena::release(LinearMemory& linear, Range range)
-{
-    // Fresh private zero pages replace whatever was mapped there, in one step.
-    void* p = ::mmap(linear.base() + range.offset, range.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-    VERIFY(p != MAP_FAILED);
-    m_in_use -= range.length;
-    add_free(range);
-}
-
-void BlockArena::punch_hole(LinearMemory& linear, Range range)
-{
-    // MAP_FIXED replaces the block's mapping atomically: there is never a gap in
-    // the reservation that another mapping could fall into.
-    void* p = ::mmap(linear.base() + range.offset, range.length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-    VERIFY(p != MAP_FAILED);
-    linear.mark_fragmented();
-    m_in_use -= range.length;
-    m_holes.push_back(range);
-}
-
-bool BlockArena::in_hole(uint64_t offset) const
-{
-    for (auto const& hole : m_holes) {
-        if (offset >= hole.offset && offset < uint64_t(hole.offset) + hole.length)
-            return true;
-    }
-    return false;
 }
 
 void BlockArena::recycle_holes(LinearMemory& linear)
 {
-    for (auto const& hole : m_holes) {
-        void* p = ::mmap(linear.base() + hole.offset, hole.length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-        VERIFY(p != MAP_FAILED);
-        add_free(hole);
+    std::vector<uint32_t> offsets;
+    offsets.reserve(m_holes.size());
+    for (auto const& [offset, hole] : m_holes)
+        offsets.push_back(offset);
+    for (uint32_t offset : offsets)
+        (void)recycle_hole(linear, offset); // One the host refuses now stays a hole.
+}
+
+bool BlockArena::allocate(wasm_rt_memory_t& memory, LinearMemory& linear, uint32_t length, uint64_t limit_bytes, Range& out)
+{
+    VERIFY(length % page_size == 0 && length > 0);
+    std::lock_guard guard(m_lock);
+    if (m_in_use + length > limit_bytes)
+        return false;
+    // A new range can cost two: the block and what is left of a free run. Recycling
+    // this arena's holes gives ranges back (they merge into free runs). Several
+    // workers may pass this check at once; the budget's margin covers that.
+    if (ranges_in_use() + 2 > range_budget()) {
+        recycle_holes(linear);
+        account();
+        if (ranges_in_use() + 2 > range_budget())
+            return false;
     }
-    m_holes.clear();
+    auto done = [&](Range range) {
+        out = range;
+        m_in_use += length;
+        ++m_blocks;
+        account();
+        return true;
+    };
+    Range range {};
+    if (take_free(length, range))
+        return done(range);
+    // Grow the memory by whole wasm pages, as memory.grow would.
+    uint64_t grow_bytes = (uint64_t(length) + LinearMemory::page_size - 1) / LinearMemory::page_size * LinearMemory::page_size;
+    uint64_t new_pages = uint64_t(memory.pages) + grow_bytes / LinearMemory::page_size;
+    bool fits = m_grown + grow_bytes <= limit_bytes + LinearMemory::page_size && new_pages <= memory.max_pages;
+    if (fits && linear.grow_to(static_cast<uint32_t>(new_pages))) {
+        uint32_t start = memory.size;
+        memory.pages = static_cast<uint32_t>(new_pages);
+        memory.size = static_cast<uint32_t>(new_pages * LinearMemory::page_size);
+        m_grown += grow_bytes;
+        if (grow_bytes > length)
+            add_free({ start + length, static_cast<uint32_t>(grow_bytes - length) });
+        return done({ start, length });
+    }
+    // Last resort: make the holes of sent blocks usable again.
+    if (m_holes.empty())
+        return false;
+    recycle_holes(linear);
+    if (take_free(length, range))
+        return done(range);
+    account();
+    return false;
+}
+
+void BlockArena::unallocate(Range range)
+{
+    // The range still holds the zero pages it was given with: a failed MAP_FIXED
+    // leaves the old mapping in place.
+    std::lock_guard guard(m_lock);
+    m_in_use -= range.length;
+    --m_blocks;
+    add_free(range);
+    account();
+}
+
+void BlockArena::release(LinearMemory& linear, Range range)
+{
+    std::lock_guard guard(m_lock);
+    m_in_use -= range.length;
+    --m_blocks;
+    if (map_zero_pages(linear.base() + range.offset, range.length, PROT_READ | PROT_WRITE)) {
+        add_free(range);
+    } else {
+        // At the host's mapping limit even an exact replacement is refused; taking
+        // away access to the one mapping is not. The block's pages stay mapped there,
+        // inaccessible, until the hole is recycled.
+        VERIFY(::mprotect(linear.base() + range.offset, range.length, PROT_NONE) == 0);
+        add_hole(range, 0);
+    }
+    account();
+}
+
+void BlockArena::punch_hole(LinearMemory& linear, Range range, uint64_t block_id)
+{
+    std::lock_guard guard(m_lock);
+    uint8_t* address = linear.base() + range.offset;
+    // The block is one host mapping (ExchangeHeap.h), changed or replaced whole
+    // with no split. Without a view, the pages leave this memory (with their
+    // page-table entries). With one, or if the host refuses even the replacement
+    // (at its mapping limit), they stay mapped without access: mprotect of one
+    // whole mapping cannot fail for want of mappings.
+    bool replaced = !block_id && map_zero_pages(address, range.length, PROT_NONE);
+    if (!replaced)
+        VERIFY(::mprotect(address, range.length, PROT_NONE) == 0);
+    linear.mark_fragmented();
+    m_in_use -= range.length;
+    --m_blocks;
+    add_hole(range, block_id);
+    // The quarantine is full: its oldest hole becomes free memory.
+    while (m_holes.size() > quarantine_limit) {
+        if (!recycle_hole(linear, m_quarantine.begin()->second))
+            break; // The host is at its mapping limit; the hole waits for the next recycling.
+    }
+    account();
+}
+
+bool BlockArena::reclaim_view(LinearMemory& linear, uint64_t block_id, uint64_t limit_bytes, Range& out)
+{
+    std::lock_guard guard(m_lock);
+    auto view = m_views.find(block_id);
+    if (view == m_views.end())
+        return false;
+    auto hole = m_holes.find(view->second);
+    VERIFY(hole != m_holes.end() && hole->second.block_id == block_id);
+    uint32_t length = hole->second.length;
+    if (m_in_use + length > limit_bytes)
+        return false;
+    // Access comes back to the one mapping that kept the pages: no new mapping, no page faults.
+    if (::mprotect(linear.base() + hole->first, length, PROT_READ | PROT_WRITE) != 0)
+        return false;
+    out = { hole->first, length };
+    m_quarantine.erase(hole->second.sequence);
+    m_holes.erase(hole);
+    m_views.erase(view);
+    m_in_use += length;
+    ++m_blocks;
+    account();
+    return true;
+}
+
+bool BlockArena::in_hole(uint64_t offset) const
+{
+    std::unique_lock guard(m_lock, std::try_to_lock);
+    if (!guard.owns_lock())
+        return false;
+    auto it = m_holes.upper_bound(static_cast<uint32_t>(std::min<uint64_t>(offset, UINT32_MAX)));
+    if (it == m_holes.begin())
+        return false;
+    --it;
+    return offset >= it->first && offset < uint64_t(it->first) + it->second.length;
+}
+
+bool BlockArena::overlaps_hole(uint64_t offset, uint64_t length) const
+{
+    std::lock_guard guard(m_lock);
+    if (m_holes.empty() || length == 0)
+        return false;
+    uint64_t end = offset + length;
+    // Holes are disjoint: only the last one that starts before `end` can reach past `offset`.
+    auto it = end > UINT32_MAX ? m_holes.end() : m_holes.lower_bound(static_cast<uint32_t>(end));
+    if (it == m_holes.begin())
+        return false;
+    --it;
+    return uint64_t(it->first) + it->second.length > offset;
+}
+
+uint64_t BlockArena::bytes_in_use() const
+{
+    std::lock_guard guard(m_lock);
+    return m_in_use;
+}
+
+uint64_t BlockArena::grown_bytes() const
+{
+    std::lock_guard guard(m_lock);
+    return m_grown;
+}
+
+bool BlockArena::has_holes() const
+{
+    std::lock_guard guard(m_lock);
+    return !m_holes.empty();
+}
+
+size_t BlockArena::hole_count() const
+{
+    std::lock_guard guard(m_lock);
+    return m_holes.size();
 }
 
 } // namespace signet

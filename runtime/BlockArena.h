@@ -6,14 +6,30 @@
 // it has no free range; the SIP's own allocator treats that growth like any
 // other call of memory.grow by someone else.
 //
-// When a block is sent, its pages leave this memory and the range becomes a
-// *hole*: PROT_NONE, so a use after send faults and traps the sender. Holes are
-// recycled only when the arena would otherwise have to exceed its limit.
+// When a block is sent, the range it occupied becomes a *hole*: inaccessible,
+// so a use after send faults and traps the sender. The hole of a block up to
+// ExchangeBlock::view_limit keeps the block's pages mapped, only without access
+// (a *view*): if the block comes back after another SIP had it, it returns to
+// the same range by giving the access back, with no new mapping and no page
+// faulting in again. Holes wait in a quarantine of `quarantine_limit`; the
+// oldest is recycled (becomes free memory) when the quarantine is full, and
+// all of them when the arena would otherwise exceed its quota.
+//
+// Every range is at most one host mapping (a block is exactly one, see
+// ExchangeHeap.h), so the number of ranges bounds what the arena costs in host
+// mappings. Their total over all arenas
+// is held under a budget derived from vm.max_map_count: past it, allocating a
+// range fails (a LIMIT for the SIP) instead of a host mapping call failing
+// later in a step that must not fail.
+//
+// Locking: the threads of a SIP share its arena; one mutex guards it. The
+// fault handler only tries it (see in_hole()).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
-#include <vector>
+#include <mutex>
 
 extern "C" {
 #include <wasm-rt.h>
@@ -26,36 +42,80 @@ class LinearMemory;
 class BlockArena {
 public:
     static constexpr uint32_t page_size = 4096;
+    // Named limit: holes kept to catch a use after send; beyond it the oldest is recycled.
+    static constexpr size_t quarantine_limit = 1024;
 
     struct Range {
         uint32_t offset;
         uint32_t length;
     };
 
+    BlockArena() = default;
+    ~BlockArena();
+    BlockArena(BlockArena const&) = delete;
+    BlockArena& operator=(BlockArena const&) = delete;
+    // Moving transfers the arena's share of the range budget.
+    BlockArena(BlockArena&&) noexcept;
+    BlockArena& operator=(BlockArena&&) noexcept;
+
     // A page-aligned range of `length` bytes (a multiple of page_size) that reads
-    // as zero, or nothing if the memory cannot grow (module maximum) or the
-    // arena would exceed `limit_bytes`.
+    // as zero, or nothing if the memory cannot grow (module maximum), the arena
+    // would exceed `limit_bytes`, or the kernel-wide range budget is spent.
     bool allocate(wasm_rt_memory_t&, LinearMemory&, uint32_t length, uint64_t limit_bytes, Range& out);
+    // A range that allocate() gave out comes back unused (mapping the block failed).
+    void unallocate(Range);
     // A range comes back (the block was freed): fresh zero pages, reused later.
     void release(LinearMemory&, Range);
-    // A range's block left (it was sent): it becomes an inaccessible hole.
-    void punch_hole(LinearMemory&, Range);
-    // Whether `offset` lies in a hole: the fault handler's "use after send".
+    // A range's block left (it was sent): it becomes a hole. With a `block_id`,
+    // the hole keeps that block's view; with 0, the block's pages leave.
+    void punch_hole(LinearMemory&, Range, uint64_t block_id);
+    // Block `block_id` comes back: if this arena holds its view, and the quota
+    // allows, access is given back there (`out`); otherwise false and nothing changed.
+    bool reclaim_view(LinearMemory&, uint64_t block_id, uint64_t limit_bytes, Range& out);
+    // Whether `offset` lies in a hole: the fault handler's "use after send". In a
+    // signal handler: if another thread of the SIP holds the arena, says no.
     bool in_hole(uint64_t offset) const;
+    // Whether [offset, offset + length) touches a hole: kernel code must not access it.
+    bool overlaps_hole(uint64_t offset, uint64_t length) const;
 
-    uint64_t bytes_in_use() const { return m_in_use; }
-    uint64_t grown_bytes() const { return m_grown; }
-    bool has_holes() const { return !m_holes.empty(); }
+    uint64_t bytes_in_use() const;
+    uint64_t grown_bytes() const;
+    bool has_holes() const;
+    size_t hole_count() const;
+
+    // Ranges (blocks, holes, free runs) of all arenas, and the budget they must stay under.
+    static uint64_t ranges_in_use() { return s_ranges.load(std::memory_order_relaxed); }
+    static uint64_t range_budget();
 
 private:
+    struct Hole {
+        uint32_t length;
+        uint64_t block_id; // whose view the hole keeps; 0: none (only recyclable)
+        uint64_t sequence; // quarantine order
+    };
+
+    // All of these need m_lock held.
     bool take_free(uint32_t length, Range& out);
     void add_free(Range);
+    void add_hole(Range, uint64_t block_id);
+    // Makes the hole at `offset` free memory; false (and it stays a hole) if the host refused.
+    bool recycle_hole(LinearMemory&, uint32_t offset);
     void recycle_holes(LinearMemory&);
+    // Brings this arena's share of the range budget up to date.
+    void account();
 
-    std::map<uint32_t, uint32_t> m_free; // offset -> length, all zero and read-write
-    std::vector<Range> m_holes;
+    mutable std::mutex m_lock;
+    std::map<uint32_t, uint32_t> m_free;  // offset -> length, all zero and read-write
+    std::map<uint32_t, Hole> m_holes;     // offset -> hole
+    std::map<uint64_t, uint32_t> m_quarantine; // sequence -> offset of a hole: oldest first
+    std::map<uint64_t, uint32_t> m_views;      // block id -> offset of the hole that keeps its view
+    uint64_t m_next_sequence { 1 };
     uint64_t m_grown { 0 };  // bytes of memory the arena grew
     uint64_t m_in_use { 0 }; // bytes in live blocks
+    uint64_t m_blocks { 0 }; // live blocks
+    uint64_t m_accounted { 0 }; // this arena's ranges as counted in s_ranges
+
+    static std::atomic<uint64_t> s_ranges;
 };
 
 } // namespace signet

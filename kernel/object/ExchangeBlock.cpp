@@ -10,17 +10,30 @@ namespace signet {
 namespace {
 
 std::atomic<uint64_t> s_bytes_copied { 0 };
+std::atomic<uint64_t> s_next_id { 1 };
 
-// Maps the block's pages at `range` of `sip`'s memory, replacing what was there.
-void map_into(SipContext& sip, BlockArena::Range range, uint64_t heap_offset)
+// Maps the block's pages at `range` of `sip`'s memory, replacing the zero pages
+// there in one step. False if the host refused (at its mapping limit); the zero
+// pages are then still in place.
+bool map_into(SipContext& sip, BlockArena::Range range, uint64_t heap_offset)
 {
     void* address = sip.memory.base() + range.offset;
     void* placed = ::mmap(address, range.length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ExchangeHeap::the().fd(), static_cast<off_t>(heap_offset));
+    if (placed == MAP_FAILED)
+        return false;
     VERIFY(placed == address);
     sip.memory.mark_fragmented();
+    return true;
 }
 
 } // namespace
+
+ExchangeBlock::ExchangeBlock(uint32_t size, uint32_t length)
+    : m_id(s_next_id.fetch_add(1, std::memory_order_relaxed))
+    , m_size(size)
+    , m_length(length)
+{
+}
 
 std::shared_ptr<ExchangeBlock> ExchangeBlock::allocate(SipContext& owner, uint32_t size)
 {
@@ -33,7 +46,10 @@ std::shared_ptr<ExchangeBlock> ExchangeBlock::allocate(SipContext& owner, uint32
     block->m_has_pages = true;
     if (!owner.blocks.allocate(*owner.wasm_memory, owner.memory, length, owner.exchange_limit_bytes, block->m_range))
         return nullptr; // The destructor gives the heap range back.
-    map_into(owner, block->m_range, block->m_heap_offset);
+    if (!map_into(owner, block->m_range, block->m_heap_offset)) {
+        owner.blocks.unallocate(block->m_range);
+        return nullptr;
+    }
     block->m_owner = &owner;
     return block;
 }
@@ -41,7 +57,8 @@ std::shared_ptr<ExchangeBlock> ExchangeBlock::allocate(SipContext& owner, uint32
 ExchangeBlock::~ExchangeBlock()
 {
     // Whether it was in flight, or owned by a SIP that ended (its memory is already
-    // gone), the pages go back to the heap.
+    // gone), the pages go back to the heap. Views that senders keep of them give
+    // no access, and no other block's id will ever reopen them.
     if (m_has_pages)
         ExchangeHeap::the().release(m_heap_offset, m_length);
 }
@@ -57,17 +74,31 @@ void ExchangeBlock::detach()
 {
     VERIFY(m_owner);
     // The sender's range becomes inaccessible: a use after send faults.
-    m_owner->blocks.punch_hole(m_owner->memory, m_range);
+    m_owner->blocks.punch_hole(m_owner->memory, m_range, m_length <= view_limit ? m_id : 0);
+    m_sent_from = m_owner;
     m_owner = nullptr;
 }
 
 bool ExchangeBlock::attach(SipContext& receiver)
 {
     VERIFY(!m_owner);
-    BlockArena::Range range {};
-    if (!receiver.wasm_memory || !receiver.blocks.allocate(*receiver.wasm_memory, receiver.memory, m_length, receiver.exchange_limit_bytes, range))
+    if (!receiver.wasm_memory)
         return false;
-    map_into(receiver, range, m_heap_offset);
+    // Back at a SIP that had it before (and not straight from itself: a SIP that
+    // sends a block to itself gets it at a new offset, its old one stays a hole):
+    // access returns to the view it left there.
+    BlockArena::Range range {};
+    if (&receiver != m_sent_from && receiver.blocks.reclaim_view(receiver.memory, m_id, receiver.exchange_limit_bytes, range)) {
+        m_owner = &receiver;
+        m_range = range;
+        return true;
+    }
+    if (!receiver.blocks.allocate(*receiver.wasm_memory, receiver.memory, m_length, receiver.exchange_limit_bytes, range))
+        return false;
+    if (!map_into(receiver, range, m_heap_offset)) {
+        receiver.blocks.unallocate(range);
+        return false;
+    }
     m_owner = &receiver;
     m_range = range;
     return true;

@@ -7,6 +7,12 @@
 // send faults and traps the sender), and on receipt the same pages appear in
 // the receiver's memory at an offset of the kernel's choosing. In flight, the
 // block belongs to the message.
+//
+// Costs (docs/exchange-heap.md): sending takes one mprotect (one mmap above
+// view_limit); receiving takes one mmap, or, when a block up to view_limit
+// comes back to a SIP that had it before (a request and its reply), one
+// mprotect at its old offset, where its pages are still mapped and need no
+// faulting in again.
 #pragma once
 
 #include "base/ErrorOr.h"
@@ -27,6 +33,13 @@ public:
 
     // Named limit: the largest block.
     static constexpr uint32_t max_size = 1u << 30;
+    // Named limit: the largest block whose sender keeps a view of it (BlockArena.h).
+    // A view keeps the page-table entries of every page its SIP touched, and each
+    // move changes all of them: cheap for small blocks and a win whenever the pages
+    // are used again, but for large ones that cost is paid on every move whether
+    // anyone looks at the data or not. Larger blocks leave their sender's memory
+    // entirely, and whoever uses them faults in just the pages it touches.
+    static constexpr uint32_t view_limit = 1u << 20;
 
     // A zeroed block of `size` bytes in the owner's memory; null if its quota or memory is exhausted.
     static std::shared_ptr<ExchangeBlock> allocate(SipContext& owner, uint32_t size);
@@ -48,15 +61,14 @@ public:
     static uint64_t bytes_copied();
 
 private:
-    ExchangeBlock(uint32_t size, uint32_t length)
-        : m_size(size)
-        , m_length(length)
-    {
-    }
+    ExchangeBlock(uint32_t size, uint32_t length);
 
+    uint64_t m_id; // unique for the kernel's lifetime: names the block's views
     uint32_t m_size;
     uint32_t m_length; // pages, in bytes
     SipContext* m_owner { nullptr };
+    // The SIP the block was last sent from; compared, never followed.
+    SipContext const* m_sent_from { nullptr };
     BlockArena::Range m_range { 0, 0 };
     // The block's pages in the exchange heap.
     uint64_t m_heap_offset { 0 };

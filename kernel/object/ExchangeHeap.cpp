@@ -28,13 +28,14 @@ ExchangeHeap::ExchangeHeap()
 bool ExchangeHeap::allocate(uint64_t length, uint64_t& out_offset)
 {
     VERIFY(length && length % page_size == 0);
+    uint64_t with_gap = length + page_size;
     std::lock_guard guard(m_lock);
     for (auto it = m_free.begin(); it != m_free.end(); ++it) {
-        if (it->second < length)
+        if (it->second < with_gap)
             continue;
         out_offset = it->first;
-        uint64_t rest_offset = it->first + length;
-        uint64_t rest_length = it->second - length;
+        uint64_t rest_offset = it->first + with_gap;
+        uint64_t rest_length = it->second - with_gap;
         m_free.erase(it);
         if (rest_length)
             m_free.emplace(rest_offset, rest_length);
@@ -46,10 +47,11 @@ bool ExchangeHeap::allocate(uint64_t length, uint64_t& out_offset)
 
 void ExchangeHeap::release(uint64_t offset, uint64_t length)
 {
-    // The pages go back to the host; the range reads as zero when next used.
+    // The pages go back to the host; the range reads as zero when next used. (The
+    // gap after it never had pages.)
     VERIFY(::fallocate(m_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0);
     std::lock_guard guard(m_lock);
-    auto [it, inserted] = m_free.emplace(offset, length);
+    auto [it, inserted] = m_free.emplace(offset, length + page_size);
     VERIFY(inserted);
     auto next = std::next(it);
     if (next != m_free.end() && it->first + it->second == next->first) {
