@@ -1,5 +1,6 @@
 #include "ExchangeTestSupport.h"
 #include "kernel/abi/Abi.h"
+#include "runtime/BlockArena.h"
 
 #include "exchange.h"
 
@@ -130,6 +131,12 @@ void ExchangeTest::SetUp()
     m_kernel->register_program("exchange-ownership", program);
 }
 
+void ExchangeTest::TearDown()
+{
+    KernelTest::TearDown();
+    EXPECT_EQ(BlockArena::ranges_in_use(), 0u) << "exchange-heap ranges outlived their SIPs";
+}
+
 ExchangeTest::Ends ExchangeTest::channel(std::string const& contract)
 {
     std::span<uint8_t const> descriptor;
@@ -141,6 +148,8 @@ ExchangeTest::Ends ExchangeTest::channel(std::string const& contract)
         descriptor = { Ownership_descriptor, Ownership_DESCRIPTOR_SIZE };
     else if (contract == "Probe")
         descriptor = { Probe_descriptor, Probe_DESCRIPTOR_SIZE };
+    else if (contract == "Echo")
+        descriptor = { Echo_descriptor, Echo_DESCRIPTOR_SIZE };
     VERIFY(!descriptor.empty());
     auto type = m_kernel->contract_type(descriptor);
     VERIFY(!type.is_error());

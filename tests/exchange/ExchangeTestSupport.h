@@ -77,8 +77,10 @@ struct Guest {
 class ExchangeTest : public KernelTest {
 protected:
     void SetUp() override;
+    // Also checks that the SIPs gave back every range of the mapping budget.
+    void TearDown() override;
 
-    // A channel of one of exchange.contract's contracts ("Chain", "Conveyor", "Ownership", "Probe").
+    // A channel of one of exchange.contract's contracts ("Chain", "Conveyor", "Ownership", "Probe", "Echo").
     struct Ends {
         std::shared_ptr<Endpoint> importer;
         std::shared_ptr<Endpoint> exporter;

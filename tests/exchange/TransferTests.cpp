@@ -95,8 +95,8 @@ TEST_F(ExchangeTransferTest, ABlockHandedAlongSevenSipsArrivesIntactInTheSamePhy
 
 TEST_F(ExchangeTransferTest, UseAfterSendTrapsTheSenderWhileTheReceiverKeepsTheBlockAndWorks)
 {
-    // Under a page and over many pages: both leave a hole behind in the sender.
-    for (uint32_t size : { 48u, 256u * 1024 }) {
+    // Under a page, many pages, and over the view limit: all leave a hole behind in the sender.
+    for (uint32_t size : { 48u, 256u * 1024, 2 * ExchangeBlock::view_limit }) {
         SCOPED_TRACE("a block of " + std::to_string(size) + " bytes");
         uint64_t heap_before = ExchangeHeap::the().bytes_in_use();
         auto link = channel("Chain");
@@ -112,6 +112,31 @@ TEST_F(ExchangeTransferTest, UseAfterSendTrapsTheSenderWhileTheReceiverKeepsTheB
         // The sink checked the block again after the sender died, rewrote and freed it.
         EXPECT_TRUE(sink.passed());
         EXPECT_NE(sink.output().find("sink: received 1 blocks"), std::string::npos);
+        EXPECT_EQ(ExchangeHeap::the().bytes_in_use(), heap_before);
+    }
+}
+
+TEST_F(ExchangeTransferTest, ABlockThatComesBackReturnsToItsOldOffsetUpToTheViewLimitAndLeavesEntirelyAboveIt)
+{
+    for (uint32_t size : { 100u, ExchangeBlock::view_limit, 4 * ExchangeBlock::view_limit }) {
+        SCOPED_TRACE("a block of " + std::to_string(size) + " bytes");
+        uint64_t heap_before = ExchangeHeap::the().bytes_in_use();
+        auto echo_channel = channel("Echo");
+        Guest sender = create("sender", { "bounce", std::to_string(size), "10" }, { echo_channel.importer });
+        Guest echo = create("stage", { "echo" }, { echo_channel.exporter });
+        start({ &sender, &echo });
+        finish({ &sender, &echo });
+        EXPECT_TRUE(sender.passed());
+        EXPECT_TRUE(echo.passed());
+        // Up to the limit, each side keeps a view of the block's pages and gets it back
+        // there; above it, the pages leave and come back wherever there is room.
+        bool views = size <= ExchangeBlock::view_limit;
+        EXPECT_NE(sender.output().find(views ? "back at the offset it left from 10 of 10 times" : "back at the offset it left from 0 of 10 times"),
+            std::string::npos)
+            << sender.output();
+        EXPECT_NE(echo.output().find(views ? "at the offset of the time before 9 of 9 times" : "at the offset of the time before 0 of 9 times"),
+            std::string::npos)
+            << echo.output();
         EXPECT_EQ(ExchangeHeap::the().bytes_in_use(), heap_before);
     }
 }

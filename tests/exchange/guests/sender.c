@@ -11,6 +11,15 @@
 //       Sends COUNT (1..4) blocks of SIZE bytes without waiting, stops at
 //       checkpoint COUNT, then waits for the receiver's answer and prints it
 //       ("unloaded N", or "receiver gone" if the receiver ended first).
+//   sender stale-abi             startup handles: Chain.Imp
+//   sender stale-fill            startup handles: Chain.Imp
+//       Passes a block on, then hands its old address to an ABI call
+//       (signet_time_now writes 8 bytes there), or fills it with memset (a
+//       memory.fill when built with bulk memory): an OUT_OF_BOUNDS status or a
+//       UseAfterSend trap, never a fault in the kernel's own code.
+//   sender bounce SIZE ROUNDS    startup handles: Echo.Imp
+//       Sends one block to an echo and back ROUNDS times, checking it each time,
+//       and prints how often it came back to the offset it left from.
 #include "exchange_guest.h"
 
 static int chain(uint32_t size)
@@ -75,6 +84,46 @@ static int load(uint32_t count, uint32_t size)
     return report("sender");
 }
 
+static int stale(int fill, uint32_t size)
+{
+    signet_handle downstream = startup_handle(0);
+    uint32_t checksum = 0, offset = 0, length = 0;
+    signet_handle block = make_block(size, 4, &checksum);
+    CHECK_STATUS(signet_block_info(block, &offset, &length), SIGNET_OK, "inspect the block");
+    CHECK_STATUS(Chain_Imp_send_Pass(downstream, block, checksum), SIGNET_OK, "pass the block on");
+    printf("sent\n");
+    fflush(stdout);
+    if (fill)
+        memset(block_bytes(offset), 7, length - (uint32_t)(checksum & 1)); // traps: UseAfterSend
+    else
+        CHECK_STATUS(signet_time_now(SIGNET_CLOCK_MONOTONIC, (uint64_t*)(uintptr_t)offset), SIGNET_OUT_OF_BOUNDS, "a clock into a hole");
+    return report("sender");
+}
+
+static int bounce(uint32_t size, uint32_t rounds)
+{
+    signet_handle echo = startup_handle(0);
+    uint32_t checksum = 0, offset = 0, length = 0, home = 0, returned = 0;
+    signet_handle block = make_block(size, 3, &checksum);
+    CHECK_STATUS(signet_block_info(block, &home, &length), SIGNET_OK, "inspect the block");
+    for (uint32_t round = 0; round < rounds && block; ++round) {
+        CHECK_STATUS(Echo_Imp_send_Ball(echo, block, checksum), SIGNET_OK, "send the block");
+        Echo_Imp_message back;
+        if (Echo_Imp_recv(echo, &back) != Echo_Imp_Back) {
+            CHECK(0, "the block comes back");
+            break;
+        }
+        block = back.as.Back.payload;
+        CHECK(block_intact(block, checksum, &offset, &length), "the block comes back intact");
+        CHECK(payload_hops(block_bytes(offset)) == round + 1, "with the echo's count");
+        returned += offset == home;
+        home = offset;
+    }
+    CHECK_STATUS(signet_block_free(block), SIGNET_OK, "free the block");
+    printf("sender: back at the offset it left from %u of %u times\n", (unsigned)returned, (unsigned)rounds);
+    return report("sender");
+}
+
 int main(int argc, char** argv)
 {
     char const* mode = argc > 1 ? argv[1] : "";
@@ -84,6 +133,10 @@ int main(int argc, char** argv)
         return use_after_send(parse_number(argc > 2 ? argv[2] : "", 4096));
     if (strcmp(mode, "load") == 0)
         return load(parse_number(argc > 2 ? argv[2] : "", 1), parse_number(argc > 3 ? argv[3] : "", 4096));
+    if (strcmp(mode, "stale-abi") == 0 || strcmp(mode, "stale-fill") == 0)
+        return stale(strcmp(mode, "stale-fill") == 0, 8192);
+    if (strcmp(mode, "bounce") == 0)
+        return bounce(parse_number(argc > 2 ? argv[2] : "", 4096), parse_number(argc > 3 ? argv[3] : "", 10));
     printf("sender: unknown mode '%s'\n", mode);
     return 2;
 }

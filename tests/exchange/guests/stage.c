@@ -2,19 +2,44 @@
 //
 //   stage relay   startup handles: upstream Chain.Exp, downstream Chain.Imp, [Probe.Imp]
 //   stage sink    startup handles: upstream Chain.Exp, [Probe.Imp]
+//   stage echo    startup handles: Echo.Exp
 //
 // Each stage checks every block it receives (size, checksum), counts itself in
 // the block's first bytes, says where the block landed, stops at a checkpoint
 // (step = the number of stages the block has reached) so the test can look at
 // its pages, and passes it on. A sink keeps what it receives until its
 // upstream finishes or goes away, then checks, rewrites and frees each block:
-// the blocks stay its own whatever happened to the SIP that sent them.
+// the blocks stay its own whatever happened to the SIP that sent them. An
+// echo sends every block straight back, counting itself in it, and says how
+// often a block arrived where it had been the time before.
 #include "exchange_guest.h"
 
 enum { max_held = 16 };
 
+static int echo(void)
+{
+    signet_handle client = startup_handle(0);
+    uint32_t received = 0, same = 0, previous = 0;
+    for (;;) {
+        Echo_Exp_message ball;
+        if (Echo_Exp_recv(client, &ball) != Echo_Exp_Ball)
+            break;
+        uint32_t offset = 0, size = 0;
+        CHECK(block_intact(ball.as.Ball.payload, ball.as.Ball.checksum, &offset, &size), "the block arrives intact");
+        count_hop(block_bytes(offset));
+        same += received > 0 && offset == previous;
+        previous = offset;
+        ++received;
+        CHECK_STATUS(Echo_Exp_send_Back(client, ball.as.Ball.payload, ball.as.Ball.checksum), SIGNET_OK, "send it back");
+    }
+    printf("echo: at the offset of the time before %u of %u times\n", (unsigned)same, (unsigned)(received ? received - 1 : 0));
+    return report("echo");
+}
+
 int main(int argc, char** argv)
 {
+    if (argc > 1 && strcmp(argv[1], "echo") == 0)
+        return echo();
     int sink = argc > 1 && strcmp(argv[1], "sink") == 0;
     signet_handle upstream = startup_handle(0);
     signet_handle downstream = sink ? 0 : startup_handle(1);
