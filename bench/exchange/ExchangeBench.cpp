@@ -193,7 +193,7 @@ ErrorOr<MappingParts> measure_mapping(uint32_t size, Touch touch, size_t moves)
         parts.allocate.push_back(ticks_to_ns(t1 - t0));
         std::memset(owner->context.memory.base() + block->offset(), 0x5a, size);
         HostCounters before = HostCounters::now();
-        for (size_t move = 0; move < moves; ++move) {
+        for (size_t move = 0; move < moves + 2; ++move) {
             uint64_t a = read_tsc();
             block->detach();
             uint64_t b = read_tsc();
@@ -203,10 +203,13 @@ ErrorOr<MappingParts> measure_mapping(uint32_t size, Touch touch, size_t moves)
             if (touch == Touch::Read)
                 read_pages(other->context.memory.base() + block->offset(), size);
             uint64_t d = read_tsc();
+            std::swap(owner, other);
+            // The first move each way also takes the filled pages' entries out of the first memory.
+            if (move < 2)
+                continue;
             parts.detach.push_back(ticks_to_ns(b - a));
             parts.attach.push_back(ticks_to_ns(c - b));
             parts.touch.push_back(ticks_to_ns(d - c));
-            std::swap(owner, other);
         }
         HostCounters after = HostCounters::now();
         moving.minor_faults += after.minor_faults - before.minor_faults;
@@ -216,8 +219,8 @@ ErrorOr<MappingParts> measure_mapping(uint32_t size, Touch touch, size_t moves)
         block.reset();
         parts.free.push_back(ticks_to_ns(read_tsc() - e));
     }
-    parts.faults_per_move = double(moving.minor_faults) / double(3 * moves);
-    parts.shootdowns_per_move = double(moving.tlb_shootdowns) / double(3 * moves);
+    parts.faults_per_move = double(moving.minor_faults) / double(3 * (moves + 2));
+    parts.shootdowns_per_move = double(moving.tlb_shootdowns) / double(3 * (moves + 2));
     return parts;
 }
 
@@ -256,6 +259,14 @@ private:
 double median(std::vector<double> values)
 {
     return Stats::of(std::move(values)).median;
+}
+
+double mean(std::vector<double> const& values)
+{
+    double sum = 0;
+    for (double value : values)
+        sum += value;
+    return values.empty() ? 0 : sum / double(values.size());
 }
 
 std::string cpu_model()
@@ -344,6 +355,12 @@ ErrorOr<void> run_exchange_benchmark(ExchangeOptions const& options, Report& rep
         }
         parse_lines(pipes.out, linux_pipes);
     }
+    for (Touch touch : { Touch::None, Touch::Read }) {
+        if (signet[touch].round_trip[0].size() != rounds * repetitions) {
+            report.failure("the client printed " + std::to_string(signet[touch].round_trip[0].size()) + " round trips without a block");
+            return {};
+        }
+    }
     for (uint32_t size : s_sizes) {
         for (Touch touch : { Touch::None, Touch::Read }) {
             if (signet[touch].round_trip[size].size() != rounds * repetitions) {
@@ -360,6 +377,7 @@ ErrorOr<void> run_exchange_benchmark(ExchangeOptions const& options, Report& rep
 
     // 4. The details: each side's round trips, then the parts of Signet's.
     report.section("round trips (ns per round trip; medians of " + std::to_string(rounds * repetitions) + " repetitions)");
+    report.detail("signet, no block (Tick/Tock): " + format_stats(Stats::of(signet[Touch::None].round_trip[0])));
     for (uint32_t size : s_sizes) {
         report.detail(size_name(size) + ":");
         report.detail("  signet, untouched:   " + format_stats(Stats::of(signet[Touch::None].round_trip[size])));
@@ -441,16 +459,27 @@ ErrorOr<void> run_exchange_benchmark(ExchangeOptions const& options, Report& rep
             report.detail(line);
         }
     }
-    for (uint32_t size : { 64 * kibibyte, 16 * mebibyte }) {
-        auto const& p = mapping[{ Touch::None, uint32_t(size) }];
-        double mapping_ns = 2 * (median(p.detach) + median(p.attach));
-        double round_trip = Stats::of(signet[Touch::None].round_trip[size]).median;
-        report.detail(size_name(size) + " untouched: two detaches and two attaches cost " + format_duration(mapping_ns) + " of the "
-            + format_duration(round_trip) + " round trip; the rest (" + format_duration(round_trip - mapping_ns)
-            + ") is the two channel calls on each side, their checks, and the two fiber switches");
+    double channel_only = Stats::of(signet[Touch::None].round_trip[0]).median;
+    for (Touch touch : { Touch::None, Touch::Read }) {
+        for (uint32_t size : { 4 * kibibyte, 64 * kibibyte, mebibyte, 16 * mebibyte }) {
+            auto const& p = mapping[{ touch, size }];
+            // Moves alternate between the two memories (one filled the block, one did not): means, not medians.
+            double moving = 2 * (mean(p.detach) + mean(p.attach) + mean(p.touch));
+            double round_trip = Stats::of(signet[touch].round_trip[size]).median;
+            report.detail(size_name(size) + ", " + touch_name(touch) + ": round trip " + format_duration(round_trip) + " = channel round trip "
+                + format_duration(channel_only) + " + moving the block there and back " + format_duration(moving)
+                + (touch == Touch::Read ? " (reading its pages included)" : "") + " + the rest " + format_duration(round_trip - channel_only - moving));
+        }
     }
 
     // 5. The rows.
+    report.add({ .name = "round trip, no block",
+        .linux_label = "pipe 4 B, 2 processes",
+        .signet = Stats::of(signet[Touch::None].round_trip[0]),
+        .linux_side = Stats::of(linux_pipes.round_trip[4]),
+        .goal = Goal::SignetCheaper,
+        .target = 0,
+        .note = {} });
     for (Touch touch : { Touch::None, Touch::Read }) {
         for (uint32_t size : s_sizes) {
             report.add({ .name = "round trip " + size_name(size) + (touch == Touch::Read ? ", pages read" : ""),

@@ -62,6 +62,14 @@ double linux_futex_pairs(size_t pairs, uint32_t rounds)
     return double(monotonic_ns() - start) / double(pairs * rounds);
 }
 
+std::string printf_steals(unsigned workers, Population::Placement placement, uint64_t steals, uint32_t runs)
+{
+    char text[160];
+    std::snprintf(text, sizeof text, "%u workers, ends %s: %.1f steals per run (an idle worker took a runnable SIP from the other)", workers,
+        placement == Population::Placement::Together ? "together" : "split", double(steals) / runs);
+    return text;
+}
+
 } // namespace
 
 void run_pairs_bench(SchedulerBenchContext& context)
@@ -83,8 +91,16 @@ void run_pairs_bench(SchedulerBenchContext& context)
             return {};
         }
         std::vector<double> samples;
+        Kernel& kernel = *bench.value().kernel;
+        auto steals = [&] {
+            uint64_t total = 0;
+            for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
+                total += kernel.scheduler().worker(i).steals();
+            return total;
+        };
+        uint64_t steals_before = steals();
         for (uint32_t rep = 0; rep <= repetitions; ++rep) {
-            Population population(*bench.value().kernel, bench.value().members,
+            Population population(kernel, bench.value().members,
                 { .pairs = pairs, .rounds_before_gate = 0, .rounds_after_gate = rounds, .gated = true, .placement = placement, .limits = {} });
             if (auto started = population.start(); started.is_error()) {
                 report.failure("pairs: " + started.error().message());
@@ -106,6 +122,8 @@ void run_pairs_bench(SchedulerBenchContext& context)
             if (rep > 0)
                 samples.push_back(double(elapsed) / double(pairs * rounds));
         }
+        if (workers > 1)
+            report.detail(printf_steals(workers, placement, steals() - steals_before, repetitions + 1));
         return samples;
     };
 

@@ -35,14 +35,10 @@ Population::Population(Kernel& kernel, std::shared_ptr<Image> members, Options o
 Population::~Population()
 {
     open_gates();
-    for (auto const* group : { &m_pings, &m_pongs }) {
-        for (auto const& sip : *group)
-            m_kernel.kill(*sip);
-    }
-    for (auto const* group : { &m_pings, &m_pongs }) {
-        for (auto const& sip : *group)
-            sip->wait_from_host();
-    }
+    for (auto const& sip : m_created)
+        m_kernel.kill(*sip);
+    for (auto const& sip : m_created)
+        sip->wait_from_host();
 }
 
 ErrorOr<void> Population::start()
@@ -64,37 +60,43 @@ ErrorOr<void> Population::start()
         return sip;
     };
 
-    // 1. Every SIP, created but not started, with its channels.
-    for (size_t i = 0; i < m_options.pairs; ++i) {
-        auto [importer, exporter] = Channel::create(ping_pong);
-        std::vector<std::shared_ptr<Endpoint>> ping_handles { importer };
-        if (m_options.gated) {
-            auto [gate_importer, gate_exporter] = Channel::create(gate);
-            m_gates.push_back(gate_importer);
-            ping_handles.push_back(gate_exporter);
-        }
-        m_pings.push_back(TRY(create("ping", std::move(ping_handles))));
-        m_pongs.push_back(TRY(create("pong", { exporter })));
-    }
-
-    // 2. The start order that gives the placement: pair by pair, or, for W
-    //    workers, the pingers of W pairs and then their pongers.
+    // Block by block, so that a population too large for the process stops where
+    // the first SIP cannot be created or started. A block is one pair, or, to put
+    // both ends of a pair on one of W workers, W pairs started pingers first.
     size_t block = m_options.placement == Placement::Together ? m_kernel.scheduler().worker_count() : 1;
-    std::vector<std::pair<std::shared_ptr<Sip>, bool>> order; // a SIP, and whether it is a pinger
     for (size_t first = 0; first < m_options.pairs; first += block) {
         size_t last = std::min(first + block, m_options.pairs);
-        for (size_t i = first; i < last; ++i)
-            order.emplace_back(m_pings[i], true);
-        for (size_t i = first; i < last; ++i)
-            order.emplace_back(m_pongs[i], false);
-    }
-    for (auto const& [sip, is_ping] : order) {
-        if (auto started = m_kernel.start(*sip); started.is_error()) {
-            // The destructor ends the ones never started, which hold their channels' other ends.
-            return started.release_error();
+        std::vector<std::shared_ptr<Sip>> pings, pongs;
+        auto created = [&]() -> ErrorOr<void> {
+            for (size_t i = first; i < last; ++i) {
+                auto [importer, exporter] = Channel::create(ping_pong);
+                std::vector<std::shared_ptr<Endpoint>> ping_handles { importer };
+                if (m_options.gated) {
+                    auto [gate_importer, gate_exporter] = Channel::create(gate);
+                    m_gates.push_back(gate_importer);
+                    ping_handles.push_back(gate_exporter);
+                }
+                pings.push_back(TRY(create("ping", std::move(ping_handles))));
+                pongs.push_back(TRY(create("pong", { exporter })));
+            }
+            return {};
+        }();
+        m_created.insert(m_created.end(), pings.begin(), pings.end());
+        m_created.insert(m_created.end(), pongs.begin(), pongs.end());
+        std::vector<std::shared_ptr<Sip>> order = pings;
+        order.insert(order.end(), pongs.begin(), pongs.end());
+        for (size_t i = 0; i < order.size(); ++i) {
+            auto started = created.is_error() ? ErrorOr<void>(created.error()) : m_kernel.start(*order[i]);
+            if (started.is_error()) {
+                // Those never started hold their channels' other ends: ending them lets their partners end too.
+                for (size_t j = i; j < order.size(); ++j)
+                    m_kernel.kill(*order[j]);
+                return started.release_error();
+            }
+            m_sips.push_back(order[i]);
+            if (i < pings.size())
+                m_started_pings.push_back(order[i]);
         }
-        m_sips.push_back(sip);
-        m_pings_started += is_ping ? 1 : 0;
     }
     return {};
 }
@@ -103,13 +105,13 @@ bool Population::wait_ready(std::chrono::seconds limit)
 {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
-        if (ready() >= m_pings_started)
+        if (ready() >= m_started_pings.size())
             return true;
         // A pinger that ended never gets to its gate: count those too (scanning is slow, so seldom).
         size_t ended = 0;
-        for (auto const& ping : m_pings)
+        for (auto const& ping : m_started_pings)
             ended += ping->state() == Sip::State::Finished ? 1 : 0;
-        if (ready() + ended >= m_pings_started)
+        if (ready() + ended >= m_started_pings.size())
             return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

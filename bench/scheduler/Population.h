@@ -78,11 +78,10 @@ private:
     std::shared_ptr<Image> m_image;
     Options m_options;
     std::shared_ptr<LineCounter> m_ready { std::make_shared<LineCounter>() };
-    std::vector<std::shared_ptr<Sip>> m_pings;
-    std::vector<std::shared_ptr<Sip>> m_pongs;
-    std::vector<std::shared_ptr<Endpoint>> m_gates; // the importers the host holds
-    std::vector<std::shared_ptr<Sip>> m_sips;       // those started, in start order
-    size_t m_pings_started { 0 };
+    std::vector<std::shared_ptr<Sip>> m_created;       // every SIP made, started or not
+    std::vector<std::shared_ptr<Endpoint>> m_gates;    // the importers the host holds
+    std::vector<std::shared_ptr<Sip>> m_sips;          // those started, in start order
+    std::vector<std::shared_ptr<Sip>> m_started_pings; // the pingers among them
 };
 
 } // namespace signet::bench

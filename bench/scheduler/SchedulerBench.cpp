@@ -53,6 +53,8 @@ ErrorOr<BenchKernel> BenchKernel::create(SchedulerBenchContext const& context, u
 std::vector<double> run_yields(SchedulerBenchContext& context, BenchKernel& bench, std::string const& mode, uint32_t yields, uint32_t repetitions)
 {
     // Two SIPs in "sip" mode, so that every yield switches from one to the other.
+    // The partner starts first and yields longer, so that the measured one (the
+    // last) finds it runnable at every yield, from its first to its last.
     size_t count = mode == "sip" ? 2 : 1;
     std::vector<std::shared_ptr<Sip>> sips;
     std::vector<std::shared_ptr<BufferOutputStream>> outputs;
@@ -60,7 +62,8 @@ std::vector<double> run_yields(SchedulerBenchContext& context, BenchKernel& benc
         SpawnRequest request;
         request.image = bench.yields;
         request.name = "yields";
-        request.args = { "yields", mode, std::to_string(yields), std::to_string(repetitions) };
+        bool partner = i + 1 < count;
+        request.args = { "yields", mode, std::to_string(yields), std::to_string(partner ? repetitions + 3 : repetitions) };
         request.stdio = Stdio::host();
         request.stdio.in = nullptr;
         outputs.push_back(std::make_shared<BufferOutputStream>());
@@ -90,7 +93,7 @@ std::vector<double> run_yields(SchedulerBenchContext& context, BenchKernel& benc
     }
     // "<mode> <yields> <nanoseconds>" per repetition. Each yield is a round trip:
     // this thread or SIP, the other, and back.
-    std::istringstream lines(outputs.front()->contents());
+    std::istringstream lines(outputs.back()->contents());
     std::string kind;
     uint64_t n = 0, nanoseconds = 0;
     while (lines >> kind >> n >> nanoseconds) {

@@ -56,8 +56,8 @@ struct BenchKernel {
 };
 
 // Runs the `yields` guest with `args` in `kernel` and returns its per-repetition
-// round-trip times (ns), or records a failure and returns nothing. With `sips`
-// two of them run at once (a SIP switch at every yield); the first one's times count.
+// round-trip times (ns), or records a failure and returns nothing. In mode "sip"
+// two of them run at once (a SIP switch at every yield); the second one's times count.
 std::vector<double> run_yields(SchedulerBenchContext&, BenchKernel&, std::string const& mode, uint32_t yields, uint32_t repetitions);
 // Two Linux threads on the calling thread's CPUs, each calling sched_yield in a
 // loop: the time of one round trip (each thread yields once), per repetition.

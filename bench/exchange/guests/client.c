@@ -8,7 +8,9 @@
 //   side reads one byte of every page of the block each time it receives it
 //   (the first access after a move faults the page in); with "none", nobody
 //   looks at the payload while it travels.
-// Prints, per size (times from signet_time_now, in ns):
+// First it times round trips of messages without a block (Tick, Tock): the
+// channel's own cost. Prints "rt 0 COUNT NS" for those, then per size (times
+// from signet_time_now, in ns):
 //   alloc SIZE NS             block_alloc of the block
 //   rt SIZE COUNT NS          one line per repetition (after a warm-up)
 //   part SIZE COUNT SEND RECV TOUCH   the same loop with each call timed:
@@ -84,6 +86,19 @@ int main(int argc, char** argv)
         return 4;
     }
     signet_child_start(child);
+
+    enum { empty_count = 2000 };
+    for (unsigned rep = 0; rep <= repetitions; ++rep) {
+        uint64_t start = now();
+        for (unsigned i = 0; i < empty_count; ++i) {
+            Bounce_Imp_message reply;
+            if (Bounce_Imp_send_Tick(importer) != SIGNET_OK || Bounce_Imp_recv(importer, &reply) != Bounce_Imp_Tock)
+                return 7;
+        }
+        uint64_t end = now();
+        if (rep > 0) // the first is a warm-up
+            printf("rt 0 %u %llu\n", (unsigned)empty_count, (unsigned long long)(end - start));
+    }
 
     for (int a = 5; a < argc; ++a) {
         uint32_t size = (uint32_t)strtoul(argv[a], NULL, 10);

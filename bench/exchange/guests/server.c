@@ -1,5 +1,5 @@
 // The server side of the exchange-heap round trip (bench/exchange): sends every
-// block it receives straight back. Started by the client with the exporter
+// block it receives straight back, and answers every Tick with a Tock. Started by the client with the exporter
 // end of a Bounce channel and one argument, TOUCH ("read": read one byte of
 // every page of each block received first; "none": do not look at it).
 // At Stop, prints per block size: "server SIZE COUNT SEND_NS TOUCH_NS", the
@@ -38,6 +38,11 @@ int main(int argc, char** argv)
     for (;;) {
         Bounce_Exp_message request;
         Bounce_Exp_tag tag = Bounce_Exp_recv(client, &request);
+        if (tag == Bounce_Exp_Tick) {
+            if (Bounce_Exp_send_Tock(client) != SIGNET_OK)
+                return 2;
+            continue;
+        }
         if (tag != Bounce_Exp_Ping)
             break;
         signet_handle block = request.as.Ping.payload;
