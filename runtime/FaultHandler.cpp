@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <link.h>
 #include <mutex>
 #include <sys/mman.h>
 #include <ucontext.h>
@@ -34,6 +35,27 @@ constexpr uintptr_t kernel_forced_headroom = 16 * 1024;
 
 thread_local void* t_alternate_stack __attribute__((tls_model("initial-exec"))) = nullptr;
 
+// The C library's code. Generated code calls its memcpy/memmove/memset for the
+// bulk-memory instructions, after its own bounds check; such a call can still
+// fault on a hole left by a sent exchange-heap block, and that is the SIP's
+// fault. Kernel code never faults there: it checks holes (GuestMemory).
+uintptr_t s_libc_low = 0;
+uintptr_t s_libc_high = 0;
+
+int find_libc(dl_phdr_info* info, size_t, void*)
+{
+    if (!info->dlpi_name || !std::strstr(info->dlpi_name, "libc.so"))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; ++i) {
+        auto const& header = info->dlpi_phdr[i];
+        if (header.p_type == PT_LOAD && (header.p_flags & PF_X)) {
+            s_libc_low = info->dlpi_addr + header.p_vaddr;
+            s_libc_high = s_libc_low + header.p_memsz;
+        }
+    }
+    return 1;
+}
+
 void fault_handler(int signal, siginfo_t* info, void* raw_context)
 {
     int saved_errno = errno;
@@ -46,7 +68,7 @@ void fault_handler(int signal, siginfo_t* info, void* raw_context)
         int trap = 0;
         if (address >= sip->stack.guard_low && address < sip->stack.low)
             trap = static_cast<int>(TrapKind::StackExhausted);
-        else if (signal == SIGSEGV && sip->memory.contains(info->si_addr) && sip->pc_in_code(pc))
+        else if (signal == SIGSEGV && sip->memory.contains(info->si_addr) && (sip->pc_in_code(pc) || (pc >= s_libc_low && pc < s_libc_high)))
             trap = static_cast<int>(sip->blocks.in_hole(address - reinterpret_cast<uintptr_t>(sip->memory.base())) ? TrapKind::UseAfterSend : TrapKind::OutOfBounds);
         else if (info->si_code == SI_KERNEL && sp >= sip->stack.guard_low && sp < sip->stack.low + kernel_forced_headroom)
             trap = static_cast<int>(TrapKind::StackExhausted);
@@ -74,6 +96,7 @@ void install_fault_handler()
 {
     static std::once_flag once;
     std::call_once(once, [] {
+        ::dl_iterate_phdr(find_libc, nullptr);
         struct sigaction action {};
         action.sa_sigaction = fault_handler;
         action.sa_flags = SA_SIGINFO | SA_ONSTACK;

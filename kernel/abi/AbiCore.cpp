@@ -47,6 +47,12 @@ int32_t read_stdin(Sip& sip, std::span<uint8_t> buffer, uint32_t& read)
     if (outcome->is_error())
         return SIGNET_IO;
     size_t n = outcome->value();
+    // While this thread waited, a sibling may have sent a block that covered the
+    // buffer: check the range again before writing into it.
+    GuestMemory memory(sip.runtime());
+    auto offset = static_cast<uint32_t>(buffer.data() - (sip.runtime().wasm_memory ? sip.runtime().wasm_memory->data : buffer.data()));
+    if (n && !memory.valid(offset, n))
+        return SIGNET_OUT_OF_BOUNDS;
     std::memcpy(buffer.data(), staging->data(), n);
     read = static_cast<uint32_t>(n);
     return SIGNET_OK;

@@ -19,18 +19,28 @@ class GuestMemory {
 public:
     explicit GuestMemory(SipContext& sip)
         : m_memory(sip.wasm_memory)
+        , m_blocks(&sip.blocks)
     {
     }
 
     // A pointer to [offset, offset+length), or null if that is not inside memory.
+    // The holes left by sent exchange-heap blocks are inside [0, size) but not
+    // readable: a range touching one is out of bounds for the kernel too.
     uint8_t* range(uint32_t offset, uint64_t length) const
     {
         if (!m_memory || uint64_t(offset) + length > m_memory->size)
             return nullptr;
+        if (length && m_blocks->has_holes() && m_blocks->overlaps_hole(offset, length))
+            return nullptr;
         return m_memory->data + offset;
     }
     // [offset, offset+length) lies inside memory; an empty range may sit at its very end.
-    bool valid(uint32_t offset, uint64_t length) const { return m_memory && uint64_t(offset) + length <= m_memory->size; }
+    bool valid(uint32_t offset, uint64_t length) const
+    {
+        if (!m_memory || uint64_t(offset) + length > m_memory->size)
+            return false;
+        return !length || !m_blocks->has_holes() || !m_blocks->overlaps_hole(offset, length);
+    }
 
     template<typename T>
         requires std::is_trivially_copyable_v<T>
@@ -67,6 +77,7 @@ public:
 
 private:
     wasm_rt_memory_t* m_memory;
+    BlockArena const* m_blocks;
 };
 
 } // namespace signet
