@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <linux/futex.h>
+#include <optional>
 #include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
@@ -62,6 +63,26 @@ double linux_futex_pairs(size_t pairs, uint32_t rounds)
     return double(monotonic_ns() - start) / double(pairs * rounds);
 }
 
+// What a second core gives at all right now: the speed-up of two CPU-bound
+// threads over one (2.0 on an idle two-core machine; less when other processes
+// or the hypervisor take the cores). No scheduler can do better.
+double machine_parallelism()
+{
+    auto spin = [] {
+        uint64_t start = monotonic_ns();
+        volatile uint64_t state = 1;
+        for (uint32_t i = 0; i < 100'000'000; ++i)
+            state = state * 6364136223846793005ull + 1442695040888963407ull;
+        return double(monotonic_ns() - start);
+    };
+    double alone = spin();
+    uint64_t start = monotonic_ns();
+    std::thread other(spin);
+    spin();
+    other.join();
+    return 2 * alone / double(monotonic_ns() - start);
+}
+
 std::string printf_steals(unsigned workers, Population::Placement placement, uint64_t steals, uint32_t runs)
 {
     char text[160];
@@ -83,61 +104,86 @@ void run_pairs_bench(SchedulerBenchContext& context)
     report.section("ping-pong pairs: " + shape + " of SIPs, " + std::to_string(rounds) + " round trips each, all at once; "
         + std::to_string(repetitions) + " repetitions; time per round trip over all pairs");
 
-    // ns per round trip over all pairs, per repetition (after a warm-up one).
-    auto measure = [&](unsigned workers, Population::Placement placement) -> std::vector<double> {
-        auto bench = BenchKernel::create(context, workers);
+    // One kernel per configuration, all at once; the configurations and the Linux
+    // twin take turns, one repetition each, so that a slow phase of this shared
+    // machine falls on all of them alike. The first turn is a warm-up.
+    struct Configuration {
+        unsigned workers;
+        Population::Placement placement;
+        std::optional<BenchKernel> bench {};
+        std::vector<double> samples {}; // ns per round trip over all pairs
+        uint64_t steals_before { 0 };
+    };
+    Configuration configurations[] = {
+        { 1, Population::Placement::Together },
+        { 2, Population::Placement::Together },
+        { 2, Population::Placement::Split },
+    };
+    auto steals = [](Kernel& kernel) {
+        uint64_t total = 0;
+        for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
+            total += kernel.scheduler().worker(i).steals();
+        return total;
+    };
+    for (auto& configuration : configurations) {
+        auto bench = BenchKernel::create(context, configuration.workers);
         if (bench.is_error()) {
             report.failure("pairs: " + bench.error().message());
-            return {};
+            return;
         }
-        std::vector<double> samples;
-        Kernel& kernel = *bench.value().kernel;
-        auto steals = [&] {
-            uint64_t total = 0;
-            for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
-                total += kernel.scheduler().worker(i).steals();
-            return total;
-        };
-        uint64_t steals_before = steals();
-        for (uint32_t rep = 0; rep <= repetitions; ++rep) {
-            Population population(kernel, bench.value().members,
-                { .pairs = pairs, .rounds_before_gate = 0, .rounds_after_gate = rounds, .gated = true, .placement = placement, .limits = {} });
-            if (auto started = population.start(); started.is_error()) {
-                report.failure("pairs: " + started.error().message());
-                return {};
-            }
-            if (!population.wait_ready(std::chrono::seconds(60))) {
-                report.failure("pairs: the population did not reach its gates within 60 s");
-                return {};
-            }
-            uint64_t start = monotonic_ns();
-            population.open_gates();
-            population.wait_all();
-            uint64_t elapsed = monotonic_ns() - start;
-            std::string failure;
-            if (population.failures(&failure)) {
-                report.failure("pairs: " + failure);
-                return {};
-            }
-            if (rep > 0)
-                samples.push_back(double(elapsed) / double(pairs * rounds));
+        configuration.bench = bench.release_value();
+        configuration.steals_before = steals(*configuration.bench->kernel);
+    }
+    // One run: every pair waits at its gate, then all go at once; false if it failed.
+    auto run = [&](Configuration& configuration, bool keep) {
+        Kernel& kernel = *configuration.bench->kernel;
+        Population population(kernel, configuration.bench->members,
+            { .pairs = pairs, .rounds_before_gate = 0, .rounds_after_gate = rounds, .gated = true, .placement = configuration.placement, .limits = {} });
+        if (auto started = population.start(); started.is_error()) {
+            report.failure("pairs: " + started.error().message());
+            return false;
         }
-        if (workers > 1)
-            report.detail(printf_steals(workers, placement, steals() - steals_before, repetitions + 1));
-        return samples;
+        if (!population.wait_ready(std::chrono::seconds(60))) {
+            report.failure("pairs: the population did not reach its gates within 60 s");
+            return false;
+        }
+        uint64_t start = monotonic_ns();
+        population.open_gates();
+        population.wait_all();
+        uint64_t elapsed = monotonic_ns() - start;
+        std::string failure;
+        if (population.failures(&failure)) {
+            report.failure("pairs: " + failure);
+            return false;
+        }
+        if (keep)
+            configuration.samples.push_back(double(elapsed) / double(pairs * rounds));
+        return true;
     };
-
-    auto one_worker = Stats::of(measure(1, Population::Placement::Together));
-    auto two_workers = Stats::of(measure(2, Population::Placement::Together));
-    auto split = Stats::of(measure(2, Population::Placement::Split));
     std::vector<double> futex_samples;
     for (uint32_t rep = 0; rep <= repetitions; ++rep) {
+        for (auto& configuration : configurations) {
+            if (!run(configuration, rep > 0))
+                return;
+        }
         double sample = linux_futex_pairs(pairs, quick ? rounds / 4 : rounds / 2);
         if (rep > 0)
             futex_samples.push_back(sample);
     }
+    for (auto& configuration : configurations) {
+        if (configuration.workers > 1)
+            report.detail(printf_steals(configuration.workers, configuration.placement,
+                steals(*configuration.bench->kernel) - configuration.steals_before, repetitions + 1));
+    }
+    auto one_worker = Stats::of(configurations[0].samples);
+    auto two_workers = Stats::of(configurations[1].samples);
+    auto split = Stats::of(configurations[2].samples);
     auto futex_pairs = Stats::of(futex_samples);
     report.detail("1 worker:                              " + format_stats(one_worker));
+    char parallelism[160];
+    std::snprintf(parallelism, sizeof parallelism, "the machine right now: two CPU-bound Linux threads run %.2fx as fast as one (the ceiling for 2 workers vs 1)",
+        machine_parallelism());
+    report.detail(parallelism);
     report.detail("2 workers, a pair's ends together:     " + format_stats(two_workers));
     report.detail("2 workers, a pair's ends split:        " + format_stats(split));
     report.detail("Linux threads, futex, all CPUs:        " + format_stats(futex_pairs));

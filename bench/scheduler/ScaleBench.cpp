@@ -199,53 +199,53 @@ bool measure_memory(SchedulerBenchContext& context, size_t sips, PopulationMemor
     return true;
 }
 
-// Phase 2: yield round trips in a one-worker kernel, with nobody else and then
-// with the whole population alive and blocked on that same worker.
+// Phase 2: yield round trips on one worker with the whole population alive and
+// blocked on that same worker, next to the same in a second kernel with no other
+// SIP. Both kernels exist at once and take turns, a few repetitions each, so
+// that a slow phase of this shared machine falls on both sides alike.
 void measure_switches(SchedulerBenchContext& context, size_t sips, std::string& json)
 {
     Report& report = context.report;
     bool quick = context.options.quick;
     uint32_t const yields = quick ? 100'000 : 1'000'000;
-    uint32_t const repetitions = quick ? 5 : 11;
-    auto original = Affinity::of_calling_thread();
-    auto cpu = pin_to_cpu(context.options.cpu);
-    if (original.is_error() || cpu.is_error()) {
-        report.failure("scale: cannot pin to a CPU");
+    uint32_t const turns = quick ? 2 : 5;
+    uint32_t const repetitions_per_turn = 3;
+    ScopedPin pin(context.options.cpu);
+    if (pin.cpu().is_error()) {
+        report.failure("scale: " + pin.cpu().error().message());
         return;
     }
-    report.section(printf_text("yield round trips among %zu blocked SIPs, one worker on CPU %d", sips, cpu.value()));
-    auto bench = BenchKernel::create(context, 1);
-    if (bench.is_error()) {
-        report.failure("scale: " + bench.error().message());
+    report.section(printf_text("yield round trips among %zu blocked SIPs, one worker on CPU %d, next to an empty kernel, taking turns", sips,
+        pin.cpu().value()));
+    auto empty = BenchKernel::create(context, 1);
+    auto loaded = BenchKernel::create(context, 1);
+    if (empty.is_error() || loaded.is_error()) {
+        report.failure("scale: " + (empty.is_error() ? empty.error() : loaded.error()).message());
         return;
     }
-    // With nobody else: before the population and again after it, so that a slow
-    // phase of the machine does not fall on one side only.
-    auto empty_sip_samples = run_yields(context, bench.value(), "sip", yields, repetitions);
-    auto empty_thread_samples = run_yields(context, bench.value(), "threads", yields, repetitions);
-    Stats loaded_sip, loaded_threads;
     SipLimits limits;
     limits.stack_bytes = context.options.stack_bytes;
-    {
-        Population population(*bench.value().kernel, bench.value().members,
-            { .pairs = sips / 2, .rounds_before_gate = 2, .rounds_after_gate = 0, .gated = true, .placement = Population::Placement::Split, .limits = limits });
-        auto started = population.start();
-        if (started.is_error() || !population.wait_ready(std::chrono::seconds(600)) || population.failures()) {
-            report.failure("scale: the population for the switch measurement did not come up");
-        } else {
-            report.detail(printf_text("%zu SIPs alive, blocked at their gates", bench.value().kernel->live_sip_count()));
-            loaded_sip = Stats::of(run_yields(context, bench.value(), "sip", yields, repetitions));
-            loaded_threads = Stats::of(run_yields(context, bench.value(), "threads", yields, repetitions));
-        }
-        population.open_gates();
-        population.wait_finished(std::chrono::seconds(600));
+    Population population(*loaded.value().kernel, loaded.value().members,
+        { .pairs = sips / 2, .rounds_before_gate = 2, .rounds_after_gate = 0, .gated = true, .placement = Population::Placement::Split, .limits = limits });
+    auto started = population.start();
+    if (started.is_error() || !population.wait_ready(std::chrono::seconds(600)) || population.failures()) {
+        report.failure("scale: the population for the switch measurement did not come up");
+        return;
     }
-    for (double sample : run_yields(context, bench.value(), "sip", yields, repetitions))
-        empty_sip_samples.push_back(sample);
-    for (double sample : run_yields(context, bench.value(), "threads", yields, repetitions))
-        empty_thread_samples.push_back(sample);
-    auto empty_sip = Stats::of(empty_sip_samples);
-    auto empty_threads = Stats::of(empty_thread_samples);
+    report.detail(printf_text("%zu SIPs alive, blocked at their gates", loaded.value().kernel->live_sip_count()));
+    std::vector<double> samples[4]; // SIPs empty, SIPs loaded, threads empty, threads loaded
+    auto add = [](std::vector<double>& to, std::vector<double> from) { to.insert(to.end(), from.begin(), from.end()); };
+    for (uint32_t turn = 0; turn < turns; ++turn) {
+        add(samples[0], run_yields(context, empty.value(), "sip", yields, repetitions_per_turn));
+        add(samples[1], run_yields(context, loaded.value(), "sip", yields, repetitions_per_turn));
+        add(samples[2], run_yields(context, empty.value(), "threads", yields, repetitions_per_turn));
+        add(samples[3], run_yields(context, loaded.value(), "threads", yields, repetitions_per_turn));
+    }
+    population.open_gates();
+    population.wait_finished(std::chrono::seconds(600));
+
+    auto empty_sip = Stats::of(samples[0]), loaded_sip = Stats::of(samples[1]);
+    auto empty_threads = Stats::of(samples[2]), loaded_threads = Stats::of(samples[3]);
     report.detail("two SIPs, nobody else:          " + format_stats(empty_sip));
     report.detail("two SIPs, the population alive: " + format_stats(loaded_sip));
     report.detail("two threads, nobody else:       " + format_stats(empty_threads));
@@ -268,11 +268,10 @@ void measure_switches(SchedulerBenchContext& context, size_t sips, std::string& 
             .goal = Goal::SignetNoSlower,
             .target = 1.5,
             .note = {} });
-        json = printf_text("{\"sips\": %zu, \"sip_yield_round_trip_ns\": %.1f, \"sip_yield_round_trip_empty_ns\": %.1f, "
-                           "\"thread_yield_round_trip_ns\": %.1f, \"thread_yield_round_trip_empty_ns\": %.1f}",
-            sips, loaded_sip.median, empty_sip.median, loaded_threads.median, empty_threads.median);
     }
-    (void)original.value().apply_to_calling_thread();
+    json = printf_text("{\"sips\": %zu, \"sip_yield_round_trip_ns\": %.1f, \"sip_yield_round_trip_empty_ns\": %.1f, "
+                       "\"thread_yield_round_trip_ns\": %.1f, \"thread_yield_round_trip_empty_ns\": %.1f}",
+        sips, loaded_sip.median, empty_sip.median, loaded_threads.median, empty_threads.median);
 }
 
 } // namespace

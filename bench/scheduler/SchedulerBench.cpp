@@ -50,6 +50,18 @@ ErrorOr<BenchKernel> BenchKernel::create(SchedulerBenchContext const& context, u
     return bench;
 }
 
+ScopedPin::ScopedPin(int cpu)
+    : m_original(Affinity::of_calling_thread())
+    , m_cpu(m_original.is_error() ? ErrorOr<int>(m_original.error()) : pin_to_cpu(cpu))
+{
+}
+
+ScopedPin::~ScopedPin()
+{
+    if (!m_original.is_error())
+        (void)m_original.value().apply_to_calling_thread();
+}
+
 std::vector<double> run_yields(SchedulerBenchContext& context, BenchKernel& bench, std::string const& mode, uint32_t yields, uint32_t repetitions)
 {
     // Two SIPs in "sip" mode, so that every yield switches from one to the other.

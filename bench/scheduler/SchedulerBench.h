@@ -55,6 +55,23 @@ struct BenchKernel {
     static ErrorOr<BenchKernel> create(SchedulerBenchContext const&, unsigned workers);
 };
 
+// Pins the calling thread (and the threads it creates from now on) to one CPU
+// while it exists, and gives the thread back the CPUs it had.
+class ScopedPin {
+public:
+    explicit ScopedPin(int cpu);
+    ~ScopedPin();
+    ScopedPin(ScopedPin const&) = delete;
+    ScopedPin& operator=(ScopedPin const&) = delete;
+
+    // The CPU, or the error that kept it from pinning.
+    ErrorOr<int> const& cpu() const { return m_cpu; }
+
+private:
+    ErrorOr<Affinity> m_original;
+    ErrorOr<int> m_cpu;
+};
+
 // Runs the `yields` guest with `args` in `kernel` and returns its per-repetition
 // round-trip times (ns), or records a failure and returns nothing. In mode "sip"
 // two of them run at once (a SIP switch at every yield); the second one's times count.

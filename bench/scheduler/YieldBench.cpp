@@ -12,25 +12,34 @@ void run_yield_bench(SchedulerBenchContext& context)
     bool quick = context.options.quick;
     uint32_t const yields = quick ? 100'000 : 1'000'000;
     uint32_t const sched_yields = quick ? 10'000 : 50'000;
-    uint32_t const repetitions = quick ? 5 : 15;
+    uint32_t const turns = quick ? 2 : 5;
+    uint32_t const repetitions_per_turn = 3;
 
-    auto original = Affinity::of_calling_thread();
-    auto cpu = pin_to_cpu(context.options.cpu);
-    if (original.is_error() || cpu.is_error()) {
-        report.failure("yield: cannot pin to a CPU");
+    ScopedPin pin(context.options.cpu);
+    if (pin.cpu().is_error()) {
+        report.failure("yield: " + pin.cpu().error().message());
         return;
     }
-    report.section("yield round trips on CPU " + std::to_string(cpu.value()) + ", one kernel worker: " + std::to_string(repetitions)
-        + " repetitions of " + std::to_string(yields) + " (Signet) and " + std::to_string(sched_yields) + " (Linux)");
+    report.section("yield round trips on CPU " + std::to_string(pin.cpu().value()) + ", one kernel worker: " + std::to_string(turns * repetitions_per_turn)
+        + " repetitions of " + std::to_string(yields) + " (Signet) and " + std::to_string(sched_yields)
+        + " (Linux), the three kinds taking turns");
     {
         auto bench = BenchKernel::create(context, 1);
         if (bench.is_error()) {
             report.failure("yield: " + bench.error().message());
             return;
         }
-        auto threads = Stats::of(run_yields(context, bench.value(), "threads", yields, repetitions));
-        auto sips = Stats::of(run_yields(context, bench.value(), "sip", yields, repetitions));
-        auto linux_yield = Stats::of(linux_sched_yield(sched_yields, repetitions));
+        // Taking turns, a few repetitions each, so that a slow phase of the machine falls on every kind alike.
+        std::vector<double> samples[3];
+        auto add = [](std::vector<double>& to, std::vector<double> from) { to.insert(to.end(), from.begin(), from.end()); };
+        for (uint32_t turn = 0; turn < turns; ++turn) {
+            add(samples[0], run_yields(context, bench.value(), "threads", yields, repetitions_per_turn));
+            add(samples[1], run_yields(context, bench.value(), "sip", yields, repetitions_per_turn));
+            add(samples[2], linux_sched_yield(sched_yields, repetitions_per_turn));
+        }
+        auto threads = Stats::of(samples[0]);
+        auto sips = Stats::of(samples[1]);
+        auto linux_yield = Stats::of(samples[2]);
         report.detail("signet_yield, two threads of a SIP: " + format_stats(threads));
         report.detail("signet_yield, two SIPs:             " + format_stats(sips));
         report.detail("sched_yield, two Linux threads:     " + format_stats(linux_yield));
@@ -53,7 +62,6 @@ void run_yield_bench(SchedulerBenchContext& context)
                 .note = {} });
         }
     }
-    (void)original.value().apply_to_calling_thread();
 }
 
 } // namespace signet::bench
