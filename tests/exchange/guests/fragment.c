@@ -6,8 +6,9 @@
 //
 //   fragment     startup handles: Probe.Imp
 //       Stops at checkpoint 1 (size = blocks allocated, offset = 1 if an
-//       allocation was refused with LIMIT) while it holds its fragments, then
-//       frees everything and checks that it can allocate again.
+//       allocation was refused with LIMIT) while it holds its fragments, frees
+//       everything, stops at checkpoint 2 (so that the test can wait until all
+//       have freed theirs), and checks that it can allocate again.
 #include "exchange_guest.h"
 
 enum { most = 4000 };
@@ -32,6 +33,7 @@ int main(void)
     checkpoint(probe, 1, status == SIGNET_LIMIT, count);
     for (uint32_t i = 1; i < count; i += 2)
         CHECK_STATUS(signet_block_free(s_blocks[i]), SIGNET_OK, "free the rest");
+    checkpoint(probe, 2, 0, 0);
     uint32_t checksum = 0;
     signet_handle again = make_block(64 * 1024, 5, &checksum);
     CHECK(again != 0, "allocate again");
