@@ -458,22 +458,18 @@ ErrorOr<VerifiedModule> VerifiedModule::verify(std::span<uint8_t const> bytes, s
     verified.m_has_block_parameters = scanner.has_block_parameters();
     wabt::Module const& ir = *verified.m_module;
 
-    // 4. Signet's rules. Names end up in the generated C (in comments, and
-    //    mangled into identifiers): a name that could end a comment or a line
-    //    would let a module write C code into its own image.
-    auto unsafe_name = [](std::string const& name) {
-        if (name.find("*/") != std::string::npos || name.find("/*") != std::string::npos)
-            return true;
-        return std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '\\'; });
-    };
+    // 4. Signet's rules. wasm2c copies import and export names into /* */
+    //    comments of the generated C (and mangles them into identifiers): a
+    //    name containing "*/" would let a module write C code into its image.
+    auto unsafe_name = [](std::string const& name) { return name.find("*/") != std::string::npos; };
     for (wabt::Import const* import : ir.imports) {
         if (unsafe_name(import->module_name) || unsafe_name(import->field_name))
             return refusal(display_name, "import '" + printable(import->module_name) + "." + printable(import->field_name)
-                    + "' has a name with a control character, a backslash or a comment delimiter, which Signet does not allow");
+                    + "' has a name containing \"*/\", which Signet does not allow (it would end a comment in the generated C)");
     }
     for (wabt::Export const* export_ : ir.exports) {
         if (unsafe_name(export_->name))
-            return refusal(display_name, "export '" + printable(export_->name) + "' has a name with a control character, a backslash or a comment delimiter, which Signet does not allow");
+            return refusal(display_name, "export '" + printable(export_->name) + "' has a name containing \"*/\", which Signet does not allow (it would end a comment in the generated C)");
     }
     // Active segments need an offset expression (wabt 1.0.32 accepts an empty one).
     for (size_t i = 0; i < ir.data_segments.size(); ++i) {
