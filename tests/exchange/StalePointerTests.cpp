@@ -1,18 +1,9 @@
 // A sender's old address of a block it sent lies in a hole. Whatever touches
-// it on the sender's behalf must end as a status or a trap of that SIP.
-//
-// FIXME: both tests are disabled because each kills the whole kernel process
-// with SIGSEGV today; they are the reproducers of two open bugs:
-//  - GuestMemory (kernel/abi/GuestMemory.h) checks a guest range against the
-//    memory's size only, so an ABI call given a pointer into a hole faults in
-//    kernel code, which the fault handler rightly refuses to blame on the SIP.
-//    Fix: GuestMemory::range()/valid() also refuse ranges for which
-//    `sip.blocks.overlaps_hole(offset, length)` holds (OUT_OF_BOUNDS).
-//  - wasm2c compiles memory.fill / memory.copy to calls of the C library's
-//    memset / memmove, whose fault in a hole has a PC outside the SIP's image,
-//    so the fault handler calls it a Signet bug. Fix: have the images use
-//    fill/copy loops compiled into the image (installer), or let the fault
-//    handler accept a fault in those two functions when their caller is SIP code.
+// it on the sender's behalf ends as a status or a trap of that SIP: kernel code
+// checks guest ranges against the holes (GuestMemory), and the fault handler
+// blames the SIP for a fault on a hole in the C library's memset/memmove,
+// which wasm2c calls for memory.fill and memory.copy. (Both used to kill the
+// whole kernel process with SIGSEGV.)
 #include "ExchangeTestSupport.h"
 #include "kernel/object/ExchangeBlock.h"
 
@@ -25,7 +16,7 @@ class ExchangeStalePointerTest : public ExchangeTest { };
 
 } // namespace
 
-TEST_F(ExchangeStalePointerTest, DISABLED_AnAbiCallGivenAPointerIntoAHoleReturnsOutOfBounds)
+TEST_F(ExchangeStalePointerTest, AnAbiCallGivenAPointerIntoAHoleReturnsOutOfBounds)
 {
     auto link = channel("Chain");
     Guest sender = create("sender", { "stale-abi" }, { link.importer });
@@ -36,7 +27,7 @@ TEST_F(ExchangeStalePointerTest, DISABLED_AnAbiCallGivenAPointerIntoAHoleReturns
     EXPECT_TRUE(sink.passed());
 }
 
-TEST_F(ExchangeStalePointerTest, DISABLED_AMemoryFillIntoAHoleTrapsTheSenderWithUseAfterSend)
+TEST_F(ExchangeStalePointerTest, AMemoryFillIntoAHoleTrapsTheSenderWithUseAfterSend)
 {
     auto link = channel("Chain");
     Guest sender = create("sender_bulk", { "stale-fill" }, { link.importer });
@@ -47,7 +38,7 @@ TEST_F(ExchangeStalePointerTest, DISABLED_AMemoryFillIntoAHoleTrapsTheSenderWith
     EXPECT_TRUE(sink.passed());
 }
 
-// What the GuestMemory fix needs: which guest ranges touch a hole.
+// What GuestMemory asks: which guest ranges touch a hole.
 TEST_F(ExchangeStalePointerTest, TheArenaKnowsWhichRangesTouchAHole)
 {
     auto spawn = request(exchange_guest("stage"), { "host" });

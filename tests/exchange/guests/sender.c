@@ -91,6 +91,8 @@ static int stale(int fill, uint32_t size)
     signet_handle block = make_block(size, 4, &checksum);
     CHECK_STATUS(signet_block_info(block, &offset, &length), SIGNET_OK, "inspect the block");
     CHECK_STATUS(Chain_Imp_send_Pass(downstream, block, checksum), SIGNET_OK, "pass the block on");
+    Chain_Imp_message taken;
+    CHECK(Chain_Imp_recv(downstream, &taken) == Chain_Imp_Taken, "the receiver took the block");
     printf("sent\n");
     fflush(stdout);
     if (fill)
