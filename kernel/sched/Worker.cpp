@@ -142,7 +142,9 @@ Thread* Worker::steal_one_from(Worker& victim)
     Thread* previous = nullptr;
     for (Thread* thread = victim.m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
         Sip& sip = thread->sip();
-        if (sip.m_thread_count.load(std::memory_order_relaxed) != 1 || sip.m_turn == thread)
+        // A SIP preempted there keeps its turn, which only keeps its own threads
+        // out of its way: with a single thread, it may move all the same.
+        if (sip.m_thread_count.load(std::memory_order_relaxed) != 1)
             continue;
         if (previous)
             previous->m_next_in_queue = thread->m_next_in_queue;
@@ -210,13 +212,13 @@ void Worker::run()
         return;
     }
     while (Thread* thread = pop_or_wait()) {
-        switch_to(*thread);
-        after_switch(*thread);
+        bool preempted = switch_to(*thread);
+        after_switch(*thread, preempted);
     }
     t_worker = nullptr;
 }
 
-void Worker::switch_to(Thread& thread)
+bool Worker::switch_to(Thread& thread)
 {
     // 1. Point the runtime at the SIP and the fiber about to run, so traps and
     //    faults are attributed to them.
@@ -253,7 +255,8 @@ void Worker::switch_to(Thread& thread)
         thread.m_stack_pointer_valid = true;
     }
     // A preempted thread keeps its SIP's turn; one that gave the worker up does not.
-    if (!(thread.m_preempted && thread.m_state == Thread::State::Runnable))
+    bool preempted = thread.m_preempted && thread.m_state == Thread::State::Runnable;
+    if (!preempted)
         sip.m_turn = nullptr;
     thread.m_preempted = false;
     uint64_t limit = sip.limits().cpu_time_ns;
@@ -262,14 +265,25 @@ void Worker::switch_to(Thread& thread)
             "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms" });
         sip.request_kill();
     }
+    return preempted;
 }
 
-void Worker::after_switch(Thread& thread)
+void Worker::after_switch(Thread& thread, bool preempted)
 {
     switch (thread.m_state) {
-    case Thread::State::Runnable:
+    case Thread::State::Runnable: {
+        bool others_waiting = false;
+        if (preempted) {
+            std::lock_guard guard(m_lock);
+            others_waiting = m_queue_head != nullptr;
+        }
         enqueue(thread);
+        // Preempted with others waiting: this worker has more to run than it can,
+        // and a re-queue from here (no fiber running) kicks no idle worker by itself.
+        if (preempted && others_waiting)
+            m_scheduler.kick_idle_worker(*this);
         return;
+    }
     case Thread::State::Blocked: {
         std::lock_guard guard(m_lock);
         if (thread.m_wake_pending) {

@@ -63,8 +63,9 @@ public:
 private:
     void run();
     Thread* pop_or_wait();
-    void switch_to(Thread&);
-    void after_switch(Thread&);
+    // Runs `thread` until it gives the worker back; returns whether it was preempted.
+    bool switch_to(Thread&);
+    void after_switch(Thread&, bool preempted);
     static void switch_to_scheduler(Thread::State);
 
     Scheduler& m_scheduler;
