@@ -71,7 +71,7 @@ double machine_parallelism()
     auto spin = [] {
         uint64_t start = monotonic_ns();
         volatile uint64_t state = 1;
-        for (uint32_t i = 0; i < 100'000'000; ++i)
+        for (uint32_t i = 0; i < 30'000'000; ++i)
             state = state * 6364136223846793005ull + 1442695040888963407ull;
         return double(monotonic_ns() - start);
     };
@@ -81,6 +81,23 @@ double machine_parallelism()
     spin();
     other.join();
     return 2 * alone / double(monotonic_ns() - start);
+}
+
+// CPU time the kernel's workers have used so far (ns, from /proc/self/task/<tid>/schedstat):
+// what the pairs cost in CPU, whatever else the machine runs meanwhile.
+uint64_t worker_cpu_ns(Kernel& kernel)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i) {
+        std::string path = "/proc/self/task/" + std::to_string(kernel.scheduler().worker(i).host_tid()) + "/schedstat";
+        if (FILE* file = std::fopen(path.c_str(), "r")) {
+            unsigned long long on_cpu = 0;
+            if (std::fscanf(file, "%llu", &on_cpu) == 1)
+                total += on_cpu;
+            std::fclose(file);
+        }
+    }
+    return total;
 }
 
 std::string printf_steals(unsigned workers, Population::Placement placement, uint64_t steals, uint32_t runs)
@@ -111,7 +128,8 @@ void run_pairs_bench(SchedulerBenchContext& context)
         unsigned workers;
         Population::Placement placement;
         std::optional<BenchKernel> bench {};
-        std::vector<double> samples {}; // ns per round trip over all pairs
+        std::vector<double> samples {};     // ns per round trip over all pairs
+        std::vector<double> cpu_samples {}; // CPU ns of all workers per round trip
         uint64_t steals_before { 0 };
     };
     Configuration configurations[] = {
@@ -147,21 +165,26 @@ void run_pairs_bench(SchedulerBenchContext& context)
             report.failure("pairs: the population did not reach its gates within 60 s");
             return false;
         }
+        uint64_t cpu_start = worker_cpu_ns(kernel);
         uint64_t start = monotonic_ns();
         population.open_gates();
         population.wait_all();
         uint64_t elapsed = monotonic_ns() - start;
+        uint64_t cpu = worker_cpu_ns(kernel) - cpu_start;
         std::string failure;
         if (population.failures(&failure)) {
             report.failure("pairs: " + failure);
             return false;
         }
-        if (keep)
+        if (keep) {
             configuration.samples.push_back(double(elapsed) / double(pairs * rounds));
+            configuration.cpu_samples.push_back(double(cpu) / double(pairs * rounds));
+        }
         return true;
     };
-    std::vector<double> futex_samples;
+    std::vector<double> futex_samples, ceiling_samples;
     for (uint32_t rep = 0; rep <= repetitions; ++rep) {
+        ceiling_samples.push_back(machine_parallelism());
         for (auto& configuration : configurations) {
             if (!run(configuration, rep > 0))
                 return;
@@ -180,10 +203,16 @@ void run_pairs_bench(SchedulerBenchContext& context)
     auto split = Stats::of(configurations[2].samples);
     auto futex_pairs = Stats::of(futex_samples);
     report.detail("1 worker:                              " + format_stats(one_worker));
-    char parallelism[160];
-    std::snprintf(parallelism, sizeof parallelism, "the machine right now: two CPU-bound Linux threads run %.2fx as fast as one (the ceiling for 2 workers vs 1)",
-        machine_parallelism());
-    report.detail(parallelism);
+    auto ceiling = Stats::of(ceiling_samples);
+    char text[256];
+    std::snprintf(text, sizeof text,
+        "the machine meanwhile: two CPU-bound Linux threads ran %.2fx as fast as one (median; %.2f .. %.2f): the ceiling for 2 workers vs 1",
+        ceiling.median, ceiling.min, ceiling.max);
+    report.detail(text);
+    std::snprintf(text, sizeof text, "CPU of all workers per round trip (medians): 1 worker %s, 2 workers with ends together %s, split %s",
+        format_duration(Stats::of(configurations[0].cpu_samples).median).c_str(), format_duration(Stats::of(configurations[1].cpu_samples).median).c_str(),
+        format_duration(Stats::of(configurations[2].cpu_samples).median).c_str());
+    report.detail(text);
     report.detail("2 workers, a pair's ends together:     " + format_stats(two_workers));
     report.detail("2 workers, a pair's ends split:        " + format_stats(split));
     report.detail("Linux threads, futex, all CPUs:        " + format_stats(futex_pairs));
