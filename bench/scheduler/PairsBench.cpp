@@ -156,7 +156,12 @@ void run_pairs_bench(SchedulerBenchContext& context)
     auto run = [&](Configuration& configuration, bool keep) {
         Kernel& kernel = *configuration.bench->kernel;
         Population population(kernel, configuration.bench->members,
-            { .pairs = pairs, .rounds_before_gate = 0, .rounds_after_gate = rounds, .gated = true, .placement = configuration.placement, .limits = {} });
+            { .pairs = pairs,
+                .rounds_before_gate = 0,
+                .rounds_after_gate = rounds,
+                .gated = true,
+                .placement = configuration.placement,
+                .limits = {} });
         if (auto started = population.start(); started.is_error()) {
             report.failure("pairs: " + started.error().message());
             return false;

@@ -87,7 +87,12 @@ bool measure_memory(SchedulerBenchContext& context, size_t sips, PopulationMemor
                                "then %u more; fiber stacks of %zu KiB",
         2 * pairs, pairs, rounds, rounds, limits.stack_bytes / kib));
     auto population = std::make_unique<Population>(kernel, bench.value().members,
-        Population::Options { .pairs = pairs, .rounds_before_gate = rounds, .rounds_after_gate = rounds, .gated = true, .placement = Population::Placement::Split, .limits = limits });
+        Population::Options { .pairs = pairs,
+            .rounds_before_gate = rounds,
+            .rounds_after_gate = rounds,
+            .gated = true,
+            .placement = Population::Placement::Split,
+            .limits = limits });
     uint64_t start = monotonic_ns();
     auto started = population->start();
     uint64_t all_started = monotonic_ns();
@@ -226,7 +231,12 @@ void measure_switches(SchedulerBenchContext& context, size_t sips, std::string& 
     SipLimits limits;
     limits.stack_bytes = context.options.stack_bytes;
     Population population(*loaded.value().kernel, loaded.value().members,
-        { .pairs = sips / 2, .rounds_before_gate = 2, .rounds_after_gate = 0, .gated = true, .placement = Population::Placement::Split, .limits = limits });
+        { .pairs = sips / 2,
+            .rounds_before_gate = 2,
+            .rounds_after_gate = 0,
+            .gated = true,
+            .placement = Population::Placement::Split,
+            .limits = limits });
     auto started = population.start();
     if (started.is_error() || !population.wait_ready(std::chrono::seconds(600)) || population.failures()) {
         report.failure("scale: the population for the switch measurement did not come up");
