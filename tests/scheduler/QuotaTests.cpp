@@ -58,7 +58,10 @@ TEST_F(SchedulerTest, TheCpuTimeLimitCountsEveryThreadOfASip)
     auto under = spawn("quotas", { "share", "2", "40" }, {}, limits);
     finish_all({ under }, std::chrono::seconds(60));
     EXPECT_TRUE(exited_cleanly(*under));
-    EXPECT_GE(under->cpu_time_ns(), 80'000'000u) << "two threads of 40 ms each";
+    // Each thread computes until 40 ms of wall time passed, some of which, on a
+    // busy machine, its worker spends off the CPU between turns: not CPU time.
+    // More than one thread's 40 ms is what counting both threads means.
+    EXPECT_GE(under->cpu_time_ns(), 60'000'000u) << "two threads of 40 ms each";
 }
 
 TEST_F(SchedulerTest, TheCpuTimeLimitEndsASipWhoseOtherThreadIsBlocked)
