@@ -39,18 +39,6 @@ std::string cpu_model()
     return "unknown";
 }
 
-// The 1-minute load average: benchmarks on a busy machine read high, so the report says how busy it was.
-double load_average()
-{
-    double load = -1;
-    if (FILE* file = std::fopen("/proc/loadavg", "r")) {
-        if (std::fscanf(file, "%lf", &load) != 1)
-            load = -1;
-        std::fclose(file);
-    }
-    return load;
-}
-
 std::string machine_description(int cpu, bool quick, double load_before)
 {
     utsname name {};

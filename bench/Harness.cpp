@@ -79,6 +79,17 @@ uint64_t monotonic_ns()
     return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
 }
 
+double load_average()
+{
+    double load = -1;
+    if (FILE* file = std::fopen("/proc/loadavg", "r")) {
+        if (std::fscanf(file, "%lf", &load) != 1)
+            load = -1;
+        std::fclose(file);
+    }
+    return load;
+}
+
 void calibrate_tsc(uint64_t window_ns)
 {
     // Bracket both clocks twice and take the rate over the whole window; the

@@ -36,6 +36,10 @@ inline double ticks_to_ns(uint64_t ticks) { return double(ticks) / tsc_ticks_per
 
 uint64_t monotonic_ns();
 
+// The 1-minute load average (-1 if unknown): benchmarks on a busy machine read
+// high, so reports say how busy it was.
+double load_average();
+
 // Order statistics of a set of samples (nanoseconds per operation).
 struct Stats {
     size_t count { 0 };

@@ -17,17 +17,6 @@ std::string guest_module(char const* name)
     return std::string(SIGNET_BENCH_SCHEDULER_GUEST_DIR) + "/bench_sched_" + name + ".wasm";
 }
 
-double load_average()
-{
-    double load = -1;
-    if (FILE* file = std::fopen("/proc/loadavg", "r")) {
-        if (std::fscanf(file, "%lf", &load) != 1)
-            load = -1;
-        std::fclose(file);
-    }
-    return load;
-}
-
 bool wants(SchedulerBenchOptions const& options, char const* group)
 {
     return options.groups.empty() || std::find(options.groups.begin(), options.groups.end(), group) != options.groups.end();

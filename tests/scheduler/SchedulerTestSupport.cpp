@@ -127,4 +127,12 @@ size_t mapping_count()
     return static_cast<size_t>(std::count(std::istreambuf_iterator<char>(maps), std::istreambuf_iterator<char>(), '\n'));
 }
 
+uint64_t steals(Kernel& kernel)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
+        total += kernel.scheduler().worker(i).steals();
+    return total;
+}
+
 } // namespace signet::testing

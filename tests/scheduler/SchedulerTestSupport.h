@@ -67,4 +67,7 @@ protected:
 // Mappings of this process (lines of /proc/self/maps): what a leak of SIPs would show.
 size_t mapping_count();
 
+// SIPs the kernel's workers have taken from one another so far.
+uint64_t steals(Kernel&);
+
 } // namespace signet::testing

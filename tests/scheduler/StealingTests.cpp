@@ -5,22 +5,8 @@
 // wakes an idle one to come and take some.
 #include "SchedulerTestSupport.h"
 
-#include <thread>
-
 using namespace signet;
 using namespace signet::testing;
-
-namespace {
-
-uint64_t steals(Kernel& kernel)
-{
-    uint64_t total = 0;
-    for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
-        total += kernel.scheduler().worker(i).steals();
-    return total;
-}
-
-} // namespace
 
 TEST_F(SchedulerTest, AnIdleWorkerTakesASpinnerThatWasAlreadyPreemptedOnABusyOne)
 {

@@ -11,18 +11,6 @@
 using namespace signet;
 using namespace signet::testing;
 
-namespace {
-
-uint64_t steals(Kernel& kernel)
-{
-    uint64_t total = 0;
-    for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
-        total += kernel.scheduler().worker(i).steals();
-    return total;
-}
-
-} // namespace
-
 class WakeUpTest : public SchedulerTest {
 protected:
     // Starts `pairs` ping/pong pairs and as many ping/relay pairs (the relay hands
