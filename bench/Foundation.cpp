@@ -48,7 +48,7 @@ std::string machine_description(int cpu, bool quick, double load_before)
         "{\"cpu_model\": \"%s\", \"logical_cpus\": %u, \"pinned_cpu\": %d, \"tsc_ticks_per_ns\": %.4f, \"kernel\": \"%s %s\", "
         "\"load_average_before\": %.2f, \"load_average_after\": %.2f, \"quick\": %s}",
         cpu_model().c_str(), std::thread::hardware_concurrency(), cpu, tsc_ticks_per_ns(), name.sysname, name.release, load_before,
-        load_average(), quick ? "true" : "false");
+        system_load_average(), quick ? "true" : "false");
     return text;
 }
 
@@ -130,7 +130,7 @@ ErrorOr<void> run_foundation_benchmarks(FoundationOptions const& options, Report
     //    set, so the host thread, the worker and every Linux child share one CPU.
     int cpu = TRY(pin_to_cpu(options.cpu));
     calibrate_tsc(options.quick ? 20'000'000 : 200'000'000);
-    double load_before = load_average();
+    double load_before = system_load_average();
     char summary[256];
     std::snprintf(summary, sizeof summary, "pinned to CPU %d of %u (%s); TSC %.4f ticks/ns; one kernel worker; load average %.2f", cpu,
         std::thread::hardware_concurrency(), cpu_model().c_str(), tsc_ticks_per_ns(), load_before);
@@ -158,7 +158,7 @@ ErrorOr<void> run_foundation_benchmarks(FoundationOptions const& options, Report
     if (wants(options, "compute"))
         run_compute_bench(context);
     machine_json = machine_description(cpu, options.quick, load_before);
-    report.detail("load average after: " + std::to_string(load_average()).substr(0, 4));
+    report.detail("load average after: " + std::to_string(system_load_average()).substr(0, 4));
     return {};
 }
 

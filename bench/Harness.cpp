@@ -79,7 +79,7 @@ uint64_t monotonic_ns()
     return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
 }
 
-double load_average()
+double system_load_average()
 {
     double load = -1;
     if (FILE* file = std::fopen("/proc/loadavg", "r")) {

@@ -38,7 +38,7 @@ uint64_t monotonic_ns();
 
 // The 1-minute load average (-1 if unknown): benchmarks on a busy machine read
 // high, so reports say how busy it was.
-double load_average();
+double system_load_average();
 
 // Order statistics of a set of samples (nanoseconds per operation).
 struct Stats {

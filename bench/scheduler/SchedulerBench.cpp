@@ -147,7 +147,7 @@ ErrorOr<void> run_scheduler_benchmarks(SchedulerBenchOptions const& options, Rep
         .yields_image_path = yields.image_path,
         .yields_module_hash = yields.module_hash };
     calibrate_tsc(options.quick ? 20'000'000 : 200'000'000);
-    double load_before = load_average();
+    double load_before = system_load_average();
     report.detail("TSC " + std::to_string(tsc_ticks_per_ns()).substr(0, 6) + " ticks/ns; " + std::to_string(std::thread::hardware_concurrency())
         + " CPUs; load average " + std::to_string(load_before).substr(0, 4));
 
@@ -163,7 +163,7 @@ ErrorOr<void> run_scheduler_benchmarks(SchedulerBenchOptions const& options, Rep
     char text[256];
     std::snprintf(text, sizeof text,
         "{\"logical_cpus\": %u, \"tsc_ticks_per_ns\": %.4f, \"load_average_before\": %.2f, \"load_average_after\": %.2f, \"quick\": %s, ",
-        std::thread::hardware_concurrency(), tsc_ticks_per_ns(), load_before, load_average(), options.quick ? "true" : "false");
+        std::thread::hardware_concurrency(), tsc_ticks_per_ns(), load_before, system_load_average(), options.quick ? "true" : "false");
     machine_json = std::string(text) + "\"scale\": " + context.scale_json + "}";
     return {};
 }
