@@ -8,6 +8,7 @@
 
 #include <signet/abi.h>
 
+#include <algorithm>
 #include <type_traits>
 #include <utility>
 
@@ -84,6 +85,15 @@ int32_t write_stdio(Sip&, uint32_t stream, std::span<uint8_t const>, uint32_t& w
 // Reads from the SIP's stdin on the I/O thread, blocking only the fiber.
 int32_t read_stdin(Sip&, std::span<uint8_t>, uint32_t& read);
 uint64_t now_ns(uint32_t clock, bool& ok);
+// The monotonic deadline of a guest timeout: negative waits forever (UINT64_MAX).
+inline uint64_t deadline_after(int64_t timeout_ns)
+{
+    if (timeout_ns < 0)
+        return UINT64_MAX;
+    bool ok = false;
+    uint64_t now = now_ns(SIGNET_CLOCK_MONOTONIC, ok);
+    return now + std::min<uint64_t>(uint64_t(timeout_ns), UINT64_MAX - now - 1);
+}
 void sleep_ns(uint64_t);
 // Fills with bytes from the host's CSPRNG.
 bool fill_random(std::span<uint8_t>);

@@ -135,15 +135,6 @@ void unregister(Endpoint& endpoint, Thread* self)
         waiter = nullptr;
 }
 
-uint64_t deadline_after(int64_t timeout_ns)
-{
-    if (timeout_ns < 0)
-        return UINT64_MAX;
-    bool ok = false;
-    uint64_t now = now_ns(SIGNET_CLOCK_MONOTONIC, ok);
-    return now + std::min<uint64_t>(uint64_t(timeout_ns), UINT64_MAX - now - 1);
-}
-
 uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
 {
     GuestMemory memory(sip.runtime());

@@ -135,13 +135,7 @@ uint32_t Z_signet_v1Z_child_wait(void* host, uint32_t handle, uint64_t raw_timeo
         return SIGNET_OUT_OF_BOUNDS;
     if (child->sip().state() == Sip::State::Created)
         return SIGNET_INVALID_ARGUMENT; // Waiting for a child that was never started would never end.
-    auto timeout = static_cast<int64_t>(raw_timeout);
-    uint64_t deadline = UINT64_MAX;
-    if (timeout >= 0) {
-        bool ok = false;
-        uint64_t now = now_ns(SIGNET_CLOCK_MONOTONIC, ok);
-        deadline = now + std::min<uint64_t>(uint64_t(timeout), UINT64_MAX - now - 1);
-    }
+    uint64_t deadline = deadline_after(static_cast<int64_t>(raw_timeout));
     bool finished = child->sip().wait_from_fiber(deadline);
     int32_t status = finished ? child->sip().exit_info().host_exit_status() : 0;
     // Unwinding skips destructors: this SIP may leave here only holding nothing.

@@ -7,20 +7,6 @@
 using namespace signet;
 using namespace signet::abi;
 
-namespace {
-
-uint64_t deadline_for(uint64_t raw_timeout)
-{
-    auto timeout = static_cast<int64_t>(raw_timeout);
-    if (timeout < 0)
-        return UINT64_MAX;
-    bool ok = false;
-    uint64_t now = now_ns(SIGNET_CLOCK_MONOTONIC, ok);
-    return now + std::min<uint64_t>(uint64_t(timeout), UINT64_MAX - now - 1);
-}
-
-} // namespace
-
 extern "C" {
 
 uint32_t Z_signet_v1Z_thread_create(void* host, uint32_t function, uint32_t argument, uint32_t stack_top, uint32_t out_thread)
@@ -68,7 +54,7 @@ uint32_t Z_signet_v1Z_thread_join(void* host, uint32_t handle, uint64_t timeout,
         return SIGNET_BAD_HANDLE;
     if (!memory.valid(out_status, 4))
         return SIGNET_OUT_OF_BOUNDS;
-    bool done = sip.kernel().join_thread(sip, *thread, deadline_for(timeout));
+    bool done = sip.kernel().join_thread(sip, *thread, deadline_after(static_cast<int64_t>(timeout)));
     leave_if_killed();
     if (!done)
         return SIGNET_TIMED_OUT;
@@ -99,7 +85,7 @@ uint32_t Z_signet_v1Z_futex_wait(void* host, uint32_t address, uint32_t expected
         return SIGNET_INVALID_ARGUMENT;
     if (!memory.valid(address, 4))
         return SIGNET_OUT_OF_BOUNDS;
-    int32_t status = sip.kernel().futex_wait(sip, address, expected, deadline_for(timeout));
+    int32_t status = sip.kernel().futex_wait(sip, address, expected, deadline_after(static_cast<int64_t>(timeout)));
     leave_if_killed();
     return static_cast<uint32_t>(status);
 }

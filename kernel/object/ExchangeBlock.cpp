@@ -9,7 +9,6 @@ namespace signet {
 
 namespace {
 
-std::atomic<uint64_t> s_bytes_copied { 0 };
 std::atomic<uint64_t> s_next_id { 1 };
 
 // Maps the block's pages at `range` of `sip`'s memory, replacing the zero pages
@@ -104,9 +103,5 @@ bool ExchangeBlock::attach(SipContext& receiver)
     return true;
 }
 
-uint64_t ExchangeBlock::bytes_copied()
-{
-    return s_bytes_copied.load(std::memory_order_relaxed);
-}
 
 } // namespace signet

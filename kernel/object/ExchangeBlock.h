@@ -57,8 +57,6 @@ public:
     // changed) if the receiver's quota or memory has no room.
     bool attach(SipContext& receiver);
 
-    // Bytes copied by all sends so far: none, as long as blocks move by remapping.
-    static uint64_t bytes_copied();
 
 private:
     ExchangeBlock(uint32_t size, uint32_t length);
