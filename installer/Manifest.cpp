@@ -128,10 +128,10 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
     manifest.path = path;
     std::string base = std::filesystem::path(path).parent_path().string();
 
-    static std::set<std::string> const known_sections { "program", "code", "endpoint", "service", "parameters", "limits", "privileges" };
+    static std::set<std::string> const known_sections { "program", "code", "endpoint", "service", "parameters", "limits", "privileges", "resource" };
     for (auto const& [key, node] : root) {
         if (!known_sections.contains(std::string(key.str())))
-            return reader.error(std::string(key.str()), "unknown section (known: program, code, endpoint, service, parameters, limits, privileges)");
+            return reader.error(std::string(key.str()), "unknown section (known: program, code, endpoint, service, parameters, limits, privileges, resource)");
     }
 
     // [program]
@@ -224,6 +224,40 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
         }
     } else if (root.contains("service")) {
         return reader.error("service", "must be an array of tables ([[service]])");
+    }
+
+    // [[resource]]: kind = "disk", name = "disk0", size = "64MiB"
+    std::set<std::string> resource_names;
+    if (auto* resources = root["resource"].as_array()) {
+        for (size_t i = 0; i < resources->size(); ++i) {
+            std::string prefix = "resource[" + std::to_string(i) + "]";
+            auto* table = (*resources)[i].as_table();
+            if (!table)
+                return reader.error(prefix, "must be a table");
+            for (auto const& [key, node] : *table) {
+                std::string field(key.str());
+                if (field != "kind" && field != "name" && field != "size")
+                    return reader.error(prefix + "." + field, "unknown field (known: kind, name, size)");
+            }
+            ManifestResource resource;
+            std::string kind = TRY(reader.string(*table, prefix, "kind"));
+            if (kind != "disk")
+                return reader.error(prefix + ".kind", "unknown resource kind '" + kind + "' (known: disk)");
+            resource.name = TRY(reader.string(*table, prefix, "name"));
+            if (!is_name(resource.name) || !resource_names.insert(resource.name).second)
+                return reader.error(prefix + ".name", "'" + resource.name + "' is not a valid, unique resource name");
+            std::string size_text = TRY(reader.string(*table, prefix, "size"));
+            auto size = parse_size(size_text);
+            if (size.is_error())
+                return reader.error(prefix + ".size", size.error().message());
+            // A disk is whole 4 KiB blocks, at most 1 TiB.
+            if (size.value() == 0 || size.value() % 4096 != 0 || size.value() > (1ull << 40))
+                return reader.error(prefix + ".size", "a disk must be a multiple of 4KiB between 4KiB and 1TiB, not '" + size_text + "'");
+            resource.size_bytes = size.value();
+            manifest.resources.push_back(std::move(resource));
+        }
+    } else if (root.contains("resource")) {
+        return reader.error("resource", "must be an array of tables ([[resource]])");
     }
 
     // [parameters]: name = { type = "string" | "integer" | "boolean", default = ... }

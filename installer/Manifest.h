@@ -32,6 +32,15 @@ struct ManifestService {
     ContractReference type;
 };
 
+// A host resource the program is given by the kernel, e.g. its disk:
+// [[resource]] kind = "disk", name = "disk0", size = "64MiB".
+struct ManifestResource {
+    enum class Kind { Disk };
+    Kind kind { Kind::Disk };
+    std::string name;
+    uint64_t size_bytes { 0 };
+};
+
 struct ManifestParameter {
     enum class Type { String, Integer, Boolean };
     std::string name;
@@ -62,6 +71,7 @@ struct Manifest {
     std::vector<ManifestEndpoint> endpoints;
     std::vector<ManifestService> services;
     std::vector<ManifestParameter> parameters;
+    std::vector<ManifestResource> resources;
     ManifestLimits limits;
     bool may_create_children { false };
 

@@ -3,6 +3,7 @@
 
 #include "base/ErrorOr.h"
 #include "kernel/object/Channel.h"
+#include "kernel/object/Disk.h"
 #include "kernel/object/Sip.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Preemption.h"
@@ -42,6 +43,8 @@ struct SpawnRequest {
     // after instantiation instead of the module's `_start`. A trap inside it
     // ends the SIP like any other trap.
     std::function<void(Sip&)> host_entry;
+    // Disks its manifest declares: it may open these (and only these) with disk_open.
+    std::vector<DiskGrant> disks;
 };
 
 class Kernel {
@@ -90,6 +93,7 @@ public:
         std::vector<RequiredEndpoint> endpoints; // bound, in order, when the SIP is created
         std::string principal;                   // publisher/program
         std::vector<std::pair<std::string, std::string>> parameters; // defaults
+        std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
     };
     void register_program(std::string const& name, ProgramInfo);
     std::optional<ProgramInfo> find_program_info(std::string const& name) const;
@@ -115,6 +119,9 @@ public:
     std::shared_ptr<HostCall> arm_timer(Thread&, uint64_t deadline_ns);
     void cancel_timer(std::shared_ptr<HostCall> const&);
 
+    // Which host file backs each disk (docs/filesystem.md).
+    DiskRegistry& disks() { return m_disks; }
+
     OutputStream& diagnostics() { return *m_config.diagnostics; }
     Scheduler& scheduler() { return *m_scheduler; }
 
@@ -136,6 +143,7 @@ private:
     std::map<std::string, std::shared_ptr<Image>> m_images; // by image path
     std::map<std::string, ProgramInfo> m_programs; // by program name
     std::map<std::string, std::shared_ptr<ContractType const>> m_contracts; // by descriptor hash
+    DiskRegistry m_disks;
 
     // The I/O thread may outlive the kernel (a host read that never returns),
     // so everything it touches is in IoState, shared with it.

@@ -85,6 +85,7 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     request.limits = info->endpoints.empty() && info->principal.rfind("unsigned/", 0) == 0 ? sip.limits() : info->limits;
     request.principal = info->principal + " <- " + sip.principal();
     request.parameters = info->parameters;
+    request.disks = info->disks;
     auto child = kernel.create_sip(std::move(request));
     if (child.is_error())
         return SIGNET_LIMIT;

@@ -10,6 +10,7 @@ enum class ObjectType : uint8_t {
     Child,
     Block,
     Thread,
+    Disk,
 };
 
 class KernelObject {

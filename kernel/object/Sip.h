@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kernel/Stdio.h"
+#include "kernel/object/Disk.h"
 #include "kernel/object/HandleTable.h"
 #include "runtime/Image.h"
 #include "runtime/SipContext.h"
@@ -89,6 +90,8 @@ public:
     // Who this SIP is: its manifest's publisher/program, then the chain of its creators.
     std::string const& principal() const { return m_principal; }
     std::vector<std::pair<std::string, std::string>> const& parameters() const { return m_parameters; }
+    // The disks this SIP's manifest declares (disk_open checks against these).
+    std::vector<DiskGrant> const& disks() const { return m_disks; }
     uint64_t cpu_time_ns() const { return m_cpu_time_ns; }
 
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
@@ -121,6 +124,7 @@ private:
     std::function<void(Sip&)> m_host_entry;
     std::string m_principal;
     std::vector<std::pair<std::string, std::string>> m_parameters;
+    std::vector<DiskGrant> m_disks;
 
     std::vector<Thread*> m_threads; // guarded by m_lock
     std::vector<Thread*> m_fiber_waiters; // guarded by m_lock: SIP threads in wait_from_fiber

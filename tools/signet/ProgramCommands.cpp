@@ -36,6 +36,8 @@ void print_program(installer::InstalledProgram const& program)
         fmt::print("  exports service {}: {}.{}:{}\n", service.name, service.contract, service.end, service.state);
     for (auto const& parameter : manifest.parameters)
         fmt::print("  parameter {}: {}{}\n", parameter.name, type_name(parameter.type), parameter.required ? " (required)" : " = " + parameter.default_value);
+    for (auto const& resource : manifest.resources)
+        fmt::print("  resource disk {}: {} bytes\n", resource.name, resource.size_bytes);
     auto const& limits = manifest.limits;
     fmt::print("  limits: memory {} bytes, exchange heap {} bytes, {} threads, CPU time {}\n", limits.memory_bytes, limits.exchange_bytes, limits.threads,
         limits.cpu_time_ns ? fmt::format("{} ms", limits.cpu_time_ns / 1'000'000) : std::string("unlimited"));

@@ -21,6 +21,7 @@ struct RunOptions {
     std::vector<std::string> environment;
     std::vector<std::string> parameters; // k=v
     std::vector<std::string> programs; // NAME=PATH.wasm
+    std::vector<std::string> disks; // NAME=PATH
     std::string memory { "256MiB" };
     std::string exchange { "64MiB" };
     std::string stack { "1MiB" };
@@ -35,6 +36,7 @@ Action add_run_command(CLI::App& app)
     auto* command = app.add_subcommand("run", "Install (if needed) and run a module as a sealed process");
     command->add_option("--env", options->environment, "Give the program an environment variable K=V (it sees no others)")->allow_extra_args(false);
     command->add_option("--program", options->programs, "Let SIPs create children from PATH.wasm by NAME (NAME=PATH.wasm)")->allow_extra_args(false);
+    command->add_option("--disk", options->disks, "Back disk NAME, which a driver's manifest declares, with the host file PATH (NAME=PATH)")->allow_extra_args(false);
     command->add_option("--param", options->parameters, "Set a parameter of an installed program (k=v), checked against its manifest")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
     command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
@@ -103,6 +105,17 @@ Action add_run_command(CLI::App& app)
             print_error(kernel.error().message());
             return int(Failure);
         }
+        for (auto const& entry : options->disks) {
+            auto equals = entry.find('=');
+            if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+                print_error("--disk '" + entry + "': expected NAME=PATH");
+                return int(BadInput);
+            }
+            if (auto bound = kernel.value()->disks().bind(entry.substr(0, equals), entry.substr(equals + 1)); bound.is_error()) {
+                print_error("--disk '" + entry + "': " + bound.error().message());
+                return int(BadInput);
+            }
+        }
         // Installs a module and maps its image; on failure, prints why and gives the exit status.
         auto load = [&](std::string const& path, std::shared_ptr<Image>& out) -> int {
             installer::InstallOptions install_options;
@@ -152,6 +165,8 @@ Action add_run_command(CLI::App& app)
                 if (!parameter.required)
                     info.parameters.emplace_back(parameter.name, parameter.default_value);
             }
+            for (auto const& resource : record.manifest.resources)
+                info.disks.push_back({ resource.name, resource.size_bytes });
             for (auto const& endpoint : record.endpoints) {
                 info.endpoints.push_back({ endpoint.name, endpoint.contract, endpoint.end == "Exp" ? contracts::End::Exp : contracts::End::Imp,
                     endpoint.state, endpoint.state_index, endpoint.descriptor_sha256 });
@@ -233,6 +248,7 @@ Action add_run_command(CLI::App& app)
             request.limits.cpu_time_ns = by_name->limits.cpu_time_ns;
             request.principal = by_name->principal;
             request.parameters = by_name->parameters;
+            request.disks = by_name->disks;
         } else {
             request.principal = "unsigned/" + request.name;
         }

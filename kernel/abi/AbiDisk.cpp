@@ -1,0 +1,123 @@
+// signet_v1 disks: the host file behind a disk that the caller's manifest
+// declares, for block-device driver SIPs. See docs/abi.md and docs/filesystem.md.
+//
+// FIXME: reads, writes and flushes run on the SIP's worker and hold it for the
+// host call (page-cache copies, and an fdatasync for disk_flush); a per-disk
+// host thread would let the worker's other SIPs run meanwhile.
+#include "kernel/abi/Abi.h"
+#include "kernel/object/Disk.h"
+
+using namespace signet;
+using namespace signet::abi;
+
+namespace {
+
+// Named limits: the longest disk name, and the most bytes one call moves.
+constexpr uint32_t max_disk_name = 64;
+constexpr uint32_t max_transfer = 16u << 20;
+
+// The disk behind `handle` and the checked range, or a status.
+int32_t check_transfer(Sip& sip, uint32_t handle, uint64_t offset, uint32_t buffer, uint32_t length, std::shared_ptr<Disk>& disk, uint8_t*& data)
+{
+    disk = sip.handles().get_as<Disk>(handle);
+    if (!disk)
+        return SIGNET_BAD_HANDLE;
+    GuestMemory memory(sip.runtime());
+    data = memory.range(buffer, length);
+    if (!data && !(length == 0 && memory.valid(buffer, 0)))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (length > max_transfer)
+        return SIGNET_LIMIT;
+    if (offset > disk->size() || length > disk->size() - offset)
+        return SIGNET_INVALID_ARGUMENT;
+    return SIGNET_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+uint32_t Z_signet_v1Z_disk_open(void* host, uint32_t name, uint32_t name_length, uint32_t out_disk)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(name, name_length) || !memory.valid(out_disk, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (name_length == 0 || name_length > max_disk_name)
+        return SIGNET_INVALID_ARGUMENT;
+    std::string wanted(reinterpret_cast<char const*>(memory.range(name, name_length)), name_length);
+    // Only a disk the SIP's own manifest declares, whatever the host has bound.
+    auto const& grants = sip.disks();
+    auto grant = std::find_if(grants.begin(), grants.end(), [&](DiskGrant const& g) { return g.name == wanted; });
+    if (grant == grants.end())
+        return SIGNET_DENIED;
+    if (sip.handles().free_slots() < 1)
+        return SIGNET_LIMIT;
+    auto disk = sip.kernel().disks().open(wanted, grant->size_bytes);
+    if (disk.is_error()) {
+        (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + "): " + disk.error().message() + "\n");
+        switch (disk.error().kind()) {
+        case ErrorKind::NotFound:
+            return SIGNET_NOT_FOUND;
+        case ErrorKind::Exists:
+            return SIGNET_WOULD_BLOCK;
+        default:
+            return SIGNET_IO;
+        }
+    }
+    uint32_t handle = sip.handles().insert(disk.release_value());
+    VERIFY(handle);
+    memory.write(out_disk, handle);
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_disk_size(void* host, uint32_t handle, uint32_t out_bytes)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto disk = sip.handles().get_as<Disk>(handle);
+    if (!disk)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(out_bytes, 8))
+        return SIGNET_OUT_OF_BOUNDS;
+    memory.write(out_bytes, disk->size());
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_disk_read(void* host, uint32_t handle, uint64_t offset, uint32_t buffer, uint32_t length)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    std::shared_ptr<Disk> disk;
+    uint8_t* data = nullptr;
+    if (int32_t status = check_transfer(sip, handle, offset, buffer, length, disk, data); status != SIGNET_OK)
+        return status;
+    if (length && disk->read(offset, { data, length }) != 0)
+        return SIGNET_IO;
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_disk_write(void* host, uint32_t handle, uint64_t offset, uint32_t buffer, uint32_t length)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    std::shared_ptr<Disk> disk;
+    uint8_t* data = nullptr;
+    if (int32_t status = check_transfer(sip, handle, offset, buffer, length, disk, data); status != SIGNET_OK)
+        return status;
+    if (length && disk->write(offset, { data, length }) != 0)
+        return SIGNET_IO;
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_disk_flush(void* host, uint32_t handle)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    auto disk = sip.handles().get_as<Disk>(handle);
+    if (!disk)
+        return SIGNET_BAD_HANDLE;
+    return disk->flush() == 0 ? SIGNET_OK : SIGNET_IO;
+}
+
+} // extern "C"
