@@ -47,6 +47,8 @@ std::string contract_spelling(ArgumentType const& type)
     case TypeKind::Block:
         return type.bound ? "block<" + std::to_string(type.bound) + ">" : "block";
     case TypeKind::Endpoint:
+        if (type.endpoint.contract.empty())
+            return std::string(any_contract_name) + "." + end_spelling(type.endpoint.end);
         return type.endpoint.contract + "." + end_spelling(type.endpoint.end) + ":" + type.endpoint.state;
     default:
         return type_spelling(type.kind);

@@ -196,6 +196,19 @@ std::optional<ArgumentType> Checker::check_type(ContractUnit& unit, ArgumentSynt
 {
     auto const& syntax = argument.type;
     ArgumentType type;
+    if (syntax.is_endpoint && syntax.name == any_contract_name) {
+        // An end of any contract. It may travel only where it sends next (or its
+        // protocol is over), which the kernel checks on the contract it really speaks.
+        type.kind = TypeKind::Endpoint;
+        type.endpoint.end = syntax.end;
+        type.endpoint.next = NextOperation::Send;
+        if (!syntax.state.empty()) {
+            error(unit, syntax.state_location, "the endpoint type " + quoted(std::string(any_contract_name) + "." + end_spelling(syntax.end)) + " of argument " + quoted(argument.name)
+                    + " takes no state: an end of any contract travels in any state in which it sends next");
+            return std::nullopt;
+        }
+        return type;
+    }
     if (syntax.is_endpoint) {
         type.kind = TypeKind::Endpoint;
         type.endpoint.contract = syntax.name;
@@ -252,6 +265,8 @@ void Checker::check_messages(ContractUnit& unit)
 {
     auto const& syntax = *unit.syntax;
     check_reserved(unit, syntax.location, syntax.name, "contract name");
+    if (syntax.name == any_contract_name)
+        error(unit, syntax.location, "contract name " + quoted(syntax.name) + " cannot be used: 'any.Imp' and 'any.Exp' name an end of any contract");
     if (syntax.messages.size() > limits::max_messages) {
         error(unit, syntax.location, "contract " + quoted(syntax.name) + " has " + std::to_string(syntax.messages.size()) + " messages; the limit is " + std::to_string(limits::max_messages));
         unit.messages_ok = false;

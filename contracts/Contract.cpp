@@ -143,6 +143,14 @@ static ErrorOr<void> validate_argument(Contract const& contract, Message const& 
         return {};
     }
     auto const& endpoint = type.endpoint;
+    if (endpoint.contract.empty()) {
+        // `any.Imp` / `any.Exp`: no contract, no state; the kernel checks the real one.
+        if (!endpoint.state.empty() || endpoint.state_index != 0 || endpoint.next != NextOperation::Send)
+            return Error::invalid(where() + " is an endpoint of any contract but names a state");
+        if (endpoint.end != End::Imp && endpoint.end != End::Exp)
+            return Error::invalid(where() + " names an endpoint with an unknown end");
+        return {};
+    }
     if (!is_identifier(endpoint.contract) || !is_identifier(endpoint.state))
         return Error::invalid(where() + " names an endpoint with a malformed contract or state name");
     if (endpoint.end != End::Imp && endpoint.end != End::Exp)

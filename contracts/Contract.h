@@ -46,6 +46,10 @@ char const* type_spelling(TypeKind);
 // The kind a type name in source spells; endpoints have no name of their own.
 std::optional<TypeKind> type_kind_named(std::string_view);
 
+// The contract name of the wildcard endpoint types `any.Imp` and `any.Exp`, which
+// take an end of any contract; such a type has an empty contract and state.
+inline constexpr char const any_contract_name[] = "any";
+
 // `Contract.End:State`: an endpoint that travels in a message.
 struct EndpointType {
     std::string contract;

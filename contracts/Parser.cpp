@@ -1,4 +1,5 @@
 #include "contracts/Parser.h"
+#include "contracts/Contract.h"
 
 #include "contracts/Lexer.h"
 #include "contracts/Limits.h"
@@ -163,6 +164,9 @@ bool Parser::parse_type(TypeSyntax& type)
         if (!at(TokenKind::Identifier) || (peek().text != "Imp" && peek().text != "Exp"))
             return fail("'Imp' or 'Exp' after '" + type.name + ".'");
         type.end = next().text == "Imp" ? End::Imp : End::Exp;
+        // `any.Imp` / `any.Exp`: an end of any contract, in any state where it sends next.
+        if (type.name == any_contract_name && !at(TokenKind::Colon))
+            return true;
         if (!expect(TokenKind::Colon, "':' and a state after '" + type.name + (type.end == End::Imp ? ".Imp'" : ".Exp'")))
             return false;
         return expect_name("a state name in the endpoint type", type.state, &type.state_location);

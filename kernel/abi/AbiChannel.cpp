@@ -178,7 +178,10 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
             return SIGNET_BAD_HANDLE;
         auto const& declared = argument.type.endpoint;
         auto const& carried_contract = carried_endpoint->contract_type().contract;
-        if (&carried_endpoint->channel() == &endpoint->channel() || carried_contract.name != declared.contract
+        // `any.Imp` / `any.Exp` (an empty contract name) takes an end of any contract, in any
+        // state in which it sends next; the receiver checks what it got (endpoint_check).
+        bool any_contract = declared.contract.empty();
+        if (&carried_endpoint->channel() == &endpoint->channel() || (!any_contract && carried_contract.name != declared.contract)
             || carried_endpoint->end() != declared.end)
             return SIGNET_INVALID_ARGUMENT;
         {
@@ -190,7 +193,7 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
             // Its peer cannot send while it is this end's turn, so this stays true.
             Channel& carried_channel = carried_endpoint->channel();
             std::lock_guard guard(carried_channel.lock());
-            if (carried_channel.state() != declared.state_index || carried_channel.front(*carried_endpoint)
+            if ((!any_contract && carried_channel.state() != declared.state_index) || carried_channel.front(*carried_endpoint)
                 || !sends_next(carried_contract, carried_channel.state(), carried_endpoint->end()))
                 return SIGNET_INVALID_ARGUMENT;
         }
@@ -231,6 +234,8 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
                 sip.handles().remove(entry.handle);
                 if (entry.object->type() == ObjectType::Block)
                     static_cast<ExchangeBlock&>(*entry.object).detach();
+                else
+                    static_cast<Endpoint&>(*entry.object).set_holder(EndpointHolder::in_transit());
                 slot.carried.push_back(std::move(entry.object));
             }
             channel.set_state(edge->target);
@@ -284,7 +289,10 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
                 for (auto const& argument : contract.messages[message->id - 1].arguments) {
                     if (argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block)
                         continue;
-                    uint32_t new_handle = sip.handles().insert(std::move(message->carried[next++]));
+                    auto& object = message->carried[next++];
+                    if (object->type() == ObjectType::Endpoint)
+                        static_cast<Endpoint&>(*object).set_holder(sip.holder_identity());
+                    uint32_t new_handle = sip.handles().insert(std::move(object));
                     VERIFY(new_handle);
                     grown.write(buffer + argument.offset, new_handle);
                 }
@@ -431,6 +439,9 @@ uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t l
     if (Channel::inbox_bytes(*type.value()) > Channel::max_inbox_bytes)
         return SIGNET_LIMIT;
     auto [importer, exporter] = Channel::create(type.release_value());
+    auto holder = sip.holder_identity();
+    importer->set_holder(holder);
+    exporter->set_holder(holder);
     uint32_t importer_handle = sip.handles().insert(importer);
     uint32_t exporter_handle = sip.handles().insert(exporter);
     VERIFY(importer_handle && exporter_handle); // Room was checked; only this SIP's thread inserts.
@@ -471,6 +482,55 @@ uint32_t Z_signet_v1Z_startup_handle(void* host, uint32_t index, uint32_t out_ha
         return SIGNET_NOT_FOUND;
     memory.write(out_handle, sip.startup_handles()[index]);
     return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_channel_peer_principal(void* host, uint32_t handle, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto endpoint = sip.handles().get_as<Endpoint>(handle);
+    if (!endpoint)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    std::shared_ptr<EndpointHolder const> holder;
+    {
+        // While the peer is attached its holder is current: an end leaves a SIP
+        // only by being sent (holder: in transit) or closed (detached, under this lock).
+        std::lock_guard guard(endpoint->channel().lock());
+        Endpoint* peer = endpoint->channel().peer_of(*endpoint);
+        if (!peer)
+            return SIGNET_CLOSED;
+        holder = peer->holder();
+    }
+    if (holder == EndpointHolder::in_transit())
+        return SIGNET_WOULD_BLOCK;
+    std::string principal = holder ? holder->principal : std::string("kernel");
+    memory.write(out_length, static_cast<uint32_t>(principal.size()));
+    if (principal.size() > capacity)
+        return SIGNET_LIMIT;
+    if (!principal.empty())
+        std::memcpy(memory.range(buffer, principal.size()), principal.data(), principal.size());
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_endpoint_check(void* host, uint32_t handle, uint32_t descriptor, uint32_t length, uint32_t end)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto endpoint = sip.handles().get_as<Endpoint>(handle);
+    if (!endpoint)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(descriptor, length))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (end > 1 || length > cx::limits::max_descriptor_size)
+        return SIGNET_INVALID_ARGUMENT;
+    auto type = sip.kernel().contract_type({ memory.range(descriptor, length), length });
+    if (type.is_error())
+        return SIGNET_INVALID_ARGUMENT;
+    // Contract types are cached by content: the same descriptor is the same type.
+    bool same = type.value()->descriptor_hash == endpoint->contract_type().descriptor_hash && endpoint->end() == static_cast<cx::End>(end);
+    return same ? SIGNET_OK : SIGNET_PROTOCOL;
 }
 
 } // extern "C"

@@ -79,6 +79,12 @@ void Channel::pop(Endpoint& receiver)
     --receiver.m_count;
 }
 
+std::shared_ptr<EndpointHolder const> const& EndpointHolder::in_transit()
+{
+    static auto const holder = std::make_shared<EndpointHolder const>();
+    return holder;
+}
+
 ContractType const& Endpoint::contract_type() const
 {
     return m_channel->type();

@@ -34,6 +34,14 @@ namespace signet {
 class Thread;
 class Channel;
 
+// Who holds an endpoint: what its peer may learn with signet_channel_peer_principal.
+struct EndpointHolder {
+    uint64_t sip_id { 0 }; // 0: the endpoint is travelling in a message
+    std::string principal;
+    // The holder every endpoint has while it travels in a message.
+    static std::shared_ptr<EndpointHolder const> const& in_transit();
+};
+
 // A checked contract, shared by every channel that speaks it.
 struct ContractType {
     contracts::Contract contract;
@@ -60,6 +68,14 @@ public:
     contracts::End end() const { return m_end; }
     ContractType const& contract_type() const;
 
+    // Who holds this end now: a SIP, EndpointHolder::in_transit() while it travels
+    // in a message, or nullptr while the kernel itself holds it (an end the host
+    // made and has not given to a SIP). Set wherever an end changes hands (channel
+    // creation, send, receive, a startup handle); written without the channel's
+    // lock (a send moves ends of other channels), hence atomic.
+    void set_holder(std::shared_ptr<EndpointHolder const> holder) { m_holder.store(std::move(holder)); }
+    std::shared_ptr<EndpointHolder const> holder() const { return m_holder.load(); }
+
     // Closes this end: the peer drains what was sent, then sees CLOSED.
     // Messages waiting in this end's inbox are dropped, with any endpoints in them.
     void close();
@@ -76,6 +92,7 @@ private:
 
     std::shared_ptr<Channel> m_channel;
     contracts::End m_end;
+    std::atomic<std::shared_ptr<EndpointHolder const>> m_holder;
 
     // Guarded by the channel's lock.
     std::vector<QueuedMessage> m_inbox; // ring

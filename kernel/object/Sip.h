@@ -7,6 +7,7 @@
 #pragma once
 
 #include "kernel/Stdio.h"
+#include "kernel/object/Channel.h"
 #include "kernel/object/Disk.h"
 #include "kernel/object/HandleTable.h"
 #include "runtime/Image.h"
@@ -82,9 +83,16 @@ public:
     // Before start: puts an object in the SIP's table as its next startup handle.
     void adopt_startup_handle(std::shared_ptr<KernelObject> object)
     {
+        if (object->type() == ObjectType::Endpoint)
+            static_cast<Endpoint&>(*object).set_holder(holder_identity());
         uint32_t handle = m_handles.insert(std::move(object));
         VERIFY(handle);
         m_startup_handles.push_back(handle);
+    }
+    // This SIP as the holder of an endpoint (what the endpoint's peer may learn).
+    std::shared_ptr<EndpointHolder const> holder_identity() const
+    {
+        return std::make_shared<EndpointHolder const>(EndpointHolder { m_id, m_principal });
     }
     SipLimits const& limits() const { return m_limits; }
     // Who this SIP is: its manifest's publisher/program, then the chain of its creators.
@@ -100,6 +108,9 @@ public:
 
     // WASI personality state: which standard streams the program closed.
     uint32_t wasi_closed_stdio { 0 };
+    // Standard streams bound to Stream endpoints (kernel/abi/Streams.h): the
+    // endpoint's handle in this SIP's table, or 0 for the host stream in stdio().
+    uint32_t stream_handles[3] {};
 
     // Blocks the calling host thread (not a fiber) until the SIP finished.
     ExitInfo wait_from_host();
