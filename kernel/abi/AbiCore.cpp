@@ -5,6 +5,7 @@
 // changes anything, and reports a bad argument as a status. Only exit and a
 // nearly exhausted stack end the calling SIP.
 #include "kernel/abi/Abi.h"
+#include "kernel/abi/Streams.h"
 
 #include <cerrno>
 #include <ctime>
@@ -14,6 +15,8 @@ namespace signet::abi {
 
 int32_t write_stdio(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, uint32_t& written)
 {
+    if ((stream == SIGNET_STDOUT || stream == SIGNET_STDERR) && stream_is_bound(sip, stream))
+        return stream_write(sip, stream, bytes, written);
     OutputStream* out = nullptr;
     if (stream == SIGNET_STDOUT)
         out = sip.stdio().out.get();
@@ -32,6 +35,10 @@ int32_t write_stdio(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, u
 
 int32_t read_stdin(Sip& sip, std::span<uint8_t> buffer, uint32_t& read)
 {
+    if (stream_is_bound(sip, 0)) {
+        auto base = sip.runtime().wasm_memory ? sip.runtime().wasm_memory->data : buffer.data();
+        return stream_read(sip, static_cast<uint32_t>(buffer.data() - base), static_cast<uint32_t>(buffer.size()), read);
+    }
     auto input = sip.stdio().in;
     if (!input) {
         read = 0;

@@ -8,6 +8,7 @@
 // ENOSYS; calls on descriptors that are not open answer EBADF; calls that
 // need a right a descriptor lacks answer ENOTCAPABLE. No call faults the kernel.
 #include "kernel/abi/Abi.h"
+#include "kernel/abi/Streams.h"
 
 #include <vector>
 
@@ -31,7 +32,7 @@ enum Errno : uint32_t {
     NotCapable = 76,
 };
 
-enum : uint8_t { FiletypeCharacterDevice = 2 };
+enum : uint8_t { FiletypeUnknown = 0, FiletypeCharacterDevice = 2 };
 
 // Rights (a subset).
 constexpr uint64_t right_fd_read = 1ull << 1;
@@ -183,7 +184,7 @@ uint32_t WASI(fd_fdstat_get)(void* host, uint32_t fd, uint32_t out)
         return BadFd;
     uint64_t rights = (fd == 0 ? right_fd_read : right_fd_write) | right_poll_fd_readwrite;
     uint8_t stat[24] = {};
-    stat[0] = FiletypeCharacterDevice;
+    stat[0] = stream_is_bound(sip, fd) ? FiletypeUnknown : FiletypeCharacterDevice; // A bound stream is no terminal.
     std::memcpy(stat + 8, &rights, 8);
     memory.write_bytes(out, stat, sizeof stat);
     return Success;

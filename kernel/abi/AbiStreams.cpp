@@ -1,0 +1,336 @@
+// Standard streams over channels, and the child calls that bind them.
+//
+// When a SIP's stdin, stdout or stderr is bound to a Stream endpoint, the
+// kernel speaks the Stream contract (services/contracts/Stream.contract) on the
+// SIP's behalf: a write waits for the reader's Read(max) and answers with Data,
+// as many times as the bytes need; a read sends Read(capacity) and waits for
+// Data or Eof. Nothing here is visible to the SIP but the bytes: the protocol
+// is the kernel's, checked against the channel's state like any send.
+//
+// Waiting happens on the SIP's fiber. A kill while waiting ends the wait with a
+// status instead of unwinding, so the callers' frames (the WASI layer holds
+// vectors) are never skipped; the SIP leaves at its next kernel call.
+#include "kernel/abi/Streams.h"
+#include "kernel/abi/Abi.h"
+#include "kernel/object/Child.h"
+#include "kernel/object/Thread.h"
+
+#include <cstring>
+
+using namespace signet;
+using namespace signet::abi;
+namespace cx = signet::contracts;
+
+namespace {
+
+// The Stream contract's messages, as the kernel lays them out.
+enum StreamMessage : uint16_t {
+    MessageRead = 1,
+    MessageData = 2,
+    MessageEof = 3,
+};
+constexpr uint32_t data_capacity = 4096;
+constexpr uint32_t data_message_size = 4 + data_capacity;
+
+bool is_argument(cx::Argument const& argument, cx::TypeKind kind, uint64_t bound = 0)
+{
+    return argument.type.kind == kind && argument.type.bound == bound;
+}
+
+// Sends a message that carries no handles from `endpoint`, as channel_send
+// would: the protocol must allow it (this end's turn, nothing unreceived).
+int32_t send(Endpoint& endpoint, uint16_t id, std::span<uint8_t const> bytes)
+{
+    Channel& channel = endpoint.channel();
+    auto const& contract = endpoint.contract_type().contract;
+    cx::Action action = endpoint.end() == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
+    std::lock_guard guard(channel.lock());
+    cx::Edge const* edge = nullptr;
+    for (auto const& candidate : contract.machine.states[channel.state()].edges) {
+        if (candidate.message == id - 1 && candidate.action == action)
+            edge = &candidate;
+    }
+    // The kernel follows the protocol it checked at binding; only a native SIP
+    // that used its own stream handle behind the kernel's back gets here.
+    if (!edge || channel.front(endpoint))
+        return SIGNET_IO;
+    Endpoint* peer = channel.peer_of(endpoint);
+    if (!peer)
+        return SIGNET_CLOSED;
+    VERIFY(channel.has_room(*peer));
+    QueuedMessage& slot = channel.push_slot(*peer);
+    slot.id = id;
+    slot.length = static_cast<uint32_t>(bytes.size());
+    if (!bytes.empty())
+        std::memcpy(slot.bytes.data(), bytes.data(), bytes.size());
+    channel.set_state(edge->target);
+    if (Thread* waiter = channel.waiter(*peer))
+        waiter->worker().wake(*waiter);
+    return SIGNET_OK;
+}
+
+// Blocks the calling thread until a message arrives at `endpoint`. OK with its
+// id and bytes, CLOSED once the peer is gone and everything is drained, or
+// CLOSED too when the SIP is killed while waiting.
+int32_t receive(Endpoint& endpoint, uint16_t& id, std::vector<uint8_t>& bytes)
+{
+    Channel& channel = endpoint.channel();
+    Thread* self = Worker::current_thread();
+    for (;;) {
+        {
+            std::lock_guard guard(channel.lock());
+            Thread*& waiter = channel.waiter(endpoint);
+            if (QueuedMessage* message = channel.front(endpoint)) {
+                if (!message->carried.empty())
+                    return SIGNET_IO; // Stream messages carry nothing.
+                id = message->id;
+                bytes.assign(message->bytes.begin(), message->bytes.begin() + message->length);
+                channel.pop(endpoint);
+                if (waiter == self)
+                    waiter = nullptr;
+                return SIGNET_OK;
+            }
+            if (channel.peer_gone(endpoint) || self->kill_requested()) {
+                if (waiter == self)
+                    waiter = nullptr;
+                return SIGNET_CLOSED;
+            }
+            if (waiter && waiter != self)
+                return SIGNET_IO; // Another thread of the SIP reads this stream.
+            waiter = self;
+        }
+        Worker::block_current();
+    }
+}
+
+std::shared_ptr<Endpoint> bound_endpoint(Sip& sip, uint32_t stream)
+{
+    uint32_t handle = stream < 3 ? sip.stream_handles[stream] : 0;
+    return handle ? sip.handles().get_as<Endpoint>(handle) : nullptr;
+}
+
+int32_t write_bound(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, uint32_t& written)
+{
+    auto endpoint = bound_endpoint(sip, stream);
+    if (!endpoint || !is_stream_contract(endpoint->contract_type().contract) || endpoint->end() != cx::End::Exp)
+        return SIGNET_IO;
+    written = 0;
+    std::vector<uint8_t> request;
+    uint8_t message[data_message_size];
+    while (written < bytes.size()) {
+        uint16_t id = 0;
+        int32_t status = receive(*endpoint, id, request);
+        if (status == SIGNET_CLOSED)
+            return written ? SIGNET_OK : SIGNET_CLOSED;
+        if (status != SIGNET_OK || id != MessageRead || request.size() != 4)
+            return SIGNET_IO;
+        uint32_t max = 0;
+        std::memcpy(&max, request.data(), 4);
+        // A reader asking for nothing (or more than a message holds) gets what fits.
+        uint32_t chunk = static_cast<uint32_t>(std::min<size_t>({ bytes.size() - written, std::clamp<uint32_t>(max, 1, data_capacity) }));
+        std::memset(message, 0, sizeof message);
+        std::memcpy(message, &chunk, 4);
+        std::memcpy(message + 4, bytes.data() + written, chunk);
+        status = send(*endpoint, MessageData, { message, sizeof message });
+        if (status == SIGNET_CLOSED)
+            return written ? SIGNET_OK : SIGNET_CLOSED;
+        if (status != SIGNET_OK)
+            return status;
+        written += chunk;
+    }
+    return SIGNET_OK;
+}
+
+int32_t read_bound(Sip& sip, uint32_t offset, uint32_t capacity, uint32_t& read)
+{
+    read = 0;
+    auto endpoint = bound_endpoint(sip, 0);
+    if (!endpoint || !is_stream_contract(endpoint->contract_type().contract) || endpoint->end() != cx::End::Imp)
+        return SIGNET_IO;
+    if (capacity == 0)
+        return SIGNET_OK;
+    uint32_t max = std::min(capacity, data_capacity);
+    int32_t status = send(*endpoint, MessageRead, { reinterpret_cast<uint8_t const*>(&max), 4 });
+    if (status == SIGNET_CLOSED)
+        return SIGNET_OK; // The writer is gone: the end of the stream.
+    if (status != SIGNET_OK)
+        return status;
+    std::vector<uint8_t> reply;
+    uint16_t id = 0;
+    status = receive(*endpoint, id, reply);
+    if (status == SIGNET_CLOSED)
+        return SIGNET_OK;
+    if (status != SIGNET_OK)
+        return status;
+    if (id == MessageEof)
+        return SIGNET_OK;
+    if (id != MessageData || reply.size() != data_message_size)
+        return SIGNET_IO;
+    uint32_t length = 0;
+    std::memcpy(&length, reply.data(), 4);
+    // The writer answers with at most what was asked; a writer that sends more loses the excess.
+    length = std::min(length, max);
+    // While the thread waited, a sibling may have sent a block covering the buffer.
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(offset, length))
+        return SIGNET_OUT_OF_BOUNDS;
+    memory.write_bytes(offset, reply.data() + 4, length);
+    read = length;
+    return SIGNET_OK;
+}
+
+} // namespace
+
+namespace signet::abi {
+
+bool is_stream_contract(cx::Contract const& contract)
+{
+    if (contract.name != "Stream" || contract.messages.size() != 3)
+        return false;
+    auto const& read = contract.messages[MessageRead - 1];
+    auto const& data = contract.messages[MessageData - 1];
+    auto const& eof = contract.messages[MessageEof - 1];
+    if (read.name != "Read" || read.direction != cx::Direction::In || read.arguments.size() != 1 || !is_argument(read.arguments[0], cx::TypeKind::U32))
+        return false;
+    if (data.name != "Data" || data.direction != cx::Direction::Out || data.arguments.size() != 1
+        || !is_argument(data.arguments[0], cx::TypeKind::Bytes, data_capacity) || data.size != data_message_size)
+        return false;
+    if (eof.name != "Eof" || eof.direction != cx::Direction::Out || !eof.arguments.empty())
+        return false;
+    // Start: Read? -> (Data! or Eof!) -> Start, and nothing else.
+    auto const& states = contract.machine.states;
+    if (states.size() != 2 || states[0].edges.size() != 1)
+        return false;
+    auto const& ask = states[0].edges[0];
+    if (ask.message != MessageRead - 1 || ask.action != cx::Action::Receive || ask.target != 1 || states[1].edges.size() != 2)
+        return false;
+    for (auto const& answer : states[1].edges) {
+        if ((answer.message != MessageData - 1 && answer.message != MessageEof - 1) || answer.action != cx::Action::Send || answer.target != 0)
+            return false;
+    }
+    return states[1].edges[0].message != states[1].edges[1].message;
+}
+
+cx::End stream_end(uint32_t stream)
+{
+    return stream == 0 ? cx::End::Imp : cx::End::Exp;
+}
+
+std::string check_stream_endpoint(Endpoint& endpoint, uint32_t stream)
+{
+    if (stream > 2)
+        return "there is no standard stream " + std::to_string(stream);
+    if (!is_stream_contract(endpoint.contract_type().contract))
+        return "the endpoint speaks " + endpoint.contract_type().contract.name + ", not Stream";
+    if (endpoint.end() != stream_end(stream))
+        return std::string(stream == 0 ? "stdin" : stream == 1 ? "stdout" : "stderr") + " needs the " + cx::end_spelling(stream_end(stream))
+            + " end of a Stream";
+    Channel& channel = endpoint.channel();
+    std::lock_guard guard(channel.lock());
+    if (channel.state() != 0 || channel.front(endpoint))
+        return "the stream is in the middle of a Read";
+    return {};
+}
+
+ErrorOr<void> bind_stream(Sip& sip, uint32_t stream, std::shared_ptr<Endpoint> endpoint)
+{
+    if (sip.state() != Sip::State::Created)
+        return Error(ErrorKind::InvalidInput, "SIP " + std::to_string(sip.id()) + " has started: its streams can no longer be bound");
+    if (stream > 2 || sip.stream_handles[stream])
+        return Error(ErrorKind::InvalidInput, "stream " + std::to_string(stream) + " is bound already");
+    if (auto problem = check_stream_endpoint(*endpoint, stream); !problem.empty())
+        return Error(ErrorKind::InvalidInput, problem);
+    uint32_t handle = sip.handles().insert(std::move(endpoint));
+    if (!handle)
+        return Error(ErrorKind::Limit, "the handle table of SIP " + std::to_string(sip.id()) + " is full");
+    sip.stream_handles[stream] = handle;
+    return {};
+}
+
+bool stream_is_bound(Sip& sip, uint32_t stream)
+{
+    return stream < 3 && sip.stream_handles[stream] != 0;
+}
+
+int32_t stream_write(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, uint32_t& written)
+{
+    return write_bound(sip, stream, bytes, written);
+}
+
+int32_t stream_read(Sip& sip, uint32_t offset, uint32_t capacity, uint32_t& read)
+{
+    return read_bound(sip, offset, capacity, read);
+}
+
+} // namespace signet::abi
+
+extern "C" {
+
+uint32_t Z_signet_v1Z_child_bind_stream(void* host, uint32_t child_handle, uint32_t stream, uint32_t endpoint_handle)
+{
+    Sip& sip = sip_from(host);
+    auto child = sip.handles().get_as<Child>(child_handle);
+    auto endpoint = sip.handles().get_as<Endpoint>(endpoint_handle);
+    if (!child || !endpoint)
+        return SIGNET_BAD_HANDLE;
+    Sip& target = child->sip();
+    if (stream > 2 || target.state() != Sip::State::Created || target.stream_handles[stream])
+        return SIGNET_INVALID_ARGUMENT;
+    if (auto problem = check_stream_endpoint(*endpoint, stream); !problem.empty()) {
+        (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot bind stream "
+            + std::to_string(stream) + " of " + target.name() + ": " + problem + "\n");
+        return SIGNET_INVALID_ARGUMENT;
+    }
+    if (target.handles().free_slots() < 1)
+        return SIGNET_LIMIT;
+    // Commit: the endpoint leaves this table for the child's.
+    auto moved = sip.handles().remove(endpoint_handle);
+    uint32_t handle = target.handles().insert(std::move(moved));
+    VERIFY(handle);
+    target.stream_handles[stream] = handle;
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_describe(void* host, uint32_t child_handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto child = sip.handles().get_as<Child>(child_handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(out_id, 8) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    Sip& target = child->sip();
+    std::string text;
+    switch (target.state()) {
+    case Sip::State::Created:
+        text = "created";
+        break;
+    case Sip::State::Running:
+        text = "running";
+        break;
+    case Sip::State::Finished: {
+        ExitInfo info = target.exit_info();
+        switch (info.how) {
+        case ExitInfo::How::Exited:
+            text = "exited " + std::to_string(info.host_exit_status());
+            break;
+        case ExitInfo::How::Trapped:
+            text = std::string("trapped: ") + trap_kind_description(info.trap) + " [" + trap_kind_name(info.trap) + "]" + info.detail;
+            break;
+        case ExitInfo::How::Killed:
+            text = "killed: " + info.detail;
+            break;
+        }
+        break;
+    }
+    }
+    memory.write(out_id, target.id());
+    memory.write(out_length, static_cast<uint32_t>(text.size()));
+    if (text.size() > capacity)
+        return SIGNET_LIMIT;
+    memory.write_bytes(buffer, text.data(), text.size());
+    return SIGNET_OK;
+}
+
+} // extern "C"
