@@ -1,0 +1,295 @@
+#include "services/directory/SystemDirectory.h"
+#include "base/File.h"
+
+#include "Directory.h"
+#include "DirectoryCodes.h"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <toml++/toml.h>
+
+namespace cx = signet::contracts;
+
+namespace signet {
+
+namespace {
+
+constexpr uint64_t max_policy_bytes = 1 << 20;
+// How long connect() waits for the directory's answer before giving up on it.
+constexpr auto answer_timeout = std::chrono::seconds(30);
+
+Error field_error(std::string const& path, std::string const& field, std::string const& problem)
+{
+    return Error::invalid(path + ": field '" + field + "': " + problem);
+}
+
+// Patterns and reasons travel as tab-separated lines: no control characters.
+bool printable(std::string const& text)
+{
+    for (unsigned char c : text) {
+        if (c < 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+ErrorOr<bool> allow_or_deny(toml::node_view<toml::node const> node, std::string const& path, std::string const& field, bool fallback)
+{
+    if (!node)
+        return fallback;
+    auto value = node.value<std::string>();
+    if (!value || (*value != "allow" && *value != "deny"))
+        return field_error(path, field, "must be \"allow\" or \"deny\"");
+    return *value == "allow";
+}
+
+ErrorOr<void> check_keys(toml::table const& table, std::string const& path, std::string const& prefix, std::initializer_list<char const*> known)
+{
+    for (auto const& [key, value] : table) {
+        bool ok = false;
+        for (char const* name : known)
+            ok = ok || key.str() == name;
+        if (!ok)
+            return field_error(path, prefix + std::string(key.str()), "unknown field");
+    }
+    return {};
+}
+
+// A message the kernel itself sends on an end it holds: checked as a SIP's send
+// would be (layout, protocol, peer), then queued for the peer, which is woken.
+ErrorOr<void> host_send(Endpoint& endpoint, uint16_t message_id, std::span<uint8_t const> bytes)
+{
+    auto const& contract = endpoint.contract_type().contract;
+    VERIFY(message_id >= 1 && message_id <= contract.messages.size());
+    auto const& message = contract.messages[message_id - 1];
+    TRY(cx::validate_message_buffer(message, bytes));
+    for (auto const& argument : message.arguments)
+        VERIFY(argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block);
+    Channel& channel = endpoint.channel();
+    cx::Action action = endpoint.end() == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
+    std::lock_guard guard(channel.lock());
+    cx::Edge const* edge = nullptr;
+    for (auto const& candidate : contract.machine.states[channel.state()].edges) {
+        if (candidate.message == message_id - 1 && candidate.action == action)
+            edge = &candidate;
+    }
+    if (!edge || channel.front(endpoint))
+        return Error(ErrorKind::Internal, "the kernel's " + contract.name + " connection may not send " + message.name + " now");
+    Endpoint* peer = channel.peer_of(endpoint);
+    if (!peer)
+        return Error(ErrorKind::NotFound, "the directory has ended");
+    VERIFY(channel.has_room(*peer));
+    QueuedMessage& slot = channel.push_slot(*peer);
+    slot.id = message_id;
+    slot.length = static_cast<uint32_t>(bytes.size());
+    if (!bytes.empty())
+        std::memcpy(slot.bytes.data(), bytes.data(), bytes.size());
+    channel.set_state(edge->target);
+    if (Thread* waiter = channel.waiter(*peer))
+        waiter->worker().wake(*waiter);
+    return {};
+}
+
+struct HostMessage {
+    uint16_t id { 0 };
+    std::vector<uint8_t> bytes;
+    std::vector<std::shared_ptr<KernelObject>> carried;
+};
+
+// Takes the next message sent to an end the kernel holds, waiting up to
+// `timeout`. A host thread cannot block like a fiber, so it polls, backing off
+// to a millisecond: this runs only when the system wires a new SIP.
+ErrorOr<HostMessage> host_receive(Endpoint& endpoint, std::chrono::steady_clock::duration timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds(20);
+    Channel& channel = endpoint.channel();
+    for (;;) {
+        {
+            std::lock_guard guard(channel.lock());
+            if (QueuedMessage* queued = channel.front(endpoint)) {
+                HostMessage message;
+                message.id = queued->id;
+                message.bytes.assign(queued->bytes.begin(), queued->bytes.begin() + queued->length);
+                for (auto& object : queued->carried) {
+                    if (object->type() == ObjectType::Endpoint)
+                        static_cast<Endpoint&>(*object).set_holder(nullptr);
+                    message.carried.push_back(std::move(object));
+                }
+                channel.pop(endpoint);
+                return message;
+            }
+            if (channel.peer_gone(endpoint))
+                return Error(ErrorKind::NotFound, "the directory has ended");
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            return Error(ErrorKind::Limit, "the directory did not answer in time");
+        std::this_thread::sleep_for(pause);
+        pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(1));
+    }
+}
+
+} // namespace
+
+ErrorOr<DirectoryPolicy> DirectoryPolicy::load(std::string const& path)
+{
+    auto text = read_text_file(path, max_policy_bytes);
+    if (text.is_error())
+        return Error(text.error().kind(), path + ": " + text.error().message());
+    return parse(text.value(), path);
+}
+
+ErrorOr<DirectoryPolicy> DirectoryPolicy::parse(std::string_view text, std::string const& path)
+{
+    toml::table root;
+    try {
+        root = toml::parse(text, path);
+    } catch (toml::parse_error const& error) {
+        auto const& where = error.source().begin;
+        return Error::invalid(path + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": " + std::string(error.description()));
+    }
+    DirectoryPolicy policy;
+    TRY(check_keys(root, path, "", { "directory" }));
+    auto const* directory = root.get_as<toml::table>("directory");
+    if (!directory) {
+        if (root.contains("directory"))
+            return field_error(path, "directory", "must be a table");
+        return policy;
+    }
+    TRY(check_keys(*directory, path, "directory.", { "duplicates", "register", "bind", "rule" }));
+    if (auto duplicates = (*directory)["duplicates"]) {
+        auto value = duplicates.value<std::string>();
+        if (!value || (*value != "refuse" && *value != "replace"))
+            return field_error(path, "directory.duplicates", "must be \"refuse\" or \"replace\"");
+        policy.duplicates = *value == "replace" ? Duplicates::Replace : Duplicates::Refuse;
+    }
+    policy.allow_register = TRY(allow_or_deny((*directory)["register"], path, "directory.register", true));
+    policy.allow_bind = TRY(allow_or_deny((*directory)["bind"], path, "directory.bind", true));
+    if (auto rules = (*directory)["rule"]) {
+        auto const* array = rules.as_array();
+        if (!array)
+            return field_error(path, "directory.rule", "must be an array of tables ([[directory.rule]])");
+        if (array->size() > max_rules)
+            return field_error(path, "directory.rule", "at most " + std::to_string(max_rules) + " rules");
+        for (size_t i = 0; i < array->size(); ++i) {
+            std::string prefix = "directory.rule[" + std::to_string(i) + "]";
+            auto const* table = (*array)[i].as_table();
+            if (!table)
+                return field_error(path, prefix, "must be a table");
+            TRY(check_keys(*table, path, prefix + ".", { "action", "path", "principal", "effect", "reason" }));
+            Rule rule;
+            auto text_field = [&](char const* key, bool required, size_t limit) -> ErrorOr<std::string> {
+                auto node = (*table)[key];
+                std::string field = prefix + "." + key;
+                if (!node) {
+                    if (required)
+                        return field_error(path, field, "missing");
+                    return std::string();
+                }
+                auto value = node.value<std::string>();
+                if (!value)
+                    return field_error(path, field, "must be a string");
+                if (value->size() > limit || !printable(*value))
+                    return field_error(path, field, "must be at most " + std::to_string(limit) + " bytes without control characters");
+                return *value;
+            };
+            std::string action = TRY(text_field("action", true, 16));
+            if (action != "register" && action != "bind")
+                return field_error(path, prefix + ".action", "must be \"register\" or \"bind\" (bind covers Bind and Open)");
+            rule.action = action == "register" ? Action::Register : Action::Bind;
+            rule.path = TRY(text_field("path", true, max_pattern));
+            if (rule.path.empty() || rule.path[0] != '/')
+                return field_error(path, prefix + ".path", "must be an absolute path pattern, e.g. \"/service/**\"");
+            rule.principal = TRY(text_field("principal", false, max_pattern));
+            if (rule.principal.empty())
+                rule.principal = "**";
+            auto effect = (*table)["effect"];
+            if (!effect)
+                return field_error(path, prefix + ".effect", "missing");
+            rule.allow = TRY(allow_or_deny(effect, path, prefix + ".effect", true));
+            rule.reason = TRY(text_field("reason", false, max_reason));
+            policy.rules.push_back(std::move(rule));
+        }
+    }
+    return policy;
+}
+
+std::string DirectoryPolicy::encode() const
+{
+    std::string text;
+    text += std::string("duplicates\t") + (duplicates == Duplicates::Replace ? "replace" : "refuse") + "\n";
+    text += std::string("default\tregister\t") + (allow_register ? "allow" : "deny") + "\n";
+    text += std::string("default\tbind\t") + (allow_bind ? "allow" : "deny") + "\n";
+    for (auto const& rule : rules) {
+        text += std::string("rule\t") + (rule.action == Action::Register ? "register" : "bind") + "\t" + (rule.allow ? "allow" : "deny") + "\t" + rule.path + "\t"
+            + rule.principal + "\t" + rule.reason + "\n";
+    }
+    return text;
+}
+
+ErrorOr<std::unique_ptr<SystemDirectory>> SystemDirectory::start(Kernel& kernel, std::string const& program, DirectoryPolicy const& policy)
+{
+    auto info = kernel.find_program_info(program);
+    if (!info)
+        return Error::not_found("no program '" + program + "' to start the directory from (install services/directory/directory.toml)");
+    auto type = TRY(kernel.contract_type({ Directory_descriptor, Directory_DESCRIPTOR_SIZE }));
+    auto [importer, exporter] = Channel::create(type);
+    if (!info->endpoints.empty() && !Kernel::binds(*exporter, info->endpoints.front()))
+        return Error::invalid("program '" + program + "' is not the directory: its endpoint " + info->endpoints.front().name + " is not Directory.Exp:Start");
+
+    SpawnRequest request;
+    request.image = info->image;
+    request.name = program;
+    request.args = { program };
+    request.stdio = Stdio::host();
+    request.limits = info->limits;
+    request.principal = info->principal;
+    request.parameters = info->parameters;
+    std::erase_if(request.parameters, [](auto const& parameter) { return parameter.first == "policy"; });
+    request.parameters.emplace_back("policy", policy.encode());
+    auto sip = TRY(kernel.create_sip(std::move(request)));
+    sip->adopt_startup_handle(exporter);
+    if (auto started = kernel.start(*sip); started.is_error()) {
+        kernel.kill(*sip);
+        return started.release_error();
+    }
+    return std::unique_ptr<SystemDirectory>(new SystemDirectory(kernel, std::move(sip), std::move(importer)));
+}
+
+SystemDirectory::~SystemDirectory()
+{
+    stop();
+}
+
+void SystemDirectory::stop()
+{
+    std::lock_guard guard(m_lock);
+    if (m_connection) {
+        m_connection->close();
+        m_connection = nullptr;
+    }
+    m_kernel.kill(*m_sip);
+}
+
+ErrorOr<std::shared_ptr<Endpoint>> SystemDirectory::connect()
+{
+    std::lock_guard guard(m_lock);
+    if (!m_connection)
+        return Error(ErrorKind::NotFound, "the directory was stopped");
+    Directory_Open open {};
+    open.path.length = sizeof DIRECTORY_SELF_PATH - 1;
+    std::memcpy(open.path.data, DIRECTORY_SELF_PATH, open.path.length);
+    TRY(host_send(*m_connection, Directory_MSG_Open, { reinterpret_cast<uint8_t const*>(&open), sizeof open }));
+    auto answer = TRY(host_receive(*m_connection, answer_timeout));
+    if (answer.id == Directory_MSG_Opened && answer.carried.size() == 1 && answer.carried[0]->type() == ObjectType::Endpoint)
+        return std::static_pointer_cast<Endpoint>(std::move(answer.carried[0]));
+    if (answer.id == Directory_MSG_Refused && answer.bytes.size() == sizeof(Directory_Refused)) {
+        Directory_Refused refused;
+        std::memcpy(&refused, answer.bytes.data(), sizeof refused);
+        return Error(ErrorKind::Limit, "the directory refused a new connection: " + std::string(refused.reason.data, std::min<uint32_t>(refused.reason.length, sizeof refused.reason.data)));
+    }
+    return Error(ErrorKind::Internal, "the directory answered Open with message " + std::to_string(answer.id));
+}
+
+} // namespace signet
