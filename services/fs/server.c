@@ -1,0 +1,463 @@
+// The file-system SIP: mounts the file system on the BlockDevice it was started
+// with (formatting an empty disk, replaying the journal, checking everything)
+// and serves FileSystem.contract on every connection: the one it was started
+// with and those it opens on Connect. Each connection has its own handles.
+#include "fs.h"
+
+#include "FileSystem.h"
+#include "FileSystemCodes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- Connections and their handles ---- */
+
+typedef struct open_file {
+    bool used;
+    uint8_t generation; /* in the handle's bits 8..15, never 0 */
+    uint32_t inode;
+    uint32_t inode_generation;
+    uint32_t flags;
+    uint64_t position;
+} open_file;
+
+typedef struct connection {
+    signet_handle endpoint;
+    open_file files[FS_HANDLES_MAX];
+} connection;
+
+static connection connections[FS_CONNECTIONS_MAX];
+static signet_handle endpoints[FS_CONNECTIONS_MAX];
+static uint32_t connection_count;
+
+static bool add_connection(signet_handle endpoint)
+{
+    if (connection_count == FS_CONNECTIONS_MAX)
+        return false;
+    memset(&connections[connection_count], 0, sizeof connections[0]);
+    connections[connection_count].endpoint = endpoint;
+    endpoints[connection_count] = endpoint;
+    connection_count++;
+    return true;
+}
+
+static void remove_connection(uint32_t index)
+{
+    signet_handle_close(connections[index].endpoint);
+    connection_count--;
+    connections[index] = connections[connection_count];
+    endpoints[index] = endpoints[connection_count];
+}
+
+static int find_file(connection* c, uint32_t handle, open_file** out, fs_inode* inode)
+{
+    uint32_t slot = (handle & 0xff) - 1;
+    if ((handle & 0xff) == 0 || slot >= FS_HANDLES_MAX || handle >> 16 || !c->files[slot].used
+        || c->files[slot].generation != ((handle >> 8) & 0xff))
+        return FS_EBADF;
+    open_file* file = &c->files[slot];
+    int error = inode_read(file->inode, inode);
+    if (error)
+        return error;
+    // The file was unlinked (and perhaps its inode reused) since it was opened.
+    if (inode->type == FS_INODE_FREE || inode->generation != file->inode_generation)
+        return FS_ESTALE;
+    *out = file;
+    return 0;
+}
+
+static int new_handle(connection* c, uint32_t inode_number, uint32_t flags, uint32_t* out)
+{
+    for (uint32_t slot = 0; slot < FS_HANDLES_MAX; ++slot) {
+        open_file* file = &c->files[slot];
+        if (file->used)
+            continue;
+        fs_inode inode;
+        int error = inode_read(inode_number, &inode);
+        if (error)
+            return error;
+        uint8_t generation = (uint8_t)(file->generation + 1 ? file->generation + 1 : 1);
+        *file = (open_file) { .used = true, .generation = generation, .inode = inode_number, .inode_generation = inode.generation, .flags = flags };
+        *out = ((uint32_t)generation << 8) | (slot + 1);
+        return 0;
+    }
+    return FS_EMFILE;
+}
+
+/* ---- Requests ---- */
+
+static FileSystem_Exp_message request;
+static FileSystem_Data data_reply;
+static FileSystem_Entries entries_reply;
+static FileSystem_CheckReport check_reply;
+
+static bool needs_write(FileSystem_Exp_tag tag)
+{
+    switch (tag) {
+    case FileSystem_Exp_Create:
+    case FileSystem_Exp_Write:
+    case FileSystem_Exp_Truncate:
+    case FileSystem_Exp_Rename:
+    case FileSystem_Exp_Unlink:
+    case FileSystem_Exp_Mkdir:
+    case FileSystem_Exp_Rmdir:
+        return true;
+    case FileSystem_Exp_Open:
+        return (request.as.Open.flags & (FS_OPEN_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0;
+    default:
+        return false;
+    }
+}
+
+static int do_open(connection* c, char const* path, uint32_t length, uint32_t flags, uint32_t* out)
+{
+    if (flags & ~FS_OPEN_ALL)
+        return FS_EINVAL;
+    if ((flags & FS_OPEN_TRUNCATE) && !(flags & FS_OPEN_WRITE))
+        return FS_EINVAL;
+    uint32_t number = 0;
+    int error = fs_resolve(path, length, &number);
+    if (!error && (flags & FS_OPEN_CREATE) && (flags & FS_OPEN_EXCLUSIVE))
+        return FS_EEXIST;
+    if (error == FS_ENOENT && (flags & FS_OPEN_CREATE)) {
+        if (flags & FS_OPEN_DIRECTORY)
+            return FS_EINVAL;
+        error = fs_create(path, length, FS_TYPE_FILE, &number);
+    }
+    if (error)
+        return error;
+    fs_inode inode;
+    if ((error = inode_read(number, &inode)))
+        return error;
+    if (inode.type == FS_INODE_DIRECTORY && (flags & (FS_OPEN_WRITE | FS_OPEN_TRUNCATE | FS_OPEN_APPEND)))
+        return FS_EISDIR;
+    if (inode.type != FS_INODE_DIRECTORY && (flags & FS_OPEN_DIRECTORY))
+        return FS_ENOTDIR;
+    // Take a handle before truncating, so a full table changes nothing.
+    if ((error = new_handle(c, number, flags, out)))
+        return error;
+    if ((flags & FS_OPEN_TRUNCATE) && inode.size && (error = inode_truncate(number, &inode, 0))) {
+        c->files[(*out & 0xff) - 1].used = false;
+        return error;
+    }
+    return 0;
+}
+
+static void send_status(signet_handle endpoint, uint32_t number)
+{
+    fs_inode inode;
+    int error = inode_read(number, &inode);
+    if (error) {
+        FileSystem_Exp_send_Failed(endpoint, error);
+        return;
+    }
+    FileSystem_Exp_send_Status(endpoint, inode.type == FS_INODE_DIRECTORY ? FS_TYPE_DIRECTORY : FS_TYPE_FILE, number, inode.size, inode.links,
+        inode.modified_ns);
+}
+
+static void do_list(signet_handle endpoint, char const* path, uint32_t length, uint32_t cursor)
+{
+    uint32_t number;
+    int error = fs_resolve(path, length, &number);
+    fs_inode inode;
+    if (!error)
+        error = inode_read(number, &inode);
+    if (!error && inode.type != FS_INODE_DIRECTORY)
+        error = FS_ENOTDIR;
+    if (error) {
+        FileSystem_Exp_send_Failed(endpoint, error);
+        return;
+    }
+    memset(&entries_reply, 0, sizeof entries_reply);
+    uint32_t used = 0, count = 0, slot = cursor;
+    fs_dirent entry;
+    for (;; ++slot) {
+        error = fs_dir_entry(number, slot, &entry);
+        if (error == FS_ENOENT) {
+            error = 0;
+            slot = 0; // the end
+            break;
+        }
+        if (error)
+            break;
+        if (!entry.inode)
+            continue;
+        if (used + 2 + entry.name_length > sizeof entries_reply.packed.data)
+            break; // continue from this slot
+        entries_reply.packed.data[used++] = entry.type;
+        entries_reply.packed.data[used++] = entry.name_length;
+        memcpy(entries_reply.packed.data + used, entry.name, entry.name_length);
+        used += entry.name_length;
+        count++;
+    }
+    if (error) {
+        FileSystem_Exp_send_Failed(endpoint, error);
+        return;
+    }
+    entries_reply.count = count;
+    entries_reply.next = slot;
+    entries_reply.packed.length = used;
+    FileSystem_Exp_send_Entries_message(endpoint, &entries_reply);
+}
+
+static void do_connect(signet_handle endpoint)
+{
+    signet_handle importer, exporter;
+    if (connection_count == FS_CONNECTIONS_MAX) {
+        FileSystem_Exp_send_Failed(endpoint, FS_EMFILE);
+        return;
+    }
+    if (signet_channel_create(FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE, &importer, &exporter) != SIGNET_OK) {
+        FileSystem_Exp_send_Failed(endpoint, FS_EMFILE);
+        return;
+    }
+    if (FileSystem_Exp_send_Connected(endpoint, importer) != SIGNET_OK) {
+        signet_handle_close(importer);
+        signet_handle_close(exporter);
+        return;
+    }
+    add_connection(exporter);
+}
+
+/* Serves one request on connection `c`. Replies are sent here. */
+static void serve(connection* c, FileSystem_Exp_tag tag)
+{
+    signet_handle const ep = c->endpoint;
+    open_file* file;
+    fs_inode inode;
+    uint32_t number;
+    int error = 0;
+
+    if (needs_write(tag) && volume.read_only) {
+        FileSystem_Exp_send_Failed(ep, FS_EROFS);
+        return;
+    }
+    // Keep the running transaction within the journal: a request changes at
+    // most a few dozen blocks, so commit first when fewer than that are left.
+    if (needs_write(tag) && cache_dirty_count() + 64 > volume.max_transaction && (error = journal_commit())) {
+        FileSystem_Exp_send_Failed(ep, error);
+        return;
+    }
+
+    switch (tag) {
+    case FileSystem_Exp_Create:
+        error = do_open(c, request.as.Create.path.data, request.as.Create.path.length,
+            FS_OPEN_READ | FS_OPEN_WRITE | FS_OPEN_CREATE | FS_OPEN_EXCLUSIVE, &number);
+        if (!error)
+            FileSystem_Exp_send_Opened(ep, number);
+        break;
+    case FileSystem_Exp_Open:
+        error = do_open(c, request.as.Open.path.data, request.as.Open.path.length, request.as.Open.flags, &number);
+        if (!error)
+            FileSystem_Exp_send_Opened(ep, number);
+        break;
+    case FileSystem_Exp_Read: {
+        if ((error = find_file(c, request.as.Read.handle, &file, &inode)))
+            break;
+        if (!(file->flags & FS_OPEN_READ)) {
+            error = FS_EBADF;
+            break;
+        }
+        if (inode.type == FS_INODE_DIRECTORY) {
+            error = FS_EISDIR;
+            break;
+        }
+        uint32_t length = request.as.Read.length > FS_IO_MAX ? FS_IO_MAX : request.as.Read.length;
+        uint32_t read = 0;
+        if ((error = fs_file_read(file->inode, file->position, data_reply.data.data, length, &read)))
+            break;
+        file->position += read;
+        data_reply.data.length = read;
+        FileSystem_Exp_send_Data_message(ep, &data_reply);
+        break;
+    }
+    case FileSystem_Exp_Write: {
+        if ((error = find_file(c, request.as.Write.handle, &file, &inode)))
+            break;
+        if (!(file->flags & FS_OPEN_WRITE)) {
+            error = FS_EBADF;
+            break;
+        }
+        uint64_t position = (file->flags & FS_OPEN_APPEND) ? inode.size : file->position;
+        uint32_t written = 0;
+        if ((error = fs_file_write(file->inode, position, request.as.Write.data.data, request.as.Write.data.length, &written)))
+            break;
+        file->position = position + written;
+        FileSystem_Exp_send_Written(ep, written);
+        break;
+    }
+    case FileSystem_Exp_Seek: {
+        if ((error = find_file(c, request.as.Seek.handle, &file, &inode)))
+            break;
+        int64_t base;
+        switch (request.as.Seek.whence) {
+        case FS_SEEK_SET:
+            base = 0;
+            break;
+        case FS_SEEK_CURRENT:
+            base = (int64_t)file->position;
+            break;
+        case FS_SEEK_END:
+            base = (int64_t)inode.size;
+            break;
+        default:
+            base = -1;
+            break;
+        }
+        int64_t offset = request.as.Seek.offset;
+        if (base < 0 || (offset < 0 && -(offset + 1) >= base) || (offset > 0 && (uint64_t)offset > FS_MAX_FILE_SIZE - (uint64_t)base)) {
+            error = FS_EINVAL;
+            break;
+        }
+        file->position = (uint64_t)(base + offset);
+        FileSystem_Exp_send_Position(ep, file->position);
+        break;
+    }
+    case FileSystem_Exp_Truncate:
+        if ((error = find_file(c, request.as.Truncate.handle, &file, &inode)))
+            break;
+        if (!(file->flags & FS_OPEN_WRITE) || inode.type != FS_INODE_FILE) {
+            error = inode.type == FS_INODE_FILE ? FS_EBADF : FS_EISDIR;
+            break;
+        }
+        if (request.as.Truncate.size > FS_MAX_FILE_SIZE) {
+            error = FS_EFBIG;
+            break;
+        }
+        if (!(error = inode_truncate(file->inode, &inode, request.as.Truncate.size)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    case FileSystem_Exp_Fsync:
+        if ((error = find_file(c, request.as.Fsync.handle, &file, &inode)))
+            break;
+        /* fall through */
+    case FileSystem_Exp_Sync:
+        if (!(error = journal_commit()))
+            FileSystem_Exp_send_Synced(ep);
+        break;
+    case FileSystem_Exp_Close: {
+        uint32_t handle = request.as.Close.handle;
+        uint32_t slot = (handle & 0xff) - 1;
+        if ((handle & 0xff) == 0 || slot >= FS_HANDLES_MAX || handle >> 16 || !c->files[slot].used
+            || c->files[slot].generation != ((handle >> 8) & 0xff)) {
+            error = FS_EBADF;
+            break;
+        }
+        c->files[slot].used = false;
+        FileSystem_Exp_send_Done(ep);
+        break;
+    }
+    case FileSystem_Exp_Rename:
+        if (!(error = fs_rename(request.as.Rename.from.data, request.as.Rename.from.length, request.as.Rename.to.data, request.as.Rename.to.length)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    case FileSystem_Exp_Unlink:
+        if (!(error = fs_unlink(request.as.Unlink.path.data, request.as.Unlink.path.length, false)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    case FileSystem_Exp_Mkdir:
+        if (!(error = fs_create(request.as.Mkdir.path.data, request.as.Mkdir.path.length, FS_TYPE_DIRECTORY, &number)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    case FileSystem_Exp_Rmdir:
+        if (!(error = fs_unlink(request.as.Rmdir.path.data, request.as.Rmdir.path.length, true)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    case FileSystem_Exp_List:
+        do_list(ep, request.as.List.path.data, request.as.List.path.length, request.as.List.cursor);
+        break;
+    case FileSystem_Exp_Stat:
+        if (!(error = fs_resolve(request.as.Stat.path.data, request.as.Stat.path.length, &number)))
+            send_status(ep, number);
+        break;
+    case FileSystem_Exp_StatHandle:
+        if (!(error = find_file(c, request.as.StatHandle.handle, &file, &inode)))
+            send_status(ep, file->inode);
+        break;
+    case FileSystem_Exp_Check: {
+        fs_check_report report;
+        if ((error = fs_check(&report)))
+            break;
+        memset(&check_reply, 0, sizeof check_reply);
+        check_reply.problems = report.problems;
+        check_reply.files = report.files;
+        check_reply.directories = report.directories;
+        check_reply.used_blocks = report.used_blocks;
+        check_reply.free_blocks = report.free_blocks;
+        size_t length = strlen(report.first_problem);
+        memcpy(check_reply.first_problem.data, report.first_problem, length);
+        check_reply.first_problem.length = (uint32_t)length;
+        FileSystem_Exp_send_CheckReport_message(ep, &check_reply);
+        break;
+    }
+    case FileSystem_Exp_Connect:
+        do_connect(ep);
+        break;
+    default:
+        break;
+    }
+    if (error)
+        FileSystem_Exp_send_Failed(ep, error);
+    if (cache_pinned_count() != 0) {
+        fprintf(stderr, "fs: a request left blocks pinned; stopping before anything is committed\n");
+        signet_exit(70);
+    }
+}
+
+int main(void)
+{
+    signet_handle client = 0;
+    if (signet_startup_handle(0, &volume.device) != SIGNET_OK || signet_startup_handle(1, &client) != SIGNET_OK) {
+        fprintf(stderr, "fs: started without its device and client endpoints\n");
+        return 1;
+    }
+    char message[256];
+    int error = fs_mount(message, sizeof message);
+    if (error) {
+        fprintf(stderr, "fs: cannot mount: %s (error %d)\n", message, error);
+        return 1;
+    }
+    fs_check_report report;
+    if ((error = fs_check(&report))) {
+        fprintf(stderr, "fs: the check could not read the disk (error %d)\n", error);
+        return 1;
+    }
+    if (report.problems) {
+        // Serve what is there, but change nothing: writing would spread the damage.
+        volume.read_only = true;
+        fprintf(stderr, "fs: %s; the check found %u problems (first: %s); serving read-only\n", message, report.problems, report.first_problem);
+    } else {
+        fprintf(stderr, "fs: %s; check passed: %u files, %u directories, %llu blocks used, %llu free\n", message, report.files,
+            report.directories, (unsigned long long)report.used_blocks, (unsigned long long)report.free_blocks);
+    }
+    add_connection(client);
+
+    while (connection_count > 0) {
+        // Changes reach the disk at the latest a quarter second after the last request.
+        int64_t timeout = cache_dirty_count() && !volume.read_only ? 250000000 : -1;
+        uint32_t ready = 0;
+        int32_t status = signet_channel_select(endpoints, connection_count, timeout, &ready);
+        if (status == SIGNET_TIMED_OUT) {
+            if (journal_commit())
+                fprintf(stderr, "fs: a commit failed; the file system is now read-only\n");
+            continue;
+        }
+        if (status != SIGNET_OK || ready >= connection_count) {
+            fprintf(stderr, "fs: select failed with status %d\n", (int)status);
+            return 1;
+        }
+        connection* c = &connections[ready];
+        FileSystem_Exp_tag tag = FileSystem_Exp_recv(c->endpoint, &request);
+        if (tag == FileSystem_Exp_CLOSED || tag == FileSystem_Exp_FAILED) {
+            remove_connection(ready);
+            continue;
+        }
+        serve(c, tag);
+    }
+    // Everyone left: make everything durable before going.
+    if (journal_commit()) {
+        fprintf(stderr, "fs: the last commit failed\n");
+        return 1;
+    }
+    return 0;
+}

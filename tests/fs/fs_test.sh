@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The file-system service end to end, through `signet run` with a disk.
+# Usage: fs_test.sh operations|crash <signet> <services-build-dir> <tests-build-dir> <scratch-dir>
+#   operations: every operation and its errors, hostile requests, the disk ABI's
+#               refusals, and persistence across kernel restarts.
+#   crash:      kills the whole kernel with SIGKILL at random moments while a
+#               writer fsyncs and reports what was acknowledged; after each kill a
+#               new kernel mounts, checks, and must hold every acknowledged record.
+set -uo pipefail
+mode=$1 signet=$2 services=$3 tests=$4 scratch=$5/$1
+rm -rf "$scratch" && mkdir -p "$scratch"
+export SIGNET_HOME=$scratch/home
+client=$tests/fs_client.wasm
+disk=$scratch/disk.img
+passed=0
+failed=0
+
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+pass() { passed=$((passed + 1)); }
+
+# expect <name> <expected-status> <grep-pattern-or-empty> -- command...
+expect() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local output status
+  output=$("$@" 2>&1 </dev/null)
+  status=$?
+  if [[ $status -ne $want ]]; then
+    fail "$name: exit status $status, expected $want"; echo "$output" | tail -15; return
+  fi
+  if [[ -n $pattern ]] && ! grep -qE -- "$pattern" <<<"$output"; then
+    fail "$name: output lacks /$pattern/"; echo "$output" | tail -15; return
+  fi
+  pass
+}
+
+if ! "$signet" install "$services/blockdev/blockdev.toml" "$services/fs/fs.toml" >"$scratch/install.log" 2>&1; then
+  cat "$scratch/install.log"; echo "fs: cannot install blockdev and fs"; exit 1
+fi
+
+case $mode in
+operations)
+  expect "show names the disk" 0 "resource disk disk0: 67108864 bytes" -- "$signet" show blockdev
+  expect "a first mount formats the disk" 0 "ops: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" ops
+  size=$(stat -c %s "$disk")
+  if [[ $size -eq 67108864 ]]; then pass; else fail "the disk file is $size bytes, expected 64MiB"; fi
+  expect "hostile requests get errors and change nothing" 0 "hostile: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" hostile
+  expect "fill" 0 "fill: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" fill
+  expect "what was written is there after a restart" 0 "verify: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" verify
+  expect "the mount reports a passing check" 0 "check passed" -- "$signet" run --disk disk0="$disk" "$client" verify
+  expect "a program that does not declare the disk cannot open it" 0 "disk_open: DENIED" -- "$signet" run --disk disk0="$disk" "$client" disk-denied
+  expect "no disk bound: blockdev says so and fs cannot mount" 100 "no host file is bound to it" -- "$signet" run "$client" verify
+  expect "a bad --disk" 2 "expected NAME=PATH" -- "$signet" run --disk nonsense "$client" verify
+  # A disk that is not a file system is refused, not formatted over.
+  head -c 8192 /dev/urandom >"$scratch/garbage.img" && truncate -s 64M "$scratch/garbage.img"
+  expect "garbage in block 0 is refused" 100 "not a valid superblock" -- "$signet" run --disk disk0="$scratch/garbage.img" "$client" verify
+  ;;
+crash)
+  runs=0 acknowledged_runs=0 pairs=()
+  deadline=$((SECONDS + 40))
+  while [[ $SECONDS -lt $deadline && $runs -lt 25 ]]; do
+    "$signet" run --disk disk0="$disk" "$client" writer $runs >"$scratch/writer.out" 2>"$scratch/writer.err" &
+    pid=$!
+    # A random moment: from 50 ms to 1.5 s in (the first run formats the disk meanwhile).
+    sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
+    sleep "$(printf '0.%03d' $((50 + RANDOM % 500)))"
+    kill -KILL $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    if grep -q FAIL "$scratch/writer.out"; then
+      fail "writer $runs: $(grep FAIL "$scratch/writer.out" | head -1)"
+    fi
+    last=$(grep '^ack ' "$scratch/writer.out" | tail -1 | cut -d' ' -f2)
+    [[ -n $last ]] && acknowledged_runs=$((acknowledged_runs + 1))
+    pairs+=("$runs" "${last:--1}")
+    output=$("$signet" run --disk disk0="$disk" "$client" recover "${pairs[@]}" 2>&1 </dev/null)
+    status=$?
+    if [[ $status -ne 0 ]] || ! grep -q "recover: 0 failures" <<<"$output"; then
+      fail "after kill $runs (acknowledged ${last:-nothing}): status $status"; echo "$output" | grep -v '^run ' | tail -15
+      break
+    fi
+    pass
+    echo "kill $runs: acknowledged through ${last:-nothing}; $(grep -o 'fs: [^;]*' <<<"$output" | head -1)"
+    runs=$((runs + 1))
+  done
+  if [[ $acknowledged_runs -lt 3 ]]; then fail "only $acknowledged_runs of $runs runs acknowledged a write before the kill"; else pass; fi
+  ;;
+*)
+  echo "unknown mode $mode"; exit 2 ;;
+esac
+
+echo "fs $mode: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
