@@ -1,0 +1,323 @@
+// Seccomp and Landlock policies for domain and kernel processes (Seal.h).
+#include "runtime/seal/Seal.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+// Landlock's later ABIs, for building against older kernel headers. The values
+// are the kernel's; which of them the running kernel knows is asked at run time.
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#    define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#    define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#    define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#    define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
+#ifndef LANDLOCK_SCOPE_SIGNAL
+#    define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+#    define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
+
+namespace signet::seal {
+
+namespace {
+
+// struct landlock_ruleset_attr as of ABI 6; the size passed tells the kernel
+// which fields we use, so an older kernel is never handed fields it lacks.
+struct RulesetAttr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+
+int landlock_create_ruleset(RulesetAttr const* attr, size_t size, uint32_t flags)
+{
+    return int(::syscall(__NR_landlock_create_ruleset, attr, size, flags));
+}
+
+int landlock_add_rule(int ruleset, landlock_rule_type type, void const* attr)
+{
+    return int(::syscall(__NR_landlock_add_rule, ruleset, type, attr, 0));
+}
+
+int landlock_restrict_self(int ruleset)
+{
+    return int(::syscall(__NR_landlock_restrict_self, ruleset, 0));
+}
+
+// Every file-system right the given ABI version can restrict.
+uint64_t fs_rights_of(int abi)
+{
+    uint64_t rights = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; // ABI 1: execute .. make_sym
+    if (abi >= 2)
+        rights |= LANDLOCK_ACCESS_FS_REFER;
+    if (abi >= 3)
+        rights |= LANDLOCK_ACCESS_FS_TRUNCATE;
+    if (abi >= 5)
+        rights |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+    return rights;
+}
+
+uint64_t grant_rights(PathGrant::Access access, bool is_directory, int abi)
+{
+    uint64_t constexpr read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+    uint64_t rights = 0;
+    switch (access) {
+    case PathGrant::Access::Read:
+        rights = read;
+        break;
+    case PathGrant::Access::ReadExecute:
+        rights = read | LANDLOCK_ACCESS_FS_EXECUTE;
+        break;
+    case PathGrant::Access::ReadWrite:
+        rights = read | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE
+            | LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_TRUNCATE;
+        break;
+    case PathGrant::Access::File:
+        rights = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+        break;
+    }
+    // A rule on a file may carry only the rights that apply to files.
+    if (!is_directory)
+        rights &= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE;
+    return rights & fs_rights_of(abi);
+}
+
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd)
+        : m_fd(fd)
+    {
+    }
+    ~FileDescriptor()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    FileDescriptor(FileDescriptor const&) = delete;
+    FileDescriptor& operator=(FileDescriptor const&) = delete;
+    int get() const { return m_fd; }
+
+private:
+    int m_fd;
+};
+
+// A seccomp filter under construction; released on every path.
+class Filter {
+public:
+    explicit Filter(uint32_t default_action)
+        : m_context(::seccomp_init(default_action))
+    {
+    }
+    ~Filter()
+    {
+        if (m_context)
+            ::seccomp_release(m_context);
+    }
+    Filter(Filter const&) = delete;
+    Filter& operator=(Filter const&) = delete;
+
+    bool ok() const { return m_context != nullptr; }
+    scmp_filter_ctx context() const { return m_context; }
+
+    // Adds a rule; the first failure is kept and reported by load().
+    template<typename... Conditions>
+    void rule(uint32_t action, int syscall, Conditions... conditions)
+    {
+        // A negative number: the syscall does not exist on this architecture.
+        if (m_error || syscall < 0)
+            return;
+        int result = ::seccomp_rule_add(m_context, action, syscall, sizeof...(Conditions), conditions...);
+        if (result < 0) {
+            m_error = -result;
+            m_failed_syscall = syscall;
+        }
+    }
+
+    ErrorOr<void> load()
+    {
+        if (m_error) {
+            char* name = ::seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, m_failed_syscall);
+            std::string what = "seccomp rule for " + std::string(name ? name : "?");
+            std::free(name);
+            return Error::from_errno(what, m_error);
+        }
+        // Every thread of the process, not only the caller.
+        if (int result = ::seccomp_attr_set(m_context, SCMP_FLTATR_CTL_TSYNC, 1); result < 0)
+            return Error::from_errno("seccomp: synchronising threads", -result);
+        if (int result = ::seccomp_load(m_context); result < 0)
+            return Error::from_errno("seccomp: loading the filter", -result);
+        return {};
+    }
+
+private:
+    scmp_filter_ctx m_context;
+    int m_error { 0 };
+    int m_failed_syscall { 0 };
+};
+
+uint32_t const refuse = SCMP_ACT_ERRNO(EPERM);
+
+// What neither kind of sealed process may ever do, refused with EPERM.
+void refuse_in_both(Filter& filter)
+{
+    // Another process's memory, and kernel interfaces that bypass seccomp or
+    // map memory behind its back.
+    for (int syscall : { SCMP_SYS(ptrace), SCMP_SYS(process_vm_writev), SCMP_SYS(process_vm_readv), SCMP_SYS(io_uring_setup),
+             SCMP_SYS(io_uring_enter), SCMP_SYS(io_uring_register), SCMP_SYS(userfaultfd), SCMP_SYS(bpf), SCMP_SYS(perf_event_open),
+             SCMP_SYS(kexec_load), SCMP_SYS(kexec_file_load), SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module),
+             SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(unshare), SCMP_SYS(setns),
+             SCMP_SYS(memfd_secret), SCMP_SYS(shmget), SCMP_SYS(shmat), SCMP_SYS(remap_file_pages), SCMP_SYS(modify_ldt),
+             // READ_IMPLIES_EXEC would make every readable mapping executable.
+             SCMP_SYS(personality) })
+        filter.rule(refuse, syscall);
+    // No new executable memory by changing an existing mapping.
+    filter.rule(refuse, SCMP_SYS(mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    filter.rule(refuse, SCMP_SYS(pkey_mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+}
+
+} // namespace
+
+int landlock_abi_version()
+{
+    int abi = landlock_create_ruleset(nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return abi < 0 ? 0 : abi;
+}
+
+ErrorOr<SealReport> restrict_with_landlock(std::vector<PathGrant> const& grants)
+{
+    SealReport report;
+    report.landlock_abi = landlock_abi_version();
+    if (report.landlock_abi == 0) {
+        report.notes.push_back(std::string("Landlock is not available in this Linux kernel (") + std::strerror(errno)
+            + "): file and network access are not restricted; seccomp still is");
+        return report;
+    }
+    int const abi = report.landlock_abi;
+    RulesetAttr attr {};
+    attr.handled_access_fs = fs_rights_of(abi);
+    size_t size = sizeof(uint64_t);
+    if (abi >= 4) {
+        attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+        size = 2 * sizeof(uint64_t);
+    } else {
+        report.notes.push_back("Landlock ABI " + std::to_string(abi) + " cannot restrict TCP (needs ABI 4, Linux 6.7); sockets stay refused by seccomp only in domains");
+    }
+    if (abi >= 6) {
+        attr.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
+        size = 3 * sizeof(uint64_t);
+    }
+    FileDescriptor ruleset(landlock_create_ruleset(&attr, size, 0));
+    if (ruleset.get() < 0)
+        return Error::from_errno("landlock: creating the ruleset", errno);
+
+    for (auto const& grant : grants) {
+        FileDescriptor path(::open(grant.path.c_str(), O_PATH | O_CLOEXEC));
+        if (path.get() < 0) {
+            // A grant for a path that does not exist gives nothing; say so rather than fail.
+            report.notes.push_back("landlock: '" + grant.path + "' does not exist; nothing granted there");
+            continue;
+        }
+        struct stat status {};
+        if (::fstat(path.get(), &status) < 0)
+            return Error::from_errno("landlock: " + grant.path, errno);
+        landlock_path_beneath_attr rule {};
+        rule.allowed_access = grant_rights(grant.access, S_ISDIR(status.st_mode), abi);
+        rule.parent_fd = path.get();
+        if (rule.allowed_access == 0)
+            continue;
+        if (landlock_add_rule(ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule) < 0)
+            return Error::from_errno("landlock: granting '" + grant.path + "'", errno);
+    }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return Error::from_errno("prctl(PR_SET_NO_NEW_PRIVS)", errno);
+    if (landlock_restrict_self(ruleset.get()) < 0)
+        return Error::from_errno("landlock: restricting the process", errno);
+    report.filesystem_restricted = true;
+    report.network_restricted = abi >= 4;
+    report.signals_scoped = abi >= 6;
+    return report;
+}
+
+ErrorOr<SealReport> seal_domain()
+{
+    SealReport report = TRY(restrict_with_landlock({}));
+
+    // Anything not listed ends the process: a domain that asks for something
+    // its runtime never does is no longer running the code it was started with.
+    Filter filter(SCMP_ACT_KILL_PROCESS);
+    if (!filter.ok())
+        return Error::io("seccomp: cannot create a filter");
+    refuse_in_both(filter);
+
+    // Refused with EPERM rather than killing, so that a test (and an honest
+    // runtime path that tries one by mistake) sees a plain error.
+    for (int syscall : { SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
+             SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(memfd_create),
+             SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(kill) })
+        filter.rule(refuse, syscall);
+    // clone3 passes its flags in memory, where seccomp cannot read them: ENOSYS
+    // makes the C library fall back to clone, whose flags it can.
+    filter.rule(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
+    // Threads of this process only: no new processes.
+    filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+    filter.rule(refuse, SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+
+    // Memory: any mapping that is not executable.
+    filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+    for (int syscall : { SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(brk) })
+        filter.rule(SCMP_ACT_ALLOW, syscall);
+
+    // Signals to itself only (abort, preemption), its own handlers and stacks.
+    pid_t const self = ::getpid();
+    filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, uint64_t(self)));
+    for (int syscall : { SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
+             // The descriptors it already holds: the ring's memory and wake-up events.
+             SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(ppoll), SCMP_SYS(poll),
+             SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+             // Waiting, time, identity, randomness, and the end.
+             SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(clock_gettime),
+             SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getrandom),
+             SCMP_SYS(restart_syscall), SCMP_SYS(exit), SCMP_SYS(exit_group),
+             // What the C library does when it starts a thread.
+             SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_getaffinity) })
+        filter.rule(SCMP_ACT_ALLOW, syscall);
+    TRY(filter.load());
+    return report;
+}
+
+ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
+{
+    SealReport report = TRY(restrict_with_landlock(options.paths));
+
+    // The kernel is the trusted base: its filter takes away what it never needs
+    // and what would let new code into it, and leaves the rest.
+    Filter filter(SCMP_ACT_ALLOW);
+    if (!filter.ok())
+        return Error::io("seccomp: cannot create a filter");
+    refuse_in_both(filter);
+    // Executable mappings only of files, private and read-only: the loader
+    // mapping a sealed image (or, in a domain process being started, its
+    // libraries). Never anonymous, never shared, never writable.
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+    TRY(filter.load());
+    return report;
+}
+
+} // namespace signet::seal

@@ -1,0 +1,85 @@
+// Sealing a Linux process: the second wall around SIP code.
+//
+// Software isolation (verified WebAssembly compiled by wasm2c and cc, run by
+// our runtime) is Signet's first wall. A process seals itself with two Linux
+// mechanisms so that a bug in that trusted base cannot reach the rest of the
+// machine (docs/protection-domains.md):
+//
+// - a seccomp filter (libseccomp) on the system calls the process may make and
+//   on their arguments (no executable mappings, no mprotect to executable);
+// - a Landlock ruleset on what it may open and connect to.
+//
+// Both are irreversible for the process and everything it starts. There are
+// two policies: a *domain* process (which hosts SIPs away from the kernel)
+// keeps only the system calls its runtime needs and reaches no file and no
+// network at all; the *kernel* process keeps its system calls but can map
+// code only from files, read-only, and open only the system image, the store
+// and the host paths it was granted.
+#pragma once
+
+#include "base/ErrorOr.h"
+
+#include <string>
+#include <vector>
+
+namespace signet::seal {
+
+// What Landlock this kernel offers: 0 when it has none (not built in, or
+// disabled at boot), else the ABI version (1 files, 2 refer, 3 truncate,
+// 4 network, 5 device ioctls, 6 signal and abstract-socket scoping).
+int landlock_abi_version();
+
+// What sealing did, for the log. Sealing never silently does less than asked:
+// when the running Linux lacks Landlock, `landlock_abi` is 0 and `notes` says
+// which restrictions are missing.
+struct SealReport {
+    int landlock_abi { 0 };
+    bool filesystem_restricted { false };
+    bool network_restricted { false };
+    bool signals_scoped { false };
+    std::vector<std::string> notes;
+};
+
+// One host path the kernel keeps access to after sealing.
+struct PathGrant {
+    enum class Access : uint8_t {
+        Read,        // read files and list directories beneath it
+        ReadExecute, // the same, and execute files (the system image: loader, libraries)
+        ReadWrite,   // read, write, create and remove beneath it (a granted host directory)
+        File,        // read and write this one file (a disk's backing file)
+    };
+    std::string path;
+    Access access { Access::Read };
+};
+
+struct KernelSealOptions {
+    std::vector<PathGrant> paths;
+};
+
+// Seals a domain process. Call it after the process mapped everything it will
+// ever execute and every shared memory file it will use, and before any SIP
+// code runs. Afterwards:
+// - refused with EPERM: execve/execveat, open/openat/openat2/creat, sockets,
+//   memfd_create/shmget/shmat, fork/vfork, any mapping or mprotect asking for
+//   PROT_EXEC, ptrace and process_vm_*;
+// - any other system call not on the allow-list kills the process (SIGSYS);
+// - Landlock (when present): no file access and no network, no signals to
+//   processes outside the domain.
+// Applies to the calling thread and (TSYNC) every other thread of the process.
+ErrorOr<SealReport> seal_domain();
+
+// Seals the kernel process. Landlock applies only to the calling thread and
+// the threads it starts afterwards, so call it before the kernel starts its
+// workers. Afterwards:
+// - refused with EPERM: anonymous, shared or writable executable mappings,
+//   mprotect to executable, personality changes, System V shared memory,
+//   memfd_secret, ptrace, process_vm_writev, io_uring, userfaultfd, bpf;
+// - Landlock (when present): files only under `options.paths`, with the
+//   access each grant names; no network.
+ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options);
+
+// The pieces, for tests and for processes that need only one of them.
+// Landlock with exactly `grants` (none: no file access at all) and no network.
+ErrorOr<SealReport> restrict_with_landlock(std::vector<PathGrant> const& grants);
+
+} // namespace signet::seal

@@ -1,0 +1,255 @@
+// Sealed processes refuse what their policy forbids and still do what it allows.
+// Sealing is irreversible, so every test seals a forked child and reads its fate.
+#include "runtime/seal/Seal.h"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <functional>
+#include <linux/futex.h>
+#include <netinet/in.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+using namespace signet;
+
+namespace {
+
+// Runs `body` in a forked child and returns its wait status. The body returns
+// the number of failed checks; each failure is described on stderr.
+int in_child(std::function<int()> const& body)
+{
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0)
+        ::_exit(std::min(body(), 100));
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+struct Checks {
+    int failures { 0 };
+    // The call returned -1 with `expected` errno.
+    void refused(char const* what, long result, int expected = EPERM)
+    {
+        int error = errno;
+        if (result != -1 || error != expected) {
+            std::fprintf(stderr, "%s: expected refusal with %s, got result %ld (%s)\n", what, std::strerror(expected), result,
+                result == -1 ? std::strerror(error) : "no error");
+            ++failures;
+        }
+    }
+    void allowed(char const* what, bool ok)
+    {
+        if (!ok) {
+            std::fprintf(stderr, "%s: expected to work, failed (%s)\n", what, std::strerror(errno));
+            ++failures;
+        }
+    }
+};
+
+bool exited_cleanly(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+long map(int prot, int flags, int fd = -1)
+{
+    void* p = ::mmap(nullptr, 4096, prot, flags, fd, 0);
+    return p == MAP_FAILED ? -1 : 0;
+}
+
+class ScratchDir {
+public:
+    ScratchDir()
+    {
+        char pattern[] = "/tmp/signet-seal-XXXXXX";
+        m_path = ::mkdtemp(pattern);
+        std::FILE* file = std::fopen((m_path / "inside").c_str(), "w");
+        std::fputs("inside\n", file);
+        std::fclose(file);
+    }
+    ~ScratchDir() { std::filesystem::remove_all(m_path); }
+    std::filesystem::path const& path() const { return m_path; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+} // namespace
+
+TEST(SealedDomain, RefusesEveryForbiddenCallWithEperm)
+{
+    int status = in_child([] {
+        auto sealed = seal::seal_domain();
+        if (sealed.is_error()) {
+            std::fprintf(stderr, "seal_domain: %s\n", sealed.error().message().c_str());
+            return 1;
+        }
+        Checks check;
+        char const* argv[] = { "/bin/true", nullptr };
+        check.refused("execve", ::execve("/bin/true", const_cast<char**>(argv), environ));
+        check.refused("execveat", ::syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, environ, 0));
+        check.refused("open", ::syscall(SYS_open, "/etc/passwd", O_RDONLY));
+        check.refused("openat", ::openat(AT_FDCWD, "/etc/passwd", O_RDONLY));
+        check.refused("creat", ::syscall(SYS_creat, "/tmp/signet-sealed-creat", 0600));
+        check.refused("socket", ::socket(AF_INET, SOCK_STREAM, 0));
+        check.refused("socketpair", [] { int fds[2]; return ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }());
+        check.refused("memfd_create", ::syscall(SYS_memfd_create, "x", 0));
+        check.refused("shmget", ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600));
+        check.refused("fork", ::syscall(SYS_fork));
+        check.refused("clone without CLONE_THREAD", ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+        check.refused("kill", ::kill(1, 0));
+        check.refused("ptrace", ::syscall(SYS_ptrace, 0, 0, 0, 0));
+        check.refused("personality", ::personality(READ_IMPLIES_EXEC));
+        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        check.refused("mmap anonymous write+exec", map(PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        check.allowed("mmap anonymous read+write", page != MAP_FAILED);
+        check.refused("mprotect to read+exec", ::mprotect(page, 4096, PROT_READ | PROT_EXEC));
+        check.refused("pkey_mprotect to exec", ::syscall(SYS_pkey_mprotect, page, 4096, PROT_EXEC, -1));
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedDomain, KeepsWhatItsRuntimeNeeds)
+{
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    int status = in_child([&] {
+        if (seal::seal_domain().is_error())
+            return 1;
+        Checks check;
+        void* page = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        check.allowed("mmap read+write", page != MAP_FAILED);
+        check.allowed("mprotect to read-only", ::mprotect(page, 4096, PROT_READ) == 0);
+        check.allowed("mprotect to none", ::mprotect(page, 4096, PROT_NONE) == 0);
+        check.allowed("madvise", ::madvise(page, 1 << 20, MADV_DONTNEED) == 0);
+        check.allowed("munmap", ::munmap(page, 1 << 20) == 0);
+        check.allowed("malloc", std::malloc(1 << 22) != nullptr);
+        check.allowed("write to a held descriptor", ::write(fds[1], "x", 1) == 1);
+        char byte = 0;
+        check.allowed("read from a held descriptor", ::read(fds[0], &byte, 1) == 1 && byte == 'x');
+        int word = 0;
+        check.allowed("futex wake", ::syscall(SYS_futex, &word, FUTEX_WAKE, 1, nullptr, nullptr, 0) == 0);
+        timespec now {};
+        check.allowed("clock_gettime", ::clock_gettime(CLOCK_MONOTONIC, &now) == 0);
+        timespec nap { 0, 1000 };
+        check.allowed("nanosleep", ::nanosleep(&nap, nullptr) == 0);
+        check.allowed("getpid", ::getpid() > 0);
+        check.allowed("close", ::close(fds[0]) == 0);
+        return check.failures;
+    });
+    ::close(fds[0]);
+    ::close(fds[1]);
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedDomain, AnyCallOffTheAllowListKillsTheProcessWithSigsys)
+{
+    for (long number : { long(SYS_getppid), long(SYS_getuid), long(SYS_uname), long(SYS_chdir) }) {
+        int status = in_child([&] {
+            if (seal::seal_domain().is_error())
+                return 1;
+            ::syscall(number, 0, 0, 0);
+            return 2; // still alive: the call was allowed
+        });
+        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "syscall " << number << ": status " << status;
+    }
+}
+
+TEST(SealedDomain, LandlockLeavesNoFileAndNoNetwork)
+{
+    int abi = seal::landlock_abi_version();
+    if (abi == 0)
+        GTEST_SKIP() << "this Linux has no Landlock; seal_domain says so and relies on seccomp alone";
+    int status = in_child([abi] {
+        auto report = seal::restrict_with_landlock({});
+        if (report.is_error() || !report.value().filesystem_restricted)
+            return 1;
+        Checks check;
+        check.refused("open /etc/passwd", ::open("/etc/passwd", O_RDONLY), EACCES);
+        check.refused("open /tmp for writing", ::open("/tmp/signet-landlock-probe", O_WRONLY | O_CREAT, 0600), EACCES);
+        if (abi >= 4) {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in address {};
+            address.sin_family = AF_INET;
+            address.sin_port = htons(9);
+            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            check.refused("connect tcp", ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), EACCES);
+            check.refused("bind tcp", ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), EACCES);
+        }
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedKernel, MapsCodeOnlyFromFilesReadOnlyAndPrivately)
+{
+    ScratchDir store;
+    int status = in_child([&] {
+        auto sealed = seal::seal_kernel({ .paths = { { store.path().string(), seal::PathGrant::Access::Read } } });
+        if (sealed.is_error()) {
+            std::fprintf(stderr, "seal_kernel: %s\n", sealed.error().message().c_str());
+            return 1;
+        }
+        Checks check;
+        int image = ::open((store.path() / "inside").c_str(), O_RDONLY);
+        check.allowed("open a file in the store", image >= 0);
+        check.allowed("mmap a store file read+exec, private", map(PROT_READ | PROT_EXEC, MAP_PRIVATE, image) == 0);
+        check.refused("mmap a store file read+exec, shared", map(PROT_READ | PROT_EXEC, MAP_SHARED, image));
+        check.refused("mmap a file write+exec", map(PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, image));
+        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        check.refused("mmap anonymous write+exec", map(PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        check.allowed("mmap anonymous read+write", page != MAP_FAILED);
+        check.refused("mprotect to read+exec", ::mprotect(page, 4096, PROT_READ | PROT_EXEC));
+        check.refused("personality", ::personality(READ_IMPLIES_EXEC));
+        check.refused("shmget", ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600));
+        check.refused("ptrace", ::syscall(SYS_ptrace, 0, 0, 0, 0));
+        // What the kernel still does after boot: memory files for rings, threads, processes.
+        int memory = int(::syscall(SYS_memfd_create, "ring", MFD_CLOEXEC));
+        check.allowed("memfd_create", memory >= 0);
+        check.allowed("size a memory file", ::ftruncate(memory, 4096) == 0);
+        check.allowed("mmap a memory file read+write, shared", map(PROT_READ | PROT_WRITE, MAP_SHARED, memory) == 0);
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedKernel, OpensFilesOnlyWhereItWasGranted)
+{
+    if (seal::landlock_abi_version() == 0)
+        GTEST_SKIP() << "this Linux has no Landlock; seal_kernel says so and restricts code mappings only";
+    ScratchDir store;
+    ScratchDir granted;
+    int status = in_child([&] {
+        auto sealed = seal::seal_kernel({ .paths = {
+                                              { store.path().string(), seal::PathGrant::Access::Read },
+                                              { granted.path().string(), seal::PathGrant::Access::ReadWrite },
+                                          } });
+        if (sealed.is_error())
+            return 1;
+        Checks check;
+        check.allowed("read in the store", ::open((store.path() / "inside").c_str(), O_RDONLY) >= 0);
+        check.refused("write in the store", ::open((store.path() / "inside").c_str(), O_WRONLY), EACCES);
+        check.refused("create in the store", ::open((store.path() / "new").c_str(), O_WRONLY | O_CREAT, 0600), EACCES);
+        check.allowed("create in a granted directory", ::open((granted.path() / "new").c_str(), O_WRONLY | O_CREAT, 0600) >= 0);
+        check.refused("read outside", ::open("/etc/passwd", O_RDONLY), EACCES);
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
