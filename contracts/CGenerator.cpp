@@ -190,6 +190,8 @@ SIGNET_CHANNEL_IMPORT(channel_recv)
 int32_t signet_channel_recv(uint32_t endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 SIGNET_CHANNEL_IMPORT(channel_select)
 int32_t signet_channel_select(uint32_t const* endpoints, uint32_t count, int64_t timeout_ns, uint32_t* out_ready_index);
+SIGNET_CHANNEL_IMPORT(channel_call)
+int32_t signet_channel_call(uint32_t send_endpoint, uint32_t message_id, void const* message, uint32_t length, uint32_t recv_endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 #undef SIGNET_CHANNEL_IMPORT
 #endif
 
@@ -484,6 +486,34 @@ void CGenerator::emit_receive(Contract const& contract, End end)
     m_out += "    }\n";
     m_out += "    *out_index = ready;\n";
     m_out += "    return " + cnames::recv(c, end) + "(endpoints[ready], out);\n}\n";
+
+    // A send and the receive after it in one kernel call: a request and its reply.
+    for (auto const& message : contract.messages) {
+        if (cnames::sender(message.direction) != end)
+            continue;
+        std::string id = cnames::message_id(c, message.name);
+        std::string buffer = has_payload ? "&out->as, (uint32_t)sizeof out->as" : "NULL, 0";
+        m_out += "\n/* Sends " + message.name + " and receives what arrives next at the same end, in one kernel\n";
+        m_out += " * call (signet_channel_call): a request and its reply. A block the message carries\n";
+        m_out += " * and the reply brings back returns to where it was, with no page-table change. */\n";
+        if (message.arguments.empty()) {
+            m_out += "static inline " + tag_type + " " + cnames::call(c, end, message.name) + "(signet_handle endpoint, " + received + "* out)\n{\n";
+            m_out += "    uint32_t id = 0;\n";
+            m_out += "    uint32_t length = 0;\n";
+            m_out += "    int32_t status = signet_channel_call(endpoint, " + id + ", NULL, 0, endpoint, &id, " + buffer + ", &length);\n";
+        } else {
+            std::string name = cnames::message_struct(c, message.name);
+            m_out += "static inline " + tag_type + " " + cnames::call(c, end, message.name) + "(signet_handle endpoint, " + name + " const* message, " + received + "* out)\n{\n";
+            m_out += "    uint32_t id = 0;\n";
+            m_out += "    uint32_t length = 0;\n";
+            m_out += "    if (!" + cnames::message_valid(c, message.name) + "(message)) {\n";
+            m_out += "        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;\n";
+            m_out += "        return out->tag = " + cnames::tag_failed(c, end) + ";\n";
+            m_out += "    }\n";
+            m_out += "    int32_t status = signet_channel_call(endpoint, " + id + ", message, (uint32_t)sizeof *message, endpoint, &id, " + buffer + ", &length);\n";
+        }
+        m_out += "    return " + accept + "(out, status, id, length);\n}\n";
+    }
 }
 
 void CGenerator::emit_descriptor(Contract const& contract)

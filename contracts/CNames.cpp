@@ -30,6 +30,7 @@ std::string received(std::string_view contract, End end) { return join({ contrac
 std::string accept(std::string_view contract, End end) { return join({ contract, end_spelling(end), "accept" }); }
 std::string recv(std::string_view contract, End end) { return join({ contract, end_spelling(end), "recv" }); }
 std::string select_recv(std::string_view contract, End end) { return join({ contract, end_spelling(end), "select_recv" }); }
+std::string call(std::string_view contract, End end, std::string_view message) { return join({ contract, end_spelling(end), "call", message }); }
 std::string descriptor(std::string_view contract) { return join({ contract, "descriptor" }); }
 std::string descriptor_size(std::string_view contract) { return join({ contract, "DESCRIPTOR_SIZE" }); }
 
@@ -58,6 +59,8 @@ std::vector<FileScopeName> file_scope_names(Contract const& contract)
         names.push_back({ message_id(name, message.name), index });
         names.push_back({ send(name, sender(message.direction), message.name), index });
         names.push_back({ tag(name, receiver(message.direction), message.name), index });
+        if (receives_any(contract, sender(message.direction)))
+            names.push_back({ call(name, sender(message.direction), message.name), index });
         if (!message.arguments.empty()) {
             names.push_back({ message_struct(name, message.name), index });
             names.push_back({ message_valid(name, message.name), index });

@@ -25,6 +25,7 @@ std::string received(std::string_view contract, End);                           
 std::string accept(std::string_view contract, End);                                    // Calc_Imp_accept
 std::string recv(std::string_view contract, End);                                      // Calc_Imp_recv
 std::string select_recv(std::string_view contract, End);                               // Calc_Imp_select_recv
+std::string call(std::string_view contract, End, std::string_view message);            // Calc_Imp_call_Add
 std::string descriptor(std::string_view contract);                                     // Calc_descriptor
 std::string descriptor_size(std::string_view contract);                                // Calc_DESCRIPTOR_SIZE
 

@@ -9,8 +9,15 @@
 namespace signet {
 
 std::atomic<uint64_t> BlockArena::s_ranges { 0 };
+std::atomic<uint64_t> BlockArena::s_page_table_changes { 0 };
 
 namespace {
+
+int protect(uint8_t* address, uint32_t length, int protection)
+{
+    BlockArena::note_page_table_change();
+    return ::mprotect(address, length, protection);
+}
 
 // Fresh private zero pages at `address`, replacing whatever was mapped there in
 // one step: MAP_FIXED never leaves a gap in the reservation that another
@@ -18,6 +25,7 @@ namespace {
 // split, so it fails only when the process is at the host's mapping limit.
 bool map_zero_pages(uint8_t* address, uint32_t length, int protection)
 {
+    BlockArena::note_page_table_change();
     return ::mmap(address, length, protection, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) != MAP_FAILED;
 }
 
@@ -67,6 +75,7 @@ BlockArena& BlockArena::operator=(BlockArena&& other) noexcept
     m_in_use = std::exchange(other.m_in_use, 0);
     m_blocks = std::exchange(other.m_blocks, 0);
     m_accounted = std::exchange(other.m_accounted, 0);
+    m_pending_count.store(other.m_pending_count.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
     return *this;
 }
 
@@ -140,6 +149,8 @@ bool BlockArena::recycle_hole(LinearMemory& linear, uint32_t offset)
     m_quarantine.erase(hole.sequence);
     if (hole.block_id)
         m_views.erase(hole.block_id); // The view index names this hole for its block.
+    if (hole.access_pending)
+        m_pending_count.fetch_sub(1, std::memory_order_relaxed);
     add_free({ offset, hole.length });
     return true;
 }
@@ -224,7 +235,7 @@ void BlockArena::release(LinearMemory& linear, Range range)
         // At the host's mapping limit even an exact replacement is refused; taking
         // away access to the one mapping is not. The block's pages stay mapped there,
         // inaccessible, until the hole is recycled.
-        VERIFY(::mprotect(linear.base() + range.offset, range.length, PROT_NONE) == 0);
+        VERIFY(protect(linear.base() + range.offset, range.length, PROT_NONE) == 0);
         add_hole(range, 0);
     }
     account();
@@ -241,17 +252,67 @@ void BlockArena::punch_hole(LinearMemory& linear, Range range, uint64_t block_id
     // whole mapping cannot fail for want of mappings.
     bool replaced = !block_id && map_zero_pages(address, range.length, PROT_NONE);
     if (!replaced)
-        VERIFY(::mprotect(address, range.length, PROT_NONE) == 0);
+        VERIFY(protect(address, range.length, PROT_NONE) == 0);
     linear.mark_fragmented();
     m_in_use -= range.length;
     --m_blocks;
     add_hole(range, block_id);
+    quarantine(linear);
+    account();
+}
+
+void BlockArena::punch_hole_deferred(LinearMemory& linear, Range range, uint64_t block_id, bool keep_view)
+{
+    VERIFY(block_id);
+    std::lock_guard guard(m_lock);
+    linear.mark_fragmented();
+    m_in_use -= range.length;
+    --m_blocks;
+    add_hole(range, block_id);
+    Hole& hole = m_holes.at(range.offset);
+    hole.access_pending = true;
+    hole.keep_view = keep_view;
+    m_pending_count.fetch_add(1, std::memory_order_relaxed);
+    quarantine(linear);
+    account();
+}
+
+void BlockArena::quarantine(LinearMemory& linear)
+{
     // The quarantine is full: its oldest hole becomes free memory.
     while (m_holes.size() > quarantine_limit) {
         if (!recycle_hole(linear, m_quarantine.begin()->second))
             break; // The host is at its mapping limit; the hole waits for the next recycling.
     }
-    account();
+}
+
+void BlockArena::revoke(LinearMemory& linear, uint32_t offset, Hole& hole)
+{
+    VERIFY(hole.access_pending);
+    uint8_t* address = linear.base() + offset;
+    // As punch_hole(): without a view the pages leave; with one, or if the host
+    // refuses the replacement, they stay mapped without access.
+    bool replaced = !hole.keep_view && map_zero_pages(address, hole.length, PROT_NONE);
+    if (!replaced)
+        VERIFY(protect(address, hole.length, PROT_NONE) == 0);
+    if (!hole.keep_view && hole.block_id) {
+        m_views.erase(hole.block_id);
+        hole.block_id = 0;
+    }
+    hole.access_pending = false;
+    m_pending_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void BlockArena::revoke_pending(LinearMemory& linear)
+{
+    if (!has_pending())
+        return;
+    std::lock_guard guard(m_lock);
+    for (auto& [offset, hole] : m_holes) {
+        if (hole.access_pending)
+            revoke(linear, offset, hole);
+    }
+    VERIFY(m_pending_count.load(std::memory_order_relaxed) == 0);
 }
 
 bool BlockArena::reclaim_view(LinearMemory& linear, uint64_t block_id, uint64_t limit_bytes, Range& out)
@@ -265,8 +326,11 @@ bool BlockArena::reclaim_view(LinearMemory& linear, uint64_t block_id, uint64_t 
     uint32_t length = hole->second.length;
     if (m_in_use + length > limit_bytes)
         return false;
-    // Access comes back to the one mapping that kept the pages: no new mapping, no page faults.
-    if (::mprotect(linear.base() + hole->first, length, PROT_READ | PROT_WRITE) != 0)
+    // Access comes back to the one mapping that kept the pages: no new mapping, no
+    // page faults; and if it was never taken away (a deferred hole), nothing at all.
+    if (hole->second.access_pending)
+        m_pending_count.fetch_sub(1, std::memory_order_relaxed);
+    else if (protect(linear.base() + hole->first, length, PROT_READ | PROT_WRITE) != 0)
         return false;
     out = { hole->first, length };
     m_quarantine.erase(hole->second.sequence);

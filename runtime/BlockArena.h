@@ -69,6 +69,18 @@ public:
     // A range's block left (it was sent): it becomes a hole. With a `block_id`,
     // the hole keeps that block's view; with 0, the block's pages leave.
     void punch_hole(LinearMemory&, Range, uint64_t block_id);
+    // The same, with the access taken away later, by revoke_pending(): for a SIP
+    // that cannot run any code of its own before then (its only thread is inside
+    // a call that sends and then receives). The hole counts as a hole at once for
+    // overlaps_hole(), and if block `block_id` comes back to it first, the access
+    // was never taken and is never given back: the round trip of a request and its
+    // reply changes no page table. `keep_view` says whether the hole keeps the
+    // block's pages mapped once its access is taken, as punch_hole() does for
+    // blocks with a view; otherwise they leave then.
+    void punch_hole_deferred(LinearMemory&, Range, uint64_t block_id, bool keep_view);
+    // Takes the access away from every hole punched deferred: before the SIP's code runs.
+    void revoke_pending(LinearMemory&);
+    bool has_pending() const { return m_pending_count.load(std::memory_order_relaxed) != 0; }
     // Block `block_id` comes back: if this arena holds its view, and the quota
     // allows, access is given back there (`out`); otherwise false and nothing changed.
     bool reclaim_view(LinearMemory&, uint64_t block_id, uint64_t limit_bytes, Range& out);
@@ -83,6 +95,11 @@ public:
     bool has_holes() const;
     size_t hole_count() const;
 
+    // Page-table changes (mmap or mprotect of a block's range) made by all arenas: what
+    // tests count to prove a round trip made none.
+    static uint64_t page_table_changes() { return s_page_table_changes.load(std::memory_order_relaxed); }
+    static void note_page_table_change() { s_page_table_changes.fetch_add(1, std::memory_order_relaxed); }
+
     // Ranges (blocks, holes, free runs) of all arenas, and the budget they must stay under.
     static uint64_t ranges_in_use() { return s_ranges.load(std::memory_order_relaxed); }
     static uint64_t range_budget();
@@ -92,6 +109,10 @@ private:
         uint32_t length;
         uint64_t block_id; // whose view the hole keeps; 0: none (only recyclable)
         uint64_t sequence; // quarantine order
+        // Punched deferred: the pages are still mapped with access (revoke_pending()).
+        bool access_pending { false };
+        // With access_pending: whether the view stays once the access is taken.
+        bool keep_view { true };
     };
 
     // All of these need m_lock held.
@@ -101,6 +122,9 @@ private:
     // Makes the hole at `offset` free memory; false (and it stays a hole) if the host refused.
     bool recycle_hole(LinearMemory&, uint32_t offset);
     void recycle_holes(LinearMemory&);
+    // Takes the access away from the deferred hole at `offset`.
+    void revoke(LinearMemory&, uint32_t offset, Hole&);
+    void quarantine(LinearMemory&);
     // Brings this arena's share of the range budget up to date.
     void account();
 
@@ -114,8 +138,10 @@ private:
     uint64_t m_in_use { 0 }; // bytes in live blocks
     uint64_t m_blocks { 0 }; // live blocks
     uint64_t m_accounted { 0 }; // this arena's ranges as counted in s_ranges
+    std::atomic<uint32_t> m_pending_count { 0 }; // holes with access_pending
 
     static std::atomic<uint64_t> s_ranges;
+    static std::atomic<uint64_t> s_page_table_changes;
 };
 
 } // namespace signet

@@ -135,7 +135,8 @@ void unregister(Endpoint& endpoint, Thread* self)
         waiter = nullptr;
 }
 
-uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
+uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length,
+    ExchangeBlock::Revoke revoke = ExchangeBlock::Revoke::Now)
 {
     GuestMemory memory(sip.runtime());
     auto endpoint = sip.handles().get_as<Endpoint>(handle);
@@ -233,7 +234,7 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
                 auto& entry = carried[i];
                 sip.handles().remove(entry.handle);
                 if (entry.object->type() == ObjectType::Block)
-                    static_cast<ExchangeBlock&>(*entry.object).detach();
+                    static_cast<ExchangeBlock&>(*entry.object).detach(revoke);
                 else
                     static_cast<Endpoint&>(*entry.object).set_holder(EndpointHolder::in_transit());
                 slot.carried.push_back(std::move(entry.object));
@@ -277,7 +278,7 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
                     auto& block = static_cast<ExchangeBlock&>(*object);
                     if (!block.attach(sip.runtime())) {
                         for (auto* done : attached)
-                            done->detach();
+                            done->unattach();
                         return SIGNET_LIMIT;
                     }
                     attached.push_back(&block);
@@ -319,6 +320,34 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
             return LeaveKilled;
         }
     }
+}
+
+// A send, then a receive, as one call: a request and the wait for its reply
+// (the client's side), or a reply and the wait for the next request (the
+// server's). Because no code of the SIP runs between the two, blocks the send
+// moves lose their sender's access only when the call returns; a block that
+// comes back in the reply to where it was never lost it, and the round trip
+// changes no page table (docs/exchange-heap.md). That holds only while the
+// calling thread is the SIP's only one: with siblings, the access goes at once.
+uint32_t call(Sip& sip, uint32_t send_handle, uint32_t message_id, uint32_t data, uint32_t length, uint32_t recv_handle,
+    uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    {
+        // What the receive needs is checked before anything is sent.
+        GuestMemory memory(sip.runtime());
+        if (!sip.handles().get_as<Endpoint>(recv_handle))
+            return SIGNET_BAD_HANDLE;
+        if (!memory.valid(out_id, 4) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+            return SIGNET_OUT_OF_BOUNDS;
+    }
+    bool alone = sip.thread_count() == 1;
+    uint32_t status = send_message(sip, send_handle, message_id, data, length, alone ? ExchangeBlock::Revoke::BeforeOwnerRuns : ExchangeBlock::Revoke::Now);
+    if (status == SIGNET_OK)
+        status = receive(sip, recv_handle, out_id, buffer, capacity, out_length);
+    // Whatever happened, nothing sent stays accessible once the SIP's code runs.
+    if (status != LeaveKilled)
+        sip.runtime().blocks.revoke_pending(sip.runtime().memory);
+    return status;
 }
 
 uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
@@ -459,6 +488,13 @@ uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id,
 {
     require_stack_headroom();
     return leave_or_return(receive(sip_from(host), handle, out_id, buffer, capacity, out_length));
+}
+
+uint32_t Z_signet_v1Z_channel_call(void* host, uint32_t send_handle, uint32_t message_id, uint32_t data, uint32_t length, uint32_t recv_handle,
+    uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    require_stack_headroom();
+    return leave_or_return(call(sip_from(host), send_handle, message_id, data, length, recv_handle, out_id, buffer, capacity, out_length));
 }
 
 uint32_t Z_signet_v1Z_channel_select(void* host, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)

@@ -17,6 +17,7 @@ std::atomic<uint64_t> s_next_id { 1 };
 bool map_into(SipContext& sip, BlockArena::Range range, uint64_t heap_offset)
 {
     void* address = sip.memory.base() + range.offset;
+    BlockArena::note_page_table_change();
     void* placed = ::mmap(address, range.length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ExchangeHeap::the().fd(), static_cast<off_t>(heap_offset));
     if (placed == MAP_FAILED)
         return false;
@@ -69,12 +70,24 @@ void ExchangeBlock::free_in_owner()
     m_owner = nullptr;
 }
 
-void ExchangeBlock::detach()
+void ExchangeBlock::detach(Revoke revoke)
 {
     VERIFY(m_owner);
     // The sender's range becomes inaccessible: a use after send faults.
-    m_owner->blocks.punch_hole(m_owner->memory, m_range, m_length <= view_limit ? m_id : 0);
+    if (revoke == Revoke::BeforeOwnerRuns)
+        m_owner->blocks.punch_hole_deferred(m_owner->memory, m_range, m_id, m_length <= view_limit);
+    else
+        m_owner->blocks.punch_hole(m_owner->memory, m_range, m_length <= view_limit ? m_id : 0);
     m_sent_from = m_owner;
+    m_owner = nullptr;
+}
+
+void ExchangeBlock::unattach()
+{
+    VERIFY(m_owner);
+    // Not received after all: the range goes back as if never given, with the
+    // zero pages it had, and the block is in flight again, as before attach().
+    m_owner->blocks.release(m_owner->memory, m_range);
     m_owner = nullptr;
 }
 

@@ -51,8 +51,13 @@ public:
 
     // The owner frees the block: its pages are zeroed and reused.
     void free_in_owner();
-    // Sending: the block leaves its owner. Cannot fail.
-    void detach();
+    // Sending: the block leaves its owner. Cannot fail. The owner loses access at
+    // once, or (BeforeOwnerRuns) once BlockArena::revoke_pending() runs, which the
+    // caller guarantees happens before any code of the owner runs again.
+    enum class Revoke { Now, BeforeOwnerRuns };
+    void detach(Revoke = Revoke::Now);
+    // Undoes attach() for a receive that fails part way: no hole is left behind.
+    void unattach();
     // Receiving: the block enters `receiver`'s memory. False (and nothing
     // changed) if the receiver's quota or memory has no room.
     bool attach(SipContext& receiver);

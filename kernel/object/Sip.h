@@ -101,6 +101,9 @@ public:
     // The disks this SIP's manifest declares (disk_open checks against these).
     std::vector<DiskGrant> const& disks() const { return m_disks; }
     uint64_t cpu_time_ns() const { return m_cpu_time_ns; }
+    // Threads alive. From one of them, 1 means no other code of this SIP can run
+    // until the caller returns to its own.
+    uint32_t thread_count() const { return m_thread_count.load(std::memory_order_relaxed); }
 
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
     // UINT64_MAX for none) passed. Returns whether it finished.

@@ -31,6 +31,8 @@ SIGNET_CHANNEL_IMPORT(channel_recv)
 int32_t signet_channel_recv(uint32_t endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 SIGNET_CHANNEL_IMPORT(channel_select)
 int32_t signet_channel_select(uint32_t const* endpoints, uint32_t count, int64_t timeout_ns, uint32_t* out_ready_index);
+SIGNET_CHANNEL_IMPORT(channel_call)
+int32_t signet_channel_call(uint32_t send_endpoint, uint32_t message_id, void const* message, uint32_t length, uint32_t recv_endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 #undef SIGNET_CHANNEL_IMPORT
 #endif
 
@@ -345,6 +347,62 @@ static inline Calculator_Imp_tag Calculator_Imp_select_recv(signet_handle const*
     return Calculator_Imp_recv(endpoints[ready], out);
 }
 
+/* Sends Add and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Imp_tag Calculator_Imp_call_Add(signet_handle endpoint, Calculator_Add const* message, Calculator_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Calculator_Add_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Calculator_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Add, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Imp_accept(out, status, id, length);
+}
+
+/* Sends Describe and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Imp_tag Calculator_Imp_call_Describe(signet_handle endpoint, Calculator_Describe const* message, Calculator_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Calculator_Describe_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Calculator_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Describe, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Imp_accept(out, status, id, length);
+}
+
+/* Sends Attach and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Imp_tag Calculator_Imp_call_Attach(signet_handle endpoint, Calculator_Attach const* message, Calculator_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Calculator_Attach_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Calculator_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Attach, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Imp_accept(out, status, id, length);
+}
+
+/* Sends Bye and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Imp_tag Calculator_Imp_call_Bye(signet_handle endpoint, Calculator_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Bye, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Imp_accept(out, status, id, length);
+}
+
 /* -- Calculator.Exp: the exporting (server) end -- */
 
 /* The exporter sends a Calculator_Sum it has filled in; large messages are best
@@ -476,6 +534,58 @@ static inline Calculator_Exp_tag Calculator_Exp_select_recv(signet_handle const*
     }
     *out_index = ready;
     return Calculator_Exp_recv(endpoints[ready], out);
+}
+
+/* Sends Sum and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Exp_tag Calculator_Exp_call_Sum(signet_handle endpoint, Calculator_Sum const* message, Calculator_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Calculator_Sum_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Calculator_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Sum, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Exp_accept(out, status, id, length);
+}
+
+/* Sends Overflow and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Exp_tag Calculator_Exp_call_Overflow(signet_handle endpoint, Calculator_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Overflow, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Exp_accept(out, status, id, length);
+}
+
+/* Sends Text and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Exp_tag Calculator_Exp_call_Text(signet_handle endpoint, Calculator_Text const* message, Calculator_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Calculator_Text_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Calculator_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Text, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Exp_accept(out, status, id, length);
+}
+
+/* Sends Attached and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Calculator_Exp_tag Calculator_Exp_call_Attached(signet_handle endpoint, Calculator_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Calculator_MSG_Attached, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Calculator_Exp_accept(out, status, id, length);
 }
 
 /* The descriptor of Calculator: what the installer records and the kernel enforces. */

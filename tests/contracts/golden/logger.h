@@ -31,6 +31,8 @@ SIGNET_CHANNEL_IMPORT(channel_recv)
 int32_t signet_channel_recv(uint32_t endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 SIGNET_CHANNEL_IMPORT(channel_select)
 int32_t signet_channel_select(uint32_t const* endpoints, uint32_t count, int64_t timeout_ns, uint32_t* out_ready_index);
+SIGNET_CHANNEL_IMPORT(channel_call)
+int32_t signet_channel_call(uint32_t send_endpoint, uint32_t message_id, void const* message, uint32_t length, uint32_t recv_endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 #undef SIGNET_CHANNEL_IMPORT
 #endif
 
@@ -218,6 +220,21 @@ static inline Logger_Imp_tag Logger_Imp_select_recv(signet_handle const* endpoin
     return Logger_Imp_recv(endpoints[ready], out);
 }
 
+/* Sends Log and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Logger_Imp_tag Logger_Imp_call_Log(signet_handle endpoint, Logger_Log const* message, Logger_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Logger_Log_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Logger_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Logger_MSG_Log, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return Logger_Imp_accept(out, status, id, length);
+}
+
 /* -- Logger.Exp: the exporting (server) end -- */
 
 /* The exporter sends Ready(). */
@@ -290,6 +307,28 @@ static inline Logger_Exp_tag Logger_Exp_select_recv(signet_handle const* endpoin
     }
     *out_index = ready;
     return Logger_Exp_recv(endpoints[ready], out);
+}
+
+/* Sends Ready and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Logger_Exp_tag Logger_Exp_call_Ready(signet_handle endpoint, Logger_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Logger_MSG_Ready, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Logger_Exp_accept(out, status, id, length);
+}
+
+/* Sends Ack and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Logger_Exp_tag Logger_Exp_call_Ack(signet_handle endpoint, Logger_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Logger_MSG_Ack, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Logger_Exp_accept(out, status, id, length);
 }
 
 /* The descriptor of Logger: what the installer records and the kernel enforces. */

@@ -31,6 +31,8 @@ SIGNET_CHANNEL_IMPORT(channel_recv)
 int32_t signet_channel_recv(uint32_t endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 SIGNET_CHANNEL_IMPORT(channel_select)
 int32_t signet_channel_select(uint32_t const* endpoints, uint32_t count, int64_t timeout_ns, uint32_t* out_ready_index);
+SIGNET_CHANNEL_IMPORT(channel_call)
+int32_t signet_channel_call(uint32_t send_endpoint, uint32_t message_id, void const* message, uint32_t length, uint32_t recv_endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 #undef SIGNET_CHANNEL_IMPORT
 #endif
 
@@ -193,6 +195,17 @@ static inline NicEvents_Imp_tag NicEvents_Imp_select_recv(signet_handle const* e
     return NicEvents_Imp_recv(endpoints[ready], out);
 }
 
+/* Sends AckEvent and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicEvents_Imp_tag NicEvents_Imp_call_AckEvent(signet_handle endpoint, NicEvents_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, NicEvents_MSG_AckEvent, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicEvents_Imp_accept(out, status, id, length);
+}
+
 /* -- NicEvents.Exp: the exporting (server) end -- */
 
 /* The exporter sends a NicEvents_NicEvent it has filled in; large messages are best
@@ -269,6 +282,21 @@ static inline NicEvents_Exp_tag NicEvents_Exp_select_recv(signet_handle const* e
     }
     *out_index = ready;
     return NicEvents_Exp_recv(endpoints[ready], out);
+}
+
+/* Sends NicEvent and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicEvents_Exp_tag NicEvents_Exp_call_NicEvent(signet_handle endpoint, NicEvents_NicEvent const* message, NicEvents_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicEvents_NicEvent_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicEvents_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicEvents_MSG_NicEvent, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return NicEvents_Exp_accept(out, status, id, length);
 }
 
 /* The descriptor of NicEvents: what the installer records and the kernel enforces. */
@@ -580,6 +608,84 @@ static inline NicDevice_Imp_tag NicDevice_Imp_select_recv(signet_handle const* e
     return NicDevice_Imp_recv(endpoints[ready], out);
 }
 
+/* Sends RegisterForEvents and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Imp_tag NicDevice_Imp_call_RegisterForEvents(signet_handle endpoint, NicDevice_RegisterForEvents const* message, NicDevice_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_RegisterForEvents_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_RegisterForEvents, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Imp_accept(out, status, id, length);
+}
+
+/* Sends SetParameters and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Imp_tag NicDevice_Imp_call_SetParameters(signet_handle endpoint, NicDevice_SetParameters const* message, NicDevice_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_SetParameters_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_SetParameters, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Imp_accept(out, status, id, length);
+}
+
+/* Sends StartIO and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Imp_tag NicDevice_Imp_call_StartIO(signet_handle endpoint, NicDevice_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_StartIO, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Imp_accept(out, status, id, length);
+}
+
+/* Sends ConfigureIO and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Imp_tag NicDevice_Imp_call_ConfigureIO(signet_handle endpoint, NicDevice_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_ConfigureIO, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Imp_accept(out, status, id, length);
+}
+
+/* Sends PacketForReceive and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Imp_tag NicDevice_Imp_call_PacketForReceive(signet_handle endpoint, NicDevice_PacketForReceive const* message, NicDevice_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_PacketForReceive_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_PacketForReceive, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Imp_accept(out, status, id, length);
+}
+
+/* Sends GetReceivedPacket and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Imp_tag NicDevice_Imp_call_GetReceivedPacket(signet_handle endpoint, NicDevice_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_GetReceivedPacket, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Imp_accept(out, status, id, length);
+}
+
 /* -- NicDevice.Exp: the exporting (server) end -- */
 
 /* The exporter sends a NicDevice_DeviceInfo it has filled in; large messages are best
@@ -761,6 +867,88 @@ static inline NicDevice_Exp_tag NicDevice_Exp_select_recv(signet_handle const* e
     }
     *out_index = ready;
     return NicDevice_Exp_recv(endpoints[ready], out);
+}
+
+/* Sends DeviceInfo and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Exp_tag NicDevice_Exp_call_DeviceInfo(signet_handle endpoint, NicDevice_DeviceInfo const* message, NicDevice_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_DeviceInfo_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_DeviceInfo, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Exp_accept(out, status, id, length);
+}
+
+/* Sends InvalidParameters and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Exp_tag NicDevice_Exp_call_InvalidParameters(signet_handle endpoint, NicDevice_InvalidParameters const* message, NicDevice_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_InvalidParameters_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_InvalidParameters, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Exp_accept(out, status, id, length);
+}
+
+/* Sends Success and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Exp_tag NicDevice_Exp_call_Success(signet_handle endpoint, NicDevice_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_Success, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Exp_accept(out, status, id, length);
+}
+
+/* Sends BadPacketSize and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Exp_tag NicDevice_Exp_call_BadPacketSize(signet_handle endpoint, NicDevice_BadPacketSize const* message, NicDevice_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_BadPacketSize_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_BadPacketSize, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Exp_accept(out, status, id, length);
+}
+
+/* Sends ReceivedPacket and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Exp_tag NicDevice_Exp_call_ReceivedPacket(signet_handle endpoint, NicDevice_ReceivedPacket const* message, NicDevice_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!NicDevice_ReceivedPacket_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = NicDevice_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_ReceivedPacket, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Exp_accept(out, status, id, length);
+}
+
+/* Sends NoPacket and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline NicDevice_Exp_tag NicDevice_Exp_call_NoPacket(signet_handle endpoint, NicDevice_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, NicDevice_MSG_NoPacket, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return NicDevice_Exp_accept(out, status, id, length);
 }
 
 /* The descriptor of NicDevice: what the installer records and the kernel enforces. */

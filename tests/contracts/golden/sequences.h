@@ -31,6 +31,8 @@ SIGNET_CHANNEL_IMPORT(channel_recv)
 int32_t signet_channel_recv(uint32_t endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 SIGNET_CHANNEL_IMPORT(channel_select)
 int32_t signet_channel_select(uint32_t const* endpoints, uint32_t count, int64_t timeout_ns, uint32_t* out_ready_index);
+SIGNET_CHANNEL_IMPORT(channel_call)
+int32_t signet_channel_call(uint32_t send_endpoint, uint32_t message_id, void const* message, uint32_t length, uint32_t recv_endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 #undef SIGNET_CHANNEL_IMPORT
 #endif
 
@@ -319,6 +321,47 @@ static inline Transfer_Imp_tag Transfer_Imp_select_recv(signet_handle const* end
     return Transfer_Imp_recv(endpoints[ready], out);
 }
 
+/* Sends Begin and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Imp_tag Transfer_Imp_call_Begin(signet_handle endpoint, Transfer_Begin const* message, Transfer_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Transfer_Begin_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Transfer_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Begin, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Imp_accept(out, status, id, length);
+}
+
+/* Sends Chunk and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Imp_tag Transfer_Imp_call_Chunk(signet_handle endpoint, Transfer_Chunk const* message, Transfer_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Transfer_Chunk_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Transfer_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Chunk, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Imp_accept(out, status, id, length);
+}
+
+/* Sends Commit and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Imp_tag Transfer_Imp_call_Commit(signet_handle endpoint, Transfer_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Commit, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Imp_accept(out, status, id, length);
+}
+
 /* -- Transfer.Exp: the exporting (server) end -- */
 
 /* The exporter sends Accepted(). */
@@ -457,6 +500,62 @@ static inline Transfer_Exp_tag Transfer_Exp_select_recv(signet_handle const* end
     }
     *out_index = ready;
     return Transfer_Exp_recv(endpoints[ready], out);
+}
+
+/* Sends Accepted and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Exp_tag Transfer_Exp_call_Accepted(signet_handle endpoint, Transfer_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Accepted, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Exp_accept(out, status, id, length);
+}
+
+/* Sends Progress and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Exp_tag Transfer_Exp_call_Progress(signet_handle endpoint, Transfer_Progress const* message, Transfer_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Transfer_Progress_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Transfer_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Progress, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Exp_accept(out, status, id, length);
+}
+
+/* Sends Finished and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Exp_tag Transfer_Exp_call_Finished(signet_handle endpoint, Transfer_Finished const* message, Transfer_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Transfer_Finished_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Transfer_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Finished, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Exp_accept(out, status, id, length);
+}
+
+/* Sends Refused and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Transfer_Exp_tag Transfer_Exp_call_Refused(signet_handle endpoint, Transfer_Refused const* message, Transfer_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Transfer_Refused_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Transfer_Exp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Transfer_MSG_Refused, message, (uint32_t)sizeof *message, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Transfer_Exp_accept(out, status, id, length);
 }
 
 /* The descriptor of Transfer: what the installer records and the kernel enforces. */

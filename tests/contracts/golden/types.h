@@ -31,6 +31,8 @@ SIGNET_CHANNEL_IMPORT(channel_recv)
 int32_t signet_channel_recv(uint32_t endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 SIGNET_CHANNEL_IMPORT(channel_select)
 int32_t signet_channel_select(uint32_t const* endpoints, uint32_t count, int64_t timeout_ns, uint32_t* out_ready_index);
+SIGNET_CHANNEL_IMPORT(channel_call)
+int32_t signet_channel_call(uint32_t send_endpoint, uint32_t message_id, void const* message, uint32_t length, uint32_t recv_endpoint, uint32_t* out_message_id, void* buffer, uint32_t capacity, uint32_t* out_length);
 #undef SIGNET_CHANNEL_IMPORT
 #endif
 
@@ -416,6 +418,81 @@ static inline Types_Imp_tag Types_Imp_select_recv(signet_handle const* endpoints
     return Types_Imp_recv(endpoints[ready], out);
 }
 
+/* Sends Scalars and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Types_Imp_tag Types_Imp_call_Scalars(signet_handle endpoint, Types_Scalars const* message, Types_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Types_Scalars_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Types_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Types_MSG_Scalars, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return Types_Imp_accept(out, status, id, length);
+}
+
+/* Sends Padded and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Types_Imp_tag Types_Imp_call_Padded(signet_handle endpoint, Types_Padded const* message, Types_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Types_Padded_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Types_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Types_MSG_Padded, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return Types_Imp_accept(out, status, id, length);
+}
+
+/* Sends Buffers and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Types_Imp_tag Types_Imp_call_Buffers(signet_handle endpoint, Types_Buffers const* message, Types_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Types_Buffers_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Types_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Types_MSG_Buffers, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return Types_Imp_accept(out, status, id, length);
+}
+
+/* Sends Blocks and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Types_Imp_tag Types_Imp_call_Blocks(signet_handle endpoint, Types_Blocks const* message, Types_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Types_Blocks_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Types_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Types_MSG_Blocks, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return Types_Imp_accept(out, status, id, length);
+}
+
+/* Sends Endpoints and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Types_Imp_tag Types_Imp_call_Endpoints(signet_handle endpoint, Types_Endpoints const* message, Types_Imp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    if (!Types_Endpoints_valid(message)) {
+        out->status = SIGNET_CONTRACT_INVALID_ARGUMENT;
+        return out->tag = Types_Imp_FAILED;
+    }
+    int32_t status = signet_channel_call(endpoint, Types_MSG_Endpoints, message, (uint32_t)sizeof *message, endpoint, &id, NULL, 0, &length);
+    return Types_Imp_accept(out, status, id, length);
+}
+
 /* -- Types.Exp: the exporting (server) end -- */
 
 /* The exporter sends Done(). */
@@ -506,6 +583,17 @@ static inline Types_Exp_tag Types_Exp_select_recv(signet_handle const* endpoints
     }
     *out_index = ready;
     return Types_Exp_recv(endpoints[ready], out);
+}
+
+/* Sends Done and receives what arrives next at the same end, in one kernel
+ * call (signet_channel_call): a request and its reply. A block the message carries
+ * and the reply brings back returns to where it was, with no page-table change. */
+static inline Types_Exp_tag Types_Exp_call_Done(signet_handle endpoint, Types_Exp_message* out)
+{
+    uint32_t id = 0;
+    uint32_t length = 0;
+    int32_t status = signet_channel_call(endpoint, Types_MSG_Done, NULL, 0, endpoint, &id, &out->as, (uint32_t)sizeof out->as, &length);
+    return Types_Exp_accept(out, status, id, length);
 }
 
 /* The descriptor of Types: what the installer records and the kernel enforces. */

@@ -20,6 +20,13 @@
 //   sender bounce SIZE ROUNDS    startup handles: Echo.Imp
 //       Sends one block to an echo and back ROUNDS times, checking it each time,
 //       and prints how often it came back to the offset it left from.
+//   sender call-bounce SIZE ROUNDS   startup handles: Echo.Imp, Probe.Imp
+//       The same with each round trip one signet_channel_call; stops at
+//       checkpoint 1 after two rounds and at checkpoint 2 after the last, so the
+//       test can count the page-table changes in between.
+//   sender call-use-after-send SIZE  startup handles: downstream Chain.Imp
+//       Passes a block on and waits for the answer in one signet_channel_call,
+//       prints "sent" and writes to the block: the kernel must trap this SIP.
 #include "exchange_guest.h"
 
 static int chain(uint32_t size)
@@ -126,6 +133,57 @@ static int bounce(uint32_t size, uint32_t rounds)
     return report("sender");
 }
 
+static int call_bounce(uint32_t size, uint32_t rounds)
+{
+    signet_handle echo = startup_handle(0);
+    signet_handle probe = startup_handle(1);
+    uint32_t checksum = 0, offset = 0, length = 0, home = 0, returned = 0;
+    signet_handle block = make_block(size, 5, &checksum);
+    CHECK_STATUS(signet_block_info(block, &home, &length), SIGNET_OK, "inspect the block");
+    for (uint32_t round = 0; round < rounds && block; ++round) {
+        Echo_Ball ball;
+        memset(&ball, 0, sizeof ball);
+        ball.payload = block;
+        ball.checksum = checksum;
+        Echo_Imp_message back;
+        if (Echo_Imp_call_Ball(echo, &ball, &back) != Echo_Imp_Back) {
+            CHECK(0, "the block comes back");
+            break;
+        }
+        block = back.as.Back.payload;
+        CHECK(block_intact(block, checksum, &offset, &length), "the block comes back intact");
+        CHECK(payload_hops(block_bytes(offset)) == round + 1, "with the echo's count");
+        returned += offset == home;
+        home = offset;
+        if (round == 1)
+            checkpoint(probe, 1, offset, length);
+    }
+    checkpoint(probe, 2, offset, length);
+    CHECK_STATUS(signet_block_free(block), SIGNET_OK, "free the block");
+    printf("sender: back at the offset it left from %u of %u times\n", (unsigned)returned, (unsigned)rounds);
+    return report("sender");
+}
+
+static int call_use_after_send(uint32_t size)
+{
+    signet_handle downstream = startup_handle(0);
+    uint32_t checksum = 0, offset = 0, length = 0;
+    signet_handle block = make_block(size, 6, &checksum);
+    CHECK_STATUS(signet_block_info(block, &offset, &length), SIGNET_OK, "inspect the block");
+    Chain_Pass pass;
+    memset(&pass, 0, sizeof pass);
+    pass.payload = block;
+    pass.checksum = checksum;
+    Chain_Imp_message taken;
+    CHECK(Chain_Imp_call_Pass(downstream, &pass, &taken) == Chain_Imp_Taken, "the receiver took the block");
+    printf("sent\n");
+    fflush(stdout);
+    volatile uint8_t* stale = block_bytes(offset);
+    stale[length / 2] = 42; // Use after send: traps.
+    printf("FAIL the write after send did not trap\n");
+    return 13;
+}
+
 int main(int argc, char** argv)
 {
     char const* mode = argc > 1 ? argv[1] : "";
@@ -139,6 +197,10 @@ int main(int argc, char** argv)
         return stale(strcmp(mode, "stale-fill") == 0, 8192);
     if (strcmp(mode, "bounce") == 0)
         return bounce(parse_number(argc > 2 ? argv[2] : "", 4096), parse_number(argc > 3 ? argv[3] : "", 10));
+    if (strcmp(mode, "call-bounce") == 0)
+        return call_bounce(parse_number(argc > 2 ? argv[2] : "", 4096), parse_number(argc > 3 ? argv[3] : "", 10));
+    if (strcmp(mode, "call-use-after-send") == 0)
+        return call_use_after_send(parse_number(argc > 2 ? argv[2] : "", 4096));
     printf("sender: unknown mode '%s'\n", mode);
     return 2;
 }

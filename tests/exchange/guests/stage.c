@@ -3,6 +3,8 @@
 //   stage relay   startup handles: upstream Chain.Exp, downstream Chain.Imp, [Probe.Imp]
 //   stage sink    startup handles: upstream Chain.Exp, [Probe.Imp]
 //   stage echo    startup handles: Echo.Exp
+//   stage echo-call   startup handles: Echo.Exp (the same, each reply and the
+//                     wait for the next ball one signet_channel_call)
 //
 // Each stage checks every block it receives (size, checksum), counts itself in
 // the block's first bytes, says where the block landed, stops at a checkpoint
@@ -16,13 +18,14 @@
 
 enum { max_held = 16 };
 
-static int echo(void)
+static int echo(int call)
 {
     signet_handle client = startup_handle(0);
     uint32_t received = 0, same = 0, previous = 0;
+    Echo_Exp_message ball;
+    Echo_Exp_tag tag = Echo_Exp_recv(client, &ball);
     for (;;) {
-        Echo_Exp_message ball;
-        if (Echo_Exp_recv(client, &ball) != Echo_Exp_Ball)
+        if (tag != Echo_Exp_Ball)
             break;
         uint32_t offset = 0, size = 0;
         CHECK(block_intact(ball.as.Ball.payload, ball.as.Ball.checksum, &offset, &size), "the block arrives intact");
@@ -30,7 +33,17 @@ static int echo(void)
         same += received > 0 && offset == previous;
         previous = offset;
         ++received;
+        if (call) {
+            Echo_Back back;
+            memset(&back, 0, sizeof back);
+            back.payload = ball.as.Ball.payload;
+            back.checksum = ball.as.Ball.checksum;
+            tag = Echo_Exp_call_Back(client, &back, &ball);
+            CHECK(tag == Echo_Exp_Ball || tag == Echo_Exp_CLOSED, "send it back and wait for the next");
+            continue;
+        }
         CHECK_STATUS(Echo_Exp_send_Back(client, ball.as.Ball.payload, ball.as.Ball.checksum), SIGNET_OK, "send it back");
+        tag = Echo_Exp_recv(client, &ball);
     }
     printf("echo: at the offset of the time before %u of %u times\n", (unsigned)same, (unsigned)(received ? received - 1 : 0));
     return report("echo");
@@ -39,7 +52,9 @@ static int echo(void)
 int main(int argc, char** argv)
 {
     if (argc > 1 && strcmp(argv[1], "echo") == 0)
-        return echo();
+        return echo(0);
+    if (argc > 1 && strcmp(argv[1], "echo-call") == 0)
+        return echo(1);
     int sink = argc > 1 && strcmp(argv[1], "sink") == 0;
     signet_handle upstream = startup_handle(0);
     signet_handle downstream = sink ? 0 : startup_handle(1);
