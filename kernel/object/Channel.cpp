@@ -126,7 +126,7 @@ void Endpoint::close_into(std::vector<std::shared_ptr<KernelObject>>& dropped)
     //    Waiters unregister under this lock, so the pointer is live here.
     if (Endpoint* peer = m_channel->m_ends[1 - static_cast<size_t>(m_end)]) {
         if (peer->m_waiter)
-            peer->m_waiter->worker().wake(*peer->m_waiter);
+            Worker::wake(*peer->m_waiter);
     }
 }
 

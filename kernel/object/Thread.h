@@ -48,8 +48,9 @@ public:
     ~Thread() { Stack::release(m_stack); }
 
     Sip& sip() const { return m_sip; }
-    // The worker the thread belongs to. It changes only while the thread waits in
-    // a run queue (work stealing), under both workers' queue locks.
+    // The worker the thread belongs to. It changes only while the thread is in
+    // its worker's run queue (a steal, done by that worker) or parked (a wake-up
+    // from another worker that takes it along, done by the waker that unparked it).
     Worker& worker() const { return *m_worker.load(std::memory_order_acquire); }
     Stack const& stack() const { return m_stack; }
     TrapTarget& trap_target() { return m_trap_target; }
@@ -90,11 +91,15 @@ private:
     fctx::fcontext_t m_context { nullptr };
     uint64_t m_id { 0 };
 
-    // Scheduling state. m_state is written by the thread's own worker only;
-    // m_parked and m_wake_pending are guarded by the worker's queue lock.
+    // Scheduling state. m_state is written by the thread's own worker, or by
+    // the waker that unparked it (nobody else touches a parked thread).
+    // m_sleep is how wake-ups meet blocks, from any host thread: Awake (running,
+    // runnable, or about to block), WakePending (a wake-up came while Awake: the
+    // next block returns at once) or Parked (blocked and switched out: whoever
+    // moves it back to Awake makes it runnable). See Worker::wake.
+    enum Sleep : uint8_t { Awake, WakePending, Parked };
     State m_state { State::Runnable };
-    bool m_parked { false };
-    bool m_wake_pending { false };
+    std::atomic<uint8_t> m_sleep { Awake };
     std::atomic<bool> m_kill_requested { false };
     Thread* m_next_in_queue { nullptr };
 

@@ -36,16 +36,16 @@ void Scheduler::stop()
 
 Worker& Scheduler::pick_worker()
 {
-    // FIXME: placement is round robin; SIPs that talk should share a worker
-    // (cross-core wake-ups are ~40 us on small VMs) and idle workers should steal.
+    // Round robin. SIPs that talk come together later: a single-threaded SIP
+    // woken from another worker moves to it (Worker::wake).
     unsigned i = m_next_worker.fetch_add(1, std::memory_order_relaxed);
     return *m_workers[i % m_workers.size()];
 }
 
-bool Scheduler::steal_for(Worker& thief)
+bool Scheduler::request_steal_for(Worker& thief)
 {
     for (auto& worker : m_workers) {
-        if (worker.get() != &thief && thief.steal_one_from(*worker))
+        if (worker.get() != &thief && worker->running_fiber() && worker->queue_length() > 0 && worker->request_steal(thief))
             return true;
     }
     return false;

@@ -28,8 +28,8 @@ public:
     unsigned worker_count() const { return static_cast<unsigned>(m_workers.size()); }
     Worker& worker(unsigned i) { return *m_workers[i]; }
 
-    // An idle worker looks for work on the others; true if it took some.
-    bool steal_for(Worker& thief);
+    // An idle worker asks a busy one for a SIP; true if it asked.
+    bool request_steal_for(Worker& thief);
     // `busy` got more work than it can run now: wake an idle worker to steal it.
     void kick_idle_worker(Worker& busy);
 

@@ -4,6 +4,7 @@
 #include "runtime/FaultHandler.h"
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <unistd.h>
 
@@ -28,8 +29,25 @@ uint64_t cpu_clock_ns()
     return static_cast<uint64_t>(double(__builtin_ia32_rdtsc()) * ns_per_tick);
 }
 
+// Hand-off fairness: a thread woken by a fiber of its own worker runs next,
+// except every 32nd, which waits its turn at the back of the queue, so that
+// SIPs that keep waking each other cannot starve the rest.
+constexpr uint32_t handoff_fairness = 32;
+// Switches between threads of one SIP charge nothing, except every 64th, so
+// that a SIP whose threads only pass the worker among themselves still has its
+// time counted and its CPU limit checked.
+constexpr uint32_t same_sip_charge_interval = 64;
+
 thread_local Worker* t_worker __attribute__((tls_model("initial-exec"))) = nullptr;
 thread_local Thread* t_current __attribute__((tls_model("initial-exec"))) = nullptr;
+
+// Reads the worker of the calling host thread. Not inlined, so that no TLS
+// address computed before a fiber switch is reused after it: a fiber may
+// resume on another worker (a stolen or woken-along thread).
+__attribute__((noinline)) Worker* this_worker()
+{
+    return t_worker;
+}
 
 } // namespace
 
@@ -52,8 +70,11 @@ void Worker::start()
 
 void Worker::request_stop()
 {
-    std::lock_guard guard(m_lock);
-    m_stop = true;
+    m_stop.store(true, std::memory_order_relaxed);
+    {
+        std::lock_guard guard(m_lock);
+        m_kicked = true;
+    }
     m_idle.notify_all();
 }
 
@@ -63,144 +84,226 @@ void Worker::join()
         m_host_thread.join();
 }
 
-void Worker::enqueue(Thread& thread)
-{
-    {
-        std::lock_guard guard(m_lock);
-        VERIFY(&thread.worker() == this);
-        thread.m_state = Thread::State::Runnable;
-        thread.m_next_in_queue = nullptr;
-        if (m_queue_tail)
-            m_queue_tail->m_next_in_queue = &thread;
-        else
-            m_queue_head = &thread;
-        m_queue_tail = &thread;
-    }
-    // Notify after unlocking, so the woken worker does not wake into a held mutex.
-    m_idle.notify_one();
-    if (m_running_fiber.load(std::memory_order_relaxed))
-        m_scheduler.kick_idle_worker(*this);
-}
+// --- The run queue (this worker's host thread only) -------------------------
 
-void Worker::wake(Thread& thread)
+void Worker::push_back(Thread& thread)
 {
-    // The thread may be stolen by another worker while we look: lock the worker
-    // it belongs to, and check it still does.
-    Worker* owner = &thread.worker();
-    std::unique_lock guard(owner->m_lock);
-    while (&thread.worker() != owner) {
-        guard.unlock();
-        owner = &thread.worker();
-        guard = std::unique_lock(owner->m_lock);
-    }
-    if (owner != this) {
-        guard.unlock();
-        owner->wake(thread);
-        return;
-    }
-    if (!thread.m_parked) {
-        // Running, runnable, or between deciding to block and switching out:
-        // the block will see the pending wake and not park.
-        thread.m_wake_pending = true;
-        return;
-    }
-    thread.m_parked = false;
-    thread.m_state = Thread::State::Runnable;
-    // Hand-off: a thread woken by a thread of the same worker (a reply, a
-    // message) runs next, while what it needs is hot in the cache. Others wait
-    // their turn at the tail, and so does every 32nd hand-off, so that a pair
-    // of SIPs talking to each other cannot starve the rest of the queue.
-    if (t_worker == this && m_queue_head && ++m_handoff_streak % 32 != 0) {
-        thread.m_next_in_queue = m_queue_head;
-        m_queue_head = &thread;
-        if (!m_queue_tail)
-            m_queue_tail = &thread;
-        return;
-    }
     thread.m_next_in_queue = nullptr;
     if (m_queue_tail)
         m_queue_tail->m_next_in_queue = &thread;
     else
         m_queue_head = &thread;
     m_queue_tail = &thread;
-    guard.unlock();
-    m_idle.notify_one();
-    if (m_running_fiber.load(std::memory_order_relaxed))
+    m_queue_length.store(m_queue_length.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void Worker::push_front(Thread& thread)
+{
+    thread.m_next_in_queue = m_queue_head;
+    m_queue_head = &thread;
+    if (!m_queue_tail)
+        m_queue_tail = &thread;
+    m_queue_length.store(m_queue_length.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// More is runnable here than runs: an idle worker may come and take some.
+void Worker::after_push()
+{
+    if (m_queue_length.load(std::memory_order_relaxed) >= 2)
         m_scheduler.kick_idle_worker(*this);
 }
 
-Thread* Worker::steal_one_from(Worker& victim)
+bool Worker::push_woken(Thread& thread)
 {
-    // Both queue locks, in worker order, so two thieves cannot deadlock.
-    Worker& first = m_index < victim.m_index ? *this : victim;
-    Worker& second = m_index < victim.m_index ? victim : *this;
-    std::scoped_lock guard(first.m_lock, second.m_lock);
-    // Only from a worker that is busy running something else, and only a whole
-    // SIP: one with a single thread, which is waiting in that queue.
-    if (!victim.m_running_fiber.load(std::memory_order_relaxed))
+    thread.m_state = Thread::State::Runnable;
+    bool first = m_current && ++m_handoff_streak % handoff_fairness != 0;
+    if (first)
+        push_front(thread);
+    else
+        push_back(thread);
+    after_push();
+    return first;
+}
+
+Thread* Worker::pick_next()
+{
+    if (m_stop.load(std::memory_order_relaxed))
         return nullptr;
+    if (m_has_inbox.load(std::memory_order_relaxed))
+        drain_inbox();
+    // The first thread whose SIP is not in the middle of a sibling's turn (a
+    // preempted sibling holds it; that sibling is queued too, so one is found).
     Thread* previous = nullptr;
-    for (Thread* thread = victim.m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
-        Sip& sip = thread->sip();
-        // A SIP preempted there keeps its turn, which only keeps its own threads
-        // out of its way: with a single thread, it may move all the same.
-        if (sip.m_thread_count.load(std::memory_order_relaxed) != 1)
+    for (Thread* thread = m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
+        Thread* turn = thread->sip().m_turn;
+        if (turn && turn != thread)
             continue;
         if (previous)
             previous->m_next_in_queue = thread->m_next_in_queue;
         else
-            victim.m_queue_head = thread->m_next_in_queue;
-        if (victim.m_queue_tail == thread)
-            victim.m_queue_tail = previous;
+            m_queue_head = thread->m_next_in_queue;
+        if (m_queue_tail == thread)
+            m_queue_tail = previous;
         thread->m_next_in_queue = nullptr;
-        thread->m_worker.store(this, std::memory_order_release);
-        sip.m_home_worker = this;
-        if (m_queue_tail)
-            m_queue_tail->m_next_in_queue = thread;
-        else
-            m_queue_head = thread;
-        m_queue_tail = thread;
-        m_steals.fetch_add(1, std::memory_order_relaxed);
+        m_queue_length.store(m_queue_length.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
         return thread;
     }
+    // Nothing, or only threads whose SIP's turn the preempted caller holds.
     return nullptr;
 }
 
-Thread* Worker::pop_or_wait()
+// --- The inbox (any host thread) ----------------------------------------------
+
+void Worker::push_remote(Thread& thread)
 {
-    std::unique_lock guard(m_lock);
-    for (;;) {
-        while (!m_queue_head && !m_stop) {
-            // Idle: take work from a busy worker, or sleep until kicked.
-            guard.unlock();
-            bool stole = m_scheduler.steal_for(*this);
-            guard.lock();
-            if (stole || m_queue_head || m_stop)
-                break;
-            m_is_idle = true;
-            m_idle.wait(guard);
-            m_is_idle = false;
-        }
-        if (m_stop)
-            return nullptr;
-        // The first thread whose SIP is not in the middle of a sibling's turn (a
-        // preempted sibling holds it; that sibling is queued too, so this ends).
-        Thread* previous = nullptr;
-        for (Thread* thread = m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
-            Thread* turn = thread->sip().m_turn;
-            if (turn && turn != thread)
-                continue;
-            if (previous)
-                previous->m_next_in_queue = thread->m_next_in_queue;
-            else
-                m_queue_head = thread->m_next_in_queue;
-            if (m_queue_tail == thread)
-                m_queue_tail = previous;
-            thread->m_next_in_queue = nullptr;
-            return thread;
-        }
-        VERIFY_NOT_REACHED();
+    bool idle;
+    {
+        std::lock_guard guard(m_lock);
+        thread.m_state = Thread::State::Runnable;
+        thread.m_next_in_queue = nullptr;
+        if (m_inbox_tail)
+            m_inbox_tail->m_next_in_queue = &thread;
+        else
+            m_inbox_head = &thread;
+        m_inbox_tail = &thread;
+        m_has_inbox.store(true, std::memory_order_relaxed);
+        idle = m_is_idle.load(std::memory_order_relaxed);
     }
+    if (idle)
+        m_idle.notify_one();
+    else if (m_running_fiber.load(std::memory_order_relaxed))
+        m_scheduler.kick_idle_worker(*this);
+}
+
+void Worker::drain_inbox()
+{
+    Thread* thread;
+    {
+        std::lock_guard guard(m_lock);
+        thread = m_inbox_head;
+        m_inbox_head = m_inbox_tail = nullptr;
+        m_has_inbox.store(false, std::memory_order_relaxed);
+    }
+    while (thread) {
+        Thread* next = thread->m_next_in_queue;
+        push_back(*thread);
+        thread = next;
+    }
+    after_push();
+}
+
+void Worker::enqueue(Thread& thread)
+{
+    VERIFY(&thread.worker() == this);
+    if (this_worker() != this) {
+        push_remote(thread);
+        return;
+    }
+    thread.m_state = Thread::State::Runnable;
+    push_back(thread);
+    after_push();
+}
+
+bool Worker::wake(Thread& thread)
+{
+    // 1. Claim the wake-up: a parked thread becomes ours to make runnable; any
+    //    other just learns that its next block must return at once.
+    uint8_t sleep = thread.m_sleep.load(std::memory_order_acquire);
+    for (;;) {
+        if (sleep == Thread::WakePending)
+            return false;
+        uint8_t desired = sleep == Thread::Parked ? Thread::Awake : Thread::WakePending;
+        if (thread.m_sleep.compare_exchange_weak(sleep, desired, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            if (desired == Thread::WakePending)
+                return false;
+            break;
+        }
+    }
+    // 2. Nobody else touches a parked thread. Woken from another worker, a
+    //    single-threaded SIP comes along to the waker's worker: SIPs that talk
+    //    end up sharing one (cross-core wake-ups cost tens of microseconds),
+    //    and a pair split by a steal joins up again at its next message.
+    Worker* here = this_worker();
+    Worker* owner = thread.m_worker.load(std::memory_order_acquire);
+    if (here && here != owner && !here->m_stop.load(std::memory_order_relaxed)
+        && thread.sip().m_thread_count.load(std::memory_order_relaxed) == 1) {
+        thread.m_worker.store(here, std::memory_order_release);
+        thread.sip().m_home_worker = here;
+        owner = here;
+    }
+    if (owner == here)
+        return here->push_woken(thread);
+    owner->push_remote(thread);
+    return false;
+}
+
+// --- Work stealing ----------------------------------------------------------
+
+bool Worker::request_steal(Worker& thief)
+{
+    Worker* none = nullptr;
+    return m_thief.compare_exchange_strong(none, &thief, std::memory_order_acq_rel);
+}
+
+void Worker::kick()
+{
+    if (!m_is_idle.load(std::memory_order_relaxed) || !m_is_idle.exchange(false, std::memory_order_relaxed))
+        return;
+    {
+        std::lock_guard guard(m_lock);
+        m_kicked = true;
+    }
+    m_idle.notify_one();
+}
+
+void Worker::answer_thief()
+{
+    Worker* thief = m_thief.exchange(nullptr, std::memory_order_acq_rel);
+    if (!thief || thief == this)
+        return;
+    // A whole SIP, and only one with a single thread (a SIP's threads share a
+    // worker): the last one in the queue, which would wait longest here. Only
+    // when more than one waits, or the one waiting was preempted: a lone thread
+    // just woken by its partner runs next anyway, and moving it would split the pair.
+    Thread* chosen = nullptr;
+    Thread* before_chosen = nullptr;
+    for (Thread *previous = nullptr, *thread = m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
+        if (thread->sip().m_thread_count.load(std::memory_order_relaxed) == 1) {
+            chosen = thread;
+            before_chosen = previous;
+        }
+    }
+    if (!chosen || (m_queue_length.load(std::memory_order_relaxed) < 2 && !chosen->m_preempted))
+        return;
+    if (before_chosen)
+        before_chosen->m_next_in_queue = chosen->m_next_in_queue;
+    else
+        m_queue_head = chosen->m_next_in_queue;
+    if (m_queue_tail == chosen)
+        m_queue_tail = before_chosen;
+    m_queue_length.store(m_queue_length.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+    chosen->m_worker.store(thief, std::memory_order_release);
+    chosen->sip().m_home_worker = thief;
+    thief->m_steals.fetch_add(1, std::memory_order_relaxed);
+    thief->push_remote(*chosen);
+}
+
+// --- Switching --------------------------------------------------------------
+
+void Worker::stop_running(Thread& thread, Thread::State state)
+{
+    // The thread gives up its SIP's turn, unless it was preempted: then no
+    // sibling may run in the middle of it.
+    thread.m_state = state;
+    Sip& sip = thread.sip();
+    if (!thread.m_preempted && sip.m_turn == &thread)
+        sip.m_turn = nullptr;
+}
+
+void Worker::keep_running(Thread& thread)
+{
+    thread.m_state = Thread::State::Running;
+    thread.sip().m_turn = &thread;
 }
 
 void Worker::run()
@@ -211,158 +314,204 @@ void Worker::run()
         std::fprintf(stderr, "signet: worker %u: %s\n", m_index, result.error().message().c_str());
         return;
     }
-    while (Thread* thread = pop_or_wait()) {
-        bool preempted = switch_to(*thread);
-        after_switch(*thread, preempted);
-    }
+    while (Thread* next = wait_for_work())
+        switch_to(next);
     t_worker = nullptr;
 }
 
-bool Worker::switch_to(Thread& thread)
+Thread* Worker::wait_for_work()
 {
-    // 1. Point the runtime at the SIP and the fiber about to run, so traps and
-    //    faults are attributed to them.
-    Sip& sip = thread.sip();
-    SipContext& context = sip.runtime();
-    sip.m_turn = &thread;
-    // Each thread of a SIP has its own shadow stack in linear memory.
-    uint32_t stack_pointer_offset = sip.image().entry().stack_pointer_offset;
-    auto* stack_pointer = stack_pointer_offset != SIGNET_IMAGE_NO_STACK_POINTER
-        ? reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(sip.instance()) + stack_pointer_offset)
-        : nullptr;
-    if (stack_pointer && thread.m_stack_pointer_valid)
-        *stack_pointer = thread.m_stack_pointer;
-    context.trap_target = &thread.m_trap_target;
-    context.stack = { thread.m_stack.guard_low(), thread.m_stack.low(), thread.m_stack.high() };
-    thread.m_state = Thread::State::Running;
-    t_current = &thread;
-    current_sip_context = &context;
-    m_switches.fetch_add(1, std::memory_order_relaxed);
-    m_running_fiber.store(true, std::memory_order_relaxed);
-
-    // 2. Run the fiber until it yields, blocks or dies; it hands back its context.
-    uint64_t started = cpu_clock_ns();
-    fctx::transfer_t back = fctx::jump_fcontext(thread.m_context, &thread);
-    thread.m_context = back.fctx;
-
-    // 3. Back in kernel context. Account the time and keep the thread's stack pointer.
-    m_running_fiber.store(false, std::memory_order_relaxed);
-    current_sip_context = nullptr;
-    t_current = nullptr;
-    sip.m_cpu_time_ns += cpu_clock_ns() - started;
-    if (stack_pointer && thread.m_state != Thread::State::Dead) {
-        thread.m_stack_pointer = *stack_pointer;
-        thread.m_stack_pointer_valid = true;
+    for (;;) {
+        if (m_stop.load(std::memory_order_relaxed))
+            return nullptr;
+        if (m_thief.load(std::memory_order_relaxed))
+            answer_thief();
+        if (Thread* next = pick_next())
+            return next;
+        // Idle: ask a busy worker for a SIP (it answers at its next switch, into
+        // the inbox), and sleep until something arrives or someone kicks us.
+        m_scheduler.request_steal_for(*this);
+        std::unique_lock guard(m_lock);
+        m_is_idle.store(true, std::memory_order_relaxed);
+        while (!m_kicked && !m_inbox_head && !m_stop.load(std::memory_order_relaxed))
+            m_idle.wait(guard);
+        m_kicked = false;
+        m_is_idle.store(false, std::memory_order_relaxed);
     }
-    // A preempted thread keeps its SIP's turn; one that gave the worker up does not.
-    bool preempted = thread.m_preempted && thread.m_state == Thread::State::Runnable;
-    if (!preempted)
-        sip.m_turn = nullptr;
-    thread.m_preempted = false;
-    uint64_t limit = sip.limits().cpu_time_ns;
-    if (limit && sip.m_cpu_time_ns > limit && thread.m_state != Thread::State::Dead && !thread.kill_requested()) {
-        sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
+}
+
+void Worker::account(Thread* previous, Thread* next, bool always)
+{
+    Sip* from = previous ? &previous->sip() : nullptr;
+    if (!always && next && from == &next->sip() && ++m_same_sip_switches % same_sip_charge_interval != 0)
+        return;
+    uint64_t now = cpu_clock_ns();
+    uint64_t spent = now - m_charged_until;
+    m_charged_until = now;
+    if (!from)
+        return;
+    from->m_cpu_time_ns += spent;
+    uint64_t limit = from->limits().cpu_time_ns;
+    if (limit && from->m_cpu_time_ns > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested()) {
+        from->record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
             "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms" });
-        sip.request_kill();
+        from->request_kill();
     }
-    return preempted;
 }
 
-void Worker::after_switch(Thread& thread, bool preempted)
+void Worker::switch_to(Thread* next)
 {
-    switch (thread.m_state) {
-    case Thread::State::Runnable: {
-        bool others_waiting = false;
-        if (preempted) {
-            std::lock_guard guard(m_lock);
-            others_waiting = m_queue_head != nullptr;
+    Thread* previous = m_current;
+    account(previous, next, false);
+    // Each thread of a SIP has its own shadow stack in linear memory: the SIP's
+    // stack-pointer global is saved with the thread that leaves and restored
+    // for the one that comes.
+    if (previous && previous->m_state != Thread::State::Dead) {
+        Sip& sip = previous->sip();
+        uint32_t offset = sip.image().entry().stack_pointer_offset;
+        if (offset != SIGNET_IMAGE_NO_STACK_POINTER) {
+            std::memcpy(&previous->m_stack_pointer, static_cast<uint8_t*>(sip.instance()) + offset, 4);
+            previous->m_stack_pointer_valid = true;
         }
-        enqueue(thread);
-        // Preempted with others waiting: this worker has more to run than it can,
-        // and a re-queue from here (no fiber running) kicks no idle worker by itself.
-        if (preempted && others_waiting)
-            m_scheduler.kick_idle_worker(*this);
-        return;
     }
-    case Thread::State::Blocked: {
-        std::lock_guard guard(m_lock);
-        if (thread.m_wake_pending) {
-            thread.m_wake_pending = false;
-            thread.m_state = Thread::State::Runnable;
-            thread.m_next_in_queue = nullptr;
-            if (m_queue_tail)
-                m_queue_tail->m_next_in_queue = &thread;
-            else
-                m_queue_head = &thread;
-            m_queue_tail = &thread;
-        } else {
-            thread.m_parked = true;
+    m_switches.store(m_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    fctx::fcontext_t target;
+    if (next) {
+        // Point the runtime at the SIP and the fiber about to run, so traps and
+        // faults are attributed to them.
+        Sip& sip = next->sip();
+        SipContext& context = sip.runtime();
+        sip.m_turn = next;
+        uint32_t offset = sip.image().entry().stack_pointer_offset;
+        if (offset != SIGNET_IMAGE_NO_STACK_POINTER && next->m_stack_pointer_valid)
+            std::memcpy(static_cast<uint8_t*>(sip.instance()) + offset, &next->m_stack_pointer, 4);
+        context.trap_target = &next->m_trap_target;
+        context.stack = { next->m_stack.guard_low(), next->m_stack.low(), next->m_stack.high() };
+        next->m_state = Thread::State::Running;
+        current_sip_context = &context;
+        if (!previous)
+            m_running_fiber.store(true, std::memory_order_relaxed);
+        target = next->m_context;
+    } else {
+        current_sip_context = nullptr;
+        m_running_fiber.store(false, std::memory_order_relaxed);
+        target = m_idle_context;
+    }
+    m_current = next;
+    t_current = next;
+    fctx::transfer_t back = fctx::jump_fcontext(target, previous);
+    // Resumed, possibly on another worker.
+    this_worker()->finish_switch(back);
+}
+
+void Worker::finish_switch(fctx::transfer_t back)
+{
+    auto* previous = static_cast<Thread*>(back.data);
+    if (!previous) {
+        m_idle_context = back.fctx;
+    } else {
+        previous->m_context = back.fctx;
+        switch (previous->m_state) {
+        case Thread::State::Runnable:
+            break; // Queued before the switch.
+        case Thread::State::Blocked: {
+            // Park it now that its stack is free; a wake-up that came meanwhile
+            // makes it runnable again instead.
+            uint8_t awake = Thread::Awake;
+            if (!previous->m_sleep.compare_exchange_strong(awake, Thread::Parked, std::memory_order_acq_rel)) {
+                previous->m_sleep.store(Thread::Awake, std::memory_order_relaxed);
+                previous->m_state = Thread::State::Runnable;
+                push_back(*previous);
+            }
+            break;
         }
-        return;
+        case Thread::State::Dead:
+            // Dead fibers switch to the idle context, whose stack this is.
+            VERIFY(!m_current);
+            m_scheduler.reaper()(*previous);
+            break;
+        case Thread::State::Running:
+            VERIFY_NOT_REACHED();
+        }
     }
-    case Thread::State::Dead:
-        // The fiber will never run again: its stack is free to reuse.
-        m_scheduler.reaper()(thread);
-        return;
-    case Thread::State::Running:
-        VERIFY_NOT_REACHED();
-    }
-}
-
-// Reads the worker of the calling host thread. Not inlined, so that no TLS
-// address computed before a fiber switch is reused after it: a fiber may
-// resume on another worker (a stolen thread).
-__attribute__((noinline)) static Worker* this_worker()
-{
-    return t_worker;
-}
-
-void Worker::switch_to_scheduler(Thread::State state)
-{
-    Thread* self = t_current;
-    VERIFY(self);
-    self->m_state = state;
-    fctx::transfer_t back = fctx::jump_fcontext(this_worker()->m_scheduler_context, nullptr);
-    // Resumed, possibly on another worker: refresh what we know of it.
-    this_worker()->m_scheduler_context = back.fctx;
+    if (m_thief.load(std::memory_order_relaxed))
+        answer_thief();
 }
 
 void Worker::fiber_main(fctx::transfer_t transfer)
 {
-    // `transfer.fctx` is the scheduler context that resumed this new fiber.
-    t_worker->m_scheduler_context = transfer.fctx;
-    auto* self = static_cast<Thread*>(transfer.data);
-    t_worker->m_scheduler.entry()(*self);
+    this_worker()->finish_switch(transfer);
+    Thread* self = t_current;
+    this_worker()->m_scheduler.entry()(*self);
     VERIFY_NOT_REACHED();
 }
 
 void Worker::yield_current()
 {
-    Worker* worker = t_worker;
-    {
-        std::lock_guard guard(worker->m_lock);
-        if (!worker->m_queue_head)
-            return; // Nobody else to run: keep going.
+    Worker* worker = this_worker();
+    if (!worker->m_queue_head && !worker->m_has_inbox.load(std::memory_order_relaxed))
+        return; // Nobody else to run: keep going.
+    Thread* self = t_current;
+    stop_running(*self, Thread::State::Runnable);
+    Thread* next = worker->pick_next();
+    if (!next && !worker->m_stop.load(std::memory_order_relaxed)) {
+        keep_running(*self);
+        return;
     }
-    switch_to_scheduler(Thread::State::Runnable);
+    worker->push_back(*self);
+    worker->switch_to(next);
 }
 
 void Worker::yield_current_always()
 {
-    switch_to_scheduler(Thread::State::Runnable);
+    Worker* worker = this_worker();
+    Thread* self = t_current;
+    stop_running(*self, Thread::State::Runnable);
+    Thread* next = worker->pick_next();
+    if (!next && !worker->m_stop.load(std::memory_order_relaxed)) {
+        // Alone here: account the time and check the limits, and go on.
+        keep_running(*self);
+        worker->m_switches.store(worker->m_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        worker->account(self, self, true);
+        return;
+    }
+    worker->push_back(*self);
+    // Preempted with others waiting: more is runnable here than this worker can run.
+    worker->m_scheduler.kick_idle_worker(*worker);
+    worker->switch_to(next);
+}
+
+void Worker::hand_off()
+{
+    Worker* worker = this_worker();
+    Thread* self = t_current;
+    if (!self)
+        return;
+    stop_running(*self, Thread::State::Runnable);
+    Thread* next = worker->pick_next();
+    if (!next) {
+        if (!worker->m_stop.load(std::memory_order_relaxed)) {
+            keep_running(*self);
+            return;
+        }
+        worker->push_back(*self);
+    } else {
+        worker->push_front(*self);
+    }
+    worker->switch_to(next);
 }
 
 void Worker::block_current()
 {
     Thread* self = t_current;
-    {
-        std::lock_guard guard(self->worker().m_lock);
-        if (self->m_wake_pending) {
-            self->m_wake_pending = false;
-            return;
-        }
+    // Only this thread moves its word out of WakePending: no race here.
+    if (self->m_sleep.load(std::memory_order_acquire) == Thread::WakePending) {
+        self->m_sleep.store(Thread::Awake, std::memory_order_relaxed);
+        return;
     }
-    switch_to_scheduler(Thread::State::Blocked);
+    Worker* worker = this_worker();
+    stop_running(*self, Thread::State::Blocked);
+    worker->switch_to(worker->pick_next());
 }
 
 Thread* Worker::current_thread()
@@ -372,7 +521,11 @@ Thread* Worker::current_thread()
 
 void Worker::exit_current()
 {
-    switch_to_scheduler(Thread::State::Dead);
+    Worker* worker = this_worker();
+    Thread* self = t_current;
+    stop_running(*self, Thread::State::Dead);
+    // The reaper frees the stack we are on: it runs on the idle context's.
+    worker->switch_to(nullptr);
     VERIFY_NOT_REACHED();
 }
 

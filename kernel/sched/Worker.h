@@ -1,16 +1,24 @@
 // A worker: one host thread that runs SIP threads (fibers) from its run queue.
 //
-// Fibers always switch back to the worker's scheduler context when they
-// yield, block or die; the scheduler then picks the next one. A blocked
-// thread is "parked" only once its fiber has fully switched out, so a wake-up
-// that races with the block is never lost (see Worker::after_switch).
+// Switches go straight from one fiber to the next (Worker::switch_to): a
+// fiber that yields, blocks or sends to a thread it woke picks its successor
+// itself and jumps to it. The worker's own host stack (its "idle context")
+// runs only when nothing is runnable, and to reap a fiber that died.
+//
+// The run queue is owned by the worker's host thread and touched by nobody
+// else, so it takes no lock. Other host threads reach a worker through its
+// inbox (locked): wake-ups of its threads from elsewhere, new threads, and
+// SIPs an idle worker asked it for (work stealing is a request the victim
+// answers at its next switch). A thread's sleep state is one atomic word, so
+// a wake-up racing with a block is never lost: a blocked thread is parked only
+// once its fiber has fully switched out (see Worker::finish_switch).
 #pragma once
 
 #include "kernel/object/Thread.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <sys/types.h>
 #include <thread>
@@ -28,27 +36,36 @@ public:
     void request_stop();
     void join();
 
-    // Makes a new or woken thread runnable. Callable from any host thread.
+    // Makes a new thread runnable on this worker. Callable from any host thread.
     void enqueue(Thread&);
     // Wakes a blocked thread (or records the wake if it has not parked yet).
-    void wake(Thread&);
+    // Callable from any host thread. Returns true if the thread was handed off:
+    // it is now first in the calling worker's run queue, so the caller (a
+    // fiber) may switch to it at once with hand_off().
+    static bool wake(Thread&);
 
     unsigned index() const { return m_index; }
     uint64_t switches() const { return m_switches.load(std::memory_order_relaxed); }
     // Whether a fiber runs on this worker right now (read by the preemption watchdog).
     bool running_fiber() const { return m_running_fiber.load(std::memory_order_relaxed); }
     pid_t host_tid() const { return m_host_tid.load(std::memory_order_relaxed); }
-    bool is_idle() const { return m_is_idle; }
+    bool is_idle() const { return m_is_idle.load(std::memory_order_relaxed); }
     uint64_t steals() const { return m_steals.load(std::memory_order_relaxed); }
-    // Work stealing: moves one runnable single-threaded SIP from `victim` to this worker.
-    Thread* steal_one_from(Worker& victim);
-    void kick() { m_idle.notify_one(); }
+    // Threads waiting in the run queue (racy when read from elsewhere).
+    uint32_t queue_length() const { return m_queue_length.load(std::memory_order_relaxed); }
+    // Work stealing: asks this (busy) worker to give `thief` a SIP at its next switch.
+    bool request_steal(Worker& thief);
+    // Wakes this worker if it is idle, so that it looks for work to steal.
+    void kick();
 
     // On the calling fiber: give the worker to the next runnable thread.
     static void yield_current();
-    // Switches to the scheduler even when nothing else is runnable, so the
-    // thread's time is accounted and its limits checked (the preemption path).
+    // The preemption path: the thread goes to the back of the queue and keeps its
+    // SIP's turn; its time is accounted even if nothing else is runnable.
     static void yield_current_always();
+    // On the calling fiber, right after wake() returned true: run the woken
+    // thread now; the caller runs next.
+    static void hand_off();
     // On the calling fiber: sleep until wake(). Returns early (and possibly
     // spuriously): callers re-check their condition in a loop.
     static void block_current();
@@ -62,26 +79,58 @@ public:
 
 private:
     void run();
-    Thread* pop_or_wait();
-    // Runs `thread` until it gives the worker back; returns whether it was preempted.
-    bool switch_to(Thread&);
-    void after_switch(Thread&, bool preempted);
-    static void switch_to_scheduler(Thread::State);
+    // The idle context: waits for work, stealing if it can; null once stopped.
+    Thread* wait_for_work();
+    // The next thread to run, or null. Drains the inbox and answers a thief first.
+    Thread* pick_next();
+    // Leaves the current context (a fiber or the idle loop) for `next` (null: the idle loop).
+    void switch_to(Thread* next);
+    // In the context just resumed: what the context we left needs done now that
+    // its stack is free (save its context; park, re-queue or reap its thread).
+    void finish_switch(fctx::transfer_t);
+    // The running thread stops (yield, block, exit) or, with nothing to switch to, goes on.
+    static void stop_running(Thread&, Thread::State);
+    static void keep_running(Thread&);
+    // Charges the time since the last charge to the SIP of `previous`.
+    void account(Thread* previous, Thread* next, bool always);
+
+    // The run queue, touched only by this worker's host thread.
+    void push_back(Thread&);
+    void push_front(Thread&);
+    // A thread that became runnable on this worker, from this worker: the
+    // hand-off rule decides where it goes; returns whether it went first.
+    bool push_woken(Thread&);
+    // From any other host thread: into the inbox.
+    void push_remote(Thread&);
+    void drain_inbox();
+    void answer_thief();
+    void after_push();
 
     Scheduler& m_scheduler;
     unsigned m_index;
     std::thread m_host_thread;
 
-    std::mutex m_lock;
-    std::condition_variable m_idle;
+    // Owner-only state.
+    Thread* m_current { nullptr };
     Thread* m_queue_head { nullptr };
     Thread* m_queue_tail { nullptr };
-    bool m_stop { false };
     uint32_t m_handoff_streak { 0 };
-    std::atomic<bool> m_is_idle { false };
-    std::atomic<uint64_t> m_steals { 0 };
+    uint32_t m_same_sip_switches { 0 };
+    uint64_t m_charged_until { 0 };
+    fctx::fcontext_t m_idle_context { nullptr };
 
-    fctx::fcontext_t m_scheduler_context { nullptr };
+    // Shared with other host threads.
+    std::mutex m_lock; // guards the inbox, m_kicked and the idle wait
+    std::condition_variable m_idle;
+    Thread* m_inbox_head { nullptr };
+    Thread* m_inbox_tail { nullptr };
+    bool m_kicked { false };
+    std::atomic<bool> m_has_inbox { false };
+    std::atomic<bool> m_stop { false };
+    std::atomic<bool> m_is_idle { false };
+    std::atomic<Worker*> m_thief { nullptr };
+    std::atomic<uint32_t> m_queue_length { 0 };
+    std::atomic<uint64_t> m_steals { 0 };
     std::atomic<uint64_t> m_switches { 0 };
     std::atomic<bool> m_running_fiber { false };
     std::atomic<pid_t> m_host_tid { 0 };
