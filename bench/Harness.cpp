@@ -1,5 +1,6 @@
 #include "bench/Harness.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -301,6 +302,39 @@ ErrorOr<void> Report::write_json(std::string const& path, std::string const& mac
     if (!ok)
         return Error::io("cannot write " + path);
     return {};
+}
+
+void add_common_options(CLI::App& app, CommonOptions& options, std::string const& quick_help)
+{
+    app.add_flag("--quick", options.quick, quick_help);
+    app.add_option("--json", options.json_path, "Also write the measurements to FILE as JSON")->option_text("FILE");
+    app.add_option("--cpu", options.cpu, "Pin to this CPU (default: the last one allowed)")->option_text("N");
+    app.add_option("--store", options.store_dir, "Install the guests into this store (default: the build tree's)")->option_text("DIR");
+}
+
+int finish_run(std::string const& program, ErrorOr<void> const& ran, Report const& report, std::string const& machine_json,
+    CommonOptions const& options, std::string const& footer)
+{
+    if (ran.is_error()) {
+        std::fprintf(stderr, "%s: %s\n", program.c_str(), ran.error().message().c_str());
+        // As the signet CLI: 2 for bad input, 1 for anything else.
+        return ran.error().kind() == ErrorKind::InvalidInput ? 2 : 1;
+    }
+    report.print_table();
+    if (!footer.empty())
+        std::printf("%s\n", footer.c_str());
+    std::fflush(stdout);
+    if (!options.json_path.empty()) {
+        if (auto written = report.write_json(options.json_path, machine_json); written.is_error()) {
+            std::fprintf(stderr, "%s: %s\n", program.c_str(), written.error().message().c_str());
+            return 1;
+        }
+    }
+    if (!report.failures().empty()) {
+        std::fprintf(stderr, "%s: %zu measurement(s) failed; their rows are missing\n", program.c_str(), report.failures().size());
+        return 1;
+    }
+    return 0;
 }
 
 } // namespace signet::bench

@@ -16,6 +16,10 @@
 #include <vector>
 #include <x86intrin.h>
 
+namespace CLI {
+class App;
+}
+
 namespace signet::bench {
 
 // The time stamp counter: constant and nonstop on the machines we measure on,
@@ -131,6 +135,25 @@ private:
     std::vector<Measurement> m_measurements;
     std::vector<std::string> m_failures;
 };
+
+// The options every benchmark executable takes, and what it does with a report
+// once its run is over: `signet-bench-*` mains are these two calls around the
+// run of their library.
+struct CommonOptions {
+    bool quick { false };
+    std::string json_path; // empty: no JSON
+    int cpu { -1 };        // -1: the last CPU allowed
+    std::string store_dir; // empty: the build tree's store
+};
+
+// Adds --quick (described by `quick_help`), --json FILE, --cpu N and --store DIR.
+void add_common_options(CLI::App&, CommonOptions&, std::string const& quick_help);
+
+// Ends a benchmark executable's run: reports an error that stopped the run, or
+// prints the table and `footer`, writes the JSON if asked, and reports failed
+// measurements. Returns the exit status: 0, 1, or 2 for bad input.
+int finish_run(std::string const& program, ErrorOr<void> const& ran, Report const&, std::string const& machine_json,
+    CommonOptions const&, std::string const& footer = {});
 
 // "1.62 ns", "2.10 us", "431.0 us", "12.3 ms": three or four significant digits.
 std::string format_duration(double nanoseconds);
