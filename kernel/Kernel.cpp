@@ -177,6 +177,7 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_limits = request.limits;
     sip->m_host_entry = std::move(request.host_entry);
     sip->m_principal = std::move(request.principal);
+    sip->m_may_create_children = request.may_create_children;
     sip->m_parameters = std::move(request.parameters);
     sip->m_disks = std::move(request.disks);
     sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;

@@ -38,6 +38,9 @@ struct SpawnRequest {
     Stdio stdio;
     SipLimits limits;
     std::string principal; // publisher/program, and the chain of its creators
+    // Whether it may start SIPs of its own (child_create). The manifest's
+    // privileges.create_children; true for SIPs the host starts from bare modules.
+    bool may_create_children { true };
     std::vector<std::pair<std::string, std::string>> parameters; // typed by the manifest, as text
     // Host-driven SIPs (test harnesses, benchmarks): runs on the SIP's fiber
     // after instantiation instead of the module's `_start`. A trap inside it
@@ -92,6 +95,9 @@ public:
         SipLimits limits;
         std::vector<RequiredEndpoint> endpoints; // bound, in order, when the SIP is created
         std::string principal;                   // publisher/program
+        // The manifest's privileges.create_children; programs registered from a
+        // bare module (register_program(name, image)) have every privilege.
+        bool may_create_children { true };
         std::vector<std::pair<std::string, std::string>> parameters; // defaults
         std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
     };

@@ -31,6 +31,11 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     if (program_length == 0 || program_length > max_program_name || handle_count > max_startup_handles || args_length > max_args_bytes)
         return SIGNET_INVALID_ARGUMENT;
     std::string name(reinterpret_cast<char const*>(memory.range(program, program_length)), program_length);
+    if (!sip.may_create_children()) {
+        (void)kernel.diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot start " + name
+            + ": its manifest does not grant privileges.create_children\n");
+        return SIGNET_DENIED;
+    }
     auto info = kernel.find_program_info(name);
     if (!info)
         return SIGNET_NOT_FOUND;
@@ -84,6 +89,7 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     request.stdio = sip.stdio();
     request.limits = info->endpoints.empty() && info->principal.rfind("unsigned/", 0) == 0 ? sip.limits() : info->limits;
     request.principal = info->principal + " <- " + sip.principal();
+    request.may_create_children = info->may_create_children;
     request.parameters = info->parameters;
     request.disks = info->disks;
     auto child = kernel.create_sip(std::move(request));

@@ -97,6 +97,7 @@ public:
     SipLimits const& limits() const { return m_limits; }
     // Who this SIP is: its manifest's publisher/program, then the chain of its creators.
     std::string const& principal() const { return m_principal; }
+    bool may_create_children() const { return m_may_create_children; }
     std::vector<std::pair<std::string, std::string>> const& parameters() const { return m_parameters; }
     // The disks this SIP's manifest declares (disk_open checks against these).
     std::vector<DiskGrant> const& disks() const { return m_disks; }
@@ -137,6 +138,7 @@ private:
     SipLimits m_limits;
     std::function<void(Sip&)> m_host_entry;
     std::string m_principal;
+    bool m_may_create_children { true };
     std::vector<std::pair<std::string, std::string>> m_parameters;
     std::vector<DiskGrant> m_disks;
 

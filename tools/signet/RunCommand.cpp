@@ -157,6 +157,7 @@ Action add_run_command(CLI::App& app)
             Kernel::ProgramInfo info;
             info.image = mapped.release_value();
             info.principal = record.manifest.principal();
+            info.may_create_children = record.manifest.may_create_children;
             info.limits.memory_bytes = record.manifest.limits.memory_bytes;
             info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
             info.limits.threads = record.manifest.limits.threads;
@@ -247,6 +248,7 @@ Action add_run_command(CLI::App& app)
             request.limits.threads = by_name->limits.threads;
             request.limits.cpu_time_ns = by_name->limits.cpu_time_ns;
             request.principal = by_name->principal;
+            request.may_create_children = by_name->may_create_children;
             request.parameters = by_name->parameters;
             request.disks = by_name->disks;
         } else {

@@ -1,0 +1,344 @@
+// The directory service end to end: the directory SIP started by the host
+// (SystemDirectory) with a policy, services and clients as guests
+// (guests/dirguest.c) each started with their own Directory connection.
+#include "KernelTestSupport.h"
+#include "services/directory/SystemDirectory.h"
+
+#include <signet/abi.h>
+
+#include <chrono>
+#include <thread>
+
+namespace signet::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Guest {
+    std::shared_ptr<Sip> sip;
+    std::shared_ptr<BufferOutputStream> out;
+
+    // Waits until the guest printed `text`; false if it ended or `limit` passed first.
+    bool wait_for(std::string const& text, std::chrono::seconds limit = 30s) const
+    {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (out->contents().find(text) == std::string::npos) {
+            if (std::chrono::steady_clock::now() > deadline)
+                return false;
+            std::this_thread::sleep_for(1ms);
+        }
+        return true;
+    }
+};
+
+class DirectoryTest : public KernelTest {
+protected:
+    void SetUp() override
+    {
+        m_channels_before = Channel::live_count();
+        KernelTest::SetUp();
+        Kernel::ProgramInfo directory;
+        directory.image = image(SIGNET_DIRECTORY_WASM);
+        ASSERT_TRUE(directory.image);
+        directory.principal = "signet-system/directory";
+        directory.may_create_children = false;
+        m_kernel->register_program("directory", directory);
+        Kernel::ProgramInfo guest_program;
+        guest_program.image = image(guest("dirguest"));
+        ASSERT_TRUE(guest_program.image);
+        guest_program.principal = "test/dirguest";
+        m_kernel->register_program("dirguest", guest_program);
+    }
+
+    void TearDown() override
+    {
+        for (auto& guest : m_guests)
+            m_kernel->kill(*guest.sip);
+        if (m_directory)
+            m_directory->stop();
+        auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (m_kernel->live_sip_count() && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(1ms);
+        EXPECT_EQ(m_kernel->live_sip_count(), 0u);
+        m_guests.clear();
+        m_directory.reset();
+        KernelTest::TearDown();
+        EXPECT_EQ(Channel::live_count(), m_channels_before) << "channels outlived the kernel";
+    }
+
+    void start_directory(DirectoryPolicy const& policy = {})
+    {
+        auto directory = SystemDirectory::start(*m_kernel, "directory", policy);
+        ASSERT_FALSE(directory.is_error()) << directory.error().message();
+        m_directory = directory.release_value();
+    }
+
+    void start_directory(std::string const& policy_text)
+    {
+        auto policy = DirectoryPolicy::parse(policy_text, "policy.toml");
+        ASSERT_FALSE(policy.is_error()) << policy.error().message();
+        start_directory(policy.value());
+    }
+
+    // Starts the guest in `role` with its own Directory connection.
+    Guest start(std::vector<std::string> args, std::string const& principal = "test/dirguest", bool may_create_children = true)
+    {
+        auto spawn = request(guest("dirguest"), std::move(args));
+        spawn.principal = principal;
+        spawn.may_create_children = may_create_children;
+        Guest guest { nullptr, std::static_pointer_cast<BufferOutputStream>(spawn.stdio.out) };
+        auto sip = m_kernel->create_sip(std::move(spawn));
+        EXPECT_FALSE(sip.is_error());
+        if (sip.is_error())
+            return guest;
+        auto connection = m_directory->connect();
+        EXPECT_FALSE(connection.is_error()) << connection.error().message();
+        if (!connection.is_error())
+            sip.value()->adopt_startup_handle(connection.release_value());
+        EXPECT_FALSE(m_kernel->start(*sip.value()).is_error());
+        guest.sip = sip.release_value();
+        m_guests.push_back(guest);
+        return guest;
+    }
+
+    // Runs the guest to its end; its output, or a failure if it takes more than a minute.
+    std::string run_to_end(std::vector<std::string> args, std::string const& principal = "test/dirguest", bool may_create_children = true)
+    {
+        Guest guest = start(std::move(args), principal, may_create_children);
+        if (!guest.sip)
+            return {};
+        auto deadline = std::chrono::steady_clock::now() + 60s;
+        while (guest.sip->state() != Sip::State::Finished) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ADD_FAILURE() << "the guest did not end; output so far:\n" << guest.out->contents() << "diagnostics:\n" << m_diagnostics->contents();
+                m_kernel->kill(*guest.sip);
+                break;
+            }
+            std::this_thread::sleep_for(1ms);
+        }
+        return guest.out->contents();
+    }
+
+    Guest start_service(std::string const& path, std::string const& kind, std::string const& count = "0", std::string const& principal = "test/dirguest")
+    {
+        Guest service = start({ "service", path, kind, count }, principal);
+        EXPECT_TRUE(service.wait_for("registered " + path)) << service.out->contents() << m_diagnostics->contents();
+        return service;
+    }
+
+    uint64_t m_channels_before { 0 };
+    std::unique_ptr<SystemDirectory> m_directory;
+    std::vector<Guest> m_guests;
+};
+
+TEST_F(DirectoryTest, AClientBindsARegisteredServiceAndTalksToIt)
+{
+    start_directory();
+    start_service("/service/echo", "echo");
+    std::string out = run_to_end({ "bind", "/service/echo" }, "test/client");
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+    // The service asks the kernel who holds the other end of the client's channel.
+    EXPECT_NE(out.find("service sees test/client\n"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, AClientOpensAServiceWhoseClientsSpeakFirst)
+{
+    start_directory();
+    start_service("/dev/counter", "counter");
+    std::string out = run_to_end({ "open", "/dev/counter" });
+    EXPECT_NE(out.find("value 1\nvalue 2\n"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, BindingAnUnknownPathIsRefusedWithAReasonAndLogged)
+{
+    start_directory();
+    std::string out = run_to_end({ "bind", "/service/nobody" }, "test/lost-client");
+    EXPECT_NE(out.find("refused 1 no service is registered at /service/nobody"), std::string::npos) << out;
+    EXPECT_NE(m_diagnostics->contents().find("directory: refused bind of /service/nobody by test/lost-client: NotFound"), std::string::npos)
+        << m_diagnostics->contents();
+    out = run_to_end({ "open", "/service/bad//path" });
+    EXPECT_NE(out.find("refused 4 "), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, AServiceRefusesAnEndOfAnotherContract)
+{
+    start_directory();
+    // A counter service is bound with an Echo end: it checks what it got and declines.
+    start_service("/service/counter", "counter");
+    std::string out = run_to_end({ "bind", "/service/counter" });
+    EXPECT_NE(out.find("refused 6 the service declined: not an Echo end"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, ASecondRegistrationOfALivePathIsRefused)
+{
+    start_directory();
+    start_service("/service/echo", "echo", "0", "test/first");
+    std::string out = run_to_end({ "register", "/service/echo" }, "test/second");
+    EXPECT_NE(out.find("refused 3 /service/echo is already registered by test/first"), std::string::npos) << out;
+    EXPECT_NE(m_diagnostics->contents().find("refused register of /service/echo by test/second: Duplicate"), std::string::npos);
+    // Nobody registers the directory's own path.
+    out = run_to_end({ "register", "/service/directory" });
+    EXPECT_NE(out.find("refused 3 /service/directory is served by the directory itself"), std::string::npos) << out;
+    // The first service still serves.
+    out = run_to_end({ "bind", "/service/echo" });
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, WithDuplicatesReplacedTheNewRegistrationWins)
+{
+    start_directory("[directory]\nduplicates = \"replace\"\n");
+    Guest first = start_service("/service/echo", "echo", "0", "test/first");
+    start_service("/service/echo", "counter", "0", "test/second");
+    // The old provider was closed: the first service sees its registration end.
+    EXPECT_TRUE(first.wait_for("provider closed")) << first.out->contents();
+    std::string out = run_to_end({ "open", "/service/echo" });
+    EXPECT_NE(out.find("value 1"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, AServiceThatDiesIsUnregisteredAndCanBeBoundAgainAfterARestart)
+{
+    start_directory();
+    // This service ends after its first client leaves.
+    start_service("/service/echo", "echo", "1");
+    std::string out = run_to_end({ "bind", "/service/echo" });
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+    // Until the directory has seen the provider close, a Bind may still reach the
+    // dying service (and be refused as Gone); after that, the path is unknown.
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (m_diagnostics->contents().find("/service/echo (registered by test/dirguest) unregistered: its provider closed") == std::string::npos
+        && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    out = run_to_end({ "bind", "/service/echo" });
+    EXPECT_NE(out.find("refused 1 "), std::string::npos) << out;
+    // Restarted, it registers the same path and serves again.
+    start_service("/service/echo", "echo", "1");
+    out = run_to_end({ "bind", "/service/echo" });
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, AKilledServiceIsUnregisteredToo)
+{
+    start_directory();
+    Guest service = start_service("/service/echo", "echo");
+    m_kernel->kill(*service.sip);
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (m_diagnostics->contents().find("unregistered: its provider closed") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
+    EXPECT_NE(m_diagnostics->contents().find("unregistered: its provider closed"), std::string::npos);
+    start_service("/service/echo", "echo");
+    std::string out = run_to_end({ "bind", "/service/echo" });
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, APolicyDeniesByPrincipalAndSaysWhy)
+{
+    start_directory(R"(
+[directory]
+[[directory.rule]]
+action = "register"
+path = "/service/**"
+principal = "trusted/*"
+effect = "allow"
+
+[[directory.rule]]
+action = "register"
+path = "/**"
+effect = "deny"
+reason = "only trusted publishers export services"
+
+[[directory.rule]]
+action = "bind"
+path = "/service/secret"
+principal = "*/* <- admin/*"
+effect = "allow"
+
+[[directory.rule]]
+action = "bind"
+path = "/service/secret"
+effect = "deny"
+reason = "the secret service serves administrators' children"
+)");
+    std::string out = run_to_end({ "register", "/service/echo" }, "untrusted/service");
+    EXPECT_NE(out.find("refused 2 only trusted publishers export services"), std::string::npos) << out;
+    EXPECT_NE(m_diagnostics->contents().find("refused register of /service/echo by untrusted/service: Denied"), std::string::npos);
+
+    start_service("/service/secret", "echo", "0", "trusted/secret");
+    out = run_to_end({ "bind", "/service/secret" }, "test/client");
+    EXPECT_NE(out.find("refused 2 the secret service serves administrators' children"), std::string::npos) << out;
+    EXPECT_NE(m_diagnostics->contents().find("refused bind of /service/secret by test/client: Denied"), std::string::npos);
+    // The principal chain decides: a program started by an administrator tool may bind.
+    out = run_to_end({ "bind", "/service/secret" }, "test/client <- admin/shell");
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+    EXPECT_NE(out.find("service sees test/client <- admin/shell"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, ADefaultDenyPolicyRefusesWhatNoRuleAllows)
+{
+    start_directory("[directory]\nregister = \"deny\"\nbind = \"deny\"\n");
+    std::string out = run_to_end({ "register", "/service/echo" });
+    EXPECT_NE(out.find("refused 2 the policy denies it by default"), std::string::npos) << out;
+    out = run_to_end({ "open", "/service/directory" });
+    EXPECT_NE(out.find("refused 2 "), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, OpeningTheDirectoryItselfGivesANewConnection)
+{
+    start_directory();
+    std::string out = run_to_end({ "self" });
+    EXPECT_NE(out.find("check 0\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("refused 1 no service is registered at /service/nothing-here"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, ThePeerPrincipalFollowsAnEndAsItTravels)
+{
+    start_directory();
+    start_service("/service/echo", "echo");
+    std::string out = run_to_end({ "handoff", "/service/echo" }, "test/parent");
+    EXPECT_NE(out.find("before test/parent\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("local peer before test/parent\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("handoff peer test/dirguest <- test/parent\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("in transit: status " + std::to_string(SIGNET_WOULD_BLOCK) + "\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("local peer after test/dirguest <- test/parent\n"), std::string::npos) << out;
+    // The service, asked over the end the child now holds, names the child.
+    EXPECT_NE(out.find("after test/dirguest <- test/parent\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("after child: status " + std::to_string(SIGNET_CLOSED) + "\n"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, CreatingAChildWithoutThePrivilegeIsDenied)
+{
+    start_directory();
+    std::string out = run_to_end({ "spawn" }, "test/unprivileged", false);
+    EXPECT_NE(out.find("child_create: status " + std::to_string(SIGNET_DENIED)), std::string::npos) << out;
+    EXPECT_NE(m_diagnostics->contents().find("cannot start dirguest: its manifest does not grant privileges.create_children"), std::string::npos);
+    // With it, the same call starts the child (which ends at once: it was given no Handoff end).
+    out = run_to_end({ "spawn" }, "test/privileged", true);
+    EXPECT_NE(out.find("child_create: status 0"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, AChildInheritsTheRefusalFromItsProgram)
+{
+    // A program registered without the privilege: its SIPs, created by a privileged parent, cannot create children.
+    Kernel::ProgramInfo info = *m_kernel->find_program_info("dirguest");
+    info.may_create_children = false;
+    info.principal = "test/restricted";
+    m_kernel->register_program("dirguest", info);
+    start_directory();
+    start_service("/service/echo", "echo");
+    std::string out = run_to_end({ "handoff", "/service/echo" }, "test/parent");
+    // The parent may create the child; the child itself (test/restricted) could not.
+    EXPECT_NE(out.find("handoff peer test/restricted <- test/parent"), std::string::npos) << out;
+}
+
+TEST_F(DirectoryTest, TheDirectoryRefusesAProgramThatIsNotADirectory)
+{
+    Kernel::ProgramInfo info = *m_kernel->find_program_info("dirguest");
+    info.endpoints.push_back({ "client", "Echo", contracts::End::Exp, "Start", 0, {} });
+    m_kernel->register_program("not-a-directory", info);
+    auto directory = SystemDirectory::start(*m_kernel, "not-a-directory", {});
+    ASSERT_TRUE(directory.is_error());
+    EXPECT_NE(directory.error().message().find("is not the directory"), std::string::npos);
+    EXPECT_TRUE(SystemDirectory::start(*m_kernel, "no-such-program", {}).is_error());
+}
+
+} // namespace
+} // namespace signet::testing

@@ -1,0 +1,321 @@
+// The directory tests' guest: one program, a role per first argument. Every
+// role but `child` starts with a Directory connection as startup handle 0 and
+// prints what happened, one line per event, for the tests to read:
+//
+//   service PATH KIND N  registers PATH (KIND echo: Bind; counter: Open) and
+//                        serves until N clients have come and gone (0: for ever)
+//   bind PATH            binds an Echo at PATH, says hello, asks who it is
+//   open PATH            opens a Counter at PATH and reads two values
+//   register PATH        registers a provider at PATH, then leaves
+//   handoff PATH         binds an Echo at PATH and hands it to a child, which asks
+//   self                 opens /service/directory and uses the new connection
+//   spawn                tries to start a child
+//   child                (started by handoff) takes the Echo end, asks, answers
+#include <signet/abi.h>
+
+#include "Directory.h"
+#include "DirectoryCodes.h"
+#include "directory_test.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static signet_handle directory;
+
+// Prints a refusal and returns its code, or 0 for `expected`.
+static uint32_t refused_or(Directory_Imp_message const* answer, Directory_Imp_tag tag, Directory_Imp_tag expected)
+{
+    if (tag == expected)
+        return 0;
+    if (tag == Directory_Imp_Refused) {
+        printf("refused %u %.*s\n", (unsigned)answer->as.Refused.code, (int)answer->as.Refused.reason.length, answer->as.Refused.reason.data);
+        return answer->as.Refused.code;
+    }
+    printf("directory answered %d (status %d)\n", (int)tag, (int)answer->status);
+    return 100;
+}
+
+static int serve(char const* path, bool echo, unsigned limit)
+{
+    signet_handle provider_imp = 0, provider = 0;
+    if (signet_channel_create(ServiceProvider_descriptor, ServiceProvider_DESCRIPTOR_SIZE, &provider_imp, &provider) != SIGNET_OK)
+        return 10;
+    Directory_Imp_send_Register(directory, path, (uint32_t)strlen(path), provider_imp);
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Registered))
+        return 3;
+    printf("registered %s\n", path);
+    fflush(stdout);
+    signet_handle handles[64] = { provider };
+    uint32_t count = 1;
+    unsigned served = 0, counter = 0;
+    for (;;) {
+        uint32_t ready = 0;
+        if (signet_channel_select(handles, count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
+            return 11;
+        if (ready == 0) {
+            ServiceProvider_Exp_message request;
+            ServiceProvider_Exp_tag tag = ServiceProvider_Exp_recv(provider, &request);
+            if (tag == ServiceProvider_Exp_Connect) {
+                signet_handle client = request.as.Connect.endpoint;
+                // What a Bind brings is checked before it is used: another contract's
+                // end would get this service stopped for breaking a protocol.
+                if (!echo || signet_endpoint_check(client, Echo_descriptor, Echo_DESCRIPTOR_SIZE, 1) != SIGNET_OK || count == 64) {
+                    signet_handle_close(client);
+                    ServiceProvider_Exp_send_Declined(provider, "not an Echo end", 15);
+                    continue;
+                }
+                ServiceProvider_Exp_send_Connected(provider);
+                Echo_Exp_send_Ready(client);
+                handles[count++] = client;
+            } else if (tag == ServiceProvider_Exp_Open) {
+                signet_handle imp = 0, exp = 0;
+                if (echo || count == 64 || signet_channel_create(Counter_descriptor, Counter_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK) {
+                    ServiceProvider_Exp_send_Declined(provider, "Bind an Echo instead", 20);
+                    continue;
+                }
+                ServiceProvider_Exp_send_Opened(provider, imp);
+                handles[count++] = exp;
+            } else {
+                printf("provider closed\n");
+                return 0;
+            }
+            continue;
+        }
+        signet_handle client = handles[ready];
+        bool gone = false;
+        if (echo) {
+            Echo_Exp_message message;
+            switch (Echo_Exp_recv(client, &message)) {
+            case Echo_Exp_Say:
+                Echo_Exp_send_Said(client, message.as.Say.text.data, message.as.Say.text.length);
+                break;
+            case Echo_Exp_Who: {
+                char principal[200];
+                uint32_t length = 0;
+                int32_t status = signet_channel_peer_principal(client, principal, sizeof principal, &length);
+                if (status != SIGNET_OK)
+                    length = (uint32_t)snprintf(principal, sizeof principal, "(status %d)", (int)status);
+                Echo_Exp_send_Peer(client, principal, length);
+                break;
+            }
+            default:
+                gone = true;
+            }
+        } else {
+            Counter_Exp_message message;
+            if (Counter_Exp_recv(client, &message) == Counter_Exp_Next)
+                Counter_Exp_send_Value(client, ++counter);
+            else
+                gone = true;
+        }
+        if (gone) {
+            signet_handle_close(client);
+            handles[ready] = handles[--count];
+            if (++served == limit) {
+                printf("served %u\n", served);
+                return 0;
+            }
+        }
+    }
+}
+
+// Binds an Echo at `path`; returns the Imp end in state Talk, or 0.
+static signet_handle bind_echo(char const* path)
+{
+    signet_handle imp = 0, exp = 0;
+    if (signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
+        return 0;
+    int32_t sent = Directory_Imp_send_Bind(directory, path, (uint32_t)strlen(path), exp);
+    if (sent != SIGNET_OK) {
+        printf("bind not sent: status %d\n", (int)sent);
+        return 0;
+    }
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Bound))
+        return 0;
+    Echo_Imp_message greeting;
+    if (Echo_Imp_recv(imp, &greeting) != Echo_Imp_Ready) {
+        printf("no Ready from the service\n");
+        return 0;
+    }
+    return imp;
+}
+
+static void ask_who(signet_handle echo, char const* label)
+{
+    Echo_Imp_send_Who(echo);
+    Echo_Imp_message answer;
+    if (Echo_Imp_recv(echo, &answer) == Echo_Imp_Peer)
+        printf("%s %.*s\n", label, (int)answer.as.Peer.principal.length, answer.as.Peer.principal.data);
+}
+
+static int bind_role(char const* path)
+{
+    signet_handle echo = bind_echo(path);
+    if (!echo)
+        return 3;
+    Echo_Imp_send_Say(echo, "hello", 5);
+    Echo_Imp_message answer;
+    if (Echo_Imp_recv(echo, &answer) == Echo_Imp_Said)
+        printf("said %.*s\n", (int)answer.as.Said.text.length, answer.as.Said.text.data);
+    ask_who(echo, "service sees");
+    signet_handle_close(echo);
+    return 0;
+}
+
+static int open_role(char const* path)
+{
+    Directory_Imp_send_Open(directory, path, (uint32_t)strlen(path));
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Opened))
+        return 3;
+    signet_handle counter = answer.as.Opened.endpoint;
+    if (signet_endpoint_check(counter, Counter_descriptor, Counter_DESCRIPTOR_SIZE, 0) != SIGNET_OK) {
+        printf("opened an end that is not Counter.Imp\n");
+        return 4;
+    }
+    for (int i = 0; i < 2; ++i) {
+        Counter_Imp_send_Next(counter);
+        Counter_Imp_message value;
+        if (Counter_Imp_recv(counter, &value) == Counter_Imp_Value)
+            printf("value %u\n", (unsigned)value.as.Value.value);
+    }
+    signet_handle_close(counter);
+    return 0;
+}
+
+static int handoff_role(char const* path)
+{
+    signet_handle service_echo = bind_echo(path);
+    if (!service_echo)
+        return 3;
+    ask_who(service_echo, "before");
+    // An Echo channel this SIP serves itself, so it can watch its other end travel.
+    signet_handle local_imp = 0, local_exp = 0, imp = 0, exp = 0, child = 0;
+    if (signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &local_imp, &local_exp) != SIGNET_OK
+        || signet_channel_create(Handoff_descriptor, Handoff_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
+        return 10;
+    Echo_Exp_send_Ready(local_exp);
+    Echo_Imp_message ready;
+    Echo_Imp_recv(local_imp, &ready);
+    char principal[200];
+    uint32_t length = 0;
+    if (signet_channel_peer_principal(local_exp, principal, sizeof principal, &length) == SIGNET_OK)
+        printf("local peer before %.*s\n", (int)length, principal);
+    int32_t status = signet_child_create("dirguest", 8, &exp, 1, "child", 6, &child);
+    if (status != SIGNET_OK) {
+        printf("child_create: status %d\n", (int)status);
+        return 5;
+    }
+    if (signet_channel_peer_principal(imp, principal, sizeof principal, &length) == SIGNET_OK)
+        printf("handoff peer %.*s\n", (int)length, principal);
+    // The child has not started: the end waits in its inbox, held by nobody.
+    Handoff_Imp_send_Take(imp, local_imp);
+    printf("in transit: status %d\n", (int)signet_channel_peer_principal(local_exp, principal, sizeof principal, &length));
+    signet_child_start(child);
+    Echo_Exp_message question;
+    if (Echo_Exp_recv(local_exp, &question) == Echo_Exp_Who) {
+        status = signet_channel_peer_principal(local_exp, principal, sizeof principal, &length);
+        if (status == SIGNET_OK)
+            printf("local peer after %.*s\n", (int)length, principal);
+        Echo_Exp_send_Peer(local_exp, principal, status == SIGNET_OK ? length : 0);
+    }
+    Handoff_Imp_message seen;
+    Handoff_Imp_recv(imp, &seen);
+    Handoff_Imp_send_Take(imp, service_echo);
+    if (Handoff_Imp_recv(imp, &seen) == Handoff_Imp_Seen)
+        printf("after %.*s\n", (int)seen.as.Seen.principal.length, seen.as.Seen.principal.data);
+    signet_handle_close(local_exp);
+    int32_t exit_status = 0;
+    signet_child_wait(child, SIGNET_WAIT_FOREVER, &exit_status);
+    // The child ended: the other end of the Handoff channel is gone.
+    printf("after child: status %d\n", (int)signet_channel_peer_principal(imp, principal, sizeof principal, &length));
+    return 0;
+}
+
+static int child_role(void)
+{
+    signet_handle handoff = 0;
+    if (signet_startup_handle(0, &handoff) != SIGNET_OK)
+        return 10;
+    // Two ends come, one after the other; then the child ends.
+    for (int taken = 0; taken < 2; ++taken) {
+        Handoff_Exp_message take;
+        if (Handoff_Exp_recv(handoff, &take) != Handoff_Exp_Take)
+            return 0;
+        signet_handle echo = take.as.Take.echo;
+        Echo_Imp_send_Who(echo);
+        Echo_Imp_message answer;
+        if (Echo_Imp_recv(echo, &answer) != Echo_Imp_Peer)
+            return 12;
+        Handoff_Exp_send_Seen(handoff, answer.as.Peer.principal.data, answer.as.Peer.principal.length);
+        signet_handle_close(echo);
+    }
+    return 0;
+}
+
+static int self_role(void)
+{
+    Directory_Imp_send_Open(directory, DIRECTORY_SELF_PATH, sizeof DIRECTORY_SELF_PATH - 1);
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Opened))
+        return 3;
+    signet_handle second = answer.as.Opened.endpoint;
+    printf("check %d\n", (int)signet_endpoint_check(second, Directory_descriptor, Directory_DESCRIPTOR_SIZE, 0));
+    Directory_Imp_send_Open(second, "/service/nothing-here", 21);
+    refused_or(&answer, Directory_Imp_recv(second, &answer), Directory_Imp_Opened);
+    // A Bind of a Directory end at the directory's own path is refused: its clients speak first.
+    return 0;
+}
+
+static int register_role(char const* path)
+{
+    signet_handle imp = 0, exp = 0;
+    if (signet_channel_create(ServiceProvider_descriptor, ServiceProvider_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
+        return 10;
+    Directory_Imp_send_Register(directory, path, (uint32_t)strlen(path), imp);
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Registered))
+        return 3;
+    printf("registered %s\n", path);
+    return 0;
+}
+
+int main(int argc, char** argv)
+{
+    char const* role = argc > 1 ? argv[1] : "";
+    char const* path = argc > 2 ? argv[2] : "";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (strcmp(role, "child") == 0)
+        return child_role();
+    if (strcmp(role, "spawn") == 0) {
+        signet_handle child = 0;
+        printf("child_create: status %d\n", (int)signet_child_create("dirguest", 8, NULL, 0, "child", 6, &child));
+        // Never started: closing its handle ends it.
+        if (child)
+            signet_handle_close(child);
+        return 0;
+    }
+    if (signet_startup_handle(0, &directory) != SIGNET_OK
+        || signet_endpoint_check(directory, Directory_descriptor, Directory_DESCRIPTOR_SIZE, 0) != SIGNET_OK) {
+        printf("no Directory connection\n");
+        return 9;
+    }
+    if (strcmp(role, "service") == 0)
+        return serve(path, argc > 3 && strcmp(argv[3], "echo") == 0, argc > 4 ? (unsigned)atoi(argv[4]) : 0);
+    if (strcmp(role, "bind") == 0)
+        return bind_role(path);
+    if (strcmp(role, "open") == 0)
+        return open_role(path);
+    if (strcmp(role, "handoff") == 0)
+        return handoff_role(path);
+    if (strcmp(role, "self") == 0)
+        return self_role();
+    if (strcmp(role, "register") == 0)
+        return register_role(path);
+    printf("unknown role '%s'\n", role);
+    return 2;
+}
