@@ -240,6 +240,7 @@ ErrorOr<void> bind_stream(Sip& sip, uint32_t stream, std::shared_ptr<Endpoint> e
         return Error(ErrorKind::InvalidInput, "stream " + std::to_string(stream) + " is bound already");
     if (auto problem = check_stream_endpoint(*endpoint, stream); !problem.empty())
         return Error(ErrorKind::InvalidInput, problem);
+    endpoint->set_holder(sip.holder_identity());
     uint32_t handle = sip.handles().insert(std::move(endpoint));
     if (!handle)
         return Error(ErrorKind::Limit, "the handle table of SIP " + std::to_string(sip.id()) + " is full");
@@ -284,6 +285,8 @@ uint32_t Z_signet_v1Z_child_bind_stream(void* host, uint32_t child_handle, uint3
     if (target.handles().free_slots() < 1)
         return SIGNET_LIMIT;
     // Commit: the endpoint leaves this table for the child's.
+    endpoint->set_holder(target.holder_identity());
+    endpoint.reset();
     auto moved = sip.handles().remove(endpoint_handle);
     uint32_t handle = target.handles().insert(std::move(moved));
     VERIFY(handle);

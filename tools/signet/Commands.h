@@ -25,6 +25,7 @@ using Action = std::function<int()>;
 Action add_run_command(CLI::App&);
 Action add_install_command(CLI::App&);
 Action add_program_commands(CLI::App&); // uninstall, list, show
+Action add_boot_command(CLI::App&);
 
 // Prints "signet: <message>" to stderr.
 void print_error(std::string const& message);

@@ -58,6 +58,8 @@ int main(int argc, char** argv)
     auto programs = cli::add_program_commands(app);
     for (char const* name : { "uninstall", "list", "show" })
         commands.emplace_back(app.get_subcommand(name), programs);
+    auto boot = cli::add_boot_command(app);
+    commands.emplace_back(app.get_subcommand("boot"), boot);
     auto contract = add_contract_command(app);
     commands.emplace_back(app.get_subcommand("contract"), contract);
 

@@ -1,0 +1,491 @@
+// The console: the only SIP that reads and writes the terminal.
+//
+// Every other SIP reaches the terminal through Stream channels the console
+// serves (services/contracts/Stream.contract, Console.contract):
+//  - an output session is the reading end of a stream: the console keeps one
+//    Read outstanding on it and prints what arrives, a whole line at a time, so
+//    the output of different programs never interleaves inside a line;
+//  - an input session is the writing end of a stream: when its reader asks, the
+//    console reads one line from the terminal and answers with it. On an
+//    interactive terminal (parameter `interactive`, set by `signet boot`, which
+//    puts the terminal in raw mode) the console is the line discipline: it
+//    echoes, edits (arrows, Home/End, Backspace, Delete, Ctrl-A/E/U/K/W) and
+//    keeps a history (Up/Down); Ctrl-D on an empty line is the end of input for
+//    that read, Ctrl-C drops the line.
+//  - control endpoints (Console.Exp) open input sessions and attach output ones.
+//
+// Startup handles, in the manifest's order: the control endpoint of the first
+// session (the shell), then that session's stdin writer, stdout reader and
+// stderr reader. See docs/console.md.
+#include <signet/abi.h>
+
+#include "Console.h"
+#include "Stream.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MaxSessions = 64, LineCapacity = 4096, HistoryCapacity = 100, EditCapacity = 1024 };
+
+typedef enum { Control, Input, Output } Kind;
+
+typedef struct {
+    Kind kind;
+    signet_handle handle;
+    // Output sessions: the part of a line not printed yet.
+    char pending[LineCapacity];
+    uint32_t pending_length;
+} Session;
+
+static Session* sessions[MaxSessions];
+static uint32_t session_count;
+static bool interactive;
+
+// ---- The terminal ---------------------------------------------------------
+
+// What is on the terminal's last line (the prompt of a program about to read),
+// so that line editing can redraw it.
+static char last_line[256];
+static uint32_t last_line_length;
+
+static void terminal_write(char const* bytes, uint32_t length)
+{
+    uint32_t done = 0;
+    while (done < length) {
+        uint32_t written = 0;
+        if (signet_stdio_write(SIGNET_STDOUT, bytes + done, length - done, &written) != SIGNET_OK || written == 0)
+            return; // The terminal is gone; nothing better to do than to drop output.
+        done += written;
+    }
+    // Remember the text after the last newline.
+    uint32_t start = length;
+    while (start > 0 && bytes[start - 1] != '\n')
+        --start;
+    if (start > 0)
+        last_line_length = 0;
+    for (uint32_t i = start; i < length && last_line_length < sizeof last_line; ++i)
+        last_line[last_line_length++] = bytes[i];
+}
+
+static void terminal_puts(char const* text)
+{
+    terminal_write(text, (uint32_t)strlen(text));
+}
+
+// Bytes read from the host but not yet handed out.
+static char input[LineCapacity];
+static uint32_t input_length;
+static bool input_ended;
+
+static bool fill_input(void)
+{
+    if (input_ended || input_length == sizeof input)
+        return input_length > 0;
+    uint32_t got = 0;
+    if (signet_stdio_read(input + input_length, sizeof input - input_length, &got) != SIGNET_OK || got == 0) {
+        input_ended = true;
+        return input_length > 0;
+    }
+    input_length += got;
+    return true;
+}
+
+static void consume_input(uint32_t count)
+{
+    memmove(input, input + count, input_length - count);
+    input_length -= count;
+}
+
+// Not interactive: the next line of input, at most `max` bytes (a longer line
+// comes in pieces). Returns 0 at the end of input.
+static uint32_t read_plain_line(char* out, uint32_t max)
+{
+    for (;;) {
+        char* newline = memchr(input, '\n', input_length);
+        if (newline || input_length >= max || (input_ended && input_length > 0)) {
+            uint32_t length = newline ? (uint32_t)(newline - input + 1) : input_length;
+            if (length > max)
+                length = max;
+            memcpy(out, input, length);
+            consume_input(length);
+            return length;
+        }
+        if (!fill_input())
+            return 0;
+    }
+}
+
+// ---- Line editing ---------------------------------------------------------
+
+static char* history[HistoryCapacity];
+static uint32_t history_count;
+
+static void remember(char const* line, uint32_t length)
+{
+    if (length == 0 || (history_count && strlen(history[history_count - 1]) == length && memcmp(history[history_count - 1], line, length) == 0))
+        return;
+    if (history_count == HistoryCapacity) {
+        free(history[0]);
+        memmove(history, history + 1, sizeof history[0] * (HistoryCapacity - 1));
+        --history_count;
+    }
+    char* copy = malloc(length + 1);
+    if (!copy)
+        return;
+    memcpy(copy, line, length);
+    copy[length] = '\0';
+    history[history_count++] = copy;
+}
+
+typedef struct {
+    char text[EditCapacity];
+    uint32_t length;
+    uint32_t cursor;
+    char prompt[256];
+    uint32_t prompt_length;
+} Edit;
+
+// Redraws the line: the prompt, the text, then the cursor put back in place.
+static void redraw(Edit* edit)
+{
+    char buffer[EditCapacity + 320];
+    uint32_t n = 0;
+    buffer[n++] = '\r';
+    memcpy(buffer + n, edit->prompt, edit->prompt_length);
+    n += edit->prompt_length;
+    memcpy(buffer + n, edit->text, edit->length);
+    n += edit->length;
+    memcpy(buffer + n, "\x1b[K", 3);
+    n += 3;
+    uint32_t saved = last_line_length;
+    terminal_write(buffer, n);
+    for (uint32_t i = edit->cursor; i < edit->length; ++i)
+        terminal_write("\b", 1);
+    last_line_length = saved;
+}
+
+static void set_text(Edit* edit, char const* text)
+{
+    uint32_t length = (uint32_t)strlen(text);
+    if (length > EditCapacity - 1)
+        length = EditCapacity - 1;
+    memcpy(edit->text, text, length);
+    edit->length = edit->cursor = length;
+}
+
+// Next input byte, or -1 at the end of input.
+static int next_byte(void)
+{
+    if (input_length == 0 && !fill_input())
+        return -1;
+    unsigned char byte = (unsigned char)input[0];
+    consume_input(1);
+    return byte;
+}
+
+typedef enum { LineDone, LineEnd } LineResult;
+
+// Interactive: edits one line. The result (with its newline) is in edit->text.
+static LineResult edit_line(Edit* edit)
+{
+    memset(edit, 0, sizeof *edit);
+    memcpy(edit->prompt, last_line, last_line_length);
+    edit->prompt_length = last_line_length;
+    uint32_t browsing = history_count; // history_count: the line being typed
+    static char draft[EditCapacity];
+    draft[0] = '\0';
+    for (;;) {
+        int c = next_byte();
+        if (c < 0)
+            return LineEnd;
+        switch (c) {
+        case '\r':
+        case '\n':
+            terminal_puts("\r\n");
+            remember(edit->text, edit->length);
+            edit->text[edit->length++] = '\n';
+            return LineDone;
+        case 4: // Ctrl-D: the end of input on an empty line, else delete forward.
+            if (edit->length == 0) {
+                terminal_puts("\r\n");
+                return LineEnd;
+            }
+            if (edit->cursor < edit->length) {
+                memmove(edit->text + edit->cursor, edit->text + edit->cursor + 1, edit->length - edit->cursor - 1);
+                --edit->length;
+            }
+            break;
+        case 3: // Ctrl-C: drop the line.
+            terminal_puts("^C\r\n");
+            terminal_write(edit->prompt, edit->prompt_length);
+            edit->length = edit->cursor = 0;
+            browsing = history_count;
+            continue;
+        case 1: edit->cursor = 0; break;             // Ctrl-A
+        case 5: edit->cursor = edit->length; break;  // Ctrl-E
+        case 2: if (edit->cursor) --edit->cursor; break;                  // Ctrl-B
+        case 6: if (edit->cursor < edit->length) ++edit->cursor; break;   // Ctrl-F
+        case 11: edit->length = edit->cursor; break; // Ctrl-K
+        case 21: // Ctrl-U
+            memmove(edit->text, edit->text + edit->cursor, edit->length - edit->cursor);
+            edit->length -= edit->cursor;
+            edit->cursor = 0;
+            break;
+        case 23: { // Ctrl-W: the word before the cursor.
+            uint32_t start = edit->cursor;
+            while (start && edit->text[start - 1] == ' ')
+                --start;
+            while (start && edit->text[start - 1] != ' ')
+                --start;
+            memmove(edit->text + start, edit->text + edit->cursor, edit->length - edit->cursor);
+            edit->length -= edit->cursor - start;
+            edit->cursor = start;
+            break;
+        }
+        case 8:
+        case 127: // Backspace
+            if (edit->cursor) {
+                memmove(edit->text + edit->cursor - 1, edit->text + edit->cursor, edit->length - edit->cursor);
+                --edit->length;
+                --edit->cursor;
+            }
+            break;
+        case 27: { // Escape sequences: arrows, Home, End, Delete.
+            int a = next_byte();
+            if (a != '[' && a != 'O')
+                break;
+            int b = next_byte();
+            if (b >= '0' && b <= '9') {
+                int tilde = next_byte();
+                if (tilde != '~')
+                    break;
+                if (b == '3' && edit->cursor < edit->length) {
+                    memmove(edit->text + edit->cursor, edit->text + edit->cursor + 1, edit->length - edit->cursor - 1);
+                    --edit->length;
+                } else if (b == '1' || b == '7') {
+                    edit->cursor = 0;
+                } else if (b == '4' || b == '8') {
+                    edit->cursor = edit->length;
+                }
+                break;
+            }
+            if (b == 'A' && browsing > 0) { // Up: an older line.
+                if (browsing == history_count) {
+                    memcpy(draft, edit->text, edit->length);
+                    draft[edit->length] = '\0';
+                }
+                set_text(edit, history[--browsing]);
+            } else if (b == 'B' && browsing < history_count) { // Down: a newer one.
+                ++browsing;
+                set_text(edit, browsing == history_count ? draft : history[browsing]);
+            } else if (b == 'C' && edit->cursor < edit->length) {
+                ++edit->cursor;
+            } else if (b == 'D' && edit->cursor > 0) {
+                --edit->cursor;
+            } else if (b == 'H') {
+                edit->cursor = 0;
+            } else if (b == 'F') {
+                edit->cursor = edit->length;
+            }
+            break;
+        }
+        default:
+            if (c < 32 || edit->length >= EditCapacity - 2)
+                break; // Other control characters are ignored; the line is full.
+            memmove(edit->text + edit->cursor + 1, edit->text + edit->cursor, edit->length - edit->cursor);
+            edit->text[edit->cursor++] = (char)c;
+            ++edit->length;
+            break;
+        }
+        redraw(edit);
+    }
+}
+
+// What interactive reads have not handed out yet (a line longer than a reader asked for).
+static char edited[EditCapacity];
+static uint32_t edited_length;
+
+// ---- Sessions -------------------------------------------------------------
+
+static Session* add_session(Kind kind, signet_handle handle)
+{
+    if (session_count == MaxSessions) {
+        signet_handle_close(handle); // Its peer sees the stream closed: the end of it.
+        return NULL;
+    }
+    Session* session = calloc(1, sizeof *session);
+    if (!session) {
+        signet_handle_close(handle);
+        return NULL;
+    }
+    session->kind = kind;
+    session->handle = handle;
+    sessions[session_count++] = session;
+    if (kind == Output && Stream_Imp_send_Read(handle, LineCapacity) != SIGNET_OK)
+        session->kind = Output; // Closed already: the next select reports it.
+    return session;
+}
+
+static void flush_pending(Session* session)
+{
+    if (session->pending_length) {
+        terminal_write(session->pending, session->pending_length);
+        session->pending_length = 0;
+    }
+}
+
+// Before a program reads, whatever it (or anyone) left without a newline -- a
+// prompt -- goes out.
+static void flush_all_pending(void)
+{
+    for (uint32_t i = 0; i < session_count; ++i) {
+        if (sessions[i]->kind == Output)
+            flush_pending(sessions[i]);
+    }
+}
+
+static void remove_session(uint32_t index)
+{
+    Session* session = sessions[index];
+    if (session->kind == Output)
+        flush_pending(session);
+    signet_handle_close(session->handle);
+    free(session);
+    sessions[index] = sessions[--session_count];
+}
+
+// Prints what an output session sent, whole lines only.
+static void take_output(Session* session, uint8_t const* data, uint32_t length)
+{
+    while (length) {
+        uint32_t room = LineCapacity - session->pending_length;
+        uint32_t take = length < room ? length : room;
+        memcpy(session->pending + session->pending_length, data, take);
+        session->pending_length += take;
+        data += take;
+        length -= take;
+        uint32_t end = session->pending_length;
+        while (end > 0 && session->pending[end - 1] != '\n')
+            --end;
+        if (end == 0 && session->pending_length == LineCapacity)
+            end = LineCapacity; // A line longer than the buffer goes out in pieces.
+        if (end) {
+            terminal_write(session->pending, end);
+            memmove(session->pending, session->pending + end, session->pending_length - end);
+            session->pending_length -= end;
+        }
+    }
+}
+
+// Answers an input session's Read(max) with the next line of the terminal.
+static int32_t serve_read(Session* session, uint32_t max)
+{
+    if (max == 0 || max > LineCapacity)
+        max = LineCapacity;
+    flush_all_pending();
+    static char line[LineCapacity];
+    uint32_t length = 0;
+    if (!interactive) {
+        length = read_plain_line(line, max);
+    } else {
+        if (edited_length == 0) {
+            static Edit edit;
+            if (edit_line(&edit) == LineDone) {
+                memcpy(edited, edit.text, edit.length);
+                edited_length = edit.length;
+            }
+        }
+        length = edited_length < max ? edited_length : max;
+        memcpy(line, edited, length);
+        memmove(edited, edited + length, edited_length - length);
+        edited_length -= length;
+    }
+    if (length == 0)
+        return Stream_Exp_send_Eof(session->handle);
+    return Stream_Exp_send_Data(session->handle, (uint8_t const*)line, length);
+}
+
+static void serve_control(uint32_t index)
+{
+    Session* session = sessions[index];
+    Console_Exp_message request;
+    switch (Console_Exp_recv(session->handle, &request)) {
+    case Console_Exp_OpenInput: {
+        signet_handle reader, writer;
+        if (signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader, &writer) != SIGNET_OK) {
+            remove_session(index); // Out of handles: this client loses its console.
+            return;
+        }
+        add_session(Input, writer);
+        Console_Exp_send_Input(session->handle, reader);
+        return;
+    }
+    case Console_Exp_Attach:
+        add_session(Output, request.as.Attach.reader);
+        Console_Exp_send_Attached(session->handle);
+        return;
+    default: // Closed, or a message that broke the contract.
+        remove_session(index);
+        return;
+    }
+}
+
+static void serve_input(uint32_t index)
+{
+    Session* session = sessions[index];
+    Stream_Exp_message request;
+    if (Stream_Exp_recv(session->handle, &request) != Stream_Exp_Read || serve_read(session, request.as.Read.max) != SIGNET_OK)
+        remove_session(index);
+}
+
+static void serve_output(uint32_t index)
+{
+    Session* session = sessions[index];
+    Stream_Imp_message message;
+    switch (Stream_Imp_recv(session->handle, &message)) {
+    case Stream_Imp_Data:
+        take_output(session, message.as.Data.data.data, message.as.Data.data.length);
+        if (Stream_Imp_send_Read(session->handle, LineCapacity) == SIGNET_OK)
+            return;
+        break;
+    default: // Eof, the writer gone, or a broken message: the session is over.
+        break;
+    }
+    remove_session(index);
+}
+
+static bool parameter_is_true(char const* name)
+{
+    char value[16];
+    uint32_t length = 0;
+    return signet_param_get(name, (uint32_t)strlen(name), value, sizeof value, &length) == SIGNET_OK && length == 4 && memcmp(value, "true", 4) == 0;
+}
+
+int main(void)
+{
+    interactive = parameter_is_true("interactive");
+    uint32_t count = signet_startup_handle_count();
+    for (uint32_t i = 0; i < count; ++i) {
+        signet_handle handle = 0;
+        if (signet_startup_handle(i, &handle) != SIGNET_OK)
+            continue;
+        // The manifest's order: control, then the first session's stdin, stdout, stderr.
+        add_session(i == 0 ? Control : i == 1 ? Input : Output, handle);
+    }
+    // The console serves until every session and every control endpoint is gone.
+    while (session_count) {
+        signet_handle handles[MaxSessions];
+        for (uint32_t i = 0; i < session_count; ++i)
+            handles[i] = sessions[i]->handle;
+        uint32_t ready = 0;
+        if (signet_channel_select(handles, session_count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
+            return 1;
+        switch (sessions[ready]->kind) {
+        case Control: serve_control(ready); break;
+        case Input: serve_input(ready); break;
+        case Output: serve_output(ready); break;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,1202 @@
+// The shell: runs installed programs as child SIPs, joined by channels.
+//
+//   prog arg... [--param k=v]...    a program installed in the system, by name
+//   a | b | c                       Stream channels from each stdout to the next stdin
+//   < FILE   > FILE   >> FILE       standard streams to and from files (FileSystem)
+//   prog ... &                      in the background; `ps`, `kill ID`, `wait`
+//   $?                              the exit status of the last command
+//
+// Builtins: echo, cat, ls, cp, mkdir, rm, rmdir, cd, pwd, ps, kill, wait,
+// install, help, exit, shutdown. See docs/shell.md.
+//
+// Startup handles: 0 is a Console.Imp (terminal sessions for children), 1, when
+// the system has a file system, a FileSystem.Imp. The shell's own stdin,
+// stdout and stderr are console sessions its creator bound. A child that
+// traps or is killed ends alone: the shell reports it and goes on.
+#include <signet/abi.h>
+
+#include "Console.h"
+#include "FileSystem.h"
+#include "FileSystemCodes.h"
+#include "Stream.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    MaxLine = 4096,
+    MaxWords = 128,
+    MaxStages = 16,
+    MaxJobs = 32,
+    MaxPumps = 2 * MaxStages,
+    StreamChunk = 4096,
+};
+
+static signet_handle console;     // Console.Imp
+static signet_handle file_system; // FileSystem.Imp, or 0 without a file system
+static int last_status;
+static bool interactive;
+static char cwd[FS_PATH_MAX] = "/";
+
+// ---- Where builtins write: the shell's stdout, a buffer, or a file --------
+
+typedef enum { ToStdout, ToBuffer, ToFile } SinkKind;
+
+typedef struct {
+    SinkKind kind;
+    char* data; // ToBuffer
+    size_t length;
+    size_t capacity;
+    uint32_t file; // ToFile: an open FileSystem handle
+    int error;     // the first FileSystem error writing to the file
+} Sink;
+
+static void report(char const* format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    vfprintf(stderr, format, arguments);
+    va_end(arguments);
+    fflush(stderr);
+}
+
+// ---- The file system -------------------------------------------------------
+
+static FileSystem_Imp_message fs_reply;
+static FileSystem_Write fs_write_message;
+
+static char const* fs_error_text(int code)
+{
+    switch (code) {
+    case FS_EACCES: return "permission denied";
+    case FS_EBADF: return "bad file handle";
+    case FS_EBUSY: return "busy";
+    case FS_EEXIST: return "file exists";
+    case FS_EFBIG: return "file too large";
+    case FS_EINVAL: return "invalid argument";
+    case FS_EIO: return "input/output error";
+    case FS_EISDIR: return "is a directory";
+    case FS_EMFILE: return "too many open files";
+    case FS_ENAMETOOLONG: return "name too long";
+    case FS_ENOENT: return "no such file or directory";
+    case FS_ENOSPC: return "no space left on the disk";
+    case FS_ENOTDIR: return "not a directory";
+    case FS_ENOTEMPTY: return "directory not empty";
+    case FS_EROFS: return "read-only file system";
+    case FS_ESTALE: return "stale file handle";
+    case -1: return "the system has no file system";
+    case -2: return "the file system is gone";
+    default: return "error";
+    }
+}
+
+// The reply to a request just sent: 0 when it is `expected`, else an error code.
+static int fs_wait(int32_t sent, FileSystem_Imp_tag expected)
+{
+    if (!file_system)
+        return -1;
+    if (sent != SIGNET_OK)
+        return -2;
+    FileSystem_Imp_tag tag = FileSystem_Imp_recv(file_system, &fs_reply);
+    if (tag == expected)
+        return 0;
+    if (tag == FileSystem_Imp_Failed)
+        return fs_reply.as.Failed.code ? fs_reply.as.Failed.code : FS_EIO;
+    return -2;
+}
+
+// Makes `path` absolute against the working directory.
+static void absolute(char const* path, char* out)
+{
+    if (path[0] == '/')
+        snprintf(out, FS_PATH_MAX, "%s", path);
+    else if (strcmp(cwd, "/") == 0)
+        snprintf(out, FS_PATH_MAX, "/%s", path);
+    else
+        snprintf(out, FS_PATH_MAX, "%s/%s", cwd, path);
+}
+
+static int fs_open(char const* path, uint32_t flags, uint32_t* handle)
+{
+    if (!file_system)
+        return -1;
+    char full[FS_PATH_MAX];
+    absolute(path, full);
+    int error = fs_wait(FileSystem_Imp_send_Open(file_system, full, (uint32_t)strlen(full), flags), FileSystem_Imp_Opened);
+    if (!error)
+        *handle = fs_reply.as.Opened.handle;
+    return error;
+}
+
+static void fs_close(uint32_t handle)
+{
+    fs_wait(FileSystem_Imp_send_Close(file_system, handle), FileSystem_Imp_Done);
+}
+
+// Reads at most `max` bytes; *length 0 is the end of the file.
+static int fs_read(uint32_t handle, uint8_t* buffer, uint32_t max, uint32_t* length)
+{
+    if (max > FS_IO_MAX)
+        max = FS_IO_MAX;
+    int error = fs_wait(FileSystem_Imp_send_Read(file_system, handle, max), FileSystem_Imp_Data);
+    if (error)
+        return error;
+    uint32_t got = fs_reply.as.Data.data.length;
+    if (got > max)
+        got = max;
+    memcpy(buffer, fs_reply.as.Data.data.data, got);
+    *length = got;
+    return 0;
+}
+
+static int fs_write_all(uint32_t handle, char const* data, size_t length)
+{
+    while (length) {
+        uint32_t chunk = length > FS_IO_MAX ? FS_IO_MAX : (uint32_t)length;
+        memset(&fs_write_message, 0, sizeof fs_write_message);
+        fs_write_message.handle = handle;
+        fs_write_message.data.length = chunk;
+        memcpy(fs_write_message.data.data, data, chunk);
+        int error = fs_wait(FileSystem_Imp_send_Write_message(file_system, &fs_write_message), FileSystem_Imp_Written);
+        if (error)
+            return error;
+        uint32_t written = fs_reply.as.Written.count;
+        if (written == 0 || written > chunk)
+            return FS_EIO;
+        data += written;
+        length -= written;
+    }
+    return 0;
+}
+
+typedef enum { PathMkdir, PathUnlink, PathRmdir } PathOperation;
+
+static int fs_path_operation(PathOperation operation, char const* path)
+{
+    if (!file_system)
+        return -1;
+    char full[FS_PATH_MAX];
+    absolute(path, full);
+    uint32_t length = (uint32_t)strlen(full);
+    int32_t sent = operation == PathMkdir ? FileSystem_Imp_send_Mkdir(file_system, full, length)
+        : operation == PathUnlink         ? FileSystem_Imp_send_Unlink(file_system, full, length)
+                                          : FileSystem_Imp_send_Rmdir(file_system, full, length);
+    return fs_wait(sent, FileSystem_Imp_Done);
+}
+
+static int fs_stat(char const* path, uint8_t* type, uint64_t* size)
+{
+    if (!file_system)
+        return -1;
+    char full[FS_PATH_MAX];
+    absolute(path, full);
+    int error = fs_wait(FileSystem_Imp_send_Stat(file_system, full, (uint32_t)strlen(full)), FileSystem_Imp_Status);
+    if (!error) {
+        *type = fs_reply.as.Status.type;
+        *size = fs_reply.as.Status.size;
+    }
+    return error;
+}
+
+// ---- Sinks ---------------------------------------------------------------
+
+static void sink_write(Sink* sink, char const* data, size_t length)
+{
+    switch (sink->kind) {
+    case ToStdout:
+        fwrite(data, 1, length, stdout);
+        return;
+    case ToBuffer:
+        if (sink->length + length > sink->capacity) {
+            size_t capacity = (sink->length + length) * 2 + 256;
+            char* grown = realloc(sink->data, capacity);
+            if (!grown)
+                return;
+            sink->data = grown;
+            sink->capacity = capacity;
+        }
+        memcpy(sink->data + sink->length, data, length);
+        sink->length += length;
+        return;
+    case ToFile:
+        if (!sink->error)
+            sink->error = fs_write_all(sink->file, data, length);
+        return;
+    }
+}
+
+static void sink_printf(Sink* sink, char const* format, ...)
+{
+    char text[1024];
+    va_list arguments;
+    va_start(arguments, format);
+    int length = vsnprintf(text, sizeof text, format, arguments);
+    va_end(arguments);
+    if (length > 0)
+        sink_write(sink, text, (size_t)length < sizeof text ? (size_t)length : sizeof text - 1);
+}
+
+// ---- Parsing ----------------------------------------------------------------
+
+typedef struct {
+    char* words[MaxWords];
+    int count;
+    char* input;  // < FILE
+    char* output; // > FILE or >> FILE
+    bool append;
+} Stage;
+
+typedef struct {
+    Stage stages[MaxStages];
+    int count;
+    bool background;
+} Pipeline;
+
+static char word_storage[MaxLine * 2];
+
+// Splits a line into stages. Quotes ('...' and "...") group; $? expands outside
+// single quotes; # starts a comment. Returns false with a message on an error.
+static bool parse(char const* line, Pipeline* pipeline)
+{
+    memset(pipeline, 0, sizeof *pipeline);
+    char* out = word_storage;
+    char* end = word_storage + sizeof word_storage - 16;
+    Stage* stage = &pipeline->stages[0];
+    pipeline->count = 1;
+    enum { Word, Input, Output } expecting = Word;
+    char const* p = line;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+            ++p;
+        if (*p == '\0' || *p == '#')
+            break;
+        if (pipeline->background) {
+            report("shell: '&' must end the line\n");
+            return false;
+        }
+        if (*p == '|' || *p == '<' || *p == '>' || *p == '&') {
+            if (expecting != Word) {
+                report("shell: a file name must follow '<' or '>'\n");
+                return false;
+            }
+            if (*p == '|') {
+                if (stage->count == 0) {
+                    report("shell: a command must come before '|'\n");
+                    return false;
+                }
+                if (pipeline->count == MaxStages) {
+                    report("shell: at most %d commands in a pipeline\n", MaxStages);
+                    return false;
+                }
+                stage = &pipeline->stages[pipeline->count++];
+                ++p;
+            } else if (*p == '&') {
+                pipeline->background = true;
+                ++p;
+            } else if (*p == '<') {
+                expecting = Input;
+                ++p;
+            } else {
+                stage->append = p[1] == '>';
+                expecting = Output;
+                p += stage->append ? 2 : 1;
+            }
+            continue;
+        }
+        char* word = out;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '|' && *p != '<' && *p != '>' && *p != '&' && out < end) {
+            if (*p == '\'' || *p == '"') {
+                char quote = *p++;
+                while (*p && *p != quote && out < end) {
+                    if (quote == '"' && p[0] == '$' && p[1] == '?') {
+                        out += snprintf(out, 8, "%d", last_status);
+                        p += 2;
+                    } else {
+                        *out++ = *p++;
+                    }
+                }
+                if (*p != quote) {
+                    report("shell: unterminated quote\n");
+                    return false;
+                }
+                ++p;
+            } else if (p[0] == '$' && p[1] == '?') {
+                out += snprintf(out, 8, "%d", last_status);
+                p += 2;
+            } else {
+                *out++ = *p++;
+            }
+        }
+        if (out >= end) {
+            report("shell: the line is too long\n");
+            return false;
+        }
+        *out++ = '\0';
+        if (expecting == Input) {
+            stage->input = word;
+        } else if (expecting == Output) {
+            stage->output = word;
+        } else {
+            if (stage->count == MaxWords - 1) {
+                report("shell: too many words\n");
+                return false;
+            }
+            stage->words[stage->count++] = word;
+        }
+        expecting = Word;
+    }
+    if (expecting != Word) {
+        report("shell: a file name must follow '<' or '>'\n");
+        return false;
+    }
+    if (stage->count == 0 && (pipeline->count > 1 || stage->input || stage->output || pipeline->background)) {
+        report("shell: a command is missing\n");
+        return false;
+    }
+    return true;
+}
+
+// ---- Jobs: children running in the background --------------------------------
+
+typedef struct {
+    signet_handle child;
+    uint64_t id;
+    char name[64];
+} Job;
+
+static Job jobs[MaxJobs];
+static int job_count;
+
+// How a child is, as the kernel says ("running", "exited 0", "trapped: ...").
+static void describe(signet_handle child, uint64_t* id, char* text, uint32_t capacity)
+{
+    uint32_t length = 0;
+    *id = 0;
+    if (signet_child_describe(child, id, text, capacity - 1, &length) != SIGNET_OK)
+        length = 0;
+    text[length < capacity ? length : capacity - 1] = '\0';
+}
+
+// Reports a child that did not end by itself (trapped, killed).
+static void report_abnormal_end(char const* name, signet_handle child, int status)
+{
+    if (status != 134 && status != 137)
+        return;
+    uint64_t id;
+    char text[512];
+    describe(child, &id, text, sizeof text);
+    report("%s: %s\n", name, text);
+}
+
+static void reap_jobs(bool quiet)
+{
+    for (int i = 0; i < job_count;) {
+        int32_t status = 0;
+        if (signet_child_wait(jobs[i].child, 0, &status) != SIGNET_OK) {
+            ++i;
+            continue;
+        }
+        if (!quiet) {
+            uint64_t id;
+            char text[512];
+            describe(jobs[i].child, &id, text, sizeof text);
+            report("[%llu] %s: %s\n", (unsigned long long)jobs[i].id, jobs[i].name, text);
+        }
+        signet_handle_close(jobs[i].child);
+        jobs[i] = jobs[--job_count];
+    }
+}
+
+// ---- Streams between the shell, its children, the console and files ----------
+
+// A pump is one end of a Stream the shell itself serves: a source answers its
+// reader's Reads from a buffer or a file; a sink reads and writes into a Sink.
+typedef struct {
+    bool source;
+    signet_handle endpoint;
+    bool done;
+    // Source: a buffer, or a file when `file` is set.
+    char const* data;
+    size_t length;
+    size_t offset;
+    bool from_file;
+    uint32_t file;
+    // Sink.
+    Sink* sink;
+} Pump;
+
+static Pump pumps[MaxPumps];
+static int pump_count;
+
+static bool new_stream(signet_handle* reader, signet_handle* writer)
+{
+    if (signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, reader, writer) != SIGNET_OK) {
+        report("shell: cannot create a stream (out of handles?)\n");
+        return false;
+    }
+    return true;
+}
+
+// A stream whose writer prints on the terminal: the console gets its reader.
+static bool terminal_output(signet_handle* writer)
+{
+    signet_handle reader;
+    if (!new_stream(&reader, writer))
+        return false;
+    Console_Imp_message reply;
+    if (Console_Imp_send_Attach(console, reader) != SIGNET_OK || Console_Imp_recv(console, &reply) != Console_Imp_Attached) {
+        report("shell: the console is gone\n");
+        signet_handle_close(*writer);
+        return false;
+    }
+    return true;
+}
+
+// A stream that reads from the terminal.
+static bool terminal_input(signet_handle* reader)
+{
+    Console_Imp_message reply;
+    if (Console_Imp_send_OpenInput(console) != SIGNET_OK || Console_Imp_recv(console, &reply) != Console_Imp_Input) {
+        report("shell: the console is gone\n");
+        return false;
+    }
+    *reader = reply.as.Input.reader;
+    return true;
+}
+
+static Pump* add_pump(bool source, signet_handle endpoint)
+{
+    Pump* pump = &pumps[pump_count++];
+    memset(pump, 0, sizeof *pump);
+    pump->source = source;
+    pump->endpoint = endpoint;
+    return pump;
+}
+
+static void finish_pump(Pump* pump)
+{
+    signet_handle_close(pump->endpoint);
+    pump->done = true;
+}
+
+static void serve_source(Pump* pump)
+{
+    Stream_Exp_message request;
+    if (Stream_Exp_recv(pump->endpoint, &request) != Stream_Exp_Read) {
+        finish_pump(pump); // The reader is gone.
+        return;
+    }
+    uint32_t max = request.as.Read.max;
+    if (max == 0 || max > StreamChunk)
+        max = StreamChunk;
+    static uint8_t chunk[StreamChunk];
+    uint32_t length = 0;
+    if (pump->from_file) {
+        int error = fs_read(pump->file, chunk, max, &length);
+        if (error) {
+            report("shell: reading a file: %s\n", fs_error_text(error));
+            length = 0;
+        }
+    } else {
+        length = pump->length - pump->offset < max ? (uint32_t)(pump->length - pump->offset) : max;
+        memcpy(chunk, pump->data + pump->offset, length);
+        pump->offset += length;
+    }
+    if (length == 0) {
+        Stream_Exp_send_Eof(pump->endpoint);
+        finish_pump(pump); // Its reader sees the end either way.
+        return;
+    }
+    if (Stream_Exp_send_Data(pump->endpoint, chunk, length) != SIGNET_OK)
+        finish_pump(pump);
+}
+
+static void serve_sink(Pump* pump)
+{
+    Stream_Imp_message message;
+    if (Stream_Imp_recv(pump->endpoint, &message) != Stream_Imp_Data) {
+        finish_pump(pump); // Eof, or the writer is gone.
+        return;
+    }
+    sink_write(pump->sink, (char const*)message.as.Data.data.data, message.as.Data.data.length);
+    if (pump->sink->kind == ToStdout)
+        fflush(stdout);
+    if (Stream_Imp_send_Read(pump->endpoint, StreamChunk) != SIGNET_OK)
+        finish_pump(pump);
+}
+
+// Serves every pump until each stream has ended.
+static void run_pumps(void)
+{
+    for (int i = 0; i < pump_count; ++i) {
+        if (!pumps[i].source && Stream_Imp_send_Read(pumps[i].endpoint, StreamChunk) != SIGNET_OK)
+            finish_pump(&pumps[i]);
+    }
+    for (;;) {
+        signet_handle handles[MaxPumps];
+        int which[MaxPumps];
+        uint32_t count = 0;
+        for (int i = 0; i < pump_count; ++i) {
+            if (!pumps[i].done) {
+                which[count] = i;
+                handles[count++] = pumps[i].endpoint;
+            }
+        }
+        if (count == 0)
+            break;
+        uint32_t ready = 0;
+        if (signet_channel_select(handles, count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
+            break;
+        Pump* pump = &pumps[which[ready]];
+        if (pump->source)
+            serve_source(pump);
+        else
+            serve_sink(pump);
+    }
+    for (int i = 0; i < pump_count; ++i) {
+        if (!pumps[i].done)
+            finish_pump(&pumps[i]);
+    }
+    pump_count = 0;
+}
+
+// ---- Builtins --------------------------------------------------------------
+
+typedef int (*BuiltinFunction)(int argc, char** argv, Sink* out, Sink* in_file);
+
+// Copies the shell's own stdin (the terminal) to `out`.
+static void copy_stdin(Sink* out)
+{
+    char buffer[StreamChunk];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, stdin)) > 0)
+        sink_write(out, buffer, got);
+    clearerr(stdin);
+}
+
+static int copy_file(char const* name, char const* path, Sink* out)
+{
+    uint32_t handle;
+    int error = fs_open(path, FS_OPEN_READ, &handle);
+    if (error) {
+        report("%s: %s: %s\n", name, path, fs_error_text(error));
+        return 1;
+    }
+    static uint8_t buffer[FS_IO_MAX];
+    for (;;) {
+        uint32_t length = 0;
+        error = fs_read(handle, buffer, sizeof buffer, &length);
+        if (error) {
+            report("%s: %s: %s\n", name, path, fs_error_text(error));
+            break;
+        }
+        if (length == 0)
+            break;
+        sink_write(out, (char const*)buffer, length);
+    }
+    fs_close(handle);
+    return error ? 1 : 0;
+}
+
+static int builtin_echo(int argc, char** argv, Sink* out, Sink* in)
+{
+    for (int i = 1; i < argc; ++i) {
+        if (i > 1)
+            sink_write(out, " ", 1);
+        sink_write(out, argv[i], strlen(argv[i]));
+    }
+    sink_write(out, "\n", 1);
+    return 0;
+}
+
+static int builtin_cat(int argc, char** argv, Sink* out, Sink* in)
+{
+    if (argc == 1) {
+        if (in)
+            sink_write(out, in->data, in->length);
+        else
+            copy_stdin(out);
+        return 0;
+    }
+    int status = 0;
+    for (int i = 1; i < argc; ++i)
+        status |= copy_file("cat", argv[i], out);
+    return status;
+}
+
+static int builtin_ls(int argc, char** argv, Sink* out, Sink* in)
+{
+    if (!file_system) {
+        report("ls: %s\n", fs_error_text(-1));
+        return 1;
+    }
+    int status = 0;
+    for (int i = 1; i < argc || i == 1; ++i) {
+        char const* path = i < argc ? argv[i] : ".";
+        char full[FS_PATH_MAX];
+        absolute(path, full);
+        uint8_t type = 0;
+        uint64_t size = 0;
+        int error = fs_stat(path, &type, &size);
+        if (error) {
+            report("ls: %s: %s\n", path, fs_error_text(error));
+            status = 1;
+            continue;
+        }
+        if (type != FS_TYPE_DIRECTORY) {
+            sink_printf(out, "%s\n", path);
+            continue;
+        }
+        if (argc > 2)
+            sink_printf(out, "%s:\n", path);
+        uint32_t cursor = 0;
+        do {
+            error = fs_wait(FileSystem_Imp_send_List(file_system, full, (uint32_t)strlen(full), cursor), FileSystem_Imp_Entries);
+            if (error) {
+                report("ls: %s: %s\n", path, fs_error_text(error));
+                status = 1;
+                break;
+            }
+            uint8_t const* packed = fs_reply.as.Entries.packed.data;
+            uint32_t length = fs_reply.as.Entries.packed.length;
+            uint32_t at = 0;
+            for (uint32_t n = 0; n < fs_reply.as.Entries.count && at + 2 <= length; ++n) {
+                uint8_t entry_type = packed[at];
+                uint8_t name_length = packed[at + 1];
+                if (at + 2 + name_length > length)
+                    break;
+                sink_printf(out, "%.*s%s\n", (int)name_length, (char const*)packed + at + 2, entry_type == FS_TYPE_DIRECTORY ? "/" : "");
+                at += 2 + name_length;
+            }
+            cursor = fs_reply.as.Entries.next;
+        } while (cursor != 0);
+    }
+    return status;
+}
+
+static int builtin_cp(int argc, char** argv, Sink* out, Sink* in)
+{
+    if (argc != 3) {
+        report("usage: cp FROM TO\n");
+        return 2;
+    }
+    uint32_t handle;
+    int error = fs_open(argv[2], FS_OPEN_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE, &handle);
+    if (error) {
+        report("cp: %s: %s\n", argv[2], fs_error_text(error));
+        return 1;
+    }
+    Sink file = { .kind = ToFile, .file = handle };
+    int status = copy_file("cp", argv[1], &file);
+    if (file.error) {
+        report("cp: %s: %s\n", argv[2], fs_error_text(file.error));
+        status = 1;
+    }
+    fs_close(handle);
+    return status;
+}
+
+static int path_builtin(char const* name, PathOperation operation, int argc, char** argv)
+{
+    if (argc < 2) {
+        report("usage: %s PATH...\n", name);
+        return 2;
+    }
+    int status = 0;
+    for (int i = 1; i < argc; ++i) {
+        int error = fs_path_operation(operation, argv[i]);
+        if (error) {
+            report("%s: %s: %s\n", name, argv[i], fs_error_text(error));
+            status = 1;
+        }
+    }
+    return status;
+}
+
+static int builtin_mkdir(int argc, char** argv, Sink* out, Sink* in) { return path_builtin("mkdir", PathMkdir, argc, argv); }
+static int builtin_rm(int argc, char** argv, Sink* out, Sink* in) { return path_builtin("rm", PathUnlink, argc, argv); }
+static int builtin_rmdir(int argc, char** argv, Sink* out, Sink* in) { return path_builtin("rmdir", PathRmdir, argc, argv); }
+
+static int builtin_cd(int argc, char** argv, Sink* out, Sink* in)
+{
+    char const* path = argc > 1 ? argv[1] : "/";
+    uint8_t type = 0;
+    uint64_t size = 0;
+    int error = fs_stat(path, &type, &size);
+    if (!error && type != FS_TYPE_DIRECTORY)
+        error = FS_ENOTDIR;
+    if (error) {
+        report("cd: %s: %s\n", path, fs_error_text(error));
+        return 1;
+    }
+    char full[FS_PATH_MAX];
+    absolute(path, full);
+    // Keep the working directory in normal form: no "." or ".." components.
+    char normal[FS_PATH_MAX] = "";
+    size_t length = 0;
+    for (char* component = strtok(full, "/"); component; component = strtok(NULL, "/")) {
+        if (strcmp(component, ".") == 0)
+            continue;
+        if (strcmp(component, "..") == 0) {
+            while (length > 0 && normal[length - 1] != '/')
+                --length;
+            if (length > 0)
+                --length;
+            normal[length] = '\0';
+            continue;
+        }
+        length += (size_t)snprintf(normal + length, sizeof normal - length, "/%s", component);
+    }
+    snprintf(cwd, sizeof cwd, "%s", length ? normal : "/");
+    return 0;
+}
+
+static int builtin_pwd(int argc, char** argv, Sink* out, Sink* in)
+{
+    sink_printf(out, "%s\n", cwd);
+    return 0;
+}
+
+static int builtin_ps(int argc, char** argv, Sink* out, Sink* in)
+{
+    sink_printf(out, "%6s  %-40s  %s\n", "ID", "STATE", "PROGRAM");
+    sink_printf(out, "%6llu  %-40s  %s\n", (unsigned long long)signet_self_id(), "running", "shell (this shell)");
+    for (int i = 0; i < job_count; ++i) {
+        uint64_t id;
+        char text[512];
+        describe(jobs[i].child, &id, text, sizeof text);
+        sink_printf(out, "%6llu  %-40s  %s\n", (unsigned long long)id, text, jobs[i].name);
+    }
+    return 0;
+}
+
+static int builtin_kill(int argc, char** argv, Sink* out, Sink* in)
+{
+    if (argc < 2) {
+        report("usage: kill ID...  (the IDs 'ps' shows)\n");
+        return 2;
+    }
+    int status = 0;
+    for (int i = 1; i < argc; ++i) {
+        unsigned long long id = strtoull(argv[i], NULL, 10);
+        int found = -1;
+        for (int j = 0; j < job_count && found < 0; ++j) {
+            if (jobs[j].id == id)
+                found = j;
+        }
+        // Only the shell's own children: the closed API gives no handle on any other SIP.
+        if (found < 0) {
+            report("kill: %s: no such job of this shell\n", argv[i]);
+            status = 1;
+            continue;
+        }
+        signet_child_stop(jobs[found].child);
+        int32_t ignored = 0;
+        signet_child_wait(jobs[found].child, SIGNET_WAIT_FOREVER, &ignored);
+    }
+    return status;
+}
+
+static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
+{
+    for (int i = 0; i < job_count; ++i) {
+        int32_t status = 0;
+        signet_child_wait(jobs[i].child, SIGNET_WAIT_FOREVER, &status);
+    }
+    reap_jobs(false);
+    return 0;
+}
+
+static int builtin_install(int argc, char** argv, Sink* out, Sink* in)
+{
+    // Code enters the system only through the installer, which verifies and
+    // compiles it in the kernel domain; no SIP can add code (fixed code, closed API).
+    report("install: programs are installed from the host, into the system image:\n"
+           "  SIGNET_HOME=IMAGE signet install PROGRAM.toml   (or signet boot --install PROGRAM.toml)\n"
+           "and can be run by name after the next boot\n");
+    return 1;
+}
+
+static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
+{
+    sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
+                     "  a | b    pipes       < f  > f  >> f   redirection      cmd &   in the background\n"
+                     "  $?       the exit status of the last command\n"
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait install help exit shutdown\n");
+    return 0;
+}
+
+typedef struct {
+    char const* name;
+    BuiltinFunction function;
+    bool reads_input; // may end a pipeline (reads what the stage before it writes)
+} Builtin;
+
+static Builtin const builtins[] = {
+    { "echo", builtin_echo, false },
+    { "cat", builtin_cat, true },
+    { "ls", builtin_ls, false },
+    { "cp", builtin_cp, false },
+    { "mkdir", builtin_mkdir, false },
+    { "rm", builtin_rm, false },
+    { "rmdir", builtin_rmdir, false },
+    { "cd", builtin_cd, false },
+    { "pwd", builtin_pwd, false },
+    { "ps", builtin_ps, false },
+    { "kill", builtin_kill, false },
+    { "wait", builtin_wait, false },
+    { "install", builtin_install, false },
+    { "help", builtin_help, false },
+};
+
+static Builtin const* find_builtin(char const* name)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; ++i) {
+        if (strcmp(builtins[i].name, name) == 0)
+            return &builtins[i];
+    }
+    return NULL;
+}
+
+// Opens the file a stage writes to.
+static bool open_output(Stage* stage, Sink* sink)
+{
+    uint32_t flags = FS_OPEN_WRITE | FS_OPEN_CREATE | (stage->append ? FS_OPEN_APPEND : FS_OPEN_TRUNCATE);
+    int error = fs_open(stage->output, flags, &sink->file);
+    if (error) {
+        report("shell: %s: %s\n", stage->output, fs_error_text(error));
+        return false;
+    }
+    sink->kind = ToFile;
+    return true;
+}
+
+// A builtin alone: output to the terminal or to a file, input from a file if redirected.
+static int run_builtin_alone(Builtin const* builtin, Stage* stage)
+{
+    Sink out = { .kind = ToStdout };
+    Sink in = { .kind = ToBuffer };
+    bool has_input = false;
+    if (stage->input) {
+        if (copy_file("shell", stage->input, &in) != 0)
+            return 1;
+        has_input = true;
+    }
+    if (stage->output && !open_output(stage, &out)) {
+        free(in.data);
+        return 1;
+    }
+    int status = builtin->function(stage->count, stage->words, &out, has_input ? &in : NULL);
+    if (out.kind == ToFile) {
+        if (out.error) {
+            report("shell: %s: %s\n", stage->output, fs_error_text(out.error));
+            status = 1;
+        }
+        fs_close(out.file);
+    }
+    fflush(stdout);
+    free(in.data);
+    return status;
+}
+
+// ---- Running a pipeline ---------------------------------------------------------
+
+// NUL-separated arguments; `--param k=v` is the program's too (the manifest's typed parameters).
+static uint32_t pack_arguments(Stage* stage, char* buffer, uint32_t capacity)
+{
+    uint32_t length = 0;
+    for (int i = 1; i < stage->count; ++i) {
+        size_t word = strlen(stage->words[i]) + 1;
+        if (length + word > capacity)
+            break;
+        memcpy(buffer + length, stage->words[i], word);
+        length += (uint32_t)word;
+    }
+    return length;
+}
+
+typedef struct {
+    signet_handle child;
+    char const* name;
+} Running;
+
+static int run_pipeline(Pipeline* pipeline)
+{
+    Running running[MaxStages];
+    int running_count = 0;
+    Sink sinks[MaxStages];
+    Sink buffers[MaxStages];
+    memset(sinks, 0, sizeof sinks);
+    memset(buffers, 0, sizeof buffers);
+    signet_handle previous_reader = 0; // What the next stage reads from.
+    int status = 0;
+    bool failed = false;
+    int last_stage = pipeline->count - 1;
+
+    for (int i = 0; i < pipeline->count && !failed; ++i) {
+        Stage* stage = &pipeline->stages[i];
+        char const* name = stage->words[0];
+        Builtin const* builtin = find_builtin(name);
+        if ((stage->input && i > 0) || (stage->output && i < last_stage)) {
+            report("shell: %s: only the first command may read a file and only the last may write one\n", name);
+            failed = true;
+            break;
+        }
+        if (builtin) {
+            if (pipeline->background) {
+                report("shell: %s: a builtin cannot run in the background\n", name);
+                failed = true;
+                break;
+            }
+            if (i == 0) {
+                // Its output, collected, is what the next stage reads.
+                buffers[i].kind = ToBuffer;
+                Sink in = { .kind = ToBuffer };
+                bool has_input = stage->input && copy_file("shell", stage->input, &in) == 0;
+                if (stage->input && !has_input) {
+                    failed = true;
+                    break;
+                }
+                builtin->function(stage->count, stage->words, &buffers[i], has_input ? &in : NULL);
+                free(in.data);
+                signet_handle writer;
+                if (!new_stream(&previous_reader, &writer)) {
+                    failed = true;
+                    break;
+                }
+                Pump* pump = add_pump(true, writer);
+                pump->data = buffers[i].data;
+                pump->length = buffers[i].length;
+                continue;
+            }
+            if (i == last_stage && builtin->reads_input && stage->count == 1) {
+                // `... | cat`: the shell prints (or writes to a file) what the stage before writes.
+                sinks[i].kind = ToStdout;
+                if (stage->output && !open_output(stage, &sinks[i])) {
+                    failed = true;
+                    break;
+                }
+                add_pump(false, previous_reader)->sink = &sinks[i];
+                previous_reader = 0;
+                continue;
+            }
+            report("shell: %s: this builtin cannot take part in a pipeline here\n", name);
+            failed = true;
+            break;
+        }
+
+        char arguments[MaxLine];
+        uint32_t arguments_length = pack_arguments(stage, arguments, sizeof arguments);
+        signet_handle child = 0;
+        int32_t created = signet_child_create(name, (uint32_t)strlen(name), NULL, 0, arguments, arguments_length, &child);
+        if (created != SIGNET_OK) {
+            if (created == SIGNET_NOT_FOUND)
+                report("%s: command not found (not a builtin, and no program of that name is installed)\n", name);
+            else
+                report("%s: cannot start it (status %d; it may need endpoints only a service can give it)\n", name, (int)created);
+            status = created == SIGNET_NOT_FOUND ? 127 : 126;
+            failed = true;
+            break;
+        }
+        running[running_count].child = child;
+        running[running_count].name = name;
+        ++running_count;
+
+        // stdin: the stage before, a file, the terminal, or (in the background) nothing.
+        signet_handle reader = 0;
+        if (i > 0) {
+            reader = previous_reader;
+            previous_reader = 0;
+        } else if (stage->input) {
+            uint32_t file;
+            int error = fs_open(stage->input, FS_OPEN_READ, &file);
+            signet_handle writer;
+            if (error) {
+                report("shell: %s: %s\n", stage->input, fs_error_text(error));
+                failed = true;
+                break;
+            }
+            if (!new_stream(&reader, &writer)) {
+                fs_close(file);
+                failed = true;
+                break;
+            }
+            Pump* pump = add_pump(true, writer);
+            pump->from_file = true;
+            pump->file = file;
+        } else if (!pipeline->background && !terminal_input(&reader)) {
+            failed = true;
+            break;
+        }
+        if (reader && signet_child_bind_stream(child, 0, reader) != SIGNET_OK) {
+            report("shell: %s: cannot bind its stdin\n", name);
+            failed = true;
+            break;
+        }
+        // stdout: the next stage, a file, or the terminal.
+        signet_handle writer = 0;
+        if (i < last_stage) {
+            if (!new_stream(&previous_reader, &writer)) {
+                failed = true;
+                break;
+            }
+        } else if (stage->output) {
+            signet_handle file_reader;
+            if (!open_output(stage, &sinks[i]) || !new_stream(&file_reader, &writer)) {
+                failed = true;
+                break;
+            }
+            add_pump(false, file_reader)->sink = &sinks[i];
+        } else if (!terminal_output(&writer)) {
+            failed = true;
+            break;
+        }
+        signet_handle error_writer = 0;
+        if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || !terminal_output(&error_writer)
+            || signet_child_bind_stream(child, 2, error_writer) != SIGNET_OK) {
+            report("shell: %s: cannot bind its output\n", name);
+            failed = true;
+            break;
+        }
+    }
+    if (previous_reader)
+        signet_handle_close(previous_reader);
+
+    if (failed) {
+        // Children never started end when their handles close; so do the streams.
+        for (int i = 0; i < running_count; ++i)
+            signet_handle_close(running[i].child);
+        for (int i = 0; i < pump_count; ++i)
+            signet_handle_close(pumps[i].endpoint);
+        pump_count = 0;
+        for (int i = 0; i < MaxStages; ++i) {
+            if (sinks[i].kind == ToFile)
+                fs_close(sinks[i].file);
+            free(buffers[i].data);
+        }
+        return status ? status : 1;
+    }
+
+    for (int i = 0; i < running_count; ++i) {
+        if (signet_child_start(running[i].child) != SIGNET_OK)
+            report("%s: cannot start it\n", running[i].name);
+    }
+    if (pipeline->background) {
+        for (int i = 0; i < running_count; ++i) {
+            if (job_count == MaxJobs) {
+                report("shell: too many jobs; %s runs on unwatched\n", running[i].name);
+                signet_handle_close(running[i].child);
+                continue;
+            }
+            Job* job = &jobs[job_count++];
+            job->child = running[i].child;
+            char text[64];
+            describe(job->child, &job->id, text, sizeof text);
+            snprintf(job->name, sizeof job->name, "%s", running[i].name);
+            report("[%llu] %s\n", (unsigned long long)job->id, job->name);
+        }
+        return 0;
+    }
+
+    run_pumps();
+    for (int i = 0; i < running_count; ++i) {
+        int32_t child_status = 0;
+        if (signet_child_wait(running[i].child, SIGNET_WAIT_FOREVER, &child_status) != SIGNET_OK)
+            child_status = 1;
+        report_abnormal_end(running[i].name, running[i].child, child_status);
+        // A pipeline's status is its last command's.
+        status = child_status;
+        signet_handle_close(running[i].child);
+    }
+    if (find_builtin(pipeline->stages[last_stage].words[0]))
+        status = 0;
+    for (int i = 0; i < MaxStages; ++i) {
+        if (sinks[i].kind == ToFile) {
+            if (sinks[i].error)
+                report("shell: %s: %s\n", pipeline->stages[i].output, fs_error_text(sinks[i].error));
+            fs_close(sinks[i].file);
+        }
+        free(buffers[i].data);
+    }
+    fflush(stdout);
+    return status;
+}
+
+// ---- The loop --------------------------------------------------------------------
+
+typedef enum { Continue, Leave } Next;
+
+static Next execute(char const* line, int* exit_status)
+{
+    static Pipeline pipeline;
+    if (!parse(line, &pipeline)) {
+        last_status = 2;
+        return Continue;
+    }
+    if (pipeline.stages[0].count == 0)
+        return Continue;
+    Stage* first = &pipeline.stages[0];
+    char const* name = first->words[0];
+    if (pipeline.count == 1 && (strcmp(name, "exit") == 0 || strcmp(name, "shutdown") == 0)) {
+        *exit_status = strcmp(name, "exit") == 0 && first->count > 1 ? atoi(first->words[1]) & 0xff : strcmp(name, "exit") == 0 ? last_status : 0;
+        return Leave;
+    }
+    Builtin const* builtin = find_builtin(name);
+    if (pipeline.count == 1 && builtin && !pipeline.background)
+        last_status = run_builtin_alone(builtin, first);
+    else
+        last_status = run_pipeline(&pipeline);
+    return Continue;
+}
+
+static bool parameter_is_true(char const* name)
+{
+    char value[16];
+    uint32_t length = 0;
+    return signet_param_get(name, (uint32_t)strlen(name), value, sizeof value, &length) == SIGNET_OK && length == 4 && memcmp(value, "true", 4) == 0;
+}
+
+int main(void)
+{
+    interactive = parameter_is_true("interactive");
+    if (signet_startup_handle(0, &console) != SIGNET_OK) {
+        fprintf(stderr, "shell: started without a console endpoint\n");
+        return 2;
+    }
+    if (signet_startup_handle(1, &file_system) != SIGNET_OK)
+        file_system = 0;
+    if (interactive)
+        printf("Signet shell. 'help' lists what it does; 'shutdown' stops the system.\n");
+    static char line[MaxLine];
+    int exit_status = 0;
+    for (;;) {
+        reap_jobs(false);
+        if (interactive) {
+            printf("signet:%s$ ", cwd);
+            fflush(stdout);
+        }
+        if (!fgets(line, sizeof line, stdin)) {
+            exit_status = last_status;
+            break;
+        }
+        size_t length = strlen(line);
+        if (length == sizeof line - 1 && line[length - 1] != '\n') {
+            report("shell: the line is too long (at most %d bytes)\n", MaxLine - 2);
+            int c;
+            while ((c = getchar()) != EOF && c != '\n') { }
+            last_status = 2;
+            continue;
+        }
+        if (execute(line, &exit_status) == Leave)
+            break;
+    }
+    // The shell's background jobs end with it: the system is going down.
+    for (int i = 0; i < job_count; ++i)
+        signet_child_stop(jobs[i].child);
+    reap_jobs(true);
+    fflush(stdout);
+    return exit_status;
+}

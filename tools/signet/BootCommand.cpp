@@ -1,0 +1,393 @@
+// signet boot: the kernel with a system image, its services and a shell.
+//
+// A system image is a directory (created on first boot):
+//   IMAGE/store/      sealed images (the installer's store)
+//   IMAGE/programs/   installed programs (manifests and records)
+//   IMAGE/policy.toml the system policy (the directory's rules)
+//   IMAGE/disk0.img   the virtual disk the block-device driver serves
+//   IMAGE/system.log  what SIPs other than the console write to unbound
+//                     streams, and the kernel's reports
+// Boot installs the system programs from their manifests (a program already
+// in the store is not recompiled), starts the directory, the block device and
+// the file system (when installed), the console and the shell, and gives the
+// terminal to the console alone. When the shell ends (`exit`, `shutdown`, the
+// end of its input) or the process gets SIGTERM, SIGINT or SIGHUP, the shell is
+// stopped, the file system commits and ends with its last client, and every
+// other SIP is stopped. See docs/cli.md and docs/console.md.
+#include "installer/Installer.h"
+#include "installer/Programs.h"
+#include "kernel/Kernel.h"
+#include "kernel/abi/Streams.h"
+#include "services/directory/SystemDirectory.h"
+#include "tools/signet/Commands.h"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <pthread.h>
+#include <termios.h>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace signet::cli {
+
+namespace {
+
+struct BootOptions {
+    std::string image;
+    std::string system; // where the system programs' manifests are
+    std::vector<std::string> install;
+    unsigned workers { 0 };
+};
+
+// The system programs, in the order they start. Only the console and the shell must exist.
+char const* const system_programs[] = { "directory", "blockdev", "fs", "console", "shell" };
+
+std::string default_image_dir()
+{
+    std::string store = installer::default_store_dir();
+    return fs::path(store).parent_path().string() + "/image";
+}
+
+// The manifests are built next to the `signet` executable: build/services/NAME/NAME.toml.
+std::string default_system_dir()
+{
+    std::error_code error;
+    auto executable = fs::read_symlink("/proc/self/exe", error);
+    return error ? std::string("services") : (executable.parent_path() / "services").string();
+}
+
+char const default_policy[] = R"(# The system policy of this Signet image (docs/directory.md).
+# The first rule that matches decides; without one, the defaults below apply.
+[directory]
+duplicates = "refuse"
+register = "allow"
+bind = "allow"
+)";
+
+// The terminal's settings, restored on every way out.
+struct Terminal {
+    bool raw { false };
+    termios saved {};
+
+    void enter_raw()
+    {
+        if (tcgetattr(STDIN_FILENO, &saved) != 0)
+            return;
+        termios raw_mode = saved;
+        // The console is the line discipline: no echo, no line editing, and
+        // Ctrl-C reaches it as a byte instead of stopping the whole system.
+        raw_mode.c_lflag &= ~(ICANON | ECHO | ISIG | IEXTEN);
+        raw_mode.c_iflag &= ~(IXON);
+        raw_mode.c_cc[VMIN] = 1;
+        raw_mode.c_cc[VTIME] = 0;
+        raw = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw_mode) == 0;
+    }
+    void restore()
+    {
+        if (raw)
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        raw = false;
+    }
+};
+
+Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std::shared_ptr<Image> image)
+{
+    Kernel::ProgramInfo info;
+    info.image = std::move(image);
+    info.principal = record.manifest.principal();
+    info.limits.memory_bytes = record.manifest.limits.memory_bytes;
+    info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
+    info.limits.threads = record.manifest.limits.threads;
+    info.limits.cpu_time_ns = record.manifest.limits.cpu_time_ns;
+    for (auto const& parameter : record.manifest.parameters) {
+        if (!parameter.required)
+            info.parameters.emplace_back(parameter.name, parameter.default_value);
+    }
+    for (auto const& endpoint : record.endpoints) {
+        info.endpoints.push_back({ endpoint.name, endpoint.contract, endpoint.end == "Exp" ? contracts::End::Exp : contracts::End::Imp, endpoint.state,
+            endpoint.state_index, endpoint.descriptor_sha256 });
+    }
+    for (auto const& resource : record.manifest.resources) {
+        if (resource.kind == installer::ManifestResource::Kind::Disk)
+            info.disks.push_back({ resource.name, resource.size_bytes });
+    }
+    return info;
+}
+
+// A SIP of a system program, not started yet.
+ErrorOr<std::shared_ptr<Sip>> create_system_sip(Kernel& kernel, std::string const& name, Stdio stdio,
+    std::vector<std::pair<std::string, std::string>> const& parameters = {})
+{
+    auto info = kernel.find_program_info(name);
+    if (!info)
+        return Error::not_found("the system program '" + name + "' is not installed");
+    SpawnRequest request;
+    request.image = info->image;
+    request.name = name;
+    request.args = { name };
+    request.stdio = std::move(stdio);
+    request.limits = info->limits;
+    request.principal = info->principal;
+    request.parameters = info->parameters;
+    request.disks = info->disks;
+    for (auto const& [key, value] : parameters) {
+        std::erase_if(request.parameters, [&](auto const& p) { return p.first == key; });
+        request.parameters.emplace_back(key, value);
+    }
+    return kernel.create_sip(std::move(request));
+}
+
+ErrorOr<std::shared_ptr<ContractType const>> contract_of(Kernel& kernel, installer::InstalledProgram const& record, std::string const& name)
+{
+    auto found = record.descriptors.find(name);
+    if (found == record.descriptors.end())
+        return Error::not_found("program " + record.manifest.name + " declares no contract " + name);
+    return kernel.contract_type(found->second);
+}
+
+// Set by the signal thread; the main thread acts on it.
+std::atomic<bool> g_stop_requested { false };
+
+// Waits for SIGTERM, SIGINT or SIGHUP (blocked in every other thread) and stops the shell.
+void watch_signals(sigset_t signals, std::shared_ptr<Sip> shell)
+{
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0)
+        return;
+    g_stop_requested = true;
+    shell->kernel().kill(*shell);
+}
+
+bool wait_finished(Sip& sip, std::chrono::milliseconds timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (sip.state() != Sip::State::Finished) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+}
+
+int boot(BootOptions const& options)
+{
+    // 1. The image: created on first boot.
+    std::string image_dir = options.image.empty() ? default_image_dir() : options.image;
+    std::error_code error;
+    fs::create_directories(image_dir + "/store", error);
+    if (error) {
+        print_error("boot: cannot create the system image " + image_dir + ": " + error.message());
+        return Failure;
+    }
+    std::string const store = image_dir + "/store";
+    std::string const policy_path = image_dir + "/policy.toml";
+    if (!fs::exists(policy_path)) {
+        std::ofstream policy(policy_path);
+        policy << default_policy;
+        if (!policy) {
+            print_error("boot: cannot write " + policy_path);
+            return Failure;
+        }
+    }
+
+    // 2. The system programs and any asked for, installed into the image.
+    installer::InstallOptions install_options;
+    install_options.store_dir = store;
+    std::string system_dir = options.system.empty() ? default_system_dir() : options.system;
+    std::vector<std::string> manifests;
+    for (char const* name : system_programs) {
+        std::string manifest = system_dir + "/" + name + "/" + name + ".toml";
+        if (fs::exists(manifest))
+            manifests.push_back(manifest);
+    }
+    manifests.insert(manifests.end(), options.install.begin(), options.install.end());
+    for (auto const& manifest : manifests) {
+        auto installed = installer::install_program(manifest, install_options);
+        if (installed.is_error()) {
+            print_error("boot: " + installed.error().message());
+            return installed.error().kind() == ErrorKind::InvalidInput ? BadInput : Failure;
+        }
+    }
+
+    // 3. The kernel. Its reports and every unbound stream go to the system log:
+    //    the terminal belongs to the console.
+    std::string log_path = image_dir + "/system.log";
+    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+        print_error("boot: cannot open " + log_path);
+        return Failure;
+    }
+    auto log = std::make_shared<FdOutputStream>(log_fd);
+    Stdio logged { nullptr, log, log };
+
+    // Signals are taken by one thread only: block them before any thread starts.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto created = Kernel::create({ .workers = options.workers, .diagnostics = log });
+    if (created.is_error()) {
+        print_error("boot: " + created.error().message());
+        return Failure;
+    }
+    Kernel& kernel = *created.value();
+
+    // 4. Every installed program, known by name.
+    std::map<std::string, installer::InstalledProgram> records;
+    auto names = installer::list_programs(store);
+    for (auto const& name : names.is_error() ? std::vector<std::string> {} : names.value()) {
+        auto record = installer::find_program(store, name);
+        if (record.is_error()) {
+            print_error("boot: " + record.error().message());
+            continue;
+        }
+        auto image = kernel.load_image(record.value().image.image_path, record.value().image.module_hash);
+        if (image.is_error()) {
+            print_error("boot: " + image.error().message());
+            continue;
+        }
+        kernel.register_program(name, program_info(record.value(), image.release_value()));
+        records.emplace(name, record.release_value());
+    }
+    for (char const* required : { "console", "shell" }) {
+        if (!records.contains(required)) {
+            print_error(std::string("boot: the system program '") + required + "' is not installed (no manifest in " + system_dir + ")");
+            return Failure;
+        }
+    }
+    auto fail = [&](Error const& problem) {
+        print_error("boot: " + problem.message());
+        std::_Exit(Failure);
+    };
+
+    // 5. The directory, first: the system's namespace.
+    std::unique_ptr<SystemDirectory> directory;
+    if (records.contains("directory")) {
+        auto policy = DirectoryPolicy::load(policy_path);
+        if (policy.is_error())
+            fail(policy.error());
+        auto started = SystemDirectory::start(kernel, "directory", policy.value());
+        if (started.is_error())
+            fail(started.error());
+        directory = started.release_value();
+    }
+
+    // 6. Storage: the block device on the image's disk, and the file system on it.
+    //    The shell gets the file system's first connection.
+    //    FIXME: clients should bind /service/fs through the directory instead.
+    std::shared_ptr<Sip> file_system;
+    std::shared_ptr<Endpoint> shell_files;
+    std::vector<std::shared_ptr<Sip>> services;
+    if (records.contains("blockdev") && records.contains("fs")) {
+        if (auto bound = kernel.disks().bind("disk0", image_dir + "/disk0.img"); bound.is_error())
+            fail(bound.error());
+        auto device_type = contract_of(kernel, records.at("blockdev"), "BlockDevice");
+        auto files_type = contract_of(kernel, records.at("fs"), "FileSystem");
+        if (device_type.is_error())
+            fail(device_type.error());
+        if (files_type.is_error())
+            fail(files_type.error());
+        auto [device_imp, device_exp] = Channel::create(device_type.value());
+        auto [files_imp, files_exp] = Channel::create(files_type.value());
+        auto blockdev = create_system_sip(kernel, "blockdev", logged);
+        auto fs_sip = create_system_sip(kernel, "fs", logged);
+        if (blockdev.is_error())
+            fail(blockdev.error());
+        if (fs_sip.is_error())
+            fail(fs_sip.error());
+        blockdev.value()->adopt_startup_handle(device_exp);
+        fs_sip.value()->adopt_startup_handle(device_imp);
+        fs_sip.value()->adopt_startup_handle(files_exp);
+        file_system = fs_sip.value();
+        shell_files = files_imp;
+        services.push_back(blockdev.value());
+        services.push_back(fs_sip.value());
+    }
+
+    // 7. The console, with the terminal, and the shell, with console sessions for its streams.
+    bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    auto stream_type = contract_of(kernel, records.at("console"), "Stream");
+    auto console_type = contract_of(kernel, records.at("console"), "Console");
+    if (stream_type.is_error())
+        fail(stream_type.error());
+    if (console_type.is_error())
+        fail(console_type.error());
+    std::string interactive_text = interactive ? "true" : "false";
+    auto console = create_system_sip(kernel, "console", Stdio::host(), { { "interactive", interactive_text } });
+    auto shell = create_system_sip(kernel, "shell", logged, { { "interactive", interactive_text } });
+    if (console.is_error())
+        fail(console.error());
+    if (shell.is_error())
+        fail(shell.error());
+    auto [control_imp, control_exp] = Channel::create(console_type.value());
+    console.value()->adopt_startup_handle(control_exp);
+    shell.value()->adopt_startup_handle(control_imp);
+    if (shell_files)
+        shell.value()->adopt_startup_handle(shell_files);
+    for (uint32_t stream = 0; stream < 3; ++stream) {
+        auto [reader, writer] = Channel::create(stream_type.value());
+        // stdin: the console writes, the shell reads; stdout and stderr the other way.
+        console.value()->adopt_startup_handle(stream == 0 ? writer : reader);
+        if (auto bound = abi::bind_stream(*shell.value(), stream, stream == 0 ? reader : writer); bound.is_error())
+            fail(bound.error());
+    }
+    services.push_back(console.value());
+
+    // 8. Start everything, and give the terminal to the console.
+    Terminal terminal;
+    if (interactive)
+        terminal.enter_raw();
+    for (auto const& sip : services) {
+        if (auto started = kernel.start(*sip); started.is_error()) {
+            terminal.restore();
+            fail(started.error());
+        }
+    }
+    if (auto started = kernel.start(*shell.value()); started.is_error()) {
+        terminal.restore();
+        fail(started.error());
+    }
+    std::thread(watch_signals, signals, shell.value()).detach();
+
+    // 9. Until the shell ends; then shut down: the file system commits once its
+    //    last client (the shell) is gone, the console prints what it was given.
+    ExitInfo shell_exit = shell.value()->wait_from_host();
+    if (file_system && !wait_finished(*file_system, std::chrono::seconds(30)))
+        print_error("boot: the file system did not finish within 30 s; stopping it");
+    wait_finished(*console.value(), std::chrono::seconds(2));
+    for (auto const& sip : services)
+        kernel.kill(*sip);
+    if (directory)
+        directory->stop();
+    for (auto const& sip : services)
+        wait_finished(*sip, std::chrono::seconds(5));
+    terminal.restore();
+    std::fflush(stdout);
+    int status = g_stop_requested ? Success : shell_exit.host_exit_status();
+    // The kernel goes with the process: the console may still wait for a host read.
+    std::_Exit(status);
+}
+
+} // namespace
+
+Action add_boot_command(CLI::App& app)
+{
+    auto options = std::make_shared<BootOptions>();
+    auto* command = app.add_subcommand("boot", "Boot the system: services and a shell on a system image (created on first boot)");
+    command->add_option("--image", options->image, "The system image directory (default: $SIGNET_HOME/image)");
+    command->add_option("--system", options->system, "Where the system programs' manifests are (default: the services next to this executable)");
+    command->add_option("--install", options->install, "Also install this program (a manifest) into the image")->allow_extra_args(false);
+    command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
+    return [=] { return boot(*options); };
+}
+
+} // namespace signet::cli
