@@ -12,9 +12,11 @@
 // channel's own cost. Prints "rt 0 COUNT NS" for those, then per size (times
 // from signet_time_now, in ns):
 //   alloc SIZE NS             block_alloc of the block
-//   rt SIZE COUNT NS          one line per repetition (after a warm-up)
-//   part SIZE COUNT SEND RECV TOUCH   the same loop with each call timed:
-//                             totals of send, of recv, and of reading the pages
+//   rt SIZE COUNT NS          one line per repetition (after a warm-up); each
+//                             round trip is one signet_channel_call on each side
+//   part SIZE COUNT SEND RECV TOUCH   the same loop with a separate send and
+//                             receive, each timed: totals of send, of recv, and
+//                             of reading the pages
 //   free SIZE NS              block_free of the block
 #include <signet/abi.h>
 
@@ -45,11 +47,25 @@ static void read_pages(signet_handle block)
     s_sink = sum;
 }
 
-// One round trip; returns the block as it came back, or 0 on failure.
+// One round trip in one call; returns the block as it came back, or 0 on failure.
+static signet_handle call(signet_handle server, signet_handle block, int touch)
+{
+    Bounce_Ping ping;
+    memset(&ping, 0, sizeof ping);
+    ping.payload = block;
+    Bounce_Imp_message reply;
+    if (Bounce_Imp_call_Ping(server, &ping, &reply) != Bounce_Imp_Pong)
+        return 0;
+    if (touch)
+        read_pages(reply.as.Pong.payload);
+    return reply.as.Pong.payload;
+}
+
+// One round trip as a send and a receive, each timed; returns the block as it came back, or 0 on failure.
 static signet_handle bounce(signet_handle server, signet_handle block, int touch, uint64_t* send_ns, uint64_t* recv_ns, uint64_t* touch_ns)
 {
     uint64_t t0 = now();
-    if (Bounce_Imp_send_Ping(server, block) != SIGNET_OK)
+    if (Bounce_Imp_send_PingParts(server, block) != SIGNET_OK)
         return 0;
     uint64_t t1 = now();
     Bounce_Imp_message reply;
@@ -92,7 +108,7 @@ int main(int argc, char** argv)
         uint64_t start = now();
         for (unsigned i = 0; i < empty_count; ++i) {
             Bounce_Imp_message reply;
-            if (Bounce_Imp_send_Tick(importer) != SIGNET_OK || Bounce_Imp_recv(importer, &reply) != Bounce_Imp_Tock)
+            if (Bounce_Imp_call_Tick(importer, &reply) != Bounce_Imp_Tock)
                 return 7;
         }
         uint64_t end = now();
@@ -118,11 +134,11 @@ int main(int argc, char** argv)
 
         uint64_t send_ns = 0, recv_ns = 0, touch_ns = 0;
         for (unsigned long i = 0; i < count / 4 + 2; ++i) // warm-up
-            block = bounce(importer, block, touch, &send_ns, &recv_ns, &touch_ns);
+            block = call(importer, block, touch);
         for (unsigned rep = 0; rep < repetitions && block; ++rep) {
             uint64_t start = now();
             for (unsigned long i = 0; i < count && block; ++i)
-                block = bounce(importer, block, touch, &send_ns, &recv_ns, &touch_ns);
+                block = call(importer, block, touch);
             uint64_t end = now();
             printf("rt %u %lu %llu\n", (unsigned)size, count, (unsigned long long)(end - start));
         }

@@ -1,5 +1,7 @@
 // The server side of the exchange-heap round trip (bench/exchange): sends every
-// block it receives straight back, and answers every Tick with a Tock. Started by the client with the exporter
+// block it receives straight back, and answers every Tick with a Tock; a Pong
+// or a Tock and the wait for the next request are one signet_channel_call,
+// except after a PingParts, whose Pong is a plain send, timed. Started by the client with the exporter
 // end of a Bounce channel and one argument, TOUCH ("read": read one byte of
 // every page of each block received first; "none": do not look at it).
 // At Stop, prints per block size: "server SIZE COUNT SEND_NS TOUCH_NS", the
@@ -35,17 +37,16 @@ int main(int argc, char** argv)
         return 1;
     struct Served served[max_sizes];
     unsigned kinds = 0;
+    Bounce_Exp_message request;
+    Bounce_Exp_tag tag = Bounce_Exp_recv(client, &request);
     for (;;) {
-        Bounce_Exp_message request;
-        Bounce_Exp_tag tag = Bounce_Exp_recv(client, &request);
         if (tag == Bounce_Exp_Tick) {
-            if (Bounce_Exp_send_Tock(client) != SIGNET_OK)
-                return 2;
+            tag = Bounce_Exp_call_Tock(client, &request);
             continue;
         }
-        if (tag != Bounce_Exp_Ping)
+        if (tag != Bounce_Exp_Ping && tag != Bounce_Exp_PingParts)
             break;
-        signet_handle block = request.as.Ping.payload;
+        signet_handle block = tag == Bounce_Exp_Ping ? request.as.Ping.payload : request.as.PingParts.payload;
         uint32_t offset = 0, size = 0;
         signet_block_info(block, &offset, &size);
         uint64_t t0 = now();
@@ -55,6 +56,13 @@ int main(int argc, char** argv)
             for (uint32_t i = 0; i < size; i += 4096)
                 sum += data[i];
             s_sink = sum;
+        }
+        if (tag == Bounce_Exp_Ping) {
+            Bounce_Pong pong;
+            memset(&pong, 0, sizeof pong);
+            pong.payload = block;
+            tag = Bounce_Exp_call_Pong(client, &pong, &request);
+            continue;
         }
         uint64_t t1 = now();
         if (Bounce_Exp_send_Pong(client, block) != SIGNET_OK)
@@ -70,6 +78,7 @@ int main(int argc, char** argv)
             served[k].touch_ns += t1 - t0;
             served[k].send_ns += t2 - t1;
         }
+        tag = Bounce_Exp_recv(client, &request);
     }
     for (unsigned k = 0; k < kinds; ++k)
         printf("server %u %llu %llu %llu\n", (unsigned)served[k].size, (unsigned long long)served[k].count,
