@@ -1,0 +1,170 @@
+// The ring's producer and consumer, written so that the kernel side survives
+// any bytes the domain writes into the region (see Ring.h for the rules).
+#include "runtime/ring/Ring.h"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <string>
+#include <unistd.h>
+
+namespace signet::ring {
+
+namespace {
+
+RegionHeader& header_of(uint8_t* region) { return *reinterpret_cast<RegionHeader*>(region); }
+
+std::string hex(uint32_t value)
+{
+    char text[16];
+    std::snprintf(text, sizeof text, "0x%x", value);
+    return text;
+}
+
+} // namespace
+
+Ring::Ring(Side side, uint8_t* region)
+    : m_side(side)
+    , m_region(region)
+{
+}
+
+void Ring::initialize(uint8_t* region)
+{
+    std::memset(region, 0, header_bytes);
+    auto& header = header_of(region);
+    header.magic = region_magic;
+    header.version = region_version;
+    header.capacity = ring_capacity;
+    header.max_frame = max_frame_bytes;
+}
+
+Cursor& Ring::peer_head() const { return m_side == Side::Kernel ? header_of(m_region).to_kernel_head : header_of(m_region).to_domain_head; }
+Cursor& Ring::own_tail() const { return m_side == Side::Kernel ? header_of(m_region).to_kernel_tail : header_of(m_region).to_domain_tail; }
+Cursor& Ring::own_head() const { return m_side == Side::Kernel ? header_of(m_region).to_domain_head : header_of(m_region).to_kernel_head; }
+Cursor& Ring::peer_tail() const { return m_side == Side::Kernel ? header_of(m_region).to_domain_tail : header_of(m_region).to_kernel_tail; }
+uint8_t* Ring::consume_data() const { return m_region + header_bytes + (m_side == Side::Kernel ? 0 : ring_capacity); }
+uint8_t* Ring::produce_data() const { return m_region + header_bytes + (m_side == Side::Kernel ? ring_capacity : 0); }
+
+ErrorOr<uint32_t> Ring::pending() const
+{
+    // One read of the peer's cursor; everything below uses this copy.
+    uint32_t head = peer_head().value.load(std::memory_order_acquire);
+    uint32_t available = head - m_consumed;
+    if (available > ring_capacity)
+        return Error::invalid("ring: the peer's published head " + hex(head) + " is " + std::to_string(available)
+            + " bytes past this side's tail " + hex(m_consumed) + ", more than the ring holds (" + std::to_string(ring_capacity) + ")");
+    if (available % frame_alignment)
+        return Error::invalid("ring: the peer's published head " + hex(head) + " is not a multiple of " + std::to_string(frame_alignment));
+    return available;
+}
+
+ErrorOr<std::optional<Frame>> Ring::receive()
+{
+    for (;;) {
+        uint32_t available = TRY(pending());
+        if (available == 0)
+            return std::optional<Frame> {};
+        uint32_t offset = m_consumed % ring_capacity;
+        if (available < sizeof(FrameHeader))
+            return Error::invalid("ring: " + std::to_string(available) + " bytes published at offset " + std::to_string(offset)
+                + ", fewer than a frame header (" + std::to_string(sizeof(FrameHeader)) + ")");
+        // Copy the header out once; only the copy is examined.
+        FrameHeader header;
+        std::memcpy(&header, consume_data() + offset, sizeof header);
+        std::string const where = "ring: frame at offset " + std::to_string(offset);
+        if (header.length < sizeof(FrameHeader) || header.length % frame_alignment)
+            return Error::invalid(where + " has length " + std::to_string(header.length) + " (must be at least "
+                + std::to_string(sizeof(FrameHeader)) + " and a multiple of " + std::to_string(frame_alignment) + ")");
+        if (header.length > available)
+            return Error::invalid(where + " has length " + std::to_string(header.length) + " but only " + std::to_string(available) + " bytes were published");
+        if (offset + uint64_t(header.length) > ring_capacity)
+            return Error::invalid(where + " has length " + std::to_string(header.length) + " and would run past the end of the ring");
+        if (header.reserved != 0)
+            return Error::invalid(where + " has reserved field " + hex(header.reserved) + " (must be 0)");
+        if (header.type == pad_frame_type) {
+            if (offset + header.length != ring_capacity || header.payload_length != 0)
+                return Error::invalid(where + ": a pad frame must fill the ring to its end with no payload (length "
+                    + std::to_string(header.length) + ", payload " + std::to_string(header.payload_length) + ")");
+            m_consumed += header.length;
+            own_tail().value.store(m_consumed, std::memory_order_release);
+            continue;
+        }
+        if (header.length > max_frame_bytes)
+            return Error::invalid(where + " has length " + std::to_string(header.length) + ", over the limit of " + std::to_string(max_frame_bytes));
+        if (header.payload_length > header.length - sizeof(FrameHeader)
+            || header.length - sizeof(FrameHeader) - header.payload_length >= frame_alignment)
+            return Error::invalid(where + " has payload length " + std::to_string(header.payload_length) + " in a frame of length " + std::to_string(header.length));
+        Frame frame;
+        frame.type = header.type;
+        frame.sequence = header.sequence;
+        frame.payload.resize(header.payload_length);
+        std::memcpy(frame.payload.data(), consume_data() + offset + sizeof header, header.payload_length);
+        m_consumed += header.length;
+        own_tail().value.store(m_consumed, std::memory_order_release);
+        return std::optional<Frame> { std::move(frame) };
+    }
+}
+
+ErrorOr<bool> Ring::try_send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload)
+{
+    if (type == pad_frame_type)
+        return Error::invalid("ring: frame type 0 is reserved for padding");
+    uint64_t length = (sizeof(FrameHeader) + payload.size() + frame_alignment - 1) / frame_alignment * frame_alignment;
+    if (length > max_frame_bytes)
+        return Error::invalid("ring: a frame of " + std::to_string(payload.size()) + " payload bytes is over the limit of " + std::to_string(max_frame_bytes));
+    uint32_t tail = peer_tail().value.load(std::memory_order_acquire);
+    uint32_t used = m_produced - tail;
+    if (used > ring_capacity)
+        return Error::invalid("ring: the peer's published tail " + hex(tail) + " is " + std::to_string(uint32_t(tail - m_produced))
+            + " bytes ahead of this side's head " + hex(m_produced) + "; it cannot have consumed what was never published");
+    uint32_t offset = m_produced % ring_capacity;
+    uint32_t to_end = ring_capacity - offset;
+    uint32_t needed = uint32_t(length) + (length > to_end ? to_end : 0);
+    if (used + uint64_t(needed) > ring_capacity)
+        return false;
+    if (length > to_end) {
+        FrameHeader pad { to_end, pad_frame_type, 0, 0, 0 };
+        std::memcpy(produce_data() + offset, &pad, sizeof pad);
+        m_produced += to_end;
+        offset = 0;
+    }
+    FrameHeader header { uint32_t(length), type, 0, uint32_t(payload.size()), sequence };
+    std::memcpy(produce_data() + offset, &header, sizeof header);
+    if (!payload.empty())
+        std::memcpy(produce_data() + offset + sizeof header, payload.data(), payload.size());
+    size_t slack = length - sizeof header - payload.size();
+    std::memset(produce_data() + offset + sizeof header + payload.size(), 0, slack);
+    m_produced += uint32_t(length);
+    own_head().value.store(m_produced, std::memory_order_release);
+    return true;
+}
+
+void Doorbell::ring() const
+{
+    uint64_t one = 1;
+    // EAGAIN: the counter is saturated and the peer has a wake-up pending.
+    [[maybe_unused]] auto written = ::write(m_fd, &one, sizeof one);
+}
+
+bool Doorbell::wait(int timeout_ms) const
+{
+    pollfd entry { m_fd, POLLIN, 0 };
+    for (;;) {
+        int ready = ::poll(&entry, 1, timeout_ms);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            return false;
+        drain();
+        return true;
+    }
+}
+
+bool Doorbell::drain() const
+{
+    uint64_t count = 0;
+    return ::read(m_fd, &count, sizeof count) == sizeof count;
+}
+
+} // namespace signet::ring

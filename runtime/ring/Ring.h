@@ -1,0 +1,145 @@
+// The ring: the only way between a domain process and the kernel.
+//
+// One memory file per domain, mapped shared by both processes before the
+// domain seals itself, holds two single-producer single-consumer byte rings:
+// requests from the domain to the kernel and replies from the kernel to the
+// domain. Each side tells the other that something was published by writing
+// to an eventfd (a doorbell); nothing else passes between them.
+//
+// The kernel treats everything in the region as hostile: the domain can write
+// any byte at any time. So the kernel
+//   1. keeps its own cursors (its consumer tail, its producer head) in private
+//      memory and only ever *publishes* them to the region, never reads them back;
+//   2. reads the domain's cursor once per step, and checks it against its own
+//      (at most `capacity` bytes apart, in 32-bit wrapping arithmetic);
+//   3. copies a frame out of the region before it looks at the frame, so the
+//      domain cannot change what was checked (no double fetch);
+//   4. checks every field of the copy: length, alignment, type, that it does
+//      not run past the end of the ring or past what was published.
+// Any violation is a RingError naming the field and its values, and the kernel
+// disconnects the domain. Nothing in the region is ever used as a pointer or
+// an index into kernel memory without being checked first.
+#pragma once
+
+#include "base/ErrorOr.h"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace signet::ring {
+
+// Named limits. A frame larger than max_frame_bytes is refused; a domain that
+// needs to move more splits it (the ABI calls never need to).
+inline constexpr uint32_t region_magic = 0x4e524753; // "SGRN"
+inline constexpr uint32_t region_version = 1;
+inline constexpr uint32_t ring_capacity = 64 * 1024;       // bytes per direction, a power of two
+inline constexpr uint32_t max_frame_bytes = 16 * 1024;     // header included
+inline constexpr uint32_t frame_alignment = 16; // so that a pad frame always fits before the end
+inline constexpr size_t header_bytes = 4096;
+inline constexpr size_t region_bytes = header_bytes + 2 * size_t(ring_capacity);
+
+// A cursor counts bytes published (head) or consumed (tail) since the start,
+// wrapping at 2^32; each sits on its own cache line.
+struct alignas(64) Cursor {
+    std::atomic<uint32_t> value;
+};
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+
+struct RegionHeader {
+    // Written by the kernel when it creates the region; informational for the
+    // domain, never read back by the kernel.
+    uint32_t magic;
+    uint32_t version;
+    uint32_t capacity;
+    uint32_t max_frame;
+    Cursor to_kernel_head; // domain publishes
+    Cursor to_kernel_tail; // kernel publishes
+    Cursor to_domain_head; // kernel publishes
+    Cursor to_domain_tail; // domain publishes
+};
+static_assert(sizeof(RegionHeader) <= header_bytes);
+
+// Every frame starts with this header; `length` counts the header and the
+// payload, rounded up to frame_alignment. A frame never wraps around the end
+// of the ring: when one does not fit, the producer fills the rest of the ring
+// with one Pad frame and starts again at offset 0.
+struct FrameHeader {
+    uint32_t length;
+    uint16_t type;
+    uint16_t reserved; // zero
+    uint32_t payload_length; // at most length - sizeof(FrameHeader)
+    uint32_t sequence;
+};
+static_assert(sizeof(FrameHeader) == 16);
+inline constexpr uint16_t pad_frame_type = 0;
+
+// A frame copied out of the ring: the consumer owns these bytes.
+struct Frame {
+    uint16_t type { 0 };
+    uint32_t sequence { 0 };
+    std::vector<uint8_t> payload;
+};
+
+// Which side of the region a Ring object serves.
+enum class Side : uint8_t { Kernel, Domain };
+
+// One process's view of the region: it produces into one direction and
+// consumes from the other. Not thread-safe; one owner per side.
+class Ring {
+public:
+    // `region` is region_bytes long and shared with the peer. The kernel calls
+    // initialize() once on a fresh region before the domain sees it.
+    Ring(Side side, uint8_t* region);
+    static void initialize(uint8_t* region);
+
+    // Producer: copies one frame into the ring. Returns false if it does not
+    // fit yet (the consumer has not caught up); an error if the peer's
+    // published tail is impossible or the frame is too large.
+    [[nodiscard]] ErrorOr<bool> try_send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload);
+
+    // Consumer: the next frame, if one was published. Pad frames are consumed
+    // silently. An error if anything about the published bytes is malformed.
+    [[nodiscard]] ErrorOr<std::optional<Frame>> receive();
+
+    // Bytes the peer published that this side has not consumed yet (checked).
+    [[nodiscard]] ErrorOr<uint32_t> pending() const;
+
+private:
+    Cursor& peer_head() const; // the head of the direction this side consumes
+    Cursor& own_tail() const;
+    Cursor& own_head() const; // the head of the direction this side produces
+    Cursor& peer_tail() const;
+    uint8_t* consume_data() const;
+    uint8_t* produce_data() const;
+
+    Side m_side;
+    uint8_t* m_region;
+    // Private cursors: the truth for this side, published but never read back.
+    uint32_t m_consumed { 0 };
+    uint32_t m_produced { 0 };
+};
+
+// An eventfd doorbell. The side that publishes rings; the other waits or polls.
+class Doorbell {
+public:
+    explicit Doorbell(int fd)
+        : m_fd(fd)
+    {
+    }
+    int fd() const { return m_fd; }
+    // Best effort: a full counter means the peer has a wake-up pending anyway.
+    void ring() const;
+    // Blocks until rung (or `timeout_ms`, -1 for none); false on timeout or error.
+    bool wait(int timeout_ms) const;
+    // Clears a pending ring without blocking; whether there was one.
+    bool drain() const;
+
+private:
+    int m_fd;
+};
+
+} // namespace signet::ring

@@ -1,0 +1,266 @@
+// The ring carries frames both ways, wraps, fills up, and refuses every kind of
+// garbage a hostile domain can write with an error that names what is wrong.
+#include "runtime/ring/AbiCalls.h"
+#include "runtime/ring/Protocol.h"
+#include "runtime/ring/Ring.h"
+#include "runtime/ring/fuzz/RingFuzzDriver.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+
+using namespace signet;
+using namespace signet::ring;
+
+namespace {
+
+struct Region {
+    Region()
+        : bytes(std::make_unique<uint8_t[]>(region_bytes))
+    {
+        Ring::initialize(bytes.get());
+    }
+    RegionHeader& header() { return *reinterpret_cast<RegionHeader*>(bytes.get()); }
+    uint8_t* to_kernel_data() { return bytes.get() + header_bytes; }
+    std::unique_ptr<uint8_t[]> bytes;
+};
+
+std::vector<uint8_t> filled(size_t size, uint8_t seed)
+{
+    std::vector<uint8_t> bytes(size);
+    for (size_t i = 0; i < size; ++i)
+        bytes[i] = uint8_t(seed + i * 7);
+    return bytes;
+}
+
+// Writes a raw frame header at `offset` of the domain-to-kernel ring and publishes `head`.
+void forge(Region& region, uint32_t offset, FrameHeader header, uint32_t head)
+{
+    std::memcpy(region.to_kernel_data() + offset, &header, sizeof header);
+    region.header().to_kernel_head.value.store(head);
+}
+
+std::string receive_error(Ring& kernel)
+{
+    auto frame = kernel.receive();
+    return frame.is_error() ? frame.error().message() : std::string("(no error)");
+}
+
+} // namespace
+
+TEST(Ring, CarriesFramesBothWaysInOrder)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    Ring domain(Side::Domain, region.bytes.get());
+    ASSERT_TRUE(domain.try_send(2, 1, filled(5, 1)).value());
+    ASSERT_TRUE(domain.try_send(3, 2, {}).value());
+    auto first = kernel.receive().release_value();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->type, 2);
+    EXPECT_EQ(first->sequence, 1u);
+    EXPECT_EQ(first->payload, filled(5, 1));
+    auto second = kernel.receive().release_value();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->type, 3);
+    EXPECT_TRUE(second->payload.empty());
+    EXPECT_FALSE(kernel.receive().release_value());
+
+    ASSERT_TRUE(kernel.try_send(17, 1, filled(8, 9)).value());
+    auto reply = domain.receive().release_value();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->payload, filled(8, 9));
+}
+
+TEST(Ring, WrapsAroundTheEndWithAPadFrameManyTimes)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    Ring domain(Side::Domain, region.bytes.get());
+    std::mt19937 random(1);
+    // Sizes that do not divide the capacity, so frames meet the end at every offset.
+    for (uint32_t sequence = 0; sequence < 5000; ++sequence) {
+        size_t size = random() % 3000;
+        ASSERT_TRUE(domain.try_send(2, sequence, filled(size, uint8_t(sequence))).value());
+        auto frame = kernel.receive().release_value();
+        ASSERT_TRUE(frame);
+        ASSERT_EQ(frame->sequence, sequence);
+        ASSERT_EQ(frame->payload, filled(size, uint8_t(sequence)));
+    }
+}
+
+TEST(Ring, AFullRingRefusesUntilTheConsumerCatchesUp)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    Ring domain(Side::Domain, region.bytes.get());
+    unsigned sent = 0;
+    while (domain.try_send(2, sent, filled(1000, 0)).value())
+        ++sent;
+    EXPECT_EQ(sent, ring_capacity / 1024); // 1000 bytes and a header, in 16-byte units
+    ASSERT_TRUE(kernel.receive().release_value());
+    EXPECT_TRUE(domain.try_send(2, sent, filled(1000, 0)).value());
+}
+
+TEST(Ring, RefusesAFrameOverTheLimit)
+{
+    Region region;
+    Ring domain(Side::Domain, region.bytes.get());
+    auto sent = domain.try_send(2, 0, filled(max_frame_bytes, 0));
+    ASSERT_TRUE(sent.is_error());
+    EXPECT_NE(sent.error().message().find("over the limit"), std::string::npos);
+}
+
+TEST(HostileRing, AHeadFurtherAheadThanTheRingHoldsIsAnError)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    region.header().to_kernel_head.value.store(ring_capacity + 8);
+    EXPECT_NE(receive_error(kernel).find("more than the ring holds"), std::string::npos);
+    // Behind the tail, in wrapping arithmetic, is the same thing.
+    region.header().to_kernel_head.value.store(uint32_t(-8));
+    EXPECT_NE(receive_error(kernel).find("more than the ring holds"), std::string::npos);
+}
+
+TEST(HostileRing, EveryMalformedFrameHeaderIsNamed)
+{
+    struct Case {
+        FrameHeader header;
+        uint32_t offset;
+        uint32_t head;
+        char const* says;
+    };
+    Case const cases[] = {
+        { { 0, 2, 0, 0, 0 }, 0, 16, "has length 0" },
+        { { 12, 2, 0, 0, 0 }, 0, 16, "has length 12" },
+        { { 24, 2, 0, 0, 0 }, 0, 32, "multiple of 16" },
+        { { 32, 2, 0, 0, 0 }, 0, 24, "not a multiple of 16" },
+        { { 64, 2, 0, 48, 0 }, 0, 32, "only 32 bytes were published" },
+        { { 32, 2, 0, 16, 0 }, ring_capacity - 16, ring_capacity + 16, "past the end of the ring" },
+        { { 32, 2, 5, 16, 0 }, 0, 32, "reserved field" },
+        { { 32, 0, 0, 0, 0 }, 0, 32, "pad frame must fill the ring" },
+        { { 32, 2, 0, 17, 0 }, 0, 32, "payload length 17" },
+        { { 48, 2, 0, 8, 0 }, 0, 48, "payload length 8" },
+        { { max_frame_bytes + 16, 2, 0, 16, 0 }, 0, max_frame_bytes + 16, "over the limit" },
+    };
+    for (auto const& c : cases) {
+        Region region;
+        Ring kernel(Side::Kernel, region.bytes.get());
+        if (c.offset) {
+            // Move both cursors to the offset first, as if that much had been exchanged.
+            for (uint32_t done = 0; done < c.offset;) {
+                uint32_t length = std::min(4096u, c.offset - done);
+                forge(region, done, FrameHeader { length, 2, 0, length - 16, 0 }, done + length);
+                done += length;
+                ASSERT_TRUE(kernel.receive().release_value());
+            }
+        }
+        forge(region, c.offset, c.header, c.head);
+        EXPECT_NE(receive_error(kernel).find(c.says), std::string::npos) << c.says << ": got " << receive_error(kernel);
+    }
+}
+
+TEST(HostileRing, APublishedTailAheadOfWhatWasSentIsAnError)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    region.header().to_domain_tail.value.store(64);
+    auto sent = kernel.try_send(17, 0, encode(Result { 1 }));
+    ASSERT_TRUE(sent.is_error());
+    EXPECT_NE(sent.error().message().find("never published"), std::string::npos);
+}
+
+TEST(HostileRing, ADomainThatStopsConsumingOnlyFillsItsOwnRing)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    unsigned sent = 0;
+    while (kernel.try_send(17, sent, encode(Result { sent })).value())
+        ++sent;
+    EXPECT_GT(sent, 0u);
+    EXPECT_FALSE(kernel.try_send(17, sent, encode(Result { sent })).value());
+}
+
+TEST(RingProtocol, DecodesWhatTheDomainEncodes)
+{
+    Call call;
+    call.function = 1; // signet_v1.exit, "i"
+    call.argument_count = 1;
+    call.arguments[0] = 3;
+    auto decoded = decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 0, encode(call) });
+    ASSERT_FALSE(decoded.is_error()) << decoded.error().message();
+    auto const& back = std::get<Call>(decoded.value());
+    EXPECT_EQ(back.function, 1u);
+    EXPECT_EQ(back.arguments[0], 3u);
+
+    Ended ended { Ended::How::Trapped, 4, "out of bounds at 0x10" };
+    auto end = decode_to_kernel(Frame { uint16_t(ToKernelType::Ended), 0, encode(ended) });
+    ASSERT_FALSE(end.is_error());
+    EXPECT_EQ(std::get<Ended>(end.value()).detail, "out of bounds at 0x10");
+}
+
+TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
+{
+    auto refuse = [](uint16_t type, std::vector<uint8_t> payload) {
+        auto decoded = decode_to_kernel(Frame { type, 9, std::move(payload) });
+        return decoded.is_error() ? decoded.error().message() : std::string("(accepted)");
+    };
+    Call call;
+    call.function = abi_call_count;
+    EXPECT_NE(refuse(2, encode(call)).find("does not exist"), std::string::npos);
+    call.function = 1;
+    call.argument_count = 2;
+    EXPECT_NE(refuse(2, encode(call)).find("takes 1 arguments, the call has 2"), std::string::npos);
+    call.argument_count = 1;
+    call.arguments[0] = 1ull << 32;
+    EXPECT_NE(refuse(2, encode(call)).find("high bits set"), std::string::npos);
+    call.arguments[0] = 0;
+    auto truncated = encode(call);
+    truncated.pop_back();
+    EXPECT_NE(refuse(2, truncated).find("payload is 16 bytes, got 15"), std::string::npos);
+    EXPECT_NE(refuse(2, { 1, 2 }).find("has no function"), std::string::npos);
+    EXPECT_NE(refuse(1, { 1, 2, 3 }).find("hello payload"), std::string::npos);
+    EXPECT_NE(refuse(3, encode(GrowMemory { 70000 })).find("larger than WebAssembly allows"), std::string::npos);
+    EXPECT_NE(refuse(4, encode(Ended { Ended::How::Trapped, 0, "" })).find("(accepted)"), std::string::npos);
+    std::vector<uint8_t> too_long(8 + max_detail_bytes + 1, 0);
+    EXPECT_NE(refuse(4, too_long).find("over the limit"), std::string::npos);
+    std::vector<uint8_t> bad_reason(8, 0);
+    bad_reason[0] = 7;
+    EXPECT_NE(refuse(4, bad_reason).find("end reason 7"), std::string::npos);
+    EXPECT_NE(refuse(99, {}).find("no such message type"), std::string::npos);
+}
+
+TEST(RingProtocol, BothEndsNumberTheAbiFunctionsTheSameWay)
+{
+    EXPECT_EQ(abi_calls[0].name, "abi_version");
+    EXPECT_EQ(abi_calls[1].name, "exit");
+    EXPECT_NE(abi_call_fingerprint(), 0u);
+}
+
+// Deterministic fuzzing, every build: random and mutated scripts against the
+// kernel's side (the libFuzzer target FuzzRingDecoder explores further).
+TEST(HostileRing, SurvivesThousandsOfRandomDomains)
+{
+    std::mt19937 random(20071);
+    unsigned disconnected = 0, decoded = 0;
+    for (int round = 0; round < 4000; ++round) {
+        std::vector<uint8_t> script(random() % 600);
+        for (auto& byte : script)
+            byte = uint8_t(random());
+        // Bias towards well-formed traffic with a little damage, which reaches deeper.
+        if (round % 2) {
+            for (size_t i = 0; i < script.size(); ++i) {
+                if (random() % 8)
+                    script[i] = uint8_t((script[i] & ~3u) | (random() % 2 ? 3 : 1));
+            }
+        }
+        auto result = fuzz::drive_kernel_side(script);
+        disconnected += result.disconnected;
+        decoded += result.frames_decoded;
+    }
+    // The scripts reach both outcomes: frames decoded and domains disconnected.
+    EXPECT_GT(disconnected, 100u);
+    EXPECT_GT(decoded, 100u);
+}
