@@ -44,6 +44,15 @@ enum Leave : uint32_t {
     unwind_current(why == LeaveKilled ? static_cast<int>(Unwind::Killed) : static_cast<int>(TrapKind::ProtocolViolation));
 }
 
+// Whether the fiber has room for a switch and what may run around it (see require_stack_headroom).
+bool has_stack_headroom()
+{
+    static constexpr uintptr_t headroom = 48 * 1024;
+    SipContext* context = current_sip_context;
+    auto sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    return !context || sp >= context->stack.low + headroom;
+}
+
 uint32_t leave_or_return(uint32_t status)
 {
     if (status == LeaveKilled || status == LeaveProtocolViolation)
@@ -135,11 +144,14 @@ void unregister(Endpoint& endpoint, Thread* self)
         waiter = nullptr;
 }
 
+// `hand_off`, if given, is set when the send woke a receiver on this worker
+// that may run at once (Worker::hand_off), before the sender goes on.
 uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length,
-    ExchangeBlock::Revoke revoke = ExchangeBlock::Revoke::Now)
+    ExchangeBlock::Revoke revoke = ExchangeBlock::Revoke::Now, bool* hand_off = nullptr)
 {
     GuestMemory memory(sip.runtime());
-    auto endpoint = sip.handles().get_as<Endpoint>(handle);
+    // A send never blocks: the endpoint is borrowed, not referenced (HandleTable::borrow).
+    Endpoint* endpoint = sip.handles().borrow_as<Endpoint>(handle);
     if (!endpoint)
         return SIGNET_BAD_HANDLE;
     auto const& contract = endpoint->contract_type().contract;
@@ -240,8 +252,11 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
                 slot.carried.push_back(std::move(entry.object));
             }
             channel.set_state(edge->target);
-            if (Thread* waiter = channel.waiter(*peer))
-                waiter->worker().wake(*waiter);
+            if (Thread* waiter = channel.waiter(*peer)) {
+                bool handed = Worker::wake(*waiter);
+                if (hand_off)
+                    *hand_off = handed;
+            }
             return SIGNET_OK;
         }
     }
@@ -251,9 +266,12 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
 uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
 {
     GuestMemory memory(sip.runtime());
-    auto endpoint = sip.handles().get_as<Endpoint>(handle);
+    // Borrowed while the call does not block; referenced before it does, since
+    // a sibling thread may close the handle meanwhile (HandleTable::borrow).
+    Endpoint* endpoint = sip.handles().borrow_as<Endpoint>(handle);
     if (!endpoint)
         return SIGNET_BAD_HANDLE;
+    std::shared_ptr<Endpoint> kept;
     if (!memory.valid(out_id, 4) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
         return SIGNET_OUT_OF_BOUNDS;
     Channel& channel = endpoint->channel();
@@ -314,6 +332,8 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
                 return SIGNET_INVALID_ARGUMENT; // Another thread of this SIP is waiting here.
             waiter = self;
         }
+        if (!kept)
+            kept = sip.handles().get_as<Endpoint>(handle);
         Worker::block_current();
         if (self->kill_requested()) {
             unregister(*endpoint, self);
@@ -481,7 +501,16 @@ uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t l
 
 uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
 {
-    return leave_or_return(send_message(sip_from(host), handle, message_id, data, length));
+    bool hand_off = false;
+    uint32_t status = leave_or_return(send_message(sip_from(host), handle, message_id, data, length, ExchangeBlock::Revoke::Now, &hand_off));
+    // Send-and-switch: the receiver this send woke runs now, while the message
+    // is hot in the cache, and the sender right after it (docs/channels.md).
+    // Not on a nearly exhausted stack: then the receiver just runs next.
+    if (hand_off && has_stack_headroom()) {
+        Worker::hand_off();
+        leave_if_killed();
+    }
+    return status;
 }
 
 uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)

@@ -14,12 +14,14 @@
 // what waits in an inbox is then one run of its peer's sends, and the
 // contract's bound is the longest run (docs/contracts.md, the finiteness rule).
 //
-// Locking: one mutex per channel guards both endpoints' inboxes, waiters and
-// the protocol state. Handle tables are locked inside a channel lock, never
-// the other way around.
+// Locking: one spin lock per channel guards both endpoints' inboxes, waiters
+// and the protocol state; what it guards is a few loads and stores and a
+// wake-up, never a block. Handle tables are locked inside a channel lock,
+// never the other way around.
 #pragma once
 
 #include "contracts/Contract.h"
+#include "kernel/object/HandleTable.h"
 #include "kernel/object/KernelObject.h"
 
 #include <array>
@@ -121,7 +123,7 @@ public:
     static uint64_t live_count();
 
     ContractType const& type() const { return *m_type; }
-    std::mutex& lock() { return m_lock; }
+    SpinLock& lock() { return m_lock; }
 
     // All of these need lock() held.
     uint16_t state() const { return m_state; }
@@ -140,7 +142,7 @@ private:
     friend class Endpoint;
     explicit Channel(std::shared_ptr<ContractType const>);
 
-    std::mutex m_lock;
+    SpinLock m_lock;
     std::shared_ptr<ContractType const> m_type;
     uint16_t m_state { 0 };
     std::array<Endpoint*, 2> m_ends { nullptr, nullptr };

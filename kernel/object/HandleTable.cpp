@@ -50,6 +50,15 @@ std::shared_ptr<KernelObject> HandleTable::get(uint32_t handle, ObjectType type)
     return slot->object;
 }
 
+KernelObject* HandleTable::borrow(uint32_t handle, ObjectType type) const
+{
+    std::lock_guard guard(m_lock);
+    Slot const* slot = slot_for(handle);
+    if (!slot || slot->object->type() != type)
+        return nullptr;
+    return slot->object.get();
+}
+
 std::shared_ptr<KernelObject> HandleTable::remove(uint32_t handle)
 {
     std::lock_guard guard(m_lock);

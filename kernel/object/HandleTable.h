@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <sched.h>
 #include <vector>
 
 namespace signet {
@@ -19,14 +20,19 @@ namespace signet {
 // A lock for critical sections of a few instructions that never block: taking
 // it is one atomic exchange where a std::mutex is a library call each way. The
 // handle table's are that short, and a SIP's calls run on one worker, so it is
-// almost never contended.
+// almost never contended. A holder that Linux took off its CPU is waited for
+// with sched_yield after a while, not spun on for a whole time slice.
 class SpinLock {
 public:
     void lock()
     {
         while (m_locked.exchange(true, std::memory_order_acquire)) {
-            while (m_locked.load(std::memory_order_relaxed))
-                __builtin_ia32_pause();
+            for (unsigned spins = 0; m_locked.load(std::memory_order_relaxed); ++spins) {
+                if (spins < 256)
+                    __builtin_ia32_pause();
+                else
+                    sched_yield();
+            }
         }
     }
     void unlock() { m_locked.store(false, std::memory_order_release); }
@@ -55,6 +61,16 @@ public:
     std::shared_ptr<T> get_as(uint32_t handle) const
     {
         return std::static_pointer_cast<T>(get(handle, T::object_type));
+    }
+    // The object, as get() finds it, without taking a reference (which costs two
+    // atomic operations): for a kernel call of the SIP's own running thread, up
+    // to the point where it might block. Only a SIP's own threads remove handles
+    // from its table, and never two at once, so the object outlives that call.
+    KernelObject* borrow(uint32_t handle, ObjectType type) const;
+    template<typename T>
+    T* borrow_as(uint32_t handle) const
+    {
+        return static_cast<T*>(borrow(handle, T::object_type));
     }
     // Removes and returns the object, or null if `handle` is not live.
     std::shared_ptr<KernelObject> remove(uint32_t handle);
