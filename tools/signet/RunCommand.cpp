@@ -2,6 +2,7 @@
 #include "installer/Installer.h"
 #include "installer/Programs.h"
 #include "kernel/Kernel.h"
+#include "services/directory/SystemDirectory.h"
 #include "tools/signet/Commands.h"
 
 #include <algorithm>
@@ -26,7 +27,16 @@ struct RunOptions {
     std::string exchange { "64MiB" };
     std::string stack { "1MiB" };
     unsigned workers { 0 };
+    bool directory { false };
+    std::string policy; // the system policy file, for the directory
+    std::vector<std::string> services; // installed programs started first, connected to the directory
 };
+
+// Whether `endpoint` is one `signet run --directory` binds: a connection to the directory.
+bool is_directory_connection(Kernel::RequiredEndpoint const& endpoint)
+{
+    return endpoint.contract == "Directory" && endpoint.end == contracts::End::Imp;
+}
 
 } // namespace
 
@@ -42,6 +52,10 @@ Action add_run_command(CLI::App& app)
     command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
     command->add_option("--stack", options->stack, "Native stack of the program's thread, e.g. 512KiB")->capture_default_str();
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
+    command->add_flag("--directory", options->directory, "Start the directory service (the installed program 'directory') and connect the program to it");
+    command->add_option("--policy", options->policy, "The directory's system policy, a TOML file (implies --directory)");
+    command->add_option("--service", options->services, "Start the installed program NAME first, connected to the directory (implies --directory)")
+        ->allow_extra_args(false);
     // Everything from the module on belongs to the program, options included.
     command->prefix_command();
 
@@ -52,6 +66,7 @@ Action add_run_command(CLI::App& app)
             return int(BadInput);
         }
         std::string const program = rest.front();
+        bool const use_directory = options->directory || !options->policy.empty() || !options->services.empty();
         // `signet run NAME --param k=v ...`: for a program given by name, parameters may
         // follow the name (a module's own arguments are all passed through untouched).
         if (!program.ends_with(".wasm")) {
@@ -202,8 +217,10 @@ Action add_run_command(CLI::App& app)
                         return int(BadInput);
                     }
                 }
-                if (!info.endpoints.empty()) {
-                    auto const& first = info.endpoints.front();
+                auto unbound = std::find_if(info.endpoints.begin(), info.endpoints.end(),
+                    [&](auto const& endpoint) { return !use_directory || !is_directory_connection(endpoint); });
+                if (unbound != info.endpoints.end()) {
+                    auto const& first = *unbound;
                     print_error("cannot start " + name + ": required endpoint " + first.name + " (" + first.contract + "." + cx_end(first.end) + ":" + first.state
                         + ") is not bound; it can only be started by a SIP that binds it");
                     return int(BadInput);
@@ -254,9 +271,76 @@ Action add_run_command(CLI::App& app)
         } else {
             request.principal = "unsigned/" + request.name;
         }
-        auto sip = kernel.value()->spawn(std::move(request));
+        // --directory: the directory first, then the services, each SIP with its connections.
+        std::unique_ptr<SystemDirectory> directory;
+        auto connect = [&](Sip& sip, size_t count) -> bool {
+            for (size_t i = 0; i < count; ++i) {
+                auto connection = directory->connect();
+                if (connection.is_error()) {
+                    print_error("cannot connect " + sip.name() + " to the directory: " + connection.error().message());
+                    return false;
+                }
+                sip.adopt_startup_handle(connection.release_value());
+            }
+            return true;
+        };
+        if (use_directory) {
+            DirectoryPolicy policy;
+            if (!options->policy.empty()) {
+                auto loaded = DirectoryPolicy::load(options->policy);
+                if (loaded.is_error()) {
+                    print_error(loaded.error().message());
+                    return int(BadInput);
+                }
+                policy = loaded.release_value();
+            }
+            auto started = SystemDirectory::start(*kernel.value(), "directory", policy);
+            if (started.is_error()) {
+                print_error("--directory: " + started.error().message());
+                return int(Failure);
+            }
+            directory = started.release_value();
+            for (auto const& name : options->services) {
+                auto info = kernel.value()->find_program_info(name);
+                if (!info || !info->image) {
+                    print_error("--service " + name + ": no such installed program (see 'signet list')");
+                    return int(BadInput);
+                }
+                for (auto const& endpoint : info->endpoints) {
+                    if (!is_directory_connection(endpoint)) {
+                        print_error("--service " + name + ": required endpoint " + endpoint.name + " (" + endpoint.contract + "." + cx_end(endpoint.end) + ":"
+                            + endpoint.state + ") is not a Directory connection, so nothing here can bind it");
+                        return int(BadInput);
+                    }
+                }
+                SpawnRequest service;
+                service.image = info->image;
+                service.name = name;
+                service.args = { name };
+                service.stdio = Stdio::host();
+                service.limits = info->limits;
+                service.principal = info->principal;
+                service.may_create_children = info->may_create_children;
+                service.parameters = info->parameters;
+                service.disks = info->disks;
+                auto created = kernel.value()->create_sip(std::move(service));
+                if (created.is_error() || !connect(*created.value(), info->endpoints.size()) || kernel.value()->start(*created.value()).is_error()) {
+                    print_error("--service " + name + ": " + (created.is_error() ? created.error().message() : std::string("could not start it")));
+                    return int(Failure);
+                }
+            }
+        }
+        auto sip = kernel.value()->create_sip(std::move(request));
         if (sip.is_error()) {
             print_error(sip.error().message());
+            return int(Failure);
+        }
+        // A program by name gets a connection for each endpoint it requires (all are
+        // Directory connections, checked above); a bare module gets one as handle 0.
+        if (directory && !connect(*sip.value(), by_name ? by_name->endpoints.size() : 1))
+            return int(Failure);
+        if (auto started = kernel.value()->start(*sip.value()); started.is_error()) {
+            print_error(started.error().message());
             return int(Failure);
         }
         ExitInfo exit = sip.value()->wait_from_host();

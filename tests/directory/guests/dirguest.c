@@ -284,10 +284,26 @@ static int register_role(char const* path)
     return 0;
 }
 
+// Argument `index`, or, for a program launched by manifest (which has no arguments), its
+// parameter `name`.
+static char const* argument(int argc, char** argv, int index, char const* name)
+{
+    if (index < argc)
+        return argv[index];
+    static char values[4][DIRECTORY_PATH_MAX + 1];
+    uint32_t length = 0;
+    if (signet_param_get(name, (uint32_t)strlen(name), values[index - 1], DIRECTORY_PATH_MAX, &length) != SIGNET_OK)
+        return "";
+    values[index - 1][length] = '\0';
+    return values[index - 1];
+}
+
 int main(int argc, char** argv)
 {
-    char const* role = argc > 1 ? argv[1] : "";
-    char const* path = argc > 2 ? argv[2] : "";
+    char const* role = argument(argc, argv, 1, "role");
+    char const* path = argument(argc, argv, 2, "path");
+    char const* kind = argument(argc, argv, 3, "kind");
+    char const* count = argument(argc, argv, 4, "count");
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (strcmp(role, "child") == 0)
         return child_role();
@@ -305,7 +321,7 @@ int main(int argc, char** argv)
         return 9;
     }
     if (strcmp(role, "service") == 0)
-        return serve(path, argc > 3 && strcmp(argv[3], "echo") == 0, argc > 4 ? (unsigned)atoi(argv[4]) : 0);
+        return serve(path, strcmp(kind, "echo") == 0, (unsigned)atoi(count));
     if (strcmp(role, "bind") == 0)
         return bind_role(path);
     if (strcmp(role, "open") == 0)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# `signet run --directory / --policy / --service` end to end.
+# Usage: directory_cli_test.sh <signet> <directory-build-dir> <tests-build-dir> <scratch-dir>
+set -uo pipefail
+signet=$1
+services=$2
+tests=$3
+scratch=$4
+rm -rf "$scratch" && mkdir -p "$scratch"
+export SIGNET_HOME=$scratch/home
+passed=0
+failed=0
+
+expect() { # expect <name> <expected-status> <grep-pattern-or-empty> -- command...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local output status
+  output=$(timeout 120 "$@" 2>&1 </dev/null)
+  status=$?
+  if [[ $status -ne $want ]]; then
+    echo "FAIL $name: exit status $status, expected $want"; echo "$output" | head -8; failed=$((failed + 1)); return
+  fi
+  if [[ -n $pattern ]] && ! grep -qE -- "$pattern" <<<"$output"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$output" | head -8; failed=$((failed + 1)); return
+  fi
+  passed=$((passed + 1))
+}
+
+guest=$tests/dirguest.wasm
+expect "without the directory installed" 1 "no program 'directory'" -- "$signet" run --directory "$guest" self
+expect "install the directory" 0 "installed program directory" -- "$signet" install "$services/directory.toml"
+expect "install an Echo service" 0 "exports service /service/echo" -- "$signet" install "$tests/dirguest-echo.toml"
+expect "a bare module gets a Directory connection" 0 "refused 1 no service is registered at /service/nothing-here" -- "$signet" run --directory "$guest" self
+expect "without --directory it has none" 9 "no Directory connection" -- "$signet" run "$guest" self
+expect "an unknown path is refused and logged" 3 "directory: refused bind of /service/echo by unsigned/dirguest.wasm: NotFound" -- "$signet" run --directory "$guest" bind /service/echo
+expect "a service started with --service is bound" 0 "service sees unsigned/dirguest.wasm" -- "$signet" run --service dirguest-echo "$guest" bind /service/echo
+cat >"$scratch/policy.toml" <<'POLICY'
+[directory]
+[[directory.rule]]
+action = "bind"
+path = "/service/echo"
+principal = "unsigned/*"
+effect = "deny"
+reason = "unsigned programs may not use the echo service"
+POLICY
+expect "the policy denies by principal" 3 "refused 2 unsigned programs may not use the echo service" -- "$signet" run --policy "$scratch/policy.toml" --service dirguest-echo "$guest" bind /service/echo
+printf '[directory]\nduplicates = "sometimes"\n' >"$scratch/bad-policy.toml"
+expect "a bad policy names file and field" 2 "bad-policy.toml: field 'directory.duplicates'" -- "$signet" run --policy "$scratch/bad-policy.toml" "$guest" self
+expect "an unknown service" 2 "--service nothing: no such installed program" -- "$signet" run --service nothing "$guest" self
+expect "a program requiring a Directory connection runs with --directory" 0 "" -- "$signet" run --directory --service dirguest-echo dirguest-echo --param role=self
+expect "and is refused without it" 2 "required endpoint directory \\(Directory.Imp:Start\\) is not bound" -- "$signet" run dirguest-echo --param role=self
+
+echo "directory cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
