@@ -68,6 +68,8 @@ BlockArena& BlockArena::operator=(BlockArena&& other) noexcept
     s_ranges.fetch_sub(m_accounted, std::memory_order_relaxed);
     m_free = std::exchange(other.m_free, {});
     m_holes = std::exchange(other.m_holes, {});
+    m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
+    other.m_hole_count.store(0, std::memory_order_relaxed);
     m_quarantine = std::exchange(other.m_quarantine, {});
     m_views = std::exchange(other.m_views, {});
     m_next_sequence = std::exchange(other.m_next_sequence, 1);
@@ -127,6 +129,7 @@ void BlockArena::add_hole(Range range, uint64_t block_id)
     uint64_t sequence = m_next_sequence++;
     auto [it, inserted] = m_holes.emplace(range.offset, Hole { range.length, block_id, sequence });
     VERIFY(inserted);
+    m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
     m_quarantine.emplace(sequence, range.offset);
     if (!block_id)
         return;
@@ -146,6 +149,7 @@ bool BlockArena::recycle_hole(LinearMemory& linear, uint32_t offset)
     if (!map_zero_pages(linear.base() + offset, hole.length, PROT_READ | PROT_WRITE))
         return false;
     m_holes.erase(it);
+    m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
     m_quarantine.erase(hole.sequence);
     if (hole.block_id)
         m_views.erase(hole.block_id); // The view index names this hole for its block.
@@ -335,6 +339,7 @@ bool BlockArena::reclaim_view(LinearMemory& linear, uint64_t block_id, uint64_t 
     out = { hole->first, length };
     m_quarantine.erase(hole->second.sequence);
     m_holes.erase(hole);
+    m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
     m_views.erase(view);
     m_in_use += length;
     ++m_blocks;
@@ -382,8 +387,8 @@ uint64_t BlockArena::grown_bytes() const
 
 bool BlockArena::has_holes() const
 {
-    std::lock_guard guard(m_lock);
-    return !m_holes.empty();
+    // No lock: every kernel call that touches guest memory asks this first.
+    return m_hole_count.load(std::memory_order_relaxed) != 0;
 }
 
 size_t BlockArena::hole_count() const

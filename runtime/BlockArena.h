@@ -131,6 +131,7 @@ private:
     mutable std::mutex m_lock;
     std::map<uint32_t, uint32_t> m_free;  // offset -> length, all zero and read-write
     std::map<uint32_t, Hole> m_holes;     // offset -> hole
+    std::atomic<size_t> m_hole_count { 0 }; // m_holes.size(), readable without the lock
     std::map<uint64_t, uint32_t> m_quarantine; // sequence -> offset of a hole: oldest first
     std::map<uint64_t, uint32_t> m_views;      // block id -> offset of the hole that keeps its view
     uint64_t m_next_sequence { 1 };
