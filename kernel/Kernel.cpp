@@ -187,6 +187,8 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
 
     std::lock_guard guard(m_lock);
     m_sips.emplace(id, sip);
+    if (request.on_finish)
+        m_finish_hooks.emplace(id, std::move(request.on_finish));
     return sip;
 }
 
@@ -459,6 +461,17 @@ void Kernel::report(Sip& sip, ExitInfo const& info)
 
 void Kernel::finish(Sip& sip)
 {
+    // 0. What its spawner asked to run at the end (a domain SIP's process ends here).
+    std::function<void()> on_finish;
+    {
+        std::lock_guard guard(m_lock);
+        if (auto it = m_finish_hooks.find(sip.id()); it != m_finish_hooks.end()) {
+            on_finish = std::move(it->second);
+            m_finish_hooks.erase(it);
+        }
+    }
+    if (on_finish)
+        on_finish();
     // 1. Close its endpoints, so peers drain and then see the channel closed, and
     //    drop its other handles. Its blocks go with its memory.
     for (auto& object : sip.m_handles.take_all()) {

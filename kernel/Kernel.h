@@ -48,6 +48,9 @@ struct SpawnRequest {
     std::function<void(Sip&)> host_entry;
     // Disks its manifest declares: it may open these (and only these) with disk_open.
     std::vector<DiskGrant> disks;
+    // Runs once when the SIP finishes, before its endpoints close and its end is
+    // reported: a SIP in a protection domain ends its domain process here.
+    std::function<void()> on_finish;
 };
 
 class Kernel {
@@ -149,6 +152,7 @@ private:
     std::map<std::string, std::shared_ptr<Image>> m_images; // by image path
     std::map<std::string, ProgramInfo> m_programs; // by program name
     std::map<std::string, std::shared_ptr<ContractType const>> m_contracts; // by descriptor hash
+    std::map<uint64_t, std::function<void()>> m_finish_hooks; // by SIP id: SpawnRequest::on_finish
     DiskRegistry m_disks;
 
     // The I/O thread may outlive the kernel (a host read that never returns),

@@ -79,6 +79,33 @@ ErrorOr<std::shared_ptr<Image>> Image::load(std::string const& path, std::string
     return image;
 }
 
+namespace {
+
+void remote_init_module() { }
+void remote_instantiate(void*, void*) { }
+
+SignetImage const remote_entry {
+    .magic = SIGNET_IMAGE_MAGIC,
+    .abi_version = SIGNET_IMAGE_ABI_VERSION,
+    .instance_size = 16,
+    .init_module = remote_init_module,
+    .instantiate = remote_instantiate,
+    .start = nullptr,
+    .module_hash = "",
+    .stack_pointer_offset = SIGNET_IMAGE_NO_STACK_POINTER,
+};
+
+} // namespace
+
+std::shared_ptr<Image> Image::remote(std::string const& path, std::string const& module_hash)
+{
+    auto image = std::shared_ptr<Image>(new Image);
+    image->m_entry = &remote_entry;
+    image->m_path = path;
+    image->m_module_hash = module_hash;
+    return image;
+}
+
 Image::~Image()
 {
     if (m_handle)

@@ -16,6 +16,10 @@ class Image {
 public:
     // Maps the image file. The caller has already verified its hash against the store.
     static ErrorOr<std::shared_ptr<Image>> load(std::string const& path, std::string const& expected_module_hash);
+    // The kernel's side of an image whose code runs in a domain process
+    // (docs/protection-domains.md): nothing is mapped here, instantiating it
+    // does nothing, and it has no start; the SIP's host entry serves its ring.
+    static std::shared_ptr<Image> remote(std::string const& path, std::string const& module_hash);
     ~Image();
 
     SignetImage const& entry() const { return *m_entry; }

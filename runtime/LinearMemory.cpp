@@ -28,6 +28,7 @@ constexpr uint64_t memset_scrub_limit = 256 << 10;
 
 std::mutex s_pool_lock;
 std::vector<Pooled> s_pool;
+LinearMemory::SharedBacking s_backing;
 
 void unmap(uint8_t* base)
 {
@@ -50,6 +51,24 @@ ErrorOr<void> LinearMemory::allocate(uint32_t pages)
     uint64_t wanted = uint64_t(pages) * page_size;
 
     Pooled pooled { nullptr, 0 };
+    if (s_backing.fd >= 0) {
+        if (wanted > s_backing.bytes || !s_backing.resize(pages))
+            return Error(ErrorKind::Limit, "memory of " + std::to_string(pages) + " pages refused by the kernel");
+        void* p = ::mmap(nullptr, reservation_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return Error::from_errno("cannot reserve linear memory", errno);
+        s_live_reservations.fetch_add(1, std::memory_order_relaxed);
+        m_base = static_cast<uint8_t*>(p);
+        m_fragmented = true; // never pooled
+        if (::mmap(m_base, s_backing.bytes, PROT_NONE, MAP_SHARED | MAP_FIXED, s_backing.fd, 0) == MAP_FAILED
+            || (wanted && ::mprotect(m_base, wanted, PROT_READ | PROT_WRITE) != 0)) {
+            int err = errno;
+            release();
+            return Error::from_errno("cannot map the shared linear memory", err);
+        }
+        m_committed = wanted;
+        return {};
+    }
     {
         std::lock_guard guard(s_pool_lock);
         if (!s_pool.empty()) {
@@ -88,6 +107,8 @@ bool LinearMemory::grow_to(uint32_t new_pages)
         return false;
     if (wanted <= m_committed)
         return true;
+    if (s_backing.fd >= 0 && (wanted > s_backing.bytes || !s_backing.resize(new_pages)))
+        return false;
     if (::mprotect(m_base + m_committed, wanted - m_committed, PROT_READ | PROT_WRITE) != 0)
         return false;
     m_committed = wanted;
@@ -131,6 +152,11 @@ void LinearMemory::release()
         return;
     }
     unmap(base);
+}
+
+void LinearMemory::set_shared_backing(SharedBacking backing)
+{
+    s_backing = backing;
 }
 
 uint64_t LinearMemory::live_reservations()

@@ -48,6 +48,18 @@ public:
         return m_base && a >= b && a < b + reservation_size;
     }
 
+    // In a domain process (docs/protection-domains.md) the memory lives in a file
+    // the kernel maps too: from then on every memory of the process is mapped
+    // shared from that file (never pooled), and `resize` asks the kernel to
+    // accept each new size before the pages become accessible. Process-wide;
+    // set once, before the SIP's memory is allocated.
+    struct SharedBacking {
+        int fd { -1 };
+        uint64_t bytes { 0 }; // the file's size: the most the memory can grow to
+        bool (*resize)(uint32_t pages) { nullptr };
+    };
+    static void set_shared_backing(SharedBacking);
+
     // Process-wide counters, for tests that prove reservations are not leaked.
     static uint64_t live_reservations();
     static void drain_pool();

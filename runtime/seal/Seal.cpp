@@ -288,7 +288,7 @@ ErrorOr<SealReport> seal_domain()
     for (int syscall : { SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
              // The descriptors it already holds: the ring's memory and wake-up events.
              SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(ppoll), SCMP_SYS(poll),
-             SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek),
+             SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(dup2), SCMP_SYS(dup3),
              // Waiting, time, identity, randomness, and the end.
              SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep), SCMP_SYS(clock_gettime),
              SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getrandom),

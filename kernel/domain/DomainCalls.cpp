@@ -1,0 +1,89 @@
+// One table of every ABI function, in the ring's numbering, each entry calling
+// the kernel's own implementation with the arguments converted back to the
+// types its wasm signature gives them.
+#include "kernel/domain/DomainCalls.h"
+
+#include "kernel/abi/Abi.h"
+#include "runtime/ring/AbiCalls.h"
+
+#include <bit>
+
+namespace signet {
+
+namespace {
+
+template<typename T>
+T from_raw(uint64_t raw)
+{
+    if constexpr (std::is_same_v<T, float>)
+        return std::bit_cast<float>(uint32_t(raw));
+    else if constexpr (std::is_same_v<T, double>)
+        return std::bit_cast<double>(raw);
+    else
+        return T(raw);
+}
+
+template<typename T>
+uint64_t to_raw(T value)
+{
+    if constexpr (std::is_same_v<T, float>)
+        return std::bit_cast<uint32_t>(value);
+    else if constexpr (std::is_same_v<T, double>)
+        return std::bit_cast<uint64_t>(value);
+    else
+        return uint64_t(value);
+}
+
+template<auto Function, typename Type>
+struct Thunk;
+
+template<auto Function, typename Result, typename... Parameters>
+struct Thunk<Function, Result(void*, Parameters...)> {
+    static uint64_t call(Sip& sip, uint64_t const* arguments)
+    {
+        return invoke(sip, arguments, std::index_sequence_for<Parameters...> {});
+    }
+    template<size_t... I>
+    static uint64_t invoke(Sip& sip, uint64_t const* arguments, std::index_sequence<I...>)
+    {
+        if constexpr (std::is_void_v<Result>) {
+            Function(&sip, from_raw<Parameters>(arguments[I])...);
+            return 0;
+        } else {
+            return to_raw(Function(&sip, from_raw<Parameters>(arguments[I])...));
+        }
+    }
+};
+
+using Entry = uint64_t (*)(Sip&, uint64_t const*);
+
+constexpr Entry entries[] = {
+#define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) \
+    &Thunk<&Z_signet_v1Z_##name, abi::detail::FunctionOf<wasm_params, wasm_results>::type>::call,
+#include <signet/abi_functions.def>
+#undef SIGNET_ABI
+#define WASI_FUNCTION(name, wasm_params, wasm_results) \
+    &Thunk<&Z_wasi_snapshot_preview1Z_##name, abi::detail::FunctionOf<wasm_params, wasm_results>::type>::call,
+#include "kernel/abi/WasiFunctions.def"
+#undef WASI_FUNCTION
+};
+static_assert(sizeof(entries) / sizeof(entries[0]) == ring::abi_call_count, "the ring numbers the ABI functions from the same lists");
+
+} // namespace
+
+bool domain_call_supported(uint32_t function)
+{
+    auto const& call = ring::abi_calls[function];
+    if (call.module != "signet_v1")
+        return true;
+    return !call.name.starts_with("block_") && !call.name.starts_with("thread_");
+}
+
+uint64_t execute_domain_call(Sip& sip, uint32_t function, uint64_t const* arguments)
+{
+    if (!domain_call_supported(function))
+        return SIGNET_UNSUPPORTED;
+    return entries[function](sip, arguments);
+}
+
+} // namespace signet

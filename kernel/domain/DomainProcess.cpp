@@ -1,0 +1,296 @@
+// Starting, watching and ending a domain process (DomainProcess.h).
+#include "kernel/domain/DomainProcess.h"
+
+#include "kernel/object/Thread.h"
+#include "kernel/sched/Worker.h"
+#include "runtime/domain/DomainLaunch.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace signet {
+
+namespace {
+
+std::atomic<unsigned> s_live { 0 };
+
+// Descriptors the kernel keeps for a domain sit above those the domain gets
+// (3-6), so that the spawn's dup2 never finds source and target the same.
+int lift(int fd)
+{
+    if (fd < 0)
+        return fd;
+    int lifted = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    ::close(fd);
+    return lifted;
+}
+
+// A sealed memory file of `bytes`: nobody (the domain included) can shrink it
+// under the kernel's mapping, which would turn kernel reads into SIGBUS.
+ErrorOr<int> sealed_memory_file(char const* name, uint64_t bytes)
+{
+    int fd = lift(int(::syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING)));
+    if (fd < 0)
+        return Error::from_errno(std::string("memfd_create ") + name, errno);
+    if (::ftruncate(fd, off_t(bytes)) != 0 || ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+        int err = errno;
+        ::close(fd);
+        return Error::from_errno(std::string("sizing ") + name, err);
+    }
+    return fd;
+}
+
+std::string describe_status(int status)
+{
+    if (WIFSIGNALED(status)) {
+        int signal = WTERMSIG(status);
+        char const* name = sigabbrev_np(signal);
+        std::string text = "killed by signal " + std::to_string(signal) + (name ? std::string(" (SIG") + name + ")" : "");
+        if (signal == SIGSYS)
+            text += ": it made a system call its seal forbids";
+        return text;
+    }
+    int code = WEXITSTATUS(status);
+    switch (domain::HostExit(code)) {
+    case domain::HostExit::BadArguments:
+        return "exited: it was started wrongly (status 64)";
+    case domain::HostExit::CannotMap:
+        return "exited: it could not map its ring, memory or stack (status 65)";
+    case domain::HostExit::BadImage:
+        return "exited: it could not map the SIP's image (status 66)";
+    case domain::HostExit::CannotSeal:
+        return "exited: it could not seal itself (status 67)";
+    case domain::HostExit::RingBroken:
+        return "exited: it found its ring broken (status 68)";
+    }
+    return "exited with status " + std::to_string(code);
+}
+
+} // namespace
+
+std::string DomainProcess::default_host_executable()
+{
+    std::error_code error;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error)
+        return domain::host_executable_name;
+    return (self.parent_path() / domain::host_executable_name).string();
+}
+
+unsigned DomainProcess::live_count() { return s_live.load(std::memory_order_relaxed); }
+
+ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const& launch)
+{
+    if (s_live.fetch_add(1) >= max_domains) {
+        s_live.fetch_sub(1);
+        return Error(ErrorKind::Limit, "cannot start a domain process: " + std::to_string(max_domains) + " are alive already");
+    }
+    auto domain = std::shared_ptr<DomainProcess>(new DomainProcess);
+    if (::access(launch.host_executable.c_str(), X_OK) != 0)
+        return Error::from_errno("domain host " + launch.host_executable, errno);
+
+    // 1. The ring and the SIP's memory, as sealed memory files mapped here.
+    domain->m_ring_fd = TRY(sealed_memory_file("signet-ring", ring::region_bytes));
+    uint64_t memory_bytes = (launch.memory_bytes + 65535) / 65536 * 65536;
+    domain->m_memory_bytes = memory_bytes;
+    domain->m_memory_fd = TRY(sealed_memory_file("signet-domain-memory", memory_bytes));
+    void* region = ::mmap(nullptr, ring::region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, domain->m_ring_fd, 0);
+    if (region == MAP_FAILED)
+        return Error::from_errno("mapping a domain's ring", errno);
+    domain->m_region = static_cast<uint8_t*>(region);
+    ring::Ring::initialize(domain->m_region);
+    domain->m_ring.emplace(ring::Side::Kernel, domain->m_region);
+    void* view = ::mmap(nullptr, memory_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, domain->m_memory_fd, 0);
+    if (view == MAP_FAILED)
+        return Error::from_errno("mapping a domain SIP's memory", errno);
+    domain->m_memory_view = static_cast<uint8_t*>(view);
+    domain->m_memory.data = domain->m_memory_view;
+    domain->m_memory.pages = 0;
+    domain->m_memory.max_pages = uint32_t(std::min<uint64_t>(memory_bytes / 65536, 65535));
+    domain->m_memory.size = 0;
+
+    // 2. The doorbells, and the pump's stop switch.
+    domain->m_to_kernel = lift(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    domain->m_to_domain = lift(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    domain->m_stop = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (domain->m_to_kernel < 0 || domain->m_to_domain < 0 || domain->m_stop < 0)
+        return Error::from_errno("creating a domain's doorbells", errno);
+
+    // 3. The process: posix_spawn (vfork and exec), safe from a threaded kernel.
+    //    It gets exactly the four descriptors above at 3-6, an empty environment,
+    //    and its arguments.
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, domain->m_ring_fd, domain::ring_fd);
+    posix_spawn_file_actions_adddup2(&actions, domain->m_memory_fd, domain::memory_fd);
+    posix_spawn_file_actions_adddup2(&actions, domain->m_to_kernel, domain::to_kernel_fd);
+    posix_spawn_file_actions_adddup2(&actions, domain->m_to_domain, domain::to_domain_fd);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    sigset_t defaults;
+    sigfillset(&defaults);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::string memory_text = std::to_string(memory_bytes);
+    std::string stack_text = std::to_string(launch.stack_bytes);
+    char* argv[] = { const_cast<char*>(launch.host_executable.c_str()), const_cast<char*>(launch.image_path.c_str()),
+        const_cast<char*>(launch.module_hash.c_str()), memory_text.data(), stack_text.data(), nullptr };
+    char* envp[] = { nullptr };
+    pid_t pid = -1;
+    int spawned = ::posix_spawn(&pid, launch.host_executable.c_str(), &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0)
+        return Error::from_errno("starting domain host " + launch.host_executable, spawned);
+    domain->m_pid = pid;
+    domain->m_pidfd = int(::syscall(SYS_pidfd_open, pid, 0));
+    if (domain->m_pidfd < 0) {
+        int err = errno;
+        domain->terminate();
+        return Error::from_errno("pidfd_open of a domain process", err);
+    }
+    // The domain's ends of the memory files and doorbells live on in the domain only.
+    domain->m_pump = std::thread([raw = domain.get()] { raw->pump(); });
+    return domain;
+}
+
+DomainProcess::~DomainProcess()
+{
+    terminate();
+    if (m_pump.joinable()) {
+        uint64_t one = 1;
+        [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
+        m_pump.join();
+    }
+    for (int fd : { m_pidfd, m_ring_fd, m_memory_fd, m_to_kernel, m_to_domain, m_stop }) {
+        if (fd >= 0)
+            ::close(fd);
+    }
+    if (m_region)
+        ::munmap(m_region, ring::region_bytes);
+    if (m_memory_view)
+        ::munmap(m_memory_view, m_memory_bytes);
+    s_live.fetch_sub(1);
+}
+
+void DomainProcess::ring_doorbell() const { ring::Doorbell(m_to_domain).ring(); }
+
+void DomainProcess::terminate()
+{
+    if (m_pid <= 0)
+        return;
+    {
+        std::lock_guard guard(m_lock);
+        if (m_reaped)
+            return;
+    }
+    if (m_pidfd >= 0)
+        ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
+    else
+        ::kill(m_pid, SIGKILL);
+    int status = 0;
+    pid_t reaped;
+    do {
+        reaped = ::waitpid(m_pid, &status, 0);
+    } while (reaped < 0 && errno == EINTR);
+    std::lock_guard guard(m_lock);
+    m_reaped = true;
+    if (!m_death)
+        m_death = reaped == m_pid ? describe_status(status) : "gone";
+}
+
+void DomainProcess::note_death(std::string why)
+{
+    std::lock_guard guard(m_lock);
+    if (!m_death)
+        m_death = std::move(why);
+    m_event = true;
+    if (m_waiter)
+        Worker::wake(*m_waiter);
+}
+
+std::optional<std::string> DomainProcess::death() const
+{
+    std::lock_guard guard(m_lock);
+    return m_death;
+}
+
+void DomainProcess::wait()
+{
+    Thread* self = Worker::current_thread();
+    {
+        std::lock_guard guard(m_lock);
+        if (m_event || m_death || self->kill_requested()) {
+            m_event = false;
+            return;
+        }
+        m_waiter = self;
+    }
+    // A wake between registering and blocking is kept by the worker as pending.
+    Worker::block_current();
+    std::lock_guard guard(m_lock);
+    m_waiter = nullptr;
+    m_event = false;
+}
+
+// The pump: one host thread per domain, waiting on its doorbell, its death and
+// the stop switch, and turning each into a wake of the serving fiber.
+void DomainProcess::pump()
+{
+    auto started = std::chrono::steady_clock::now();
+    for (;;) {
+        pollfd entries[3] = { { m_to_kernel, POLLIN, 0 }, { m_pidfd, POLLIN, 0 }, { m_stop, POLLIN, 0 } };
+        int timeout = -1;
+        if (!m_hello.load(std::memory_order_acquire)) {
+            auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+            timeout = int(std::max<int64_t>(0, hello_timeout_ms - waited));
+        }
+        int ready = ::poll(entries, 3, timeout);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (entries[2].revents)
+            return;
+        if (ready == 0) {
+            note_death("it did not say hello within " + std::to_string(hello_timeout_ms / 1000) + " s");
+            ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
+            continue;
+        }
+        if (entries[0].revents) {
+            ring::Doorbell(m_to_kernel).drain();
+            std::lock_guard guard(m_lock);
+            m_event = true;
+            if (m_waiter)
+                Worker::wake(*m_waiter);
+        }
+        if (entries[1].revents) {
+            // Reap it here: the status says how it died.
+            int status = 0;
+            pid_t reaped = ::waitpid(m_pid, &status, WNOHANG);
+            {
+                std::lock_guard guard(m_lock);
+                if (reaped == m_pid)
+                    m_reaped = true;
+            }
+            note_death(reaped == m_pid ? describe_status(status) : "it is gone");
+            // Nothing more will come from it; wait only for the stop switch.
+            pollfd stop { m_stop, POLLIN, 0 };
+            while (::poll(&stop, 1, -1) < 0 && errno == EINTR) { }
+            return;
+        }
+    }
+}
+
+} // namespace signet

@@ -1,0 +1,93 @@
+// The kernel's side of one domain process (docs/protection-domains.md): the
+// memory files it shares with it, its doorbells, and a host thread (the pump)
+// that watches for its requests and its death and wakes the SIP thread that
+// serves it.
+#pragma once
+
+#include "base/ErrorOr.h"
+#include "runtime/ring/Ring.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+extern "C" {
+#include <wasm-rt.h>
+}
+
+namespace signet {
+
+class Thread;
+
+struct DomainLaunch {
+    std::string host_executable; // signet-domain
+    std::string image_path;      // the SIP's sealed image in the store
+    std::string module_hash;
+    uint64_t memory_bytes { 0 }; // the SIP's memory limit
+    size_t stack_bytes { 0 };
+};
+
+class DomainProcess {
+public:
+    // Named limit: domain processes alive at once. Starting one more is an error.
+    static constexpr unsigned max_domains = 64;
+    // A domain that has not said hello by then is killed.
+    static constexpr int hello_timeout_ms = 10'000;
+
+    static ErrorOr<std::shared_ptr<DomainProcess>> start(DomainLaunch const&);
+    ~DomainProcess();
+    DomainProcess(DomainProcess const&) = delete;
+    DomainProcess& operator=(DomainProcess const&) = delete;
+
+    static std::string default_host_executable();
+    static unsigned live_count();
+
+    int pid() const { return m_pid; }
+    ring::Ring& ring() { return *m_ring; }
+    // The SIP's linear memory as the kernel sees it: the same pages as the domain's.
+    wasm_rt_memory_t& memory() { return m_memory; }
+    uint64_t memory_limit() const { return m_memory_bytes; }
+    void ring_doorbell() const;
+
+    // On the serving SIP thread: blocks the fiber until the domain published
+    // something, died, or the thread was asked to end.
+    void wait();
+    // The domain said hello: stop the hello timeout.
+    void mark_hello() { m_hello.store(true, std::memory_order_release); }
+    // Why the process is gone, once it is.
+    std::optional<std::string> death() const;
+
+    // Kills the process and reaps it (idempotent). The memory stays mapped until destruction.
+    void terminate();
+
+private:
+    DomainProcess() = default;
+    void pump();
+    void note_death(std::string);
+
+    int m_pid { -1 };
+    int m_pidfd { -1 };
+    int m_ring_fd { -1 };
+    int m_memory_fd { -1 };
+    int m_to_kernel { -1 };
+    int m_to_domain { -1 };
+    int m_stop { -1 }; // eventfd that stops the pump
+    uint8_t* m_region { nullptr };
+    uint8_t* m_memory_view { nullptr };
+    uint64_t m_memory_bytes { 0 };
+    wasm_rt_memory_t m_memory {};
+    std::optional<ring::Ring> m_ring;
+    std::atomic<bool> m_hello { false };
+    std::thread m_pump;
+
+    mutable std::mutex m_lock;
+    Thread* m_waiter { nullptr }; // guarded: the fiber blocked in wait(), only while blocked
+    bool m_event { false };       // guarded: something happened since the last wait()
+    std::optional<std::string> m_death; // guarded
+    bool m_reaped { false };            // guarded
+};
+
+} // namespace signet

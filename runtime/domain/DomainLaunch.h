@@ -1,0 +1,26 @@
+// How the kernel starts a domain process and what it hands it: shared by the
+// kernel (kernel/domain/DomainProcess.cpp) and the domain host (DomainHost.cpp).
+#pragma once
+
+namespace signet::domain {
+
+// The descriptors a domain process starts with, and nothing else besides the
+// standard streams (which it points at /dev/null before it seals).
+inline constexpr int ring_fd = 3;       // the ring's memory file (runtime/ring/Ring.h)
+inline constexpr int memory_fd = 4;     // the SIP's linear memory, a sealed memory file
+inline constexpr int to_kernel_fd = 5;  // eventfd: the domain rings it after publishing
+inline constexpr int to_domain_fd = 6;  // eventfd: the kernel rings it after publishing
+
+// The executable, found beside the `signet` binary.
+inline constexpr char const* host_executable_name = "signet-domain";
+
+// Exit statuses of a domain host that fails before its SIP runs.
+enum class HostExit : int {
+    BadArguments = 64,
+    CannotMap = 65,
+    BadImage = 66,
+    CannotSeal = 67,
+    RingBroken = 68,
+};
+
+} // namespace signet::domain

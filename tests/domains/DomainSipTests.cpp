@@ -1,0 +1,252 @@
+// SIPs in protection domains of their own: they run, print, take arguments,
+// exit with their status, trap, talk over channels with the contract enforced
+// by the kernel; and a domain that dies or misbehaves ends only its SIP.
+#include "installer/Installer.h"
+#include "kernel/Kernel.h"
+#include "kernel/domain/DomainProcess.h"
+#include "kernel/domain/DomainSip.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace signet;
+
+namespace {
+
+std::string example(std::string const& name) { return std::string(SIGNET_EXAMPLES) + "/" + name + ".wasm"; }
+
+// Domain processes this process started that are still alive (not zombies).
+std::vector<pid_t> live_domains()
+{
+    std::vector<pid_t> found;
+    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
+        std::ifstream stat(entry.path() / "stat");
+        std::string pid, name, state;
+        pid_t parent = 0;
+        if (!(stat >> pid >> name >> state >> parent))
+            continue;
+        if (parent == ::getpid() && name == "(signet-domain)" && state != "Z")
+            found.push_back(pid_t(std::stoi(pid)));
+    }
+    return found;
+}
+
+struct Outcome {
+    ExitInfo exit;
+    std::string out;
+    std::string err;
+    std::string diagnostics;
+};
+
+class DomainTest : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        m_diagnostics = std::make_shared<BufferOutputStream>();
+        auto kernel = Kernel::create({ .workers = 2, .diagnostics = m_diagnostics });
+        ASSERT_FALSE(kernel.is_error());
+        m_kernel = kernel.release_value();
+    }
+    void TearDown() override { m_kernel.reset(); }
+
+    std::shared_ptr<Image> image(std::string const& wasm)
+    {
+        installer::InstallOptions options;
+        options.store_dir = std::string(SIGNET_TEST_BINARY_DIR) + "/store";
+        auto installed = installer::install_file(wasm, options);
+        EXPECT_FALSE(installed.is_error()) << installed.error().message();
+        if (installed.is_error())
+            return nullptr;
+        auto mapped = m_kernel->load_image(installed.value().image_path, installed.value().module_hash);
+        EXPECT_FALSE(mapped.is_error());
+        return mapped.is_error() ? nullptr : mapped.release_value();
+    }
+
+    SpawnRequest request(std::string const& wasm, std::vector<std::string> args = {})
+    {
+        SpawnRequest request;
+        request.image = image(wasm);
+        request.name = std::filesystem::path(wasm).filename().string();
+        request.args = { request.name };
+        request.args.insert(request.args.end(), args.begin(), args.end());
+        request.stdio.in = std::make_shared<BufferInputStream>(std::string {});
+        request.stdio.out = std::make_shared<BufferOutputStream>();
+        request.stdio.err = std::make_shared<BufferOutputStream>();
+        request.principal = "test/" + request.name;
+        return request;
+    }
+
+    ErrorOr<std::shared_ptr<Sip>> spawn(SpawnRequest spawn, std::string host = SIGNET_DOMAIN_HOST)
+    {
+        return spawn_in_domain(*m_kernel, std::move(spawn), DomainPlacement::parse("own"), host);
+    }
+
+    Outcome run(std::string const& wasm, std::vector<std::string> args = {}, std::string host = SIGNET_DOMAIN_HOST)
+    {
+        auto spawned = request(wasm, std::move(args));
+        auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
+        auto err = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.err);
+        Outcome result;
+        auto sip = spawn(std::move(spawned), host);
+        if (sip.is_error()) {
+            ADD_FAILURE() << sip.error().message();
+            return result;
+        }
+        result.exit = sip.value()->wait_from_host();
+        result.out = out->contents();
+        result.err = err->contents();
+        m_kernel->wait_until_idle();
+        result.diagnostics = m_diagnostics->contents();
+        return result;
+    }
+
+    std::unique_ptr<Kernel> m_kernel;
+    std::shared_ptr<BufferOutputStream> m_diagnostics;
+};
+
+} // namespace
+
+TEST_F(DomainTest, AWasiProgramRunsInADomainOfItsOwnAndPrints)
+{
+    auto result = run(example("hello"), { "from", "a", "domain" });
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 0);
+    EXPECT_NE(result.out.find("Hello"), std::string::npos) << result.out << result.err;
+    EXPECT_TRUE(live_domains().empty());
+}
+
+TEST_F(DomainTest, ANativeProgramRunsInADomainOfItsOwn)
+{
+    auto result = run(example("hello_native"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 0);
+    EXPECT_FALSE(result.out.empty()) << result.err;
+}
+
+TEST_F(DomainTest, ATrapInTheDomainEndsTheSipWithItsKind)
+{
+    auto result = run(example("trap_out_of_bounds"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Trapped) << result.exit.detail;
+    EXPECT_EQ(result.exit.trap, TrapKind::OutOfBounds);
+    auto divide = run(example("trap_divide_by_zero"));
+    EXPECT_EQ(divide.exit.how, ExitInfo::How::Trapped) << divide.exit.detail;
+    EXPECT_EQ(divide.exit.trap, TrapKind::DivideByZero);
+    auto stack = run(example("trap_stack_exhausted"));
+    EXPECT_EQ(stack.exit.how, ExitInfo::How::Trapped) << stack.exit.detail;
+    EXPECT_EQ(stack.exit.trap, TrapKind::StackExhausted);
+    EXPECT_TRUE(live_domains().empty());
+}
+
+TEST_F(DomainTest, ASigkillFromOutsideIsNoticedAtOnceAndEndsOnlyThatSip)
+{
+    auto spawned = request(example("compute"), { "1000000", "1000000000" });
+    auto sip = spawn(std::move(spawned));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    std::vector<pid_t> domains;
+    for (int i = 0; i < 200 && domains.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        domains = live_domains();
+    }
+    ASSERT_EQ(domains.size(), 1u);
+    // Meanwhile a SIP in the kernel domain goes on.
+    auto bystander = m_kernel->spawn(request(example("hello")));
+    ASSERT_FALSE(bystander.is_error());
+    ::kill(domains.front(), SIGKILL);
+    auto started = std::chrono::steady_clock::now();
+    ExitInfo exit = sip.value()->wait_from_host();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(exit.detail.find("its domain process died: killed by signal 9 (SIGKILL)"), std::string::npos) << exit.detail;
+    EXPECT_EQ(bystander.value()->wait_from_host().how, ExitInfo::How::Exited);
+    m_kernel->wait_until_idle();
+    EXPECT_NE(m_diagnostics->contents().find("its domain process died"), std::string::npos) << m_diagnostics->contents();
+}
+
+TEST_F(DomainTest, KillingTheSipEndsItsDomainProcess)
+{
+    auto sip = spawn(request(example("compute"), { "1000000", "1000000000" }));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    m_kernel->kill(*sip.value());
+    EXPECT_EQ(sip.value()->wait_from_host().how, ExitInfo::How::Killed);
+    m_kernel->wait_until_idle();
+    EXPECT_TRUE(live_domains().empty());
+}
+
+TEST_F(DomainTest, AHostThatIsNotADomainIsRefusedWithAReason)
+{
+    auto missing = spawn(request(example("hello")), "/nonexistent/signet-domain");
+    ASSERT_TRUE(missing.is_error());
+    EXPECT_NE(missing.error().message().find("/nonexistent/signet-domain"), std::string::npos);
+    // A host that exits at once: the SIP ends, saying how its domain went.
+    auto result = run(example("hello"), {}, "/bin/false");
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(result.exit.detail.find("its domain process died: exited with status 1"), std::string::npos) << result.exit.detail;
+}
+
+TEST_F(DomainTest, NamedSharedDomainsAreRefusedPlainly)
+{
+    auto refused = spawn_in_domain(*m_kernel, request(example("hello")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_NE(refused.error().message().find("domain 'drivers'"), std::string::npos) << refused.error().message();
+}
+
+TEST_F(DomainTest, AHostileDomainEndsOnlyItsOwnSipWithTheReason)
+{
+    auto directory = std::filesystem::temp_directory_path() / ("signet-hostile-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(directory);
+    struct Case {
+        char const* name;
+        char const* says;
+    };
+    Case const cases[] = {
+        { "hostile-garbage", "its domain process broke its ring: ring: the peer's published head" },
+        { "hostile-unsealed", "its domain process did not seal itself" },
+        { "hostile-eager", "its domain process sent a request before its hello" },
+        { "hostile-caller", "its domain process sent a malformed message: ring message 2 (sequence 1): function 9999 does not exist" },
+        { "hostile-crash", "its domain process died: killed by signal 6 (SIGABRT)" },
+    };
+    for (auto const& c : cases) {
+        auto host = directory / c.name;
+        std::filesystem::remove(host);
+        std::filesystem::create_symlink(SIGNET_HOSTILE_DOMAIN, host);
+        auto result = run(example("hello"), {}, host.string());
+        EXPECT_EQ(result.exit.how, ExitInfo::How::Killed) << c.name;
+        EXPECT_NE(result.exit.detail.find(c.says), std::string::npos) << c.name << ": " << result.exit.detail;
+        EXPECT_TRUE(result.out.empty()) << c.name;
+    }
+    std::filesystem::remove_all(directory);
+    // The kernel is unharmed: the same SIP runs in a proper domain, and in the kernel.
+    EXPECT_EQ(run(example("hello")).exit.how, ExitInfo::How::Exited);
+    auto in_kernel = m_kernel->spawn(request(example("hello")));
+    ASSERT_FALSE(in_kernel.is_error());
+    EXPECT_EQ(in_kernel.value()->wait_from_host().how, ExitInfo::How::Exited);
+}
+
+TEST_F(DomainTest, ASipInADomainTalksOverChannelsToSipsInTheKernel)
+{
+    m_kernel->register_program("calculator-server", image(example("calculator_server")));
+    auto result = run(example("calculator_client"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 0) << result.out << result.err;
+    EXPECT_NE(result.out.find(" + "), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("server exited with status 0"), std::string::npos) << result.out;
+}
+
+TEST_F(DomainTest, TheKernelStillEnforcesContractsOnASipInADomain)
+{
+    auto result = run(std::string(SIGNET_TEST_GUESTS) + "/domain_rude.wasm");
+    EXPECT_NE(result.out.find("first Add: status 0"), std::string::npos) << result.out << result.err;
+    EXPECT_EQ(result.out.find("let a second Add through"), std::string::npos) << result.out;
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Trapped) << result.exit.detail;
+    EXPECT_EQ(result.exit.trap, TrapKind::ProtocolViolation);
+    EXPECT_NE(result.diagnostics.find("contract Calculator, Imp end"), std::string::npos) << result.diagnostics;
+    EXPECT_TRUE(live_domains().empty());
+}
