@@ -304,6 +304,14 @@ TEST_F(DirectoryTest, ThePeerPrincipalFollowsAnEndAsItTravels)
     EXPECT_NE(out.find("after child: status " + std::to_string(SIGNET_CLOSED) + "\n"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryTest, PeerPrincipalAndEndpointCheckGiveEveryDocumentedStatus)
+{
+    start_directory();
+    std::string out = run_to_end({ "conformance" });
+    EXPECT_NE(out.find("conformance: 0 failed"), std::string::npos) << out;
+    EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
+}
+
 TEST_F(DirectoryTest, CreatingAChildWithoutThePrivilegeIsDenied)
 {
     start_directory();

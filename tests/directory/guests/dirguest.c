@@ -10,6 +10,7 @@
 //   handoff PATH         binds an Echo at PATH and hands it to a child, which asks
 //   self                 opens /service/directory and uses the new connection
 //   spawn                tries to start a child
+//   conformance          every status of channel_peer_principal and endpoint_check
 //   child                (started by handoff) takes the Echo end, asks, answers
 #include <signet/abi.h>
 
@@ -271,6 +272,57 @@ static int self_role(void)
     return 0;
 }
 
+// Every status of channel_peer_principal and endpoint_check (docs/abi.md).
+static int conformance_role(void)
+{
+    unsigned failures = 0;
+#define EXPECT_STATUS(call, want)                                                                  \
+    do {                                                                                           \
+        int32_t got = (call);                                                                      \
+        if (got != (want)) {                                                                       \
+            printf("FAIL %s: status %d, expected %d (line %d)\n", #call, (int)got, (int)(want), __LINE__); \
+            ++failures;                                                                            \
+        }                                                                                          \
+    } while (0)
+    char buffer[256];
+    uint32_t length = 0;
+    signet_handle imp = 0, exp = 0;
+    signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &imp, &exp);
+    EXPECT_STATUS(signet_channel_peer_principal(imp, buffer, sizeof buffer, &length), SIGNET_OK);
+    if (length != 13 || memcmp(buffer, "test/dirguest", 13) != 0)
+        printf("FAIL own channel's peer is '%.*s'\n", (int)length, buffer), ++failures;
+    EXPECT_STATUS(signet_channel_peer_principal(0, buffer, sizeof buffer, &length), SIGNET_BAD_HANDLE);
+    EXPECT_STATUS(signet_channel_peer_principal(0xdead, buffer, sizeof buffer, &length), SIGNET_BAD_HANDLE);
+    EXPECT_STATUS(signet_channel_peer_principal(imp, (char*)0xFFFFFF00u, 256, &length), SIGNET_OUT_OF_BOUNDS);
+    EXPECT_STATUS(signet_channel_peer_principal(imp, buffer, sizeof buffer, (uint32_t*)0xFFFFFF00u), SIGNET_OUT_OF_BOUNDS);
+    length = 0;
+    EXPECT_STATUS(signet_channel_peer_principal(imp, buffer, 4, &length), SIGNET_LIMIT);
+    if (length != 13)
+        printf("FAIL LIMIT gives the length needed, not %u\n", (unsigned)length), ++failures;
+    // The directory connection's other end is held by the directory SIP.
+    EXPECT_STATUS(signet_channel_peer_principal(directory, buffer, sizeof buffer, &length), SIGNET_OK);
+    if (length != 23 || memcmp(buffer, "signet-system/directory", 23) != 0)
+        printf("FAIL the directory's principal is '%.*s'\n", (int)length, buffer), ++failures;
+
+    EXPECT_STATUS(signet_endpoint_check(imp, Echo_descriptor, Echo_DESCRIPTOR_SIZE, 0), SIGNET_OK);
+    EXPECT_STATUS(signet_endpoint_check(exp, Echo_descriptor, Echo_DESCRIPTOR_SIZE, 1), SIGNET_OK);
+    EXPECT_STATUS(signet_endpoint_check(imp, Echo_descriptor, Echo_DESCRIPTOR_SIZE, 1), SIGNET_PROTOCOL);
+    EXPECT_STATUS(signet_endpoint_check(imp, Counter_descriptor, Counter_DESCRIPTOR_SIZE, 0), SIGNET_PROTOCOL);
+    EXPECT_STATUS(signet_endpoint_check(imp, Echo_descriptor, Echo_DESCRIPTOR_SIZE, 2), SIGNET_INVALID_ARGUMENT);
+    EXPECT_STATUS(signet_endpoint_check(imp, "not a descriptor", 16, 0), SIGNET_INVALID_ARGUMENT);
+    EXPECT_STATUS(signet_endpoint_check(imp, (void const*)0xFFFFFF00u, 256, 0), SIGNET_OUT_OF_BOUNDS);
+    EXPECT_STATUS(signet_endpoint_check(0xdead, Echo_descriptor, Echo_DESCRIPTOR_SIZE, 0), SIGNET_BAD_HANDLE);
+
+    // Once the other end is closed, its holder is gone.
+    signet_handle_close(exp);
+    EXPECT_STATUS(signet_channel_peer_principal(imp, buffer, sizeof buffer, &length), SIGNET_CLOSED);
+    signet_handle_close(imp);
+    EXPECT_STATUS(signet_channel_peer_principal(imp, buffer, sizeof buffer, &length), SIGNET_BAD_HANDLE);
+#undef EXPECT_STATUS
+    printf("conformance: %u failed\n", failures);
+    return failures ? 1 : 0;
+}
+
 static int register_role(char const* path)
 {
     signet_handle imp = 0, exp = 0;
@@ -332,6 +384,8 @@ int main(int argc, char** argv)
         return self_role();
     if (strcmp(role, "register") == 0)
         return register_role(path);
+    if (strcmp(role, "conformance") == 0)
+        return conformance_role();
     printf("unknown role '%s'\n", role);
     return 2;
 }
