@@ -147,6 +147,11 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
     manifest.publisher = TRY(reader.string(*program, "program", "publisher"));
     if (!is_name(manifest.publisher))
         return reader.error("program.publisher", "'" + manifest.publisher + "' is not a valid name");
+    if (auto domain = TRY(reader.string(*program, "program", "domain", false)); !domain.empty()) {
+        if (domain != "kernel" && domain != "own" && !is_name(domain))
+            return reader.error("program.domain", "must be \"kernel\", \"own\" or the name of a shared domain, not '" + domain + "'");
+        manifest.domain = domain;
+    }
 
     // [code]
     auto* code = root["code"].as_table();

@@ -74,6 +74,9 @@ struct Manifest {
     std::vector<ManifestResource> resources;
     ManifestLimits limits;
     bool may_create_children { false };
+    // Where its SIPs run (docs/protection-domains.md): "kernel" (the default),
+    // "own" (a sealed domain process each), or the name of a shared domain.
+    std::string domain { "kernel" };
 
     std::string principal() const { return publisher + "/" + name; }
 };

@@ -147,10 +147,10 @@ std::string DomainPlacement::describe() const
     return "?";
 }
 
-ErrorOr<std::shared_ptr<Sip>> spawn_in_domain(Kernel& kernel, SpawnRequest request, DomainPlacement const& placement, std::string host_executable)
+ErrorOr<void> place_in_domain(SpawnRequest& request, DomainPlacement const& placement, std::string host_executable)
 {
     if (placement.kind == DomainPlacement::Kind::Kernel)
-        return kernel.spawn(std::move(request));
+        return {};
     if (placement.kind == DomainPlacement::Kind::Named)
         return Error(ErrorKind::Unsupported, "cannot place " + request.name + " in " + placement.describe() + ": domains shared by several SIPs are not supported yet (use 'own' or 'kernel')");
     if (!request.image || request.image->path().empty())
@@ -167,6 +167,12 @@ ErrorOr<std::shared_ptr<Sip>> spawn_in_domain(Kernel& kernel, SpawnRequest reque
     request.image = Image::remote(launch.image_path, launch.module_hash);
     request.host_entry = [domain](Sip& sip) { Server(sip, *domain).run(); };
     request.on_finish = [domain] { domain->terminate(); };
+    return {};
+}
+
+ErrorOr<std::shared_ptr<Sip>> spawn_in_domain(Kernel& kernel, SpawnRequest request, DomainPlacement const& placement, std::string host_executable)
+{
+    TRY(place_in_domain(request, placement, std::move(host_executable)));
     return kernel.spawn(std::move(request));
 }
 

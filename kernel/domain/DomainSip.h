@@ -30,7 +30,13 @@ struct DomainPlacement {
     std::string describe() const;
 };
 
-// Starts the domain process, then creates and starts the proxy SIP. The request
+// For a placement other than the kernel: starts the domain process and turns
+// `request` into the request for its proxy SIP (an image with no code, a host
+// entry that serves the ring, a finish hook that ends the process). The caller
+// then creates and starts the SIP as usual. Nothing changes for `kernel`.
+ErrorOr<void> place_in_domain(SpawnRequest&, DomainPlacement const&, std::string host_executable = {});
+
+// place_in_domain, then Kernel::spawn. The request
 // is what Kernel::spawn takes; its image must come from the store (its path and
 // module hash are what the domain maps). `host_executable` defaults to
 // signet-domain beside the running binary.

@@ -2,6 +2,7 @@
 // exit with their status, trap, talk over channels with the contract enforced
 // by the kernel; and a domain that dies or misbehaves ends only its SIP.
 #include "installer/Installer.h"
+#include "installer/Manifest.h"
 #include "kernel/Kernel.h"
 #include "kernel/domain/DomainProcess.h"
 #include "kernel/domain/DomainSip.h"
@@ -249,4 +250,29 @@ TEST_F(DomainTest, TheKernelStillEnforcesContractsOnASipInADomain)
     EXPECT_EQ(result.exit.trap, TrapKind::ProtocolViolation);
     EXPECT_NE(result.diagnostics.find("contract Calculator, Imp end"), std::string::npos) << result.diagnostics;
     EXPECT_TRUE(live_domains().empty());
+}
+
+TEST(DomainManifest, PlacesItsProgramInTheKernelUnlessItSaysOtherwise)
+{
+    std::string const base = "[program]\nname = \"p\"\nversion = \"1\"\npublisher = \"acme\"\n%DOMAIN%\n[code]\nmodule = \"p.wasm\"\nabi = \"signet_v1\"\npersonality = \"native\"\n";
+    auto with = [&](std::string const& line) {
+        std::string text = base;
+        text.replace(text.find("%DOMAIN%"), 8, line);
+        return installer::parse_manifest_text(text, "/apps/p.toml");
+    };
+    auto plain = with("");
+    ASSERT_FALSE(plain.is_error()) << plain.error().message();
+    EXPECT_EQ(plain.value().domain, "kernel");
+    auto own = with("domain = \"own\"");
+    ASSERT_FALSE(own.is_error());
+    EXPECT_EQ(own.value().domain, "own");
+    EXPECT_EQ(DomainPlacement::parse(own.value().domain).kind, DomainPlacement::Kind::Own);
+    auto named = with("domain = \"drivers\"");
+    ASSERT_FALSE(named.is_error());
+    EXPECT_EQ(DomainPlacement::parse(named.value().domain).kind, DomainPlacement::Kind::Named);
+    auto bad = with("domain = \"not a name!\"");
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_NE(bad.error().message().find("program.domain"), std::string::npos) << bad.error().message();
+    auto wrong_type = with("domain = 3");
+    ASSERT_TRUE(wrong_type.is_error());
 }

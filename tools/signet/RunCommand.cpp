@@ -2,6 +2,7 @@
 #include "installer/Installer.h"
 #include "installer/Programs.h"
 #include "kernel/Kernel.h"
+#include "kernel/domain/DomainSip.h"
 #include "services/directory/SystemDirectory.h"
 #include "tools/signet/Commands.h"
 
@@ -27,6 +28,7 @@ struct RunOptions {
     std::string exchange { "64MiB" };
     std::string stack { "1MiB" };
     unsigned workers { 0 };
+    std::string domain; // kernel, own or a name; default: the manifest's, else kernel
     bool directory { false };
     std::string policy; // the system policy file, for the directory
     std::vector<std::string> services; // installed programs started first, connected to the directory
@@ -52,6 +54,7 @@ Action add_run_command(CLI::App& app)
     command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
     command->add_option("--stack", options->stack, "Native stack of the program's thread, e.g. 512KiB")->capture_default_str();
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
+    command->add_option("--domain", options->domain, "Where the program runs: kernel (the default), own (a sealed process of its own), or a shared domain's NAME");
     command->add_flag("--directory", options->directory, "Start the directory service (the installed program 'directory') and connect the program to it");
     command->add_option("--policy", options->policy, "The directory's system policy, a TOML file (implies --directory)");
     command->add_option("--service", options->services, "Start the installed program NAME first, connected to the directory (implies --directory)")
@@ -153,6 +156,7 @@ Action add_run_command(CLI::App& app)
         // creating a child. Each is registered with what its manifest says.
         std::string store = installer::default_store_dir();
         std::optional<Kernel::ProgramInfo> by_name;
+        std::string manifest_domain = "kernel";
         auto installed_names = installer::list_programs(store);
         for (auto const& name : installed_names.is_error() ? std::vector<std::string> {} : installed_names.value()) {
             auto installed = installer::find_program(store, name);
@@ -226,6 +230,7 @@ Action add_run_command(CLI::App& app)
                     return int(BadInput);
                 }
                 by_name = info;
+                manifest_domain = record.manifest.domain;
             }
             kernel.value()->register_program(name, std::move(info));
         }
@@ -270,6 +275,12 @@ Action add_run_command(CLI::App& app)
             request.disks = by_name->disks;
         } else {
             request.principal = "unsigned/" + request.name;
+        }
+        // --domain, else the manifest's placement: a domain process is started now.
+        auto placement = DomainPlacement::parse(options->domain.empty() ? manifest_domain : options->domain);
+        if (auto placed = place_in_domain(request, placement); placed.is_error()) {
+            print_error(placed.error().message());
+            return int(placed.error().kind() == ErrorKind::Unsupported ? BadInput : Failure);
         }
         // --directory: the directory first, then the services, each SIP with its connections.
         std::unique_ptr<SystemDirectory> directory;
