@@ -86,12 +86,16 @@ protected:
 
     ErrorOr<std::shared_ptr<Sip>> spawn(SpawnRequest spawn, std::string host = SIGNET_DOMAIN_HOST)
     {
-        return spawn_in_domain(*m_kernel, std::move(spawn), DomainPlacement::parse("own"), host);
+        return spawn_in_domain(*m_kernel, std::move(spawn), DomainPlacement::parse(m_placement), host);
     }
 
     Outcome run(std::string const& wasm, std::vector<std::string> args = {}, std::string host = SIGNET_DOMAIN_HOST)
     {
-        auto spawned = request(wasm, std::move(args));
+        return run(request(wasm, std::move(args)), host);
+    }
+
+    Outcome run(SpawnRequest spawned, std::string host = SIGNET_DOMAIN_HOST)
+    {
         auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
         auto err = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.err);
         Outcome result;
@@ -110,7 +114,10 @@ protected:
 
     std::unique_ptr<Kernel> m_kernel;
     std::shared_ptr<BufferOutputStream> m_diagnostics;
+    std::string m_placement { "own" };
 };
+
+std::string guest(std::string const& name) { return std::string(SIGNET_TEST_GUESTS) + "/" + name + ".wasm"; }
 
 } // namespace
 
@@ -243,7 +250,7 @@ TEST_F(DomainTest, ASipInADomainTalksOverChannelsToSipsInTheKernel)
 
 TEST_F(DomainTest, TheKernelStillEnforcesContractsOnASipInADomain)
 {
-    auto result = run(std::string(SIGNET_TEST_GUESTS) + "/domain_rude.wasm");
+    auto result = run(guest("domain_rude"));
     EXPECT_NE(result.out.find("first Add: status 0"), std::string::npos) << result.out << result.err;
     EXPECT_EQ(result.out.find("let a second Add through"), std::string::npos) << result.out;
     EXPECT_EQ(result.exit.how, ExitInfo::How::Trapped) << result.exit.detail;
@@ -276,3 +283,88 @@ TEST(DomainManifest, PlacesItsProgramInTheKernelUnlessItSaysOtherwise)
     auto wrong_type = with("domain = 3");
     ASSERT_TRUE(wrong_type.is_error());
 }
+
+// Every SIP-visible feature, once in each placement: a program cannot tell where it runs.
+class EveryPlacement : public DomainTest, public ::testing::WithParamInterface<char const*> {
+protected:
+    void SetUp() override
+    {
+        DomainTest::SetUp();
+        m_placement = GetParam();
+    }
+};
+
+TEST_P(EveryPlacement, EveryAbiFunctionReturnsEveryDocumentedStatus)
+{
+    auto spawned = request(guest("domain_abi_conformance"), { "second" });
+    spawned.stdio.in = std::make_shared<BufferInputStream>(std::string("input!"));
+    auto result = run(std::move(spawned));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 42) << result.out;
+    EXPECT_NE(result.out.find(" 0 failed"), std::string::npos) << result.out;
+    EXPECT_EQ(result.out.find("FAIL"), std::string::npos) << result.out;
+    EXPECT_EQ(result.err, "to stderr\n");
+    EXPECT_NE(result.diagnostics.find("] conformance\n"), std::string::npos) << result.diagnostics;
+}
+
+TEST_P(EveryPlacement, TheWasiPersonalityGrantsOnlyWhatWasGiven)
+{
+    auto spawned = request(guest("domain_wasi_conformance"), { "one", "two" });
+    spawned.environment = { "GREETING=hi" };
+    auto result = run(std::move(spawned));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 0) << result.out;
+    EXPECT_NE(result.out.find("direct\n"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find(", 0 failed"), std::string::npos) << result.out;
+}
+
+TEST_P(EveryPlacement, HelloPrintsItsArgumentsAndOnlyTheGivenEnvironment)
+{
+    auto spawned = request(example("hello"), { "a b", "c" });
+    spawned.environment = { "GREETING=salut" };
+    auto result = run(std::move(spawned));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited);
+    EXPECT_EQ(result.out, "Hello from a sealed process!\narg 1: a b\narg 2: c\nGREETING=salut\n");
+}
+
+TEST_P(EveryPlacement, MemoryGrowthStopsAtTheSipsLimit)
+{
+    auto spawned = request(guest("domain_grower"));
+    spawned.limits.memory_bytes = 4ull << 20; // 64 pages
+    auto result = run(std::move(spawned));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.out, "pages=64\n");
+}
+
+TEST_P(EveryPlacement, TrapsKeepTheirKind)
+{
+    struct Case {
+        char const* program;
+        TrapKind kind;
+    };
+    for (auto [program, kind] : { Case { "trap_out_of_bounds", TrapKind::OutOfBounds }, Case { "trap_unreachable", TrapKind::Unreachable },
+             Case { "trap_integer_overflow", TrapKind::IntegerOverflow }, Case { "trap_bad_indirect_call", TrapKind::BadIndirectCall } }) {
+        auto result = run(example(program));
+        EXPECT_EQ(result.exit.how, ExitInfo::How::Trapped) << program << ": " << result.exit.detail;
+        EXPECT_EQ(result.exit.trap, kind) << program;
+    }
+}
+
+TEST_P(EveryPlacement, ChannelsToAChildWork)
+{
+    m_kernel->register_program("calculator-server", image(example("calculator_server")));
+    auto result = run(example("calculator_client"));
+    EXPECT_EQ(result.exit.status, 0) << result.out << result.err;
+    EXPECT_NE(result.out.find("2 + 40 = 42\n"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("server exited with status 0"), std::string::npos) << result.out;
+}
+
+TEST_P(EveryPlacement, BreakingAProtocolIsStoppedByTheKernel)
+{
+    auto result = run(guest("domain_rude"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Trapped) << result.exit.detail;
+    EXPECT_EQ(result.exit.trap, TrapKind::ProtocolViolation);
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, EveryPlacement, ::testing::Values("kernel", "own"),
+    [](auto const& info) { return std::string(info.param) == "own" ? std::string("OwnDomain") : std::string("KernelDomain"); });
