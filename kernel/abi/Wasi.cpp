@@ -3,12 +3,14 @@
 // It is a trusted layer built on the same kernel operations as signet_v1
 // (stdio streams, clocks, randomness, yield, sleep, exit) and grants nothing
 // else: a program sees only the arguments and the environment it was given,
-// and the three standard streams. There are no preopened directories, so
-// every path call finds no capability. Calls Signet does not implement answer
-// ENOSYS; calls on descriptors that are not open answer EBADF; calls that
-// need a right a descriptor lacks answer ENOTCAPABLE. No call faults the kernel.
+// the three standard streams, and the directories it was given (WasiFiles.cpp:
+// descriptors from 3 up, served over FileSystem channels). Calls Signet does
+// not implement answer ENOSYS; calls on descriptors that are not open answer
+// EBADF; calls that need a right a descriptor lacks answer ENOTCAPABLE. No
+// call faults the kernel.
 #include "kernel/abi/Abi.h"
 #include "kernel/abi/Streams.h"
+#include "kernel/abi/WasiFiles.h"
 
 #include <vector>
 
@@ -166,17 +168,20 @@ uint32_t WASI(fd_allocate)(void* host, uint32_t fd, uint64_t, uint64_t) { return
 uint32_t WASI(fd_close)(void* host, uint32_t fd)
 {
     Sip& sip = sip_from(host);
+    if (fd > 2)
+        return wasi_file_close(sip, fd);
     if (!is_open(sip, fd))
         return BadFd;
     sip.wasi_closed_stdio |= 1u << fd;
     return Success;
 }
 
-uint32_t WASI(fd_datasync)(void* host, uint32_t fd) { return not_open_or(sip_from(host), fd, Inval); }
 
 uint32_t WASI(fd_fdstat_get)(void* host, uint32_t fd, uint32_t out)
 {
     Sip& sip = sip_from(host);
+    if (fd > 2)
+        return wasi_file_fdstat_get(sip, fd, out);
     GuestMemory memory(sip.runtime());
     if (!memory.valid(out, 24))
         return Fault;
@@ -196,6 +201,8 @@ uint32_t WASI(fd_fdstat_set_rights)(void* host, uint32_t fd, uint64_t, uint64_t)
 uint32_t WASI(fd_filestat_get)(void* host, uint32_t fd, uint32_t out)
 {
     Sip& sip = sip_from(host);
+    if (fd > 2)
+        return wasi_file_filestat_get(sip, fd, out);
     GuestMemory memory(sip.runtime());
     if (!memory.valid(out, 64))
         return Fault;
@@ -209,17 +216,16 @@ uint32_t WASI(fd_filestat_get)(void* host, uint32_t fd, uint32_t out)
     return Success;
 }
 
-uint32_t WASI(fd_filestat_set_size)(void* host, uint32_t fd, uint64_t) { return not_open_or(sip_from(host), fd, NotCapable); }
 uint32_t WASI(fd_filestat_set_times)(void* host, uint32_t fd, uint64_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, NotCapable); }
 uint32_t WASI(fd_pread)(void* host, uint32_t fd, uint32_t, uint32_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, SPipe); }
-uint32_t WASI(fd_prestat_get)(void*, uint32_t, uint32_t) { return BadFd; } // No preopened directories.
-uint32_t WASI(fd_prestat_dir_name)(void*, uint32_t, uint32_t, uint32_t) { return BadFd; }
 uint32_t WASI(fd_pwrite)(void* host, uint32_t fd, uint32_t, uint32_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, SPipe); }
 
 uint32_t WASI(fd_read)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read)
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    if (fd > 2)
+        return wasi_file_read(sip, fd, iovs, count, out_read);
     GuestMemory memory(sip.runtime());
     std::vector<IoVec> vectors;
     uint64_t total = 0;
@@ -243,15 +249,13 @@ uint32_t WASI(fd_read)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, u
     return Success;
 }
 
-uint32_t WASI(fd_readdir)(void* host, uint32_t fd, uint32_t, uint32_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(fd_renumber)(void* host, uint32_t fd, uint32_t to) { return is_open(sip_from(host), fd) && is_open(sip_from(host), to) ? NotSup : BadFd; }
-uint32_t WASI(fd_seek)(void* host, uint32_t fd, uint64_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, SPipe); }
-uint32_t WASI(fd_sync)(void* host, uint32_t fd) { return not_open_or(sip_from(host), fd, Inval); }
-uint32_t WASI(fd_tell)(void* host, uint32_t fd, uint32_t) { return not_open_or(sip_from(host), fd, SPipe); }
 
 uint32_t WASI(fd_write)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written)
 {
     Sip& sip = sip_from(host);
+    if (fd > 2)
+        return wasi_file_write(sip, fd, iovs, count, out_written);
     GuestMemory memory(sip.runtime());
     std::vector<IoVec> vectors;
     uint64_t total = 0;
@@ -279,16 +283,10 @@ uint32_t WASI(fd_write)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, 
     return Success;
 }
 
-uint32_t WASI(path_create_directory)(void* host, uint32_t fd, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
-uint32_t WASI(path_filestat_get)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_filestat_set_times)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint64_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_link)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
-uint32_t WASI(path_open)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t, uint64_t, uint64_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_readlink)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
-uint32_t WASI(path_remove_directory)(void* host, uint32_t fd, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
-uint32_t WASI(path_rename)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_symlink)(void* host, uint32_t, uint32_t, uint32_t fd, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
-uint32_t WASI(path_unlink_file)(void* host, uint32_t fd, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 
 // Subscriptions: clocks sleep; the standard streams are always ready.
 uint32_t WASI(poll_oneoff)(void* host, uint32_t in, uint32_t out, uint32_t count, uint32_t out_events)

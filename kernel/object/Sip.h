@@ -26,6 +26,7 @@ namespace signet {
 
 class Kernel;
 class Thread;
+class WasiFileTable;
 class Worker;
 
 struct ExitInfo {
@@ -112,6 +113,8 @@ public:
 
     // WASI personality state: which standard streams the program closed.
     uint32_t wasi_closed_stdio { 0 };
+    // WASI personality state: descriptors from 3 up (kernel/abi/WasiFiles.h). Set before start.
+    std::shared_ptr<WasiFileTable> wasi_files;
     // Standard streams bound to Stream endpoints (kernel/abi/Streams.h): the
     // endpoint's handle in this SIP's table, or 0 for the host stream in stdio().
     uint32_t stream_handles[3] {};

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The file-system service end to end, through `signet run` with a disk.
-# Usage: fs_test.sh operations|crash <signet> <services-build-dir> <tests-build-dir> <scratch-dir>
+# Usage: fs_test.sh operations|crash|hostdir <signet> <services-build-dir> <tests-build-dir> <scratch-dir>
 #   operations: every operation and its errors, hostile requests, the disk ABI's
 #               refusals, and persistence across kernel restarts.
 #   crash:      kills the whole kernel with SIGKILL at random moments while a
 #               writer fsyncs and reports what was acknowledged; after each kill a
 #               new kernel mounts, checks, and must hold every acknowledged record.
+#   hostdir:    a WASI program works in a host directory given with --dir, and
+#               cannot leave it (.., absolute paths, symlinks).
 set -uo pipefail
 mode=$1 signet=$2 services=$3 tests=$4 scratch=$5/$1
 rm -rf "$scratch" && mkdir -p "$scratch"
@@ -83,6 +85,26 @@ crash)
     runs=$((runs + 1))
   done
   if [[ $acknowledged_runs -lt 3 ]]; then fail "only $acknowledged_runs of $runs runs acknowledged a write before the kill"; else pass; fi
+  ;;
+hostdir)
+  # A host directory with a secret beside it, a symlink out and a symlink that stays in.
+  root=$scratch/host
+  mkdir -p "$root/data/inside"
+  echo secret >"$root/outside.txt"
+  echo inside >"$root/data/inside/secret.txt"
+  ln -s .. "$root/data/link-out"
+  ln -s ../outside.txt "$root/data/file-link"
+  ln -s inside/secret.txt "$root/data/link-in"
+  wasi=$tests/wasi_files.wasm
+  expect "a WASI program works in a host directory" 0 "work: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" work
+  expect "and cannot leave it" 0 "escape: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" escape
+  if [[ -e $root/stolen.txt || -e $root/new.txt || -e $root/newdir || ! -e $root/data/inside/secret.txt ]]; then
+    fail "something outside the host directory changed"; ls -la "$root"
+  else pass; fi
+  if [[ -n $(ls -A "$root/data" | grep -v -e inside -e link-out -e file-link -e link-in) ]]; then
+    fail "the work left files behind: $(ls -A "$root/data")"; else pass; fi
+  expect "without --dir there is nothing" 1 "work: [1-9][0-9]* failures" -- "$signet" run "$wasi" work
+  expect "a --dir that is not a directory" 2 "cannot open directory" -- "$signet" run --dir "$root/outside.txt::/data" "$wasi" work
   ;;
 *)
   echo "unknown mode $mode"; exit 2 ;;

@@ -3,6 +3,8 @@
 #include "installer/Programs.h"
 #include "kernel/Kernel.h"
 #include "kernel/domain/DomainSip.h"
+#include "kernel/abi/WasiFiles.h"
+#include "services/hostdir/HostDirectory.h"
 #include "services/directory/SystemDirectory.h"
 #include "tools/signet/Commands.h"
 
@@ -24,6 +26,7 @@ struct RunOptions {
     std::vector<std::string> parameters; // k=v
     std::vector<std::string> programs; // NAME=PATH.wasm
     std::vector<std::string> disks; // NAME=PATH
+    std::vector<std::string> dirs; // HOST[::GUEST]
     std::string memory { "256MiB" };
     std::string exchange { "64MiB" };
     std::string stack { "1MiB" };
@@ -48,6 +51,7 @@ Action add_run_command(CLI::App& app)
     auto* command = app.add_subcommand("run", "Install (if needed) and run a module as a sealed process");
     command->add_option("--env", options->environment, "Give the program an environment variable K=V (it sees no others)")->allow_extra_args(false);
     command->add_option("--program", options->programs, "Let SIPs create children from PATH.wasm by NAME (NAME=PATH.wasm)")->allow_extra_args(false);
+    command->add_option("--dir", options->dirs, "Give a WASI program the host directory HOST as GUEST (HOST[::GUEST]), and nothing outside it")->allow_extra_args(false);
     command->add_option("--disk", options->disks, "Back disk NAME, which a driver's manifest declares, with the host file PATH (NAME=PATH)")->allow_extra_args(false);
     command->add_option("--param", options->parameters, "Set a parameter of an installed program (k=v), checked against its manifest")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
@@ -345,6 +349,27 @@ Action add_run_command(CLI::App& app)
         if (sip.is_error()) {
             print_error(sip.error().message());
             return int(Failure);
+        }
+        // --dir: each host directory served through FileSystem by a server of its own,
+        // preopened for the program as descriptors 3, 4, ...
+        if (!options->dirs.empty()) {
+            std::vector<WasiPreopen> preopens;
+            for (auto const& entry : options->dirs) {
+                auto separator = entry.find("::");
+                std::string host = entry.substr(0, separator);
+                std::string guest = separator == std::string::npos ? host : entry.substr(separator + 2);
+                if (host.empty() || guest.empty()) {
+                    print_error("--dir '" + entry + "': expected HOST[::GUEST]");
+                    return int(BadInput);
+                }
+                auto endpoint = serve_host_directory(*kernel.value(), image, host);
+                if (endpoint.is_error()) {
+                    print_error("--dir '" + entry + "': " + endpoint.error().message());
+                    return int(BadInput);
+                }
+                preopens.push_back({ guest, endpoint.release_value() });
+            }
+            sip.value()->wasi_files = make_wasi_file_table(std::move(preopens));
         }
         // A program by name gets a connection for each endpoint it requires (all are
         // Directory connections, checked above); a bare module gets one as handle 0.

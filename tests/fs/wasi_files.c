@@ -1,0 +1,107 @@
+// An ordinary WASI program (the C library's files and directories) run with
+// `signet run --dir HOST::/data`: every call below becomes a FileSystem request
+// to the server of that host directory. By its first argument:
+//   work    creates, writes, reads, seeks, lists, renames and removes under /data
+//   escape  tries to leave /data (.., absolute paths, a symlink the test made)
+// It prints one line per check and exits with the number of failures.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int failures;
+
+#define EXPECT(condition, what)                                  \
+    do {                                                         \
+        if (condition) {                                         \
+            printf("ok   %s (errno %d)\n", what, errno);          \
+        } else {                                                 \
+            printf("FAIL %s (errno %d: %s)\n", what, errno, strerror(errno)); \
+            failures++;                                          \
+        }                                                        \
+    } while (0)
+
+static void work(void)
+{
+    FILE* file = fopen("/data/hello.txt", "w");
+    EXPECT(file != NULL, "fopen for writing creates /data/hello.txt");
+    if (!file)
+        return;
+    EXPECT(fprintf(file, "hello from a sealed process\n") > 0, "fprintf");
+    EXPECT(fclose(file) == 0, "fclose");
+    char line[100] = { 0 };
+    file = fopen("/data/hello.txt", "r");
+    EXPECT(file && fgets(line, sizeof line, file) && strcmp(line, "hello from a sealed process\n") == 0, "read it back");
+    if (file) {
+        EXPECT(fseek(file, 6, SEEK_SET) == 0 && fgets(line, sizeof line, file) && strcmp(line, "from a sealed process\n") == 0, "fseek and read");
+        fclose(file);
+    }
+    struct stat status;
+    EXPECT(stat("/data/hello.txt", &status) == 0 && status.st_size == 28 && S_ISREG(status.st_mode), "stat a file");
+    EXPECT(mkdir("/data/sub", 0755) == 0, "mkdir");
+    EXPECT(stat("/data/sub", &status) == 0 && S_ISDIR(status.st_mode), "stat a directory");
+    EXPECT(rename("/data/hello.txt", "/data/sub/moved.txt") == 0, "rename into the subdirectory");
+    EXPECT(access("/data/hello.txt", F_OK) != 0 && errno == ENOENT, "the old name is gone");
+    int fd = open("/data/sub/big", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    static char block[100000];
+    memset(block, 'x', sizeof block);
+    EXPECT(fd >= 0 && write(fd, block, sizeof block) == (ssize_t)sizeof block, "write 100000 bytes in one call");
+    EXPECT(fd >= 0 && ftruncate(fd, 1000) == 0 && close(fd) == 0, "ftruncate");
+    EXPECT(stat("/data/sub/big", &status) == 0 && status.st_size == 1000, "the truncated size");
+    DIR* directory = opendir("/data/sub");
+    int entries = 0, found = 0;
+    if (directory) {
+        struct dirent* entry;
+        while ((entry = readdir(directory)) != NULL) {
+            entries++;
+            found += strcmp(entry->d_name, "moved.txt") == 0 || strcmp(entry->d_name, "big") == 0;
+        }
+        closedir(directory);
+    }
+    EXPECT(directory && entries == 2 && found == 2, "readdir lists both entries");
+    EXPECT(unlink("/data/sub/big") == 0, "unlink");
+    EXPECT(rmdir("/data/sub") != 0 && errno == ENOTEMPTY, "rmdir a non-empty directory: ENOTEMPTY");
+    EXPECT(unlink("/data/sub/moved.txt") == 0 && rmdir("/data/sub") == 0, "rmdir");
+    EXPECT(fopen("/data/missing", "r") == NULL && errno == ENOENT, "a missing file: ENOENT");
+}
+
+static void escape(void)
+{
+    struct stat status;
+    // Each is refused as a missing capability: by the kernel's lexical check for
+    // `..`, by the C library for paths under no preopen, by the server's
+    // RESOLVE_BENEATH for symlinks.
+    EXPECT(fopen("/data/../outside.txt", "r") == NULL && errno == ENOTCAPABLE, "/data/../outside.txt cannot be opened");
+    EXPECT(fopen("/data/inside/../../outside.txt", "r") == NULL && errno == ENOTCAPABLE, "inside/../../ cannot climb out");
+    EXPECT(fopen("/outside.txt", "r") == NULL && errno == ENOTCAPABLE, "an absolute path outside the preopen finds nothing");
+    EXPECT(fopen("/etc/passwd", "r") == NULL && errno == ENOTCAPABLE, "/etc/passwd is not there");
+    EXPECT(stat("/data/link-out/outside.txt", &status) != 0 && errno == ENOTCAPABLE, "a symlink to outside cannot be followed");
+    EXPECT(fopen("/data/link-out/outside.txt", "r") == NULL && errno == ENOTCAPABLE, "nor opened through");
+    EXPECT(fopen("/data/file-link", "r") == NULL && errno == ENOTCAPABLE, "a symlink to a file outside cannot be opened");
+    EXPECT(fopen("/data/link-out/new.txt", "w") == NULL && errno == ENOTCAPABLE, "nor created through");
+    EXPECT(mkdir("/data/link-out/newdir", 0755) != 0 && errno == ENOTCAPABLE, "nor a directory made through");
+    EXPECT(rename("/data/inside/secret.txt", "/data/link-out/stolen.txt") != 0 && errno == ENOTCAPABLE, "nor a file renamed through");
+    FILE* file = fopen("/data/inside/secret.txt", "r");
+    char line[64] = { 0 };
+    EXPECT(file && fgets(line, sizeof line, file) && strcmp(line, "inside\n") == 0, "what is inside is readable");
+    if (file)
+        fclose(file);
+    EXPECT(fopen("/data/link-in", "r") != NULL, "a symlink that stays inside works");
+}
+
+int main(int argc, char** argv)
+{
+    if (argc < 2) {
+        printf("usage: wasi_files work|escape\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "work") == 0)
+        work();
+    else if (strcmp(argv[1], "escape") == 0)
+        escape();
+    printf("%s: %d failures\n", argv[1], failures);
+    return failures;
+}
