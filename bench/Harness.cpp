@@ -31,6 +31,8 @@ std::string printf_string(char const* format, double value)
     return text;
 }
 
+} // namespace
+
 // Measurement names and notes are ours, but keep the JSON valid whatever they hold.
 std::string json_string(std::string const& text)
 {
@@ -70,8 +72,6 @@ std::string json_stats(Stats const& stats)
     return "{\"median\": " + json_number(stats.median) + ", \"min\": " + json_number(stats.min) + ", \"p25\": " + json_number(stats.p25)
         + ", \"p75\": " + json_number(stats.p75) + ", \"max\": " + json_number(stats.max) + ", \"count\": " + std::to_string(stats.count) + "}";
 }
-
-} // namespace
 
 uint64_t monotonic_ns()
 {

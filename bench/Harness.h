@@ -155,6 +155,12 @@ void add_common_options(CLI::App&, CommonOptions&, std::string const& quick_help
 int finish_run(std::string const& program, ErrorOr<void> const& ran, Report const&, std::string const& machine_json,
     CommonOptions const&, std::string const& footer = {});
 
+// JSON pieces for the reports: a quoted, escaped string; a number (null if not
+// finite); a Stats object (median, min, p25, p75, max, count).
+std::string json_string(std::string const&);
+std::string json_number(double);
+std::string json_stats(Stats const&);
+
 // "1.62 ns", "2.10 us", "431.0 us", "12.3 ms": three or four significant digits.
 std::string format_duration(double nanoseconds);
 std::string format_stats(Stats const&);

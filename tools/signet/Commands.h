@@ -25,6 +25,9 @@ using Action = std::function<int()>;
 Action add_run_command(CLI::App&);
 Action add_install_command(CLI::App&);
 Action add_program_commands(CLI::App&); // uninstall, list, show
+#ifdef SIGNET_HAS_BENCH
+Action add_bench_command(CLI::App&);   // only in builds with the benchmarks
+#endif
 Action add_boot_command(CLI::App&);
 
 // Prints "signet: <message>" to stderr.

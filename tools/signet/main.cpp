@@ -62,6 +62,10 @@ int main(int argc, char** argv)
     commands.emplace_back(app.get_subcommand("boot"), boot);
     auto contract = add_contract_command(app);
     commands.emplace_back(app.get_subcommand("contract"), contract);
+#ifdef SIGNET_HAS_BENCH
+    auto bench = cli::add_bench_command(app);
+    commands.emplace_back(app.get_subcommand("bench"), bench);
+#endif
 
     try {
         app.parse(argc, argv);
