@@ -332,7 +332,8 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
                 return SIGNET_INVALID_ARGUMENT; // Another thread of this SIP is waiting here.
             waiter = self;
         }
-        if (!kept)
+        // Only a sibling could close it meanwhile: a SIP alone needs no reference.
+        if (!kept && sip.thread_count() > 1)
             kept = sip.handles().get_as<Endpoint>(handle);
         Worker::block_current();
         if (self->kill_requested()) {

@@ -105,8 +105,10 @@ private:
 
     Entry m_entry;
     std::shared_ptr<ThreadHandle> m_handle;
-    // This thread's value of the module's shadow-stack pointer while it is switched out.
+    // This thread's value of the module's shadow-stack pointer while it is switched out,
+    // and where the module keeps it (a global in the SIP's instance; null if none).
     uint32_t m_stack_pointer { 0 };
+    uint32_t* m_stack_pointer_global { nullptr };
     bool m_stack_pointer_valid { false };
     bool m_preempted { false };
 };

@@ -99,7 +99,9 @@ void Preemption::watch()
                 seen[i] = { switches, 0 };
                 continue;
             }
-            if (++seen[i].ticks < ticks_per_quantum)
+            // An idle worker waiting for this one to answer its steal request
+            // (at a switch) cuts the quantum short: after one tick.
+            if (++seen[i].ticks < (worker.steal_requested() ? 1u : ticks_per_quantum))
                 continue;
             pid_t target = worker.host_tid();
             if (target > 0) {

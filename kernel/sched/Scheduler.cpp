@@ -1,4 +1,5 @@
 #include "kernel/sched/Scheduler.h"
+#include "kernel/object/Sip.h"
 
 namespace signet {
 
@@ -45,7 +46,7 @@ Worker& Scheduler::pick_worker()
 bool Scheduler::request_steal_for(Worker& thief)
 {
     for (auto& worker : m_workers) {
-        if (worker.get() != &thief && worker->running_fiber() && worker->queue_length() > 0 && worker->request_steal(thief))
+        if (worker.get() != &thief && worker->running_fiber() && worker->has_waiting() && worker->request_steal(thief))
             return true;
     }
     return false;
@@ -64,6 +65,10 @@ void Scheduler::kick_idle_worker(Worker& busy)
 
 void Scheduler::prepare(Thread& thread)
 {
+    Sip& sip = thread.sip();
+    uint32_t offset = sip.image().entry().stack_pointer_offset;
+    if (offset != SIGNET_IMAGE_NO_STACK_POINTER)
+        thread.m_stack_pointer_global = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(sip.instance()) + offset);
     // make_fcontext puts its own small frame at the top of the stack.
     thread.m_context = fctx::make_fcontext(reinterpret_cast<void*>(thread.stack().high()), thread.stack().usable, &Worker::fiber_main);
 }

@@ -261,6 +261,8 @@ void Worker::answer_thief()
     Worker* thief = m_thief.exchange(nullptr, std::memory_order_acq_rel);
     if (!thief || thief == this)
         return;
+    if (m_has_inbox.load(std::memory_order_relaxed))
+        drain_inbox();
     // A whole SIP, and only one with a single thread (a SIP's threads share a
     // worker): the last one in the queue, which would wait longest here. Only
     // when more than one waits, or the one waiting was preempted: a lone thread
@@ -366,13 +368,9 @@ void Worker::switch_to(Thread* next)
     // Each thread of a SIP has its own shadow stack in linear memory: the SIP's
     // stack-pointer global is saved with the thread that leaves and restored
     // for the one that comes.
-    if (previous && previous->m_state != Thread::State::Dead) {
-        Sip& sip = previous->sip();
-        uint32_t offset = sip.image().entry().stack_pointer_offset;
-        if (offset != SIGNET_IMAGE_NO_STACK_POINTER) {
-            std::memcpy(&previous->m_stack_pointer, static_cast<uint8_t*>(sip.instance()) + offset, 4);
-            previous->m_stack_pointer_valid = true;
-        }
+    if (previous && previous->m_stack_pointer_global && previous->m_state != Thread::State::Dead) {
+        previous->m_stack_pointer = *previous->m_stack_pointer_global;
+        previous->m_stack_pointer_valid = true;
     }
     m_switches.store(m_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     fctx::fcontext_t target;
@@ -382,9 +380,8 @@ void Worker::switch_to(Thread* next)
         Sip& sip = next->sip();
         SipContext& context = sip.runtime();
         sip.m_turn = next;
-        uint32_t offset = sip.image().entry().stack_pointer_offset;
-        if (offset != SIGNET_IMAGE_NO_STACK_POINTER && next->m_stack_pointer_valid)
-            std::memcpy(static_cast<uint8_t*>(sip.instance()) + offset, &next->m_stack_pointer, 4);
+        if (next->m_stack_pointer_global && next->m_stack_pointer_valid)
+            *next->m_stack_pointer_global = next->m_stack_pointer;
         context.trap_target = &next->m_trap_target;
         context.stack = { next->m_stack.guard_low(), next->m_stack.low(), next->m_stack.high() };
         next->m_state = Thread::State::Running;
@@ -473,6 +470,9 @@ void Worker::yield_current_always()
         keep_running(*self);
         worker->m_switches.store(worker->m_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         worker->account(self, self, true);
+        // Nothing here for a thief either: let it know by clearing its request.
+        if (worker->m_thief.load(std::memory_order_relaxed))
+            worker->answer_thief();
         return;
     }
     worker->push_back(*self);

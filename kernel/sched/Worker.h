@@ -53,8 +53,12 @@ public:
     uint64_t steals() const { return m_steals.load(std::memory_order_relaxed); }
     // Threads waiting in the run queue (racy when read from elsewhere).
     uint32_t queue_length() const { return m_queue_length.load(std::memory_order_relaxed); }
+    // Threads waiting here: in the run queue or the inbox (racy when read from elsewhere).
+    bool has_waiting() const { return queue_length() > 0 || m_has_inbox.load(std::memory_order_relaxed); }
     // Work stealing: asks this (busy) worker to give `thief` a SIP at its next switch.
     bool request_steal(Worker& thief);
+    // Whether a thief waits for an answer (the preemption watchdog then ends the running fiber's turn early).
+    bool steal_requested() const { return m_thief.load(std::memory_order_relaxed) != nullptr; }
     // Wakes this worker if it is idle, so that it looks for work to steal.
     void kick();
 
