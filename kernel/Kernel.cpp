@@ -1,6 +1,7 @@
 #include "kernel/Kernel.h"
 #include "base/Hash.h"
 #include "contracts/Descriptor.h"
+#include "kernel/object/Child.h"
 #include "kernel/object/Thread.h"
 
 #include <signet/abi.h>
@@ -230,7 +231,7 @@ void Sip::request_kill()
     std::lock_guard guard(m_lock);
     for (Thread* thread : m_threads) {
         thread->m_kill_requested.store(true, std::memory_order_release);
-        thread->worker().wake(*thread);
+        Worker::wake(*thread);
     }
 }
 
@@ -309,7 +310,7 @@ void Kernel::thread_entry(Thread& thread)
         std::lock_guard guard(sip.m_lock);
         handle->done = true;
         for (Thread* joiner : handle->joiners)
-            joiner->worker().wake(*joiner);
+            Worker::wake(*joiner);
     }
     Worker::exit_current();
 }
@@ -421,7 +422,7 @@ uint32_t Kernel::futex_wake(Sip& sip, uint32_t offset, uint32_t count)
     while (it != sip.m_futex_waiters.end() && it->first == offset && woken < count) {
         Thread* waiter = it->second;
         it = sip.m_futex_waiters.erase(it);
-        waiter->worker().wake(*waiter);
+        Worker::wake(*waiter);
         ++woken;
     }
     return woken;
@@ -473,10 +474,19 @@ void Kernel::finish(Sip& sip)
     if (on_finish)
         on_finish();
     // 1. Close its endpoints, so peers drain and then see the channel closed, and
-    //    drop its other handles. Its blocks go with its memory.
+    //    drop its other handles. Its blocks go with its memory. A child it never
+    //    started never will: end it (as handle_close does), so that the endpoints
+    //    it was given close and it leaves the kernel. This runs on a worker or
+    //    the caller of kill(), never under m_lock (~Kernel holds it while it
+    //    drops what is left, and ends nothing).
     for (auto& object : sip.m_handles.take_all()) {
-        if (object->type() == ObjectType::Endpoint)
+        if (object->type() == ObjectType::Endpoint) {
             static_cast<Endpoint&>(*object).close();
+        } else if (object->type() == ObjectType::Child) {
+            Sip& child = static_cast<Child&>(*object).sip();
+            if (child.state() == Sip::State::Created)
+                kill(child);
+        }
     }
     // 2. Report an abnormal end, then let waiters see the exit. Nothing of the
     //    SIP runs any more, so they need not wait for the scrub below.
@@ -496,7 +506,7 @@ void Kernel::finish(Sip& sip)
         std::lock_guard guard(sip.m_lock);
         sip.m_state = Sip::State::Finished;
         for (Thread* waiter : sip.m_fiber_waiters)
-            waiter->worker().wake(*waiter);
+            Worker::wake(*waiter);
     }
     sip.m_finished.notify_all();
     // 3. Scrub and free its memory and tables: its code can never run again.
@@ -706,7 +716,7 @@ void Kernel::timer_loop(std::shared_ptr<TimerState> timers)
         std::lock_guard call_guard(call->lock);
         call->done = true;
         if (call->waiter)
-            call->waiter->worker().wake(*call->waiter);
+            Worker::wake(*call->waiter);
     }
 }
 
@@ -729,7 +739,7 @@ void Kernel::io_loop(std::shared_ptr<IoState> io)
         std::lock_guard call_guard(call->lock);
         call->done = true;
         if (call->waiter)
-            call->waiter->worker().wake(*call->waiter);
+            Worker::wake(*call->waiter);
     }
 }
 

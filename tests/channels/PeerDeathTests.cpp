@@ -80,11 +80,9 @@ TEST_F(ChannelTest, ClosingTheHandleOfAChildThatNeverStartedEndsItAndClosesItsEn
     EXPECT_TRUE(all_checks_passed(run_guarded(channel_guest("parent"), { "close-unstarted-child" })));
 }
 
-// FIXME: Kernel::finish drops a dead SIP's child handles without ending the
-// children that never started, so they stay in the kernel for good and the
-// endpoints they were given never close: here "wait-recv" blocks forever.
-// Enable once finish() ends them as handle_close does.
-TEST_F(ChannelTest, DISABLED_AParentThatEndsHoldingAChildThatNeverStartedEndsItToo)
+// A child that never started and whose parent ended can never start: the
+// kernel ends it, so the endpoints it was given close ("wait-recv" sees CLOSED).
+TEST_F(ChannelTest, AParentThatEndsHoldingAChildThatNeverStartedEndsItToo)
 {
     auto result = run_guarded(channel_guest("parent"), { "leave-unstarted-child" }, std::chrono::seconds(10));
     EXPECT_TRUE(all_checks_passed(result));
