@@ -7,6 +7,8 @@
 #include "kernel/sched/Worker.h"
 #include "runtime/ring/Protocol.h"
 
+#include <atomic>
+
 namespace signet {
 
 namespace {
@@ -66,6 +68,10 @@ private:
                 return end("speaks another protocol (version " + std::to_string(hello->version) + ", " + std::to_string(hello->call_count) + " ABI functions)");
             if (!hello->sealed)
                 return end("did not seal itself");
+            // Said once per kernel: every domain on this Linux is in the same position.
+            static std::atomic<bool> s_told { false };
+            if (hello->sealed == 2 && !s_told.exchange(true))
+                (void)m_sip.kernel().diagnostics().write("signet: note: this Linux has no Landlock; domain processes are sealed by seccomp alone (no file or network restriction beyond it)\n");
             m_hello = true;
             m_domain.mark_hello();
             return reply(ring::ToDomainType::Start, 0, {});

@@ -203,7 +203,7 @@ int run_domain_host(HostOptions const& options)
     ::close(null);
 
     // 5. Hello; wait for Start.
-    ring::Hello hello { ring::protocol_version, ring::abi_call_count, ring::abi_call_fingerprint(), 1 };
+    ring::Hello hello { ring::protocol_version, ring::abi_call_count, ring::abi_call_fingerprint(), sealed.value().filesystem_restricted ? 1u : 2u };
     send(ring::ToKernelType::Hello, 0, ring::encode(hello));
     auto start = wait_for(0);
     if (start.type != uint16_t(ring::ToDomainType::Start))

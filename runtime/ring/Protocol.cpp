@@ -102,8 +102,8 @@ ErrorOr<ToKernel> decode_to_kernel(Frame const& frame)
         reader.get(hello.call_count);
         reader.get(hello.call_fingerprint);
         reader.get(hello.sealed);
-        if (hello.sealed > 1)
-            return Error::invalid(frame_name(frame) + ": hello's sealed flag is " + std::to_string(hello.sealed) + " (must be 0 or 1)");
+        if (hello.sealed > 2)
+            return Error::invalid(frame_name(frame) + ": hello's sealed level is " + std::to_string(hello.sealed) + " (must be 0, 1 or 2)");
         return ToKernel { hello };
     }
     case ToKernelType::Call:

@@ -38,7 +38,9 @@ struct Hello {
     uint32_t version { 0 };
     uint32_t call_count { 0 };
     uint32_t call_fingerprint { 0 };
-    uint32_t sealed { 0 }; // 1 if seal_domain succeeded
+    // How it sealed itself: 0 not at all, 1 seccomp and Landlock, 2 seccomp only
+    // (the running Linux has no Landlock). The kernel refuses 0 and logs 2.
+    uint32_t sealed { 0 };
 };
 
 struct Call {

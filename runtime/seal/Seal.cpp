@@ -302,7 +302,11 @@ ErrorOr<SealReport> seal_domain()
 
 ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
 {
-    SealReport report = TRY(restrict_with_landlock(options.paths));
+    SealReport report;
+    if (options.files == KernelSealOptions::Files::Restrict)
+        report = TRY(restrict_with_landlock(options.paths));
+    else
+        report.notes.push_back("files and network not restricted: the process sealed after starting its threads, which Landlock cannot reach");
 
     // The kernel is the trusted base: its filter takes away what it never needs
     // and what would let new code into it, and leaves the rest.

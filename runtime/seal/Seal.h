@@ -54,6 +54,11 @@ struct PathGrant {
 
 struct KernelSealOptions {
     std::vector<PathGrant> paths;
+    // Landlock applies only to the calling thread and the threads it starts
+    // afterwards; a process that seals after starting its threads can restrict
+    // its system calls (seccomp synchronises every thread) but not its files.
+    enum class Files : uint8_t { Restrict, Leave };
+    Files files { Files::Restrict };
 };
 
 // Seals a domain process. Call it after the process mapped everything it will

@@ -12,7 +12,9 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <atomic>
 #include <functional>
+#include <thread>
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <string>
@@ -250,6 +252,30 @@ TEST(SealedKernel, OpensFilesOnlyWhereItWasGranted)
         check.allowed("create in a granted directory", ::open((granted.path() / "new").c_str(), O_WRONLY | O_CREAT, 0600) >= 0);
         check.refused("read outside", ::open("/etc/passwd", O_RDONLY), EACCES);
         return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedKernel, AfterItsThreadsStartedItStillLosesExecutableMappingsInEveryThread)
+{
+    int status = in_child([] {
+        // A thread that exists before the seal, as the kernel's workers do.
+        std::atomic<int> result { 0 };
+        std::atomic<bool> sealed { false };
+        std::thread worker([&] {
+            while (!sealed.load())
+                std::this_thread::yield();
+            result = int(map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS)) == -1 && errno == EPERM ? 1 : 2;
+        });
+        auto report = seal::seal_kernel({ .paths = {}, .files = seal::KernelSealOptions::Files::Leave });
+        sealed = true;
+        worker.join();
+        if (report.is_error() || report.value().filesystem_restricted || report.value().notes.empty())
+            return 1;
+        Checks check;
+        check.allowed("open a file (files are not restricted)", ::open("/etc/passwd", O_RDONLY) >= 0);
+        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        return check.failures + (result == 1 ? 0 : 1);
     });
     EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
 }

@@ -3,6 +3,7 @@
 #include "installer/Programs.h"
 #include "kernel/Kernel.h"
 #include "kernel/domain/DomainSip.h"
+#include "runtime/seal/Seal.h"
 #include "kernel/abi/WasiFiles.h"
 #include "services/hostdir/HostDirectory.h"
 #include "services/directory/SystemDirectory.h"
@@ -279,6 +280,14 @@ Action add_run_command(CLI::App& app)
             request.disks = by_name->disks;
         } else {
             request.principal = "unsigned/" + request.name;
+        }
+        // Every image is mapped: the kernel seals itself before any SIP runs
+        // (docs/protection-domains.md). Its threads run already, so this takes away
+        // executable mappings and the rest of the kernel policy in every thread, but
+        // cannot restrict its files (Landlock reaches only threads started after it).
+        if (auto sealed = seal::seal_kernel({ .paths = {}, .files = seal::KernelSealOptions::Files::Leave }); sealed.is_error()) {
+            print_error("cannot seal the kernel: " + sealed.error().message());
+            return int(Failure);
         }
         // --domain, else the manifest's placement: a domain process is started now.
         auto placement = DomainPlacement::parse(options->domain.empty() ? manifest_domain : options->domain);
