@@ -32,6 +32,22 @@ static void problem(char const* format, ...)
     }
 }
 
+/* Slot `slot` of a directory as the disk holds it (fs_dir_entry refuses damaged
+ * entries; the check counts them). ENOENT past the end. */
+static int raw_entry(uint32_t directory, uint32_t slot, fs_dirent* out)
+{
+    fs_inode inode;
+    int error = inode_read(directory, &inode);
+    if (error)
+        return error;
+    if ((uint64_t)slot * FS_DIRENT_SIZE >= inode.size)
+        return FS_ENOENT;
+    uint32_t read = 0;
+    if ((error = fs_file_read(directory, (uint64_t)slot * FS_DIRENT_SIZE, (uint8_t*)out, FS_DIRENT_SIZE, &read)))
+        return error;
+    return read == FS_DIRENT_SIZE ? 0 : FS_EIO;
+}
+
 static void claim(uint32_t inode, uint32_t block)
 {
     if (block < volume.super.data_start || block >= volume.block_count) {
@@ -132,7 +148,7 @@ int fs_check(fs_check_report* report)
         uint32_t directory = queue[head++];
         fs_dirent entry, other;
         for (uint32_t slot = 0;; ++slot) {
-            error = fs_dir_entry(directory, slot, &entry);
+            error = raw_entry(directory, slot, &entry);
             if (error == FS_ENOENT) {
                 error = 0;
                 break;
@@ -161,7 +177,7 @@ int fs_check(fs_check_report* report)
                 continue;
             }
             for (uint32_t earlier = 0; earlier < slot && !error; ++earlier) {
-                if ((error = fs_dir_entry(directory, earlier, &other)))
+                if ((error = raw_entry(directory, earlier, &other)))
                     break;
                 if (other.inode && other.name_length == entry.name_length && memcmp(other.name, entry.name, entry.name_length) == 0)
                     problem("directory %u: the name '%.*s' appears twice", directory, entry.name_length, entry.name);

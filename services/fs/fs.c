@@ -527,7 +527,10 @@ int fs_dir_entry(uint32_t directory, uint32_t index, fs_dirent* out)
     uint32_t read = 0;
     if ((error = fs_file_read(directory, (uint64_t)index * FS_DIRENT_SIZE, (uint8_t*)out, FS_DIRENT_SIZE, &read)))
         return error;
-    return read == FS_DIRENT_SIZE ? 0 : FS_EIO;
+    // What the disk holds is checked before it is used: a name longer than its field is damage.
+    if (read != FS_DIRENT_SIZE || out->name_length > FS_NAME_MAX)
+        return FS_EIO;
+    return 0;
 }
 
 /* The slot naming `name` in `directory`, or ENOENT. */

@@ -22,6 +22,7 @@
 #define FS_MAX_FILE_SIZE_FOR_TEST ((12ull + 1024 + 1024ull * 1024) * 4096)
 
 static signet_handle fs;
+static signet_handle fs_child; // the fs SIP: it commits and ends when its last client leaves
 static FileSystem_Imp_message reply;
 static FileSystem_Write write_message;
 static int failures;
@@ -49,7 +50,7 @@ static signet_handle start_file_system(void)
         exit(100);
     }
     signet_handle handles[2] = { device_importer, exporter };
-    if (signet_child_create("fs", 2, handles, 2, "", 0, &child) != SIGNET_OK || signet_child_start(child) != SIGNET_OK) {
+    if (signet_child_create("fs", 2, handles, 2, "", 0, &fs_child) != SIGNET_OK || signet_child_start(fs_child) != SIGNET_OK) {
         printf("FAIL: cannot start fs (is it installed?)\n");
         exit(100);
     }
@@ -614,7 +615,11 @@ int main(int argc, char** argv)
         printf("unknown mode %s\n", mode);
         return 2;
     }
+    // Leaving is a clean shutdown: fs commits what is not yet on the disk, then ends.
     signet_handle_close(fs);
+    int32_t status = -1;
+    EXPECT(signet_child_wait(fs_child, 30000000000ll, &status) == SIGNET_OK && status == 0, "fs ends cleanly when its last client leaves (status %d)",
+        (int)status);
     printf("%s: %d failures\n", mode, failures);
     return failures > 100 ? 100 : failures;
 }

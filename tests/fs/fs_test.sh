@@ -50,6 +50,11 @@ operations)
   expect "fill" 0 "fill: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" fill
   expect "what was written is there after a restart" 0 "verify: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" verify
   expect "the mount reports a passing check" 0 "check passed" -- "$signet" run --disk disk0="$disk" "$client" verify
+  expect "install the disk probe" 0 "installed program disk-probe" -- "$signet" install "$tests/disk-probe.toml"
+  expect "every status of the disk calls" 0 "disk probe: 0 failures" -- "$signet" run --disk probe="$scratch/probe.img" disk-probe
+  if [[ $(head -c 17 "$scratch/probe.img") == SIGNET-DISK-PROBE && $(stat -c %s "$scratch/probe.img") -eq 1048576 ]]; then pass
+  else fail "the probe's writes are not in its host file"; fi
+  expect "a declared disk with no host file" 0 "disk probe: 0 failures" -- "$signet" run disk-probe unbound
   expect "a program that does not declare the disk cannot open it" 0 "disk_open: DENIED" -- "$signet" run --disk disk0="$disk" "$client" disk-denied
   expect "no disk bound: blockdev says so and fs cannot mount" 100 "no host file is bound to it" -- "$signet" run "$client" verify
   expect "a bad --disk" 2 "expected NAME=PATH" -- "$signet" run --disk nonsense "$client" verify

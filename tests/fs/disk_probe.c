@@ -1,0 +1,70 @@
+// Every status of the disk calls, from a program whose manifest declares the
+// disk "probe" (disk-probe.toml). With the argument "unbound" it expects that
+// no host file is bound to the disk. Prints one line per failure; exits with
+// the number of failures.
+#include <signet/abi.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define EXPECT(condition, ...)                          \
+    do {                                                \
+        if (!(condition)) {                             \
+            printf("FAIL line %d: ", __LINE__);         \
+            printf(__VA_ARGS__);                        \
+            printf("\n");                               \
+            failures++;                                 \
+        }                                               \
+    } while (0)
+
+static char buffer[8192];
+
+int main(int argc, char** argv)
+{
+    signet_handle disk = 0, second = 0;
+    if (argc > 1 && strcmp(argv[1], "unbound") == 0) {
+        EXPECT(signet_disk_open("probe", 5, &disk) == SIGNET_NOT_FOUND, "a declared disk without a host file: NOT_FOUND");
+        printf("disk probe: %d failures\n", failures);
+        return failures;
+    }
+    EXPECT(signet_disk_open("other", 5, &disk) == SIGNET_DENIED, "a disk the manifest does not declare: DENIED");
+    EXPECT(signet_disk_open("probe", 0, &disk) == SIGNET_INVALID_ARGUMENT, "an empty name: INVALID_ARGUMENT");
+    EXPECT(signet_disk_open((char const*)0xfffffff0u, 100, &disk) == SIGNET_OUT_OF_BOUNDS, "a name outside memory: OUT_OF_BOUNDS");
+    EXPECT(signet_disk_open("probe", 5, &disk) == SIGNET_OK, "open the declared disk");
+    EXPECT(signet_disk_open("probe", 5, &second) == SIGNET_WOULD_BLOCK, "a second open while the first is held: WOULD_BLOCK");
+
+    uint64_t size = 0;
+    EXPECT(signet_disk_size(disk, &size) == SIGNET_OK && size == (1u << 20), "the declared size (got %llu)", (unsigned long long)size);
+    EXPECT(signet_disk_size(disk + 1, &size) == SIGNET_BAD_HANDLE, "size of a forged handle: BAD_HANDLE");
+    EXPECT(signet_disk_size(disk, (uint64_t*)0xfffffffcu) == SIGNET_OUT_OF_BOUNDS, "size into a bad pointer: OUT_OF_BOUNDS");
+
+    memset(buffer, 0, sizeof buffer);
+    memcpy(buffer, "SIGNET-DISK-PROBE", 17);
+    EXPECT(signet_disk_write(disk, 0, buffer, 4096) == SIGNET_OK, "write a block");
+    EXPECT(signet_disk_write(disk, (1u << 20) - 4096, buffer, 4096) == SIGNET_OK, "write the last block");
+    memset(buffer, 0, sizeof buffer);
+    EXPECT(signet_disk_read(disk, 0, buffer, 4096) == SIGNET_OK && memcmp(buffer, "SIGNET-DISK-PROBE", 17) == 0, "read it back");
+    EXPECT(signet_disk_read(disk, (1u << 20) - 10, buffer, 20) == SIGNET_INVALID_ARGUMENT, "a read across the end: INVALID_ARGUMENT");
+    EXPECT(signet_disk_read(disk, UINT64_MAX, buffer, 1) == SIGNET_INVALID_ARGUMENT, "a read at 2^64-1: INVALID_ARGUMENT");
+    EXPECT(signet_disk_write(disk, UINT64_MAX - 1, buffer, 4096) == SIGNET_INVALID_ARGUMENT, "a write wrapping around: INVALID_ARGUMENT");
+    EXPECT(signet_disk_read(disk, 0, (void*)0xfffff000u, 8192) == SIGNET_OUT_OF_BOUNDS, "a buffer outside memory: OUT_OF_BOUNDS");
+    char* large = malloc((16u << 20) + 4096);
+    EXPECT(large && signet_disk_read(disk, 0, large, (16u << 20) + 4096) == SIGNET_LIMIT, "more than 16 MiB in one call: LIMIT");
+    free(large);
+    EXPECT(signet_disk_read(disk, 1u << 20, buffer, 0) == SIGNET_OK, "an empty read at the end");
+    EXPECT(signet_disk_read(0, 0, buffer, 1) == SIGNET_BAD_HANDLE, "read handle 0: BAD_HANDLE");
+    EXPECT(signet_disk_write(0x7fff, 0, buffer, 1) == SIGNET_BAD_HANDLE, "write a forged handle: BAD_HANDLE");
+    EXPECT(signet_disk_flush(disk) == SIGNET_OK, "flush");
+    EXPECT(signet_disk_flush(disk ^ 0x10000) == SIGNET_BAD_HANDLE, "flush a stale handle: BAD_HANDLE");
+
+    EXPECT(signet_handle_close(disk) == SIGNET_OK, "close the disk");
+    EXPECT(signet_disk_read(disk, 0, buffer, 1) == SIGNET_BAD_HANDLE, "read a closed disk: BAD_HANDLE");
+    EXPECT(signet_disk_open("probe", 5, &second) == SIGNET_OK, "after the close it opens again");
+    memset(buffer, 0, sizeof buffer);
+    EXPECT(signet_disk_read(second, 0, buffer, 4096) == SIGNET_OK && memcmp(buffer, "SIGNET-DISK-PROBE", 17) == 0, "and holds what was written");
+    printf("disk probe: %d failures\n", failures);
+    return failures;
+}
