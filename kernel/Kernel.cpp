@@ -488,6 +488,8 @@ void Kernel::finish(Sip& sip)
                 kill(child);
         }
     }
+    // Its WASI directories and files (kernel/abi/WasiFiles.h): their channels close too.
+    sip.wasi_files.reset();
     // 2. Report an abnormal end, then let waiters see the exit. Nothing of the
     //    SIP runs any more, so they need not wait for the scrub below.
     ExitInfo info;
