@@ -4,7 +4,11 @@
 // CPUs echoing 4 bytes through a pair of pipes, and two Linux threads pinned
 // to two CPUs handing a turn back and forth through a futex word. The three
 // take turns, one repetition each, so that a slow phase of the machine falls
-// on all of them alike; the first turn is a warm-up.
+// on all of them alike; the first turn is a warm-up. The Linux pairs also run
+// free on both CPUs (where Linux may put both ends on one), because Signet's
+// pair is free too: its scheduler moves a single-threaded SIP woken from
+// another worker to the waker's worker (wake affinity, docs/scheduler.md), so
+// after the first message both ends share a worker.
 //
 // The same-core round trips are bench/channels' (one worker, one CPU).
 #include "bench/SipHost.h"
@@ -28,8 +32,11 @@ std::string scheduler_guest(char const* name)
     return std::string(SIGNET_BENCH_SCHEDULER_GUEST_DIR) + "/bench_sched_" + name + ".wasm";
 }
 
+// Pins the calling thread to `cpu`; a negative `cpu` leaves it where it may run.
 bool pin_thread(int cpu)
 {
+    if (cpu < 0)
+        return true;
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
@@ -185,7 +192,7 @@ void run_cross_core_bench(bool quick, Report& report)
         return total;
     };
     uint64_t steals_before = steals();
-    std::vector<double> channel, pipe, futex_turns;
+    std::vector<double> channel, pipe, futex_turns, free_pipe, free_futex;
     for (uint32_t rep = 0; rep <= repetitions; ++rep) {
         Population population(*bench.value().kernel, bench.value().members,
             { .pairs = 1, .rounds_before_gate = 0, .rounds_after_gate = rounds, .gated = true, .placement = Population::Placement::Split, .limits = {} });
@@ -212,31 +219,56 @@ void run_cross_core_bench(bool quick, Report& report)
             return;
         }
         double linux_futex = futex_round_trip(a, b, rounds);
+        // Free: both ends may run on both CPUs (this thread's affinity, set above).
+        double linux_free_pipe = pipe_round_trip(-1, -1, rounds);
+        double linux_free_futex = futex_round_trip(-1, -1, rounds);
+        if (linux_free_pipe < 0) {
+            report.failure("crosscore: the pipe ping-pong between two free processes failed");
+            return;
+        }
         if (rep == 0)
             continue;
         channel.push_back(signet);
         pipe.push_back(linux_pipe);
         futex_turns.push_back(linux_futex);
+        free_pipe.push_back(linux_free_pipe);
+        free_futex.push_back(linux_free_futex);
     }
     auto channel_stats = Stats::of(channel);
     // A worker with nothing to run takes a runnable SIP from the other: then both ends
     // share a worker for a while, and their messages are fiber switches, not wake-ups.
     report.detail("the pair started on 2 workers; " + std::to_string(steals() - steals_before) + " steals in " + std::to_string(repetitions + 1)
-        + " runs (a steal puts both ends on one worker until one blocks)");
+        + " runs; wake affinity moves a woken single-threaded SIP to its waker's worker");
     report.detail("channel, 2 SIPs on 2 workers:      " + format_stats(channel_stats));
     report.detail("pipes, 2 processes on 2 CPUs:      " + format_stats(Stats::of(pipe)));
     report.detail("futex, 2 threads on 2 CPUs:        " + format_stats(Stats::of(futex_turns)));
+    report.detail("pipes, 2 processes free on 2 CPUs: " + format_stats(Stats::of(free_pipe)));
+    report.detail("futex, 2 threads free on 2 CPUs:   " + format_stats(Stats::of(free_futex)));
     report.add({ .name = "round trip 4 B across cores vs pipe",
-        .linux_label = "2 processes, 2 CPUs",
+        .linux_label = "2 processes, pinned apart",
         .signet = channel_stats,
         .linux_side = Stats::of(pipe),
         .goal = Goal::SignetCheaper,
         .target = 0,
         .note = {} });
     report.add({ .name = "round trip 4 B across cores vs futex",
-        .linux_label = "2 threads, 2 CPUs",
+        .linux_label = "2 threads, pinned apart",
         .signet = channel_stats,
         .linux_side = Stats::of(futex_turns),
+        .goal = Goal::SignetCheaper,
+        .target = 0,
+        .note = {} });
+    report.add({ .name = "round trip 4 B, 2 CPUs free, vs pipe",
+        .linux_label = "2 processes, unpinned",
+        .signet = channel_stats,
+        .linux_side = Stats::of(free_pipe),
+        .goal = Goal::SignetCheaper,
+        .target = 0,
+        .note = {} });
+    report.add({ .name = "round trip 4 B, 2 CPUs free, vs futex",
+        .linux_label = "2 threads, unpinned",
+        .signet = channel_stats,
+        .linux_side = Stats::of(free_futex),
         .goal = Goal::SignetCheaper,
         .target = 0,
         .note = {} });

@@ -41,7 +41,8 @@ struct SuiteRow {
     // Linux / Singularity in the paper for this operation (Table 8 or 9); 0: the paper has none.
     double paper_ratio { 0 };
     std::string paper_source; // "Table 8: API call (91 vs 437 cycles)"
-    // The x of the payload sweep (bytes), 0 elsewhere; "block" or "inline" for the two kinds of payload.
+    // The x of the payload sweep (bytes), 0 elsewhere (a Table 8 row may be a point
+    // of it too); "block" or "inline" for the two kinds of payload.
     uint64_t payload_bytes { 0 };
     std::string payload_kind;
 };
