@@ -1,5 +1,6 @@
 #include "services/directory/SystemDirectory.h"
 #include "base/File.h"
+#include "installer/Programs.h"
 
 #include "Directory.h"
 #include "DirectoryCodes.h"
@@ -157,7 +158,13 @@ ErrorOr<DirectoryPolicy> DirectoryPolicy::parse(std::string_view text, std::stri
             return field_error(path, "directory", "must be a table");
         return policy;
     }
-    TRY(check_keys(*directory, path, "directory.", { "duplicates", "register", "bind", "rule" }));
+    TRY(check_keys(*directory, path, "directory.", { "duplicates", "register", "bind", "services", "rule" }));
+    if (auto services = (*directory)["services"]) {
+        auto value = services.value<std::string>();
+        if (!value || (*value != "any" && *value != "declared"))
+            return field_error(path, "directory.services", "must be \"any\" or \"declared\"");
+        policy.declared_only = *value == "declared";
+    }
     if (auto duplicates = (*directory)["duplicates"]) {
         auto value = duplicates.value<std::string>();
         if (!value || (*value != "refuse" && *value != "replace"))
@@ -215,10 +222,27 @@ ErrorOr<DirectoryPolicy> DirectoryPolicy::parse(std::string_view text, std::stri
     return policy;
 }
 
+ErrorOr<void> DirectoryPolicy::add_installed_services(std::string const& store_dir)
+{
+    auto names = TRY(installer::list_programs(store_dir));
+    for (auto const& name : names) {
+        // A record that no longer reads or verifies cannot be started either: it declares nothing.
+        auto program = installer::find_program(store_dir, name);
+        if (program.is_error())
+            continue;
+        for (auto const& service : program.value().manifest.services)
+            declared_services.emplace_back(program.value().manifest.principal(), service.path);
+    }
+    return {};
+}
+
 std::string DirectoryPolicy::encode() const
 {
     std::string text;
     text += std::string("duplicates\t") + (duplicates == Duplicates::Replace ? "replace" : "refuse") + "\n";
+    text += std::string("services\t") + (declared_only ? "declared" : "any") + "\n";
+    for (auto const& [principal, service_path] : declared_services)
+        text += "declared\t" + principal + "\t" + service_path + "\n";
     text += std::string("default\tregister\t") + (allow_register ? "allow" : "deny") + "\n";
     text += std::string("default\tbind\t") + (allow_bind ? "allow" : "deny") + "\n";
     for (auto const& rule : rules) {

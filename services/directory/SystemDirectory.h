@@ -40,6 +40,11 @@ struct DirectoryPolicy {
     bool allow_register { true }; // when no rule matches
     bool allow_bind { true };
     Duplicates duplicates { Duplicates::Refuse };
+    // The [[service]] paths each program's manifest declares, by principal
+    // (publisher/program). With `declared_only` (the file's `services = "declared"`),
+    // a SIP may register only what its own program declares.
+    std::vector<std::pair<std::string, std::string>> declared_services;
+    bool declared_only { false };
 
     // Named limits: rules per policy, bytes in a pattern or reason.
     static constexpr size_t max_rules = 256;
@@ -49,6 +54,8 @@ struct DirectoryPolicy {
     // Errors name the file, the field and the problem: `policy.toml: field 'directory.rule[2].path': ...`.
     static ErrorOr<DirectoryPolicy> load(std::string const& path);
     static ErrorOr<DirectoryPolicy> parse(std::string_view toml_text, std::string const& path);
+    // Adds the [[service]] entries of every program installed in `store_dir`.
+    ErrorOr<void> add_installed_services(std::string const& store_dir);
     // The line form the directory SIP reads from its `policy` parameter.
     std::string encode() const;
 };

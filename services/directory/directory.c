@@ -28,7 +28,13 @@
 
 // The policy, as the kernel encodes it from the system policy file: one rule a line.
 enum Action { ActionRegister, ActionBind };
-enum { MaxRules = 256, PrincipalMax = 512 };
+enum { MaxRules = 256, MaxDeclared = 1024, PrincipalMax = 512 };
+
+// A [[service]] entry of an installed program's manifest.
+typedef struct Declared {
+    char const* principal; // publisher/program
+    char const* path;
+} Declared;
 
 typedef struct Rule {
     enum Action action;
@@ -43,6 +49,9 @@ static struct {
     unsigned count;
     bool default_allow[2];
     bool replace_duplicates;
+    bool declared_only; // a SIP registers only the paths its program's manifest declares
+    Declared declared[MaxDeclared];
+    unsigned declared_count;
 } policy = { .default_allow = { true, true } };
 
 // A request waiting for (or being answered by) a service.
@@ -202,7 +211,12 @@ static bool load_policy(void)
             *newline++ = '\0';
         char* fields[6];
         unsigned count = split_fields(line, fields, 6);
-        if (count == 2 && strcmp(fields[0], "duplicates") == 0) {
+        if (count == 2 && strcmp(fields[0], "services") == 0) {
+            policy.declared_only = strcmp(fields[1], "declared") == 0;
+        } else if (count == 3 && strcmp(fields[0], "declared") == 0) {
+            if (policy.declared_count < MaxDeclared)
+                policy.declared[policy.declared_count++] = (Declared) { fields[1], fields[2] };
+        } else if (count == 2 && strcmp(fields[0], "duplicates") == 0) {
             policy.replace_duplicates = strcmp(fields[1], "replace") == 0;
         } else if (count == 3 && strcmp(fields[0], "default") == 0) {
             policy.default_allow[strcmp(fields[1], "register") == 0 ? ActionRegister : ActionBind] = strcmp(fields[2], "allow") == 0;
@@ -241,6 +255,22 @@ static bool allowed(enum Action action, char const* path, char const* principal,
     }
     *reason = "the policy denies it by default";
     return policy.default_allow[action];
+}
+
+// Whether the program of `principal` (the first element of its chain) declares
+// `path` in its manifest, when the policy asks for that.
+static bool declared(char const* path, char const* principal)
+{
+    if (!policy.declared_only || strcmp(principal, kernel_principal) == 0)
+        return true;
+    char const* chain = strstr(principal, " <- ");
+    size_t length = chain ? (size_t)(chain - principal) : strlen(principal);
+    for (unsigned i = 0; i < policy.declared_count; ++i) {
+        Declared const* entry = &policy.declared[i];
+        if (strlen(entry->principal) == length && memcmp(entry->principal, principal, length) == 0 && strcmp(entry->path, path) == 0)
+            return true;
+    }
+    return false;
 }
 
 // --- Connections and services ---------------------------------------------
@@ -379,6 +409,11 @@ static void handle_register(int client, char const* path, signet_handle provider
     if (strcmp(path, DIRECTORY_SELF_PATH) == 0) {
         signet_handle_close(provider);
         refuse(client, DIRECTORY_REFUSED_DUPLICATE, "register", path, "%s is served by the directory itself", path);
+        return;
+    }
+    if (!declared(path, clients[client].principal)) {
+        signet_handle_close(provider);
+        refuse(client, DIRECTORY_REFUSED_DENIED, "register", path, "its program's manifest does not declare the service %s", path);
         return;
     }
     if (!allowed(ActionRegister, path, clients[client].principal, &reason)) {

@@ -272,6 +272,22 @@ reason = "the secret service serves administrators' children"
     EXPECT_NE(out.find("service sees test/client <- admin/shell"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryTest, WithDeclaredServicesAProgramRegistersOnlyWhatItsManifestDeclares)
+{
+    auto policy = DirectoryPolicy::parse("[directory]\nservices = \"declared\"\n", "policy.toml");
+    ASSERT_FALSE(policy.is_error());
+    policy.value().declared_services.emplace_back("test/echo-service", "/service/echo");
+    start_directory(policy.value());
+    std::string out = run_to_end({ "register", "/service/other" }, "test/echo-service");
+    EXPECT_NE(out.find("refused 2 its program's manifest does not declare the service /service/other"), std::string::npos) << out;
+    out = run_to_end({ "register", "/service/echo" }, "test/impostor");
+    EXPECT_NE(out.find("refused 2 "), std::string::npos) << out;
+    // The program that declares it registers it, whoever started it.
+    start_service("/service/echo", "echo", "0", "test/echo-service <- test/launcher");
+    out = run_to_end({ "bind", "/service/echo" });
+    EXPECT_NE(out.find("said hello"), std::string::npos) << out;
+}
+
 TEST_F(DirectoryTest, ADefaultDenyPolicyRefusesWhatNoRuleAllows)
 {
     start_directory("[directory]\nregister = \"deny\"\nbind = \"deny\"\n");

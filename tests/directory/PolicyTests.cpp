@@ -41,7 +41,7 @@ reason = "devices are for drivers"
     EXPECT_EQ(rules[1].principal, "**"); // no principal: everyone
     EXPECT_FALSE(rules[1].allow);
     EXPECT_EQ(policy.value().encode(),
-        "duplicates\treplace\ndefault\tregister\tdeny\ndefault\tbind\tallow\n"
+        "duplicates\treplace\nservices\tany\ndefault\tregister\tdeny\ndefault\tbind\tallow\n"
         "rule\tregister\tallow\t/service/**\tsignet-system/*\t\n"
         "rule\tbind\tdeny\t/dev/*\t**\tdevices are for drivers\n");
 }
@@ -56,6 +56,7 @@ TEST(DirectoryPolicy, EveryBadFieldIsNamed)
         { "[directory]\nduplicates = \"keep\"\n", "policy.toml: field 'directory.duplicates': must be \"refuse\" or \"replace\"" },
         { "[directory]\nregister = true\n", "policy.toml: field 'directory.register': must be \"allow\" or \"deny\"" },
         { "[directory]\nbind = \"maybe\"\n", "policy.toml: field 'directory.bind': must be \"allow\" or \"deny\"" },
+        { "[directory]\nservices = \"all\"\n", "policy.toml: field 'directory.services': must be \"any\" or \"declared\"" },
         { "[directory]\nextra = 1\n", "policy.toml: field 'directory.extra': unknown field" },
         { "[elsewhere]\n", "policy.toml: field 'elsewhere': unknown field" },
         { "directory = 3\n", "policy.toml: field 'directory': must be a table" },
@@ -76,6 +77,15 @@ TEST(DirectoryPolicy, EveryBadFieldIsNamed)
         ASSERT_TRUE(policy.is_error()) << bad.text;
         EXPECT_NE(policy.error().message().find(bad.error), std::string::npos) << policy.error().message();
     }
+}
+
+TEST(DirectoryPolicy, DeclaredServicesAreEncodedForTheDirectory)
+{
+    auto policy = DirectoryPolicy::parse("[directory]\nservices = \"declared\"\n", "policy.toml");
+    ASSERT_FALSE(policy.is_error()) << policy.error().message();
+    EXPECT_TRUE(policy.value().declared_only);
+    policy.value().declared_services.emplace_back("signet-system/fs", "/service/fs");
+    EXPECT_NE(policy.value().encode().find("services\tdeclared\ndeclared\tsignet-system/fs\t/service/fs\n"), std::string::npos);
 }
 
 TEST(DirectoryPolicy, AMissingFileIsAnError)

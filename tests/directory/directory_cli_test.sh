@@ -44,6 +44,9 @@ effect = "deny"
 reason = "unsigned programs may not use the echo service"
 POLICY
 expect "the policy denies by principal" 3 "refused 2 unsigned programs may not use the echo service" -- "$signet" run --policy "$scratch/policy.toml" --service dirguest-echo "$guest" bind /service/echo
+printf '[directory]\nservices = "declared"\n' >"$scratch/declared.toml"
+expect "a declared service registers" 0 "said hello" -- "$signet" run --policy "$scratch/declared.toml" --service dirguest-echo "$guest" bind /service/echo
+expect "an undeclared one is refused" 3 "refused 2 its program's manifest does not declare the service /service/echo" -- "$signet" run --policy "$scratch/declared.toml" "$guest" register /service/echo
 printf '[directory]\nduplicates = "sometimes"\n' >"$scratch/bad-policy.toml"
 expect "a bad policy names file and field" 2 "bad-policy.toml: field 'directory.duplicates'" -- "$signet" run --policy "$scratch/bad-policy.toml" "$guest" self
 expect "an unknown service" 2 "--service nothing: no such installed program" -- "$signet" run --service nothing "$guest" self

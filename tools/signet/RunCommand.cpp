@@ -318,6 +318,11 @@ Action add_run_command(CLI::App& app)
                 }
                 policy = loaded.release_value();
             }
+            // What each installed program's manifest declares, for `services = "declared"`.
+            if (auto added = policy.add_installed_services(store); added.is_error()) {
+                print_error(added.error().message());
+                return int(Failure);
+            }
             auto started = SystemDirectory::start(*kernel.value(), "directory", policy);
             if (started.is_error()) {
                 print_error("--directory: " + started.error().message());
