@@ -225,10 +225,14 @@ std::string check_stream_endpoint(Endpoint& endpoint, uint32_t stream)
     if (endpoint.end() != stream_end(stream))
         return std::string(stream == 0 ? "stdin" : stream == 1 ? "stdout" : "stderr") + " needs the " + cx::end_spelling(stream_end(stream))
             + " end of a Stream";
+    // A reader must be about to ask; a writer may already hold its reader's
+    // Read, which the kernel answers on the first write.
     Channel& channel = endpoint.channel();
     std::lock_guard guard(channel.lock());
-    if (channel.state() != 0 || channel.front(endpoint))
-        return "the stream is in the middle of a Read";
+    bool fresh = channel.state() == 0 && !channel.front(endpoint);
+    bool asked = stream != 0 && channel.state() == 1 && channel.front(endpoint) && channel.front(endpoint)->id == MessageRead;
+    if (!fresh && !asked)
+        return "the stream is in the middle of an exchange";
     return {};
 }
 
@@ -319,7 +323,9 @@ uint32_t Z_signet_v1Z_child_describe(void* host, uint32_t child_handle, uint32_t
             text = "exited " + std::to_string(info.host_exit_status());
             break;
         case ExitInfo::How::Trapped:
-            text = std::string("trapped: ") + trap_kind_description(info.trap) + " [" + trap_kind_name(info.trap) + "]" + info.detail;
+            // Host addresses in a fault's detail are the kernel's business, not the parent's.
+            text = std::string("trapped: ") + trap_kind_description(info.trap) + " [" + trap_kind_name(info.trap) + "]"
+                + (info.trap == TrapKind::ProtocolViolation ? info.detail : std::string());
             break;
         case ExitInfo::How::Killed:
             text = "killed: " + info.detail;

@@ -26,7 +26,8 @@ bool is_stream_contract(contracts::Contract const&);
 contracts::End stream_end(uint32_t stream);
 
 // Checks that `endpoint` can be `stream` (0, 1 or 2) of a SIP: a Stream
-// endpoint of the right end, in Start, with nothing waiting in its inbox.
+// endpoint of the right end, in Start with nothing waiting in its inbox (or,
+// for a writer, with its reader's first Read waiting).
 // Returns an empty string, or what is wrong with it.
 std::string check_stream_endpoint(Endpoint&, uint32_t stream);
 

@@ -475,10 +475,24 @@ int main(void)
     }
     // The console serves until every session and every control endpoint is gone.
     while (session_count) {
+        // Output first: whatever was written before a program asks for input (a
+        // prompt, the rest of a line) is printed before the console reads.
         signet_handle handles[MaxSessions];
+        uint32_t outputs[MaxSessions];
+        uint32_t output_count = 0;
+        for (uint32_t i = 0; i < session_count; ++i) {
+            if (sessions[i]->kind == Output) {
+                outputs[output_count] = i;
+                handles[output_count++] = sessions[i]->handle;
+            }
+        }
+        uint32_t ready = 0;
+        if (output_count && signet_channel_select(handles, output_count, 0, &ready) == SIGNET_OK) {
+            serve_output(outputs[ready]);
+            continue;
+        }
         for (uint32_t i = 0; i < session_count; ++i)
             handles[i] = sessions[i]->handle;
-        uint32_t ready = 0;
         if (signet_channel_select(handles, session_count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
             return 1;
         switch (sessions[ready]->kind) {

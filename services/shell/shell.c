@@ -4,7 +4,7 @@
 //   a | b | c                       Stream channels from each stdout to the next stdin
 //   < FILE   > FILE   >> FILE       standard streams to and from files (FileSystem)
 //   prog ... &                      in the background; `ps`, `kill ID`, `wait`
-//   $?                              the exit status of the last command
+//   $?  $!                          the exit status of the last command; the last job's id
 //
 // Builtins: echo, cat, ls, cp, mkdir, rm, rmdir, cd, pwd, ps, kill, wait,
 // install, help, exit, shutdown. See docs/shell.md.
@@ -38,6 +38,7 @@ enum {
 static signet_handle console;     // Console.Imp
 static signet_handle file_system; // FileSystem.Imp, or 0 without a file system
 static int last_status;
+static unsigned long long last_job_id; // $!: the SIP id of the last job started in the background
 static bool interactive;
 static char cwd[FS_PATH_MAX] = "/";
 
@@ -311,8 +312,8 @@ static bool parse(char const* line, Pipeline* pipeline)
             if (*p == '\'' || *p == '"') {
                 char quote = *p++;
                 while (*p && *p != quote && out < end) {
-                    if (quote == '"' && p[0] == '$' && p[1] == '?') {
-                        out += snprintf(out, 8, "%d", last_status);
+                    if (quote == '"' && p[0] == '$' && (p[1] == '?' || p[1] == '!')) {
+                        out += p[1] == '?' ? snprintf(out, 8, "%d", last_status) : snprintf(out, 24, "%llu", last_job_id);
                         p += 2;
                     } else {
                         *out++ = *p++;
@@ -323,8 +324,8 @@ static bool parse(char const* line, Pipeline* pipeline)
                     return false;
                 }
                 ++p;
-            } else if (p[0] == '$' && p[1] == '?') {
-                out += snprintf(out, 8, "%d", last_status);
+            } else if (p[0] == '$' && (p[1] == '?' || p[1] == '!')) {
+                out += p[1] == '?' ? snprintf(out, 8, "%d", last_status) : snprintf(out, 24, "%llu", last_job_id);
                 p += 2;
             } else {
                 *out++ = *p++;
@@ -354,6 +355,11 @@ static bool parse(char const* line, Pipeline* pipeline)
     }
     if (stage->count == 0 && (pipeline->count > 1 || stage->input || stage->output || pipeline->background)) {
         report("shell: a command is missing\n");
+        return false;
+    }
+    if (pipeline->background && (pipeline->stages[0].input || stage->output)) {
+        // A job's streams are served by the shell only while it waits for them.
+        report("shell: a job in the background cannot read or write files\n");
         return false;
     }
     return true;
@@ -1096,6 +1102,7 @@ static int run_pipeline(Pipeline* pipeline)
             char text[64];
             describe(job->child, &job->id, text, sizeof text);
             snprintf(job->name, sizeof job->name, "%s", running[i].name);
+            last_job_id = job->id;
             report("[%llu] %s\n", (unsigned long long)job->id, job->name);
         }
         return 0;

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End-to-end checks of the booted system: scripted shell sessions through stdin.
+# Usage: boot_test.sh <signet> <programs-dir> <scratch-dir>
+set -uo pipefail
+signet=$1
+programs=$2
+scratch=$3
+rm -rf "$scratch" && mkdir -p "$scratch"
+export SIGNET_HOME=$scratch/home
+image=$scratch/image
+passed=0
+failed=0
+
+installs=()
+for manifest in "$programs"/*.toml; do installs+=(--install "$manifest"); done
+
+# session <name> <script>: boots the image with the script as the terminal's input;
+# the output is in $output, the exit status in $status.
+session() {
+  local name=$1 script=$2
+  output=$(printf '%b' "$script" | timeout 120 "$signet" boot --image "$image" "${installs[@]}" 2>&1)
+  status=$?
+}
+
+check() { # check <name> <condition-status> <message>
+  if [[ $2 -ne 0 ]]; then
+    echo "FAIL $1: $3"; echo "--- output:"; echo "$output" | head -40; echo "---"; failed=$((failed + 1))
+  else
+    passed=$((passed + 1))
+  fi
+}
+
+has() { grep -qE -- "$1" <<<"$output"; }
+lacks() { ! grep -qE -- "$1" <<<"$output"; }
+
+# 1. The first boot creates the image; a session runs builtins and reports statuses.
+session basics 'echo hi there\necho "status $?"\nnosuch arg\necho "after $?"\npwd\nhelp\n'
+check "first boot ends with the shell" $status "exit status $status"
+check "echo" "$(has '^hi there$'; echo $?)" "no 'hi there'"
+check "\$? after success" "$(has '^status 0$'; echo $?)" "no 'status 0'"
+check "unknown program" "$(has '^nosuch: command not found'; echo $?)" "no 'command not found'"
+check "\$? of an unknown program is 127" "$(has '^after 127$'; echo $?)" "no 'after 127'"
+check "pwd" "$(has '^/$'; echo $?)" "no /"
+for part in store programs policy.toml disk0.img system.log; do
+  check "the image has $part" "$([[ -e $image/$part ]]; echo $?)" "$image/$part is missing"
+done
+check "the file system mounted" "$(grep -q 'check passed' "$image/system.log"; echo $?)" "system.log: $(tail -3 "$image/system.log")"
+
+# 2. Programs by name, arguments, pipes.
+session pipes 'show one two\necho "show: $?"\necho hello world | upper\nshow a b | upper | upper\nlines 3 x | upper\n'
+check "arguments reach a program" "$(has '^arg 1: one$' && has '^arg 2: two$'; echo $?)" "no arguments"
+check "a program's status is \$?" "$(has '^show: 2$'; echo $?)" "no 'show: 2'"
+check "builtin into a program" "$(has '^HELLO WORLD$'; echo $?)" "no HELLO WORLD"
+check "three-stage pipe" "$(has '^ARG 1: A$'; echo $?)" "no 'ARG 1: A'"
+check "program into program" "$(has '^X LINE 2$'; echo $?)" "no 'X LINE 2'"
+
+# 3. A program that traps in the middle of a pipeline: the shell reports it and goes on.
+session trap 'echo first second | crash | upper\necho "pipeline: $?"\necho alone | crash\necho "crash: $?"\necho still here\nexit 7\n'
+check "the shell goes on after a trap (exit 7)" "$([[ $status -eq 7 ]]; echo $?)" "exit status $status, expected 7"
+check "the trap is reported with its kind" "$(has '^crash: trapped: .*\[OutOfBounds\]'; echo $?)" "no trap report"
+check "the stage before the trap got through" "$(has '^FIRST SECOND$'; echo $?)" "no FIRST SECOND"
+check "a pipeline's status is its last stage's" "$(has '^pipeline: 0$'; echo $?)" "no 'pipeline: 0'"
+check "a trapped program's status is 134" "$(has '^crash: 134$'; echo $?)" "no 'crash: 134'"
+check "the shell survives" "$(has '^still here$'; echo $?)" "no 'still here'"
+
+# 4. Files and redirection, through the file system.
+session files 'mkdir /docs\necho hello > /docs/a\necho again >> /docs/a\ncat /docs/a\nupper < /docs/a > /docs/b\ncat /docs/b\ncp /docs/b /c\nls /\nls /docs\nrm /c\ncat /c\necho "cat: $?"\ncd /docs\ncat a | upper\nshow x > out\ncat /docs/out\n'
+check "append and read" "$(has '^hello$' && has '^again$'; echo $?)" "file contents wrong"
+check "input and output redirection of a program" "$(has '^HELLO$' && has '^AGAIN$'; echo $?)" "no HELLO/AGAIN"
+check "ls lists files and directories" "$(has '^docs/$' && has '^c$'; echo $?)" "ls / wrong"
+check "rm removes" "$(has 'cat: /c: no such file' && has '^cat: 1$'; echo $?)" "rm or its error wrong"
+check "relative paths after cd" "$(has '^arg 1: x$' && [[ $(grep -c '^HELLO$' <<<"$output") -ge 2 ]]; echo $?)" "relative paths wrong"
+
+# 5. A reboot keeps the files.
+session reboot 'cat /docs/b\nls /docs\n'
+check "files survive a reboot" "$(has '^HELLO$' && has '^out$'; echo $?)" "files lost"
+
+# 6. Jobs: ps and kill.
+session jobs 'spin &\nps\nkill $!\necho "kill: $?"\nps\nspin 3 &\nwait\nkill 999999\necho "bad kill: $?"\n'
+check "a job starts in the background" "$(has '^\[[0-9]+\] spin$'; echo $?)" "no job line"
+check "ps shows the shell and the job" "$(has 'running +shell' && has 'running +spin'; echo $?)" "ps wrong"
+check "kill stops the job" "$(has '^kill: 0$' && has 'spin: killed'; echo $?)" "kill wrong"
+check "wait reports a job's end" "$(has 'spin: exited 3'; echo $?)" "no 'exited 3'"
+check "kill refuses what is not a job" "$(has 'no such job' && has '^bad kill: 1$'; echo $?)" "bad kill accepted"
+
+# 7. Output of programs running at once never interleaves inside a line.
+session lines 'lines 200 aaaa &\nlines 200 bbbb &\nlines 200 cccc\nwait\n'
+bad=$(grep -E 'line [0-9]' <<<"$output" | grep -cvE '^(aaaa|bbbb|cccc) line [0-9]+$')
+count=$(grep -cE '^(aaaa|bbbb|cccc) line [0-9]+$' <<<"$output")
+check "no line is mixed ($bad mixed)" "$([[ $bad -eq 0 ]]; echo $?)" "$bad mixed lines"
+check "every line arrives ($count of 600)" "$([[ $count -eq 600 ]]; echo $?)" "$count lines of 600"
+
+# 8. shutdown, and SIGTERM: every SIP stops, the file system commits, status 0.
+session shutdown 'echo bye > /bye\nshutdown\necho never\n'
+check "shutdown ends with status 0" $status "exit status $status"
+check "nothing runs after shutdown" "$(lacks '^never$'; echo $?)" "a command ran after shutdown"
+fifo=$scratch/input
+mkfifo "$fifo"
+"$signet" boot --image "$image" <"$fifo" >"$scratch/term.out" 2>&1 &
+booted=$!
+exec 9>"$fifo"
+printf 'echo before > /term\necho ready\n' >&9
+for _ in $(seq 100); do grep -q '^ready$' "$scratch/term.out" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$booted"
+for _ in $(seq 100); do kill -0 "$booted" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$booted" 2>/dev/null
+wait "$booted"
+echo $? >"$scratch/term.status"
+exec 9>&-
+output=$(cat "$scratch/term.out")
+check "SIGTERM shuts down with status 0" "$([[ $(cat "$scratch/term.status" 2>/dev/null) == 0 ]]; echo $?)" "status $(cat "$scratch/term.status" 2>/dev/null)"
+session after-term 'cat /term\ncat /bye\n'
+check "what was written before SIGTERM and shutdown is there" "$(has '^before$' && has '^bye$'; echo $?)" "files lost at shutdown"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,18 @@
+// Prints its arguments and its `greeting` parameter, one per line.
+#include <signet/abi.h>
+
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char** argv)
+{
+    for (int i = 0; i < argc; ++i)
+        printf("arg %d: %s\n", i, argv[i]);
+    char value[128];
+    uint32_t length = 0;
+    if (signet_param_get("greeting", 8, value, sizeof value - 1, &length) == SIGNET_OK) {
+        value[length] = '\0';
+        printf("greeting: %s\n", value);
+    }
+    return argc - 1;
+}
