@@ -14,6 +14,7 @@
 #include "kernel/abi/WasiFiles.h"
 #include "kernel/abi/Abi.h"
 #include "kernel/abi/KernelChannel.h"
+#include "kernel/object/Child.h"
 
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
@@ -73,6 +74,38 @@ std::shared_ptr<WasiFileTable> make_wasi_file_table(std::vector<WasiPreopen> pre
     for (auto& preopen : preopens)
         table->entries[fd++] = { WasiFileTable::Kind::Preopen, std::move(preopen.endpoint), 0, "/", preopen.guest_path };
     return table;
+}
+
+ErrorOr<void> add_wasi_preopen(Sip& sip, std::string guest_path, std::shared_ptr<Endpoint> endpoint)
+{
+    if (sip.state() != Sip::State::Created)
+        return Error::invalid("SIP " + std::to_string(sip.id()) + " has started: its directories can no longer be given");
+    if (guest_path.empty() || guest_path.size() > FS_PATH_MAX || guest_path.find('\0') != std::string::npos)
+        return Error::invalid("a preopened directory needs a name of 1 to " + std::to_string(FS_PATH_MAX) + " bytes without NUL");
+    auto file_system = sip.kernel().contract_type({ FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE });
+    if (file_system.is_error())
+        return file_system.release_error();
+    if (endpoint->contract_type().descriptor_hash != file_system.value()->descriptor_hash)
+        return Error::invalid("the endpoint speaks " + endpoint->contract_type().contract.name + ", not FileSystem");
+    if (endpoint->end() != contracts::End::Imp)
+        return Error::invalid("a directory needs the Imp end of a FileSystem channel");
+    {
+        Channel& channel = endpoint->channel();
+        std::lock_guard guard(channel.lock());
+        if (channel.state() != 0 || channel.front(*endpoint))
+            return Error::invalid("the FileSystem channel is in the middle of a request");
+    }
+    if (!sip.wasi_files)
+        sip.wasi_files = std::make_shared<WasiFileTable>();
+    auto& entries = sip.wasi_files->entries;
+    if (entries.size() >= max_descriptors)
+        return Error(ErrorKind::Limit, "SIP " + std::to_string(sip.id()) + " has " + std::to_string(max_descriptors) + " descriptors already");
+    uint32_t fd = 3;
+    while (entries.contains(fd))
+        ++fd;
+    endpoint->set_holder(sip.holder_identity());
+    entries[fd] = { WasiFileTable::Kind::Preopen, std::move(endpoint), 0, "/", std::move(guest_path) };
+    return {};
 }
 
 namespace abi {
@@ -368,6 +401,30 @@ using namespace signet::abi;
 #define WASI(name) Z_wasi_snapshot_preview1Z_##name
 
 extern "C" {
+
+uint32_t Z_signet_v1Z_child_bind_directory(void* host, uint32_t child_handle, uint32_t guest_path, uint32_t length, uint32_t endpoint_handle)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(guest_path, length))
+        return SIGNET_OUT_OF_BOUNDS;
+    auto child = sip.handles().get_as<Child>(child_handle);
+    auto endpoint = sip.handles().get_as<Endpoint>(endpoint_handle);
+    if (!child || !endpoint)
+        return SIGNET_BAD_HANDLE;
+    Sip& target = child->sip();
+    std::string name(reinterpret_cast<char const*>(memory.range(guest_path, length)), length);
+    // Check and commit in one step: add_wasi_preopen changes nothing unless it succeeds.
+    if (auto added = add_wasi_preopen(target, name, endpoint); added.is_error()) {
+        (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot give " + target.name()
+            + " the directory '" + name + "': " + added.error().message() + "\n");
+        return added.error().kind() == ErrorKind::Limit ? SIGNET_LIMIT : SIGNET_INVALID_ARGUMENT;
+    }
+    // The endpoint now belongs to the child's descriptor table, not to this SIP.
+    endpoint.reset();
+    (void)sip.handles().remove(endpoint_handle);
+    return SIGNET_OK;
+}
 
 uint32_t WASI(fd_prestat_get)(void* host, uint32_t fd, uint32_t out)
 {

@@ -7,6 +7,7 @@
 // serve, the program cannot reach: there is no other path to any file.
 #pragma once
 
+#include "base/ErrorOr.h"
 #include "kernel/object/Channel.h"
 
 #include <cstdint>
@@ -28,6 +29,11 @@ struct WasiPreopen {
 // The SIP's descriptors from 3 up. Give a SIP its preopens before it starts.
 class WasiFileTable;
 std::shared_ptr<WasiFileTable> make_wasi_file_table(std::vector<WasiPreopen>);
+
+// Adds a preopened directory to a SIP that has not started: `endpoint` must be
+// the Imp end of a FileSystem channel in state Ready with nothing waiting.
+// Errors say what is wrong. For the host (`signet boot`) and child_bind_directory.
+ErrorOr<void> add_wasi_preopen(Sip&, std::string guest_path, std::shared_ptr<Endpoint>);
 
 namespace abi {
 

@@ -5,6 +5,7 @@
 //   hostile    bad handles, offsets, lengths and paths; then the check must pass
 //   fill NAME  writes a known tree and syncs (persistence across restarts)
 //   verify     checks the tree `fill` wrote, and the file system's check
+//   wasi-child gives a WASI program (wasi_files work) a connection as its /data
 //   writer RUN appends records to /crashRUN/log* forever, printing "ack N" after each fsync
 //   recover RUN N...  checks that every record up to N of each run is there, and the check passes
 // It prints one line per failure and exits with the number of failures.
@@ -578,6 +579,45 @@ static void recover_run(uint32_t run, int64_t acknowledged)
     printf("run %u: records through %u, acknowledged through %lld\n", run, last, (long long)acknowledged);
 }
 
+/* ---- a WASI child in this file system ---- */
+
+static void test_wasi_child(void)
+{
+    // The child gets its own connection as its preopened /data.
+    FileSystem_Imp_send_Connect(fs);
+    if (FileSystem_Imp_recv(fs, &reply) != FileSystem_Imp_Connected) {
+        EXPECT(0, "connect");
+        return;
+    }
+    signet_handle connection = reply.as.Connected.connection;
+    signet_handle child = 0, other_child = 0, device_importer, device_exporter;
+    EXPECT(signet_child_create("wasi_files", 10, NULL, 0, "work", 4, &child) == SIGNET_OK, "create the WASI program (--program wasi_files=...)");
+    EXPECT(signet_child_bind_directory(child, "/data", 5, 0x7777) == SIGNET_BAD_HANDLE, "bind a forged endpoint: BAD_HANDLE");
+    EXPECT(signet_child_bind_directory(0x7777, "/data", 5, connection) == SIGNET_BAD_HANDLE, "bind to a forged child: BAD_HANDLE");
+    EXPECT(signet_child_bind_directory(child, (char const*)0xfffffff0u, 100, connection) == SIGNET_OUT_OF_BOUNDS, "a name outside memory: OUT_OF_BOUNDS");
+    EXPECT(signet_child_bind_directory(child, "", 0, connection) == SIGNET_INVALID_ARGUMENT, "an empty name: INVALID_ARGUMENT");
+    signet_channel_create(BlockDevice_descriptor, BlockDevice_DESCRIPTOR_SIZE, &device_importer, &device_exporter);
+    EXPECT(signet_child_bind_directory(child, "/data", 5, device_importer) == SIGNET_INVALID_ARGUMENT, "a BlockDevice end: INVALID_ARGUMENT");
+    signet_handle files_importer, files_exporter;
+    signet_channel_create(FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE, &files_importer, &files_exporter);
+    EXPECT(signet_child_bind_directory(child, "/data", 5, files_exporter) == SIGNET_INVALID_ARGUMENT, "the Exp end: INVALID_ARGUMENT");
+    EXPECT(signet_child_bind_directory(child, "/data", 5, connection) == SIGNET_OK, "bind the connection as /data");
+    EXPECT(signet_child_bind_directory(child, "/again", 6, connection) == SIGNET_BAD_HANDLE, "the endpoint moved to the child");
+    EXPECT(signet_child_start(child) == SIGNET_OK, "start the WASI program");
+    EXPECT(signet_child_create("wasi_files", 10, NULL, 0, "work", 4, &other_child) == SIGNET_OK && signet_child_start(other_child) == SIGNET_OK,
+        "a second copy without a directory");
+    signet_handle late_importer, late_exporter;
+    signet_channel_create(FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE, &late_importer, &late_exporter);
+    EXPECT(signet_child_bind_directory(child, "/late", 5, late_importer) == SIGNET_INVALID_ARGUMENT, "bind after start: INVALID_ARGUMENT");
+    int32_t status = -1, other_status = -1;
+    EXPECT(signet_child_wait(child, 60000000000ll, &status) == SIGNET_OK && status == 0, "the WASI program worked in /data (status %d)", (int)status);
+    EXPECT(signet_child_wait(other_child, 60000000000ll, &other_status) == SIGNET_OK && other_status != 0,
+        "without a directory it finds nothing (status %d)", (int)other_status);
+    uint64_t size = 0;
+    EXPECT(stat_path("/sub", NULL, &size) == FS_ENOENT, "it cleaned up after itself in this file system");
+    expect_clean("a WASI program's work");
+}
+
 int main(int argc, char** argv)
 {
     if (argc < 2) {
@@ -603,6 +643,8 @@ int main(int argc, char** argv)
         test_fill();
     else if (strcmp(mode, "verify") == 0)
         test_verify();
+    else if (strcmp(mode, "wasi-child") == 0)
+        test_wasi_child();
     else if (strcmp(mode, "writer") == 0 && argc == 3)
         test_writer((uint32_t)strtoul(argv[2], NULL, 10));
     else if (strcmp(mode, "recover") == 0) {

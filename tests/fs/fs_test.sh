@@ -49,6 +49,7 @@ operations)
   expect "hostile requests get errors and change nothing" 0 "hostile: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" hostile
   expect "fill" 0 "fill: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" fill
   expect "what was written is there after a restart" 0 "verify: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" verify
+  expect "a WASI program works in the disk file system" 0 "wasi-child: 0 failures" -- "$signet" run --disk disk0="$disk" --program wasi_files="$tests/wasi_files.wasm" "$client" wasi-child
   expect "the mount reports a passing check" 0 "check passed" -- "$signet" run --disk disk0="$disk" "$client" verify
   expect "install the disk probe" 0 "installed program disk-probe" -- "$signet" install "$tests/disk-probe.toml"
   expect "every status of the disk calls" 0 "disk probe: 0 failures" -- "$signet" run --disk probe="$scratch/probe.img" disk-probe
