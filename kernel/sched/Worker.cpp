@@ -233,6 +233,8 @@ bool Worker::wake(Thread& thread)
     }
     if (owner == here)
         return here->push_woken(thread);
+    if (here)
+        here->m_remote_wakes.fetch_add(1, std::memory_order_relaxed);
     owner->push_remote(thread);
     return false;
 }

@@ -51,6 +51,8 @@ public:
     pid_t host_tid() const { return m_host_tid.load(std::memory_order_relaxed); }
     bool is_idle() const { return m_is_idle.load(std::memory_order_relaxed); }
     uint64_t steals() const { return m_steals.load(std::memory_order_relaxed); }
+    // Threads this worker's fibers woke that stayed on (and were queued to) another worker.
+    uint64_t remote_wakes() const { return m_remote_wakes.load(std::memory_order_relaxed); }
     // Threads waiting in the run queue (racy when read from elsewhere).
     uint32_t queue_length() const { return m_queue_length.load(std::memory_order_relaxed); }
     // Threads waiting here: in the run queue or the inbox (racy when read from elsewhere).
@@ -135,6 +137,7 @@ private:
     std::atomic<Worker*> m_thief { nullptr };
     std::atomic<uint32_t> m_queue_length { 0 };
     std::atomic<uint64_t> m_steals { 0 };
+    std::atomic<uint64_t> m_remote_wakes { 0 };
     std::atomic<uint64_t> m_switches { 0 };
     std::atomic<bool> m_running_fiber { false };
     std::atomic<pid_t> m_host_tid { 0 };

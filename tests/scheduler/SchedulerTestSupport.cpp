@@ -135,4 +135,12 @@ uint64_t steals(Kernel& kernel)
     return total;
 }
 
+uint64_t remote_wakes(Kernel& kernel)
+{
+    uint64_t total = 0;
+    for (unsigned i = 0; i < kernel.scheduler().worker_count(); ++i)
+        total += kernel.scheduler().worker(i).remote_wakes();
+    return total;
+}
+
 } // namespace signet::testing

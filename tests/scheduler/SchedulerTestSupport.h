@@ -69,5 +69,7 @@ size_t mapping_count();
 
 // SIPs the kernel's workers have taken from one another so far.
 uint64_t steals(Kernel&);
+// Wake-ups that a worker's fibers sent to a thread that stayed on another worker.
+uint64_t remote_wakes(Kernel&);
 
 } // namespace signet::testing
