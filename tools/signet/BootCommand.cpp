@@ -101,6 +101,7 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
     Kernel::ProgramInfo info;
     info.image = std::move(image);
     info.principal = record.manifest.principal();
+    info.may_create_children = record.manifest.may_create_children;
     info.limits.memory_bytes = record.manifest.limits.memory_bytes;
     info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
     info.limits.threads = record.manifest.limits.threads;
@@ -136,6 +137,7 @@ ErrorOr<std::shared_ptr<Sip>> create_system_sip(Kernel& kernel, std::string cons
     request.principal = info->principal;
     request.parameters = info->parameters;
     request.disks = info->disks;
+    request.may_create_children = info->may_create_children;
     for (auto const& [key, value] : parameters) {
         std::erase_if(request.parameters, [&](auto const& p) { return p.first == key; });
         request.parameters.emplace_back(key, value);
@@ -275,6 +277,9 @@ int boot(BootOptions const& options)
         auto policy = DirectoryPolicy::load(policy_path);
         if (policy.is_error())
             fail(policy.error());
+        // What each installed program's manifest declares, for `services = "declared"`.
+        if (auto added = policy.value().add_installed_services(store); added.is_error())
+            fail(added.error());
         auto started = SystemDirectory::start(kernel, "directory", policy.value());
         if (started.is_error())
             fail(started.error());
