@@ -17,3 +17,8 @@
 #define DIRECTORY_PATH_MAX 200u       /* bytes in a path (the contract's string bound) */
 #define DIRECTORY_CONNECTIONS_MAX 48u /* Directory connections served at once */
 #define DIRECTORY_SERVICES_MAX 16u    /* services registered at once */
+/* So that no SIP can take every connection: a principal other than the kernel may
+ * have opened at most this many connections that are still open, and may not take
+ * the last DIRECTORY_KERNEL_RESERVE ones, which only the kernel's Open gets. */
+#define DIRECTORY_OPENED_PER_PRINCIPAL 8u
+#define DIRECTORY_KERNEL_RESERVE 8u

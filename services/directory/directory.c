@@ -64,6 +64,7 @@ typedef struct Request {
 typedef struct Client {
     signet_handle endpoint; // 0: a free slot
     char principal[PrincipalMax];
+    char opener[PrincipalMax]; // who opened this connection at /service/directory ("" for startup ones)
 } Client;
 
 typedef struct Service {
@@ -301,6 +302,7 @@ static int add_client(signet_handle endpoint)
         if (!clients[i].endpoint) {
             clients[i].endpoint = endpoint;
             clients[i].principal[0] = '\0';
+            clients[i].opener[0] = '\0';
             return i;
         }
     }
@@ -450,17 +452,36 @@ static void handle_register(int client, char const* path, signet_handle provider
 // Open at /service/directory: a new connection to this directory.
 static void open_self(int client)
 {
+    // Named limits, so that one SIP cannot take every connection (the kernel's are exempt).
+    char const* principal = clients[client].principal;
+    if (strcmp(principal, kernel_principal) != 0) {
+        unsigned free = 0, opened = 0;
+        for (unsigned i = 0; i < DIRECTORY_CONNECTIONS_MAX; ++i) {
+            free += !clients[i].endpoint;
+            opened += clients[i].endpoint && strcmp(clients[i].opener, principal) == 0;
+        }
+        if (opened >= DIRECTORY_OPENED_PER_PRINCIPAL) {
+            refuse(client, DIRECTORY_REFUSED_LIMIT, "open", DIRECTORY_SELF_PATH, "%s has %u connections open already", principal, opened);
+            return;
+        }
+        if (free <= DIRECTORY_KERNEL_RESERVE) {
+            refuse(client, DIRECTORY_REFUSED_LIMIT, "open", DIRECTORY_SELF_PATH, "the last %u connections are kept for the kernel", DIRECTORY_KERNEL_RESERVE);
+            return;
+        }
+    }
     signet_handle importer = 0, exporter = 0;
     if (signet_channel_create(Directory_descriptor, Directory_DESCRIPTOR_SIZE, &importer, &exporter) != SIGNET_OK) {
         refuse(client, DIRECTORY_REFUSED_LIMIT, "open", DIRECTORY_SELF_PATH, "no room for another channel");
         return;
     }
-    if (add_client(exporter) < 0) {
+    int added = add_client(exporter);
+    if (added < 0) {
         signet_handle_close(importer);
         signet_handle_close(exporter);
         refuse(client, DIRECTORY_REFUSED_LIMIT, "open", DIRECTORY_SELF_PATH, "the directory serves %u connections already", DIRECTORY_CONNECTIONS_MAX);
         return;
     }
+    snprintf(clients[added].opener, PrincipalMax, "%s", principal);
     if (Directory_Exp_send_Opened(clients[client].endpoint, importer) != SIGNET_OK)
         signet_handle_close(importer); // The client left; the new connection closes for its server.
 }

@@ -305,6 +305,28 @@ TEST_F(DirectoryTest, OpeningTheDirectoryItselfGivesANewConnection)
     EXPECT_NE(out.find("refused 1 no service is registered at /service/nothing-here"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryTest, NoSipCanTakeEveryConnection)
+{
+    start_directory();
+    // Each principal may hold 8 connections it opened; then Limit.
+    Guest first = start({ "flood" }, "test/flood-a");
+    ASSERT_TRUE(first.wait_for("opened 8\n")) << first.out->contents();
+    EXPECT_NE(first.out->contents().find("refused 5 test/flood-a has 8 connections open already"), std::string::npos) << first.out->contents();
+    // Others fill the directory up to the kernel's reserve: 48 connections, 8 kept for the kernel.
+    std::vector<Guest> others;
+    for (char const* name : { "test/flood-b", "test/flood-c", "test/flood-d", "test/flood-e" })
+        others.push_back(start({ "flood" }, name));
+    for (auto const& other : others)
+        ASSERT_TRUE(other.wait_for("opened ")) << other.out->contents();
+    std::string all;
+    for (auto const& other : others)
+        all += other.out->contents();
+    EXPECT_NE(all.find("the last 8 connections are kept for the kernel"), std::string::npos) << all;
+    // The kernel still connects new SIPs, and their requests are served.
+    std::string out = run_to_end({ "bind", "/service/nothing" });
+    EXPECT_NE(out.find("refused 1 no service is registered at /service/nothing"), std::string::npos) << out;
+}
+
 TEST_F(DirectoryTest, ThePeerPrincipalFollowsAnEndAsItTravels)
 {
     start_directory();

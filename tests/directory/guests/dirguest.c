@@ -10,6 +10,7 @@
 //   handoff PATH         binds an Echo at PATH and hands it to a child, which asks
 //   self                 opens /service/directory and uses the new connection
 //   spawn                tries to start a child
+//   flood                opens connections until refused, then waits
 //   conformance          every status of channel_peer_principal and endpoint_check
 //   child                (started by handoff) takes the Echo end, asks, answers
 #include <signet/abi.h>
@@ -323,6 +324,22 @@ static int conformance_role(void)
     return failures ? 1 : 0;
 }
 
+// Opens connections to the directory until refused, keeps them, and waits for ever.
+static int flood_role(void)
+{
+    unsigned opened = 0;
+    for (;;) {
+        Directory_Imp_send_Open(directory, DIRECTORY_SELF_PATH, sizeof DIRECTORY_SELF_PATH - 1);
+        Directory_Imp_message answer;
+        if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Opened))
+            break;
+        ++opened;
+    }
+    printf("opened %u\n", opened);
+    signet_sleep(UINT64_MAX);
+    return 0;
+}
+
 static int register_role(char const* path)
 {
     signet_handle imp = 0, exp = 0;
@@ -384,6 +401,8 @@ int main(int argc, char** argv)
         return self_role();
     if (strcmp(role, "register") == 0)
         return register_role(path);
+    if (strcmp(role, "flood") == 0)
+        return flood_role();
     if (strcmp(role, "conformance") == 0)
         return conformance_role();
     printf("unknown role '%s'\n", role);
