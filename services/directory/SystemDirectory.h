@@ -66,7 +66,7 @@ public:
     // manifest, services/directory/directory.toml) started with `policy`. Its
     // first required endpoint, if it declares one, must be Directory.Exp:Start.
     static ErrorOr<std::unique_ptr<SystemDirectory>> start(Kernel&, std::string const& program, DirectoryPolicy const&);
-    // Stops the directory SIP if it still runs.
+    // Stops the directory SIP if it still runs. Destroy it before its kernel.
     ~SystemDirectory();
 
     // A new connection to the directory: the Imp end of a fresh Directory

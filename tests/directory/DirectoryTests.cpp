@@ -305,6 +305,26 @@ TEST_F(DirectoryTest, OpeningTheDirectoryItselfGivesANewConnection)
     EXPECT_NE(out.find("refused 1 no service is registered at /service/nothing-here"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryTest, AParentGivesAChildItsOwnConnection)
+{
+    // A program whose manifest requires a Directory connection.
+    Kernel::ProgramInfo info = *m_kernel->find_program_info("dirguest");
+    info.principal = "test/connected";
+    info.endpoints.push_back({ "directory", "Directory", contracts::End::Imp, "Start", 0, {} });
+    m_kernel->register_program("dirguest-connected", info);
+    start_directory();
+    start_service("/service/echo", "echo");
+    std::string out = run_to_end({ "parent" }, "test/parent");
+    EXPECT_NE(out.find("without a connection: status " + std::to_string(SIGNET_INVALID_ARGUMENT)), std::string::npos) << out;
+    EXPECT_NE(m_diagnostics->contents().find("cannot start dirguest-connected: required endpoint directory (Directory.Imp:Start) is not bound"),
+        std::string::npos)
+        << m_diagnostics->contents();
+    EXPECT_NE(out.find("with a connection: status 0"), std::string::npos) << out;
+    // The child binds through its own connection, and the service sees who it is.
+    EXPECT_NE(out.find("service sees test/connected <- test/parent\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("child exited 0"), std::string::npos) << out;
+}
+
 TEST_F(DirectoryTest, NoSipCanTakeEveryConnection)
 {
     start_directory();

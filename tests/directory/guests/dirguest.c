@@ -10,6 +10,7 @@
 //   handoff PATH         binds an Echo at PATH and hands it to a child, which asks
 //   self                 opens /service/directory and uses the new connection
 //   spawn                tries to start a child
+//   parent               starts a child that requires a Directory connection
 //   flood                opens connections until refused, then waits
 //   conformance          every status of channel_peer_principal and endpoint_check
 //   child                (started by handoff) takes the Echo end, asks, answers
@@ -324,6 +325,31 @@ static int conformance_role(void)
     return failures ? 1 : 0;
 }
 
+// Starts a child of a program that requires a Directory connection: first without
+// one (refused), then with a new connection opened at /service/directory.
+static int parent_role(char const* path)
+{
+    static char const program[] = "dirguest-connected";
+    static char const args[] = "bind\0/service/echo";
+    signet_handle child = 0;
+    printf("without a connection: status %d\n", (int)signet_child_create(program, sizeof program - 1, NULL, 0, args, sizeof args, &child));
+    Directory_Imp_send_Open(directory, DIRECTORY_SELF_PATH, sizeof DIRECTORY_SELF_PATH - 1);
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Opened))
+        return 3;
+    signet_handle connection = answer.as.Opened.endpoint;
+    int32_t status = signet_child_create(program, sizeof program - 1, &connection, 1, args, sizeof args, &child);
+    printf("with a connection: status %d\n", (int)status);
+    if (status != SIGNET_OK)
+        return 5;
+    signet_child_start(child);
+    int32_t exit_status = -1;
+    signet_child_wait(child, SIGNET_WAIT_FOREVER, &exit_status);
+    printf("child exited %d\n", (int)exit_status);
+    (void)path;
+    return 0;
+}
+
 // Opens connections to the directory until refused, keeps them, and waits for ever.
 static int flood_role(void)
 {
@@ -401,6 +427,8 @@ int main(int argc, char** argv)
         return self_role();
     if (strcmp(role, "register") == 0)
         return register_role(path);
+    if (strcmp(role, "parent") == 0)
+        return parent_role(path);
     if (strcmp(role, "flood") == 0)
         return flood_role();
     if (strcmp(role, "conformance") == 0)
