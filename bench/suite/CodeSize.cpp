@@ -9,7 +9,9 @@
 // the "whole" column), and binaryen's shaking down to `_start` (the "shaken"
 // column). The module as built is already the output of wasm-ld, whose
 // --gc-sections drops what no symbol references; docs/evaluation.md says what
-// that means for the comparison.
+// that means for the comparison. Programs on the C library are also compared
+// with the whole library (bench_libc_whole.wasm): what an open process, which
+// may load code later, would have to carry.
 #include "base/File.h"
 #include "bench/suite/Suite.h"
 #include "installer/ImportPolicy.h"
@@ -52,7 +54,16 @@ std::vector<CodeSizeRow> discover(std::string const& build_dir)
     return rows;
 }
 
-ErrorOr<void> measure(CodeSizeRow& row)
+// The whole library, verified and re-encoded like the programs (no custom sections).
+ErrorOr<uint64_t> open_library_bytes()
+{
+    auto bytes = TRY(read_file(SIGNET_BENCH_LIBC_WHOLE, 64ull * 1024 * 1024));
+    auto verified = TRY(installer::VerifiedModule::verify(bytes, SIGNET_BENCH_LIBC_WHOLE, installer::ImportPolicy::signet_default()));
+    auto whole = TRY(verified.encode());
+    return whole.size();
+}
+
+ErrorOr<void> measure(CodeSizeRow& row, uint64_t open_library)
 {
     auto bytes = TRY(read_file(row.module_path, 64ull * 1024 * 1024));
     row.file_bytes = bytes.size();
@@ -66,6 +77,8 @@ ErrorOr<void> measure(CodeSizeRow& row)
     TRY(installer::VerifiedModule::verify(shaken, row.module_path + " (tree-shaken)", policy));
     row.whole_bytes = whole.size();
     row.shaken_bytes = shaken.size();
+    if (verified.personality() == installer::Personality::Wasi)
+        row.open_bytes = open_library;
     return {};
 }
 
@@ -78,8 +91,14 @@ std::vector<CodeSizeRow> measure_code_sizes(Report& report)
     report.section("tree shaking: " + std::to_string(rows.size()) + " modules under " + build_dir + "/examples and /services");
     if (rows.empty())
         report.failure("treeshake: no .wasm module under " + build_dir + "/examples or /services (build the examples first)");
+    auto open_library = open_library_bytes();
+    if (open_library.is_error())
+        report.detail("the whole C library: not measured: " + open_library.error().message());
+    else
+        report.detail("the whole of wasi-libc, every symbol exported (what an open process carries): "
+            + std::to_string(open_library.value()) + " B");
     for (auto& row : rows) {
-        if (auto measured = measure(row); measured.is_error()) {
+        if (auto measured = measure(row, open_library.is_error() ? 0 : open_library.value()); measured.is_error()) {
             row.problem = measured.error().message();
             report.detail(row.program + ": not measured: " + row.problem);
             continue;

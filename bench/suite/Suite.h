@@ -55,9 +55,15 @@ struct CodeSizeRow {
     uint64_t file_bytes { 0 };   // the module as linked, custom sections included
     uint64_t whole_bytes { 0 };  // re-encoded without custom sections: what tree shaking starts from
     uint64_t shaken_bytes { 0 }; // after tree shaking to `_start`, as a manifest install does
+    // For a program on the C library (WASI personality): the whole of wasi-libc with every
+    // symbol exported, which an open process would have to carry. A lower bound of such a
+    // process's code (its own code comes on top); 0 for programs without the C library.
+    uint64_t open_bytes { 0 };
     std::string problem;         // why it could not be measured (the other fields are then 0)
 
     double reduction() const { return whole_bytes ? 1.0 - double(shaken_bytes) / double(whole_bytes) : 0; }
+    // At least this much smaller than the open process (0 when open_bytes is unknown).
+    double reduction_from_open() const { return open_bytes ? 1.0 - double(shaken_bytes) / double(open_bytes) : 0; }
 };
 
 struct SuiteResult {
