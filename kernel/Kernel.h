@@ -103,6 +103,7 @@ public:
         bool may_create_children { true };
         std::vector<std::pair<std::string, std::string>> parameters; // defaults
         std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
+        std::string domain { "kernel" }; // the manifest's program.domain: where children of it run
     };
     void register_program(std::string const& name, ProgramInfo);
     std::optional<ProgramInfo> find_program_info(std::string const& name) const;

@@ -1,6 +1,7 @@
 // signet_v1 child SIPs: create from a named program with initial endpoints,
 // start, stop, wait. These are the only calls by which one SIP affects another.
 #include "kernel/abi/Abi.h"
+#include "kernel/domain/DomainSip.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Child.h"
 
@@ -92,6 +93,13 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     request.may_create_children = info->may_create_children;
     request.parameters = info->parameters;
     request.disks = info->disks;
+    // Its manifest's placement: a child in a domain gets its domain process now.
+    if (auto placed = place_in_domain(request, DomainPlacement::parse(info->domain)); placed.is_error()) {
+        (void)kernel.diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot start " + name + ": "
+            + placed.error().message() + "\n");
+        auto kind = placed.error().kind();
+        return kind == ErrorKind::Limit ? SIGNET_LIMIT : kind == ErrorKind::Unsupported ? SIGNET_UNSUPPORTED : SIGNET_IO;
+    }
     auto child = kernel.create_sip(std::move(request));
     if (child.is_error())
         return SIGNET_LIMIT;

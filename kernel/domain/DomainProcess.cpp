@@ -23,6 +23,7 @@ namespace signet {
 namespace {
 
 std::atomic<unsigned> s_live { 0 };
+std::atomic<uint64_t> s_started { 0 };
 
 // Descriptors the kernel keeps for a domain sit above those the domain gets
 // (3-6), so that the spawn's dup2 never finds source and target the same.
@@ -78,8 +79,22 @@ std::string describe_status(int status)
 
 } // namespace
 
+static std::mutex s_host_lock;
+static std::string s_host_executable; // guarded by s_host_lock; empty: beside the running binary
+
+void DomainProcess::set_default_host_executable(std::string path)
+{
+    std::lock_guard guard(s_host_lock);
+    s_host_executable = std::move(path);
+}
+
 std::string DomainProcess::default_host_executable()
 {
+    {
+        std::lock_guard guard(s_host_lock);
+        if (!s_host_executable.empty())
+            return s_host_executable;
+    }
     std::error_code error;
     auto self = std::filesystem::read_symlink("/proc/self/exe", error);
     if (error)
@@ -88,6 +103,7 @@ std::string DomainProcess::default_host_executable()
 }
 
 unsigned DomainProcess::live_count() { return s_live.load(std::memory_order_relaxed); }
+uint64_t DomainProcess::started_count() { return s_started.load(std::memory_order_relaxed); }
 
 ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const& launch)
 {
@@ -156,6 +172,7 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
     if (spawned != 0)
         return Error::from_errno("starting domain host " + launch.host_executable, spawned);
     domain->m_pid = pid;
+    s_started.fetch_add(1, std::memory_order_relaxed);
     domain->m_pidfd = int(::syscall(SYS_pidfd_open, pid, 0));
     if (domain->m_pidfd < 0) {
         int err = errno;

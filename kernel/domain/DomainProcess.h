@@ -42,8 +42,13 @@ public:
     DomainProcess(DomainProcess const&) = delete;
     DomainProcess& operator=(DomainProcess const&) = delete;
 
+    // signet-domain beside the running binary, unless a program that hosts the
+    // kernel elsewhere (a test, a benchmark) named another.
     static std::string default_host_executable();
+    static void set_default_host_executable(std::string);
     static unsigned live_count();
+    // Domain processes started since this process began (for tests and benchmarks).
+    static uint64_t started_count();
 
     int pid() const { return m_pid; }
     ring::Ring& ring() { return *m_ring; }

@@ -54,6 +54,7 @@ protected:
         auto kernel = Kernel::create({ .workers = 2, .diagnostics = m_diagnostics });
         ASSERT_FALSE(kernel.is_error());
         m_kernel = kernel.release_value();
+        DomainProcess::set_default_host_executable(SIGNET_DOMAIN_HOST);
     }
     void TearDown() override { m_kernel.reset(); }
 
@@ -368,3 +369,36 @@ TEST_P(EveryPlacement, BreakingAProtocolIsStoppedByTheKernel)
 
 INSTANTIATE_TEST_SUITE_P(Placements, EveryPlacement, ::testing::Values("kernel", "own"),
     [](auto const& info) { return std::string(info.param) == "own" ? std::string("OwnDomain") : std::string("KernelDomain"); });
+
+TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
+{
+    Kernel::ProgramInfo server;
+    server.image = image(example("calculator_server"));
+    server.principal = "signet-examples/calculator-server";
+    server.domain = "own";
+    m_kernel->register_program("calculator-server", server);
+    uint64_t before = DomainProcess::started_count();
+    // The client in the kernel domain; the server it creates, in a domain of its own.
+    auto spawned = request(example("calculator_client"));
+    spawned.may_create_children = true;
+    auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
+    auto client_err = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.err);
+    auto sip = m_kernel->spawn(std::move(spawned));
+    ASSERT_FALSE(sip.is_error());
+    EXPECT_EQ(sip.value()->wait_from_host().status, 0) << out->contents() << client_err->contents() << m_diagnostics->contents();
+    EXPECT_NE(out->contents().find("2 + 40 = 42\n"), std::string::npos) << out->contents();
+    m_kernel->wait_until_idle();
+    EXPECT_EQ(DomainProcess::started_count(), before + 1);
+    EXPECT_TRUE(live_domains().empty());
+
+    server.domain = "drivers";
+    m_kernel->register_program("calculator-server", server);
+    auto refused = request(example("calculator_client"));
+    auto err = std::static_pointer_cast<BufferOutputStream>(refused.stdio.err);
+    auto client = m_kernel->spawn(std::move(refused));
+    ASSERT_FALSE(client.is_error());
+    EXPECT_NE(client.value()->wait_from_host().status, 0);
+    EXPECT_NE(err->contents().find("cannot create 'calculator-server'"), std::string::npos) << err->contents();
+    m_kernel->wait_until_idle();
+    EXPECT_NE(m_diagnostics->contents().find("domains shared by several SIPs are not supported yet"), std::string::npos) << m_diagnostics->contents();
+}

@@ -182,6 +182,7 @@ Action add_run_command(CLI::App& app)
             info.image = mapped.release_value();
             info.principal = record.manifest.principal();
             info.may_create_children = record.manifest.may_create_children;
+            info.domain = record.manifest.domain;
             info.limits.memory_bytes = record.manifest.limits.memory_bytes;
             info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
             info.limits.threads = record.manifest.limits.threads;
