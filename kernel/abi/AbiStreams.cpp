@@ -103,6 +103,26 @@ int32_t receive(Endpoint& endpoint, uint16_t& id, std::vector<uint8_t>& bytes)
     }
 }
 
+// Blocks until a message waits at `endpoint` (without taking it) or the peer is gone.
+void wait_ready(Endpoint& endpoint)
+{
+    Channel& channel = endpoint.channel();
+    Thread* self = Worker::current_thread();
+    for (;;) {
+        {
+            std::lock_guard guard(channel.lock());
+            Thread*& waiter = channel.waiter(endpoint);
+            if (channel.front(endpoint) || channel.peer_gone(endpoint) || self->kill_requested() || (waiter && waiter != self)) {
+                if (waiter == self)
+                    waiter = nullptr;
+                return;
+            }
+            waiter = self;
+        }
+        Worker::block_current();
+    }
+}
+
 std::shared_ptr<Endpoint> bound_endpoint(Sip& sip, uint32_t stream)
 {
     uint32_t handle = stream < 3 ? sip.stream_handles[stream] : 0;
@@ -138,6 +158,10 @@ int32_t write_bound(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, u
             return status;
         written += chunk;
     }
+    // A write is over when the reader has taken it and asks again (or is gone):
+    // what a program wrote before it ends, or before it tells another SIP it is
+    // done, has reached the reader -- on the console, the terminal -- first.
+    wait_ready(*endpoint);
     return SIGNET_OK;
 }
 
