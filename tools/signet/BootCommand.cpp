@@ -86,12 +86,12 @@ struct Terminal {
         raw_mode.c_iflag &= ~(IXON);
         raw_mode.c_cc[VMIN] = 1;
         raw_mode.c_cc[VTIME] = 0;
-        raw = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw_mode) == 0;
+        raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw_mode) == 0; // Keep what was typed ahead.
     }
     void restore()
     {
         if (raw)
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+            tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
         raw = false;
     }
 };
