@@ -20,7 +20,8 @@ namespace signet::bench {
 
 namespace {
 
-// What the paper printed (../shared/reference/singularity.md §3): Singularity's
+// What the paper printed (Hunt et al., "Sealing OS Processes to Improve
+// Dependability and Safety", EuroSys 2007, Tables 7-9): Singularity's
 // and Linux's cycles for an operation. The ratio is Linux / Singularity.
 struct PaperNumbers {
     char const* source;
@@ -28,7 +29,8 @@ struct PaperNumbers {
     double linux_cycles;
 };
 
-// Table 8, [SEAL]: Athlon 64 X2 3800+ at 2 GHz, one core (Linux's column from [MSPC]).
+// Table 8: an Athlon 64 X2 3800+ at 2 GHz, one core; the Linux column is identical
+// to the one of the authors' earlier paper on an Athlon 64 3000+ at 1.8 GHz.
 constexpr PaperNumbers paper_abi_call { "Table 8: API call", 91, 437 };
 constexpr PaperNumbers paper_yield { "Table 8: thread yield", 346, 906 };
 constexpr PaperNumbers paper_ping_pong { "Table 8: message ping/pong", 803, 5797 };
