@@ -102,6 +102,9 @@ public:
         // bare module (register_program(name, image)) have every privilege.
         bool may_create_children { true };
         std::vector<std::pair<std::string, std::string>> parameters; // defaults
+        // Every parameter the manifest declares and its type ("string", "integer",
+        // "boolean"): what a parent may set with child_set_param.
+        std::vector<std::pair<std::string, std::string>> parameter_types;
         std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
         std::string domain { "kernel" }; // the manifest's program.domain: where children of it run
     };

@@ -15,6 +15,7 @@
 #include "kernel/object/Child.h"
 #include "kernel/object/Thread.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace signet;
@@ -363,6 +364,41 @@ uint32_t Z_signet_v1Z_child_describe(void* host, uint32_t child_handle, uint32_t
     if (text.size() > capacity)
         return SIGNET_LIMIT;
     memory.write_bytes(buffer, text.data(), text.size());
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_set_param(void* host, uint32_t child_handle, uint32_t name, uint32_t name_length, uint32_t value, uint32_t value_length)
+{
+    constexpr uint32_t max_parameter_bytes = 4096;
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto child = sip.handles().get_as<Child>(child_handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(name, name_length) || !memory.valid(value, value_length))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (name_length > max_parameter_bytes || value_length > max_parameter_bytes)
+        return SIGNET_LIMIT;
+    Sip& target = child->sip();
+    if (target.state() != Sip::State::Created)
+        return SIGNET_INVALID_ARGUMENT;
+    std::string key(reinterpret_cast<char const*>(memory.range(name, name_length)), name_length);
+    std::string text(reinterpret_cast<char const*>(memory.range(value, value_length)), value_length);
+    // The child's program is the one it was created from, by name; its manifest types the value.
+    auto info = sip.kernel().find_program_info(target.name());
+    if (!info)
+        return SIGNET_NOT_FOUND;
+    auto declared = std::find_if(info->parameter_types.begin(), info->parameter_types.end(), [&](auto const& p) { return p.first == key; });
+    if (declared == info->parameter_types.end())
+        return SIGNET_NOT_FOUND;
+    bool valid = true;
+    if (declared->second == "integer")
+        valid = !text.empty() && text.find_first_not_of("-0123456789") == std::string::npos && text.find('-', 1) == std::string::npos;
+    else if (declared->second == "boolean")
+        valid = text == "true" || text == "false";
+    if (!valid)
+        return SIGNET_INVALID_ARGUMENT;
+    target.set_parameter(key, std::move(text));
     return SIGNET_OK;
 }
 

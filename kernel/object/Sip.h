@@ -100,6 +100,12 @@ public:
     std::string const& principal() const { return m_principal; }
     bool may_create_children() const { return m_may_create_children; }
     std::vector<std::pair<std::string, std::string>> const& parameters() const { return m_parameters; }
+    // Before start (child_set_param): gives a parameter its value, replacing the default.
+    void set_parameter(std::string const& name, std::string value)
+    {
+        std::erase_if(m_parameters, [&](auto const& parameter) { return parameter.first == name; });
+        m_parameters.emplace_back(name, std::move(value));
+    }
     // The disks this SIP's manifest declares (disk_open checks against these).
     std::vector<DiskGrant> const& disks() const { return m_disks; }
     uint64_t cpu_time_ns() const { return m_cpu_time_ns; }

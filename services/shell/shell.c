@@ -910,11 +910,43 @@ static int run_builtin_alone(Builtin const* builtin, Stage* stage)
 
 // ---- Running a pipeline ---------------------------------------------------------
 
-// NUL-separated arguments; `--param k=v` is the program's too (the manifest's typed parameters).
+// The value of a `--param k=v` or `--param=k=v` word at `i` (advancing past it), or NULL.
+static char const* parameter_at(Stage* stage, int* i)
+{
+    char const* word = stage->words[*i];
+    if (strcmp(word, "--param") == 0 && *i + 1 < stage->count)
+        return stage->words[++*i];
+    if (strncmp(word, "--param=", 8) == 0)
+        return word + 8;
+    return NULL;
+}
+
+// Gives the child the `--param k=v` of its command line, checked against its manifest.
+static bool set_parameters(Stage* stage, signet_handle child)
+{
+    for (int i = 1; i < stage->count; ++i) {
+        char const* parameter = parameter_at(stage, &i);
+        if (!parameter)
+            continue;
+        char const* equals = strchr(parameter, '=');
+        int32_t status = equals ? signet_child_set_param(child, parameter, (uint32_t)(equals - parameter), equals + 1, (uint32_t)strlen(equals + 1))
+                                : SIGNET_INVALID_ARGUMENT;
+        if (status != SIGNET_OK) {
+            report("%s: --param %s: %s\n", stage->words[0], parameter,
+                !equals ? "expected NAME=VALUE" : status == SIGNET_NOT_FOUND ? "the program declares no such parameter" : "not a valid value for its type");
+            return false;
+        }
+    }
+    return true;
+}
+
+// NUL-separated arguments; `--param k=v` words are parameters, not arguments.
 static uint32_t pack_arguments(Stage* stage, char* buffer, uint32_t capacity)
 {
     uint32_t length = 0;
     for (int i = 1; i < stage->count; ++i) {
+        if (parameter_at(stage, &i))
+            continue;
         size_t word = strlen(stage->words[i]) + 1;
         if (length + word > capacity)
             break;
@@ -1010,6 +1042,11 @@ static int run_pipeline(Pipeline* pipeline)
         running[running_count].child = child;
         running[running_count].name = name;
         ++running_count;
+        if (!set_parameters(stage, child)) {
+            status = 2;
+            failed = true;
+            break;
+        }
 
         // stdin: the stage before, a file, the terminal, or (in the background) nothing.
         signet_handle reader = 0;

@@ -47,9 +47,11 @@ done
 check "the file system mounted" "$(grep -q 'check passed' "$image/system.log"; echo $?)" "system.log: $(tail -3 "$image/system.log")"
 
 # 2. Programs by name, arguments, pipes.
-session pipes 'show one two\necho "show: $?"\necho hello world | upper\nshow a b | upper | upper\nlines 3 x | upper\n'
+session pipes 'show one two\necho "show: $?"\nshow p --param greeting=bonjour\nshow --param colour=red\necho "bad param: $?"\necho hello world | upper\nshow a b | upper | upper\nlines 3 x | upper\n'
 check "arguments reach a program" "$(has '^arg 1: one$' && has '^arg 2: two$'; echo $?)" "no arguments"
 check "a program's status is \$?" "$(has '^show: 2$'; echo $?)" "no 'show: 2'"
+check "--param sets a manifest parameter" "$(has '^greeting: bonjour$' && has '^arg 1: p$'; echo $?)" "no 'greeting: bonjour'"
+check "an undeclared --param is refused" "$(has 'colour=red: the program declares no such parameter' && has '^bad param: 2$'; echo $?)" "undeclared parameter accepted"
 check "builtin into a program" "$(has '^HELLO WORLD$'; echo $?)" "no HELLO WORLD"
 check "three-stage pipe" "$(has '^ARG 1: A$'; echo $?)" "no 'ARG 1: A'"
 check "program into program" "$(has '^X LINE 2$'; echo $?)" "no 'X LINE 2'"

@@ -109,6 +109,8 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
     for (auto const& parameter : record.manifest.parameters) {
         if (!parameter.required)
             info.parameters.emplace_back(parameter.name, parameter.default_value);
+        using Type = installer::ManifestParameter::Type;
+        info.parameter_types.emplace_back(parameter.name, parameter.type == Type::Integer ? "integer" : parameter.type == Type::Boolean ? "boolean" : "string");
     }
     for (auto const& endpoint : record.endpoints) {
         info.endpoints.push_back({ endpoint.name, endpoint.contract, endpoint.end == "Exp" ? contracts::End::Exp : contracts::End::Imp, endpoint.state,

@@ -190,6 +190,8 @@ Action add_run_command(CLI::App& app)
             for (auto const& parameter : record.manifest.parameters) {
                 if (!parameter.required)
                     info.parameters.emplace_back(parameter.name, parameter.default_value);
+                using Type = installer::ManifestParameter::Type;
+                info.parameter_types.emplace_back(parameter.name, parameter.type == Type::Integer ? "integer" : parameter.type == Type::Boolean ? "boolean" : "string");
             }
             for (auto const& resource : record.manifest.resources)
                 info.disks.push_back({ resource.name, resource.size_bytes });
