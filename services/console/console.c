@@ -322,8 +322,10 @@ static Session* add_session(Kind kind, signet_handle handle)
     session->kind = kind;
     session->handle = handle;
     sessions[session_count++] = session;
-    if (kind == Output && Stream_Imp_send_Read(handle, LineCapacity) != SIGNET_OK)
-        session->kind = Output; // Closed already: the next select reports it.
+    // An output session always has a Read outstanding. If the writer is gone
+    // already, the send fails and the next select reports the session closed.
+    if (kind == Output)
+        (void)Stream_Imp_send_Read(handle, LineCapacity);
     return session;
 }
 

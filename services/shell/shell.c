@@ -1075,6 +1075,7 @@ static int run_pipeline(Pipeline* pipeline)
             break;
         }
         if (reader && signet_child_bind_stream(child, 0, reader) != SIGNET_OK) {
+            signet_handle_close(reader);
             report("shell: %s: cannot bind its stdin\n", name);
             failed = true;
             break;
@@ -1100,6 +1101,10 @@ static int run_pipeline(Pipeline* pipeline)
         signet_handle error_writer = 0;
         if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || !terminal_output(&error_writer)
             || signet_child_bind_stream(child, 2, error_writer) != SIGNET_OK) {
+            // What was bound moved to the child; closing a moved handle changes nothing.
+            signet_handle_close(writer);
+            if (error_writer)
+                signet_handle_close(error_writer);
             report("shell: %s: cannot bind its output\n", name);
             failed = true;
             break;
