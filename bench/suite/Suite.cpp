@@ -72,19 +72,20 @@ struct Table8Row {
     char const* area;
     char const* measurement;
     char const* operation;
+    char const* chart_label; // short, for table8.png
     PaperNumbers const* paper;
 };
 constexpr Table8Row table8_rows[] = {
-    { "foundation", "abi call (abi_version) vs getpid", "ABI call vs syscall", &paper_abi_call },
-    { "scheduler", "yield round trip, 2 threads of a SIP", "thread yield round trip", &paper_yield },
-    { "channels", "round trip 4 B vs pipe (fastest rep)", "message round trip, 1 core, vs pipe", &paper_ping_pong },
-    { "channels", "round trip 4 B vs futex (fastest rep)", "message round trip, 1 core, vs futex", nullptr },
-    { "crosscore", "round trip 4 B across cores vs pipe", "message round trip, 2 cores, vs pipe", nullptr },
-    { "crosscore", "round trip 4 B across cores vs futex", "message round trip, 2 cores, vs futex", nullptr },
-    { "crosscore", "round trip 4 B, 2 CPUs free, vs pipe", "message round trip, 2 cores free, vs pipe", nullptr },
-    { "crosscore", "round trip 4 B, 2 CPUs free, vs futex", "message round trip, 2 cores free, vs futex", nullptr },
-    { "foundation", "sip spawn+exit vs fork+exec", "process create+exit vs fork+exec+wait", &paper_create },
-    { "foundation", "sip spawn+exit vs posix_spawn", "process create+exit vs posix_spawn+wait", &paper_create },
+    { "foundation", "abi call (abi_version) vs getpid", "ABI call vs syscall", "ABI call", &paper_abi_call },
+    { "scheduler", "yield round trip, 2 threads of a SIP", "thread yield round trip", "yield", &paper_yield },
+    { "channels", "round trip 4 B vs pipe (fastest rep)", "message round trip, 1 core, vs pipe", "message, 1 core\\nvs pipe", &paper_ping_pong },
+    { "channels", "round trip 4 B vs futex (fastest rep)", "message round trip, 1 core, vs futex", "message, 1 core\\nvs futex", nullptr },
+    { "crosscore", "round trip 4 B across cores vs pipe", "message round trip, 2 cores, vs pipe", "2 cores\\nvs pipe", nullptr },
+    { "crosscore", "round trip 4 B across cores vs futex", "message round trip, 2 cores, vs futex", "2 cores\\nvs futex", nullptr },
+    { "crosscore", "round trip 4 B, 2 CPUs free, vs pipe", "message round trip, 2 cores free, vs pipe", "2 cores free\\nvs pipe", nullptr },
+    { "crosscore", "round trip 4 B, 2 CPUs free, vs futex", "message round trip, 2 cores free, vs futex", "2 cores free\\nvs futex", nullptr },
+    { "foundation", "sip spawn+exit vs fork+exec", "process create+exit vs fork+exec+wait", "process\\nvs fork+exec", &paper_create },
+    { "foundation", "sip spawn+exit vs posix_spawn", "process create+exit vs posix_spawn+wait", "process\\nvs posix_spawn", &paper_create },
 };
 
 // "4 B", "16 KiB", "1 MiB" at the start of `text`: the bytes, or 0.
@@ -568,7 +569,7 @@ ErrorOr<void> write_suite_plots(SuiteResult const& result, std::string const& di
         for (auto const& row : result.rows) {
             if (row.table == "8" && row.area == entry.area && row.measurement.name == entry.measurement) {
                 double ratio = row.measurement.ratio();
-                table8 += json_string(entry.operation) + " " + (std::isfinite(ratio) ? json_number(ratio) : "?") + " "
+                table8 += std::string("\"") + entry.chart_label + "\" " + (std::isfinite(ratio) ? json_number(ratio) : "?") + " "
                     + (row.paper_ratio > 0 ? json_number(row.paper_ratio) : "?") + "\n";
             }
         }
@@ -576,7 +577,7 @@ ErrorOr<void> write_suite_plots(SuiteResult const& result, std::string const& di
     TRY(write(dir + "/table8.dat", table8));
 
     std::string font = terminal == "pngcairo" ? " font 'Sans,10'" : "";
-    std::string script = "# Drawn by `signet bench --plot`.\nset terminal " + terminal + " size 960,600" + font + "\nset datafile missing '?'\n";
+    std::string script = "# Drawn by `signet bench --plot`.\nset terminal " + terminal + " noenhanced size 1100,620" + font + "\nset datafile missing '?'\n";
     script += "set output '" + dir + "/payload.png'\n"
               "set title 'Round trip by payload size: Signet vs Linux pipes (this run), and the paper'\n"
               "set logscale xy\nset grid\nset key top left\n"
@@ -601,7 +602,7 @@ ErrorOr<void> write_suite_plots(SuiteResult const& result, std::string const& di
               "set title 'Table 8: how many times cheaper than Linux (Linux / Signet, Linux / Singularity)'\n"
               "set style data histogram\nset style histogram cluster gap 1\nset style fill solid 0.8 border -1\nset boxwidth 0.9\n"
               "set logscale y\nset yrange [0.1:*]\nset grid ytics\nset key outside top center horizontal\nset ylabel 'ratio (log scale; above 1: cheaper than Linux)'\n"
-              "set xtics rotate by -25 scale 0 font ',8'\nset bmargin 7\nset rmargin 14\n"
+              "set xtics scale 0 font ',8'\nset bmargin 4\n"
               "plot '" + dir + "/table8.dat' using 2:xtic(1) title 'Signet vs Linux, this run', '' using 3 title 'Singularity vs Linux, paper'\n";
     TRY(write(dir + "/plots.gnuplot", script));
     auto run = TRY(run_process(find_in_path("gnuplot"), { "gnuplot", dir + "/plots.gnuplot" }));
