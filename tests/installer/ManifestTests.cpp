@@ -102,8 +102,26 @@ INSTANTIATE_TEST_SUITE_P(EveryField, ManifestField,
         BadField { "[program]", "[[endpoint]]\nname = \"in\"\ncontract = \"x.contract\"\nend = \"Exp\"\nstate = \"S\"\n[program]", "field 'endpoint[0].contract'" },
         BadField { "[program]", "[[endpoint]]\nname = \"in\"\ncontract = \"x.contract#X\"\nend = \"Both\"\nstate = \"S\"\n[program]", "field 'endpoint[0].end'" },
         BadField { "[program]", "[[service]]\npath = \"relative\"\ncontract = \"x.contract#X\"\nend = \"Exp\"\nstate = \"S\"\n[program]", "field 'service[0].path'" },
-        BadField { "[program]", "[[service]]\npath = \"/service/x\"\ncontract = \"x.contract#X\"\nend = \"Imp\"\nstate = \"S\"\n[program]", "field 'service[0].end'" }),
+        BadField { "[program]", "[[service]]\npath = \"/service/x\"\ncontract = \"x.contract#X\"\nend = \"Imp\"\nstate = \"S\"\n[program]", "field 'service[0].end'" },
+        BadField { "[program]", "[[resource]]\nkind = \"tape\"\nname = \"t\"\nsize = \"1MiB\"\n[program]", "field 'resource[0].kind': unknown resource kind 'tape'" },
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"9d\"\nsize = \"1MiB\"\n[program]", "field 'resource[0].name'" },
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"1000B\"\n[program]", "field 'resource[0].size': a disk must be a multiple of 4KiB" },
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"2TiB\"\n[program]", "field 'resource[0].size'" },
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\n[program]", "field 'resource[0].size': missing" },
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\nwritable = true\n[program]", "field 'resource[0].writable': unknown field" },
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[program]", "field 'resource[1].name'" }),
     [](auto const& info) { return "case" + std::to_string(info.index); });
+
+TEST(Manifest, ADiskIsDeclaredAsAResourceWithItsNameAndSize)
+{
+    auto manifest = parse_manifest_text(replaced(good, "[program]", "[[resource]]\nkind = \"disk\"\nname = \"disk0\"\nsize = \"64MiB\"\n[program]"),
+        "/apps/greeter.toml");
+    ASSERT_FALSE(manifest.is_error()) << manifest.error().message();
+    ASSERT_EQ(manifest.value().resources.size(), 1u);
+    EXPECT_EQ(manifest.value().resources[0].kind, ManifestResource::Kind::Disk);
+    EXPECT_EQ(manifest.value().resources[0].name, "disk0");
+    EXPECT_EQ(manifest.value().resources[0].size_bytes, 64u << 20);
+}
 
 TEST(Manifest, MalformedTomlIsReportedWithLineAndColumn)
 {
