@@ -192,7 +192,11 @@ int run_domain_host(HostOptions const& options)
     sip.context.stack = { uintptr_t(stack), uintptr_t(stack + guard), uintptr_t(stack + guard + stack_bytes) };
     sip.context.trap_target = &sip.target;
 
-    // 4. Standard streams lead nowhere; then seal.
+    // 4. Nothing but the ring: close any descriptor the kernel's process let through
+    //    (one opened without O_CLOEXEC by any code in it would otherwise be a way out),
+    //    point the standard streams at /dev/null, then seal.
+    if (::close_range(to_domain_fd + 1, ~0u, 0) != 0)
+        return fail(HostExit::CannotMap, std::string("cannot close inherited descriptors: ") + std::strerror(errno));
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0)
         return fail(HostExit::CannotMap, "cannot open /dev/null");

@@ -12,7 +12,9 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <fcntl.h>
 #include <fstream>
+#include <set>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -401,4 +403,39 @@ TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
     EXPECT_NE(err->contents().find("cannot create 'calculator-server'"), std::string::npos) << err->contents();
     m_kernel->wait_until_idle();
     EXPECT_NE(m_diagnostics->contents().find("domains shared by several SIPs are not supported yet"), std::string::npos) << m_diagnostics->contents();
+}
+
+TEST_F(DomainTest, ADomainHoldsOnlyItsRingMemoryAndDoorbells)
+{
+    // A descriptor the kernel's process opened without O_CLOEXEC must not reach the domain.
+    int leaked = ::open("/dev/null", O_RDONLY);
+    ASSERT_GE(leaked, 0);
+    auto sip = spawn(request(example("compute"), { "1000000", "1000000000" }));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    std::vector<pid_t> domains;
+    std::set<int> held;
+    // Wait until it runs the SIP (its image is mapped and /dev/null is open no more).
+    for (int i = 0; i < 300; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        domains = live_domains();
+        if (domains.size() != 1)
+            continue;
+        std::string status;
+        std::ifstream file("/proc/" + std::to_string(domains.front()) + "/status");
+        for (std::string line; std::getline(file, line);) {
+            if (line.rfind("Seccomp:", 0) == 0)
+                status = line;
+        }
+        if (status.find('2') == std::string::npos)
+            continue; // not sealed yet
+        held.clear();
+        std::error_code error;
+        for (auto const& entry : std::filesystem::directory_iterator("/proc/" + std::to_string(domains.front()) + "/fd", error))
+            held.insert(std::stoi(entry.path().filename().string()));
+        break;
+    }
+    ::close(leaked);
+    m_kernel->kill(*sip.value());
+    sip.value()->wait_from_host();
+    EXPECT_EQ(held, (std::set<int> { 0, 1, 2, 3, 4, 5, 6 }));
 }
