@@ -287,8 +287,18 @@ static void refuse(int client, uint32_t code, char const* what, char const* path
     va_end(arguments);
     if (length < 0)
         length = 0;
-    if ((size_t)length >= sizeof reason)
+    if ((size_t)length >= sizeof reason) {
+        // Cut at a character boundary: the contract's string<N> must be well-formed UTF-8
+        // (a service's Declined reason may not be ASCII).
         length = sizeof reason - 1;
+        int lead = length - 1;
+        while (lead > 0 && ((unsigned char)reason[lead] & 0xC0) == 0x80)
+            --lead;
+        unsigned char first = (unsigned char)reason[lead];
+        int needed = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : first >= 0xC0 ? 2 : 1;
+        if (lead + needed > length)
+            length = lead; // The last character was cut: drop what is left of it.
+    }
     static char const* const names[] = { "", "NotFound", "Denied", "Duplicate", "Invalid", "Limit", "Declined", "Gone" };
     char const* principal = client >= 0 ? clients[client].principal : "(gone)";
     logf_line("directory: refused %s of %s by %s: %s: %.*s", what, path, principal, code < 8 ? names[code] : "?", length, reason);

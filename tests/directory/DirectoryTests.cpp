@@ -169,6 +169,18 @@ TEST_F(DirectoryTest, AServiceRefusesAnEndOfAnotherContract)
     EXPECT_NE(out.find("refused 6 the service declined: not an Echo end"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryTest, ALongReasonIsCutAtACharacterBoundary)
+{
+    start_directory();
+    start_service("/service/rude", "decline");
+    std::string out = run_to_end({ "open", "/service/rude" });
+    // "the service declined: " (22 bytes) and as many whole two-byte characters as fit in 199.
+    std::string expected = "refused 6 the service declined: ";
+    for (int i = 0; i < 88; ++i)
+        expected += "\xC3\xA9";
+    EXPECT_NE(out.find(expected + "\n"), std::string::npos) << out;
+}
+
 TEST_F(DirectoryTest, ASecondRegistrationOfALivePathIsRefused)
 {
     start_directory();

@@ -2,7 +2,7 @@
 // role but `child` starts with a Directory connection as startup handle 0 and
 // prints what happened, one line per event, for the tests to read:
 //
-//   service PATH KIND N  registers PATH (KIND echo: Bind; counter: Open) and
+//   service PATH KIND N  registers PATH (KIND echo: Bind; counter: Open; decline: neither) and
 //                        serves until N clients have come and gone (0: for ever)
 //   bind PATH            binds an Echo at PATH, says hello, asks who it is
 //   open PATH            opens a Counter at PATH and reads two values
@@ -40,7 +40,18 @@ static uint32_t refused_or(Directory_Imp_message const* answer, Directory_Imp_ta
     return 100;
 }
 
-static int serve(char const* path, bool echo, unsigned limit)
+// A reason of 200 bytes, all two-byte characters: longer than the directory can pass on whole.
+static void decline_at_length(signet_handle provider)
+{
+    char reason[200];
+    for (unsigned i = 0; i < sizeof reason; i += 2) {
+        reason[i] = (char)0xC3;
+        reason[i + 1] = (char)0xA9; // é
+    }
+    ServiceProvider_Exp_send_Declined(provider, reason, sizeof reason);
+}
+
+static int serve(char const* path, bool echo, bool decline, unsigned limit)
 {
     signet_handle provider_imp = 0, provider = 0;
     if (signet_channel_create(ServiceProvider_descriptor, ServiceProvider_DESCRIPTOR_SIZE, &provider_imp, &provider) != SIGNET_OK)
@@ -61,7 +72,11 @@ static int serve(char const* path, bool echo, unsigned limit)
         if (ready == 0) {
             ServiceProvider_Exp_message request;
             ServiceProvider_Exp_tag tag = ServiceProvider_Exp_recv(provider, &request);
-            if (tag == ServiceProvider_Exp_Connect) {
+            if (decline && (tag == ServiceProvider_Exp_Connect || tag == ServiceProvider_Exp_Open)) {
+                if (tag == ServiceProvider_Exp_Connect)
+                    signet_handle_close(request.as.Connect.endpoint);
+                decline_at_length(provider);
+            } else if (tag == ServiceProvider_Exp_Connect) {
                 signet_handle client = request.as.Connect.endpoint;
                 // What a Bind brings is checked before it is used: another contract's
                 // end would get this service stopped for breaking a protocol.
@@ -416,7 +431,7 @@ int main(int argc, char** argv)
         return 9;
     }
     if (strcmp(role, "service") == 0)
-        return serve(path, strcmp(kind, "echo") == 0, (unsigned)atoi(count));
+        return serve(path, strcmp(kind, "echo") == 0, strcmp(kind, "decline") == 0, (unsigned)atoi(count));
     if (strcmp(role, "bind") == 0)
         return bind_role(path);
     if (strcmp(role, "open") == 0)
