@@ -131,8 +131,9 @@ Thread* Worker::pick_next()
         return nullptr;
     if (m_has_inbox.load(std::memory_order_relaxed))
         drain_inbox();
-    // The first thread whose SIP is not in the middle of a sibling's turn (a
-    // preempted sibling holds it; that sibling is queued too, so one is found).
+    // The first thread whose SIP is not in the middle of a sibling's turn. A
+    // preempted sibling holds it, and is queued too (so one is found), unless it
+    // is the caller, preempted right now: then there may be none.
     Thread* previous = nullptr;
     for (Thread* thread = m_queue_head; thread; previous = thread, thread = thread->m_next_in_queue) {
         Thread* turn = thread->sip().m_turn;
