@@ -1,4 +1,4 @@
-// Prints its arguments and its `greeting` parameter, one per line.
+// Prints its arguments and its `greeting` and `count` parameters, one per line.
 #include <signet/abi.h>
 
 #include <stdio.h>
@@ -13,6 +13,10 @@ int main(int argc, char** argv)
     if (signet_param_get("greeting", 8, value, sizeof value - 1, &length) == SIGNET_OK) {
         value[length] = '\0';
         printf("greeting: %s\n", value);
+    }
+    if (signet_param_get("count", 5, value, sizeof value - 1, &length) == SIGNET_OK) {
+        value[length] = '\0';
+        printf("count: %s\n", value);
     }
     return argc - 1;
 }

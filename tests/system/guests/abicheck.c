@@ -1,0 +1,97 @@
+// Checks the statuses of child_bind_stream, child_describe and child_set_param
+// (docs/abi.md) from inside the booted system: every line is "ok NAME" or
+// "FAIL NAME: ...", and the last says how many failed.
+#include <signet/abi.h>
+
+#include "Console.h"
+#include "Stream.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures;
+
+static void expect(char const* name, int32_t got, int32_t want)
+{
+    if (got == want) {
+        printf("ok %s\n", name);
+    } else {
+        printf("FAIL %s: status %d, expected %d\n", name, (int)got, (int)want);
+        ++failures;
+    }
+}
+
+static signet_handle create(char const* program)
+{
+    signet_handle child = 0;
+    int32_t status = signet_child_create(program, (uint32_t)strlen(program), NULL, 0, "", 0, &child);
+    expect("child_create", status, SIGNET_OK);
+    return child;
+}
+
+int main(void)
+{
+    signet_handle child = create("show");
+    signet_handle reader, writer, console_imp, console_exp;
+    signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader, &writer);
+    signet_channel_create(Console_descriptor, Console_DESCRIPTOR_SIZE, &console_imp, &console_exp);
+
+    // child_bind_stream: every refusal changes nothing.
+    expect("bind: no such stream", signet_child_bind_stream(child, 3, writer), SIGNET_INVALID_ARGUMENT);
+    expect("bind: a forged child handle", signet_child_bind_stream(0x7777, 1, writer), SIGNET_BAD_HANDLE);
+    expect("bind: a forged endpoint", signet_child_bind_stream(child, 1, 0x7777), SIGNET_BAD_HANDLE);
+    expect("bind: a child handle as the endpoint", signet_child_bind_stream(child, 1, child), SIGNET_BAD_HANDLE);
+    expect("bind: not a Stream", signet_child_bind_stream(child, 1, console_exp), SIGNET_INVALID_ARGUMENT);
+    expect("bind: the reader as stdout", signet_child_bind_stream(child, 1, reader), SIGNET_INVALID_ARGUMENT);
+    expect("bind: the writer as stdin", signet_child_bind_stream(child, 0, writer), SIGNET_INVALID_ARGUMENT);
+    expect("bind: stdout", signet_child_bind_stream(child, 1, writer), SIGNET_OK);
+    expect("bind: the endpoint moved to the child", signet_channel_send(writer, Stream_MSG_Eof, "", 0), SIGNET_BAD_HANDLE);
+    signet_handle reader2, writer2;
+    signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader2, &writer2);
+    expect("bind: stdout twice", signet_child_bind_stream(child, 1, writer2), SIGNET_INVALID_ARGUMENT);
+
+    // child_set_param: checked against the child's manifest.
+    expect("param: undeclared", signet_child_set_param(child, "colour", 6, "red", 3), SIGNET_NOT_FOUND);
+    expect("param: not an integer", signet_child_set_param(child, "count", 5, "12a", 3), SIGNET_INVALID_ARGUMENT);
+    expect("param: an integer", signet_child_set_param(child, "count", 5, "-12", 3), SIGNET_OK);
+    expect("param: a string", signet_child_set_param(child, "greeting", 8, "salut", 5), SIGNET_OK);
+    expect("param: a forged child", signet_child_set_param(0x7777, "greeting", 8, "x", 1), SIGNET_BAD_HANDLE);
+    expect("param: out of bounds", signet_child_set_param(child, (char const*)0xfffffff0u, 64, "x", 1), SIGNET_OUT_OF_BOUNDS);
+
+    // child_describe.
+    uint64_t id = 0;
+    char text[64];
+    uint32_t length = 0;
+    expect("describe: created", signet_child_describe(child, &id, text, sizeof text, &length), SIGNET_OK);
+    expect("describe: says created", length == 7 && memcmp(text, "created", 7) == 0 && id != 0 ? 0 : 1, 0);
+    expect("describe: too small", signet_child_describe(child, &id, text, 3, &length), SIGNET_LIMIT);
+    expect("describe: the length needed", (int32_t)length, 7);
+    expect("describe: a forged child", signet_child_describe(0x7777, &id, text, sizeof text, &length), SIGNET_BAD_HANDLE);
+    expect("describe: out of bounds", signet_child_describe(child, (uint64_t*)0xfffffff0u, text, sizeof text, &length), SIGNET_OUT_OF_BOUNDS);
+
+    // The child runs with what it was given: its output comes through our reader.
+    expect("start", signet_child_start(child), SIGNET_OK);
+    expect("bind: after start", signet_child_bind_stream(child, 2, writer2), SIGNET_INVALID_ARGUMENT);
+    expect("param: after start", signet_child_set_param(child, "greeting", 8, "x", 1), SIGNET_INVALID_ARGUMENT);
+    char output[1024];
+    uint32_t got = 0;
+    for (;;) {
+        Stream_Imp_send_Read(reader, 4096);
+        Stream_Imp_message message;
+        if (Stream_Imp_recv(reader, &message) != Stream_Imp_Data)
+            break;
+        uint32_t n = message.as.Data.data.length;
+        if (got + n > sizeof output - 1)
+            n = sizeof output - 1 - got;
+        memcpy(output + got, message.as.Data.data.data, n);
+        got += n;
+    }
+    output[got] = '\0';
+    int32_t status = -1;
+    signet_child_wait(child, SIGNET_WAIT_FOREVER, &status);
+    expect("the child's output came through the bound stdout", strstr(output, "greeting: salut\n") && strstr(output, "count: -12\n") ? 0 : 1, 0);
+    expect("describe: exited", signet_child_describe(child, &id, text, sizeof text, &length), SIGNET_OK);
+    expect("describe: says exited 0", length == 8 && memcmp(text, "exited 0", 8) == 0 ? 0 : 1, 0);
+    printf("abicheck: %d failed\n", failures);
+    return failures ? 1 : 0;
+}
