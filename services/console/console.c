@@ -479,10 +479,15 @@ int main(void)
     while (session_count) {
         // Output first: whatever was written before a program asks for input (a
         // prompt, the rest of a line) is printed before the console reads.
+        // The sessions take turns being first, so one that never stops writing
+        // cannot keep the others (select answers the lowest ready index) waiting.
         signet_handle handles[MaxSessions];
         uint32_t outputs[MaxSessions];
         uint32_t output_count = 0;
-        for (uint32_t i = 0; i < session_count; ++i) {
+        static uint32_t turn;
+        ++turn;
+        for (uint32_t k = 0; k < session_count; ++k) {
+            uint32_t i = (k + turn) % session_count;
             if (sessions[i]->kind == Output) {
                 outputs[output_count] = i;
                 handles[output_count++] = sessions[i]->handle;
