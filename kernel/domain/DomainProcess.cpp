@@ -218,6 +218,11 @@ void DomainProcess::terminate()
         ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
     else
         ::kill(m_pid, SIGKILL);
+    {
+        // From here on its death is expected: nobody is to be told.
+        std::lock_guard guard(m_lock);
+        m_on_death = nullptr;
+    }
     int status = 0;
     pid_t reaped;
     do {
@@ -237,6 +242,14 @@ void DomainProcess::note_death(std::string why)
     m_event = true;
     if (m_waiter)
         Worker::wake(*m_waiter);
+    if (m_on_death)
+        m_on_death(*m_death);
+}
+
+void DomainProcess::on_death(std::function<void(std::string const&)> callback)
+{
+    std::lock_guard guard(m_lock);
+    m_on_death = std::move(callback);
 }
 
 std::optional<std::string> DomainProcess::death() const

@@ -8,6 +8,7 @@
 #include "runtime/ring/Ring.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,6 +65,10 @@ public:
     void mark_hello() { m_hello.store(true, std::memory_order_release); }
     // Why the process is gone, once it is.
     std::optional<std::string> death() const;
+    // Runs on the pump thread when the process dies, unless terminate() ran first:
+    // the serving thread may be blocked inside an ABI call (a channel receive, a
+    // sleep) where wait() cannot see the death, so the SIP must be ended from here.
+    void on_death(std::function<void(std::string const&)>);
 
     // Kills the process and reaps it (idempotent). The memory stays mapped until destruction.
     void terminate();
@@ -92,6 +97,7 @@ private:
     Thread* m_waiter { nullptr }; // guarded: the fiber blocked in wait(), only while blocked
     bool m_event { false };       // guarded: something happened since the last wait()
     std::optional<std::string> m_death; // guarded
+    std::function<void(std::string const&)> m_on_death; // guarded; cleared by terminate()
     bool m_reaped { false };            // guarded
 };
 

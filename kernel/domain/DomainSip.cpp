@@ -27,6 +27,13 @@ public:
     void run()
     {
         m_sip.runtime().wasm_memory = &m_domain.memory();
+        // A death while this thread is blocked inside a call ends the SIP at once.
+        // The hook is cleared by terminate(), which the SIP's finish always runs,
+        // so it never outlives the SIP.
+        m_domain.on_death([&sip = m_sip](std::string const& why) {
+            sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "its domain process died: " + why });
+            sip.request_kill();
+        });
         Thread* self = Worker::current_thread();
         for (;;) {
             if (self->kill_requested()) {

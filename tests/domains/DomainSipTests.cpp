@@ -439,3 +439,23 @@ TEST_F(DomainTest, ADomainHoldsOnlyItsRingMemoryAndDoorbells)
     sip.value()->wait_from_host();
     EXPECT_EQ(held, (std::set<int> { 0, 1, 2, 3, 4, 5, 6 }));
 }
+
+TEST_F(DomainTest, ADeathWhileTheSipWaitsInsideAKernelCallIsNoticedAtOnce)
+{
+    // The sleeper waits 60 s inside signet_sleep, a call the kernel is executing for it.
+    auto sip = spawn(request(guest("domain_sleeper")));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    std::vector<pid_t> domains;
+    for (int i = 0; i < 300 && domains.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        domains = live_domains();
+    }
+    ASSERT_EQ(domains.size(), 1u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::kill(domains.front(), SIGKILL);
+    auto started = std::chrono::steady_clock::now();
+    ExitInfo exit = sip.value()->wait_from_host();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(exit.detail.find("its domain process died: killed by signal 9 (SIGKILL)"), std::string::npos) << exit.detail;
+}
