@@ -22,6 +22,7 @@
 #include <sys/personality.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -107,6 +108,8 @@ TEST(SealedDomain, RefusesEveryForbiddenCallWithEperm)
         check.refused("open", ::syscall(SYS_open, "/etc/passwd", O_RDONLY));
         check.refused("openat", ::openat(AT_FDCWD, "/etc/passwd", O_RDONLY));
         check.refused("creat", ::syscall(SYS_creat, "/tmp/signet-sealed-creat", 0600));
+        struct stat status {};
+        check.refused("stat a path", ::stat("/etc/passwd", &status));
         check.refused("socket", ::socket(AF_INET, SOCK_STREAM, 0));
         check.refused("socketpair", [] { int fds[2]; return ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }());
         check.refused("memfd_create", ::syscall(SYS_memfd_create, "x", 0));
@@ -152,6 +155,8 @@ TEST(SealedDomain, KeepsWhatItsRuntimeNeeds)
         timespec nap { 0, 1000 };
         check.allowed("nanosleep", ::nanosleep(&nap, nullptr) == 0);
         check.allowed("getpid", ::getpid() > 0);
+        struct stat status {};
+        check.allowed("fstat a held descriptor", ::fstat(fds[0], &status) == 0);
         check.allowed("close", ::close(fds[0]) == 0);
         return check.failures;
     });
