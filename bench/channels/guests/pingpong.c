@@ -6,7 +6,9 @@
 // runs one warm-up batch and then REPETITIONS batches of ROUNDS round trips,
 // printing "channel SIZE ROUNDS NANOSECONDS" per batch (signet_time_now
 // around the batch). The client uses the generated typed API as any program
-// would; the server echoes each payload back.
+// would; the server echoes each payload back. Each side's send and the receive
+// after it are one kernel call (signet_channel_call: the client's request and
+// the wait for its reply, the server's reply and the wait for the next request).
 #include <signet/abi.h>
 
 #include "pingpong.h"
@@ -29,12 +31,15 @@ static uint64_t now_ns(void)
 static int serve(signet_handle client)
 {
     static PingPong_Exp_message request;
+    PingPong_Exp_tag tag = PingPong_Exp_recv(client, &request);
     for (;;) {
-        switch (PingPong_Exp_recv(client, &request)) {
-#define ECHO(n)                                                                                                         \
-    case PingPong_Exp_Ping##n:                                                                                          \
-        if (signet_channel_send(client, PingPong_MSG_Pong##n, &request.as.Ping##n, sizeof request.as.Ping##n) != SIGNET_OK) \
-            return 2;                                                                                                   \
+        uint32_t id = 0, length = 0;
+        int32_t status = SIGNET_OK;
+        switch (tag) {
+#define ECHO(n)                                                                                                       \
+    case PingPong_Exp_Ping##n:                                                                                        \
+        status = signet_channel_call(client, PingPong_MSG_Pong##n, &request.as.Ping##n, sizeof request.as.Ping##n, client, &id, \
+            &request.as, sizeof request.as, &length);                                                                 \
         break;
             PINGPONG_SIZES(ECHO)
 #undef ECHO
@@ -44,6 +49,7 @@ static int serve(signet_handle client)
         default:
             return 3;
         }
+        tag = PingPong_Exp_accept(&request, status, id, length);
     }
 }
 
@@ -60,7 +66,7 @@ static uint64_t batch(signet_handle server, uint32_t size, uint32_t rounds)
 #define ROUNDS(n)                                                                                                               \
     case n:                                                                                                                     \
         for (uint32_t i = 0; i < rounds; ++i) {                                                                                 \
-            if (PingPong_Imp_send_Ping##n##_message(server, &s_ping##n) != SIGNET_OK || PingPong_Imp_recv(server, &reply) != PingPong_Imp_Pong##n) \
+            if (PingPong_Imp_call_Ping##n(server, &s_ping##n, &reply) != PingPong_Imp_Pong##n)                                  \
                 return 0;                                                                                                       \
         }                                                                                                                       \
         break;
