@@ -118,5 +118,17 @@ check "SIGTERM shuts down with status 0" "$([[ $(cat "$scratch/term.status" 2>/d
 session after-term 'cat /term\ncat /bye\n'
 check "what was written before SIGTERM and shutdown is there" "$(has '^before$' && has '^bye$'; echo $?)" "files lost at shutdown"
 
+# 9. On a terminal (a pseudo-terminal from script(1), when it is installed): a prompt, and the
+#    console edits lines -- Up recalls the last one, Ctrl-A/Ctrl-E move, Backspace deletes.
+if command -v script >/dev/null; then
+  output=$( (printf 'echo one\r\033[A\rech\001\005o tw\177wo\rshutdown\r'; sleep 3) \
+    | timeout 60 script -qfec "$signet boot --image $image" /dev/null | tr '\r' '\n')
+  check "a prompt on a terminal" "$(has 'signet:/\$ '; echo $?)" "no prompt"
+  check "Up recalls the last line" "$([[ $(grep -c '^one$' <<<"$output") -eq 2 ]]; echo $?)" "'one' not printed twice"
+  check "editing keys" "$(has '^two$'; echo $?)" "no 'two'"
+else
+  echo "skipped: the terminal checks need script(1)"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
