@@ -179,6 +179,7 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         domain->terminate();
         return Error::from_errno("pidfd_open of a domain process", err);
     }
+    domain->m_has_cpu_clock = ::clock_getcpuclockid(pid, &domain->m_cpu_clock) == 0;
     // The domain's ends of the memory files and doorbells live on in the domain only.
     domain->m_pump = std::thread([raw = domain.get()] { raw->pump(); });
     return domain;
@@ -188,6 +189,7 @@ DomainProcess::~DomainProcess()
 {
     terminate();
     if (m_pump.joinable()) {
+        m_stopping.store(true, std::memory_order_release);
         uint64_t one = 1;
         [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
         m_pump.join();
@@ -222,6 +224,7 @@ void DomainProcess::terminate()
         // From here on its death is expected: nobody is to be told.
         std::lock_guard guard(m_lock);
         m_on_death = nullptr;
+        m_on_cpu_limit = nullptr;
     }
     int status = 0;
     pid_t reaped;
@@ -244,6 +247,16 @@ void DomainProcess::note_death(std::string why)
         Worker::wake(*m_waiter);
     if (m_on_death)
         m_on_death(*m_death);
+}
+
+void DomainProcess::limit_cpu(uint64_t limit_ns, std::function<void()> exceeded)
+{
+    std::lock_guard guard(m_lock);
+    m_on_cpu_limit = std::move(exceeded);
+    m_cpu_limit_ns.store(limit_ns, std::memory_order_release);
+    // Wake the pump so it starts sampling.
+    uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
 }
 
 void DomainProcess::on_death(std::function<void(std::string const&)> callback)
@@ -284,20 +297,45 @@ void DomainProcess::pump()
     for (;;) {
         pollfd entries[3] = { { m_to_kernel, POLLIN, 0 }, { m_pidfd, POLLIN, 0 }, { m_stop, POLLIN, 0 } };
         int timeout = -1;
+        uint64_t cpu_limit = m_cpu_limit_ns.load(std::memory_order_acquire);
+        if (cpu_limit && m_has_cpu_clock) {
+            timespec used {};
+            if (::clock_gettime(m_cpu_clock, &used) == 0 && uint64_t(used.tv_sec) * 1'000'000'000ull + uint64_t(used.tv_nsec) > cpu_limit) {
+                std::lock_guard guard(m_lock);
+                if (m_on_cpu_limit) {
+                    m_on_cpu_limit();
+                    m_on_cpu_limit = nullptr;
+                    ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
+                }
+            }
+            timeout = 20;
+        }
+        bool hello_overdue = false;
         if (!m_hello.load(std::memory_order_acquire)) {
             auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-            timeout = int(std::max<int64_t>(0, hello_timeout_ms - waited));
+            int left = int(std::max<int64_t>(0, hello_timeout_ms - waited));
+            hello_overdue = left == 0;
+            timeout = timeout < 0 ? left : std::min(timeout, left);
         }
         int ready = ::poll(entries, 3, timeout);
         if (ready < 0 && errno == EINTR)
             continue;
-        if (entries[2].revents)
-            return;
-        if (ready == 0) {
-            note_death("it did not say hello within " + std::to_string(hello_timeout_ms / 1000) + " s");
-            ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
+        if (entries[2].revents) {
+            // The stop switch, or limit_cpu asking the pump to look again.
+            uint64_t count = 0;
+            [[maybe_unused]] auto got = ::read(m_stop, &count, sizeof count);
+            if (m_stopping.load(std::memory_order_acquire))
+                return;
             continue;
         }
+        if (ready == 0 && hello_overdue) {
+            note_death("it did not say hello within " + std::to_string(hello_timeout_ms / 1000) + " s");
+            ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
+            m_hello.store(true, std::memory_order_release); // told once; its death follows
+            continue;
+        }
+        if (ready == 0)
+            continue; // time to sample the CPU clock, or to look at the hello deadline again
         if (entries[0].revents) {
             ring::Doorbell(m_to_kernel).drain();
             std::lock_guard guard(m_lock);
@@ -315,6 +353,8 @@ void DomainProcess::pump()
                     m_reaped = true;
             }
             note_death(reaped == m_pid ? describe_status(status) : "it is gone");
+            if (m_stopping.load(std::memory_order_acquire))
+                return;
             // Nothing more will come from it; wait only for the stop switch.
             pollfd stop { m_stop, POLLIN, 0 };
             while (::poll(&stop, 1, -1) < 0 && errno == EINTR) { }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <time.h>
 
 extern "C" {
 #include <wasm-rt.h>
@@ -69,6 +70,10 @@ public:
     // the serving thread may be blocked inside an ABI call (a channel receive, a
     // sleep) where wait() cannot see the death, so the SIP must be ended from here.
     void on_death(std::function<void(std::string const&)>);
+    // Enforces a CPU-time limit on what the SIP computes inside the domain: the
+    // pump samples the process's CPU clock every 20 ms and, past `limit_ns`, calls
+    // `exceeded` (once, under the same rules as on_death) and kills the process.
+    void limit_cpu(uint64_t limit_ns, std::function<void()> exceeded);
 
     // Kills the process and reaps it (idempotent). The memory stays mapped until destruction.
     void terminate();
@@ -91,6 +96,7 @@ private:
     wasm_rt_memory_t m_memory {};
     std::optional<ring::Ring> m_ring;
     std::atomic<bool> m_hello { false };
+    std::atomic<bool> m_stopping { false };
     std::thread m_pump;
 
     mutable std::mutex m_lock;
@@ -98,6 +104,10 @@ private:
     bool m_event { false };       // guarded: something happened since the last wait()
     std::optional<std::string> m_death; // guarded
     std::function<void(std::string const&)> m_on_death; // guarded; cleared by terminate()
+    std::function<void()> m_on_cpu_limit;               // guarded; cleared by terminate()
+    std::atomic<uint64_t> m_cpu_limit_ns { 0 };
+    clockid_t m_cpu_clock {};
+    bool m_has_cpu_clock { false };
     bool m_reaped { false };            // guarded
 };
 

@@ -34,6 +34,14 @@ public:
             sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "its domain process died: " + why });
             sip.request_kill();
         });
+        // Its CPU-time limit covers what it computes in the domain too.
+        if (uint64_t limit = m_sip.limits().cpu_time_ns) {
+            m_domain.limit_cpu(limit, [&sip = m_sip, limit] {
+                sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
+                    "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms (in its domain)" });
+                sip.request_kill();
+            });
+        }
         Thread* self = Worker::current_thread();
         for (;;) {
             if (self->kill_requested()) {

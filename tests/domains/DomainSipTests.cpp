@@ -459,3 +459,35 @@ TEST_F(DomainTest, ADeathWhileTheSipWaitsInsideAKernelCallIsNoticedAtOnce)
     EXPECT_EQ(exit.how, ExitInfo::How::Killed);
     EXPECT_NE(exit.detail.find("its domain process died: killed by signal 9 (SIGKILL)"), std::string::npos) << exit.detail;
 }
+
+TEST_F(DomainTest, TheCpuTimeLimitCoversWhatTheSipComputesInItsDomain)
+{
+    auto spawned = request(example("compute"), { "1000000", "1000000000" });
+    spawned.limits.cpu_time_ns = 200'000'000;
+    auto started = std::chrono::steady_clock::now();
+    auto sip = spawn(std::move(spawned));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    ExitInfo exit = sip.value()->wait_from_host();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(exit.detail.find("exceeded its CPU time limit of 200 ms (in its domain)"), std::string::npos) << exit.detail;
+    m_kernel->wait_until_idle();
+    EXPECT_TRUE(live_domains().empty());
+}
+
+TEST_F(DomainTest, ADomainThatNeverSaysHelloIsKilledAfterTheHelloTimeout)
+{
+    auto directory = std::filesystem::temp_directory_path() / ("signet-silent-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(directory);
+    auto host = directory / "hostile-silent";
+    std::filesystem::create_symlink(SIGNET_HOSTILE_DOMAIN, host);
+    auto started = std::chrono::steady_clock::now();
+    auto result = run(example("hello"), {}, host.string());
+    auto waited = std::chrono::steady_clock::now() - started;
+    std::filesystem::remove_all(directory);
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(result.exit.detail.find("its domain process died: it did not say hello within 10 s"), std::string::npos) << result.exit.detail;
+    EXPECT_GE(waited, std::chrono::milliseconds(DomainProcess::hello_timeout_ms));
+    EXPECT_LT(waited, std::chrono::milliseconds(DomainProcess::hello_timeout_ms + 5000));
+    EXPECT_TRUE(live_domains().empty());
+}
