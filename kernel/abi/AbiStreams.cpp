@@ -12,6 +12,7 @@
 // vectors) are never skipped; the SIP leaves at its next kernel call.
 #include "kernel/abi/Streams.h"
 #include "kernel/abi/Abi.h"
+#include "kernel/abi/KernelChannel.h"
 #include "kernel/object/Child.h"
 #include "kernel/object/Thread.h"
 
@@ -36,72 +37,6 @@ constexpr uint32_t data_message_size = 4 + data_capacity;
 bool is_argument(cx::Argument const& argument, cx::TypeKind kind, uint64_t bound = 0)
 {
     return argument.type.kind == kind && argument.type.bound == bound;
-}
-
-// Sends a message that carries no handles from `endpoint`, as channel_send
-// would: the protocol must allow it (this end's turn, nothing unreceived).
-int32_t send(Endpoint& endpoint, uint16_t id, std::span<uint8_t const> bytes)
-{
-    Channel& channel = endpoint.channel();
-    auto const& contract = endpoint.contract_type().contract;
-    cx::Action action = endpoint.end() == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
-    std::lock_guard guard(channel.lock());
-    cx::Edge const* edge = nullptr;
-    for (auto const& candidate : contract.machine.states[channel.state()].edges) {
-        if (candidate.message == id - 1 && candidate.action == action)
-            edge = &candidate;
-    }
-    // The kernel follows the protocol it checked at binding; only a native SIP
-    // that used its own stream handle behind the kernel's back gets here.
-    if (!edge || channel.front(endpoint))
-        return SIGNET_IO;
-    Endpoint* peer = channel.peer_of(endpoint);
-    if (!peer)
-        return SIGNET_CLOSED;
-    VERIFY(channel.has_room(*peer));
-    QueuedMessage& slot = channel.push_slot(*peer);
-    slot.id = id;
-    slot.length = static_cast<uint32_t>(bytes.size());
-    if (!bytes.empty())
-        std::memcpy(slot.bytes.data(), bytes.data(), bytes.size());
-    channel.set_state(edge->target);
-    if (Thread* waiter = channel.waiter(*peer))
-        waiter->worker().wake(*waiter);
-    return SIGNET_OK;
-}
-
-// Blocks the calling thread until a message arrives at `endpoint`. OK with its
-// id and bytes, CLOSED once the peer is gone and everything is drained, or
-// CLOSED too when the SIP is killed while waiting.
-int32_t receive(Endpoint& endpoint, uint16_t& id, std::vector<uint8_t>& bytes)
-{
-    Channel& channel = endpoint.channel();
-    Thread* self = Worker::current_thread();
-    for (;;) {
-        {
-            std::lock_guard guard(channel.lock());
-            Thread*& waiter = channel.waiter(endpoint);
-            if (QueuedMessage* message = channel.front(endpoint)) {
-                if (!message->carried.empty())
-                    return SIGNET_IO; // Stream messages carry nothing.
-                id = message->id;
-                bytes.assign(message->bytes.begin(), message->bytes.begin() + message->length);
-                channel.pop(endpoint);
-                if (waiter == self)
-                    waiter = nullptr;
-                return SIGNET_OK;
-            }
-            if (channel.peer_gone(endpoint) || self->kill_requested()) {
-                if (waiter == self)
-                    waiter = nullptr;
-                return SIGNET_CLOSED;
-            }
-            if (waiter && waiter != self)
-                return SIGNET_IO; // Another thread of the SIP reads this stream.
-            waiter = self;
-        }
-        Worker::block_current();
-    }
 }
 
 // Blocks until a message waits at `endpoint` (without taking it) or the peer is gone.
@@ -140,7 +75,7 @@ int32_t write_bound(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, u
     uint8_t message[data_message_size];
     while (written < bytes.size()) {
         uint16_t id = 0;
-        int32_t status = receive(*endpoint, id, request);
+        int32_t status = kernel_receive(*endpoint, id, request);
         if (status == SIGNET_CLOSED)
             return written ? SIGNET_OK : SIGNET_CLOSED;
         if (status != SIGNET_OK || id != MessageRead || request.size() != 4)
@@ -152,11 +87,12 @@ int32_t write_bound(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, u
         std::memset(message, 0, sizeof message);
         std::memcpy(message, &chunk, 4);
         std::memcpy(message + 4, bytes.data() + written, chunk);
-        status = send(*endpoint, MessageData, { message, sizeof message });
+        status = kernel_send(*endpoint, MessageData, { message, sizeof message });
         if (status == SIGNET_CLOSED)
             return written ? SIGNET_OK : SIGNET_CLOSED;
+        // Only a native SIP that used its stream handle behind the kernel's back gets here.
         if (status != SIGNET_OK)
-            return status;
+            return SIGNET_IO;
         written += chunk;
     }
     // A write is over when the reader has taken it and asks again (or is gone):
@@ -175,18 +111,18 @@ int32_t read_bound(Sip& sip, uint32_t offset, uint32_t capacity, uint32_t& read)
     if (capacity == 0)
         return SIGNET_OK;
     uint32_t max = std::min(capacity, data_capacity);
-    int32_t status = send(*endpoint, MessageRead, { reinterpret_cast<uint8_t const*>(&max), 4 });
+    int32_t status = kernel_send(*endpoint, MessageRead, { reinterpret_cast<uint8_t const*>(&max), 4 });
     if (status == SIGNET_CLOSED)
         return SIGNET_OK; // The writer is gone: the end of the stream.
     if (status != SIGNET_OK)
-        return status;
+        return SIGNET_IO;
     std::vector<uint8_t> reply;
     uint16_t id = 0;
-    status = receive(*endpoint, id, reply);
+    status = kernel_receive(*endpoint, id, reply);
     if (status == SIGNET_CLOSED)
         return SIGNET_OK;
     if (status != SIGNET_OK)
-        return status;
+        return SIGNET_IO;
     if (id == MessageEof)
         return SIGNET_OK;
     if (id != MessageData || reply.size() != data_message_size)
