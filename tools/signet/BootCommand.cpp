@@ -96,33 +96,6 @@ struct Terminal {
     }
 };
 
-Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std::shared_ptr<Image> image)
-{
-    Kernel::ProgramInfo info;
-    info.image = std::move(image);
-    info.principal = record.manifest.principal();
-    info.may_create_children = record.manifest.may_create_children;
-    info.limits.memory_bytes = record.manifest.limits.memory_bytes;
-    info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
-    info.limits.threads = record.manifest.limits.threads;
-    info.limits.cpu_time_ns = record.manifest.limits.cpu_time_ns;
-    for (auto const& parameter : record.manifest.parameters) {
-        if (!parameter.required)
-            info.parameters.emplace_back(parameter.name, parameter.default_value);
-        using Type = installer::ManifestParameter::Type;
-        info.parameter_types.emplace_back(parameter.name, parameter.type == Type::Integer ? "integer" : parameter.type == Type::Boolean ? "boolean" : "string");
-    }
-    for (auto const& endpoint : record.endpoints) {
-        info.endpoints.push_back({ endpoint.name, endpoint.contract, endpoint.end == "Exp" ? contracts::End::Exp : contracts::End::Imp, endpoint.state,
-            endpoint.state_index, endpoint.descriptor_sha256 });
-    }
-    for (auto const& resource : record.manifest.resources) {
-        if (resource.kind == installer::ManifestResource::Kind::Disk)
-            info.disks.push_back({ resource.name, resource.size_bytes });
-    }
-    return info;
-}
-
 // A SIP of a system program, not started yet.
 ErrorOr<std::shared_ptr<Sip>> create_system_sip(Kernel& kernel, std::string const& name, Stdio stdio,
     std::vector<std::pair<std::string, std::string>> const& parameters = {})

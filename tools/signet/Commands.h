@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+#include "kernel/Kernel.h"
+
 namespace signet::installer {
 struct InstalledProgram;
 }
@@ -12,6 +14,9 @@ struct InstalledProgram;
 namespace signet::cli {
 
 void print_program(installer::InstalledProgram const&);
+// What the kernel needs to start an installed program: its image, principal,
+// privileges, limits, parameters (defaults and types), disks and endpoints.
+Kernel::ProgramInfo program_info(installer::InstalledProgram const&, std::shared_ptr<Image>);
 
 // Exit statuses of the CLI itself (a program's own status passes through `run`).
 enum ExitStatus : int {
