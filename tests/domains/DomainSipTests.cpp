@@ -218,7 +218,8 @@ TEST_F(DomainTest, AHostileDomainEndsOnlyItsOwnSipWithTheReason)
         char const* says;
     };
     Case const cases[] = {
-        { "hostile-garbage", "its domain process broke its ring: ring: the peer's published head" },
+        // Which field the kernel finds wrong first depends on how far the garbage got when it looked.
+        { "hostile-garbage", "its domain process broke its ring: ring: " },
         { "hostile-unsealed", "its domain process did not seal itself" },
         { "hostile-eager", "its domain process sent a request before its hello" },
         { "hostile-caller", "its domain process sent a malformed message: ring message 2 (sequence 1): function 9999 does not exist" },
