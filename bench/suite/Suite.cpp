@@ -78,8 +78,8 @@ struct Table8Row {
 constexpr Table8Row table8_rows[] = {
     { "foundation", "abi call (abi_version) vs getpid", "ABI call vs syscall", "ABI call", &paper_abi_call },
     { "scheduler", "yield round trip, 2 threads of a SIP", "thread yield round trip", "yield", &paper_yield },
-    { "channels", "round trip 4 B vs pipe (fastest rep)", "message round trip, 1 core, vs pipe", "message, 1 core\\nvs pipe", &paper_ping_pong },
-    { "channels", "round trip 4 B vs futex (fastest rep)", "message round trip, 1 core, vs futex", "message, 1 core\\nvs futex", nullptr },
+    { "channels", "round trip 4 B vs pipe (fastest rep)", "message round trip, 1 core, vs pipe", "1 core\\nvs pipe", &paper_ping_pong },
+    { "channels", "round trip 4 B vs futex (fastest rep)", "message round trip, 1 core, vs futex", "1 core\\nvs futex", nullptr },
     { "crosscore", "round trip 4 B across cores vs pipe", "message round trip, 2 cores, vs pipe", "2 cores\\nvs pipe", nullptr },
     { "crosscore", "round trip 4 B across cores vs futex", "message round trip, 2 cores, vs futex", "2 cores\\nvs futex", nullptr },
     { "crosscore", "round trip 4 B, 2 CPUs free, vs pipe", "message round trip, 2 cores free, vs pipe", "2 cores free\\nvs pipe", nullptr },
