@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <set>
+#include <string_view>
 #include <toml++/toml.h>
 
 namespace signet::installer {
@@ -128,10 +129,10 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
     manifest.path = path;
     std::string base = std::filesystem::path(path).parent_path().string();
 
-    static std::set<std::string> const known_sections { "program", "code", "endpoint", "service", "parameters", "limits", "privileges", "resource" };
+    static std::set<std::string> const known_sections { "program", "code", "endpoint", "service", "parameters", "limits", "privileges", "resource", "directory" };
     for (auto const& [key, node] : root) {
         if (!known_sections.contains(std::string(key.str())))
-            return reader.error(std::string(key.str()), "unknown section (known: program, code, endpoint, service, parameters, limits, privileges, resource)");
+            return reader.error(std::string(key.str()), "unknown section (known: program, code, endpoint, service, parameters, limits, privileges, resource, directory)");
     }
 
     // [program]
@@ -263,6 +264,40 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
         }
     } else if (root.contains("resource")) {
         return reader.error("resource", "must be an array of tables ([[resource]])");
+    }
+
+    // [[directory]]: guest = "/data" -- the system file system, preopened at that WASI path.
+    if (auto* directories = root["directory"].as_array()) {
+        for (size_t i = 0; i < directories->size(); ++i) {
+            std::string prefix = "directory[" + std::to_string(i) + "]";
+            auto* table = (*directories)[i].as_table();
+            if (!table)
+                return reader.error(prefix, "must be a table");
+            for (auto const& [key, node] : *table) {
+                if (key.str() != "guest")
+                    return reader.error(prefix + "." + std::string(key.str()), "unknown field (known: guest)");
+            }
+            std::string guest = TRY(reader.string(*table, prefix, "guest"));
+            bool valid = guest.size() >= 2 && guest.size() <= 255 && guest[0] == '/' && guest.back() != '/';
+            for (size_t at = 0; valid && at < guest.size(); ++at) {
+                unsigned char c = static_cast<unsigned char>(guest[at]);
+                if (c < 0x20 || c == 0x7f || (c == '/' && at + 1 < guest.size() && guest[at + 1] == '/'))
+                    valid = false;
+            }
+            for (std::string_view part : { "/./", "/../" }) {
+                if (valid && (guest + "/").find(part) != std::string::npos)
+                    valid = false;
+            }
+            if (!valid)
+                return reader.error(prefix + ".guest", "'" + guest + "' is not an absolute path of 1 to 255 characters without '.', '..', '//' or a trailing '/'");
+            for (auto const& other : manifest.directories) {
+                if (other == guest)
+                    return reader.error(prefix + ".guest", "'" + guest + "' is granted twice");
+            }
+            manifest.directories.push_back(std::move(guest));
+        }
+    } else if (root.contains("directory")) {
+        return reader.error("directory", "must be an array of tables ([[directory]])");
     }
 
     // [parameters]: name = { type = "string" | "integer" | "boolean", default = ... }

@@ -72,6 +72,9 @@ struct Manifest {
     std::vector<ManifestService> services;
     std::vector<ManifestParameter> parameters;
     std::vector<ManifestResource> resources;
+    // [[directory]] guest = "/data": WASI paths at which it may be given the
+    // system file system as a preopened directory (child_bind_directory).
+    std::vector<std::string> directories;
     ManifestLimits limits;
     bool may_create_children { false };
     // Where its SIPs run (docs/protection-domains.md): "kernel" (the default),

@@ -181,6 +181,7 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_may_create_children = request.may_create_children;
     sip->m_parameters = std::move(request.parameters);
     sip->m_disks = std::move(request.disks);
+    sip->m_directories = std::move(request.directories);
     sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;
     sip->m_runtime.exchange_limit_bytes = request.limits.exchange_bytes;
     sip->m_runtime.text_low = sip->m_image->text_low();

@@ -48,6 +48,9 @@ struct SpawnRequest {
     std::function<void(Sip&)> host_entry;
     // Disks its manifest declares: it may open these (and only these) with disk_open.
     std::vector<DiskGrant> disks;
+    // Its manifest's [[directory]] guest paths: where a parent may give it a file
+    // system (child_bind_directory). Absent: any path (SIPs started from bare modules).
+    std::optional<std::vector<std::string>> directories;
     // Runs once when the SIP finishes, before its endpoints close and its end is
     // reported: a SIP in a protection domain ends its domain process here.
     std::function<void()> on_finish;
@@ -107,6 +110,8 @@ public:
         std::vector<std::pair<std::string, std::string>> parameter_types;
         std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
         std::string domain { "kernel" }; // the manifest's program.domain: where children of it run
+        // The manifest's [[directory]] guest paths; absent for bare modules (any path).
+        std::optional<std::vector<std::string>> directories;
     };
     void register_program(std::string const& name, ProgramInfo);
     std::optional<ProgramInfo> find_program_info(std::string const& name) const;

@@ -19,6 +19,7 @@
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -414,6 +415,12 @@ uint32_t Z_signet_v1Z_child_bind_directory(void* host, uint32_t child_handle, ui
         return SIGNET_BAD_HANDLE;
     Sip& target = child->sip();
     std::string name(reinterpret_cast<char const*>(memory.range(guest_path, length)), length);
+    // A program installed with a manifest gets a file system only where the manifest grants one.
+    if (auto const& granted = target.directories(); granted && std::find(granted->begin(), granted->end(), name) == granted->end()) {
+        (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot give " + target.name()
+            + " the directory '" + name + "': its manifest grants no [[directory]] guest = \"" + name + "\"\n");
+        return SIGNET_DENIED;
+    }
     // Check and commit in one step: add_wasi_preopen changes nothing unless it succeeds.
     if (auto added = add_wasi_preopen(target, name, endpoint); added.is_error()) {
         (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot give " + target.name()
@@ -423,6 +430,27 @@ uint32_t Z_signet_v1Z_child_bind_directory(void* host, uint32_t child_handle, ui
     // The endpoint now belongs to the child's descriptor table, not to this SIP.
     endpoint.reset();
     (void)sip.handles().remove(endpoint_handle);
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_directories(void* host, uint32_t child_handle, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto child = sip.handles().get_as<Child>(child_handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    std::string text;
+    if (auto const& granted = child->sip().directories()) {
+        for (auto const& path : *granted)
+            text += path + '\0';
+    }
+    memory.write(out_length, static_cast<uint32_t>(text.size()));
+    if (text.size() > capacity)
+        return SIGNET_LIMIT;
+    memory.write_bytes(buffer, text.data(), text.size());
     return SIGNET_OK;
 }
 

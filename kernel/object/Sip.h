@@ -108,6 +108,8 @@ public:
     }
     // The disks this SIP's manifest declares (disk_open checks against these).
     std::vector<DiskGrant> const& disks() const { return m_disks; }
+    // The WASI paths its manifest grants a file system at; absent: any path.
+    std::optional<std::vector<std::string>> const& directories() const { return m_directories; }
     uint64_t cpu_time_ns() const { return m_cpu_time_ns; }
     // Threads alive. From one of them, 1 means no other code of this SIP can run
     // until the caller returns to its own.
@@ -150,6 +152,7 @@ private:
     bool m_may_create_children { true };
     std::vector<std::pair<std::string, std::string>> m_parameters;
     std::vector<DiskGrant> m_disks;
+    std::optional<std::vector<std::string>> m_directories;
 
     std::vector<Thread*> m_threads; // guarded by m_lock
     std::vector<Thread*> m_fiber_waiters; // guarded by m_lock: SIP threads in wait_from_fiber

@@ -109,6 +109,40 @@ static int fs_wait(int32_t sent, FileSystem_Imp_tag expected)
     return -2;
 }
 
+// Gives `child` a fresh connection to the file system at each WASI path its
+// manifest grants ([[directory]] guest = ...): its preopened directories.
+static bool bind_directories(signet_handle child, char const* name)
+{
+    char granted[1024];
+    uint32_t length = 0;
+    int32_t described = signet_child_directories(child, granted, sizeof granted, &length);
+    if (described != SIGNET_OK) {
+        report("shell: %s: cannot learn the directories its manifest grants (status %d)\n", name, (int)described);
+        return false;
+    }
+    for (uint32_t start = 0; start < length;) {
+        char const* path = granted + start;
+        uint32_t path_length = (uint32_t)strnlen(path, length - start);
+        start += path_length + 1;
+        if (!file_system) {
+            report("shell: %s: no file system to give it as %.*s\n", name, (int)path_length, path);
+            return false;
+        }
+        if (fs_wait(FileSystem_Imp_send_Connect(file_system), FileSystem_Imp_Connected) != 0) {
+            report("shell: %s: the file system refused a connection for %.*s\n", name, (int)path_length, path);
+            return false;
+        }
+        signet_handle connection = fs_reply.as.Connected.connection;
+        int32_t bound = signet_child_bind_directory(child, path, path_length, connection);
+        if (bound != SIGNET_OK) {
+            signet_handle_close(connection);
+            report("shell: %s: cannot give it %.*s (status %d)\n", name, (int)path_length, path, (int)bound);
+            return false;
+        }
+    }
+    return true;
+}
+
 // Makes `path` absolute against the working directory.
 static void absolute(char const* path, char* out)
 {
@@ -1044,6 +1078,11 @@ static int run_pipeline(Pipeline* pipeline)
         ++running_count;
         if (!set_parameters(stage, child)) {
             status = 2;
+            failed = true;
+            break;
+        }
+        if (!bind_directories(child, name)) {
+            status = 126;
             failed = true;
             break;
         }

@@ -109,7 +109,15 @@ INSTANTIATE_TEST_SUITE_P(EveryField, ManifestField,
         BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"2TiB\"\n[program]", "field 'resource[0].size'" },
         BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\n[program]", "field 'resource[0].size': missing" },
         BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\nwritable = true\n[program]", "field 'resource[0].writable': unknown field" },
-        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[program]", "field 'resource[1].name'" }),
+        BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[program]", "field 'resource[1].name'" },
+        BadField { "[program]", "[[directory]]\nguest = \"data\"\n[program]", "field 'directory[0].guest': 'data' is not an absolute path" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data/../etc\"\n[program]", "field 'directory[0].guest'" },
+        BadField { "[program]", "[[directory]]\nguest = \"/\"\n[program]", "field 'directory[0].guest'" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data/\"\n[program]", "field 'directory[0].guest'" },
+        BadField { "[program]", "[[directory]]\n[program]", "field 'directory[0].guest': missing" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data\"\nhost = \"/tmp\"\n[program]", "field 'directory[0].host': unknown field" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data\"\n[[directory]]\nguest = \"/data\"\n[program]", "field 'directory[1].guest': '/data' is granted twice" },
+        BadField { "[program]", "directory = \"/data\"\n[program]", "field 'directory': must be an array of tables" }),
     [](auto const& info) { return "case" + std::to_string(info.index); });
 
 TEST(Manifest, ADiskIsDeclaredAsAResourceWithItsNameAndSize)
@@ -121,6 +129,17 @@ TEST(Manifest, ADiskIsDeclaredAsAResourceWithItsNameAndSize)
     EXPECT_EQ(manifest.value().resources[0].kind, ManifestResource::Kind::Disk);
     EXPECT_EQ(manifest.value().resources[0].name, "disk0");
     EXPECT_EQ(manifest.value().resources[0].size_bytes, 64u << 20);
+}
+
+TEST(Manifest, DirectoriesAreGrantedByTheirGuestPath)
+{
+    auto manifest = parse_manifest_text(replaced(good, "[program]", "[[directory]]\nguest = \"/data\"\n[[directory]]\nguest = \"/srv/www\"\n[program]"),
+        "/apps/calc/manifest.toml");
+    ASSERT_FALSE(manifest.is_error()) << manifest.error().message();
+    EXPECT_EQ(manifest.value().directories, (std::vector<std::string> { "/data", "/srv/www" }));
+    auto none = parse_manifest_text(good, "/apps/calc/manifest.toml");
+    ASSERT_FALSE(none.is_error());
+    EXPECT_TRUE(none.value().directories.empty());
 }
 
 TEST(Manifest, MalformedTomlIsReportedWithLineAndColumn)

@@ -77,6 +77,12 @@ check "ls lists files and directories" "$(has '^docs/$' && has '^c$'; echo $?)" 
 check "rm removes" "$(has 'cat: /c: no such file' && has '^cat: 1$'; echo $?)" "rm or its error wrong"
 check "relative paths after cd" "$(has '^arg 1: x$' && [[ $(grep -c '^HELLO$' <<<"$output") -ge 2 ]]; echo $?)" "relative paths wrong"
 
+# 4b. A WASI program whose manifest grants /data gets the file system there; one whose
+#     manifest grants nothing has no preopened directory.
+session directories 'notes /data/note.txt written by a sealed process\necho "notes: $?"\ncat /note.txt\nnodata /data/other.txt never\necho "nodata: $?"\ncat /other.txt\n'
+check "a granted /data is the system file system" "$(has '^notes: wrote /data/note.txt$' && has '^notes: 0$' && has '^written by a sealed process$'; echo $?)" "the file did not arrive"
+check "without a grant there is no /data" "$(has '^notes: cannot open /data/other.txt' && has '^nodata: 1$' && has 'cat: /other.txt: no such file'; echo $?)" "nodata wrote a file"
+
 # 5. A reboot keeps the files.
 session reboot 'cat /docs/b\nls /docs\n'
 check "files survive a reboot" "$(has '^HELLO$' && has '^out$'; echo $?)" "files lost"

@@ -112,6 +112,7 @@ ErrorOr<std::shared_ptr<Sip>> create_system_sip(Kernel& kernel, std::string cons
     request.principal = info->principal;
     request.parameters = info->parameters;
     request.disks = info->disks;
+    request.directories = info->directories;
     request.may_create_children = info->may_create_children;
     for (auto const& [key, value] : parameters) {
         std::erase_if(request.parameters, [&](auto const& p) { return p.first == key; });

@@ -22,6 +22,7 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
         using Type = installer::ManifestParameter::Type;
         info.parameter_types.emplace_back(parameter.name, parameter.type == Type::Integer ? "integer" : parameter.type == Type::Boolean ? "boolean" : "string");
     }
+    info.directories = record.manifest.directories;
     for (auto const& resource : record.manifest.resources)
         info.disks.push_back({ resource.name, resource.size_bytes });
     for (auto const& endpoint : record.endpoints) {

@@ -261,6 +261,7 @@ Action add_run_command(CLI::App& app)
             request.may_create_children = by_name->may_create_children;
             request.parameters = by_name->parameters;
             request.disks = by_name->disks;
+            request.directories = by_name->directories;
         } else {
             request.principal = "unsigned/" + request.name;
         }
@@ -335,6 +336,7 @@ Action add_run_command(CLI::App& app)
                 service.may_create_children = info->may_create_children;
                 service.parameters = info->parameters;
                 service.disks = info->disks;
+                service.directories = info->directories;
                 auto created = kernel.value()->create_sip(std::move(service));
                 if (created.is_error() || !connect(*created.value(), info->endpoints.size()) || kernel.value()->start(*created.value()).is_error()) {
                     print_error("--service " + name + ": " + (created.is_error() ? created.error().message() : std::string("could not start it")));
