@@ -58,7 +58,7 @@ check "program into program" "$(has '^X LINE 2$'; echo $?)" "no 'X LINE 2'"
 
 # The child calls' statuses, checked by a program in the system.
 session abi 'abicheck\necho "abicheck: $?"\n'
-check "child_bind_stream, child_set_param, child_describe statuses" "$(has '^abicheck: 0 failed$' && has '^abicheck: 0$' && lacks '^FAIL'; echo $?)" "$(grep '^FAIL' <<<"$output")"
+check "child_bind_stream, child_set_param, child_describe, child_directories, child_bind_directory statuses" "$(has '^abicheck: 0 failed$' && has '^abicheck: 0$' && lacks '^FAIL'; echo $?)" "$(grep '^FAIL' <<<"$output")"
 
 # 3. A program that traps in the middle of a pipeline: the shell reports it and goes on.
 session trap 'echo first second | crash | upper\necho "pipeline: $?"\necho alone | crash\necho "crash: $?"\necho still here\nexit 7\n'

@@ -1,4 +1,5 @@
-// Checks the statuses of child_bind_stream, child_describe and child_set_param
+// Checks the statuses of child_bind_stream, child_describe, child_set_param,
+// child_directories and child_bind_directory
 // (docs/abi.md) from inside the booted system: every line is "ok NAME" or
 // "FAIL NAME: ...", and the last says how many failed.
 #include <signet/abi.h>
@@ -68,6 +69,23 @@ int main(void)
     expect("describe: the length needed", (int32_t)length, 7);
     expect("describe: a forged child", signet_child_describe(0x7777, &id, text, sizeof text, &length), SIGNET_BAD_HANDLE);
     expect("describe: out of bounds", signet_child_describe(child, (uint64_t*)0xfffffff0u, text, sizeof text, &length), SIGNET_OUT_OF_BOUNDS);
+
+    // child_directories and child_bind_directory: only where the child's manifest grants one.
+    // (A Stream end is no file system, so even a granted path refuses it, for another reason.)
+    signet_handle notes = create("notes");
+    char granted[16];
+    expect("directories: notes", signet_child_directories(notes, granted, sizeof granted, &length), SIGNET_OK);
+    expect("directories: notes is granted /data", length == 6 && memcmp(granted, "/data", 6) == 0 ? 0 : 1, 0);
+    expect("directories: too small", signet_child_directories(notes, granted, 3, &length), SIGNET_LIMIT);
+    expect("directories: the length needed", (int32_t)length, 6);
+    expect("directories: show has none", signet_child_directories(child, granted, sizeof granted, &length), SIGNET_OK);
+    expect("directories: none is length 0", (int32_t)length, 0);
+    expect("directories: a forged child", signet_child_directories(0x7777, granted, sizeof granted, &length), SIGNET_BAD_HANDLE);
+    expect("directories: out of bounds", signet_child_directories(notes, (char*)0xfffffff0u, 64, &length), SIGNET_OUT_OF_BOUNDS);
+    expect("bind directory: not granted", signet_child_bind_directory(child, "/data", 5, reader2), SIGNET_DENIED);
+    expect("bind directory: another path", signet_child_bind_directory(notes, "/etc", 4, reader2), SIGNET_DENIED);
+    expect("bind directory: granted, but not a file system", signet_child_bind_directory(notes, "/data", 5, reader2), SIGNET_INVALID_ARGUMENT);
+    signet_handle_close(notes);
 
     // The child runs with what it was given: its output comes through our reader.
     expect("start", signet_child_start(child), SIGNET_OK);
