@@ -337,8 +337,10 @@ static void flush_pending(Session* session)
     }
 }
 
-// Before a program reads, whatever it (or anyone) left without a newline -- a
-// prompt -- goes out.
+// Before a program reads from a terminal, whatever it (or anyone) left without a
+// newline -- a prompt -- goes out. Not when the input is a script: nobody reads
+// prompts there, and a background program's unfinished line would be cut by
+// the next line of another program.
 static void flush_all_pending(void)
 {
     for (uint32_t i = 0; i < session_count; ++i) {
@@ -385,7 +387,8 @@ static int32_t serve_read(Session* session, uint32_t max)
 {
     if (max == 0 || max > LineCapacity)
         max = LineCapacity;
-    flush_all_pending();
+    if (interactive)
+        flush_all_pending();
     static char line[LineCapacity];
     uint32_t length = 0;
     if (!interactive) {
