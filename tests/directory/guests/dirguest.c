@@ -140,26 +140,37 @@ static int serve(char const* path, bool echo, bool decline, unsigned limit)
     }
 }
 
-// Binds an Echo at `path`; returns the Imp end in state Talk, or 0.
+// Binds an Echo at `path`; returns the Imp end in state Talk, or 0. A service
+// the host starts alongside this program (signet run --service) registers
+// while this program is already running, so NotFound is retried for up to two
+// seconds before it counts; any other refusal counts at once.
 static signet_handle bind_echo(char const* path)
 {
-    signet_handle imp = 0, exp = 0;
-    if (signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
-        return 0;
-    int32_t sent = Directory_Imp_send_Bind(directory, path, (uint32_t)strlen(path), exp);
-    if (sent != SIGNET_OK) {
-        printf("bind not sent: status %d\n", (int)sent);
-        return 0;
+    for (int attempt = 0;; ++attempt) {
+        signet_handle imp = 0, exp = 0;
+        if (signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
+            return 0;
+        int32_t sent = Directory_Imp_send_Bind(directory, path, (uint32_t)strlen(path), exp);
+        if (sent != SIGNET_OK) {
+            printf("bind not sent: status %d\n", (int)sent);
+            return 0;
+        }
+        Directory_Imp_message answer;
+        Directory_Imp_tag tag = Directory_Imp_recv(directory, &answer);
+        if (tag == Directory_Imp_Refused && answer.as.Refused.code == DIRECTORY_REFUSED_NOT_FOUND && attempt < 100) {
+            signet_handle_close(imp);
+            signet_sleep(20000000ull);
+            continue;
+        }
+        if (refused_or(&answer, tag, Directory_Imp_Bound))
+            return 0;
+        Echo_Imp_message greeting;
+        if (Echo_Imp_recv(imp, &greeting) != Echo_Imp_Ready) {
+            printf("no Ready from the service\n");
+            return 0;
+        }
+        return imp;
     }
-    Directory_Imp_message answer;
-    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Bound))
-        return 0;
-    Echo_Imp_message greeting;
-    if (Echo_Imp_recv(imp, &greeting) != Echo_Imp_Ready) {
-        printf("no Ready from the service\n");
-        return 0;
-    }
-    return imp;
 }
 
 static void ask_who(signet_handle echo, char const* label)
