@@ -1,6 +1,8 @@
 #include "services/directory/SystemDirectory.h"
 #include "base/File.h"
 #include "installer/Programs.h"
+#include "kernel/abi/KernelChannel.h"
+#include <signet/abi.h> // statuses
 
 #include "Directory.h"
 #include "DirectoryCodes.h"
@@ -57,39 +59,19 @@ ErrorOr<void> check_keys(toml::table const& table, std::string const& path, std:
     return {};
 }
 
-// A message the kernel itself sends on an end it holds: checked as a SIP's send
-// would be (layout, protocol, peer), then queued for the peer, which is woken.
+// A message the kernel itself sends on an end it holds: abi::kernel_send, which
+// checks it as a SIP's send would be (layout, protocol, peer) and wakes the peer.
 ErrorOr<void> host_send(Endpoint& endpoint, uint16_t message_id, std::span<uint8_t const> bytes)
 {
-    auto const& contract = endpoint.contract_type().contract;
-    VERIFY(message_id >= 1 && message_id <= contract.messages.size());
-    auto const& message = contract.messages[message_id - 1];
-    TRY(cx::validate_message_buffer(message, bytes));
-    for (auto const& argument : message.arguments)
-        VERIFY(argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block);
-    Channel& channel = endpoint.channel();
-    cx::Action action = endpoint.end() == cx::End::Exp ? cx::Action::Send : cx::Action::Receive;
-    std::lock_guard guard(channel.lock());
-    cx::Edge const* edge = nullptr;
-    for (auto const& candidate : contract.machine.states[channel.state()].edges) {
-        if (candidate.message == message_id - 1 && candidate.action == action)
-            edge = &candidate;
-    }
-    if (!edge || channel.front(endpoint))
-        return Error(ErrorKind::Internal, "the kernel's " + contract.name + " connection may not send " + message.name + " now");
-    Endpoint* peer = channel.peer_of(endpoint);
-    if (!peer)
+    switch (abi::kernel_send(endpoint, message_id, bytes)) {
+    case SIGNET_OK:
+        return {};
+    case SIGNET_CLOSED:
         return Error(ErrorKind::NotFound, "the directory has ended");
-    VERIFY(channel.has_room(*peer));
-    QueuedMessage& slot = channel.push_slot(*peer);
-    slot.id = message_id;
-    slot.length = static_cast<uint32_t>(bytes.size());
-    if (!bytes.empty())
-        std::memcpy(slot.bytes.data(), bytes.data(), bytes.size());
-    channel.set_state(edge->target);
-    if (Thread* waiter = channel.waiter(*peer))
-        waiter->worker().wake(*waiter);
-    return {};
+    default:
+        return Error(ErrorKind::Internal, "the kernel's " + endpoint.contract_type().contract.name + " connection may not send message "
+                + std::to_string(message_id) + " now");
+    }
 }
 
 struct HostMessage {
