@@ -112,6 +112,7 @@ public:
         std::string domain { "kernel" }; // the manifest's program.domain: where children of it run
         // The manifest's [[directory]] guest paths; absent for bare modules (any path).
         std::optional<std::vector<std::string>> directories;
+        std::vector<std::string> services; // the manifest's [[service]] paths
     };
     void register_program(std::string const& name, ProgramInfo);
     std::optional<ProgramInfo> find_program_info(std::string const& name) const;

@@ -2,6 +2,7 @@
 #include "base/File.h"
 #include "installer/Programs.h"
 #include "kernel/abi/KernelChannel.h"
+#include "runtime/Trap.h"
 #include <signet/abi.h> // statuses
 
 #include "Directory.h"
@@ -296,6 +297,87 @@ ErrorOr<std::shared_ptr<Endpoint>> SystemDirectory::connect()
         return Error(ErrorKind::Limit, "the directory refused a new connection: " + std::string(refused.reason.data, std::min<uint32_t>(refused.reason.length, sizeof refused.reason.data)));
     }
     return Error(ErrorKind::Internal, "the directory answered Open with message " + std::to_string(answer.id));
+}
+
+ErrorOr<std::string> SystemDirectory::lookup(std::string const& path)
+{
+    std::lock_guard guard(m_lock);
+    // NotFound is kept for "nobody registered it": the directory itself gone is Io.
+    if (!m_connection)
+        return Error::io("the directory was stopped");
+    if (path.size() > DIRECTORY_PATH_MAX)
+        return Error::invalid("a service path is at most " + std::to_string(DIRECTORY_PATH_MAX) + " bytes");
+    Directory_Lookup lookup {};
+    lookup.path.length = uint32_t(path.size());
+    std::memcpy(lookup.path.data, path.data(), path.size());
+    if (auto sent = host_send(*m_connection, Directory_MSG_Lookup, { reinterpret_cast<uint8_t const*>(&lookup), sizeof lookup }); sent.is_error())
+        return Error::io(sent.error().message());
+    auto received = host_receive(*m_connection, answer_timeout);
+    if (received.is_error())
+        return Error::io(received.error().message());
+    auto answer = received.release_value();
+    if (answer.id == Directory_MSG_Found && answer.bytes.size() == sizeof(Directory_Found)) {
+        Directory_Found found;
+        std::memcpy(&found, answer.bytes.data(), sizeof found);
+        return std::string(found.principal.data, std::min<uint32_t>(found.principal.length, sizeof found.principal.data));
+    }
+    if (answer.id == Directory_MSG_Refused && answer.bytes.size() == sizeof(Directory_Refused)) {
+        Directory_Refused refused;
+        std::memcpy(&refused, answer.bytes.data(), sizeof refused);
+        std::string reason(refused.reason.data, std::min<uint32_t>(refused.reason.length, sizeof refused.reason.data));
+        return Error(refused.code == DIRECTORY_REFUSED_NOT_FOUND ? ErrorKind::NotFound : ErrorKind::InvalidInput, reason);
+    }
+    return Error(ErrorKind::Internal, "the directory answered Lookup with message " + std::to_string(answer.id));
+}
+
+namespace {
+
+std::string how_it_ended(ExitInfo const& exit)
+{
+    switch (exit.how) {
+    case ExitInfo::How::Exited:
+        return "it exited with status " + std::to_string(exit.status);
+    case ExitInfo::How::Trapped:
+        return std::string("it trapped: ") + trap_kind_description(exit.trap);
+    case ExitInfo::How::Killed:
+        return "it was killed: " + exit.detail;
+    }
+    return "it ended";
+}
+
+} // namespace
+
+ErrorOr<void> SystemDirectory::await_registration(Sip& service, std::vector<std::string> const& paths, std::chrono::steady_clock::duration timeout)
+{
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds(100);
+    for (auto const& path : paths) {
+        for (;;) {
+            // Asked before the service's state is looked at: a service that registered
+            // and then ended at once still counts as registered (its clients see Gone).
+            auto holder = lookup(path);
+            if (!holder.is_error()) {
+                // The service itself, or a SIP it started (whose chain ends with it).
+                std::string const& own = service.principal();
+                std::string const& who = holder.value();
+                bool its_own = who == own || (who.size() > own.size() + 4 && who.ends_with(" <- " + own));
+                if (!its_own)
+                    return Error::invalid(service.name() + " cannot serve " + path + ": " + holder.value() + " registered it first");
+                break;
+            }
+            if (holder.error().kind() != ErrorKind::NotFound)
+                return Error(holder.error().kind(), service.name() + " cannot register " + path + ": " + holder.error().message());
+            if (service.state() == Sip::State::Finished)
+                return Error::invalid(service.name() + " ended before it registered " + path + ": " + how_it_ended(service.exit_info()));
+            if (std::chrono::steady_clock::now() >= deadline) {
+                return Error(ErrorKind::Limit, service.name() + " did not register " + path + " within "
+                        + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) + " ms");
+            }
+            std::this_thread::sleep_for(pause);
+            pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
+        }
+    }
+    return {};
 }
 
 } // namespace signet

@@ -16,6 +16,7 @@
 #include "base/ErrorOr.h"
 #include "kernel/Kernel.h"
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -74,6 +75,15 @@ public:
     // a new SIP with Sip::adopt_startup_handle before starting it. From a host
     // thread only (it waits for the directory's answer); thread-safe.
     ErrorOr<std::shared_ptr<Endpoint>> connect();
+
+    // Who registered the service at `path` (its principal, cut at 200 bytes), as the
+    // directory answers a Lookup; NotFound if nobody has. From a host thread only.
+    ErrorOr<std::string> lookup(std::string const& path);
+    // Waits until `service` has registered each of `paths`, asking lookup() again
+    // and again (backing off to 10 ms). Fails with a message naming the service and
+    // the path if the service ends first (saying how), if another SIP holds the path,
+    // or if `timeout` passes first. From a host thread only.
+    ErrorOr<void> await_registration(Sip& service, std::vector<std::string> const& paths, std::chrono::steady_clock::duration timeout);
 
     Sip& sip() { return *m_sip; }
     // Ends the directory: every registration and connection closes.

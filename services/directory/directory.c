@@ -2,8 +2,9 @@
 //
 // Services register a ServiceProvider channel at a path; clients Bind (send the
 // Exp end of a channel of the service's contract) or Open (receive an Imp end
-// the service made) by path. The directory forwards each request to the
-// service and its answer to the client, or refuses with a reason. Every request
+// the service made) by path, or ask whether a path is registered (Lookup). The
+// directory forwards each Bind and Open to the service and its answer to the
+// client, or refuses with a reason. Every request
 // is checked against the system policy, which the kernel gives this SIP as its
 // `policy` parameter (docs/directory.md); the principal checked is the one the
 // kernel reports for the SIP holding the client's end of the connection
@@ -528,6 +529,40 @@ static void handle_connect(int client, char const* path, bool open, signet_handl
     pump(service);
 }
 
+// Lookup: whether a service is registered at `path`, and by whom. Seeing what is
+// registered is part of reaching it, so the policy's bind rules apply.
+static void handle_lookup(int client, char const* path)
+{
+    char const* reason = NULL;
+    if (!allowed(ActionBind, path, clients[client].principal, &reason)) {
+        refuse(client, DIRECTORY_REFUSED_DENIED, "lookup", path, "%s", reason);
+        return;
+    }
+    char self[PrincipalMax] = "";
+    char const* holder = NULL;
+    if (strcmp(path, DIRECTORY_SELF_PATH) == 0) {
+        uint32_t length = 0;
+        if (signet_principal_get(self, PrincipalMax - 1, &length) == SIGNET_OK)
+            self[length] = '\0';
+        holder = self;
+    } else {
+        Service const* service = find_service(path);
+        if (!service) {
+            // An answer, not a refusal of access: not logged (the host asks again and
+            // again while it waits for a service to register).
+            char reason[DIRECTORY_PATH_MAX];
+            int length = snprintf(reason, sizeof reason, "no service is registered at %s", path);
+            Directory_Exp_send_Refused(clients[client].endpoint, DIRECTORY_REFUSED_NOT_FOUND, reason,
+                (uint32_t)(length < (int)sizeof reason ? length : (int)sizeof reason - 1));
+            return;
+        }
+        holder = service->principal;
+    }
+    // Principals are ASCII (publisher/program, joined by " <- "): a cut is well-formed.
+    size_t length = strlen(holder);
+    Directory_Exp_send_Found(clients[client].endpoint, holder, (uint32_t)(length < DIRECTORY_PATH_MAX ? length : DIRECTORY_PATH_MAX));
+}
+
 static void handle_client(int index)
 {
     Client* client = &clients[index];
@@ -549,12 +584,15 @@ static void handle_client(int index)
         length = request.as.Bind.path.length;
         memcpy(path, request.as.Bind.path.data, length);
         endpoint = request.as.Bind.endpoint;
+    } else if (tag == Directory_Exp_Lookup) {
+        length = request.as.Lookup.path.length;
+        memcpy(path, request.as.Lookup.path.data, length);
     } else {
         length = request.as.Open.path.length;
         memcpy(path, request.as.Open.path.data, length);
     }
     path[length] = '\0';
-    char const* what = tag == Directory_Exp_Register ? "register" : tag == Directory_Exp_Bind ? "bind" : "open";
+    char const* what = tag == Directory_Exp_Register ? "register" : tag == Directory_Exp_Bind ? "bind" : tag == Directory_Exp_Lookup ? "lookup" : "open";
     if (!valid_path(path, length)) {
         if (endpoint)
             signet_handle_close(endpoint);
@@ -563,6 +601,8 @@ static void handle_client(int index)
     }
     if (tag == Directory_Exp_Register)
         handle_register(index, path, endpoint);
+    else if (tag == Directory_Exp_Lookup)
+        handle_lookup(index, path);
     else
         handle_connect(index, path, tag == Directory_Exp_Open, endpoint);
 }

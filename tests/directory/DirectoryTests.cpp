@@ -407,6 +407,62 @@ TEST_F(DirectoryTest, AChildInheritsTheRefusalFromItsProgram)
     EXPECT_NE(out.find("handoff peer test/restricted <- test/parent"), std::string::npos) << out;
 }
 
+TEST_F(DirectoryTest, TheHostLooksUpWhoRegisteredAPath)
+{
+    start_directory();
+    auto nobody = m_directory->lookup("/service/echo");
+    ASSERT_TRUE(nobody.is_error());
+    EXPECT_EQ(nobody.error().kind(), ErrorKind::NotFound);
+    EXPECT_NE(nobody.error().message().find("no service is registered at /service/echo"), std::string::npos) << nobody.error().message();
+    start_service("/service/echo", "echo", "0", "test/echo-server");
+    auto found = m_directory->lookup("/service/echo");
+    ASSERT_FALSE(found.is_error()) << found.error().message();
+    EXPECT_EQ(found.value(), "test/echo-server");
+    auto self = m_directory->lookup("/service/directory");
+    ASSERT_FALSE(self.is_error()) << self.error().message();
+    EXPECT_EQ(self.value(), "signet-system/directory");
+    auto bad = m_directory->lookup("/service//echo");
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_EQ(bad.error().kind(), ErrorKind::InvalidInput);
+}
+
+TEST_F(DirectoryTest, AwaitingARegistrationReturnsOnceTheServiceRegistered)
+{
+    start_directory();
+    // It registers 300 ms after it starts; a lookup at once finds nothing.
+    Guest late = start({ "late-service", "/service/late", "echo", "0" }, "test/late");
+    auto registered = m_directory->await_registration(*late.sip, { "/service/late" }, 30s);
+    ASSERT_FALSE(registered.is_error()) << registered.error().message();
+    auto found = m_directory->lookup("/service/late");
+    ASSERT_FALSE(found.is_error()) << found.error().message();
+    EXPECT_EQ(found.value(), "test/late");
+    // A SIP whose program declares nothing has nothing to wait for.
+    EXPECT_FALSE(m_directory->await_registration(*late.sip, {}, 0s).is_error());
+}
+
+TEST_F(DirectoryTest, AwaitingARegistrationFailsNamingTheServiceWhenItEndsFirst)
+{
+    start_directory();
+    Guest quitter = start({ "bind", "/service/nobody" }, "test/quitter");
+    auto registered = m_directory->await_registration(*quitter.sip, { "/service/wanted" }, 30s);
+    ASSERT_TRUE(registered.is_error());
+    EXPECT_EQ(registered.error().message(), quitter.sip->name() + " ended before it registered /service/wanted: it exited with status 3");
+}
+
+TEST_F(DirectoryTest, AwaitingARegistrationFailsWhenAnotherSipHoldsThePathOrTheTimeoutPasses)
+{
+    start_directory();
+    start_service("/service/echo", "echo", "0", "test/first");
+    Guest second = start_service("/service/other", "echo", "0", "test/second");
+    auto taken = m_directory->await_registration(*second.sip, { "/service/other", "/service/echo" }, 30s);
+    ASSERT_TRUE(taken.is_error());
+    EXPECT_EQ(taken.error().message(), second.sip->name() + " cannot serve /service/echo: test/first registered it first");
+    auto late = m_directory->await_registration(*second.sip, { "/service/never" }, 200ms);
+    ASSERT_TRUE(late.is_error());
+    EXPECT_EQ(late.error().kind(), ErrorKind::Limit);
+    EXPECT_EQ(late.error().message(), second.sip->name() + " did not register /service/never within 200 ms");
+}
+
 TEST_F(DirectoryTest, TheDirectoryRefusesAProgramThatIsNotADirectory)
 {
     Kernel::ProgramInfo info = *m_kernel->find_program_info("dirguest");

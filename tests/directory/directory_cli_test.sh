@@ -34,6 +34,12 @@ expect "a bare module gets a Directory connection" 0 "refused 1 no service is re
 expect "without --directory it has none" 9 "no Directory connection" -- "$signet" run "$guest" self
 expect "an unknown path is refused and logged" 3 "directory: refused bind of /service/echo by unsigned/dirguest.wasm: NotFound" -- "$signet" run --directory "$guest" bind /service/echo
 expect "a service started with --service is bound" 0 "service sees unsigned/dirguest.wasm" -- "$signet" run --service dirguest-echo "$guest" bind /service/echo
+# The client binds once, without retrying: it finds a service that registers 300 ms after
+# it started only because signet run starts the program once the service has registered.
+expect "install a service that registers late" 0 "exports service /service/late-echo" -- "$signet" install "$tests/dirguest-late.toml"
+expect "the program starts once its service registered" 0 "service sees unsigned/dirguest.wasm" -- "$signet" run --service dirguest-late "$guest" bind /service/late-echo
+expect "install a service that ends before it registers" 0 "exports service /service/never" -- "$signet" install "$tests/dirguest-quitter.toml"
+expect "a service that ends first is named, with how it ended" 1 "--service: dirguest-quitter ended before it registered /service/never: it exited with status 3" -- "$signet" run --service dirguest-quitter "$guest" self
 cat >"$scratch/policy.toml" <<'POLICY'
 [directory]
 [[directory.rule]]
@@ -50,7 +56,7 @@ expect "an undeclared one is refused" 3 "refused 2 its program's manifest does n
 printf '[directory]\nduplicates = "sometimes"\n' >"$scratch/bad-policy.toml"
 expect "a bad policy names file and field" 2 "bad-policy.toml: field 'directory.duplicates'" -- "$signet" run --policy "$scratch/bad-policy.toml" "$guest" self
 expect "an unknown service" 2 "--service nothing: no such installed program" -- "$signet" run --service nothing "$guest" self
-expect "a program requiring a Directory connection runs with --directory" 0 "" -- "$signet" run --directory --service dirguest-echo dirguest-echo --param role=self
+expect "a program requiring a Directory connection runs with --directory" 0 "" -- "$signet" run --directory dirguest-echo --param role=self
 expect "and is refused without it" 2 "required endpoint directory \\(Directory.Imp:Start\\) is not bound" -- "$signet" run dirguest-echo --param role=self
 
 echo "directory cli: $passed passed, $failed failed"

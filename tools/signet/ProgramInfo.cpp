@@ -23,6 +23,8 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
         info.parameter_types.emplace_back(parameter.name, parameter.type == Type::Integer ? "integer" : parameter.type == Type::Boolean ? "boolean" : "string");
     }
     info.directories = record.manifest.directories;
+    for (auto const& service : record.manifest.services)
+        info.services.push_back(service.path);
     for (auto const& resource : record.manifest.resources)
         info.disks.push_back({ resource.name, resource.size_bytes });
     for (auto const& endpoint : record.endpoints) {

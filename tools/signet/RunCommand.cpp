@@ -10,6 +10,7 @@
 #include "tools/signet/Commands.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 
@@ -37,6 +38,10 @@ struct RunOptions {
     std::string policy; // the system policy file, for the directory
     std::vector<std::string> services; // installed programs started first, connected to the directory
 };
+
+// How long `signet run --service` waits for each service to register the paths its
+// manifest declares before it gives up (and does not start the program).
+constexpr auto service_registration_timeout = std::chrono::seconds(20);
 
 // Whether `endpoint` is one `signet run --directory` binds: a connection to the directory.
 bool is_directory_connection(Kernel::RequiredEndpoint const& endpoint)
@@ -313,6 +318,7 @@ Action add_run_command(CLI::App& app)
                 return int(Failure);
             }
             directory = started.release_value();
+            std::vector<std::pair<std::shared_ptr<Sip>, std::vector<std::string>>> services; // each with the paths it declares
             for (auto const& name : options->services) {
                 auto info = kernel.value()->find_program_info(name);
                 if (!info || !info->image) {
@@ -340,6 +346,14 @@ Action add_run_command(CLI::App& app)
                 auto created = kernel.value()->create_sip(std::move(service));
                 if (created.is_error() || !connect(*created.value(), info->endpoints.size()) || kernel.value()->start(*created.value()).is_error()) {
                     print_error("--service " + name + ": " + (created.is_error() ? created.error().message() : std::string("could not start it")));
+                    return int(Failure);
+                }
+                services.emplace_back(created.value(), info->services);
+            }
+            // The program starts only once every service has registered its paths.
+            for (auto const& [service, paths] : services) {
+                if (auto registered = directory->await_registration(*service, paths, service_registration_timeout); registered.is_error()) {
+                    print_error("--service: " + registered.error().message());
                     return int(Failure);
                 }
             }

@@ -4,6 +4,7 @@
 //
 //   service PATH KIND N  registers PATH (KIND echo: Bind; counter: Open; decline: neither) and
 //                        serves until N clients have come and gone (0: for ever)
+//   late-service ...     the same, 300 ms after it started
 //   bind PATH            binds an Echo at PATH, says hello, asks who it is
 //   open PATH            opens a Counter at PATH and reads two values
 //   register PATH        registers a provider at PATH, then leaves
@@ -140,37 +141,28 @@ static int serve(char const* path, bool echo, bool decline, unsigned limit)
     }
 }
 
-// Binds an Echo at `path`; returns the Imp end in state Talk, or 0. A service
-// the host starts alongside this program (signet run --service) registers
-// while this program is already running, so NotFound is retried for up to two
-// seconds before it counts; any other refusal counts at once.
+// Binds an Echo at `path`, once: returns the Imp end in state Talk, or 0. A
+// service the host starts first (signet run --service) has registered before
+// this program starts, so a refusal counts at once.
 static signet_handle bind_echo(char const* path)
 {
-    for (int attempt = 0;; ++attempt) {
-        signet_handle imp = 0, exp = 0;
-        if (signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
-            return 0;
-        int32_t sent = Directory_Imp_send_Bind(directory, path, (uint32_t)strlen(path), exp);
-        if (sent != SIGNET_OK) {
-            printf("bind not sent: status %d\n", (int)sent);
-            return 0;
-        }
-        Directory_Imp_message answer;
-        Directory_Imp_tag tag = Directory_Imp_recv(directory, &answer);
-        if (tag == Directory_Imp_Refused && answer.as.Refused.code == DIRECTORY_REFUSED_NOT_FOUND && attempt < 100) {
-            signet_handle_close(imp);
-            signet_sleep(20000000ull);
-            continue;
-        }
-        if (refused_or(&answer, tag, Directory_Imp_Bound))
-            return 0;
-        Echo_Imp_message greeting;
-        if (Echo_Imp_recv(imp, &greeting) != Echo_Imp_Ready) {
-            printf("no Ready from the service\n");
-            return 0;
-        }
-        return imp;
+    signet_handle imp = 0, exp = 0;
+    if (signet_channel_create(Echo_descriptor, Echo_DESCRIPTOR_SIZE, &imp, &exp) != SIGNET_OK)
+        return 0;
+    int32_t sent = Directory_Imp_send_Bind(directory, path, (uint32_t)strlen(path), exp);
+    if (sent != SIGNET_OK) {
+        printf("bind not sent: status %d\n", (int)sent);
+        return 0;
     }
+    Directory_Imp_message answer;
+    if (refused_or(&answer, Directory_Imp_recv(directory, &answer), Directory_Imp_Bound))
+        return 0;
+    Echo_Imp_message greeting;
+    if (Echo_Imp_recv(imp, &greeting) != Echo_Imp_Ready) {
+        printf("no Ready from the service\n");
+        return 0;
+    }
+    return imp;
 }
 
 static void ask_who(signet_handle echo, char const* label)
@@ -440,6 +432,12 @@ int main(int argc, char** argv)
         || signet_endpoint_check(directory, Directory_descriptor, Directory_DESCRIPTOR_SIZE, 0) != SIGNET_OK) {
         printf("no Directory connection\n");
         return 9;
+    }
+    if (strcmp(role, "late-service") == 0) {
+        // Registers only after 300 ms: a client started alongside it without
+        // waiting for the registration would find nothing at PATH.
+        signet_sleep(300000000ull);
+        return serve(path, strcmp(kind, "echo") == 0, strcmp(kind, "decline") == 0, (unsigned)atoi(count));
     }
     if (strcmp(role, "service") == 0)
         return serve(path, strcmp(kind, "echo") == 0, strcmp(kind, "decline") == 0, (unsigned)atoi(count));
