@@ -353,14 +353,17 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
         for (auto const& [key, node] : *limits) {
             std::string name(key.str());
             std::string field = "limits." + name;
-            if (name == "memory" || name == "exchange_heap") {
+            if (name == "memory" || name == "exchange_heap" || name == "channel_memory") {
                 auto text = node.value<std::string>();
                 if (!text)
                     return reader.error(field, "must be a size such as \"64MiB\"");
                 auto size = parse_size(*text);
                 if (size.is_error())
                     return reader.error(field, size.error().message());
-                (name == "memory" ? manifest.limits.memory_bytes : manifest.limits.exchange_bytes) = size.value();
+                (name == "memory"          ? manifest.limits.memory_bytes
+                        : name == "exchange_heap" ? manifest.limits.exchange_bytes
+                                                  : manifest.limits.channel_bytes)
+                    = size.value();
             } else if (name == "threads") {
                 auto count = node.value<int64_t>();
                 if (!count || *count < 1 || *count > 4096)
@@ -375,7 +378,7 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
                     return reader.error(field, duration.error().message());
                 manifest.limits.cpu_time_ns = duration.value();
             } else {
-                return reader.error(field, "unknown limit (known: memory, exchange_heap, threads, cpu_time)");
+                return reader.error(field, "unknown limit (known: memory, exchange_heap, channel_memory, threads, cpu_time)");
             }
         }
     } else if (root.contains("limits")) {

@@ -52,6 +52,7 @@ struct ManifestParameter {
 struct ManifestLimits {
     uint64_t memory_bytes { 256ull << 20 };
     uint64_t exchange_bytes { 64ull << 20 };
+    uint64_t channel_bytes { 64ull << 20 }; // what the channels its SIPs create may cost the kernel
     uint32_t threads { 64 };
     uint64_t cpu_time_ns { 0 }; // 0: no limit
 };

@@ -176,6 +176,7 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_environment = std::move(request.environment);
     sip->m_stdio = request.stdio.out ? std::move(request.stdio) : Stdio::host();
     sip->m_limits = request.limits;
+    sip->m_channel_account = std::make_shared<ChannelAccount>(request.limits.channel_bytes);
     sip->m_host_entry = std::move(request.host_entry);
     sip->m_principal = std::move(request.principal);
     sip->m_may_create_children = request.may_create_children;
@@ -604,6 +605,7 @@ ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uin
     auto contract = TRY(contracts::decode_descriptor(descriptor));
     auto type = std::make_shared<ContractType>();
     type->descriptor_hash = hash;
+    type->descriptor_bytes = uint32_t(descriptor.size());
     for (auto const& message : contract.messages)
         type->largest_message = std::max(type->largest_message, message.size);
     type->contract = std::move(contract);

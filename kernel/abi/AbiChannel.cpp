@@ -488,7 +488,19 @@ uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t l
         return SIGNET_INVALID_ARGUMENT;
     if (Channel::inbox_bytes(*type.value()) > Channel::max_inbox_bytes)
         return SIGNET_LIMIT;
-    auto [importer, exporter] = Channel::create(type.release_value());
+    // The SIP's channel memory quota, charged last: nothing below fails.
+    uint64_t cost = ChannelAccount::cost(*type.value());
+    auto const& account = sip.channel_account();
+    bool report = false;
+    if (!account->try_charge(cost, report)) {
+        if (report) {
+            (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot create a channel of "
+                + type.value()->contract.name + " (" + std::to_string(cost) + " bytes): its channels would exceed its channel memory limit of "
+                + std::to_string(account->limit()) + " bytes (limits.channel_memory; " + std::to_string(account->used()) + " in use)\n");
+        }
+        return SIGNET_LIMIT;
+    }
+    auto [importer, exporter] = Channel::create(type.release_value(), ChannelCharge(account, cost));
     auto holder = sip.holder_identity();
     importer->set_holder(holder);
     exporter->set_holder(holder);

@@ -11,8 +11,9 @@ uint64_t Channel::live_count()
     return s_live_channels.load(std::memory_order_relaxed);
 }
 
-Channel::Channel(std::shared_ptr<ContractType const> type)
+Channel::Channel(std::shared_ptr<ContractType const> type, ChannelCharge charge)
     : m_type(std::move(type))
+    , m_charge(std::move(charge))
 {
     s_live_channels.fetch_add(1, std::memory_order_relaxed);
 }
@@ -34,9 +35,9 @@ uint64_t Channel::inbox_bytes(ContractType const& type)
     return uint64_t(slots_for(bounds.importer_to_exporter) + slots_for(bounds.exporter_to_importer)) * type.largest_message;
 }
 
-std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(std::shared_ptr<ContractType const> type)
+std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(std::shared_ptr<ContractType const> type, ChannelCharge charge)
 {
-    auto channel = std::shared_ptr<Channel>(new Channel(std::move(type)));
+    auto channel = std::shared_ptr<Channel>(new Channel(std::move(type), std::move(charge)));
     auto importer = std::shared_ptr<Endpoint>(new Endpoint(channel, contracts::End::Imp));
     auto exporter = std::shared_ptr<Endpoint>(new Endpoint(channel, contracts::End::Exp));
     auto const& contract = channel->m_type->contract;

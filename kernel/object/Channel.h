@@ -21,6 +21,7 @@
 #pragma once
 
 #include "contracts/Contract.h"
+#include "kernel/object/ChannelAccount.h"
 #include "kernel/object/HandleTable.h"
 #include "kernel/object/KernelObject.h"
 
@@ -48,6 +49,7 @@ struct EndpointHolder {
 struct ContractType {
     contracts::Contract contract;
     std::string descriptor_hash;
+    uint32_t descriptor_bytes { 0 };
     uint32_t largest_message { 0 };
 };
 
@@ -106,14 +108,17 @@ private:
 
 class Channel {
 public:
-    // Creates a channel and its two endpoints, with the inboxes allocated.
-    static std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> create(std::shared_ptr<ContractType const>);
+    // Creates a channel and its two endpoints, with the inboxes allocated. `charge`
+    // (what its creating SIP was charged, kernel/object/ChannelAccount.h) is given
+    // back when the channel is destroyed.
+    static std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> create(std::shared_ptr<ContractType const>, ChannelCharge charge = {});
     ~Channel();
 
     // Named limit: the kernel memory one channel's inboxes may take. Every slot
     // holds the contract's largest message, and there are as many as the bounds
     // say. channel_create refuses a contract above it (LIMIT).
-    // FIXME: a per-SIP quota for the sum over all the channels a SIP creates.
+    // The sum over all the channels a SIP creates has a limit of its own
+    // (SipLimits::channel_bytes, charged by ChannelAccount).
     static constexpr uint64_t max_inbox_bytes = 16ull << 20;
     // What create() allocates for the inboxes of a channel of `type`.
     static uint64_t inbox_bytes(ContractType const&);
@@ -140,12 +145,13 @@ public:
 
 private:
     friend class Endpoint;
-    explicit Channel(std::shared_ptr<ContractType const>);
+    Channel(std::shared_ptr<ContractType const>, ChannelCharge);
 
     SpinLock m_lock;
     std::shared_ptr<ContractType const> m_type;
     uint16_t m_state { 0 };
     std::array<Endpoint*, 2> m_ends { nullptr, nullptr };
+    ChannelCharge m_charge; // released with the channel: after both ends are gone
 };
 
 } // namespace signet

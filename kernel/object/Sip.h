@@ -8,6 +8,7 @@
 
 #include "kernel/Stdio.h"
 #include "kernel/object/Channel.h"
+#include "kernel/object/ChannelAccount.h"
 #include "kernel/object/Disk.h"
 #include "kernel/object/HandleTable.h"
 #include "runtime/Image.h"
@@ -49,6 +50,7 @@ struct SipLimits {
     uint64_t cpu_time_ns { 0 };              // 0: no limit
     uint64_t memory_bytes { 256ull << 20 };
     uint64_t exchange_bytes { 64ull << 20 }; // blocks the SIP owns at once
+    uint64_t channel_bytes { 64ull << 20 };  // what the channels it created cost the kernel (ChannelAccount)
     size_t stack_bytes { 1u << 20 };
 };
 
@@ -96,6 +98,8 @@ public:
         return std::make_shared<EndpointHolder const>(EndpointHolder { m_id, m_principal });
     }
     SipLimits const& limits() const { return m_limits; }
+    // What the channels this SIP created cost, held to limits().channel_bytes.
+    std::shared_ptr<ChannelAccount> const& channel_account() const { return m_channel_account; }
     // Who this SIP is: its manifest's publisher/program, then the chain of its creators.
     std::string const& principal() const { return m_principal; }
     bool may_create_children() const { return m_may_create_children; }
@@ -147,6 +151,7 @@ private:
     std::vector<std::string> m_environment; // "KEY=VALUE"
     Stdio m_stdio;
     SipLimits m_limits;
+    std::shared_ptr<ChannelAccount> m_channel_account;
     std::function<void(Sip&)> m_host_entry;
     std::string m_principal;
     bool m_may_create_children { true };

@@ -71,6 +71,9 @@ expect "the principal comes from the manifest" 0 "I am signet-examples/greeter" 
 expect "a parameter of the wrong type" 2 "not a valid value" -- "$signet" run greeter --param times=many
 expect "an undeclared parameter" 2 "has no parameter 'colour'" -- "$signet" run greeter --param colour=red
 expect "a child started by name with its endpoint bound" 0 "calculator: served 4 requests" -- "$signet" run calculator-client
+expect "show names the channel memory limit" 0 "channel memory 67108864 bytes" -- "$signet" show calculator-client
+expect "bad --channel-memory" 2 "--channel-memory: bad size 'lots'" -- "$signet" run --channel-memory lots calculator-client
+expect "channel_create past --channel-memory is refused and the limit named" 1 "channel memory limit of 64 bytes \\(limits.channel_memory" -- "$signet" run --channel-memory 64B calculator-client
 expect "unbound required endpoints are refused" 2 "required endpoint client \\(Calculator.Exp:Start\\) is not bound" -- "$signet" run calculator-server
 sed 's/name = "greeter"/name = "9bad"/' "$examples/greeter.toml" >"$scratch/bad-manifest.toml"
 expect "a bad manifest names file and field" 2 "bad-manifest.toml: field 'program.name'" -- "$signet" install "$scratch/bad-manifest.toml"

@@ -31,6 +31,7 @@ name = { type = "string" }
 
 [limits]
 memory = "4MiB"
+channel_memory = "1MiB"
 threads = 2
 cpu_time = "1500ms"
 
@@ -55,6 +56,8 @@ TEST(Manifest, AGoodManifestParsesWithEveryField)
     EXPECT_EQ(manifest.value().principal(), "acme/greeter");
     EXPECT_EQ(manifest.value().module_path, "/apps/greeter.wasm");
     EXPECT_EQ(manifest.value().limits.memory_bytes, 4u << 20);
+    EXPECT_EQ(manifest.value().limits.channel_bytes, 1u << 20);
+    EXPECT_EQ(manifest.value().limits.exchange_bytes, 64u << 20) << "a limit not given keeps its default";
     EXPECT_EQ(manifest.value().limits.cpu_time_ns, 1'500'000'000u);
     EXPECT_EQ(manifest.value().limits.threads, 2u);
     EXPECT_TRUE(manifest.value().may_create_children);
@@ -95,6 +98,8 @@ INSTANTIATE_TEST_SUITE_P(EveryField, ManifestField,
         BadField { "type = \"integer\", default = 2", "type = \"float\"", "field 'parameters.times.type'" },
         BadField { "memory = \"4MiB\"", "memory = \"4 lots\"", "field 'limits.memory'" },
         BadField { "threads = 2", "threads = 0", "field 'limits.threads'" },
+        BadField { "channel_memory = \"1MiB\"", "channel_memory = 1048576", "field 'limits.channel_memory': must be a size" },
+        BadField { "channel_memory = \"1MiB\"", "channel_memory = \"lots\"", "field 'limits.channel_memory'" },
         BadField { "cpu_time = \"1500ms\"", "cpu_time = \"soon\"", "field 'limits.cpu_time'" },
         BadField { "cpu_time = \"1500ms\"", "disk = \"1GiB\"", "field 'limits.disk': unknown limit" },
         BadField { "create_children = true", "root = true", "field 'privileges.root': unknown privilege" },

@@ -39,7 +39,8 @@ void print_program(installer::InstalledProgram const& program)
     for (auto const& resource : manifest.resources)
         fmt::print("  resource disk {}: {} bytes\n", resource.name, resource.size_bytes);
     auto const& limits = manifest.limits;
-    fmt::print("  limits: memory {} bytes, exchange heap {} bytes, {} threads, CPU time {}\n", limits.memory_bytes, limits.exchange_bytes, limits.threads,
+    fmt::print("  limits: memory {} bytes, exchange heap {} bytes, channel memory {} bytes, {} threads, CPU time {}\n", limits.memory_bytes, limits.exchange_bytes,
+        limits.channel_bytes, limits.threads,
         limits.cpu_time_ns ? fmt::format("{} ms", limits.cpu_time_ns / 1'000'000) : std::string("unlimited"));
     fmt::print("  privileges: {}\n", manifest.may_create_children ? "create children" : "none");
     fmt::print("  imports:");

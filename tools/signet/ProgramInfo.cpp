@@ -14,6 +14,7 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
     info.domain = record.manifest.domain;
     info.limits.memory_bytes = record.manifest.limits.memory_bytes;
     info.limits.exchange_bytes = record.manifest.limits.exchange_bytes;
+    info.limits.channel_bytes = record.manifest.limits.channel_bytes;
     info.limits.threads = record.manifest.limits.threads;
     info.limits.cpu_time_ns = record.manifest.limits.cpu_time_ns;
     for (auto const& parameter : record.manifest.parameters) {

@@ -31,6 +31,7 @@ struct RunOptions {
     std::vector<std::string> dirs; // HOST[::GUEST]
     std::string memory { "256MiB" };
     std::string exchange { "64MiB" };
+    std::string channel_memory { "64MiB" };
     std::string stack { "1MiB" };
     unsigned workers { 0 };
     std::string domain; // kernel, own or a name; default: the manifest's, else kernel
@@ -62,6 +63,8 @@ Action add_run_command(CLI::App& app)
     command->add_option("--param", options->parameters, "Set a parameter of an installed program (k=v), checked against its manifest")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
     command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
+    command->add_option("--channel-memory", options->channel_memory, "Most kernel memory the channels the program creates may take, e.g. 4MiB")
+        ->capture_default_str();
     command->add_option("--stack", options->stack, "Native stack of the program's thread, e.g. 512KiB")->capture_default_str();
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
     command->add_option("--domain", options->domain, "Where the program runs: kernel (the default), own (a sealed process of its own), or a shared domain's NAME");
@@ -110,6 +113,11 @@ Action add_run_command(CLI::App& app)
         auto exchange = parse_size(options->exchange);
         if (exchange.is_error()) {
             print_error("--exchange-heap: " + exchange.error().message());
+            return int(BadInput);
+        }
+        auto channel_memory = parse_size(options->channel_memory);
+        if (channel_memory.is_error()) {
+            print_error("--channel-memory: " + channel_memory.error().message());
             return int(BadInput);
         }
         auto stack = parse_size(options->stack);
@@ -256,10 +264,12 @@ Action add_run_command(CLI::App& app)
         request.limits.memory_bytes = memory.value();
         request.limits.stack_bytes = stack.value();
         request.limits.exchange_bytes = exchange.value();
+        request.limits.channel_bytes = channel_memory.value();
         if (by_name) {
             // The manifest's limits; the command line may only lower them.
             request.limits.memory_bytes = std::min(request.limits.memory_bytes, by_name->limits.memory_bytes);
             request.limits.exchange_bytes = std::min(request.limits.exchange_bytes, by_name->limits.exchange_bytes);
+            request.limits.channel_bytes = std::min(request.limits.channel_bytes, by_name->limits.channel_bytes);
             request.limits.threads = by_name->limits.threads;
             request.limits.cpu_time_ns = by_name->limits.cpu_time_ns;
             request.principal = by_name->principal;
