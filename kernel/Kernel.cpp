@@ -599,8 +599,10 @@ ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uin
     std::string hash = sha256_hex(descriptor);
     {
         std::lock_guard guard(m_lock);
-        if (auto it = m_contracts.find(hash); it != m_contracts.end())
-            return it->second;
+        if (auto it = m_contracts.find(hash); it != m_contracts.end()) {
+            if (auto type = it->second.lock())
+                return type;
+        }
     }
     auto contract = TRY(contracts::decode_descriptor(descriptor));
     auto type = std::make_shared<ContractType>();
@@ -610,12 +612,25 @@ ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uin
         type->largest_message = std::max(type->largest_message, message.size);
     type->contract = std::move(contract);
     std::lock_guard guard(m_lock);
-    // Named limit: distinct contracts per kernel, so SIPs cannot grow the cache without bound.
-    static constexpr size_t max_contracts = 4096;
-    if (m_contracts.size() >= max_contracts)
-        return Error(ErrorKind::Limit, "too many distinct contracts in this kernel");
-    m_contracts.emplace(hash, type);
+    // Another thread may have decoded the same descriptor meanwhile: one type per content.
+    auto& entry = m_contracts[hash];
+    if (auto existing = entry.lock())
+        return existing;
+    entry = type;
+    // The cache holds only what is in use, so what SIPs make it hold is bounded by
+    // what they hold: channels, whose creators are charged for their contracts
+    // (ChannelAccount::cost). A stream of contracts used once is swept away.
+    if (m_contracts.size() >= 2 * m_contracts_after_sweep + contract_cache_slack) {
+        std::erase_if(m_contracts, [](auto const& cached) { return cached.second.expired(); });
+        m_contracts_after_sweep = m_contracts.size();
+    }
     return std::shared_ptr<ContractType const>(type);
+}
+
+size_t Kernel::contract_cache_size() const
+{
+    std::lock_guard guard(m_lock);
+    return m_contracts.size();
 }
 
 bool Kernel::run_on_io_thread(std::shared_ptr<HostCall> call)

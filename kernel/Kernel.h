@@ -119,8 +119,14 @@ public:
     // Whether `endpoint` can bind `required`: same contract, end and protocol state.
     static bool binds(Endpoint&, RequiredEndpoint const&);
 
-    // Decodes and validates a contract descriptor a SIP presents; cached by content.
+    // Decodes and validates a contract descriptor a SIP presents; cached by content
+    // while in use: an entry lives as long as some channel, program or caller holds
+    // its type, so the same descriptor gives the same type until nobody does.
     ErrorOr<std::shared_ptr<ContractType const>> contract_type(std::span<uint8_t const> descriptor);
+    // Entries in the contract cache, those no longer in use included until the
+    // next sweep: at most twice the types in use, plus contract_cache_slack.
+    size_t contract_cache_size() const;
+    static constexpr size_t contract_cache_slack = 64;
 
     size_t live_sip_count() const;
     // Blocks the host thread until no SIP is alive.
@@ -161,7 +167,10 @@ private:
     std::unordered_map<uint64_t, std::shared_ptr<Sip>> m_sips;
     std::map<std::string, std::shared_ptr<Image>> m_images; // by image path
     std::map<std::string, ProgramInfo> m_programs; // by program name
-    std::map<std::string, std::shared_ptr<ContractType const>> m_contracts; // by descriptor hash
+    // By descriptor hash, held weakly (contract_type). Entries whose type is gone are
+    // swept when the map reaches twice its size after the last sweep (plus the slack).
+    std::map<std::string, std::weak_ptr<ContractType const>> m_contracts;
+    size_t m_contracts_after_sweep { 0 };
     std::map<uint64_t, std::function<void()>> m_finish_hooks; // by SIP id: SpawnRequest::on_finish
     DiskRegistry m_disks;
 

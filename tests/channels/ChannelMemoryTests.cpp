@@ -1,6 +1,8 @@
 // What channels cost the kernel, and who pays: a SIP's channel memory limit
-// (SipLimits::channel_bytes, guests/channel_quota.c).
+// (SipLimits::channel_bytes, guests/channel_quota.c), and the contract cache
+// keeping only the contracts in use (Kernel::contract_type).
 #include "ChannelTestSupport.h"
+#include "contracts/Descriptor.h"
 #include "kernel/object/ChannelAccount.h"
 
 #include "probe.h"
@@ -15,6 +17,15 @@ namespace {
 std::span<uint8_t const> token_descriptor()
 {
     return { Token_descriptor, Token_DESCRIPTOR_SIZE };
+}
+
+// Token under another name: a distinct contract, with a descriptor of its own.
+std::vector<uint8_t> renamed_token(size_t index)
+{
+    auto contract = contracts::decode_descriptor(token_descriptor());
+    VERIFY(!contract.is_error());
+    contract.value().name = "Token" + std::to_string(index);
+    return contracts::encode_descriptor(contract.value());
 }
 
 } // namespace
@@ -65,4 +76,46 @@ TEST_F(ChannelTest, AChannelIsChargedItsInboxesAndItsContract)
     EXPECT_EQ(account->used(), cost) << "one end is still open";
     exporter.reset();
     EXPECT_EQ(account->used(), 0u) << "the channel is destroyed: its charge is back";
+}
+
+TEST_F(ChannelTest, TheContractCacheKeepsOnlyTheContractsInUse)
+{
+    // A type in use is the same type for every caller.
+    auto token = m_kernel->contract_type(token_descriptor());
+    ASSERT_FALSE(token.is_error());
+    auto again = m_kernel->contract_type(token_descriptor());
+    ASSERT_FALSE(again.is_error());
+    EXPECT_EQ(token.value().get(), again.value().get());
+
+    // A channel keeps its contract's type alive when nobody else holds it.
+    auto held_descriptor = renamed_token(1'000'000);
+    auto held = m_kernel->contract_type(held_descriptor);
+    ASSERT_FALSE(held.is_error());
+    ContractType const* held_address = held.value().get();
+    auto [importer, exporter] = Channel::create(held.release_value());
+
+    // A hostile stream of distinct contracts, each used once: far more than the
+    // old cap of 4096, all decoded, none refused, and the cache does not grow
+    // beyond twice what is in use (what the kernel itself holds included).
+    size_t const in_use = m_kernel->contract_cache_size();
+    std::vector<std::shared_ptr<ContractType const>> kept;
+    for (size_t i = 0; i < 10'000; ++i) {
+        auto type = m_kernel->contract_type(renamed_token(i));
+        ASSERT_FALSE(type.is_error()) << i << ": " << type.error().message();
+        if (i % 1000 == 0)
+            kept.push_back(type.release_value()); // ten stay in use
+        // In use at a sweep: those, and the one being returned.
+        ASSERT_LE(m_kernel->contract_cache_size(), 2 * (in_use + kept.size() + 1) + Kernel::contract_cache_slack) << i;
+    }
+    // What is in use stayed: the same types come back.
+    for (size_t i = 0; i < kept.size(); ++i) {
+        auto type = m_kernel->contract_type(renamed_token(i * 1000));
+        ASSERT_FALSE(type.is_error());
+        EXPECT_EQ(type.value().get(), kept[i].get()) << i * 1000;
+    }
+    auto through_channel = m_kernel->contract_type(held_descriptor);
+    ASSERT_FALSE(through_channel.is_error());
+    EXPECT_EQ(through_channel.value().get(), held_address);
+    EXPECT_EQ(&importer->contract_type(), held_address);
+    EXPECT_EQ(through_channel.value()->contract.name, "Token1000000");
 }
