@@ -1,9 +1,13 @@
 // Seccomp and Landlock policies for domain and kernel processes (Seal.h).
 #include "runtime/seal/Seal.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <linux/landlock.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -188,7 +192,101 @@ void refuse_in_both(Filter& filter)
     filter.rule(refuse, SCMP_SYS(pkey_mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
 }
 
+// The ELF interpreter (PT_INTERP) an executable asks for, or "" if it names none.
+std::string elf_interpreter(std::string const& path)
+{
+    FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (file.get() < 0)
+        return {};
+    Elf64_Ehdr header {};
+    if (::pread(file.get(), &header, sizeof header, 0) != ssize_t(sizeof header) || std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0
+        || header.e_ident[EI_CLASS] != ELFCLASS64 || header.e_phentsize != sizeof(Elf64_Phdr))
+        return {};
+    for (unsigned i = 0; i < header.e_phnum; ++i) {
+        Elf64_Phdr program {};
+        if (::pread(file.get(), &program, sizeof program, off_t(header.e_phoff + i * sizeof program)) != ssize_t(sizeof program))
+            return {};
+        if (program.p_type != PT_INTERP)
+            continue;
+        if (program.p_filesz == 0 || program.p_filesz > 4096)
+            return {};
+        std::string interpreter(program.p_filesz, '\0');
+        if (::pread(file.get(), interpreter.data(), interpreter.size(), off_t(program.p_offset)) != ssize_t(interpreter.size()))
+            return {};
+        interpreter.resize(std::strlen(interpreter.c_str()));
+        return interpreter;
+    }
+    return {};
+}
+
+// `path` with symbolic links resolved, as Landlock sees it; as given if it does not exist.
+std::string resolved(std::string const& path)
+{
+    std::error_code error;
+    auto canonical = std::filesystem::canonical(path, error);
+    return error ? path : canonical.string();
+}
+
+// Whether one of the two paths is the other or lies beneath it.
+bool overlap(std::string const& a, std::string const& b)
+{
+    auto beneath = [](std::string const& inner, std::string const& outer) {
+        if (outer == "/")
+            return true;
+        return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '/';
+    };
+    return a == b || beneath(a, b) || beneath(b, a);
+}
+
 } // namespace
+
+std::vector<PathGrant> system_image_grants(std::string const& domain_host)
+{
+    std::vector<PathGrant> grants;
+    auto add = [&](std::string const& path, PathGrant::Access access) {
+        if (::access(path.c_str(), F_OK) == 0)
+            grants.push_back({ path, access });
+    };
+    add(domain_host, PathGrant::Access::ReadExecute);
+    if (auto interpreter = elf_interpreter(domain_host); !interpreter.empty())
+        add(interpreter, PathGrant::Access::ReadExecute);
+    for (char const* directory : { "/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib" }) {
+        // /lib is often a link to /usr/lib: one rule for the directory it names.
+        std::string real = resolved(directory);
+        bool known = std::any_of(grants.begin(), grants.end(), [&](PathGrant const& grant) { return resolved(grant.path) == real; });
+        if (!known)
+            add(directory, PathGrant::Access::Read);
+    }
+    add("/etc/ld.so.cache", PathGrant::Access::Read);
+    add("/dev/null", PathGrant::Access::File);
+    return grants;
+}
+
+ErrorOr<void> check_grants(std::vector<PathGrant> const& system, std::vector<PathGrant> const& writable)
+{
+    for (auto const& grant : writable) {
+        std::string path = resolved(grant.path);
+        for (auto const& part : system) {
+            if (overlap(path, resolved(part.path)))
+                return Error::invalid("'" + grant.path + "' overlaps '" + part.path + "' of the system image: the sealed kernel may not write where it loads or executes code");
+        }
+    }
+    return {};
+}
+
+unsigned thread_count()
+{
+    DIR* tasks = ::opendir("/proc/self/task");
+    if (!tasks)
+        return 0;
+    unsigned count = 0;
+    while (dirent* entry = ::readdir(tasks)) {
+        if (entry->d_name[0] != '.')
+            ++count;
+    }
+    ::closedir(tasks);
+    return count;
+}
 
 int landlock_abi_version()
 {
@@ -308,8 +406,14 @@ ErrorOr<SealReport> seal_domain()
 ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
 {
     SealReport report;
-    if (options.files == KernelSealOptions::Files::Restrict)
+    if (options.files == KernelSealOptions::Files::Restrict) {
+        // Landlock would not reach threads that run already: sealing them only
+        // partly would be weaker than the report says.
+        if (unsigned threads = thread_count(); threads > 1)
+            return Error::invalid("cannot restrict the kernel's files: the process already runs " + std::to_string(threads)
+                + " threads, which Landlock would not reach (seal before starting them)");
         report = TRY(restrict_with_landlock(options.paths));
+    }
     else
         report.notes.push_back("files and network not restricted: the process sealed after starting its threads, which Landlock cannot reach");
 
@@ -325,6 +429,34 @@ ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
     filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
     filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
     filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+    TRY(filter.load());
+    return report;
+}
+
+ErrorOr<SealReport> seal_zygote(std::vector<std::string> const& read_paths)
+{
+    std::vector<PathGrant> grants;
+    for (auto const& path : read_paths)
+        grants.push_back({ path, PathGrant::Access::Read });
+    grants.push_back({ "/dev/null", PathGrant::Access::File });
+    SealReport report = TRY(restrict_with_landlock(grants));
+
+    // A deny-list, like the kernel's: a forked domain runs the loader and the
+    // sealing code before seal_domain's allow-list takes over.
+    Filter filter(SCMP_ACT_ALLOW);
+    if (!filter.ok())
+        return Error::io("seccomp: cannot create a filter");
+    refuse_in_both(filter);
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+    for (int syscall : { SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
+             SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(memfd_create), SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(kill),
+             SCMP_SYS(pidfd_open), SCMP_SYS(pidfd_send_signal), SCMP_SYS(pidfd_getfd) })
+        filter.rule(refuse, syscall);
+    filter.rule(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
+    // A new process only as the kernel's child (CLONE_PARENT); threads (a domain's own).
+    filter.rule(refuse, SCMP_SYS(clone), SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_PARENT | CLONE_THREAD, 0));
     TRY(filter.load());
     return report;
 }

@@ -75,7 +75,10 @@ ErrorOr<SealReport> seal_domain();
 
 // Seals the kernel process. Landlock applies only to the calling thread and
 // the threads it starts afterwards, so call it before the kernel starts its
-// workers. Afterwards:
+// workers: with Files::Restrict it refuses (an error, nothing sealed) in a
+// process that already runs more than one thread. It also refuses grants in
+// which a writable path lies at or beneath an executable one (check_grants).
+// Afterwards:
 // - refused with EPERM: anonymous, shared or writable executable mappings,
 //   mprotect to executable, personality changes, System V shared memory,
 //   memfd_secret, ptrace, process_vm_writev, io_uring, userfaultfd, bpf;
@@ -83,8 +86,40 @@ ErrorOr<SealReport> seal_domain();
 //   access each grant names; no network.
 ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options);
 
+// The system image as a sealed kernel needs it after boot, to start domain
+// processes (docs/protection-domains.md):
+// - read and execute: the domain host executable `domain_host` and its ELF
+//   interpreter (the only files the kernel can ever execute);
+// - read: the system library directories and the loader's cache (the loader
+//   in a starting domain, and libraries the C library loads late);
+// - read and write: /dev/null (a domain's standard streams).
+// Paths that do not exist on this host are left out.
+std::vector<PathGrant> system_image_grants(std::string const& domain_host);
+
+// Refuses host paths the kernel would write that overlap the system image:
+// a path in `writable` at, beneath or above one of `system` would let the
+// sealed kernel change what it or a starting domain executes or loads. The
+// error names both paths.
+ErrorOr<void> check_grants(std::vector<PathGrant> const& system, std::vector<PathGrant> const& writable);
+
+// Threads of the calling process (from /proc/self/task), or 0 if unknown.
+unsigned thread_count();
+
 // The pieces, for tests and for processes that need only one of them.
 // Landlock with exactly `grants` (none: no file access at all) and no network.
 ErrorOr<SealReport> restrict_with_landlock(std::vector<PathGrant> const& grants);
+
+// Seals the domain zygote (docs/protection-domains.md), the process that forks
+// domain processes for the kernel. Every domain it forks inherits this seal
+// and adds seal_domain's on top before any SIP code runs, so it refuses what
+// no domain needs even before it seals, and allows what a domain does while it
+// starts (open and map its images, seal itself). Afterwards:
+// - refused with EPERM: execve/execveat, sockets (it keeps the one it has),
+//   memfd_create, fork/vfork and clone except with CLONE_PARENT (a domain for
+//   the kernel) or CLONE_THREAD, kill, and everything seal_kernel refuses
+//   (anonymous, shared or writable executable mappings, mprotect to executable);
+// - Landlock (when present): read only beneath `read_paths` (the store), read
+//   and write /dev/null, nothing else; no network.
+ErrorOr<SealReport> seal_zygote(std::vector<std::string> const& read_paths);
 
 } // namespace signet::seal

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -283,4 +285,61 @@ TEST(SealedKernel, AfterItsThreadsStartedItStillLosesExecutableMappingsInEveryTh
         return check.failures + (result == 1 ? 0 : 1);
     });
     EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedKernel, RefusesToRestrictFilesOnceOtherThreadsRun)
+{
+    int status = in_child([] {
+        std::atomic<bool> done { false };
+        std::thread worker([&] {
+            while (!done.load())
+                std::this_thread::yield();
+        });
+        auto sealed = seal::seal_kernel({ .paths = {} });
+        done = true;
+        worker.join();
+        Checks check;
+        check.allowed("sealing is refused", sealed.is_error());
+        check.allowed("the refusal says why", sealed.is_error() && sealed.error().message().find("threads") != std::string::npos);
+        check.allowed("and nothing was restricted", ::open("/etc/passwd", O_RDONLY) >= 0);
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedKernel, TheSystemImageIsTheDomainHostItsLoaderTheLibrariesAndDevNull)
+{
+    auto grants = seal::system_image_grants(SIGNET_DOMAIN_HOST);
+    auto find = [&](std::string const& path) {
+        return std::find_if(grants.begin(), grants.end(), [&](auto const& grant) { return grant.path == path; });
+    };
+    auto host = find(SIGNET_DOMAIN_HOST);
+    ASSERT_NE(host, grants.end());
+    EXPECT_EQ(host->access, seal::PathGrant::Access::ReadExecute);
+    // Exactly two things are executable: the host and the interpreter it names.
+    EXPECT_EQ(std::count_if(grants.begin(), grants.end(), [](auto const& grant) { return grant.access == seal::PathGrant::Access::ReadExecute; }), 2);
+    auto null = find("/dev/null");
+    ASSERT_NE(null, grants.end());
+    EXPECT_EQ(null->access, seal::PathGrant::Access::File);
+    // The system libraries, however this host links /lib and /usr/lib.
+    auto libraries = std::filesystem::canonical("/usr/lib");
+    EXPECT_TRUE(std::any_of(grants.begin(), grants.end(), [&](auto const& grant) {
+        std::error_code error;
+        return std::filesystem::canonical(grant.path, error) == libraries && grant.access == seal::PathGrant::Access::Read;
+    }));
+}
+
+TEST(SealedKernel, AWritableHostPathMayNotOverlapTheSystemImage)
+{
+    ScratchDir store;
+    std::vector<seal::PathGrant> code = seal::system_image_grants(SIGNET_DOMAIN_HOST);
+    code.push_back({ store.path().string(), seal::PathGrant::Access::Read });
+    for (std::string path : { std::string("/"), std::string("/usr"), std::string("/usr/lib/x86_64-linux-gnu"), (store.path() / "inside").string(),
+             std::filesystem::path(SIGNET_DOMAIN_HOST).parent_path().string() }) {
+        auto checked = seal::check_grants(code, { { path, seal::PathGrant::Access::ReadWrite } });
+        ASSERT_TRUE(checked.is_error()) << path;
+        EXPECT_NE(checked.error().message().find("overlaps"), std::string::npos) << checked.error().message();
+    }
+    ScratchDir elsewhere;
+    EXPECT_FALSE(seal::check_grants(code, { { elsewhere.path().string(), seal::PathGrant::Access::ReadWrite } }).is_error());
 }

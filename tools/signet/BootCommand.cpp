@@ -8,7 +8,10 @@
 //   IMAGE/system.log  what SIPs other than the console write to unbound
 //                     streams, and the kernel's reports
 // Boot installs the system programs from their manifests (a program already
-// in the store is not recompiled), starts the directory, the block device and
+// in the store is not recompiled), maps every installed program, seals the
+// kernel (seccomp and Landlock: the system image and the store to read, the
+// system log and the disk to write; docs/protection-domains.md) before its
+// threads start, then starts the directory, the block device and
 // the file system (when installed), the console and the shell, and gives the
 // terminal to the console alone. When the shell ends (`exit`, `shutdown`, the
 // end of its input) or the process gets SIGTERM, SIGINT or SIGHUP, the shell is
@@ -22,11 +25,14 @@
 #include "tools/signet/Commands.h"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <pthread.h>
 #include <termios.h>
 #include <thread>
@@ -204,6 +210,68 @@ int boot(BootOptions const& options)
     auto log = std::make_shared<FdOutputStream>(log_fd);
     Stdio logged { nullptr, log, log };
 
+    // 4. Every installed program, mapped now: after sealing, the kernel can read
+    //    the store but no longer runs the installer.
+    std::map<std::string, installer::InstalledProgram> records;
+    std::map<std::string, std::shared_ptr<Image>> images;
+    auto names = installer::list_programs(store);
+    for (auto const& name : names.is_error() ? std::vector<std::string> {} : names.value()) {
+        auto record = installer::find_program(store, name);
+        if (record.is_error()) {
+            print_error("boot: " + record.error().message());
+            continue;
+        }
+        auto image = Image::load(record.value().image.image_path, record.value().image.module_hash);
+        if (image.is_error()) {
+            print_error("boot: " + image.error().message());
+            continue;
+        }
+        images.emplace(name, image.release_value());
+        records.emplace(name, record.release_value());
+    }
+    for (char const* required : { "console", "shell" }) {
+        if (!records.contains(required)) {
+            print_error(std::string("boot: the system program '") + required + "' is not installed (no manifest in " + system_dir + ")");
+            return Failure;
+        }
+    }
+    auto fail = [&](Error const& problem) {
+        print_error("boot: " + problem.message());
+        std::_Exit(Failure);
+    };
+    // The directory's policy, and what each installed program's manifest declares
+    // for `services = "declared"`.
+    std::optional<DirectoryPolicy> policy;
+    if (records.contains("directory")) {
+        auto loaded = DirectoryPolicy::load(policy_path);
+        if (loaded.is_error())
+            fail(loaded.error());
+        policy = loaded.release_value();
+        if (auto added = policy->add_installed_services(store); added.is_error())
+            fail(added.error());
+    }
+    // The disk the block device serves: created now, since the sealed kernel can
+    // create no file; the driver sizes it when it opens it.
+    bool const storage = records.contains("blockdev") && records.contains("fs");
+    std::string const disk_path = image_dir + "/disk0.img";
+    if (storage) {
+        int disk_fd = ::open(disk_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (disk_fd < 0) {
+            print_error("boot: cannot create " + disk_path + ": " + std::strerror(errno));
+            return Failure;
+        }
+        ::close(disk_fd);
+    }
+
+    // 5. The seal (docs/protection-domains.md), before any thread starts: from here
+    //    on the kernel reads the system image and the store, writes the system log
+    //    and the disk, and nothing else.
+    std::vector<seal::PathGrant> host_grants { { log_path, seal::PathGrant::Access::File } };
+    if (storage)
+        host_grants.push_back({ disk_path, seal::PathGrant::Access::File });
+    if (int status = seal_kernel_process(store, host_grants); status != Success)
+        return status;
+
     // Signals are taken by one thread only: block them before any thread starts.
     sigset_t signals;
     sigemptyset(&signals);
@@ -218,58 +286,26 @@ int boot(BootOptions const& options)
         return Failure;
     }
     Kernel& kernel = *created.value();
+    for (auto const& [name, record] : records)
+        kernel.register_program(name, program_info(record, images.at(name)));
 
-    // 4. Every installed program, known by name.
-    std::map<std::string, installer::InstalledProgram> records;
-    auto names = installer::list_programs(store);
-    for (auto const& name : names.is_error() ? std::vector<std::string> {} : names.value()) {
-        auto record = installer::find_program(store, name);
-        if (record.is_error()) {
-            print_error("boot: " + record.error().message());
-            continue;
-        }
-        auto image = kernel.load_image(record.value().image.image_path, record.value().image.module_hash);
-        if (image.is_error()) {
-            print_error("boot: " + image.error().message());
-            continue;
-        }
-        kernel.register_program(name, program_info(record.value(), image.release_value()));
-        records.emplace(name, record.release_value());
-    }
-    for (char const* required : { "console", "shell" }) {
-        if (!records.contains(required)) {
-            print_error(std::string("boot: the system program '") + required + "' is not installed (no manifest in " + system_dir + ")");
-            return Failure;
-        }
-    }
-    auto fail = [&](Error const& problem) {
-        print_error("boot: " + problem.message());
-        std::_Exit(Failure);
-    };
-
-    // 5. The directory, first: the system's namespace.
+    // 6. The directory, first: the system's namespace.
     std::unique_ptr<SystemDirectory> directory;
-    if (records.contains("directory")) {
-        auto policy = DirectoryPolicy::load(policy_path);
-        if (policy.is_error())
-            fail(policy.error());
-        // What each installed program's manifest declares, for `services = "declared"`.
-        if (auto added = policy.value().add_installed_services(store); added.is_error())
-            fail(added.error());
-        auto started = SystemDirectory::start(kernel, "directory", policy.value());
+    if (policy) {
+        auto started = SystemDirectory::start(kernel, "directory", *policy);
         if (started.is_error())
             fail(started.error());
         directory = started.release_value();
     }
 
-    // 6. Storage: the block device on the image's disk, and the file system on it.
+    // 7. Storage: the block device on the image's disk, and the file system on it.
     //    The shell gets the file system's first connection.
     //    FIXME: clients should bind /service/fs through the directory instead.
     std::shared_ptr<Sip> file_system;
     std::shared_ptr<Endpoint> shell_files;
     std::vector<std::shared_ptr<Sip>> services;
-    if (records.contains("blockdev") && records.contains("fs")) {
-        if (auto bound = kernel.disks().bind("disk0", image_dir + "/disk0.img"); bound.is_error())
+    if (storage) {
+        if (auto bound = kernel.disks().bind("disk0", disk_path); bound.is_error())
             fail(bound.error());
         auto device_type = contract_of(kernel, records.at("blockdev"), "BlockDevice");
         auto files_type = contract_of(kernel, records.at("fs"), "FileSystem");
@@ -294,7 +330,7 @@ int boot(BootOptions const& options)
         services.push_back(fs_sip.value());
     }
 
-    // 7. The console, with the terminal, and the shell, with console sessions for its streams.
+    // 8. The console, with the terminal, and the shell, with console sessions for its streams.
     bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     auto stream_type = contract_of(kernel, records.at("console"), "Stream");
     auto console_type = contract_of(kernel, records.at("console"), "Console");
@@ -323,7 +359,7 @@ int boot(BootOptions const& options)
     }
     services.push_back(console.value());
 
-    // 8. Start everything, and give the terminal to the console.
+    // 9. Start everything, and give the terminal to the console.
     Terminal terminal;
     if (interactive)
         terminal.enter_raw();
@@ -339,7 +375,7 @@ int boot(BootOptions const& options)
     }
     std::thread(watch_signals, signals, shell.value()).detach();
 
-    // 9. Until the shell ends; then shut down: the file system commits once its
+    // 10. Until the shell ends; then shut down: the file system commits once its
     //    last client (the shell) is gone, the console prints what it was given.
     ExitInfo shell_exit = shell.value()->wait_from_host();
     if (file_system && !wait_finished(*file_system, std::chrono::seconds(30)))

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "kernel/Kernel.h"
+#include "runtime/seal/Seal.h"
 
 namespace signet::installer {
 struct InstalledProgram;
@@ -34,6 +35,12 @@ Action add_program_commands(CLI::App&); // uninstall, list, show
 Action add_bench_command(CLI::App&);   // only in builds with the benchmarks
 #endif
 Action add_boot_command(CLI::App&);
+
+// Seals the kernel process (tools/signet/KernelSeal.cpp): seccomp, and Landlock
+// with the system image, the store (read) and `host_grants`. Call it after
+// everything that needs broad file access and before Kernel::create. Returns
+// Success, or prints why not and returns the exit status.
+int seal_kernel_process(std::string const& store, std::vector<seal::PathGrant> const& host_grants);
 
 // Prints "signet: <message>" to stderr.
 void print_error(std::string const& message);

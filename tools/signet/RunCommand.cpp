@@ -10,9 +10,14 @@
 #include "tools/signet/Commands.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <unistd.h>
 
 namespace signet::cli {
 
@@ -38,6 +43,7 @@ struct RunOptions {
     bool directory { false };
     std::string policy; // the system policy file, for the directory
     std::vector<std::string> services; // installed programs started first, connected to the directory
+    std::vector<std::string> seal_checks; // host paths to try to open once sealed (tests)
 };
 
 // How long `signet run --service` waits for each service to register the paths its
@@ -72,6 +78,10 @@ Action add_run_command(CLI::App& app)
     command->add_option("--policy", options->policy, "The directory's system policy, a TOML file (implies --directory)");
     command->add_option("--service", options->services, "Start the installed program NAME first, connected to the directory (implies --directory)")
         ->allow_extra_args(false);
+    // For tests of the seal: what the sealed kernel itself can still open.
+    command->add_option("--check-seal", options->seal_checks, "After sealing, try to open PATH for reading and say what Linux answered")
+        ->allow_extra_args(false)
+        ->group("");
     // Everything from the module on belongs to the program, options included.
     command->prefix_command();
 
@@ -136,33 +146,31 @@ Action add_run_command(CLI::App& app)
             programs.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
         }
 
-        auto kernel = Kernel::create({ .workers = options->workers, .diagnostics = {} });
-        if (kernel.is_error()) {
-            print_error(kernel.error().message());
-            return int(Failure);
-        }
-        for (auto const& entry : options->disks) {
-            auto equals = entry.find('=');
-            if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
-                print_error("--disk '" + entry + "': expected NAME=PATH");
-                return int(BadInput);
-            }
-            if (auto bound = kernel.value()->disks().bind(entry.substr(0, equals), entry.substr(equals + 1)); bound.is_error()) {
-                print_error("--disk '" + entry + "': " + bound.error().message());
-                return int(BadInput);
-            }
-        }
+        // Everything that needs broad file access happens first: installing, mapping
+        // every image the kernel will need, reading the policy, creating disk files.
+        // Then the kernel seals itself (seccomp and Landlock), and only then does it
+        // start its threads, so that Landlock reaches all of them
+        // (docs/protection-domains.md).
+        std::string const store = installer::default_store_dir();
+        std::map<std::string, std::shared_ptr<Image>> mapped; // by image path
+        auto map_image = [&](std::string const& path, std::string const& hash) -> ErrorOr<std::shared_ptr<Image>> {
+            if (auto it = mapped.find(path); it != mapped.end())
+                return it->second;
+            auto image = TRY(Image::load(path, hash));
+            mapped.emplace(path, image);
+            return image;
+        };
         // Installs a module and maps its image; on failure, prints why and gives the exit status.
         auto load = [&](std::string const& path, std::shared_ptr<Image>& out) -> int {
             installer::InstallOptions install_options;
-            install_options.store_dir = installer::default_store_dir();
+            install_options.store_dir = store;
             auto installed = installer::install_file(path, install_options);
             if (installed.is_error()) {
                 print_error(installed.error().message());
                 auto kind = installed.error().kind();
                 return int(kind == ErrorKind::InvalidInput || kind == ErrorKind::Limit ? BadInput : Failure);
             }
-            auto image = kernel.value()->load_image(installed.value().image_path, installed.value().module_hash);
+            auto image = map_image(installed.value().image_path, installed.value().module_hash);
             if (image.is_error()) {
                 print_error(image.error().message() + " (reinstall with 'signet install " + path + "')");
                 return int(Failure);
@@ -172,7 +180,7 @@ Action add_run_command(CLI::App& app)
         };
         // Every installed program can be started by name: by the command line, or by a SIP
         // creating a child. Each is registered with what its manifest says.
-        std::string store = installer::default_store_dir();
+        std::vector<std::pair<std::string, Kernel::ProgramInfo>> registrations;
         std::optional<Kernel::ProgramInfo> by_name;
         std::string manifest_domain = "kernel";
         auto installed_names = installer::list_programs(store);
@@ -186,12 +194,12 @@ Action add_run_command(CLI::App& app)
                 continue;
             }
             auto const& record = installed.value();
-            auto mapped = kernel.value()->load_image(record.image.image_path, record.image.module_hash);
-            if (mapped.is_error()) {
-                print_error(mapped.error().message());
+            auto image_of = map_image(record.image.image_path, record.image.module_hash);
+            if (image_of.is_error()) {
+                print_error(image_of.error().message());
                 return int(Failure);
             }
-            Kernel::ProgramInfo info = program_info(record, mapped.release_value());
+            Kernel::ProgramInfo info = program_info(record, image_of.release_value());
             if (name == program) {
                 // Launch by manifest: typed parameters, and no unbound required endpoint.
                 for (auto const& entry : options->parameters) {
@@ -233,7 +241,7 @@ Action add_run_command(CLI::App& app)
                 by_name = info;
                 manifest_domain = record.manifest.domain;
             }
-            kernel.value()->register_program(name, std::move(info));
+            registrations.emplace_back(name, std::move(info));
         }
         if (!by_name && !options->parameters.empty()) {
             print_error("--param applies only to installed programs, and '" + program + "' is not one");
@@ -241,19 +249,99 @@ Action add_run_command(CLI::App& app)
         }
 
         std::shared_ptr<Image> image;
+        std::vector<std::pair<std::string, std::shared_ptr<Image>>> bare_programs; // registered with every privilege
         if (by_name) {
             image = by_name->image;
         } else {
             if (int status = load(program, image); status != Success)
                 return status;
-            kernel.value()->register_program(std::filesystem::path(program).stem().string(), image);
+            bare_programs.emplace_back(std::filesystem::path(program).stem().string(), image);
         }
         for (auto const& [name, path] : programs) {
             std::shared_ptr<Image> child_image;
             if (int status = load(path, child_image); status != Success)
                 return status;
-            kernel.value()->register_program(name, child_image);
+            bare_programs.emplace_back(name, child_image);
         }
+
+        // --directory: the policy, and what each installed program's manifest declares
+        // for `services = "declared"`, are read now.
+        std::optional<DirectoryPolicy> policy;
+        if (use_directory) {
+            policy.emplace();
+            if (!options->policy.empty()) {
+                auto loaded = DirectoryPolicy::load(options->policy);
+                if (loaded.is_error()) {
+                    print_error(loaded.error().message());
+                    return int(BadInput);
+                }
+                policy = loaded.release_value();
+            }
+            if (auto added = policy->add_installed_services(store); added.is_error()) {
+                print_error(added.error().message());
+                return int(Failure);
+            }
+        }
+
+        // The host paths the sealed kernel keeps: each --disk's backing file (created
+        // now if missing: the sealed kernel can create nothing) and each --dir.
+        std::vector<seal::PathGrant> host_grants;
+        std::vector<std::pair<std::string, std::string>> disks; // name, path
+        for (auto const& entry : options->disks) {
+            auto equals = entry.find('=');
+            if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+                print_error("--disk '" + entry + "': expected NAME=PATH");
+                return int(BadInput);
+            }
+            std::string path = entry.substr(equals + 1);
+            int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            if (fd < 0) {
+                print_error("--disk '" + entry + "': cannot open or create '" + path + "': " + std::strerror(errno));
+                return int(BadInput);
+            }
+            ::close(fd);
+            disks.emplace_back(entry.substr(0, equals), path);
+            host_grants.push_back({ path, seal::PathGrant::Access::File });
+        }
+        struct HostDir {
+            std::string entry, host, guest;
+        };
+        std::vector<HostDir> dirs;
+        for (auto const& entry : options->dirs) {
+            auto separator = entry.find("::");
+            std::string host = entry.substr(0, separator);
+            std::string guest = separator == std::string::npos ? host : entry.substr(separator + 2);
+            if (host.empty() || guest.empty()) {
+                print_error("--dir '" + entry + "': expected HOST[::GUEST]");
+                return int(BadInput);
+            }
+            dirs.push_back({ entry, host, guest });
+            host_grants.push_back({ host, seal::PathGrant::Access::ReadWrite });
+        }
+        if (int status = seal_kernel_process(store, host_grants); status != Success)
+            return status;
+        for (auto const& path : options->seal_checks) {
+            int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            std::fprintf(stderr, "signet: seal check: %s: %s\n", path.c_str(), fd >= 0 ? "opened" : std::strerror(errno));
+            if (fd >= 0)
+                ::close(fd);
+        }
+
+        auto kernel = Kernel::create({ .workers = options->workers, .diagnostics = {} });
+        if (kernel.is_error()) {
+            print_error(kernel.error().message());
+            return int(Failure);
+        }
+        for (auto const& [name, path] : disks) {
+            if (auto bound = kernel.value()->disks().bind(name, path); bound.is_error()) {
+                print_error("--disk '" + name + "=" + path + "': " + bound.error().message());
+                return int(BadInput);
+            }
+        }
+        for (auto& [name, info] : registrations)
+            kernel.value()->register_program(name, std::move(info));
+        for (auto const& [name, bare] : bare_programs)
+            kernel.value()->register_program(name, bare);
 
         SpawnRequest request;
         request.image = image;
@@ -280,14 +368,6 @@ Action add_run_command(CLI::App& app)
         } else {
             request.principal = "unsigned/" + request.name;
         }
-        // Every image is mapped: the kernel seals itself before any SIP runs
-        // (docs/protection-domains.md). Its threads run already, so this takes away
-        // executable mappings and the rest of the kernel policy in every thread, but
-        // cannot restrict its files (Landlock reaches only threads started after it).
-        if (auto sealed = seal::seal_kernel({ .paths = {}, .files = seal::KernelSealOptions::Files::Leave }); sealed.is_error()) {
-            print_error("cannot seal the kernel: " + sealed.error().message());
-            return int(Failure);
-        }
         // --domain, else the manifest's placement: a domain process is started now.
         auto placement = DomainPlacement::parse(options->domain.empty() ? manifest_domain : options->domain);
         if (auto placed = place_in_domain(request, placement); placed.is_error()) {
@@ -308,21 +388,7 @@ Action add_run_command(CLI::App& app)
             return true;
         };
         if (use_directory) {
-            DirectoryPolicy policy;
-            if (!options->policy.empty()) {
-                auto loaded = DirectoryPolicy::load(options->policy);
-                if (loaded.is_error()) {
-                    print_error(loaded.error().message());
-                    return int(BadInput);
-                }
-                policy = loaded.release_value();
-            }
-            // What each installed program's manifest declares, for `services = "declared"`.
-            if (auto added = policy.add_installed_services(store); added.is_error()) {
-                print_error(added.error().message());
-                return int(Failure);
-            }
-            auto started = SystemDirectory::start(*kernel.value(), "directory", policy);
+            auto started = SystemDirectory::start(*kernel.value(), "directory", *policy);
             if (started.is_error()) {
                 print_error("--directory: " + started.error().message());
                 return int(Failure);
@@ -375,22 +441,15 @@ Action add_run_command(CLI::App& app)
         }
         // --dir: each host directory served through FileSystem by a server of its own,
         // preopened for the program as descriptors 3, 4, ...
-        if (!options->dirs.empty()) {
+        if (!dirs.empty()) {
             std::vector<WasiPreopen> preopens;
-            for (auto const& entry : options->dirs) {
-                auto separator = entry.find("::");
-                std::string host = entry.substr(0, separator);
-                std::string guest = separator == std::string::npos ? host : entry.substr(separator + 2);
-                if (host.empty() || guest.empty()) {
-                    print_error("--dir '" + entry + "': expected HOST[::GUEST]");
-                    return int(BadInput);
-                }
-                auto endpoint = serve_host_directory(*kernel.value(), image, host);
+            for (auto const& dir : dirs) {
+                auto endpoint = serve_host_directory(*kernel.value(), image, dir.host);
                 if (endpoint.is_error()) {
-                    print_error("--dir '" + entry + "': " + endpoint.error().message());
+                    print_error("--dir '" + dir.entry + "': " + endpoint.error().message());
                     return int(BadInput);
                 }
-                preopens.push_back({ guest, endpoint.release_value() });
+                preopens.push_back({ dir.guest, endpoint.release_value() });
             }
             sip.value()->wasi_files = make_wasi_file_table(std::move(preopens));
         }
