@@ -1,8 +1,10 @@
 #include "runtime/BlockArena.h"
 #include "runtime/LinearMemory.h"
+#include "runtime/SipContext.h"
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <sys/mman.h>
 #include <vector>
 
@@ -78,15 +80,84 @@ BlockArena& BlockArena::operator=(BlockArena&& other) noexcept
     m_blocks = std::exchange(other.m_blocks, 0);
     m_accounted = std::exchange(other.m_accounted, 0);
     m_pending_count.store(other.m_pending_count.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
+    m_view = std::exchange(other.m_view, nullptr);
+    m_changes = std::exchange(other.m_changes, {});
     return *this;
 }
 
 void BlockArena::account()
 {
+    // A remote arena's ranges are mappings of its domain process, not of the
+    // kernel's: they count against the domain's own budget (over_budget()).
+    if (m_view)
+        return;
     uint64_t ranges = m_blocks + m_free.size() + m_holes.size();
     // Unsigned wrap-around makes this a subtraction when the arena shrank.
     s_ranges.fetch_add(ranges - m_accounted, std::memory_order_relaxed);
     m_accounted = ranges;
+}
+
+bool BlockArena::zero_pages(LinearMemory& linear, Range range, int protection)
+{
+    if (!m_view)
+        return map_zero_pages(linear.base() + range.offset, range.length, protection);
+    // Punched out of the memory file: every mapping of it (the domain's too) reads
+    // zeros there, and the pages go back to the host. Only a mapping that is not
+    // of a memory file refuses, which a remote view never is; zeroing by hand
+    // keeps the promise anyway.
+    if (::madvise(m_view + range.offset, range.length, MADV_REMOVE) != 0)
+        std::memset(m_view + range.offset, 0, range.length);
+    m_changes.push_back({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
+    return true;
+}
+
+int BlockArena::change_access(LinearMemory& linear, Range range, int protection)
+{
+    if (!m_view)
+        return protect(linear.base() + range.offset, range.length, protection);
+    m_changes.push_back({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
+    return 0;
+}
+
+bool BlockArena::grow_memory(LinearMemory& linear, uint32_t new_pages)
+{
+    if (!m_view)
+        return linear.grow_to(new_pages);
+    // The kernel's view covers the whole memory file already; the domain makes the
+    // new pages accessible when it applies the change.
+    m_changes.push_back({ RemoteChange::Kind::Grow, 0, new_pages });
+    return true;
+}
+
+void BlockArena::set_remote(uint8_t* view)
+{
+    std::lock_guard guard(m_lock);
+    VERIFY(view && m_blocks == 0 && m_free.empty() && m_holes.empty());
+    m_view = view;
+}
+
+std::vector<RemoteChange> BlockArena::take_remote_changes()
+{
+    std::lock_guard guard(m_lock);
+    return std::exchange(m_changes, {});
+}
+
+void BlockArena::mirror_hole(Range range)
+{
+    std::lock_guard guard(m_lock);
+    m_holes.insert_or_assign(range.offset, Hole { range.length, 0, m_next_sequence++ });
+    m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
+}
+
+void BlockArena::mirror_clear(Range range)
+{
+    std::lock_guard guard(m_lock);
+    uint64_t end = uint64_t(range.offset) + range.length;
+    for (auto it = m_holes.begin(); it != m_holes.end();) {
+        bool overlaps = it->first < end && uint64_t(it->first) + it->second.length > range.offset;
+        it = overlaps ? m_holes.erase(it) : std::next(it);
+    }
+    m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
 }
 
 bool BlockArena::take_free(uint32_t length, Range& out)
@@ -146,7 +217,7 @@ bool BlockArena::recycle_hole(LinearMemory& linear, uint32_t offset)
     auto it = m_holes.find(offset);
     VERIFY(it != m_holes.end());
     Hole hole = it->second;
-    if (!map_zero_pages(linear.base() + offset, hole.length, PROT_READ | PROT_WRITE))
+    if (!zero_pages(linear, { offset, hole.length }, PROT_READ | PROT_WRITE))
         return false;
     m_holes.erase(it);
     m_hole_count.store(m_holes.size(), std::memory_order_relaxed);
@@ -169,19 +240,26 @@ void BlockArena::recycle_holes(LinearMemory& linear)
         (void)recycle_hole(linear, offset); // One the host refuses now stays a hole.
 }
 
+bool BlockArena::over_budget() const
+{
+    // A new range can cost two: the block and what is left of a free run. A remote
+    // arena's ranges are its domain's mappings: each arena gets the whole budget.
+    uint64_t ranges = m_view ? m_blocks + m_free.size() + m_holes.size() : ranges_in_use();
+    return ranges + 2 > range_budget();
+}
+
 bool BlockArena::allocate(wasm_rt_memory_t& memory, LinearMemory& linear, uint32_t length, uint64_t limit_bytes, Range& out)
 {
     VERIFY(length % page_size == 0 && length > 0);
     std::lock_guard guard(m_lock);
     if (m_in_use + length > limit_bytes)
         return false;
-    // A new range can cost two: the block and what is left of a free run. Recycling
-    // this arena's holes gives ranges back (they merge into free runs). Several
-    // workers may pass this check at once; the budget's margin covers that.
-    if (ranges_in_use() + 2 > range_budget()) {
+    // Recycling this arena's holes gives ranges back (they merge into free runs).
+    // Several workers may pass this check at once; the budget's margin covers that.
+    if (over_budget()) {
         recycle_holes(linear);
         account();
-        if (ranges_in_use() + 2 > range_budget())
+        if (over_budget())
             return false;
     }
     auto done = [&](Range range) {
@@ -198,7 +276,7 @@ bool BlockArena::allocate(wasm_rt_memory_t& memory, LinearMemory& linear, uint32
     uint64_t grow_bytes = (uint64_t(length) + LinearMemory::page_size - 1) / LinearMemory::page_size * LinearMemory::page_size;
     uint64_t new_pages = uint64_t(memory.pages) + grow_bytes / LinearMemory::page_size;
     bool fits = m_grown + grow_bytes <= limit_bytes + LinearMemory::page_size && new_pages <= memory.max_pages;
-    if (fits && linear.grow_to(static_cast<uint32_t>(new_pages))) {
+    if (fits && grow_memory(linear, static_cast<uint32_t>(new_pages))) {
         uint32_t start = memory.size;
         memory.pages = static_cast<uint32_t>(new_pages);
         memory.size = static_cast<uint32_t>(new_pages * LinearMemory::page_size);
@@ -233,13 +311,13 @@ void BlockArena::release(LinearMemory& linear, Range range)
     std::lock_guard guard(m_lock);
     m_in_use -= range.length;
     --m_blocks;
-    if (map_zero_pages(linear.base() + range.offset, range.length, PROT_READ | PROT_WRITE)) {
+    if (zero_pages(linear, range, PROT_READ | PROT_WRITE)) {
         add_free(range);
     } else {
         // At the host's mapping limit even an exact replacement is refused; taking
         // away access to the one mapping is not. The block's pages stay mapped there,
         // inaccessible, until the hole is recycled.
-        VERIFY(protect(linear.base() + range.offset, range.length, PROT_NONE) == 0);
+        VERIFY(change_access(linear, range, PROT_NONE) == 0);
         add_hole(range, 0);
     }
     account();
@@ -248,15 +326,15 @@ void BlockArena::release(LinearMemory& linear, Range range)
 void BlockArena::punch_hole(LinearMemory& linear, Range range, uint64_t block_id)
 {
     std::lock_guard guard(m_lock);
-    uint8_t* address = linear.base() + range.offset;
     // The block is one host mapping (ExchangeHeap.h), changed or replaced whole
     // with no split. Without a view, the pages leave this memory (with their
     // page-table entries). With one, or if the host refuses even the replacement
     // (at its mapping limit), they stay mapped without access: mprotect of one
     // whole mapping cannot fail for want of mappings.
-    bool replaced = !block_id && map_zero_pages(address, range.length, PROT_NONE);
+    VERIFY(!m_view || !block_id); // A remote arena keeps no views.
+    bool replaced = !block_id && zero_pages(linear, range, PROT_NONE);
     if (!replaced)
-        VERIFY(protect(address, range.length, PROT_NONE) == 0);
+        VERIFY(change_access(linear, range, PROT_NONE) == 0);
     linear.mark_fragmented();
     m_in_use -= range.length;
     --m_blocks;
@@ -269,6 +347,7 @@ void BlockArena::punch_hole_deferred(LinearMemory& linear, Range range, uint64_t
 {
     VERIFY(block_id);
     std::lock_guard guard(m_lock);
+    VERIFY(!m_view); // A remote arena's holes are revoked at once (ExchangeBlock::detach).
     linear.mark_fragmented();
     m_in_use -= range.length;
     --m_blocks;
@@ -293,12 +372,11 @@ void BlockArena::quarantine(LinearMemory& linear)
 void BlockArena::revoke(LinearMemory& linear, uint32_t offset, Hole& hole)
 {
     VERIFY(hole.access_pending);
-    uint8_t* address = linear.base() + offset;
     // As punch_hole(): without a view the pages leave; with one, or if the host
     // refuses the replacement, they stay mapped without access.
-    bool replaced = !hole.keep_view && map_zero_pages(address, hole.length, PROT_NONE);
+    bool replaced = !hole.keep_view && zero_pages(linear, { offset, hole.length }, PROT_NONE);
     if (!replaced)
-        VERIFY(protect(address, hole.length, PROT_NONE) == 0);
+        VERIFY(change_access(linear, { offset, hole.length }, PROT_NONE) == 0);
     if (!hole.keep_view && hole.block_id) {
         m_views.erase(hole.block_id);
         hole.block_id = 0;
@@ -334,7 +412,7 @@ bool BlockArena::reclaim_view(LinearMemory& linear, uint64_t block_id, uint64_t 
     // page faults; and if it was never taken away (a deferred hole), nothing at all.
     if (hole->second.access_pending)
         m_pending_count.fetch_sub(1, std::memory_order_relaxed);
-    else if (protect(linear.base() + hole->first, length, PROT_READ | PROT_WRITE) != 0)
+    else if (change_access(linear, { hole->first, length }, PROT_READ | PROT_WRITE) != 0)
         return false;
     out = { hole->first, length };
     m_quarantine.erase(hole->second.sequence);
@@ -395,6 +473,57 @@ size_t BlockArena::hole_count() const
 {
     std::lock_guard guard(m_lock);
     return m_holes.size();
+}
+
+std::vector<uint8_t> encode_remote_changes(std::vector<RemoteChange> const& changes)
+{
+    std::vector<uint8_t> bytes(changes.size() * 12);
+    for (size_t i = 0; i < changes.size(); ++i) {
+        uint32_t fields[3] = { uint32_t(changes[i].kind), changes[i].offset, changes[i].length };
+        std::memcpy(bytes.data() + i * 12, fields, 12);
+    }
+    return bytes;
+}
+
+bool apply_remote_changes(SipContext& sip, std::vector<uint8_t> const& payload)
+{
+    wasm_rt_memory_t* memory = sip.wasm_memory;
+    if (!memory || payload.size() % 12 != 0)
+        return false;
+    for (size_t at = 0; at < payload.size(); at += 12) {
+        uint32_t fields[3];
+        std::memcpy(fields, payload.data() + at, 12);
+        auto kind = RemoteChange::Kind(fields[0]);
+        uint32_t offset = fields[1];
+        uint32_t length = fields[2];
+        if (kind == RemoteChange::Kind::Grow) {
+            // The kernel grew the memory for a block (it owns the size): the new
+            // pages become accessible here without asking it again.
+            if (length < memory->pages || length > LinearMemory::max_pages || !sip.memory.accept_growth(length))
+                return false;
+            memory->pages = length;
+            memory->size = uint32_t(uint64_t(length) * LinearMemory::page_size);
+            // The kernel knows the memory file's limit, not the module's declared maximum.
+            if (memory->max_pages < length)
+                memory->max_pages = length;
+            continue;
+        }
+        if (offset % BlockArena::page_size || length % BlockArena::page_size || length == 0 || uint64_t(offset) + length > memory->size)
+            return false;
+        uint8_t* address = sip.memory.base() + offset;
+        if (kind == RemoteChange::Kind::Revoke) {
+            if (::mprotect(address, length, PROT_NONE) != 0)
+                return false;
+            sip.blocks.mirror_hole({ offset, length });
+        } else if (kind == RemoteChange::Kind::ReadWrite) {
+            sip.blocks.mirror_clear({ offset, length });
+            if (::mprotect(address, length, PROT_READ | PROT_WRITE) != 0)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
 }
 
 } // namespace signet

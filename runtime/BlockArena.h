@@ -22,6 +22,16 @@
 // range fails (a LIMIT for the SIP) instead of a host mapping call failing
 // later in a step that must not fail.
 //
+// A SIP in a domain process (docs/protection-domains.md) has its arena in
+// the kernel in *remote* mode: the kernel sees the SIP's memory through its
+// own mapping of the memory file, but cannot change the domain's page
+// protections. The arena then zeroes ranges by punching them out of the file
+// (MADV_REMOVE on the kernel's mapping, which every mapping of the file sees)
+// and records each change of access or size as a RemoteChange, which the
+// domain applies to its own mapping (apply_remote_changes) before the call
+// that made them returns. Remote arenas keep no views: blocks are copied
+// across the boundary (ExchangeBlock.h).
+//
 // Locking: the threads of a SIP share its arena; one mutex guards it. The
 // fault handler only tries it (see in_hole()).
 #pragma once
@@ -30,6 +40,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <vector>
 
 extern "C" {
 #include <wasm-rt.h>
@@ -38,6 +49,26 @@ extern "C" {
 namespace signet {
 
 class LinearMemory;
+class SipContext;
+
+// One change a remote arena made to its SIP's memory, for the domain to apply.
+struct RemoteChange {
+    enum class Kind : uint32_t {
+        Grow = 1,      // the memory now has `length` wasm pages (offset 0)
+        Revoke = 2,    // [offset, offset + length) becomes a hole: no access
+        ReadWrite = 3, // [offset, offset + length) is ordinary memory again
+    };
+    Kind kind { Kind::Grow };
+    uint32_t offset { 0 };
+    uint32_t length { 0 };
+};
+
+// 12 bytes per change, in order.
+std::vector<uint8_t> encode_remote_changes(std::vector<RemoteChange> const&);
+// Domain side: applies the kernel's changes to the running SIP's own memory
+// (its protections, its size, and the holes its fault handler knows). False if
+// the payload is malformed or a change does not fit the memory.
+bool apply_remote_changes(SipContext&, std::vector<uint8_t> const& payload);
 
 class BlockArena {
 public:
@@ -95,6 +126,20 @@ public:
     bool has_holes() const;
     size_t hole_count() const;
 
+    // Remote mode (see above): `view` is the kernel's mapping of the SIP's memory.
+    // Set once, before the arena hands out its first range.
+    void set_remote(uint8_t* view);
+    bool is_remote() const { return m_view != nullptr; }
+    // The kernel's mapping of a remote arena's memory (null for a local arena).
+    uint8_t* remote_view() const { return m_view; }
+    // The changes recorded since the last call, oldest first.
+    std::vector<RemoteChange> take_remote_changes();
+
+    // Domain side: the mirror of the kernel's holes in this SIP's memory, for the
+    // fault handler (in_hole()). No page is touched here.
+    void mirror_hole(Range);
+    void mirror_clear(Range);
+
     // Page-table changes (mmap or mprotect of a block's range) made by all arenas: what
     // tests count to prove a round trip made none.
     static uint64_t page_table_changes() { return s_page_table_changes.load(std::memory_order_relaxed); }
@@ -116,6 +161,12 @@ private:
     };
 
     // All of these need m_lock held.
+    // The page operations, local (on `linear`) or remote (on the kernel's view, recorded).
+    bool zero_pages(LinearMemory&, Range, int protection);
+    int change_access(LinearMemory&, Range, int protection);
+    bool grow_memory(LinearMemory&, uint32_t new_pages);
+    // Whether one more range would exceed the range budget.
+    bool over_budget() const;
     bool take_free(uint32_t length, Range& out);
     void add_free(Range);
     void add_hole(Range, uint64_t block_id);
@@ -140,6 +191,8 @@ private:
     uint64_t m_blocks { 0 }; // live blocks
     uint64_t m_accounted { 0 }; // this arena's ranges as counted in s_ranges
     std::atomic<uint32_t> m_pending_count { 0 }; // holes with access_pending
+    uint8_t* m_view { nullptr };                // remote mode: the kernel's mapping
+    std::vector<RemoteChange> m_changes;        // remote mode: not yet taken
 
     static std::atomic<uint64_t> s_ranges;
     static std::atomic<uint64_t> s_page_table_changes;

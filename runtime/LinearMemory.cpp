@@ -115,6 +115,19 @@ bool LinearMemory::grow_to(uint32_t new_pages)
     return true;
 }
 
+bool LinearMemory::accept_growth(uint32_t new_pages)
+{
+    uint64_t wanted = uint64_t(new_pages) * page_size;
+    if (!m_base || s_backing.fd < 0 || wanted > s_backing.bytes)
+        return false;
+    if (wanted <= m_committed)
+        return true;
+    if (::mprotect(m_base + m_committed, wanted - m_committed, PROT_READ | PROT_WRITE) != 0)
+        return false;
+    m_committed = wanted;
+    return true;
+}
+
 void LinearMemory::release()
 {
     if (!m_base)

@@ -32,6 +32,9 @@ public:
     ErrorOr<void> allocate(uint32_t pages);
     // Commits more pages. Returns false if the host refuses.
     bool grow_to(uint32_t new_pages);
+    // With a shared backing: the kernel grew the memory itself (for an exchange-heap
+    // block) and says so; the pages become accessible without asking it again.
+    bool accept_growth(uint32_t new_pages);
     // Scrubs and returns the reservation to the pool (or unmaps it).
     void release();
 

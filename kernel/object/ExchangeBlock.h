@@ -8,6 +8,14 @@
 // the receiver's memory at an offset of the kernel's choosing. In flight, the
 // block belongs to the message.
 //
+// A SIP in a domain process (docs/protection-domains.md) has its memory in a
+// file of its own, which the kernel maps but the heap file never enters: its
+// blocks are copied. A block it owns is a range of its memory (its arena is in
+// remote mode, BlockArena.h); sending copies the range into the block's pages
+// in the heap and revokes it in the domain; receiving copies the heap's pages
+// into a new range of the domain's memory. Statuses, quotas and the single
+// owner are the same; the cost is a copy each way (bytes_copied()).
+//
 // Costs (docs/exchange-heap.md): sending takes one mprotect (one mmap above
 // view_limit); receiving takes one mmap, or, when a block up to view_limit
 // comes back to a SIP that had it before (a request and its reply), one
@@ -40,6 +48,10 @@ public:
     // anyone looks at the data or not. Larger blocks leave their sender's memory
     // entirely, and whoever uses them faults in just the pages it touches.
     static constexpr uint32_t view_limit = 1u << 20;
+
+    // Bytes copied so far by moves into or out of a domain's memory (kernel-wide).
+    // Moves between SIPs in the kernel's process copy nothing.
+    static uint64_t bytes_copied();
 
     // A zeroed block of `size` bytes in the owner's memory; null if its quota or memory is exhausted.
     static std::shared_ptr<ExchangeBlock> allocate(SipContext& owner, uint32_t size);

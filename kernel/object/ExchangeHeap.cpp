@@ -45,6 +45,11 @@ bool ExchangeHeap::allocate(uint64_t length, uint64_t& out_offset)
     return false;
 }
 
+void ExchangeHeap::discard(uint64_t offset, uint64_t length)
+{
+    VERIFY(::fallocate(m_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0);
+}
+
 void ExchangeHeap::release(uint64_t offset, uint64_t length)
 {
     // The pages go back to the host; the range reads as zero when next used. (The

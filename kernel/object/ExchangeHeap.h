@@ -33,6 +33,8 @@ public:
     // A range of `length` bytes (a page multiple) reading as zero, followed by an
     // unused page, or false when full.
     bool allocate(uint64_t length, uint64_t& out_offset);
+    // Gives the range's pages back to the host; the range stays allocated and reads as zero.
+    void discard(uint64_t offset, uint64_t length);
     // Gives the range's pages back to the host and the range (and its gap) back to the heap.
     void release(uint64_t offset, uint64_t length);
     // Bytes in blocks (gaps not counted).
