@@ -7,23 +7,7 @@ examples=$2
 scratch=$3
 rm -rf "$scratch" && mkdir -p "$scratch"
 export SIGNET_HOME=$scratch/home
-passed=0
-failed=0
-
-expect() { # expect <name> <expected-status> <grep-pattern-or-empty> -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local output status
-  output=$("$@" 2>&1 </dev/null)
-  status=$?
-  if [[ $status -ne $want ]]; then
-    echo "FAIL $name: exit status $status, expected $want"; echo "$output" | head -5; failed=$((failed + 1)); return
-  fi
-  if [[ -n $pattern ]] && ! grep -qE -- "$pattern" <<<"$output"; then
-    echo "FAIL $name: output lacks /$pattern/"; echo "$output" | head -5; failed=$((failed + 1)); return
-  fi
-  passed=$((passed + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 expect "version" 0 "^signet [0-9]" -- "$signet" --version
 expect "help lists run" 0 "run" -- "$signet" --help
@@ -47,14 +31,14 @@ head -c 20 "$examples/hello.wasm" >"$scratch/truncated.wasm"
 for bad in garbage truncated empty; do
   expect "$bad module refused" 2 "$bad.wasm" -- "$signet" install "$scratch/$bad.wasm"
   lines=$("$signet" install "$scratch/$bad.wasm" 2>&1 | wc -l)
-  if [[ $lines -ne 1 ]]; then echo "FAIL $bad: $lines lines of error, expected 1"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+  if [[ $lines -ne 1 ]]; then fail "$bad: $lines lines of error, expected 1"; else pass; fi
 done
 expect "missing file" 1 "cannot open" -- "$signet" install "$scratch/does-not-exist.wasm"
 entries=$(find "$SIGNET_HOME" -name image.so 2>/dev/null | wc -l)
 expect "install reports tree shaking" 0 "after tree shaking" -- "$signet" install "$examples/compute.wasm"
 expect "second install is cached" 0 "already in the store" -- "$signet" install "$examples/compute.wasm"
 after=$(find "$SIGNET_HOME" -name image.so | wc -l)
-if [[ $after -ne $((entries + 1)) ]]; then echo "FAIL store: $entries entries before, $after after one new module"; failed=$((failed + 1)); else passed=$((passed + 1)); fi
+if [[ $after -ne $((entries + 1)) ]]; then fail "store: $entries entries before, $after after one new module"; else pass; fi
 
 # A tampered image is never loaded: it is detected and rebuilt.
 image=$(find "$SIGNET_HOME" -path '*' -name image.so | head -1)
@@ -80,5 +64,4 @@ expect "a bad manifest names file and field" 2 "bad-manifest.toml: field 'progra
 expect "uninstall" 0 "uninstalled greeter" -- "$signet" uninstall greeter
 expect "uninstalled programs are gone" 1 "no installed program named 'greeter'" -- "$signet" show greeter
 
-echo "cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish cli

@@ -8,23 +8,8 @@ tests=$3
 scratch=$4
 rm -rf "$scratch" && mkdir -p "$scratch"
 export SIGNET_HOME=$scratch/home
-passed=0
-failed=0
-
-expect() { # expect <name> <expected-status> <grep-pattern-or-empty> -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local output status
-  output=$(timeout 120 "$@" 2>&1 </dev/null)
-  status=$?
-  if [[ $status -ne $want ]]; then
-    echo "FAIL $name: exit status $status, expected $want"; echo "$output" | head -8; failed=$((failed + 1)); return
-  fi
-  if [[ -n $pattern ]] && ! grep -qE -- "$pattern" <<<"$output"; then
-    echo "FAIL $name: output lacks /$pattern/"; echo "$output" | head -8; failed=$((failed + 1)); return
-  fi
-  passed=$((passed + 1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+expect_timeout=120
 
 guest=$tests/dirguest.wasm
 expect "without the directory installed" 1 "no program 'directory'" -- "$signet" run --directory "$guest" self
@@ -59,5 +44,4 @@ expect "an unknown service" 2 "--service nothing: no such installed program" -- 
 expect "a program requiring a Directory connection runs with --directory" 0 "" -- "$signet" run --directory dirguest-echo --param role=self
 expect "and is refused without it" 2 "required endpoint directory \\(Directory.Imp:Start\\) is not bound" -- "$signet" run dirguest-echo --param role=self
 
-echo "directory cli: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish "directory cli"

@@ -14,27 +14,7 @@ rm -rf "$scratch" && mkdir -p "$scratch"
 export SIGNET_HOME=$scratch/home
 client=$tests/fs_client.wasm
 disk=$scratch/disk.img
-passed=0
-failed=0
-
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-pass() { passed=$((passed + 1)); }
-
-# expect <name> <expected-status> <grep-pattern-or-empty> -- command...
-expect() {
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  local output status
-  output=$("$@" 2>&1 </dev/null)
-  status=$?
-  if [[ $status -ne $want ]]; then
-    fail "$name: exit status $status, expected $want"; echo "$output" | tail -15; return
-  fi
-  if [[ -n $pattern ]] && ! grep -qE -- "$pattern" <<<"$output"; then
-    fail "$name: output lacks /$pattern/"; echo "$output" | tail -15; return
-  fi
-  pass
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 if ! "$signet" install "$services/blockdev/blockdev.toml" "$services/fs/fs.toml" >"$scratch/install.log" 2>&1; then
   cat "$scratch/install.log"; echo "fs: cannot install blockdev and fs"; exit 1
@@ -116,5 +96,4 @@ hostdir)
   echo "unknown mode $mode"; exit 2 ;;
 esac
 
-echo "fs $mode: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish "fs $mode"

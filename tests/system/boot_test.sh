@@ -8,8 +8,7 @@ scratch=$3
 rm -rf "$scratch" && mkdir -p "$scratch"
 export SIGNET_HOME=$scratch/home
 image=$scratch/image
-passed=0
-failed=0
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 installs=()
 for manifest in "$programs"/*.toml; do installs+=(--install "$manifest"); done
@@ -22,11 +21,11 @@ session() {
   status=$?
 }
 
-check() { # check <name> <condition-status> <message>
+check() { # check <name> <condition-status> <message>: a failure shows the session's output
   if [[ $2 -ne 0 ]]; then
-    echo "FAIL $1: $3"; echo "--- output:"; echo "$output" | head -40; echo "---"; failed=$((failed + 1))
+    fail "$1: $3"; echo "--- output:"; echo "$output" | head -40; echo "---"
   else
-    passed=$((passed + 1))
+    pass
   fi
 }
 
@@ -136,5 +135,4 @@ else
   echo "skipped: the terminal checks need script(1)"
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+finish boot
