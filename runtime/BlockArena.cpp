@@ -153,8 +153,12 @@ void BlockArena::mirror_clear(Range range)
 {
     std::lock_guard guard(m_lock);
     uint64_t end = uint64_t(range.offset) + range.length;
-    for (auto it = m_holes.begin(); it != m_holes.end();) {
-        bool overlaps = it->first < end && uint64_t(it->first) + it->second.length > range.offset;
+    // Holes are disjoint: start at the last one that begins at or before the range.
+    auto it = m_holes.upper_bound(range.offset);
+    if (it != m_holes.begin())
+        --it;
+    while (it != m_holes.end() && it->first < end) {
+        bool overlaps = uint64_t(it->first) + it->second.length > range.offset;
         it = overlaps ? m_holes.erase(it) : std::next(it);
     }
     m_hole_count.store(m_holes.size(), std::memory_order_relaxed);

@@ -18,6 +18,7 @@
 #include "bench/exchange/ExchangeBench.h"
 #include "bench/NativeProcess.h"
 #include "bench/SipHost.h"
+#include "kernel/domain/DomainProcess.h"
 #include "kernel/object/ExchangeBlock.h"
 #include "kernel/object/ExchangeHeap.h"
 
@@ -321,10 +322,16 @@ ErrorOr<void> run_exchange_benchmark(ExchangeOptions const& options, Report& rep
     calibrate_tsc(options.quick ? 20'000'000 : 200'000'000);
     auto sips = TRY(SipHost::create(1));
     auto client = TRY(sips->load(client_info));
-    sips->kernel().register_program(s_server_program, TRY(sips->load(server_info)));
+    Kernel::ProgramInfo server;
+    server.image = TRY(sips->load(server_info));
+    server.domain = options.server_domain;
+    if (options.server_domain != "kernel")
+        DomainProcess::set_default_host_executable(SIGNET_EXCHANGE_DOMAIN_HOST);
+    sips->kernel().register_program(s_server_program, std::move(server));
     char summary[256];
-    std::snprintf(summary, sizeof summary, "pinned to CPU %d of %u (%s); one kernel worker; %u rounds of %u repetitions per size", cpu,
-        std::thread::hardware_concurrency(), cpu_model().c_str(), rounds, repetitions);
+    std::snprintf(summary, sizeof summary, "pinned to CPU %d of %u (%s); one kernel worker; %u rounds of %u repetitions per size; the server in %s", cpu,
+        std::thread::hardware_concurrency(), cpu_model().c_str(), rounds, repetitions,
+        options.server_domain == "kernel" ? "the kernel domain" : "a domain process of its own");
     report.section(summary);
 
     // 3. Signet and Linux in turns, round by round.

@@ -18,6 +18,10 @@ struct ExchangeOptions {
     int cpu { -1 };
     // Where the guests are installed: the build tree's store by default.
     std::string store_dir;
+    // Where the server runs: "kernel" (beside the client), or "own", a domain
+    // process of its own, where blocks are copied across the boundary
+    // (docs/protection-domains.md).
+    std::string server_domain { "kernel" };
 };
 
 std::string default_exchange_store_dir();

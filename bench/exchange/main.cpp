@@ -11,9 +11,12 @@ int main(int argc, char** argv)
     CommonOptions common;
     CLI::App app { "Exchange-heap round trips between two SIPs, next to a pipe ping-pong between two Linux processes" };
     add_common_options(app, common, "Fewer repetitions and round trips: a few seconds");
+    std::string server_domain = "kernel";
+    app.add_option("--server-domain", server_domain, "Where the server runs: kernel, or own (a domain process of its own: blocks are copied across)")
+        ->check(CLI::IsMember({ "kernel", "own" }));
     CLI11_PARSE(app, argc, argv);
 
-    ExchangeOptions options { .quick = common.quick, .cpu = common.cpu, .store_dir = common.store_dir };
+    ExchangeOptions options { .quick = common.quick, .cpu = common.cpu, .store_dir = common.store_dir, .server_domain = server_domain };
     Report report(stdout, "exchange");
     std::string machine_json = "{}";
     auto ran = run_exchange_benchmark(options, report, machine_json);
