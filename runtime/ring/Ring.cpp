@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
+#include <sched.h>
 #include <string>
+#include <time.h>
 #include <unistd.h>
 
 namespace signet::ring {
@@ -37,12 +39,18 @@ void Ring::initialize(uint8_t* region)
     header.version = region_version;
     header.capacity = ring_capacity;
     header.max_frame = max_frame_bytes;
+    for (WaitState* wait : { &header.kernel_wait, &header.domain_wait }) {
+        wait->sleeps.store(1, std::memory_order_relaxed);
+        wait->cpu.store(unknown_cpu, std::memory_order_relaxed);
+    }
 }
 
 Cursor& Ring::peer_head() const { return m_side == Side::Kernel ? header_of(m_region).to_kernel_head : header_of(m_region).to_domain_head; }
 Cursor& Ring::own_tail() const { return m_side == Side::Kernel ? header_of(m_region).to_kernel_tail : header_of(m_region).to_domain_tail; }
 Cursor& Ring::own_head() const { return m_side == Side::Kernel ? header_of(m_region).to_domain_head : header_of(m_region).to_kernel_head; }
 Cursor& Ring::peer_tail() const { return m_side == Side::Kernel ? header_of(m_region).to_domain_tail : header_of(m_region).to_kernel_tail; }
+WaitState& Ring::own_wait() const { return m_side == Side::Kernel ? header_of(m_region).kernel_wait : header_of(m_region).domain_wait; }
+WaitState& Ring::peer_wait() const { return m_side == Side::Kernel ? header_of(m_region).domain_wait : header_of(m_region).kernel_wait; }
 uint8_t* Ring::consume_data() const { return m_region + header_bytes + (m_side == Side::Kernel ? 0 : ring_capacity); }
 uint8_t* Ring::produce_data() const { return m_region + header_bytes + (m_side == Side::Kernel ? ring_capacity : 0); }
 
@@ -72,29 +80,30 @@ ErrorOr<std::optional<Frame>> Ring::receive()
         // Copy the header out once; only the copy is examined.
         FrameHeader header;
         std::memcpy(&header, consume_data() + offset, sizeof header);
-        std::string const where = "ring: frame at offset " + std::to_string(offset);
+        // Built only for an error: this path runs for every frame.
+        auto where = [offset] { return "ring: frame at offset " + std::to_string(offset); };
         if (header.length < sizeof(FrameHeader) || header.length % frame_alignment)
-            return Error::invalid(where + " has length " + std::to_string(header.length) + " (must be at least "
+            return Error::invalid(where() + " has length " + std::to_string(header.length) + " (must be at least "
                 + std::to_string(sizeof(FrameHeader)) + " and a multiple of " + std::to_string(frame_alignment) + ")");
         if (header.length > available)
-            return Error::invalid(where + " has length " + std::to_string(header.length) + " but only " + std::to_string(available) + " bytes were published");
+            return Error::invalid(where() + " has length " + std::to_string(header.length) + " but only " + std::to_string(available) + " bytes were published");
         if (offset + uint64_t(header.length) > ring_capacity)
-            return Error::invalid(where + " has length " + std::to_string(header.length) + " and would run past the end of the ring");
+            return Error::invalid(where() + " has length " + std::to_string(header.length) + " and would run past the end of the ring");
         if (header.reserved != 0)
-            return Error::invalid(where + " has reserved field " + hex(header.reserved) + " (must be 0)");
+            return Error::invalid(where() + " has reserved field " + hex(header.reserved) + " (must be 0)");
         if (header.type == pad_frame_type) {
             if (offset + header.length != ring_capacity || header.payload_length != 0)
-                return Error::invalid(where + ": a pad frame must fill the ring to its end with no payload (length "
+                return Error::invalid(where() + ": a pad frame must fill the ring to its end with no payload (length "
                     + std::to_string(header.length) + ", payload " + std::to_string(header.payload_length) + ")");
             m_consumed += header.length;
             own_tail().value.store(m_consumed, std::memory_order_release);
             continue;
         }
         if (header.length > max_frame_bytes)
-            return Error::invalid(where + " has length " + std::to_string(header.length) + ", over the limit of " + std::to_string(max_frame_bytes));
+            return Error::invalid(where() + " has length " + std::to_string(header.length) + ", over the limit of " + std::to_string(max_frame_bytes));
         if (header.payload_length > header.length - sizeof(FrameHeader)
             || header.length - sizeof(FrameHeader) - header.payload_length >= frame_alignment)
-            return Error::invalid(where + " has payload length " + std::to_string(header.payload_length) + " in a frame of length " + std::to_string(header.length));
+            return Error::invalid(where() + " has payload length " + std::to_string(header.payload_length) + " in a frame of length " + std::to_string(header.length));
         Frame frame;
         frame.type = header.type;
         frame.sequence = header.sequence;
@@ -138,6 +147,63 @@ ErrorOr<bool> Ring::try_send(uint16_t type, uint32_t sequence, std::span<uint8_t
     m_produced += uint32_t(length);
     own_head().value.store(m_produced, std::memory_order_release);
     return true;
+}
+
+bool Ring::peer_published() const
+{
+    // Only whether the head moved: receive() checks where it moved to.
+    return peer_head().value.load(std::memory_order_acquire) != m_consumed;
+}
+
+bool Ring::may_spin() const
+{
+    int cpu = ::sched_getcpu(); // the C library reads it without a system call (rseq, vDSO)
+    if (cpu < 0)
+        return true;
+    if (own_wait().cpu.load(std::memory_order_relaxed) != uint32_t(cpu))
+        own_wait().cpu.store(uint32_t(cpu), std::memory_order_relaxed);
+    // The peer's word may hold anything (it may be hostile): it only decides whether we spin.
+    return peer_wait().cpu.load(std::memory_order_relaxed) != uint32_t(cpu);
+}
+
+uint64_t Ring::now_ns()
+{
+    timespec now {};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return uint64_t(now.tv_sec) * 1'000'000'000ull + uint64_t(now.tv_nsec);
+}
+
+void Ring::yield_cpu() { ::sched_yield(); }
+
+void Ring::set_sleeping(bool sleeping)
+{
+    own_wait().sleeps.store(sleeping ? 1 : 0, std::memory_order_relaxed);
+    // Step 2's store before the caller's next look at the peer's head (its half
+    // of the handshake; peer_sleeps() holds the other).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+bool Ring::peer_sleeps() const
+{
+    // The head just published before this look at the peer's word.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return peer_wait().sleeps.load(std::memory_order_relaxed) != 0;
+}
+
+bool Ring::wait(Doorbell const& doorbell, int timeout_ms)
+{
+    if (spin_for_peer(spin_ns, [] { return true; }))
+        return true;
+    set_sleeping(true);
+    bool woken = peer_published() || doorbell.wait(timeout_ms);
+    set_sleeping(false);
+    return woken || peer_published();
+}
+
+void Ring::notify(Doorbell const& peer_doorbell) const
+{
+    if (peer_sleeps())
+        peer_doorbell.ring();
 }
 
 void Doorbell::ring() const

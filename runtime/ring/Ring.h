@@ -3,8 +3,22 @@
 // One memory file per domain, mapped shared by both processes before the
 // domain seals itself, holds two single-producer single-consumer byte rings:
 // requests from the domain to the kernel and replies from the kernel to the
-// domain. Each side tells the other that something was published by writing
-// to an eventfd (a doorbell); nothing else passes between them.
+// domain. Nothing else passes between them but two eventfds (doorbells).
+//
+// Waiting for the peer (the hot path of every ABI call from a domain):
+//   1. the waiting side spins on the peer's published head for at most
+//      spin_ns, with `pause` — unless the peer last waited on this very CPU,
+//      where spinning would only keep it from running;
+//   2. then it says so in its `sleeps` word, looks at the head once more, and
+//      sleeps on its doorbell;
+//   3. a producer, after publishing, reads the peer's `sleeps` word and rings
+//      the doorbell only if it is set.
+// A crossing between two spinning sides on two CPUs therefore costs two
+// cache-line transfers each way and no system call; a side that finds nothing
+// within spin_ns costs no CPU until it is rung. Steps 2 and 3 are the two
+// halves of a store-then-load handshake (a full fence on each side), so a
+// publication is never missed: either the producer sees `sleeps`, or the
+// consumer sees the new head.
 //
 // The kernel treats everything in the region as hostile: the domain can write
 // any byte at any time. So the kernel
@@ -35,12 +49,22 @@ namespace signet::ring {
 // Named limits. A frame larger than max_frame_bytes is refused; a domain that
 // needs to move more splits it (the ABI calls never need to).
 inline constexpr uint32_t region_magic = 0x4e524753; // "SGRN"
-inline constexpr uint32_t region_version = 1;
+inline constexpr uint32_t region_version = 2;
 inline constexpr uint32_t ring_capacity = 64 * 1024;       // bytes per direction, a power of two
 inline constexpr uint32_t max_frame_bytes = 16 * 1024;     // header included
 inline constexpr uint32_t frame_alignment = 16; // so that a pad frame always fits before the end
 inline constexpr size_t header_bytes = 4096;
 inline constexpr size_t region_bytes = header_bytes + 2 * size_t(ring_capacity);
+inline constexpr uint32_t unknown_cpu = ~0u;
+// Named limit: how long a side spins on the ring for its peer before it sleeps
+// on its doorbell (docs/protection-domains.md, "What a domain costs"). Long
+// enough for the peer on another CPU to handle a cheap ABI call and answer
+// (about a microsecond), short enough that a side whose peer is busy, or a
+// domain whose SIP waits in a blocking call, burns little before sleeping.
+inline constexpr uint64_t spin_ns = 10'000;
+// Of which the first part spins alone; after it the spinner yields its CPU
+// (sched_yield) between looks, to whatever else is runnable there.
+inline constexpr uint64_t spin_alone_ns = 2'000;
 
 // A cursor counts bytes published (head) or consumed (tail) since the start,
 // wrapping at 2^32; each sits on its own cache line.
@@ -48,6 +72,15 @@ struct alignas(64) Cursor {
     std::atomic<uint32_t> value;
 };
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
+
+// How a side waits for its peer, published by that side on a line of its own.
+struct alignas(64) WaitState {
+    // 1 while it sleeps on its doorbell (the producer must ring it), 0 while it
+    // watches the ring. initialize() sets 1: a side is rung until it says it watches.
+    std::atomic<uint32_t> sleeps;
+    // The CPU it last waited on, for the spin rule; unknown_cpu until it has waited.
+    std::atomic<uint32_t> cpu;
+};
 
 struct RegionHeader {
     // Written by the kernel when it creates the region; informational for the
@@ -60,6 +93,8 @@ struct RegionHeader {
     Cursor to_kernel_tail; // kernel publishes
     Cursor to_domain_head; // kernel publishes
     Cursor to_domain_tail; // domain publishes
+    WaitState kernel_wait; // kernel publishes
+    WaitState domain_wait; // domain publishes
 };
 static_assert(sizeof(RegionHeader) <= header_bytes);
 
@@ -87,6 +122,8 @@ struct Frame {
 // Which side of the region a Ring object serves.
 enum class Side : uint8_t { Kernel, Domain };
 
+class Doorbell;
+
 // One process's view of the region: it produces into one direction and
 // consumes from the other. Not thread-safe; one owner per side.
 class Ring {
@@ -108,7 +145,35 @@ public:
     // Bytes the peer published that this side has not consumed yet (checked).
     [[nodiscard]] ErrorOr<uint32_t> pending() const;
 
+    // Waiting for the peer (see the top of this file). Step 1: spins while
+    // nothing is published, for at most `budget_ns` and while `keep_spinning()`
+    // holds; true as soon as the peer's head moved (receive() then checks it).
+    // Spins not at all when the peer last waited on the calling CPU.
+    template<typename KeepSpinning>
+    bool spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning);
+    // Step 2: from now on the peer must ring this side's doorbell (true), or
+    // need not (false). After saying true, check pending() once more before sleeping.
+    void set_sleeping(bool);
+    // Step 3, after a try_send: whether the peer sleeps and must be rung.
+    bool peer_sleeps() const;
+    // Whether the peer's head moved since this side last consumed (unchecked:
+    // receive() checks it). For a look after set_sleeping(true).
+    bool peer_published() const;
+    // Steps 1 and 2 for a side that sleeps in poll (the domain): spins, then
+    // sleeps on `doorbell` until rung or `timeout_ms` (-1: none). True if
+    // something may have been published.
+    bool wait(Doorbell const& doorbell, int timeout_ms);
+    // Step 3 for a side that rings with a Doorbell: rings it if the peer sleeps.
+    void notify(Doorbell const& peer_doorbell) const;
+
 private:
+    // Publishes the CPU this side waits on; false if the peer last waited there too.
+    bool may_spin() const;
+    WaitState& own_wait() const;
+    WaitState& peer_wait() const;
+    static uint64_t now_ns();
+    static void yield_cpu();
+
     Cursor& peer_head() const; // the head of the direction this side consumes
     Cursor& own_tail() const;
     Cursor& own_head() const; // the head of the direction this side produces
@@ -141,5 +206,40 @@ public:
 private:
     int m_fd;
 };
+
+inline void cpu_relax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+template<typename KeepSpinning>
+bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning)
+{
+    if (peer_published())
+        return true;
+    if (budget_ns == 0 || !may_spin())
+        return false;
+    uint64_t const start = now_ns();
+    // The clock and the predicate every 16 rounds: a pause is 10 to 150 cycles.
+    for (unsigned round = 1;; ++round) {
+        cpu_relax();
+        if (peer_published())
+            return true;
+        if (round % 16 == 0) {
+            uint64_t spun = now_ns() - start;
+            if (spun >= budget_ns || !keep_spinning())
+                return false;
+            // Past the first stretch, let whatever else waits for this CPU run
+            // (another domain, on a machine with fewer CPUs than busy processes):
+            // the answer we wait for may depend on it.
+            if (spun >= spin_alone_ns)
+                yield_cpu();
+        }
+    }
+}
 
 } // namespace signet::ring
