@@ -1,0 +1,181 @@
+// The domain zygote (Zygote.h, runtime/domain/ZygoteProtocol.h): a sealed
+// signet-domain that forks domain processes for the kernel, so that starting
+// one costs a fork instead of an exec and a dynamic link.
+//
+// It has one thread (a fork of a process with more would copy locks held by
+// the others), and forks with a raw clone(CLONE_PARENT): the C library's fork()
+// cannot ask for CLONE_PARENT. Nothing in a single-threaded process needs the
+// bookkeeping fork() adds (its at-fork handlers, its lock resets).
+#include "tools/signet-domain/Zygote.h"
+
+#include "runtime/domain/ZygoteProtocol.h"
+#include "runtime/seal/Seal.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sched.h>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <vector>
+
+namespace signet::domain {
+
+namespace {
+
+// Received descriptors are first moved at or above this, clear of every target.
+constexpr int staging_fd = 256;
+
+struct Received {
+    ZygoteRequest request;
+    std::vector<char> arguments;
+    std::vector<int> descriptors;
+};
+
+void close_all(std::vector<int> const& descriptors)
+{
+    for (int fd : descriptors)
+        ::close(fd);
+}
+
+// One request, or an errno. 0 bytes: the kernel closed its end.
+int receive(Received& received, bool& closed)
+{
+    closed = false;
+    received.arguments.assign(zygote_max_argument_bytes, '\0');
+    iovec parts[2] = { { &received.request, sizeof received.request }, { received.arguments.data(), received.arguments.size() } };
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * zygote_max_descriptors)];
+    msghdr message {};
+    message.msg_iov = parts;
+    message.msg_iovlen = 2;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t got;
+    do {
+        got = ::recvmsg(zygote_socket_fd, &message, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    if (got == 0) {
+        closed = true;
+        return 0;
+    }
+    if (got < 0)
+        return errno;
+    received.descriptors.clear();
+    for (cmsghdr* header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(header) + i * sizeof(int), sizeof fd);
+            received.descriptors.push_back(fd);
+        }
+    }
+    auto const& request = received.request;
+    bool valid = size_t(got) >= sizeof request && !(message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && request.magic == zygote_request_magic
+        && request.descriptor_count <= zygote_max_descriptors && request.descriptor_count == received.descriptors.size()
+        && request.argument_count >= 1 && request.argument_bytes == size_t(got) - sizeof request && request.argument_bytes > 0
+        && received.arguments[request.argument_bytes - 1] == '\0';
+    for (uint32_t i = 0; valid && i < request.descriptor_count; ++i)
+        valid = request.targets[i] > STDERR_FILENO && request.targets[i] < staging_fd;
+    if (!valid) {
+        close_all(received.descriptors);
+        return EINVAL;
+    }
+    received.arguments.resize(request.argument_bytes);
+    return 0;
+}
+
+// In the forked child: the descriptors at their targets, nothing else of the
+// zygote's, then the domain host. Never returns.
+[[noreturn]] void become_domain(Received& received, HostMain host_main)
+{
+    ::close(zygote_socket_fd);
+    auto const& request = received.request;
+    std::vector<int> staged;
+    for (int fd : received.descriptors) {
+        int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, staging_fd);
+        if (moved < 0)
+            ::_exit(127);
+        ::close(fd);
+        staged.push_back(moved);
+    }
+    for (uint32_t i = 0; i < request.descriptor_count; ++i) {
+        if (::dup2(staged[i], request.targets[i]) < 0)
+            ::_exit(127);
+    }
+    close_all(staged);
+    // As posix_spawn leaves an exec'd host: no signal blocked.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> argv;
+    for (size_t at = 0; at < received.arguments.size() && argv.size() < request.argument_count;) {
+        argv.push_back(received.arguments.data() + at);
+        at += std::strlen(received.arguments.data() + at) + 1;
+    }
+    if (argv.size() != request.argument_count)
+        ::_exit(127);
+    argv.push_back(nullptr);
+    ::_exit(host_main(int(request.argument_count), argv.data()));
+}
+
+void reply(ZygoteReply answer)
+{
+    ssize_t sent;
+    do {
+        sent = ::send(zygote_socket_fd, &answer, sizeof answer, MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+}
+
+} // namespace
+
+int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
+{
+    // 1. If the kernel goes, so does the zygote (and its socket reads end of file).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1)
+        return 64;
+    int type = 0;
+    socklen_t length = sizeof type;
+    if (::getsockopt(zygote_socket_fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_SEQPACKET) {
+        std::fprintf(stderr, "signet-domain: --zygote needs its socket at descriptor %d\n", zygote_socket_fd);
+        return 64;
+    }
+    // Nothing else of the kernel's: only the socket and the standard streams.
+    ::close_range(zygote_socket_fd + 1, ~0u, 0);
+
+    // 2. Sealed for good before the first request (Seal.h: seal_zygote).
+    std::vector<std::string> paths(read_paths, read_paths + read_path_count);
+    auto sealed = seal::seal_zygote(paths);
+    if (sealed.is_error()) {
+        std::fprintf(stderr, "signet-domain: the zygote cannot seal itself: %s\n", sealed.error().message().c_str());
+        return 67;
+    }
+
+    // 3. Serve: one fork per request.
+    Received received;
+    for (;;) {
+        bool closed = false;
+        int error = receive(received, closed);
+        if (closed)
+            return 0;
+        if (error) {
+            reply({ -1, error });
+            continue;
+        }
+        long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+        if (pid == 0)
+            become_domain(received, host_main);
+        int clone_error = pid < 0 ? errno : 0;
+        close_all(received.descriptors);
+        reply({ int32_t(pid < 0 ? -1 : pid), clone_error });
+    }
+}
+
+} // namespace signet::domain
