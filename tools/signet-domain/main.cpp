@@ -1,14 +1,21 @@
 // signet-domain IMAGE MODULE_HASH MEMORY_BYTES STACK_BYTES
 // Started by the kernel with the ring and the SIP's memory on descriptors 3-6
 // (runtime/domain/DomainLaunch.h); runs one SIP sealed (docs/protection-domains.md).
+// signet-domain --zygote READ_PATH...: the domain zygote, which forks domain
+// processes that go on as above (tools/signet-domain/Zygote.h).
 #include "runtime/domain/DomainHost.h"
 #include "runtime/domain/DomainLaunch.h"
+#include "runtime/domain/ZygoteProtocol.h"
+#include "tools/signet-domain/Zygote.h"
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
-int main(int argc, char** argv)
+namespace {
+
+int host_main(int argc, char** argv)
 {
     using namespace signet::domain;
     if (argc != 5) {
@@ -27,4 +34,13 @@ int main(int argc, char** argv)
         return int(HostExit::BadArguments);
     }
     return run_domain_host(options);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc >= 2 && std::strcmp(argv[1], signet::domain::zygote_flag) == 0)
+        return signet::domain::run_zygote(argc - 2, argv + 2, host_main);
+    return host_main(argc, argv);
 }
