@@ -1,6 +1,7 @@
 // Starting, watching and ending a domain process (DomainProcess.h).
 #include "kernel/domain/DomainProcess.h"
 
+#include "kernel/domain/DomainZygote.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Worker.h"
 #include "runtime/domain/DomainLaunch.h"
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -49,6 +51,37 @@ ErrorOr<int> sealed_memory_file(char const* name, uint64_t bytes)
         return Error::from_errno(std::string("sizing ") + name, err);
     }
     return fd;
+}
+
+// posix_spawn of `executable` with `arguments`, `descriptors` (ours, theirs)
+// and nothing else of ours, an empty environment, no signal blocked or caught.
+ErrorOr<pid_t> spawn_host(std::string const& executable, std::vector<std::string> arguments, std::vector<std::pair<int, int>> const& descriptors)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    for (auto [ours, theirs] : descriptors)
+        posix_spawn_file_actions_adddup2(&actions, ours, theirs);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    sigset_t defaults;
+    sigfillset(&defaults);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::vector<char*> argv;
+    for (auto& argument : arguments)
+        argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    char* envp[] = { nullptr };
+    pid_t pid = -1;
+    int spawned = ::posix_spawn(&pid, executable.c_str(), &actions, &attributes, argv.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0)
+        return Error::from_errno("starting domain host " + executable, spawned);
+    return pid;
 }
 
 std::string describe_status(int status)
@@ -102,6 +135,20 @@ std::string DomainProcess::default_host_executable()
     return (self.parent_path() / domain::host_executable_name).string();
 }
 
+static std::vector<int> s_cpus; // guarded by s_host_lock
+
+void DomainProcess::set_cpus(std::vector<int> cpus)
+{
+    std::lock_guard guard(s_host_lock);
+    s_cpus = std::move(cpus);
+}
+
+std::vector<int> DomainProcess::domain_cpus()
+{
+    std::lock_guard guard(s_host_lock);
+    return s_cpus;
+}
+
 unsigned DomainProcess::live_count() { return s_live.load(std::memory_order_relaxed); }
 uint64_t DomainProcess::started_count() { return s_started.load(std::memory_order_relaxed); }
 
@@ -142,35 +189,16 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
     if (domain->m_to_kernel < 0 || domain->m_to_domain < 0 || domain->m_stop < 0)
         return Error::from_errno("creating a domain's doorbells", errno);
 
-    // 3. The process: posix_spawn (vfork and exec), safe from a threaded kernel.
-    //    It gets exactly the four descriptors above at 3-6, an empty environment,
+    // 3. The process, forked by the zygote if one serves this host, else
+    //    posix_spawn'd (vfork and exec, safe from a threaded kernel). Either way
+    //    it gets exactly the four descriptors above at 3-6, an empty environment,
     //    and its arguments.
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, domain->m_ring_fd, domain::ring_fd);
-    posix_spawn_file_actions_adddup2(&actions, domain->m_memory_fd, domain::memory_fd);
-    posix_spawn_file_actions_adddup2(&actions, domain->m_to_kernel, domain::to_kernel_fd);
-    posix_spawn_file_actions_adddup2(&actions, domain->m_to_domain, domain::to_domain_fd);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    sigset_t defaults;
-    sigfillset(&defaults);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::string memory_text = std::to_string(memory_bytes);
-    std::string stack_text = std::to_string(launch.stack_bytes);
-    char* argv[] = { const_cast<char*>(launch.host_executable.c_str()), const_cast<char*>(launch.image_path.c_str()),
-        const_cast<char*>(launch.module_hash.c_str()), memory_text.data(), stack_text.data(), nullptr };
-    char* envp[] = { nullptr };
-    pid_t pid = -1;
-    int spawned = ::posix_spawn(&pid, launch.host_executable.c_str(), &actions, &attributes, argv, envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (spawned != 0)
-        return Error::from_errno("starting domain host " + launch.host_executable, spawned);
+    std::vector<std::pair<int, int>> descriptors { { domain->m_ring_fd, domain::ring_fd }, { domain->m_memory_fd, domain::memory_fd },
+        { domain->m_to_kernel, domain::to_kernel_fd }, { domain->m_to_domain, domain::to_domain_fd } };
+    std::vector<std::string> arguments { launch.host_executable, launch.image_path, launch.module_hash, std::to_string(memory_bytes),
+        std::to_string(launch.stack_bytes) };
+    pid_t pid = DomainZygote::serves(launch.host_executable) ? TRY(DomainZygote::fork_domain(arguments, descriptors))
+                                                             : TRY(spawn_host(launch.host_executable, arguments, descriptors));
     domain->m_pid = pid;
     s_started.fetch_add(1, std::memory_order_relaxed);
     domain->m_pidfd = int(::syscall(SYS_pidfd_open, pid, 0));
@@ -180,6 +208,17 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         return Error::from_errno("pidfd_open of a domain process", err);
     }
     domain->m_has_cpu_clock = ::clock_getcpuclockid(pid, &domain->m_cpu_clock) == 0;
+    if (auto cpus = domain_cpus(); !cpus.empty()) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int cpu : cpus)
+            CPU_SET(cpu, &set);
+        if (::sched_setaffinity(pid, sizeof set, &set) != 0) {
+            int err = errno;
+            domain->terminate();
+            return Error::from_errno("placing a domain process on its CPUs", err);
+        }
+    }
     // The domain's ends of the memory files and doorbells live on in the domain only.
     domain->m_pump = std::thread([raw = domain.get()] { raw->pump(); });
     return domain;
@@ -205,7 +244,11 @@ DomainProcess::~DomainProcess()
     s_live.fetch_sub(1);
 }
 
-void DomainProcess::ring_doorbell() const { ring::Doorbell(m_to_domain).ring(); }
+void DomainProcess::ring_doorbell() const
+{
+    // Only a domain asleep on its doorbell needs it; one that watches the ring sees the frame.
+    m_ring->notify(ring::Doorbell(m_to_domain));
+}
 
 void DomainProcess::terminate()
 {
@@ -274,19 +317,33 @@ std::optional<std::string> DomainProcess::death() const
 void DomainProcess::wait()
 {
     Thread* self = Worker::current_thread();
-    {
-        std::lock_guard guard(m_lock);
-        if (m_event || m_death || self->kill_requested()) {
-            m_event = false;
-            return;
+    // 1. The hot path: the domain's next frame is often a microsecond away, so
+    //    watch the ring (ring::spin_ns at most) while this worker has nothing
+    //    else to run. No doorbell, no pump, no wake-up.
+    Worker& worker = self->worker();
+    auto worker_free = [&] { return !worker.has_waiting() && !worker.steal_requested() && !self->kill_requested(); };
+    if (worker_free() && m_ring->spin_for_peer(ring::spin_ns, worker_free))
+        return;
+    // 2. Sleep: tell the domain to ring from now on, look once more, then block
+    //    until the pump sees the doorbell (or the death, or a kill).
+    m_ring->set_sleeping(true);
+    if (!m_ring->peer_published()) {
+        {
+            std::lock_guard guard(m_lock);
+            if (m_event || m_death || self->kill_requested()) {
+                m_event = false;
+                m_ring->set_sleeping(false);
+                return;
+            }
+            m_waiter = self;
         }
-        m_waiter = self;
+        // A wake between registering and blocking is kept by the worker as pending.
+        Worker::block_current();
+        std::lock_guard guard(m_lock);
+        m_waiter = nullptr;
+        m_event = false;
     }
-    // A wake between registering and blocking is kept by the worker as pending.
-    Worker::block_current();
-    std::lock_guard guard(m_lock);
-    m_waiter = nullptr;
-    m_event = false;
+    m_ring->set_sleeping(false);
 }
 
 // The pump: one host thread per domain, waiting on its doorbell, its death and

@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <time.h>
+#include <vector>
 
 extern "C" {
 #include <wasm-rt.h>
@@ -48,6 +49,11 @@ public:
     // kernel elsewhere (a test, a benchmark) named another.
     static std::string default_host_executable();
     static void set_default_host_executable(std::string);
+    // Benchmarks: the CPUs every domain process started from now on runs on
+    // (sched_setaffinity as it starts); empty, the default: wherever its starter
+    // (the kernel, or the domain zygote) may run.
+    static void set_cpus(std::vector<int>);
+    static std::vector<int> domain_cpus();
     static unsigned live_count();
     // Domain processes started since this process began (for tests and benchmarks).
     static uint64_t started_count();
@@ -57,10 +63,14 @@ public:
     // The SIP's linear memory as the kernel sees it: the same pages as the domain's.
     wasm_rt_memory_t& memory() { return m_memory; }
     uint64_t memory_limit() const { return m_memory_bytes; }
+    // After the kernel published a frame: rings the domain's doorbell if it
+    // sleeps on it (one that watches the ring sees the frame by itself).
     void ring_doorbell() const;
 
-    // On the serving SIP thread: blocks the fiber until the domain published
-    // something, died, or the thread was asked to end.
+    // On the serving SIP thread: returns once the domain published something,
+    // died, or the thread was asked to end. It first watches the ring for
+    // ring::spin_ns while the worker has nothing else to run (the hot path: no
+    // pump, no wake-up), then blocks the fiber until the pump sees the doorbell.
     void wait();
     // The domain said hello: stop the hello timeout.
     void mark_hello() { m_hello.store(true, std::memory_order_release); }
