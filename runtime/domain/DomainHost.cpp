@@ -57,7 +57,7 @@ void send(ring::ToKernelType type, uint32_t sequence, std::vector<uint8_t> const
         // Full: the kernel has not consumed yet; it rings us when it replies.
         s_connection.to_domain.wait(10);
     }
-    s_connection.to_kernel.ring();
+    s_connection.ring->notify(s_connection.to_kernel); // rings only if the kernel sleeps (Ring.h)
 }
 
 // Waits for the kernel's message about `sequence`: a Result, or the end.
@@ -78,7 +78,7 @@ ring::Frame wait_for(uint32_t sequence)
                 broken("sequence");
             return std::move(got);
         }
-        s_connection.to_domain.wait(-1);
+        s_connection.ring->wait(s_connection.to_domain, -1); // spins first, then sleeps (Ring.h)
     }
 }
 
