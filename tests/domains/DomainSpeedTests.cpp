@@ -1,0 +1,356 @@
+// The fast paths of protection domains (docs/protection-domains.md, "What a
+// domain costs") keep every guarantee of the slow ones: the ring's waiting
+// handshake never loses a frame and never spins beside its peer on one CPU;
+// an idle domain sleeps; the domain zygote is sealed, and the domains it forks
+// run, are sealed, and are watched as the kernel's own children.
+#include "installer/Installer.h"
+#include "kernel/Kernel.h"
+#include "kernel/domain/DomainProcess.h"
+#include "kernel/domain/DomainSip.h"
+#include "kernel/domain/DomainZygote.h"
+#include "runtime/ring/Ring.h"
+#include "runtime/seal/Seal.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sched.h>
+#include <set>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+
+using namespace signet;
+
+namespace {
+
+struct Region {
+    std::unique_ptr<uint8_t[]> bytes { new (std::align_val_t(64)) uint8_t[ring::region_bytes] };
+    Region() { ring::Ring::initialize(bytes.get()); }
+};
+
+struct EventFd {
+    int fd { ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+    ~EventFd() { ::close(fd); }
+    // Whether it was rung since the last look.
+    bool rung() const
+    {
+        uint64_t count = 0;
+        return ::read(fd, &count, sizeof count) == sizeof count;
+    }
+};
+
+TEST(RingWaiting, AProducerRingsOnlyAPeerThatSaysItSleeps)
+{
+    Region region;
+    ring::Ring kernel(ring::Side::Kernel, region.bytes.get());
+    ring::Ring domain(ring::Side::Domain, region.bytes.get());
+    EventFd to_domain;
+    uint8_t const payload[8] = {};
+    // Until a side says it watches the ring, it is rung.
+    EXPECT_TRUE(kernel.peer_sleeps());
+    EXPECT_TRUE(domain.peer_sleeps());
+    ASSERT_TRUE(kernel.try_send(17, 1, payload).value());
+    kernel.notify(ring::Doorbell(to_domain.fd));
+    EXPECT_TRUE(to_domain.rung());
+    // Watching: no doorbell, and the frame is there all the same.
+    domain.set_sleeping(false);
+    EXPECT_FALSE(kernel.peer_sleeps());
+    ASSERT_TRUE(kernel.try_send(17, 2, payload).value());
+    kernel.notify(ring::Doorbell(to_domain.fd));
+    EXPECT_FALSE(to_domain.rung());
+    EXPECT_TRUE(domain.peer_published());
+    EXPECT_EQ(domain.receive().value()->sequence, 1u);
+    EXPECT_EQ(domain.receive().value()->sequence, 2u);
+    EXPECT_FALSE(domain.peer_published());
+    // Asleep again: rung again.
+    domain.set_sleeping(true);
+    ASSERT_TRUE(kernel.try_send(17, 3, payload).value());
+    kernel.notify(ring::Doorbell(to_domain.fd));
+    EXPECT_TRUE(to_domain.rung());
+}
+
+TEST(RingWaiting, AWaiterOnAnotherThreadReceivesEveryFrameInOrder)
+{
+    // Many round trips between two threads that spin, then sleep: the handshake
+    // must never leave both asleep (the test would hang) nor lose a frame.
+    Region region;
+    EventFd to_kernel, to_domain;
+    uint32_t const rounds = 20'000;
+    std::atomic<uint32_t> domain_received { 0 };
+    std::thread domain_side([&] {
+        ring::Ring domain(ring::Side::Domain, region.bytes.get());
+        uint8_t payload[24] = {};
+        for (uint32_t i = 1; i <= rounds; ++i) {
+            std::memcpy(payload, &i, sizeof i);
+            ASSERT_TRUE(domain.try_send(2, i, payload).value());
+            domain.notify(ring::Doorbell(to_kernel.fd));
+            for (;;) {
+                auto frame = domain.receive();
+                ASSERT_FALSE(frame.is_error());
+                if (frame.value()) {
+                    ASSERT_EQ(frame.value()->sequence, i);
+                    domain_received.store(i);
+                    break;
+                }
+                // Every 64th round the domain dawdles, so the kernel also sleeps.
+                if (i % 64 == 0)
+                    ::usleep(50);
+                domain.wait(ring::Doorbell(to_domain.fd), 1000);
+            }
+        }
+    });
+    ring::Ring kernel(ring::Side::Kernel, region.bytes.get());
+    for (uint32_t i = 1; i <= rounds; ++i) {
+        for (;;) {
+            auto frame = kernel.receive();
+            ASSERT_FALSE(frame.is_error());
+            if (frame.value()) {
+                ASSERT_EQ(frame.value()->sequence, i);
+                uint32_t carried = 0;
+                std::memcpy(&carried, frame.value()->payload.data(), sizeof carried);
+                ASSERT_EQ(carried, i);
+                break;
+            }
+            kernel.wait(ring::Doorbell(to_kernel.fd), 1000);
+        }
+        if (i % 97 == 0)
+            ::usleep(30);
+        ASSERT_TRUE(kernel.try_send(17, i, {}).value());
+        kernel.notify(ring::Doorbell(to_domain.fd));
+    }
+    domain_side.join();
+    EXPECT_EQ(domain_received.load(), rounds);
+}
+
+TEST(RingWaiting, NobodySpinsBesideItsPeerOnOneCpu)
+{
+    cpu_set_t original;
+    ASSERT_EQ(::sched_getaffinity(0, sizeof original, &original), 0);
+    int cpu = ::sched_getcpu();
+    ASSERT_GE(cpu, 0);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+    Region region;
+    ring::Ring kernel(ring::Side::Kernel, region.bytes.get());
+    ring::Ring domain(ring::Side::Domain, region.bytes.get());
+    // The domain waits first (nothing is published), on this CPU: it says where.
+    unsigned domain_looks = 0;
+    EXPECT_FALSE(domain.spin_for_peer(100'000, [&] { return ++domain_looks < 4; }));
+    EXPECT_GT(domain_looks, 0u); // it spun: the kernel had not waited anywhere yet
+    // Now the kernel, on the same CPU: it does not spin at all.
+    unsigned kernel_looks = 0;
+    EXPECT_FALSE(kernel.spin_for_peer(100'000, [&] { return ++kernel_looks < 4; }));
+    EXPECT_EQ(kernel_looks, 0u);
+    ASSERT_EQ(::sched_setaffinity(0, sizeof original, &original), 0);
+}
+
+// signet-domain processes that are children of this process and alive.
+std::set<pid_t> domain_children()
+{
+    std::set<pid_t> found;
+    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
+        std::ifstream stat(entry.path() / "stat");
+        std::string pid, name, state;
+        pid_t parent = 0;
+        if (stat >> pid >> name >> state >> parent && parent == ::getpid() && name == "(signet-domain)" && state != "Z")
+            found.insert(pid_t(std::stoi(pid)));
+    }
+    return found;
+}
+
+uint64_t cpu_time_ns(clockid_t clock)
+{
+    timespec used {};
+    ::clock_gettime(clock, &used);
+    return uint64_t(used.tv_sec) * 1'000'000'000ull + uint64_t(used.tv_nsec);
+}
+
+uint64_t now_ns()
+{
+    timespec now {};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return uint64_t(now.tv_sec) * 1'000'000'000ull + uint64_t(now.tv_nsec);
+}
+
+class DomainSpeedTest : public ::testing::TestWithParam<bool> {
+protected:
+    void SetUp() override
+    {
+        auto kernel = Kernel::create({ .workers = 2, .diagnostics = std::make_shared<BufferOutputStream>() });
+        ASSERT_FALSE(kernel.is_error());
+        m_kernel = kernel.release_value();
+        DomainProcess::set_default_host_executable(SIGNET_DOMAIN_HOST);
+        if (zygote()) {
+            ASSERT_FALSE(DomainZygote::running());
+            auto started = DomainZygote::start({ SIGNET_DOMAIN_HOST, { store() } });
+            ASSERT_FALSE(started.is_error()) << started.error().message();
+        }
+    }
+    void TearDown() override
+    {
+        m_kernel.reset();
+        DomainZygote::stop();
+    }
+    bool zygote() const { return GetParam(); }
+    static std::string store() { return std::string(SIGNET_TEST_BINARY_DIR) + "/store"; }
+
+    SpawnRequest request(std::string const& wasm, std::vector<std::string> args = {})
+    {
+        installer::InstallOptions options;
+        options.store_dir = store();
+        auto installed = installer::install_file(wasm, options);
+        EXPECT_FALSE(installed.is_error()) << installed.error().message();
+        SpawnRequest request;
+        if (installed.is_error())
+            return request;
+        auto mapped = m_kernel->load_image(installed.value().image_path, installed.value().module_hash);
+        EXPECT_FALSE(mapped.is_error());
+        request.image = mapped.is_error() ? nullptr : mapped.release_value();
+        request.name = std::filesystem::path(wasm).stem().string();
+        request.args = { request.name };
+        request.args.insert(request.args.end(), args.begin(), args.end());
+        request.stdio.in = std::make_shared<BufferInputStream>(std::string {});
+        request.stdio.out = std::make_shared<BufferOutputStream>();
+        request.stdio.err = std::make_shared<BufferOutputStream>();
+        request.principal = "test/" + request.name;
+        return request;
+    }
+
+    std::unique_ptr<Kernel> m_kernel;
+};
+
+TEST_P(DomainSpeedTest, ASipRunsInAFreshDomainAndPrints)
+{
+    uint64_t forked = DomainZygote::forked_count();
+    auto spawned = request(std::string(SIGNET_EXAMPLES) + "/hello.wasm", { "fast" });
+    auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
+    auto sip = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse("own"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    auto exit = sip.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Exited) << exit.detail;
+    EXPECT_EQ(out->contents(), "Hello from a sealed process!\narg 1: fast\n");
+    EXPECT_EQ(DomainZygote::forked_count(), forked + (zygote() ? 1 : 0));
+}
+
+TEST_P(DomainSpeedTest, AnIdleDomainCostsNoCpuAndItsDeathIsNoticedAtOnce)
+{
+    auto before = domain_children();
+    // The sleeper waits 60 s inside one kernel call: its domain has nothing to do.
+    auto sip = spawn_in_domain(*m_kernel, request(std::string(SIGNET_TEST_GUESTS) + "/domain_sleeper.wasm"), DomainPlacement::parse("own"),
+        SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    pid_t pid = -1;
+    for (int i = 0; i < 500 && pid < 0; ++i) {
+        for (pid_t child : domain_children()) {
+            if (!before.count(child))
+                pid = child;
+        }
+        if (pid < 0)
+            ::usleep(10'000);
+    }
+    ASSERT_GT(pid, 0) << "no new domain process";
+    // Its parent is this process, zygote or not: the kernel reaps it.
+    clockid_t clock;
+    ASSERT_EQ(::clock_getcpuclockid(pid, &clock), 0);
+    ::usleep(200'000); // past its start and its hello
+    uint64_t cpu_before = cpu_time_ns(clock);
+    uint64_t wall_before = now_ns();
+    ::usleep(1'000'000);
+    uint64_t cpu_used = cpu_time_ns(clock) - cpu_before;
+    uint64_t wall = now_ns() - wall_before;
+    // A domain that spun while idle would use about all of it; one that sleeps, about nothing.
+    EXPECT_LT(cpu_used, wall / 2) << "the idle domain used " << cpu_used / 1000 << " us of CPU in " << wall / 1000 << " us";
+    EXPECT_EQ(sip.value()->state(), Sip::State::Running);
+    // Killed from outside, it is noticed at once (its pidfd), whoever forked it.
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    auto exit = sip.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(exit.detail.find("its domain process died: killed by signal 9"), std::string::npos) << exit.detail;
+}
+
+INSTANTIATE_TEST_SUITE_P(StartedBy, DomainSpeedTest, ::testing::Values(false, true),
+    [](auto const& info) { return info.param ? std::string("Zygote") : std::string("Exec"); });
+
+// Runs `body` in a forked child; its exit status is the number of failed checks.
+int in_child(std::function<int()> const& body)
+{
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0)
+        ::_exit(std::min(body(), 100));
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+TEST(SealedZygote, ForksOnlyForTheKernelReadsOnlyItsPathsAndExecutesNothing)
+{
+    if (seal::landlock_abi_version() == 0)
+        GTEST_SKIP() << "this Linux has no Landlock; seal_zygote says so and relies on seccomp alone";
+    std::string readable = std::string(SIGNET_TEST_BINARY_DIR) + "/zygote-readable";
+    std::filesystem::create_directories(readable);
+    std::ofstream(readable + "/file") << "x";
+    int status = in_child([&] {
+        int failures = 0;
+        auto check = [&](bool ok, char const* what) {
+            if (!ok) {
+                std::fprintf(stderr, "zygote seal: %s\n", what);
+                ++failures;
+            }
+        };
+        auto sealed = seal::seal_zygote({ readable });
+        if (sealed.is_error()) {
+            std::fprintf(stderr, "seal_zygote: %s\n", sealed.error().message().c_str());
+            return 100;
+        }
+        int fd = ::open((readable + "/file").c_str(), O_RDONLY | O_CLOEXEC);
+        check(fd >= 0, "cannot read beneath its read path");
+        ::close(fd);
+        check(::open((readable + "/file").c_str(), O_WRONLY | O_CLOEXEC) < 0, "writes beneath its read path");
+        check(::open("/etc/passwd", O_RDONLY | O_CLOEXEC) < 0 && errno == EACCES, "reads outside its read paths");
+        char* argv[] = { const_cast<char*>("/bin/true"), nullptr };
+        check(::execve("/bin/true", argv, nullptr) < 0 && errno == EPERM, "execve not refused with EPERM");
+        check(::socket(AF_UNIX, SOCK_STREAM, 0) < 0 && errno == EPERM, "socket not refused with EPERM");
+        check(::syscall(SYS_fork) < 0 && errno == EPERM, "fork not refused with EPERM");
+        check(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, 0) < 0 && errno == EPERM, "clone of a child of its own not refused");
+        check(::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED, "an anonymous executable mapping");
+        // A domain for the kernel (CLONE_PARENT) is allowed; it is the test's child, not this one's.
+        long child = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+        if (child == 0)
+            ::_exit(0);
+        check(child > 0, "clone(CLONE_PARENT) refused");
+        return failures;
+    });
+    EXPECT_TRUE(WIFEXITED(status)) << "status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+    // Reap the CLONE_PARENT child, which is ours.
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) { }
+}
+
+TEST(SealedZygote, AZygoteThatIsGoneIsAnErrorNamingIt)
+{
+    ASSERT_FALSE(DomainZygote::running());
+    auto missing = DomainZygote::start({ "/nonexistent/signet-domain", {} });
+    ASSERT_TRUE(missing.is_error());
+    EXPECT_NE(missing.error().message().find("/nonexistent/signet-domain"), std::string::npos) << missing.error().message();
+    auto unasked = DomainZygote::fork_domain({ "signet-domain" }, {});
+    ASSERT_TRUE(unasked.is_error());
+    EXPECT_NE(unasked.error().message().find("zygote is not running"), std::string::npos) << unasked.error().message();
+}
+
+} // namespace
