@@ -10,7 +10,7 @@ message("${output}")
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "signet bench --quick failed (${result}):\n${errors}")
 endif()
-foreach(title "Table 8 analogue" "Table 9 analogue" "Table 7 analogue" "Compute:")
+foreach(title "Table 8 analogue" "Table 9 analogue" "Table 7 analogue" "Compute:" "Isolation cost:")
   string(FIND "${output}" "${title}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "signet bench printed no '${title}' table")
@@ -37,7 +37,10 @@ set(expected
   "channels|round trip 4 B vs pipe (fastest rep)"
   "channels|round trip 4 B vs futex (fastest rep)"
   "foundation|sip spawn+exit vs fork+exec"
-  "foundation|sip spawn+exit vs posix_spawn")
+  "foundation|sip spawn+exit vs posix_spawn"
+  "domains|abi call, SIP in its own domain on the same CPU, vs pipe round trip"
+  "domains|message round trip 4 B, each SIP in its own domain, vs pipe"
+  "domains|SIP start+exit in a fresh domain (zygote) vs posix_spawn")
 if(cpus GREATER 1)
   list(APPEND expected "crosscore|round trip 4 B across cores vs pipe" "crosscore|round trip 4 B across cores vs futex")
 endif()

@@ -2,6 +2,7 @@
 #include "bench/Foundation.h"
 #include "bench/NativeProcess.h"
 #include "bench/channels/ChannelBench.h"
+#include "bench/domains/DomainBench.h"
 #include "bench/exchange/ExchangeBench.h"
 #include "bench/scheduler/SchedulerBench.h"
 
@@ -190,6 +191,8 @@ SuiteRow classify(std::string const& area, Measurement measurement)
     }
     if (area == "foundation" && name.rfind("compute ", 0) == 0)
         row.table = "compute";
+    if (area == "domains")
+        row.table = "isolation";
     return row;
 }
 
@@ -259,7 +262,7 @@ std::string find_in_path(std::string const& program)
 
 std::vector<std::string> const& suite_parts()
 {
-    static std::vector<std::string> const parts { "abi", "spawn", "compute", "yield", "channels", "crosscore", "exchange", "treeshake" };
+    static std::vector<std::string> const parts { "abi", "spawn", "compute", "yield", "channels", "crosscore", "exchange", "domains", "treeshake" };
     return parts;
 }
 
@@ -354,6 +357,12 @@ ErrorOr<SuiteResult> run_suite(SuiteOptions const& options, FILE* out)
         auto ran = run_exchange_benchmark({ .quick = options.quick, .cpu = -1, .store_dir = {} }, report, machine);
         collect("exchange", report, ran);
     }
+    if (wants(options, "domains")) {
+        banner("protection domains: what isolation costs");
+        Report report(out, "domains");
+        auto ran = run_domain_benchmarks({ .quick = options.quick, .cpu = -1, .store_dir = {} }, report);
+        collect("domains", report, ran);
+    }
     if (wants(options, "treeshake")) {
         banner("tree shaking");
         Report report(out, "treeshake");
@@ -428,6 +437,18 @@ void print_suite_tables(SuiteResult const& result, FILE* out)
     for (auto const& row : result.rows) {
         if (row.table == "compute")
             print_row(row.measurement.name, row);
+    }
+
+    bool any_isolation = std::any_of(result.rows.begin(), result.rows.end(), [](auto const& row) { return row.table == "isolation"; });
+    if (any_isolation) {
+        std::fprintf(out, "\nIsolation cost: SIPs in the kernel domain and in domains of their own (sealed processes), next to Linux processes\n"
+                          "(ratio as the row says: linux/signet for calls and round trips, signet/linux for workloads and starts)\n");
+        header();
+        for (auto const& row : result.rows) {
+            if (row.table == "isolation")
+                print_row(row.measurement.name, row);
+        }
+        // FIXME: an "all in one shared domain" column, once named domains shared by several SIPs have landed.
     }
 
     if (!result.code_sizes.empty()) {

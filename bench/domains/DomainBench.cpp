@@ -1,0 +1,329 @@
+// What a protection domain costs (DomainBench.h), in the same run:
+//
+// - An ABI call (self_id, timed by the guest bench/guests/abi_calls.c) from a
+//   SIP in the kernel domain, and from a SIP in its own domain, where the call
+//   crosses the ring: with the domain on another CPU than the kernel's worker
+//   (both sides watch the ring: two cache-line transfers each way), and on the
+//   same CPU (no spinning there: doorbells, the pump and a wake-up). Linux's
+//   equivalent cross-process round trip: a one-byte pipe ping-pong between two
+//   processes on one CPU.
+// - A message round trip between two SIPs (bench/channels/guests/pingpong.c:
+//   the client starts the server as its child) with both in the kernel domain
+//   and each in its own domain, against two Linux processes and pipes; and the
+//   same pair as a whole workload (start both, 1,000 round trips, exit).
+// - Start to exit of a program that returns at once: in the kernel domain, in
+//   a fresh domain forked by the domain zygote, and in one exec'd without it,
+//   against posix_spawn and waitpid of a static Linux binary.
+// Nothing here asserts a time; a missed target is printed.
+#include "bench/domains/DomainBench.h"
+
+#include "bench/NativeProcess.h"
+#include "bench/SipHost.h"
+#include "kernel/domain/DomainProcess.h"
+#include "kernel/domain/DomainSip.h"
+#include "kernel/domain/DomainZygote.h"
+
+#include <map>
+#include <sched.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace signet::bench {
+
+namespace {
+
+struct Placed {
+    ExitInfo exit;
+    std::string out;
+    uint64_t wall_ns { 0 };
+};
+
+ErrorOr<Placed> run_placed(Kernel& kernel, std::shared_ptr<Image> image, std::vector<std::string> args, std::string const& placement)
+{
+    auto out = std::make_shared<BufferOutputStream>();
+    SpawnRequest request;
+    request.image = std::move(image);
+    request.name = args.front();
+    request.args = std::move(args);
+    request.stdio = Stdio::host();
+    request.stdio.out = out;
+    request.principal = "bench/" + request.name;
+    uint64_t start = monotonic_ns();
+    auto sip = TRY(spawn_in_domain(kernel, std::move(request), DomainPlacement::parse(placement), SIGNET_DOMAIN_HOST));
+    Placed placed;
+    placed.exit = sip->wait_from_host();
+    placed.wall_ns = monotonic_ns() - start;
+    placed.out = out->contents();
+    return placed;
+}
+
+// "<kind> <count> <nanoseconds>" lines (abi_calls.c), or "<kind> <size> <rounds>
+// <nanoseconds>" lines (pingpong.c) when `sized`: ns per operation, by kind.
+std::map<std::string, std::vector<double>> per_operation(std::string const& text, bool sized)
+{
+    std::map<std::string, std::vector<double>> samples;
+    std::istringstream lines(text);
+    std::string kind;
+    double size = 0, count = 0, nanoseconds = 0;
+    while (lines >> kind && (!sized || lines >> size) && lines >> count >> nanoseconds) {
+        if (count > 0)
+            samples[kind].push_back(nanoseconds / count);
+    }
+    return samples;
+}
+
+// One-byte round trips between this process and a forked child over two pipes,
+// on the CPU both inherit: ns per round trip, one sample per repetition.
+ErrorOr<std::vector<double>> pipe_ping_pong(unsigned round_trips, unsigned repetitions)
+{
+    int there[2], back[2];
+    if (::pipe(there) != 0 || ::pipe(back) != 0)
+        return Error::from_errno("pipe", errno);
+    pid_t child = ::fork();
+    if (child < 0)
+        return Error::from_errno("fork", errno);
+    if (child == 0) {
+        ::close(there[1]);
+        ::close(back[0]);
+        char byte;
+        while (::read(there[0], &byte, 1) == 1 && ::write(back[1], &byte, 1) == 1) { }
+        ::_exit(0);
+    }
+    // Each end only where it is used, so the child sees end of file when we are done.
+    ::close(there[0]);
+    ::close(back[1]);
+    std::vector<double> samples;
+    for (unsigned rep = 0; rep <= repetitions; ++rep) {
+        uint64_t start = monotonic_ns();
+        char byte = 'x';
+        for (unsigned i = 0; i < round_trips; ++i) {
+            if (::write(there[1], &byte, 1) != 1 || ::read(back[0], &byte, 1) != 1)
+                return Error::from_errno("pipe ping-pong", errno);
+        }
+        if (rep > 0) // the first is a warm-up
+            samples.push_back(double(monotonic_ns() - start) / round_trips);
+    }
+    ::close(there[1]);
+    ::close(back[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return samples;
+}
+
+// Another CPU this process may run on than `cpu`, or -1.
+int other_cpu(int cpu, Affinity const& allowed)
+{
+    for (int candidate = CPU_SETSIZE - 1; candidate >= 0; --candidate) {
+        if (candidate != cpu && CPU_ISSET(candidate, &allowed.cpus))
+            return candidate;
+    }
+    return -1;
+}
+
+} // namespace
+
+ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& report)
+{
+    std::string store = options.store_dir.empty() ? std::string(SIGNET_BENCH_STORE_DIR) : options.store_dir;
+    // Install while every CPU may still be used, then pin: the kernel's worker and
+    // pump, the zygote and the Linux processes inherit this thread's CPU.
+    auto abi_calls_image = TRY(install_guest(SIGNET_BENCH_GUEST_DIR "/bench_guest_abi_calls.wasm", store));
+    auto trivial_image = TRY(install_guest(SIGNET_BENCH_GUEST_DIR "/bench_guest_trivial.wasm", store));
+    auto pingpong_image = TRY(install_guest(SIGNET_BENCH_PINGPONG_GUEST, store));
+    auto allowed = TRY(Affinity::of_calling_thread());
+    int cpu = TRY(pin_to_cpu(options.cpu));
+    int other = other_cpu(cpu, allowed);
+    calibrate_tsc(options.quick ? 20'000'000 : 200'000'000);
+    DomainProcess::set_default_host_executable(SIGNET_DOMAIN_HOST);
+    auto host = TRY(SipHost::create(1));
+    auto abi_calls = TRY(host->load(abi_calls_image));
+    auto trivial = TRY(host->load(trivial_image));
+    auto pingpong = TRY(host->load(pingpong_image));
+    // Domains start from the zygote, started here once (it reads only the store),
+    // except in the row that prices starting one without it.
+    if (DomainZygote::running())
+        DomainZygote::stop();
+    TRY(DomainZygote::start({ SIGNET_DOMAIN_HOST, { store } }));
+    struct Cleanup {
+        ~Cleanup()
+        {
+            DomainProcess::set_cpus({});
+            DomainZygote::stop();
+        }
+    } cleanup;
+    // Where the domains run: the other CPU, or this one.
+    auto place = [&](bool same_cpu) { DomainProcess::set_cpus({ same_cpu || other < 0 ? cpu : other }); };
+    std::string const other_text = other < 0 ? "(no other CPU: on CPU " + std::to_string(cpu) + ")" : "on CPU " + std::to_string(other);
+    char load[32];
+    std::snprintf(load, sizeof load, "%.2f", system_load_average());
+    report.section("the kernel's one worker and the Linux processes on CPU " + std::to_string(cpu) + "; domains " + other_text
+        + " unless said otherwise; load average " + load);
+
+    // 1. ABI calls, in the kernel domain and across the ring.
+    unsigned const calls = options.quick ? 5'000 : 50'000;
+    unsigned const repetitions = options.quick ? 3 : 10;
+    report.section("abi calls: " + std::to_string(repetitions) + " repetitions of " + std::to_string(calls) + " calls");
+    std::map<std::string, Stats> self_id;
+    for (auto [label, placement, same_cpu] : { std::tuple { "kernel", "kernel", true }, std::tuple { "own", "own", false }, std::tuple { "own-same-cpu", "own", true } }) {
+        place(same_cpu);
+        auto run = TRY(run_placed(host->kernel(), abi_calls, { "abi_calls", std::to_string(calls), std::to_string(repetitions) }, placement));
+        if (run.exit.how != ExitInfo::How::Exited)
+            report.failure(std::string("abi_calls in ") + label + ": " + describe_exit(run.exit));
+        auto samples = per_operation(run.out, false);
+        self_id[label] = Stats::of(samples["self_id"]);
+        report.detail(std::string("self_id, ") + label + ": " + format_stats(self_id[label]) + "; time_now: " + format_stats(Stats::of(samples["time_now"])));
+    }
+    auto pipe = Stats::of(TRY(pipe_ping_pong(calls, repetitions)));
+    report.detail("1-byte pipe ping-pong, 2 processes, CPU " + std::to_string(cpu) + ": " + format_stats(pipe));
+    std::string const pipe_label = "1-byte pipe ping-pong, 2 processes, 1 CPU";
+    report.add({ .name = "abi call, SIP in the kernel domain, vs pipe round trip",
+        .linux_label = pipe_label,
+        .signet = self_id["kernel"],
+        .linux_side = pipe,
+        .goal = Goal::SignetCheaper,
+        .target = 0,
+        .note = {},
+        .statistic = Statistic::Median });
+    report.add({ .name = "abi call, SIP in its own domain on the other CPU, vs pipe round trip",
+        .linux_label = pipe_label,
+        .signet = self_id["own"],
+        .linux_side = pipe,
+        .goal = Goal::SignetCheaper,
+        .target = 3,
+        .note = "the domain runs on another CPU than the kernel worker serving it (the pipe's two processes share one): both sides watch the ring "
+                "for up to " + format_duration(double(ring::spin_ns)) + " before sleeping on their doorbells",
+        .statistic = Statistic::Median });
+    report.add({ .name = "abi call, SIP in its own domain on the same CPU, vs pipe round trip",
+        .linux_label = pipe_label,
+        .signet = self_id["own-same-cpu"],
+        .linux_side = pipe,
+        .goal = Goal::SignetCheaper,
+        .target = 0,
+        .note = "on one CPU nobody spins: the domain rings, the kernel's pump wakes the SIP's fiber, the kernel rings back",
+        .statistic = Statistic::Median });
+    // FIXME: an "all in one shared domain" column, once named domains shared by several SIPs have landed.
+
+    // 2. Message round trips between two SIPs, and the pair as a workload.
+    unsigned const rounds = options.quick ? 2'000 : 20'000;
+    report.section("message round trips, 4 B: " + std::to_string(repetitions) + " batches of " + std::to_string(rounds));
+    std::map<std::string, Stats> round_trip;
+    std::map<std::string, std::vector<double>> workload_ns;
+    unsigned const workload_rounds = 1'000;
+    unsigned const workloads = options.quick ? 3 : 10;
+    for (auto [label, placement, same_cpu] : { std::tuple { "kernel", "kernel", true }, std::tuple { "own", "own", false } }) {
+        place(same_cpu);
+        Kernel::ProgramInfo server;
+        server.image = pingpong;
+        server.domain = placement;
+        host->kernel().register_program("pingpong", server);
+        auto run = TRY(run_placed(host->kernel(), pingpong, { "pingpong", std::to_string(rounds), std::to_string(repetitions), "4" }, placement));
+        if (run.exit.how != ExitInfo::How::Exited || run.exit.status != 0)
+            report.failure(std::string("pingpong in ") + label + ": " + describe_exit(run.exit));
+        round_trip[label] = Stats::of(per_operation(run.out, true)["channel"]);
+        report.detail(std::string("2 SIPs, ") + label + ": " + format_stats(round_trip[label]));
+        for (unsigned i = 0; i <= workloads; ++i) {
+            auto whole = TRY(run_placed(host->kernel(), pingpong, { "pingpong", std::to_string(workload_rounds), "1", "4" }, placement));
+            if (whole.exit.how != ExitInfo::How::Exited || whole.exit.status != 0)
+                report.failure(std::string("pingpong workload in ") + label + ": " + describe_exit(whole.exit));
+            if (i > 0)
+                workload_ns[label].push_back(double(whole.wall_ns));
+        }
+    }
+    std::map<std::string, std::vector<double>> native;
+    for (unsigned i = 0; i <= workloads; ++i) {
+        auto pipes = TRY(run_process(SIGNET_BENCH_PINGPONG_NATIVE, { "pingpong", "pipe", std::to_string(i == 0 ? rounds : workload_rounds), i == 0 ? std::to_string(repetitions) : "1", "4" }));
+        if (pipes.exit_status != 0)
+            report.failure("native pingpong exited with " + std::to_string(pipes.exit_status));
+        if (i == 0)
+            native["pipe"] = per_operation(pipes.out, true)["pipe"];
+        else
+            workload_ns["linux"].push_back(double(pipes.wall_ns));
+    }
+    auto native_pipe = Stats::of(native["pipe"]);
+    report.detail("2 Linux processes, pipes, 4 B: " + format_stats(native_pipe));
+    for (auto [label, text] : { std::pair { "kernel", "both SIPs in the kernel domain" }, std::pair { "own", "each SIP in its own domain" } }) {
+        report.add({ .name = std::string("message round trip 4 B, ") + text + ", vs pipe",
+            .linux_label = "2 processes, pipes, 1 CPU",
+            .signet = round_trip[label],
+            .linux_side = native_pipe,
+            .goal = Goal::SignetCheaper,
+            .target = 0,
+            .note = {},
+            .statistic = Statistic::Median });
+    }
+    for (auto [label, text] : { std::pair { "kernel", "both SIPs in the kernel domain" }, std::pair { "own", "each SIP in its own domain" } }) {
+        report.add({ .name = "client/server workload (start, " + std::to_string(workload_rounds) + " round trips, exit), " + text,
+            .linux_label = "2 processes, pipes, 1 CPU",
+            .signet = Stats::of(workload_ns[label]),
+            .linux_side = Stats::of(workload_ns["linux"]),
+            .goal = Goal::SignetNoSlower,
+            .target = 0,
+            .note = {},
+            .statistic = Statistic::Median });
+    }
+    // FIXME: the shared-domain column of both rows (see above).
+
+    // 3. Starting a SIP: in the kernel domain, in a fresh domain (zygote, exec), and posix_spawn.
+    unsigned const starts = options.quick ? 5 : 30;
+    report.section("start to exit of a program that returns at once, " + std::to_string(starts) + " times");
+    place(false);
+    std::map<std::string, std::vector<double>> start_ns;
+    auto start_trivial = [&](std::string const& label, std::string const& placement) -> ErrorOr<void> {
+        auto run = TRY(run_placed(host->kernel(), trivial, { "trivial" }, placement));
+        if (run.exit.how != ExitInfo::How::Exited)
+            report.failure("trivial (" + label + "): " + describe_exit(run.exit));
+        start_ns[label].push_back(double(run.wall_ns));
+        return {};
+    };
+    auto start_linux = [&](std::string const& label) -> ErrorOr<void> {
+        auto spawned = TRY(run_process(SIGNET_BENCH_NATIVE_TRIVIAL, { "trivial" }));
+        start_ns[label].push_back(double(spawned.wall_ns));
+        return {};
+    };
+    for (unsigned i = 0; i <= starts; ++i) {
+        TRY(start_trivial("kernel", "kernel"));
+        TRY(start_trivial("zygote", "own"));
+        TRY(start_linux("linux"));
+    }
+    // Without the zygote every domain is exec'd, as before it existed.
+    DomainZygote::stop();
+    for (unsigned i = 0; i <= starts; ++i) {
+        TRY(start_trivial("exec", "own"));
+        TRY(start_linux("linux-exec"));
+    }
+    for (auto& [label, samples] : start_ns)
+        samples.erase(samples.begin()); // warm-up
+    report.detail("in the kernel domain: " + format_stats(Stats::of(start_ns["kernel"])));
+    report.detail("in a fresh domain forked by the zygote: " + format_stats(Stats::of(start_ns["zygote"])));
+    report.detail("in a fresh domain exec'd (no zygote): " + format_stats(Stats::of(start_ns["exec"])));
+    report.detail("posix_spawn + waitpid, static binary: " + format_stats(Stats::of(start_ns["linux"])));
+    std::string const spawn_label = "posix_spawn + waitpid, static binary";
+    report.add({ .name = "SIP start+exit in the kernel domain vs posix_spawn",
+        .linux_label = spawn_label,
+        .signet = Stats::of(start_ns["kernel"]),
+        .linux_side = Stats::of(start_ns["linux"]),
+        .goal = Goal::SignetNoSlower,
+        .target = 0,
+        .note = {},
+        .statistic = Statistic::Median });
+    report.add({ .name = "SIP start+exit in a fresh domain (zygote) vs posix_spawn",
+        .linux_label = spawn_label,
+        .signet = Stats::of(start_ns["zygote"]),
+        .linux_side = Stats::of(start_ns["linux"]),
+        .goal = Goal::SignetNoSlower,
+        .target = 1.0,
+        .note = "a fresh domain is a fork of the sealed domain zygote, dlopen of the image, sealing and the ring's hello",
+        .statistic = Statistic::Median });
+    report.add({ .name = "SIP start+exit in a fresh domain (exec, no zygote) vs posix_spawn",
+        .linux_label = spawn_label,
+        .signet = Stats::of(start_ns["exec"]),
+        .linux_side = Stats::of(start_ns["linux-exec"]),
+        .goal = Goal::SignetNoSlower,
+        .target = 0,
+        .note = "posix_spawn of signet-domain (dynamically linked), dlopen of the image, sealing and the ring's hello",
+        .statistic = Statistic::Median });
+    return {};
+}
+
+} // namespace signet::bench
