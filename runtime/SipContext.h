@@ -81,7 +81,7 @@ public:
 };
 
 // The SIP whose code this worker thread is running, or null in kernel code.
-extern thread_local SipContext* current_sip_context __attribute__((tls_model("initial-exec")));
+extern constinit thread_local SipContext* current_sip_context __attribute__((tls_model("initial-exec")));
 
 // Ends the current SIP thread: jumps to its trap target. Never returns.
 [[noreturn]] void unwind_current(int code);

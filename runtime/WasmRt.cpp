@@ -12,7 +12,7 @@
 
 namespace signet {
 
-thread_local SipContext* current_sip_context __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit thread_local SipContext* current_sip_context __attribute__((tls_model("initial-exec"))) = nullptr;
 
 void unwind_current(int code)
 {

@@ -124,8 +124,8 @@ void Z_signet_v1Z_exit(void* host, uint32_t status)
 void Z_signet_v1Z_yield(void*)
 {
     require_stack_headroom();
-    Worker::yield_current();
-    leave_if_killed();
+    if (Worker::yield_current())
+        unwind_current(static_cast<int>(Unwind::Killed));
 }
 
 uint32_t Z_signet_v1Z_sleep(void* host, uint64_t nanoseconds)

@@ -8,6 +8,9 @@
 #include <ctime>
 #include <unistd.h>
 
+// kernel/sched/SwitchContext.S: Boost.Context's jump_fcontext, leaving by `ret`.
+extern "C" boost::context::detail::transfer_t signet_switch_context(boost::context::detail::fcontext_t to, void* data);
+
 namespace signet {
 
 namespace {
@@ -345,29 +348,30 @@ Thread* Worker::wait_for_work()
     }
 }
 
-void Worker::account(Thread* previous, Thread* next, bool always)
+void Worker::charge(Thread* previous)
 {
-    Sip* from = previous ? &previous->sip() : nullptr;
-    if (!always && next && from == &next->sip() && ++m_same_sip_switches % same_sip_charge_interval != 0)
-        return;
     uint64_t now = cpu_clock_ns();
     uint64_t spent = now - m_charged_until;
     m_charged_until = now;
-    if (!from)
+    if (!previous)
         return;
-    from->m_cpu_time_ns += spent;
-    uint64_t limit = from->limits().cpu_time_ns;
-    if (limit && from->m_cpu_time_ns > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested()) {
-        from->record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
+    Sip& sip = previous->sip();
+    sip.m_cpu_time_ns += spent;
+    uint64_t limit = sip.limits().cpu_time_ns;
+    if (limit && sip.m_cpu_time_ns > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested()) {
+        sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
             "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms" });
-        from->request_kill();
+        sip.request_kill();
     }
 }
 
 void Worker::switch_to(Thread* next)
 {
     Thread* previous = m_current;
-    account(previous, next, false);
+    // The clock is read when the worker passes from one SIP to another (or to
+    // or from its idle context), not between threads of one SIP.
+    if (!previous || !next || &previous->sip() != &next->sip() || ++m_same_sip_switches % same_sip_charge_interval == 0)
+        charge(previous);
     // Each thread of a SIP has its own shadow stack in linear memory: the SIP's
     // stack-pointer global is saved with the thread that leaves and restored
     // for the one that comes.
@@ -399,7 +403,7 @@ void Worker::switch_to(Thread* next)
     }
     m_current = next;
     t_current = next;
-    fctx::transfer_t back = fctx::jump_fcontext(target, previous);
+    fctx::transfer_t back = signet_switch_context(target, previous);
     // Resumed, possibly on another worker.
     this_worker()->finish_switch(back);
 }
@@ -446,20 +450,21 @@ void Worker::fiber_main(fctx::transfer_t transfer)
     VERIFY_NOT_REACHED();
 }
 
-void Worker::yield_current()
+bool Worker::yield_current()
 {
     Worker* worker = this_worker();
+    Thread* self = worker->m_current;
     if (!worker->m_queue_head && !worker->m_has_inbox.load(std::memory_order_relaxed))
-        return; // Nobody else to run: keep going.
-    Thread* self = t_current;
+        return self->kill_requested(); // Nobody else to run: keep going.
     stop_running(*self, Thread::State::Runnable);
     Thread* next = worker->pick_next();
     if (!next && !worker->m_stop.load(std::memory_order_relaxed)) {
         keep_running(*self);
-        return;
+        return self->kill_requested();
     }
     worker->push_back(*self);
     worker->switch_to(next);
+    return self->kill_requested();
 }
 
 void Worker::yield_current_always()
@@ -472,7 +477,7 @@ void Worker::yield_current_always()
         // Alone here: account the time and check the limits, and go on.
         keep_running(*self);
         worker->m_switches.store(worker->m_switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        worker->account(self, self, true);
+        worker->charge(self);
         // Nothing here for a thief either: let it know by clearing its request.
         if (worker->m_thief.load(std::memory_order_relaxed))
             worker->answer_thief();

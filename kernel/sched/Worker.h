@@ -65,7 +65,8 @@ public:
     void kick();
 
     // On the calling fiber: give the worker to the next runnable thread.
-    static void yield_current();
+    // Returns whether the thread was asked to end meanwhile (it must leave).
+    static bool yield_current();
     // The preemption path: the thread goes to the back of the queue and keeps its
     // SIP's turn; its time is accounted even if nothing else is runnable.
     static void yield_current_always();
@@ -97,8 +98,9 @@ private:
     // The running thread stops (yield, block, exit) or, with nothing to switch to, goes on.
     static void stop_running(Thread&, Thread::State);
     static void keep_running(Thread&);
-    // Charges the time since the last charge to the SIP of `previous`.
-    void account(Thread* previous, Thread* next, bool always);
+    // Reads the clock and charges the time since the last charge to the SIP
+    // of `previous` (null: the idle context), checking its CPU limit.
+    void charge(Thread* previous);
 
     // The run queue, touched only by this worker's host thread.
     void push_back(Thread&);
