@@ -356,7 +356,7 @@ uint32_t call(Sip& sip, uint32_t send_handle, uint32_t message_id, uint32_t data
     {
         // What the receive needs is checked before anything is sent.
         GuestMemory memory(sip.runtime());
-        if (!sip.handles().get_as<Endpoint>(recv_handle))
+        if (!sip.handles().borrow_as<Endpoint>(recv_handle))
             return SIGNET_BAD_HANDLE;
         if (!memory.valid(out_id, 4) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
             return SIGNET_OUT_OF_BOUNDS;

@@ -1,4 +1,5 @@
 #include "kernel/object/HandleTable.h"
+#include "base/Verify.h"
 
 namespace signet {
 
@@ -12,6 +13,33 @@ uint16_t next_generation(uint16_t generation)
 
 } // namespace
 
+HandleTable::HandleTable(uint32_t limit)
+    : m_limit(limit)
+    , m_chunks(new std::atomic<Slot*>[(limit + chunk_slots - 1) / chunk_slots] {})
+{
+    VERIFY(limit < (1u << index_bits));
+}
+
+HandleTable::~HandleTable()
+{
+    for (uint32_t chunk = 0; chunk * chunk_slots < m_slot_count; ++chunk)
+        delete[] m_chunks[chunk].load(std::memory_order_relaxed);
+}
+
+HandleTable::Slot* HandleTable::slot_at(uint32_t index) const
+{
+    if (index >= m_limit)
+        return nullptr;
+    Slot* chunk = m_chunks[index / chunk_slots].load(std::memory_order_acquire);
+    return chunk ? &chunk[index % chunk_slots] : nullptr;
+}
+
+void HandleTable::set(Slot& slot, std::shared_ptr<KernelObject> object)
+{
+    slot.object = std::move(object);
+    slot.published.store(publication(slot.object.get(), slot.generation), std::memory_order_release);
+}
+
 uint32_t HandleTable::insert(std::shared_ptr<KernelObject> object)
 {
     std::lock_guard guard(m_lock);
@@ -22,23 +50,25 @@ uint32_t HandleTable::insert(std::shared_ptr<KernelObject> object)
         index = m_free.back();
         m_free.pop_back();
     } else {
-        index = static_cast<uint32_t>(m_slots.size());
-        m_slots.emplace_back();
+        index = m_slot_count++;
+        if (index % chunk_slots == 0)
+            m_chunks[index / chunk_slots].store(new Slot[chunk_slots], std::memory_order_release);
     }
-    m_slots[index].object = std::move(object);
+    Slot& slot = *slot_at(index);
+    set(slot, std::move(object));
     ++m_used;
-    return (uint32_t(m_slots[index].generation) << index_bits) | (index + 1);
+    return (uint32_t(slot.generation) << index_bits) | (index + 1);
 }
 
-HandleTable::Slot const* HandleTable::slot_for(uint32_t handle) const
+HandleTable::Slot* HandleTable::slot_for(uint32_t handle) const
 {
     uint32_t index = (handle & ((1u << index_bits) - 1));
-    if (index == 0 || index > m_slots.size())
+    if (index == 0 || index > m_slot_count)
         return nullptr;
-    Slot const& slot = m_slots[index - 1];
-    if (!slot.object || slot.generation != (handle >> index_bits))
+    Slot* slot = slot_at(index - 1);
+    if (!slot || !slot->object || slot->generation != (handle >> index_bits))
         return nullptr;
-    return &slot;
+    return slot;
 }
 
 std::shared_ptr<KernelObject> HandleTable::get(uint32_t handle, ObjectType type) const
@@ -52,24 +82,29 @@ std::shared_ptr<KernelObject> HandleTable::get(uint32_t handle, ObjectType type)
 
 KernelObject* HandleTable::borrow(uint32_t handle, ObjectType type) const
 {
-    std::lock_guard guard(m_lock);
-    Slot const* slot = slot_for(handle);
-    if (!slot || slot->object->type() != type)
+    uint32_t index = (handle & ((1u << index_bits) - 1));
+    if (index == 0)
         return nullptr;
-    return slot->object.get();
+    Slot const* slot = slot_at(index - 1);
+    if (!slot)
+        return nullptr;
+    uint64_t published = slot->published.load(std::memory_order_acquire);
+    auto* object = reinterpret_cast<KernelObject*>(published & ((uint64_t(1) << 48) - 1));
+    if (!object || (published >> 48) != (handle >> index_bits) || object->type() != type)
+        return nullptr;
+    return object;
 }
 
 std::shared_ptr<KernelObject> HandleTable::remove(uint32_t handle)
 {
     std::lock_guard guard(m_lock);
-    if (!slot_for(handle))
+    Slot* slot = slot_for(handle);
+    if (!slot)
         return nullptr;
-    uint32_t index = (handle & ((1u << index_bits) - 1)) - 1;
-    Slot& slot = m_slots[index];
-    auto object = std::move(slot.object);
-    slot.object = nullptr;
-    slot.generation = next_generation(slot.generation);
-    m_free.push_back(index);
+    auto object = std::move(slot->object);
+    slot->generation = next_generation(slot->generation);
+    set(*slot, nullptr);
+    m_free.push_back((handle & ((1u << index_bits) - 1)) - 1);
     --m_used;
     return object;
 }
@@ -84,12 +119,13 @@ std::vector<std::shared_ptr<KernelObject>> HandleTable::take_all()
 {
     std::lock_guard guard(m_lock);
     std::vector<std::shared_ptr<KernelObject>> objects;
-    for (uint32_t i = 0; i < m_slots.size(); ++i) {
-        if (!m_slots[i].object)
+    for (uint32_t i = 0; i < m_slot_count; ++i) {
+        Slot& slot = *slot_at(i);
+        if (!slot.object)
             continue;
-        objects.push_back(std::move(m_slots[i].object));
-        m_slots[i].object = nullptr;
-        m_slots[i].generation = next_generation(m_slots[i].generation);
+        objects.push_back(std::move(slot.object));
+        slot.generation = next_generation(slot.generation);
+        set(slot, nullptr);
         m_free.push_back(i);
     }
     m_used = 0;

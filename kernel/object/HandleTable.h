@@ -48,10 +48,10 @@ public:
     static constexpr uint32_t index_bits = 16;
     static_assert(default_limit <= (1u << index_bits) - 1);
 
-    explicit HandleTable(uint32_t limit = default_limit)
-        : m_limit(limit)
-    {
-    }
+    explicit HandleTable(uint32_t limit = default_limit);
+    ~HandleTable();
+    HandleTable(HandleTable const&) = delete;
+    HandleTable& operator=(HandleTable const&) = delete;
 
     // Returns 0 if the table is full.
     uint32_t insert(std::shared_ptr<KernelObject>);
@@ -63,9 +63,13 @@ public:
         return std::static_pointer_cast<T>(get(handle, T::object_type));
     }
     // The object, as get() finds it, without taking a reference (which costs two
-    // atomic operations): for a kernel call of the SIP's own running thread, up
-    // to the point where it might block. Only a SIP's own threads remove handles
-    // from its table, and never two at once, so the object outlives that call.
+    // atomic operations) and without the lock: for a kernel call of the SIP's
+    // own running thread, up to the point where it might block. Only a SIP's own
+    // threads remove handles from its table, and never two at once, so the
+    // object outlives that call. Slots never move (they live in chunks that
+    // stay until the table goes), and each publishes its object and generation
+    // in one atomic word, so a lookup racing with an insert elsewhere in the
+    // table reads either the old or the new state of a slot, never a torn one.
     KernelObject* borrow(uint32_t handle, ObjectType type) const;
     template<typename T>
     T* borrow_as(uint32_t handle) const
@@ -80,16 +84,28 @@ public:
 
 private:
     struct Slot {
-        std::shared_ptr<KernelObject> object;
-        uint16_t generation { 1 };
+        std::shared_ptr<KernelObject> object; // guarded by m_lock
+        uint16_t generation { 1 };            // guarded by m_lock
+        // (generation << 48) | the object's address (user-space addresses fit
+        // in 47 bits): what borrow() reads without the lock.
+        std::atomic<uint64_t> published { uint64_t(1) << 48 };
     };
-    Slot const* slot_for(uint32_t handle) const;
+    static constexpr uint32_t chunk_slots = 64;
+    static uint64_t publication(KernelObject const* object, uint16_t generation)
+    {
+        return (uint64_t(generation) << 48) | reinterpret_cast<uintptr_t>(object);
+    }
+    Slot* slot_at(uint32_t index) const;
+    Slot* slot_for(uint32_t handle) const;
+    void set(Slot&, std::shared_ptr<KernelObject>);
 
     mutable SpinLock m_lock;
-    std::vector<Slot> m_slots;
+    uint32_t m_limit;
+    // Slots in chunks that never move: m_chunks[i] holds slots i * chunk_slots ...
+    std::unique_ptr<std::atomic<Slot*>[]> m_chunks;
+    uint32_t m_slot_count { 0 };
     std::vector<uint32_t> m_free;
     uint32_t m_used { 0 };
-    uint32_t m_limit;
 };
 
 } // namespace signet
