@@ -7,6 +7,8 @@
 //   same CPU (no spinning there: doorbells, the pump and a wake-up). Linux's
 //   equivalent cross-process round trip: a one-byte pipe ping-pong between two
 //   processes on one CPU.
+//   Beside them, the floor of any crossing between CPUs here: a bare cache-line
+//   ping-pong between two processes on the two CPUs.
 // - A message round trip between two SIPs (bench/channels/guests/pingpong.c:
 //   the client starts the server as its child) with both in the kernel domain
 //   and each in its own domain, against two Linux processes and pipes; and the
@@ -26,6 +28,7 @@
 #include <map>
 #include <sched.h>
 #include <sstream>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +114,46 @@ ErrorOr<std::vector<double>> pipe_ping_pong(unsigned round_trips, unsigned repet
     return samples;
 }
 
+// The floor of any crossing between CPUs on this machine: two processes, one
+// on each CPU, passing a counter back and forth through two cache lines of
+// shared memory, spinning with `pause`. ns per round trip.
+ErrorOr<double> cache_line_round_trip(int here, int there, unsigned round_trips)
+{
+    void* shared = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (shared == MAP_FAILED)
+        return Error::from_errno("mmap", errno);
+    auto* words = static_cast<ring::Cursor*>(shared);
+    auto& ping = words[0].value;
+    auto& pong = words[1].value;
+    pid_t child = ::fork();
+    if (child < 0)
+        return Error::from_errno("fork", errno);
+    if (child == 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(there, &set);
+        ::sched_setaffinity(0, sizeof set, &set);
+        for (uint32_t i = 1; i <= round_trips; ++i) {
+            while (ping.load(std::memory_order_acquire) != i)
+                ring::cpu_relax();
+            pong.store(i, std::memory_order_release);
+        }
+        ::_exit(0);
+    }
+    (void)here; // this thread is pinned there already
+    uint64_t start = monotonic_ns();
+    for (uint32_t i = 1; i <= round_trips; ++i) {
+        ping.store(i, std::memory_order_release);
+        while (pong.load(std::memory_order_acquire) != i)
+            ring::cpu_relax();
+    }
+    double per_round_trip = double(monotonic_ns() - start) / round_trips;
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::munmap(shared, 4096);
+    return per_round_trip;
+}
+
 // Another CPU this process may run on than `cpu`, or -1.
 int other_cpu(int cpu, Affinity const& allowed)
 {
@@ -176,6 +219,11 @@ ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& r
     }
     auto pipe = Stats::of(TRY(pipe_ping_pong(calls, repetitions)));
     report.detail("1-byte pipe ping-pong, 2 processes, CPU " + std::to_string(cpu) + ": " + format_stats(pipe));
+    if (other >= 0) {
+        double floor = TRY(cache_line_round_trip(cpu, other, options.quick ? 20'000 : 200'000));
+        report.detail("the floor: a cache-line ping-pong between 2 processes on CPUs " + std::to_string(cpu) + " and " + std::to_string(other)
+            + " (shared memory, pause): " + format_duration(floor) + " per round trip");
+    }
     std::string const pipe_label = "1-byte pipe ping-pong, 2 processes, 1 CPU";
     report.add({ .name = "abi call, SIP in the kernel domain, vs pipe round trip",
         .linux_label = pipe_label,
