@@ -8,7 +8,9 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <filesystem>
+#include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -148,6 +150,18 @@ public:
             m_error = -result;
             m_failed_syscall = syscall;
         }
+    }
+
+    // The first failure of rule(), if any.
+    ErrorOr<void> check() const
+    {
+        if (m_error) {
+            char* name = ::seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, m_failed_syscall);
+            std::string what = "seccomp rule for " + std::string(name ? name : "?");
+            std::free(name);
+            return Error::from_errno(what, m_error);
+        }
+        return {};
     }
 
     ErrorOr<void> load()
@@ -349,15 +363,13 @@ ErrorOr<SealReport> restrict_with_landlock(std::vector<PathGrant> const& grants)
     return report;
 }
 
-ErrorOr<SealReport> seal_domain()
-{
-    SealReport report = TRY(restrict_with_landlock({}));
+namespace {
 
+// The domain's allow-list, for the process `self`.
+void add_domain_rules(Filter& filter, uint32_t self)
+{
     // Anything not listed ends the process: a domain that asks for something
     // its runtime never does is no longer running the code it was started with.
-    Filter filter(SCMP_ACT_KILL_PROCESS);
-    if (!filter.ok())
-        return Error::io("seccomp: cannot create a filter");
     refuse_in_both(filter);
 
     // Refused with EPERM rather than killing, so that a test (and an honest
@@ -386,7 +398,6 @@ ErrorOr<SealReport> seal_domain()
         filter.rule(SCMP_ACT_ALLOW, syscall);
 
     // Signals to itself only (abort, preemption), its own handlers and stacks.
-    pid_t const self = ::getpid();
     filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, uint64_t(self)));
     for (int syscall : { SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
              // The descriptors it already holds: the ring's memory and wake-up events.
@@ -399,6 +410,70 @@ ErrorOr<SealReport> seal_domain()
              // What the C library does when it starts a thread.
              SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(sched_getaffinity) })
         filter.rule(SCMP_ACT_ALLOW, syscall);
+}
+
+// The domain filter compiled ahead (prepare_domain_filter), with this value in
+// place of the pid in its one rule that names it; empty until prepared.
+constexpr uint32_t placeholder_pid = 0x5a5a5a5a;
+std::vector<sock_filter> s_prepared_domain_filter;
+
+bool is_placeholder(sock_filter const& instruction)
+{
+    return instruction.code == (BPF_JMP | BPF_JEQ | BPF_K) && instruction.k == placeholder_pid;
+}
+
+} // namespace
+
+ErrorOr<void> prepare_domain_filter()
+{
+    Filter filter(SCMP_ACT_KILL_PROCESS);
+    if (!filter.ok())
+        return Error::io("seccomp: cannot create a filter");
+    add_domain_rules(filter, placeholder_pid);
+    TRY(filter.check());
+    int ends[2];
+    if (::pipe2(ends, O_CLOEXEC) != 0)
+        return Error::from_errno("seccomp: a pipe to export the filter", errno);
+    int exported = ::seccomp_export_bpf(filter.context(), ends[1]);
+    ::close(ends[1]);
+    std::vector<uint8_t> bytes;
+    uint8_t chunk[4096];
+    for (ssize_t got; (got = ::read(ends[0], chunk, sizeof chunk)) > 0;)
+        bytes.insert(bytes.end(), chunk, chunk + got);
+    ::close(ends[0]);
+    if (exported < 0 || bytes.empty() || bytes.size() % sizeof(sock_filter) != 0)
+        return Error::from_errno("seccomp: exporting the domain filter", exported < 0 ? -exported : EIO);
+    std::vector<sock_filter> program(bytes.size() / sizeof(sock_filter));
+    std::memcpy(program.data(), bytes.data(), bytes.size());
+    // The placeholder must be the pid's comparison and nothing else.
+    if (std::count_if(program.begin(), program.end(), is_placeholder) != 1)
+        return Error::invalid("seccomp: the compiled domain filter does not compare the pid exactly once; it is compiled in each domain instead");
+    s_prepared_domain_filter = std::move(program);
+    return {};
+}
+
+ErrorOr<SealReport> seal_domain()
+{
+    SealReport report = TRY(restrict_with_landlock({}));
+    uint32_t const self = uint32_t(::getpid());
+    if (!s_prepared_domain_filter.empty()) {
+        // Compiled ahead: only the pid to put in, and the load.
+        std::vector<sock_filter> program = s_prepared_domain_filter;
+        for (auto& instruction : program) {
+            if (is_placeholder(instruction))
+                instruction.k = self;
+        }
+        sock_fprog loadable { uint16_t(program.size()), program.data() };
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            return Error::from_errno("prctl(PR_SET_NO_NEW_PRIVS)", errno);
+        if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &loadable) != 0)
+            return Error::from_errno("seccomp: loading the domain filter", errno);
+        return report;
+    }
+    Filter filter(SCMP_ACT_KILL_PROCESS);
+    if (!filter.ok())
+        return Error::io("seccomp: cannot create a filter");
+    add_domain_rules(filter, self);
     TRY(filter.load());
     return report;
 }

@@ -342,6 +342,40 @@ TEST(SealedZygote, ForksOnlyForTheKernelReadsOnlyItsPathsAndExecutesNothing)
     while (::waitpid(-1, nullptr, WNOHANG) > 0) { }
 }
 
+TEST(SealedZygote, ADomainForkedAfterTheFilterWasPreparedIsSealedWithItsOwnPid)
+{
+    // The zygote compiles the domain filter once; a domain it forks puts its own
+    // pid in. If it did not, signalling itself (abort) would kill it (SIGSYS).
+    int status = in_child([] {
+        if (auto prepared = seal::prepare_domain_filter(); prepared.is_error()) {
+            std::fprintf(stderr, "prepare_domain_filter: %s\n", prepared.error().message().c_str());
+            return 100;
+        }
+        pid_t domain = ::fork();
+        if (domain == 0) {
+            if (seal::seal_domain().is_error())
+                ::_exit(90);
+            int failures = 0;
+            if (::syscall(SYS_tgkill, ::getpid(), ::gettid(), 0) != 0)
+                ++failures;
+            if (::syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY) != -1 || errno != EPERM)
+                ++failures;
+            if (::syscall(SYS_fork) != -1 || errno != EPERM)
+                ++failures;
+            ::_exit(failures);
+        }
+        int domain_status = 0;
+        ::waitpid(domain, &domain_status, 0);
+        if (!WIFEXITED(domain_status)) {
+            std::fprintf(stderr, "the domain died with signal %d\n", WIFSIGNALED(domain_status) ? WTERMSIG(domain_status) : 0);
+            return 1;
+        }
+        return WEXITSTATUS(domain_status);
+    });
+    EXPECT_TRUE(WIFEXITED(status)) << "status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST(SealedZygote, AZygoteThatIsGoneIsAnErrorNamingIt)
 {
     ASSERT_FALSE(DomainZygote::running());
