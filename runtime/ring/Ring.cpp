@@ -192,7 +192,7 @@ bool Ring::peer_sleeps() const
 
 bool Ring::wait(Doorbell const& doorbell, int timeout_ms)
 {
-    if (spin_for_peer(spin_ns, [] { return true; }))
+    if (spin_for_peer(spin_ns, [] { return true; }, Yield::AfterAWhile))
         return true;
     set_sleeping(true);
     bool woken = peer_published() || doorbell.wait(timeout_ms);

@@ -62,8 +62,10 @@ inline constexpr uint32_t unknown_cpu = ~0u;
 // (about a microsecond), short enough that a side whose peer is busy, or a
 // domain whose SIP waits in a blocking call, burns little before sleeping.
 inline constexpr uint64_t spin_ns = 10'000;
-// Of which the first part spins alone; after it the spinner yields its CPU
-// (sched_yield) between looks, to whatever else is runnable there.
+// Of which the first part spins alone; after it a domain yields its CPU
+// (sched_yield) between looks, to whatever else is runnable there: another
+// domain on the same CPU may be what it waits for. The kernel's side never
+// yields: its worker would give its CPU to any other process for a whole slice.
 inline constexpr uint64_t spin_alone_ns = 2'000;
 
 // A cursor counts bytes published (head) or consumed (tail) since the start,
@@ -149,8 +151,11 @@ public:
     // nothing is published, for at most `budget_ns` and while `keep_spinning()`
     // holds; true as soon as the peer's head moved (receive() then checks it).
     // Spins not at all when the peer last waited on the calling CPU.
+    // With Yield::AfterAWhile it gives its CPU away (sched_yield) between looks
+    // after spin_alone_ns, to whatever else is runnable there.
+    enum class Yield : uint8_t { Never, AfterAWhile };
     template<typename KeepSpinning>
-    bool spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning);
+    bool spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield = Yield::Never);
     // Step 2: from now on the peer must ring this side's doorbell (true), or
     // need not (false). After saying true, check pending() once more before sleeping.
     void set_sleeping(bool);
@@ -217,7 +222,7 @@ inline void cpu_relax()
 }
 
 template<typename KeepSpinning>
-bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning)
+bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield yield)
 {
     if (peer_published())
         return true;
@@ -236,7 +241,7 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning)
             // Past the first stretch, let whatever else waits for this CPU run
             // (another domain, on a machine with fewer CPUs than busy processes):
             // the answer we wait for may depend on it.
-            if (spun >= spin_alone_ns)
+            if (yield == Yield::AfterAWhile && spun >= spin_alone_ns)
                 yield_cpu();
         }
     }
