@@ -305,6 +305,9 @@ TEST(SealedZygote, ForksOnlyForTheKernelReadsOnlyItsPathsAndExecutesNothing)
     std::string readable = std::string(SIGNET_TEST_BINARY_DIR) + "/zygote-readable";
     std::filesystem::create_directories(readable);
     std::ofstream(readable + "/file") << "x";
+    // The child tells the pid of the process it clones for us, which we reap.
+    int cloned[2];
+    ASSERT_EQ(::pipe(cloned), 0);
     int status = in_child([&] {
         int failures = 0;
         auto check = [&](bool ok, char const* what) {
@@ -334,12 +337,19 @@ TEST(SealedZygote, ForksOnlyForTheKernelReadsOnlyItsPathsAndExecutesNothing)
         if (child == 0)
             ::_exit(0);
         check(child > 0, "clone(CLONE_PARENT) refused");
+        pid_t pid = pid_t(child);
+        check(::write(cloned[1], &pid, sizeof pid) == sizeof pid, "cannot tell the clone's pid");
         return failures;
     });
     EXPECT_TRUE(WIFEXITED(status)) << "status " << status;
     EXPECT_EQ(WEXITSTATUS(status), 0);
-    // Reap the CLONE_PARENT child, which is ours.
-    while (::waitpid(-1, nullptr, WNOHANG) > 0) { }
+    // The CLONE_PARENT child is ours: reap it.
+    pid_t pid = -1;
+    if (::read(cloned[0], &pid, sizeof pid) == sizeof pid && pid > 0) {
+        EXPECT_EQ(::waitpid(pid, nullptr, 0), pid);
+    }
+    ::close(cloned[0]);
+    ::close(cloned[1]);
 }
 
 TEST(SealedZygote, ADomainForkedAfterTheFilterWasPreparedIsSealedWithItsOwnPid)
