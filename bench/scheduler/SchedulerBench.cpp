@@ -1,5 +1,6 @@
 #include "bench/scheduler/SchedulerBench.h"
 #include "bench/SipHost.h"
+#include "kernel/sched/SwitchContext.h"
 
 #include <algorithm>
 #include <atomic>
@@ -127,6 +128,58 @@ std::vector<double> linux_sched_yield(uint32_t yields, uint32_t repetitions)
     }
     done = true;
     partner.join();
+    return round_trips;
+}
+
+namespace {
+
+// The floor: two fibers of this host thread passing it back and forth with the
+// kernel's own switch routine and nothing else (no run queue, no accounting, no
+// SIP, no wasm). Each calls the yield from its own call site, as two SIP
+// threads do, so the return into each caller is mispredicted as it is there.
+namespace fctx = boost::context::detail;
+
+struct BareFibers {
+    fctx::fcontext_t other { nullptr };
+    bool done { false };
+};
+
+__attribute__((noinline)) void bare_yield(BareFibers& fibers)
+{
+    fctx::transfer_t back = signet_switch_context(fibers.other, &fibers);
+    static_cast<BareFibers*>(back.data)->other = back.fctx;
+}
+
+void bare_partner(fctx::transfer_t transfer)
+{
+    auto& fibers = *static_cast<BareFibers*>(transfer.data);
+    fibers.other = transfer.fctx;
+    while (!fibers.done)
+        bare_yield(fibers);
+    bare_yield(fibers);
+    VERIFY_NOT_REACHED();
+}
+
+} // namespace
+
+std::vector<double> bare_fiber_yields(uint32_t yields, uint32_t repetitions)
+{
+    constexpr size_t stack_size = 64 * 1024;
+    auto stack = std::make_unique<std::byte[]>(stack_size);
+    BareFibers fibers;
+    fibers.other = fctx::make_fcontext(stack.get() + stack_size, stack_size, &bare_partner);
+    bare_yield(fibers);
+    std::vector<double> round_trips;
+    for (uint32_t rep = 0; rep <= repetitions; ++rep) {
+        uint64_t start = monotonic_ns();
+        for (uint32_t i = 0; i < yields; ++i)
+            bare_yield(fibers);
+        double per_round_trip = double(monotonic_ns() - start) / yields;
+        if (rep > 0)
+            round_trips.push_back(per_round_trip);
+    }
+    fibers.done = true;
+    bare_yield(fibers); // the partner sees `done` and switches back once more, for good
     return round_trips;
 }
 

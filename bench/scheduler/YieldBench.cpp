@@ -30,19 +30,22 @@ void run_yield_bench(SchedulerBenchContext& context)
             return;
         }
         // Taking turns, a few repetitions each, so that a slow phase of the machine falls on every kind alike.
-        std::vector<double> samples[3];
+        std::vector<double> samples[4];
         auto add = [](std::vector<double>& to, std::vector<double> from) { to.insert(to.end(), from.begin(), from.end()); };
         for (uint32_t turn = 0; turn < turns; ++turn) {
             add(samples[0], run_yields(context, bench.value(), "threads", yields, repetitions_per_turn));
             add(samples[1], run_yields(context, bench.value(), "sip", yields, repetitions_per_turn));
             add(samples[2], linux_sched_yield(sched_yields, repetitions_per_turn));
+            add(samples[3], bare_fiber_yields(yields, repetitions_per_turn));
         }
         auto threads = Stats::of(samples[0]);
         auto sips = Stats::of(samples[1]);
         auto linux_yield = Stats::of(samples[2]);
+        auto bare = Stats::of(samples[3]);
         report.detail("signet_yield, two threads of a SIP: " + format_stats(threads));
         report.detail("signet_yield, two SIPs:             " + format_stats(sips));
         report.detail("sched_yield, two Linux threads:     " + format_stats(linux_yield));
+        report.detail("bare fibers, the kernel's switch:   " + format_stats(bare) + "  (the floor: two switches, nothing else)");
         if (threads.count && linux_yield.count) {
             report.add({ .name = "yield round trip, 2 threads of a SIP",
                 .linux_label = "sched_yield, 2 threads",
@@ -51,6 +54,15 @@ void run_yield_bench(SchedulerBenchContext& context)
                 .goal = Goal::SignetCheaper,
                 .target = 50,
                 .note = {} });
+        }
+        if (bare.count && linux_yield.count) {
+            report.add({ .name = "floor: 2 bare fibers, switch only",
+                .linux_label = "sched_yield, 2 threads",
+                .signet = bare,
+                .linux_side = linux_yield,
+                .goal = Goal::SignetCheaper,
+                .target = 0,
+                .note = "no kernel: what two fiber switches alone cost here, the most any yield could gain" });
         }
         if (sips.count && linux_yield.count) {
             report.add({ .name = "yield round trip, 2 SIPs",

@@ -114,7 +114,8 @@ public:
     std::vector<DiskGrant> const& disks() const { return m_disks; }
     // The WASI paths its manifest grants a file system at; absent: any path.
     std::optional<std::vector<std::string>> const& directories() const { return m_directories; }
-    uint64_t cpu_time_ns() const { return m_cpu_time_ns; }
+    // CPU time its threads used on the kernel's workers (counted in TSC ticks at each switch).
+    uint64_t cpu_time_ns() const;
     // Threads alive. From one of them, 1 means no other code of this SIP can run
     // until the caller returns to its own.
     uint32_t thread_count() const { return m_thread_count.load(std::memory_order_relaxed); }
@@ -168,7 +169,7 @@ private:
     // The thread that holds the SIP's turn: set while one runs, kept while it is
     // preempted, so a sibling never runs in the middle of it.
     Thread* m_turn { nullptr };
-    uint64_t m_cpu_time_ns { 0 };
+    uint64_t m_cpu_ticks { 0 };
     // Threads alive, readable without m_lock: only single-threaded SIPs are stolen.
     std::atomic<uint32_t> m_thread_count { 0 };
 

@@ -1,6 +1,7 @@
 #include "kernel/sched/Worker.h"
 #include "kernel/object/Sip.h"
 #include "kernel/sched/Scheduler.h"
+#include "kernel/sched/SwitchContext.h"
 #include "runtime/FaultHandler.h"
 
 #include <cstdio>
@@ -8,15 +9,13 @@
 #include <ctime>
 #include <unistd.h>
 
-// kernel/sched/SwitchContext.S: Boost.Context's jump_fcontext, leaving by `ret`.
-extern "C" boost::context::detail::transfer_t signet_switch_context(boost::context::detail::fcontext_t to, void* data);
-
 namespace signet {
 
 namespace {
 
-// Per-switch CPU accounting must be cheap: the TSC, scaled once to nanoseconds.
-uint64_t cpu_clock_ns()
+// Per-switch CPU accounting must be cheap: the worker reads the TSC and adds
+// ticks; they become nanoseconds only when somebody asks (tsc_ticks_to_ns).
+uint64_t tsc_ticks_to_ns(uint64_t ticks)
 {
     static double const ns_per_tick = [] {
         timespec a {}, b {};
@@ -29,7 +28,7 @@ uint64_t cpu_clock_ns()
         double ns = double(b.tv_sec - a.tv_sec) * 1e9 + double(b.tv_nsec - a.tv_nsec);
         return t1 > t0 ? ns / double(t1 - t0) : 1.0;
     }();
-    return static_cast<uint64_t>(double(__builtin_ia32_rdtsc()) * ns_per_tick);
+    return static_cast<uint64_t>(double(ticks) * ns_per_tick);
 }
 
 // Hand-off fairness: a thread woken by a fiber of its own worker runs next,
@@ -350,15 +349,15 @@ Thread* Worker::wait_for_work()
 
 void Worker::charge(Thread* previous)
 {
-    uint64_t now = cpu_clock_ns();
+    uint64_t now = __builtin_ia32_rdtsc();
     uint64_t spent = now - m_charged_until;
     m_charged_until = now;
     if (!previous)
         return;
     Sip& sip = previous->sip();
-    sip.m_cpu_time_ns += spent;
+    sip.m_cpu_ticks += spent;
     uint64_t limit = sip.limits().cpu_time_ns;
-    if (limit && sip.m_cpu_time_ns > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested()) {
+    if (limit && tsc_ticks_to_ns(sip.m_cpu_ticks) > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested()) {
         sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
             "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms" });
         sip.request_kill();
@@ -520,6 +519,11 @@ void Worker::block_current()
     Worker* worker = this_worker();
     stop_running(*self, Thread::State::Blocked);
     worker->switch_to(worker->pick_next());
+}
+
+uint64_t Sip::cpu_time_ns() const
+{
+    return tsc_ticks_to_ns(m_cpu_ticks);
 }
 
 Thread* Worker::current_thread()
