@@ -583,6 +583,15 @@ std::optional<Kernel::ProgramInfo> Kernel::find_program_info(std::string const& 
     return it->second;
 }
 
+std::vector<std::string> Kernel::program_names() const
+{
+    std::lock_guard guard(m_lock);
+    std::vector<std::string> names;
+    for (auto const& [name, info] : m_programs)
+        names.push_back(name);
+    return names;
+}
+
 bool Kernel::binds(Endpoint& endpoint, RequiredEndpoint const& required)
 {
     auto const& type = endpoint.contract_type();

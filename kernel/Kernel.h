@@ -116,6 +116,8 @@ public:
     };
     void register_program(std::string const& name, ProgramInfo);
     std::optional<ProgramInfo> find_program_info(std::string const& name) const;
+    // Every registered program's name (a named domain maps the images of those that name it).
+    std::vector<std::string> program_names() const;
     // Whether `endpoint` can bind `required`: same contract, end and protocol state.
     static bool binds(Endpoint&, RequiredEndpoint const&);
 

@@ -95,7 +95,7 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     request.disks = info->disks;
     request.directories = info->directories;
     // Its manifest's placement: a child in a domain gets its domain process now.
-    if (auto placed = place_in_domain(request, DomainPlacement::parse(info->domain)); placed.is_error()) {
+    if (auto placed = place_in_domain(kernel, request, DomainPlacement::parse(info->domain)); placed.is_error()) {
         (void)kernel.diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot start " + name + ": "
             + placed.error().message() + "\n");
         auto kind = placed.error().kind();

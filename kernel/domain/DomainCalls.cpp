@@ -76,7 +76,53 @@ bool domain_call_supported(uint32_t function)
     auto const& call = ring::abi_calls[function];
     if (call.module != "signet_v1")
         return true;
-    return !call.name.starts_with("block_") && !call.name.starts_with("thread_");
+    return !call.name.starts_with("block_");
+}
+
+namespace {
+
+constexpr uint32_t index_of(std::string_view name)
+{
+    for (uint32_t i = 0; i < ring::abi_call_count; ++i) {
+        if (ring::abi_calls[i].module == "signet_v1" && ring::abi_calls[i].name == name)
+            return i;
+    }
+    return ring::abi_call_count;
+}
+
+} // namespace
+
+uint32_t domain_thread_create_call()
+{
+    static_assert(index_of("thread_create") < ring::abi_call_count);
+    return index_of("thread_create");
+}
+
+uint32_t domain_thread_exit_call()
+{
+    static_assert(index_of("thread_exit") < ring::abi_call_count);
+    return index_of("thread_exit");
+}
+
+uint64_t domain_thread_create(Sip& sip, uint64_t const* arguments, std::function<ErrorOr<std::shared_ptr<ThreadHandle>>(uint32_t stack_top)> const& start)
+{
+    uint32_t stack_top = uint32_t(arguments[2]);
+    uint32_t out_thread = uint32_t(arguments[3]);
+    GuestMemory memory(sip.runtime());
+    if (!memory.valid(out_thread, 4))
+        return SIGNET_OUT_OF_BOUNDS;
+    // The new thread's shadow stack grows down from stack_top, inside memory.
+    if (stack_top == 0 || stack_top % 16 != 0 || !memory.valid(stack_top - 16, 16))
+        return SIGNET_INVALID_ARGUMENT;
+    if (sip.handles().free_slots() < 1)
+        return SIGNET_LIMIT;
+    auto handle = start(stack_top);
+    if (handle.is_error())
+        return SIGNET_LIMIT;
+    uint32_t thread_handle = sip.handles().insert(handle.release_value());
+    VERIFY(thread_handle);
+    memory.write(out_thread, thread_handle);
+    return SIGNET_OK;
 }
 
 uint64_t execute_domain_call(Sip& sip, uint32_t function, uint64_t const* arguments)

@@ -2,16 +2,32 @@
 // implementation a SIP in the kernel domain reaches, on the SIP's proxy thread.
 #pragma once
 
+#include "base/ErrorOr.h"
+
 #include <cstdint>
+#include <functional>
+#include <memory>
 
 namespace signet {
 
 class Sip;
+class ThreadHandle;
 
 // Whether a function can be served across the boundary yet. Exchange-heap
-// blocks and threads need more than the ring carries today (FIXME): their calls
-// get SIGNET_UNSUPPORTED.
+// blocks need more than the ring carries today (FIXME): their calls get
+// SIGNET_UNSUPPORTED.
 bool domain_call_supported(uint32_t function);
+
+// The thread calls whose kernel side knows it serves a domain (DomainSip.cpp).
+uint32_t domain_thread_create_call();
+uint32_t domain_thread_exit_call();
+
+// thread_create(function, argument, stack_top, out_thread) for a SIP in a
+// domain. The domain checked what only it can see (the module's shadow stack
+// and its table); this checks the rest exactly as for a SIP in the kernel —
+// the out pointer, the stack top, handle space — and then `start(stack_top)`
+// starts the thread: a proxy thread in the kernel and its fiber in the domain.
+uint64_t domain_thread_create(Sip&, uint64_t const* arguments, std::function<ErrorOr<std::shared_ptr<ThreadHandle>>(uint32_t stack_top)> const& start);
 
 // Runs function `function` (an index into ring::abi_calls, already checked)
 // with `arguments` (already checked against its signature) for `sip`. May

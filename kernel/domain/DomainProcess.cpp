@@ -28,12 +28,14 @@ std::atomic<unsigned> s_live { 0 };
 std::atomic<uint64_t> s_started { 0 };
 
 // Descriptors the kernel keeps for a domain sit above those the domain gets
-// (3-6), so that the spawn's dup2 never finds source and target the same.
+// (3 up to memory_slot_fd(max_slots - 1)), so that the spawn's dup2 never finds
+// source and target the same, nor overwrites a source it has yet to copy.
 int lift(int fd)
 {
     if (fd < 0)
         return fd;
-    int lifted = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    static_assert(domain::memory_slot_fd(domain::max_slots - 1) < 64);
+    int lifted = ::fcntl(fd, F_DUPFD_CLOEXEC, 64);
     ::close(fd);
     return lifted;
 }
@@ -162,25 +164,32 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
     if (::access(launch.host_executable.c_str(), X_OK) != 0)
         return Error::from_errno("domain host " + launch.host_executable, errno);
 
-    // 1. The ring and the SIP's memory, as sealed memory files mapped here.
+    if (launch.images.empty() || launch.images.size() > domain::max_images || launch.slots == 0 || launch.slots > domain::max_slots)
+        return Error::invalid("cannot start a domain process with " + std::to_string(launch.images.size()) + " images and " + std::to_string(launch.slots)
+            + " slots (at most " + std::to_string(domain::max_images) + " and " + std::to_string(domain::max_slots) + ")");
+
+    // 1. The ring and the SIPs' memory slots, as sealed memory files mapped here.
     domain->m_ring_fd = TRY(sealed_memory_file("signet-ring", ring::region_bytes));
     uint64_t memory_bytes = (launch.memory_bytes + 65535) / 65536 * 65536;
     domain->m_memory_bytes = memory_bytes;
-    domain->m_memory_fd = TRY(sealed_memory_file("signet-domain-memory", memory_bytes));
     void* region = ::mmap(nullptr, ring::region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, domain->m_ring_fd, 0);
     if (region == MAP_FAILED)
         return Error::from_errno("mapping a domain's ring", errno);
     domain->m_region = static_cast<uint8_t*>(region);
     ring::Ring::initialize(domain->m_region);
     domain->m_ring.emplace(ring::Side::Kernel, domain->m_region);
-    void* view = ::mmap(nullptr, memory_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, domain->m_memory_fd, 0);
-    if (view == MAP_FAILED)
-        return Error::from_errno("mapping a domain SIP's memory", errno);
-    domain->m_memory_view = static_cast<uint8_t*>(view);
-    domain->m_memory.data = domain->m_memory_view;
-    domain->m_memory.pages = 0;
-    domain->m_memory.max_pages = uint32_t(std::min<uint64_t>(memory_bytes / 65536, 65535));
-    domain->m_memory.size = 0;
+    domain->m_slots.resize(launch.slots);
+    for (auto& slot : domain->m_slots) {
+        slot.fd = TRY(sealed_memory_file("signet-domain-memory", memory_bytes));
+        void* view = ::mmap(nullptr, memory_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, slot.fd, 0);
+        if (view == MAP_FAILED)
+            return Error::from_errno("mapping a domain SIP's memory", errno);
+        slot.view = static_cast<uint8_t*>(view);
+        slot.memory.data = slot.view;
+        slot.memory.pages = 0;
+        slot.memory.max_pages = uint32_t(std::min<uint64_t>(memory_bytes / 65536, 65535));
+        slot.memory.size = 0;
+    }
 
     // 2. The doorbells, and the pump's stop switch.
     domain->m_to_kernel = lift(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -191,12 +200,19 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
 
     // 3. The process, forked by the zygote if one serves this host, else
     //    posix_spawn'd (vfork and exec, safe from a threaded kernel). Either way
-    //    it gets exactly the four descriptors above at 3-6, an empty environment,
-    //    and its arguments.
-    std::vector<std::pair<int, int>> descriptors { { domain->m_ring_fd, domain::ring_fd }, { domain->m_memory_fd, domain::memory_fd },
-        { domain->m_to_kernel, domain::to_kernel_fd }, { domain->m_to_domain, domain::to_domain_fd } };
-    std::vector<std::string> arguments { launch.host_executable, launch.image_path, launch.module_hash, std::to_string(memory_bytes),
-        std::to_string(launch.stack_bytes) };
+    //    it gets exactly the descriptors above at 3-6 (and its further memory
+    //    slots from 7), an empty environment, and its arguments.
+    std::vector<std::pair<int, int>> descriptors { { domain->m_ring_fd, domain::ring_fd } };
+    for (unsigned i = 0; i < launch.slots; ++i)
+        descriptors.push_back({ domain->m_slots[i].fd, domain::memory_slot_fd(i) });
+    descriptors.push_back({ domain->m_to_kernel, domain::to_kernel_fd });
+    descriptors.push_back({ domain->m_to_domain, domain::to_domain_fd });
+    // signet-domain MEMORY_BYTES STACK_BYTES SLOTS (IMAGE MODULE_HASH)...
+    std::vector<std::string> arguments { launch.host_executable, std::to_string(memory_bytes), std::to_string(launch.stack_bytes), std::to_string(launch.slots) };
+    for (auto const& image : launch.images) {
+        arguments.push_back(image.path);
+        arguments.push_back(image.module_hash);
+    }
     pid_t pid = DomainZygote::serves(launch.host_executable) ? TRY(DomainZygote::fork_domain(arguments, descriptors))
                                                              : TRY(spawn_host(launch.host_executable, arguments, descriptors));
     domain->m_pid = pid;
@@ -233,15 +249,29 @@ DomainProcess::~DomainProcess()
         [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
         m_pump.join();
     }
-    for (int fd : { m_pidfd, m_ring_fd, m_memory_fd, m_to_kernel, m_to_domain, m_stop }) {
+    for (int fd : { m_pidfd, m_ring_fd, m_to_kernel, m_to_domain, m_stop }) {
         if (fd >= 0)
             ::close(fd);
     }
     if (m_region)
         ::munmap(m_region, ring::region_bytes);
-    if (m_memory_view)
-        ::munmap(m_memory_view, m_memory_bytes);
+    for (auto& slot : m_slots) {
+        if (slot.fd >= 0)
+            ::close(slot.fd);
+        if (slot.view)
+            ::munmap(slot.view, m_memory_bytes);
+    }
     s_live.fetch_sub(1);
+}
+
+void DomainProcess::clear_slot(unsigned slot)
+{
+    auto& memory = m_slots[slot];
+    memory.memory.pages = 0;
+    memory.memory.size = 0;
+    // Punching the whole file out gives its pages back; both mappings read zero afterwards.
+    if (::fallocate(memory.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, off_t(m_memory_bytes)) != 0)
+        std::memset(memory.view, 0, m_memory_bytes);
 }
 
 void DomainProcess::ring_doorbell() const

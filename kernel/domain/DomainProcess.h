@@ -27,9 +27,15 @@ class Thread;
 
 struct DomainLaunch {
     std::string host_executable; // signet-domain
-    std::string image_path;      // the SIP's sealed image in the store
-    std::string module_hash;
-    uint64_t memory_bytes { 0 }; // the SIP's memory limit
+    // Every image the domain will ever run, in the store: it maps them all before
+    // it seals (a shared domain cannot map another afterwards).
+    struct ImageFile {
+        std::string path;
+        std::string module_hash;
+    };
+    std::vector<ImageFile> images;
+    unsigned slots { 1 };        // SIPs it hosts at once: one memory file each
+    uint64_t memory_bytes { 0 }; // each slot's size: the most a SIP's memory grows to
     size_t stack_bytes { 0 };
 };
 
@@ -60,9 +66,13 @@ public:
 
     int pid() const { return m_pid; }
     ring::Ring& ring() { return *m_ring; }
-    // The SIP's linear memory as the kernel sees it: the same pages as the domain's.
-    wasm_rt_memory_t& memory() { return m_memory; }
+    // A SIP's linear memory (memory slot `slot`) as the kernel sees it: the same
+    // pages as the domain's.
+    wasm_rt_memory_t& memory(unsigned slot = 0) { return m_slots[slot].memory; }
+    unsigned slot_count() const { return unsigned(m_slots.size()); }
     uint64_t memory_limit() const { return m_memory_bytes; }
+    // Empties a slot for its next SIP: size 0, and every page reads zero again.
+    void clear_slot(unsigned slot);
     // After the kernel published a frame: rings the domain's doorbell if it
     // sleeps on it (one that watches the ring sees the frame by itself).
     void ring_doorbell() const;
@@ -96,14 +106,17 @@ private:
     int m_pid { -1 };
     int m_pidfd { -1 };
     int m_ring_fd { -1 };
-    int m_memory_fd { -1 };
     int m_to_kernel { -1 };
     int m_to_domain { -1 };
     int m_stop { -1 }; // eventfd that stops the pump
     uint8_t* m_region { nullptr };
-    uint8_t* m_memory_view { nullptr };
+    struct Slot {
+        int fd { -1 };
+        uint8_t* view { nullptr };
+        wasm_rt_memory_t memory {};
+    };
+    std::vector<Slot> m_slots;
     uint64_t m_memory_bytes { 0 };
-    wasm_rt_memory_t m_memory {};
     std::optional<ring::Ring> m_ring;
     std::atomic<bool> m_hello { false };
     std::atomic<bool> m_stopping { false };

@@ -1,148 +1,528 @@
-// Serving a SIP's domain process from its proxy thread (DomainSip.h).
+// Serving SIPs in domain processes from their proxy threads (DomainSip.h).
+//
+// One Connection per domain process: its ring carries the messages of every
+// SIP in the domain and of every thread of each, each message naming its SIP
+// and thread (ring::Route). In the kernel each of those threads has a proxy
+// thread; the proxies take turns reading the ring (a leader and followers):
+//   1. a proxy that wants its next message looks in its own inbox;
+//   2. if it is empty and nobody reads, it becomes the reader: it copies every
+//      published frame out, checks it, and puts it in its proxy's inbox (waking
+//      that proxy), or handles it itself if it is the domain's (the hello, a
+//      SIP gone); with nothing for itself it waits for the domain's doorbell;
+//   3. otherwise it blocks until its inbox fills or the reader leaves;
+//   4. a reader leaving (with its message, or to end) wakes a blocked proxy,
+//      which reads next.
+// Only a thread running in the domain sends, and its proxy waits for exactly
+// that, so whenever a frame can arrive some proxy reads. A proxy busy with a
+// blocking call (a channel receive, a sleep) reads nothing, and its siblings
+// and the domain's other SIPs go on.
 #include "kernel/domain/DomainSip.h"
 
 #include "kernel/domain/DomainCalls.h"
 #include "kernel/domain/DomainProcess.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Worker.h"
+#include "runtime/domain/DomainLaunch.h"
 #include "runtime/ring/Protocol.h"
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <map>
 
 namespace signet {
 
 namespace {
 
-class Server {
+class Connection;
+
+// One SIP in a domain.
+struct Member {
+    std::shared_ptr<Connection> connection;
+    uint32_t id { 0 };    // its route: ring::Route::sip
+    uint32_t image { 0 }; // index into the domain's images
+    unsigned slot { 0 };  // its memory slot
+    // Guarded by the connection's lock.
+    Sip* sip { nullptr }; // from its start to its finish
+    enum class State : uint8_t {
+        Live,   // its messages are served
+        Ending, // it ended in the kernel: its messages are dropped until the domain says it is gone
+    };
+    State state { State::Live };
+    struct Delivery {
+        uint32_t sequence { 0 };
+        ring::FromDomain message;
+    };
+    struct Proxy {
+        Thread* waiter { nullptr };      // blocked in next() for this inbox
+        std::optional<Delivery> inbox;   // one exchange per thread at a time
+    };
+    std::map<uint32_t, Proxy> threads; // by ring::Route::thread
+    uint32_t next_thread { ring::first_thread + 1 };
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Server(Sip& sip, DomainProcess& domain)
-        : m_sip(sip)
-        , m_domain(domain)
+    Connection(Kernel& kernel, std::shared_ptr<DomainProcess> process, std::string name, DomainLaunch launch)
+        : m_kernel(kernel)
+        , m_process(std::move(process))
+        , m_name(std::move(name))
+        , m_launch(std::move(launch))
     {
     }
 
-    // Runs on the proxy SIP's only thread until the SIP ends. An ABI call may
-    // end the thread instead of returning (exit, a trap the kernel imposes, a
-    // kill while blocked): the SIP's on-finish hook then ends the process.
-    void run()
+    DomainProcess& process() { return *m_process; }
+    std::string const& name() const { return m_name; }
+    bool failed() const
     {
-        m_sip.runtime().wasm_memory = &m_domain.memory();
-        // A death while this thread is blocked inside a call ends the SIP at once.
-        // The hook is cleared by terminate(), which the SIP's finish always runs,
-        // so it never outlives the SIP.
-        m_domain.on_death([&sip = m_sip](std::string const& why) {
-            sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "its domain process died: " + why });
-            sip.request_kill();
+        std::lock_guard guard(m_lock);
+        return m_failure.has_value() || m_closing;
+    }
+
+    // After start: a death while every proxy is inside a kernel call still ends its SIPs.
+    void watch()
+    {
+        m_process->on_death([weak = weak_from_this()](std::string const& why) {
+            if (auto self = weak.lock())
+                self->fail("died: " + why, Terminate::No);
         });
-        // Its CPU-time limit covers what it computes in the domain too.
-        if (uint64_t limit = m_sip.limits().cpu_time_ns) {
-            m_domain.limit_cpu(limit, [&sip = m_sip, limit] {
+    }
+
+    ErrorOr<std::shared_ptr<Member>> join(Image const& image, std::string const& who)
+    {
+        std::lock_guard guard(m_lock);
+        if (m_failure || m_closing)
+            return Error(ErrorKind::Unsupported, "domain '" + m_name + "' is ending");
+        auto found = std::find_if(m_launch.images.begin(), m_launch.images.end(), [&](auto const& file) { return file.path == image.path(); });
+        if (found == m_launch.images.end()) {
+            std::string names;
+            for (auto const& file : m_launch.images)
+                names += (names.empty() ? "" : ", ") + std::filesystem::path(file.path).filename().string();
+            return Error(ErrorKind::Unsupported, "cannot place " + who + " in domain '" + m_name + "': the domain runs already and maps only the images it started with ("
+                + names + "); a sealed domain maps no new code, so its programs are those that name it when it starts");
+        }
+        unsigned slot = 0;
+        while (slot < m_process->slot_count() && std::any_of(m_members.begin(), m_members.end(), [&](auto const& member) { return member.second->slot == slot; }))
+            ++slot;
+        if (slot == m_process->slot_count())
+            return Error(ErrorKind::Limit, "cannot place " + who + " in domain '" + m_name + "': it hosts " + std::to_string(slot) + " SIPs already");
+        auto member = std::make_shared<Member>();
+        member->connection = shared_from_this();
+        member->id = m_next_member++;
+        member->image = uint32_t(found - m_launch.images.begin());
+        member->slot = slot;
+        member->threads[ring::first_thread];
+        m_members.emplace(member->id, member);
+        m_roster.add_sip(member->id);
+        return member;
+    }
+
+    // The SIP's finish hook: it is gone from the kernel. The last SIP ends the process.
+    void leave(Member& member);
+
+    // Runs on the SIP's first proxy thread, as its host entry. Nothing that owns
+    // memory may sit on a proxy's stack: a call that ends the thread (exit, a
+    // kill, a trap the kernel imposes) leaves it by a jump, without destructors.
+    void serve_first(Sip& sip, Member& member)
+    {
+        sip.runtime().wasm_memory = &m_process->memory(member.slot);
+        {
+            std::lock_guard guard(m_lock);
+            member.sip = &sip;
+        }
+        // A SIP alone in its domain is held to its CPU-time limit there too.
+        if (uint64_t limit = sip.limits().cpu_time_ns; limit && m_name.empty()) {
+            m_process->limit_cpu(limit, [&sip, limit] {
                 sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
                     "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms (in its domain)" });
                 sip.request_kill();
             });
         }
-        Thread* self = Worker::current_thread();
-        for (;;) {
-            if (self->kill_requested()) {
-                m_domain.terminate();
-                return;
-            }
-            auto frame = m_domain.ring().receive();
-            if (frame.is_error()) {
-                end("broke its ring: " + frame.error().message());
-                return;
-            }
-            if (!frame.value()) {
-                // Everything it published is handled; only now does its death count.
-                if (auto death = m_domain.death()) {
-                    end("died: " + *death);
-                    return;
-                }
-                m_domain.wait();
-                continue;
-            }
-            auto message = ring::decode_to_kernel(*frame.value());
-            if (message.is_error()) {
-                end("sent a malformed message: " + message.error().message());
-                return;
-            }
-            if (!handle(frame.value()->sequence, message.value()))
-                return;
+        if (!send(ring::ToDomainType::Start, 0, ring::encode(ring::Route { member.id, ring::first_thread }, ring::Start { member.image, member.slot }))) {
+            end_with_failure(sip);
+            return;
         }
+        serve(sip, member, ring::first_thread);
     }
+
+    // Runs on a proxy thread until its domain thread ends (or its SIP does).
+    void serve(Sip& sip, Member& member, uint32_t thread);
 
 private:
-    // Returns false when the SIP is over.
-    bool handle(uint32_t sequence, ring::ToKernel const& message)
-    {
-        if (auto const* hello = std::get_if<ring::Hello>(&message)) {
-            if (m_hello)
-                return end("said hello twice");
-            if (hello->version != ring::protocol_version || hello->call_count != ring::abi_call_count || hello->call_fingerprint != ring::abi_call_fingerprint())
-                return end("speaks another protocol (version " + std::to_string(hello->version) + ", " + std::to_string(hello->call_count) + " ABI functions)");
-            if (!hello->sealed)
-                return end("did not seal itself");
-            // Said once per kernel: every domain on this Linux is in the same position.
-            static std::atomic<bool> s_told { false };
-            if (hello->sealed == 2 && !s_told.exchange(true))
-                (void)m_sip.kernel().diagnostics().write("signet: note: this Linux has no Landlock; domain processes are sealed by seccomp alone (no file or network restriction beyond it)\n");
-            m_hello = true;
-            m_domain.mark_hello();
-            return reply(ring::ToDomainType::Start, 0, {});
-        }
-        if (!m_hello)
-            return end("sent a request before its hello");
-        if (auto const* call = std::get_if<ring::Call>(&message)) {
-            uint64_t result = execute_domain_call(m_sip, call->function, call->arguments);
-            return reply(ring::ToDomainType::Result, sequence, ring::encode(ring::Result { result }));
-        }
-        if (auto const* grow = std::get_if<ring::GrowMemory>(&message)) {
-            auto& memory = m_domain.memory();
-            bool ok = grow->pages >= memory.pages && grow->pages <= memory.max_pages
-                && grow->pages * 65536 <= std::min(m_domain.memory_limit(), m_sip.limits().memory_bytes);
-            if (ok) {
-                memory.pages = uint32_t(grow->pages);
-                memory.size = uint32_t(grow->pages * 65536);
-            }
-            return reply(ring::ToDomainType::Result, sequence, ring::encode(ring::Result { ok ? 1u : 0u }));
-        }
-        auto const& ended = std::get<ring::Ended>(message);
-        if (ended.how == ring::Ended::How::Returned) {
-            m_sip.record_exit({ ExitInfo::How::Exited, 0, TrapKind::None, {} });
-        } else {
-            auto kind = TrapKind(ended.trap_kind);
-            if (ended.trap_kind == 0 || ended.trap_kind > uint32_t(TrapKind::UseAfterSend))
-                return end("reported trap kind " + std::to_string(ended.trap_kind) + ", which does not exist");
-            m_sip.record_exit({ ExitInfo::How::Trapped, 0, kind, ended.detail });
-        }
-        m_domain.terminate();
-        return false;
-    }
+    enum class Terminate : bool { No, Yes };
 
-    bool reply(ring::ToDomainType type, uint32_t sequence, std::vector<uint8_t> const& payload)
+    // Returns the next message for `thread` of `member`, or nothing when the
+    // proxy must stop (its SIP is being killed, or the domain failed).
+    std::optional<Member::Delivery> next(Member& member, uint32_t thread);
+    // The reader's step: routes every published frame. False if the domain failed.
+    bool read_all();
+    // Under m_lock: puts a checked message where it belongs, or says what is wrong with it.
+    std::optional<std::string> route(uint32_t sequence, ring::FromDomain);
+    // Under m_lock: a proxy blocked in next() with an empty inbox reads next.
+    void wake_a_follower();
+    ErrorOr<std::shared_ptr<ThreadHandle>> start_thread(Sip&, Member&, uint32_t function, uint32_t argument, uint32_t stack_top);
+    bool send(ring::ToDomainType type, uint32_t sequence, std::vector<uint8_t> const& payload)
     {
-        auto sent = m_domain.ring().try_send(uint16_t(type), sequence, payload);
-        if (sent.is_error())
-            return end("broke its ring: " + sent.error().message());
-        // One call at a time: a full reply ring means the domain stopped reading.
-        if (!sent.value())
-            return end("stopped reading its replies");
-        m_domain.ring_doorbell();
+        std::optional<std::string> failure;
+        {
+            std::lock_guard guard(m_send_lock);
+            auto sent = m_process->ring().try_send(uint16_t(type), sequence, payload);
+            if (sent.is_error())
+                failure = "broke its ring: " + sent.error().message();
+            // One answer per thread at a time: a full reply ring means the domain stopped reading.
+            else if (!sent.value())
+                failure = "stopped reading its replies";
+        }
+        if (failure) {
+            fail(*failure, Terminate::Yes);
+            return false;
+        }
+        m_process->ring_doorbell();
         return true;
     }
-
-    bool end(std::string const& why)
+    // Ends every SIP of the domain with `why` and, unless the pump is telling
+    // of its death, ends the process.
+    void fail(std::string const& why, Terminate);
+    void end_with_failure(Sip& sip)
     {
-        m_domain.terminate();
-        m_sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "its domain process " + why });
+        std::string why;
+        {
+            std::lock_guard guard(m_lock);
+            why = m_failure.value_or("ended");
+        }
+        sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "its domain process " + why });
+    }
+    bool handle(Sip&, Member&, uint32_t thread, Member::Delivery const&);
+
+    Kernel& m_kernel;
+    std::shared_ptr<DomainProcess> m_process;
+    std::string m_name; // empty: a domain of its own
+    DomainLaunch m_launch;
+    std::mutex m_send_lock; // the kernel's side of the ring is one producer
+
+    mutable std::mutex m_lock;
+    std::map<uint32_t, std::shared_ptr<Member>> m_members; // guarded; by ring::Route::sip, until the domain says SIP gone
+    ring::Roster m_roster;                                 // guarded: the same SIPs and their threads, what routes are checked against
+    uint32_t m_next_member { 1 };                          // guarded
+    bool m_reading { false };                              // guarded: a proxy is the reader
+    bool m_hello { false };                                // guarded
+    bool m_closing { false };                              // guarded: its last SIP left
+    std::optional<std::string> m_failure;                  // guarded
+};
+
+std::mutex s_named_lock;
+// Named domains alive, by kernel and name. An entry goes when its last SIP leaves.
+std::map<std::pair<Kernel const*, std::string>, std::shared_ptr<Connection>> s_named; // guarded by s_named_lock
+
+void Connection::leave(Member& member)
+{
+    std::vector<std::shared_ptr<Member>> dropped;
+    bool last = false;
+    bool failed = false;
+    {
+        std::unique_lock<std::mutex> named;
+        if (!m_name.empty())
+            named = std::unique_lock(s_named_lock);
+        std::lock_guard guard(m_lock);
+        member.state = Member::State::Ending;
+        member.sip = nullptr;
+        m_roster.end_sip(member.id);
+        failed = m_failure.has_value();
+        last = std::none_of(m_members.begin(), m_members.end(), [](auto const& entry) { return entry.second->state == Member::State::Live; });
+        if (last) {
+            m_closing = true;
+            // Breaks the cycle between members and their connection; they go once unlocked.
+            for (auto& [id, other] : m_members)
+                dropped.push_back(std::move(other));
+            m_members.clear();
+            if (!m_name.empty()) {
+                auto key = std::make_pair(&m_kernel, m_name);
+                if (auto it = s_named.find(key); it != s_named.end() && it->second.get() == this)
+                    s_named.erase(it);
+            }
+        }
+    }
+    if (last) {
+        m_process->terminate();
+        return;
+    }
+    // The domain drops the SIP's fibers and memory and says so; only then is its slot reused.
+    if (!failed)
+        (void)send(ring::ToDomainType::EndSip, 0, ring::encode(ring::Route { member.id, 0 }, ring::EndSip {}));
+}
+
+void Connection::serve(Sip& sip, Member& member, uint32_t thread)
+{
+    for (;;) {
+        auto delivery = next(member, thread);
+        if (!delivery) {
+            if (failed())
+                end_with_failure(sip);
+            return;
+        }
+        if (!handle(sip, member, thread, *delivery))
+            return;
+    }
+}
+
+std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread)
+{
+    Thread* self = Worker::current_thread();
+    bool reader = false;
+    for (;;) {
+        {
+            std::unique_lock guard(m_lock);
+            auto& proxy = member.threads.at(thread);
+            bool stop = m_failure.has_value() || self->kill_requested();
+            if (proxy.inbox || stop) {
+                std::optional<Member::Delivery> got;
+                if (!stop)
+                    got = std::move(proxy.inbox);
+                proxy.inbox.reset();
+                if (reader)
+                    m_reading = false;
+                // 4. Whoever leaves while nobody reads makes sure somebody does.
+                if (!m_reading)
+                    wake_a_follower();
+                return got;
+            }
+            if (!reader) {
+                if (m_reading) {
+                    // 3. A follower: the reader fills the inbox, or hands over.
+                    proxy.waiter = self;
+                    guard.unlock();
+                    Worker::block_current();
+                    guard.lock();
+                    member.threads.at(thread).waiter = nullptr;
+                    continue;
+                }
+                m_reading = true;
+                reader = true;
+            }
+        }
+        // 2. The reader.
+        if (!read_all())
+            continue;
+        bool mine = false;
+        {
+            std::lock_guard guard(m_lock);
+            mine = member.threads.at(thread).inbox.has_value();
+        }
+        if (mine)
+            continue;
+        // Everything it published is routed; only now does its death count.
+        if (auto death = m_process->death())
+            fail("died: " + *death, Terminate::No);
+        else
+            m_process->wait();
+    }
+}
+
+void Connection::wake_a_follower()
+{
+    // One with nothing in its inbox: one with a message runs anyway, and would not read.
+    for (auto& [id, member] : m_members) {
+        for (auto& [thread, proxy] : member->threads) {
+            if (proxy.waiter && !proxy.inbox) {
+                Worker::wake(*proxy.waiter);
+                return;
+            }
+        }
+    }
+}
+
+bool Connection::read_all()
+{
+    for (;;) {
+        auto frame = m_process->ring().receive();
+        if (frame.is_error()) {
+            fail("broke its ring: " + frame.error().message(), Terminate::Yes);
+            return false;
+        }
+        if (!frame.value())
+            return true;
+        auto message = ring::decode_to_kernel(*frame.value());
+        if (message.is_error()) {
+            fail("sent a malformed message: " + message.error().message(), Terminate::Yes);
+            return false;
+        }
+        std::optional<std::string> failure;
+        {
+            std::lock_guard guard(m_lock);
+            failure = route(frame.value()->sequence, message.release_value());
+        }
+        if (failure) {
+            fail(*failure, Terminate::Yes);
+            return false;
+        }
+    }
+}
+
+std::optional<std::string> Connection::route(uint32_t sequence, ring::FromDomain message)
+{
+    auto const route = message.route;
+    if (auto const* hello = std::get_if<ring::Hello>(&message.message)) {
+        if (m_hello)
+            return "said hello twice";
+        if (hello->version != ring::protocol_version || hello->call_count != ring::abi_call_count || hello->call_fingerprint != ring::abi_call_fingerprint())
+            return "speaks another protocol (version " + std::to_string(hello->version) + ", " + std::to_string(hello->call_count) + " ABI functions)";
+        if (!hello->sealed)
+            return "did not seal itself";
+        // Said once per kernel: every domain on this Linux is in the same position.
+        static std::atomic<bool> s_told { false };
+        if (hello->sealed == 2 && !s_told.exchange(true))
+            (void)m_kernel.diagnostics().write("signet: note: this Linux has no Landlock; domain processes are sealed by seccomp alone (no file or network restriction beyond it)\n");
+        m_hello = true;
+        m_process->mark_hello();
+        return {};
+    }
+    if (!m_hello)
+        return "sent a request before its hello";
+    auto verdict = m_roster.admit(message);
+    if (verdict.is_error())
+        return "sent " + verdict.error().message();
+    if (verdict.value() == ring::Roster::Verdict::Drop)
+        return {}; // it ended in the kernel; what its threads still had in flight goes
+    auto found = m_members.find(route.sip);
+    VERIFY(found != m_members.end());
+    Member& member = *found->second;
+    if (verdict.value() == ring::Roster::Verdict::Gone) {
+        m_process->clear_slot(member.slot);
+        m_members.erase(found);
+        return {};
+    }
+    auto thread = member.threads.find(route.thread);
+    VERIFY(thread != member.threads.end());
+    auto& proxy = thread->second;
+    if (proxy.inbox)
+        return "sent a second message for thread " + std::to_string(route.thread) + " of SIP " + std::to_string(route.sip) + " before the first was answered";
+    proxy.inbox = Member::Delivery { sequence, std::move(message) };
+    if (proxy.waiter)
+        Worker::wake(*proxy.waiter);
+    return {};
+}
+
+void Connection::fail(std::string const& why, Terminate terminate)
+{
+    {
+        std::lock_guard guard(m_lock);
+        if (!m_failure) {
+            m_failure = why;
+            for (auto& [id, member] : m_members) {
+                if (member->state != Member::State::Live || !member->sip)
+                    continue;
+                member->sip->record_exit({ ExitInfo::How::Killed, 0, TrapKind::None, "its domain process " + why });
+                member->sip->request_kill();
+            }
+            // Followers see the failure.
+            for (auto& [id, member] : m_members) {
+                for (auto& [thread, proxy] : member->threads) {
+                    if (proxy.waiter)
+                        Worker::wake(*proxy.waiter);
+                }
+            }
+        }
+    }
+    if (terminate == Terminate::Yes)
+        m_process->terminate();
+}
+
+bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Delivery const& delivery)
+{
+    ring::Route const route { member.id, thread };
+    auto const& message = delivery.message.message;
+    if (auto const* call = std::get_if<ring::Call>(&message)) {
+        if (call->function == domain_thread_exit_call()) {
+            // The domain drops the thread's fiber; the kernel ends its proxy (for
+            // the first thread: the SIP), and the call does not return.
+            if (thread != ring::first_thread) {
+                std::lock_guard guard(m_lock);
+                member.threads.erase(thread);
+                m_roster.remove_thread(route);
+            }
+            if (!send(ring::ToDomainType::Unwind, delivery.sequence, ring::encode(route, ring::Unwind { ring::Unwind::Reason::Exited })))
+                return false;
+            execute_domain_call(sip, call->function, call->arguments);
+            return false;
+        }
+        uint64_t result = 0;
+        if (call->function == domain_thread_create_call()) {
+            result = domain_thread_create(sip, call->arguments, [&](uint32_t stack_top) {
+                return start_thread(sip, member, uint32_t(call->arguments[0]), uint32_t(call->arguments[1]), stack_top);
+            });
+        } else {
+            result = execute_domain_call(sip, call->function, call->arguments);
+        }
+        return send(ring::ToDomainType::Result, delivery.sequence, ring::encode(route, ring::Result { result }));
+    }
+    if (auto const* grow = std::get_if<ring::GrowMemory>(&message)) {
+        auto& memory = m_process->memory(member.slot);
+        bool ok = grow->pages >= memory.pages && grow->pages <= memory.max_pages
+            && grow->pages * 65536 <= std::min(m_process->memory_limit(), sip.limits().memory_bytes);
+        if (ok) {
+            memory.pages = uint32_t(grow->pages);
+            memory.size = uint32_t(grow->pages * 65536);
+        }
+        return send(ring::ToDomainType::Result, delivery.sequence, ring::encode(route, ring::Result { ok ? 1u : 0u }));
+    }
+    auto const& ended = std::get<ring::Ended>(message);
+    if (ended.how == ring::Ended::How::Returned) {
+        if (thread != ring::first_thread) {
+            // Only this thread ends (status 0, as in the kernel).
+            std::lock_guard guard(m_lock);
+            member.threads.erase(thread);
+            m_roster.remove_thread(route);
+            return false;
+        }
+        // Returning from `_start` ends the program, as returning from main does.
+        sip.record_exit({ ExitInfo::How::Exited, 0, TrapKind::None, {} });
+        sip.request_kill();
         return false;
     }
+    if (ended.trap_kind == 0 || ended.trap_kind > uint32_t(TrapKind::UseAfterSend)) {
+        fail("reported trap kind " + std::to_string(ended.trap_kind) + ", which does not exist", Terminate::Yes);
+        return false;
+    }
+    // A trap in any thread ends the whole SIP: its memory may be half-updated.
+    sip.record_exit({ ExitInfo::How::Trapped, 0, TrapKind(ended.trap_kind), ended.detail });
+    sip.request_kill();
+    return false;
+}
 
-    Sip& m_sip;
-    DomainProcess& m_domain;
-    bool m_hello { false };
-};
+void serve_thread(void* raw_member, uint32_t thread)
+{
+    auto& member = *static_cast<Member*>(raw_member);
+    member.connection->serve(Worker::current_thread()->sip(), member, thread);
+}
+
+ErrorOr<std::shared_ptr<ThreadHandle>> Connection::start_thread(Sip& sip, Member& member, uint32_t function, uint32_t argument, uint32_t stack_top)
+{
+    uint32_t id = 0;
+    {
+        std::lock_guard guard(m_lock);
+        id = member.next_thread++;
+        member.threads[id];
+        m_roster.add_thread({ member.id, id });
+    }
+    // Its proxy: a thread of the SIP in the kernel that serves thread `id` of the domain.
+    auto handle = m_kernel.start_thread(sip, Thread::Entry { &serve_thread, &member, id }, stack_top);
+    if (handle.is_error()) {
+        std::lock_guard guard(m_lock);
+        member.threads.erase(id);
+        m_roster.remove_thread({ member.id, id });
+        return handle.release_error();
+    }
+    (void)send(ring::ToDomainType::StartThread, 0, ring::encode(ring::Route { member.id, id }, ring::StartThread { function, argument, stack_top }));
+    return handle;
+}
+
+ErrorOr<std::shared_ptr<Connection>> start_connection(Kernel& kernel, DomainLaunch launch, std::string name)
+{
+    auto process = TRY(DomainProcess::start(launch));
+    auto connection = std::make_shared<Connection>(kernel, std::move(process), std::move(name), std::move(launch));
+    connection->watch();
+    return connection;
+}
 
 } // namespace
 
@@ -168,32 +548,59 @@ std::string DomainPlacement::describe() const
     return "?";
 }
 
-ErrorOr<void> place_in_domain(SpawnRequest& request, DomainPlacement const& placement, std::string host_executable)
+ErrorOr<void> place_in_domain(Kernel& kernel, SpawnRequest& request, DomainPlacement const& placement, std::string host_executable)
 {
     if (placement.kind == DomainPlacement::Kind::Kernel)
         return {};
-    if (placement.kind == DomainPlacement::Kind::Named)
-        return Error(ErrorKind::Unsupported, "cannot place " + request.name + " in " + placement.describe() + ": domains shared by several SIPs are not supported yet (use 'own' or 'kernel')");
     if (!request.image || request.image->path().empty())
         return Error::invalid("cannot place " + request.name + " in a domain: it has no image in the store");
     if (request.host_entry)
         return Error::invalid("cannot place " + request.name + " in a domain: a host-driven SIP runs in the kernel");
     DomainLaunch launch;
     launch.host_executable = host_executable.empty() ? DomainProcess::default_host_executable() : host_executable;
-    launch.image_path = request.image->path();
-    launch.module_hash = request.image->module_hash();
+    launch.images.push_back({ request.image->path(), request.image->module_hash() });
     launch.memory_bytes = request.limits.memory_bytes;
     launch.stack_bytes = request.limits.stack_bytes;
-    auto domain = TRY(DomainProcess::start(launch));
-    request.image = Image::remote(launch.image_path, launch.module_hash);
-    request.host_entry = [domain](Sip& sip) { Server(sip, *domain).run(); };
-    request.on_finish = [domain] { domain->terminate(); };
+    std::shared_ptr<Member> member;
+    if (placement.kind == DomainPlacement::Kind::Own) {
+        auto connection = TRY(start_connection(kernel, std::move(launch), {}));
+        member = TRY(connection->join(*request.image, request.name));
+    } else {
+        std::lock_guard guard(s_named_lock);
+        auto& connection = s_named[{ &kernel, placement.name }];
+        if (!connection || connection->failed()) {
+            // Its images are fixed now: this one, and every registered program that names it.
+            for (auto const& name : kernel.program_names()) {
+                auto info = kernel.find_program_info(name);
+                if (!info || info->domain != placement.name || !info->image || info->image->path().empty())
+                    continue;
+                if (std::none_of(launch.images.begin(), launch.images.end(), [&](auto const& file) { return file.path == info->image->path(); })) {
+                    if (launch.images.size() == domain::max_images)
+                        return Error(ErrorKind::Limit, "cannot start domain '" + placement.name + "': more than " + std::to_string(domain::max_images) + " programs name it");
+                    launch.images.push_back({ info->image->path(), info->image->module_hash() });
+                }
+                launch.memory_bytes = std::max(launch.memory_bytes, info->limits.memory_bytes);
+                launch.stack_bytes = std::max(launch.stack_bytes, info->limits.stack_bytes);
+            }
+            launch.slots = max_sips_per_named_domain;
+            auto started = start_connection(kernel, std::move(launch), placement.name);
+            if (started.is_error()) {
+                s_named.erase({ &kernel, placement.name });
+                return started.release_error();
+            }
+            connection = started.release_value();
+        }
+        member = TRY(connection->join(*request.image, request.name));
+    }
+    request.image = Image::remote(request.image->path(), request.image->module_hash());
+    request.host_entry = [member](Sip& sip) { member->connection->serve_first(sip, *member); };
+    request.on_finish = [member] { member->connection->leave(*member); };
     return {};
 }
 
 ErrorOr<std::shared_ptr<Sip>> spawn_in_domain(Kernel& kernel, SpawnRequest request, DomainPlacement const& placement, std::string host_executable)
 {
-    TRY(place_in_domain(request, placement, std::move(host_executable)));
+    TRY(place_in_domain(kernel, request, placement, std::move(host_executable)));
     return kernel.spawn(std::move(request));
 }
 

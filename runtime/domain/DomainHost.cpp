@@ -1,4 +1,14 @@
-// The domain host (DomainHost.h): one SIP, sealed, talking only to its ring.
+// The domain host (DomainHost.h): SIPs, sealed, talking only to their ring.
+//
+// One host thread runs everything. Each SIP thread is a fiber (Boost.Context,
+// as in the kernel) on its own guarded stack; the host's own context is the
+// scheduler. A fiber runs until it makes an ABI call: it sends the Call and
+// switches back to the scheduler, which runs the next runnable fiber or waits
+// for the kernel's doorbell, and makes the caller runnable again when its
+// Result arrives. So a SIP thread blocked in a call never blocks the others.
+// Like a SIP's threads in the kernel, fibers never run at the same instant and
+// a fiber that computes without calling holds the host thread (FIXME: a
+// domain has one host thread; a SIP that spins delays its domain's others).
 #include "runtime/domain/DomainHost.h"
 
 #include "runtime/FaultHandler.h"
@@ -10,14 +20,19 @@
 #include "runtime/ring/Protocol.h"
 #include "runtime/seal/Seal.h"
 
+#include <signet/abi.h>
+
 #include <boost/context/detail/fcontext.hpp>
 
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
+#include <map>
 #include <memory>
 #include <optional>
 #include <sys/mman.h>
@@ -30,14 +45,68 @@ namespace fctx = boost::context::detail;
 
 namespace {
 
-// The one connection of this process. Only the SIP's thread uses it.
-struct Connection {
+// The longjmp code that ends a fiber the kernel ended (Unwind): nothing to report.
+constexpr int unwound = 0x200;
+
+struct HostedSip;
+
+// One SIP thread.
+struct Fiber {
+    HostedSip* sip { nullptr };
+    uint32_t thread { 0 };
+    uint8_t* mapping { nullptr }; // guard, then stack
+    size_t mapping_bytes { 0 };
+    StackRange stack;
+    TrapTarget target;
+    fctx::fcontext_t context { nullptr };
+    // Its value of the module's shadow-stack pointer while it is switched out.
+    uint32_t shadow_stack_pointer { 0 };
+    bool shadow_stack_pointer_valid { false };
+    // A thread other than the first: what it runs.
+    ring::StartThread start;
+    // Waiting for the kernel's answer to `waiting_for`; the answer lands in `answer`.
+    bool waiting { false };
+    uint32_t waiting_for { 0 };
+    std::optional<ring::ToDomain> answer;
+    bool finished { false };
+    ~Fiber()
+    {
+        if (mapping)
+            ::munmap(mapping, mapping_bytes);
+    }
+};
+
+struct HostedSip {
+    uint32_t id { 0 };
+    std::shared_ptr<Image> image;
+    unsigned slot { 0 };
+    void* instance { nullptr };
+    SipContext context;
+    std::map<uint32_t, std::unique_ptr<Fiber>> threads;
+    // Its first thread returned or one of its threads trapped: the kernel ends
+    // it; none of its code runs again (its memory may be half-updated).
+    bool over { false };
+    ~HostedSip()
+    {
+        threads.clear();
+        context.release_resources();
+        std::free(instance);
+    }
+};
+
+struct Host {
+    HostOptions options;
     std::optional<ring::Ring> ring;
     ring::Doorbell to_kernel { to_kernel_fd };
     ring::Doorbell to_domain { to_domain_fd };
     uint32_t next_sequence { 1 };
+    std::vector<std::shared_ptr<Image>> images;
+    std::map<uint32_t, std::unique_ptr<HostedSip>> sips;
+    std::deque<Fiber*> runnable;
+    Fiber* current { nullptr };
+    fctx::fcontext_t scheduler { nullptr };
 };
-Connection s_connection;
+Host s_host;
 
 [[noreturn]] void broken(char const* what)
 {
@@ -46,86 +115,252 @@ Connection s_connection;
     ::_exit(int(HostExit::RingBroken));
 }
 
-void send(ring::ToKernelType type, uint32_t sequence, std::vector<uint8_t> const& payload)
+void send(uint16_t type, uint32_t sequence, std::vector<uint8_t> const& payload)
 {
     for (;;) {
-        auto sent = s_connection.ring->try_send(uint16_t(type), sequence, payload);
+        auto sent = s_host.ring->try_send(type, sequence, payload);
         if (sent.is_error())
             broken("send");
         if (sent.value())
             break;
         // Full: the kernel has not consumed yet; it rings us when it replies.
-        s_connection.to_domain.wait(10);
+        s_host.to_domain.wait(10);
     }
-    s_connection.ring->notify(s_connection.to_kernel); // rings only if the kernel sleeps (Ring.h)
+    s_host.ring->notify(s_host.to_kernel); // rings only if the kernel sleeps (Ring.h)
 }
 
-// Waits for the kernel's message about `sequence`: a Result, or the end.
-ring::Frame wait_for(uint32_t sequence)
+ring::Route route_of(Fiber const& fiber) { return { fiber.sip->id, fiber.thread }; }
+
+// On a fiber: back to the scheduler until the kernel answers `sequence`.
+// Nothing that owns heap memory may live on a fiber's stack across this
+// switch: a fiber whose SIP ends is dropped without being resumed.
+ring::ToDomain wait_for(Fiber& fiber, uint32_t sequence)
 {
-    for (;;) {
-        auto frame = s_connection.ring->receive();
-        if (frame.is_error())
-            broken("receive");
-        if (frame.value()) {
-            auto& got = *frame.value();
-            if (got.type == uint16_t(ring::ToDomainType::Unwind)) {
-                // The kernel ended the SIP; it ends this process next. Run nothing more.
-                for (;;)
-                    s_connection.to_domain.wait(-1);
-            }
-            if (got.sequence != sequence)
-                broken("sequence");
-            return std::move(got);
-        }
-        s_connection.ring->wait(s_connection.to_domain, -1); // spins first, then sleeps (Ring.h)
-    }
+    fiber.waiting = true;
+    fiber.waiting_for = sequence;
+    fiber.answer.reset();
+    auto back = fctx::jump_fcontext(s_host.scheduler, nullptr);
+    s_host.scheduler = back.fctx;
+    if (!fiber.answer)
+        broken("resumed without an answer");
+    if (std::holds_alternative<ring::Unwind>(*fiber.answer))
+        _longjmp(fiber.target.jump_buffer, unwound);
+    return *fiber.answer;
+}
+
+uint64_t call(Fiber& fiber, ring::ToKernelType type, std::vector<uint8_t> const& payload)
+{
+    uint32_t sequence = s_host.next_sequence++;
+    send(uint16_t(type), sequence, payload);
+    auto answer = wait_for(fiber, sequence);
+    auto const* result = std::get_if<ring::Result>(&answer);
+    if (!result)
+        broken("answer");
+    return result->value;
 }
 
 bool resize_memory(uint32_t pages)
 {
-    uint32_t sequence = s_connection.next_sequence++;
-    send(ring::ToKernelType::GrowMemory, sequence, ring::encode(ring::GrowMemory { pages }));
-    auto result = ring::decode_result(wait_for(sequence));
-    return !result.is_error() && result.value().value == 1;
+    Fiber& fiber = *s_host.current;
+    bool accepted = call(fiber, ring::ToKernelType::GrowMemory, ring::encode(route_of(fiber), ring::GrowMemory { pages })) == 1;
+    // Other SIPs ran meanwhile and pointed the backing at their slots: point it back.
+    LinearMemory::set_shared_backing({ memory_slot_fd(fiber.sip->slot), s_host.options.memory_bytes, resize_memory });
+    return accepted;
 }
 
-// The SIP's thread: its own stack with a guard below, its own trap target.
-struct SipThread {
-    SipContext context;
-    TrapTarget target;
-    std::shared_ptr<Image> image;
-    void* instance { nullptr };
-    fctx::fcontext_t host_context { nullptr };
-};
-SipThread* s_sip = nullptr;
-
-void report_end(ring::Ended ended)
+// The function a thread of `sip` starts with, if its table has it with type (i32) -> ().
+void (*thread_function(HostedSip& sip, uint32_t function))(void*, uint32_t)
 {
-    send(ring::ToKernelType::Ended, s_connection.next_sequence++, ring::encode(ended));
-    // The kernel ends this process once it has read the report.
-    for (;;)
-        s_connection.to_domain.wait(-1);
+    auto const& tables = sip.context.funcref_tables;
+    if (tables.empty() || function >= tables[0]->size)
+        return nullptr;
+    wasm_rt_funcref_t const& target = tables[0]->data[function];
+    static uint32_t const entry_type = wasm_rt_register_func_type(1, 0, WASM_RT_I32);
+    if (!target.func || target.func_type != entry_type || target.module_instance != sip.instance)
+        return nullptr;
+    return reinterpret_cast<void (*)(void*, uint32_t)>(target.func);
 }
 
-void sip_main(fctx::transfer_t transfer)
+void report_end(Fiber& fiber, ring::Ended ended)
 {
-    s_sip->host_context = transfer.fctx;
-    auto const& entry = s_sip->image->entry();
-    int code = _setjmp(s_sip->target.jump_buffer);
+    send(uint16_t(ring::ToKernelType::Ended), s_host.next_sequence++, ring::encode(route_of(fiber), ended));
+}
+
+void fiber_main(fctx::transfer_t transfer)
+{
+    s_host.scheduler = transfer.fctx;
+    Fiber& fiber = *static_cast<Fiber*>(transfer.data);
+    HostedSip& sip = *fiber.sip;
+    int code = _setjmp(fiber.target.jump_buffer);
     if (code == 0) {
-        entry.instantiate(s_sip->instance, nullptr);
-        if (entry.start)
-            entry.start(s_sip->instance);
-        report_end({ ring::Ended::How::Returned, 0, {} });
+        if (fiber.thread == ring::first_thread) {
+            auto const& entry = sip.image->entry();
+            entry.instantiate(sip.instance, nullptr);
+            if (entry.start)
+                entry.start(sip.instance);
+            // Returning from `_start` ends the program, as in the kernel.
+            sip.over = true;
+        } else {
+            auto function = thread_function(sip, fiber.start.function);
+            if (!function)
+                unwind_current(int(TrapKind::BadIndirectCall));
+            function(sip.instance, fiber.start.argument);
+        }
+        report_end(fiber, { ring::Ended::How::Returned, 0, {} });
+    } else if (code != unwound) {
+        std::string detail;
+        if (fiber.target.fault_address) {
+            char text[96];
+            std::snprintf(text, sizeof text, " (fault address %p in the domain)", fiber.target.fault_address);
+            detail = text;
+        }
+        sip.over = true;
+        report_end(fiber, { ring::Ended::How::Trapped, uint32_t(code), detail });
     }
-    std::string detail;
-    if (s_sip->target.fault_address) {
-        char text[96];
-        std::snprintf(text, sizeof text, " (fault address %p in the domain)", s_sip->target.fault_address);
-        detail = text;
+    fiber.finished = true;
+    fctx::jump_fcontext(s_host.scheduler, nullptr);
+    broken("a finished fiber was resumed");
+}
+
+Fiber& new_fiber(HostedSip& sip, uint32_t thread)
+{
+    if (sip.threads.count(thread))
+        broken("thread exists");
+    auto fiber = std::make_unique<Fiber>();
+    fiber->sip = &sip;
+    fiber->thread = thread;
+    size_t const guard = 64 * 1024;
+    size_t stack_bytes = (s_host.options.stack_bytes + 4095) / 4096 * 4096;
+    fiber->mapping_bytes = guard + stack_bytes;
+    void* mapping = ::mmap(nullptr, fiber->mapping_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapping == MAP_FAILED)
+        broken("stack");
+    fiber->mapping = static_cast<uint8_t*>(mapping);
+    if (::mprotect(fiber->mapping, guard, PROT_NONE) != 0)
+        broken("stack guard");
+    fiber->stack = { uintptr_t(fiber->mapping), uintptr_t(fiber->mapping + guard), uintptr_t(fiber->mapping + guard + stack_bytes) };
+    fiber->context = fctx::make_fcontext(fiber->mapping + guard + stack_bytes, stack_bytes, fiber_main);
+    Fiber& made = *fiber;
+    sip.threads.emplace(thread, std::move(fiber));
+    s_host.runnable.push_back(&made);
+    return made;
+}
+
+// The SIP ended in the kernel: drop it without running any more of it.
+void end_sip(uint32_t id)
+{
+    if (auto it = s_host.sips.find(id); it != s_host.sips.end()) {
+        std::erase_if(s_host.runnable, [&](Fiber* fiber) { return fiber->sip == it->second.get(); });
+        s_host.sips.erase(it);
     }
-    report_end({ ring::Ended::How::Trapped, uint32_t(code), detail });
+    send(uint16_t(ring::ToKernelType::SipGone), 0, ring::encode(ring::Route { id, 0 }, ring::SipGone {}));
+}
+
+// What the kernel sent. It is trusted, but a message that makes no sense means
+// the ring is broken.
+void deliver(ring::Frame const& frame)
+{
+    auto decoded = ring::decode_to_domain(frame);
+    if (decoded.is_error())
+        broken("decode");
+    auto [route, message] = decoded.release_value();
+    if (auto const* start = std::get_if<ring::Start>(&message)) {
+        if (route.sip == 0 || route.thread != ring::first_thread || s_host.sips.count(route.sip) || start->image >= s_host.images.size() || start->slot >= s_host.options.slots)
+            broken("start");
+        for (auto const& [id, other] : s_host.sips) {
+            if (other->slot == start->slot)
+                broken("slot in use");
+        }
+        auto sip = std::make_unique<HostedSip>();
+        sip->id = route.sip;
+        sip->image = s_host.images[start->image];
+        sip->slot = start->slot;
+        sip->instance = std::calloc(1, sip->image->entry().instance_size);
+        if (!sip->instance)
+            broken("instance");
+        sip->context.memory_limit_bytes = s_host.options.memory_bytes;
+        sip->context.text_low = sip->image->text_low();
+        sip->context.text_high = sip->image->text_high();
+        auto& hosted = *sip;
+        s_host.sips.emplace(route.sip, std::move(sip));
+        new_fiber(hosted, ring::first_thread);
+        return;
+    }
+    if (std::holds_alternative<ring::EndSip>(message)) {
+        end_sip(route.sip);
+        return;
+    }
+    auto it = s_host.sips.find(route.sip);
+    if (it == s_host.sips.end())
+        broken("no such SIP");
+    HostedSip& sip = *it->second;
+    if (auto const* start = std::get_if<ring::StartThread>(&message)) {
+        new_fiber(sip, route.thread).start = *start;
+        return;
+    }
+    auto thread = sip.threads.find(route.thread);
+    if (thread == sip.threads.end())
+        broken("no such thread");
+    Fiber& fiber = *thread->second;
+    if (!fiber.waiting || (std::holds_alternative<ring::Result>(message) && frame.sequence != fiber.waiting_for))
+        broken("unexpected answer");
+    fiber.waiting = false;
+    fiber.answer = message;
+    s_host.runnable.push_back(&fiber);
+}
+
+// Runs one fiber until it calls, ends or is unwound.
+void resume(Fiber& fiber)
+{
+    HostedSip& sip = *fiber.sip;
+    uint32_t offset = sip.image->entry().stack_pointer_offset;
+    auto* shadow_stack_pointer = offset == SIGNET_IMAGE_NO_STACK_POINTER ? nullptr : reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(sip.instance) + offset);
+    if (shadow_stack_pointer && fiber.shadow_stack_pointer_valid)
+        *shadow_stack_pointer = fiber.shadow_stack_pointer;
+    if (fiber.thread != ring::first_thread && !fiber.shadow_stack_pointer_valid) {
+        fiber.shadow_stack_pointer = fiber.start.stack_pointer;
+        fiber.shadow_stack_pointer_valid = true;
+        if (shadow_stack_pointer)
+            *shadow_stack_pointer = fiber.shadow_stack_pointer;
+    }
+    sip.context.trap_target = &fiber.target;
+    sip.context.stack = fiber.stack;
+    LinearMemory::set_shared_backing({ memory_slot_fd(sip.slot), s_host.options.memory_bytes, resize_memory });
+    s_host.current = &fiber;
+    current_sip_context = &sip.context;
+    auto back = fctx::jump_fcontext(fiber.context, &fiber);
+    current_sip_context = nullptr;
+    s_host.current = nullptr;
+    fiber.context = back.fctx;
+    if (shadow_stack_pointer && !fiber.finished) {
+        fiber.shadow_stack_pointer = *shadow_stack_pointer;
+        fiber.shadow_stack_pointer_valid = true;
+    }
+    if (fiber.finished)
+        sip.threads.erase(fiber.thread);
+}
+
+[[noreturn]] void run()
+{
+    for (;;) {
+        for (;;) {
+            auto frame = s_host.ring->receive();
+            if (frame.is_error())
+                broken("receive");
+            if (!frame.value())
+                break;
+            deliver(*frame.value());
+        }
+        if (s_host.runnable.empty()) {
+            s_host.ring->wait(s_host.to_domain, -1); // spins first, then sleeps (Ring.h)
+            continue;
+        }
+        Fiber* fiber = s_host.runnable.front();
+        s_host.runnable.pop_front();
+        if (fiber->sip->over && !fiber->finished)
+            continue; // the kernel ends this SIP; its EndSip drops the fiber
+        resume(*fiber);
+    }
 }
 
 void* map_shared(int fd, size_t bytes)
@@ -140,21 +375,43 @@ int fail(HostExit status, std::string const& message)
     return int(status);
 }
 
+constexpr uint32_t index_of(std::string_view name)
+{
+    for (uint32_t i = 0; i < ring::abi_call_count; ++i) {
+        if (ring::abi_calls[i].module == "signet_v1" && ring::abi_calls[i].name == name)
+            return i;
+    }
+    return ring::abi_call_count;
+}
+constexpr uint32_t thread_create_call = index_of("thread_create");
+static_assert(thread_create_call < ring::abi_call_count);
+
 } // namespace
 
 uint64_t forward(uint32_t function, uint64_t const* arguments, uint32_t count)
 {
-    ring::Call call;
-    call.function = function;
-    call.argument_count = count;
+    Fiber& fiber = *s_host.current;
+    if (function == thread_create_call) {
+        // What only the domain can see: the module's shadow stack and its table,
+        // checked in the kernel's order (the kernel checks the rest again, and
+        // handles and limits).
+        uint64_t size = fiber.sip->context.wasm_memory ? fiber.sip->context.wasm_memory->size : 0;
+        uint64_t stack_top = arguments[2], out_thread = arguments[3];
+        if (out_thread + 4 > size)
+            return uint64_t(SIGNET_OUT_OF_BOUNDS);
+        if (fiber.sip->image->entry().stack_pointer_offset == SIGNET_IMAGE_NO_STACK_POINTER)
+            return uint64_t(SIGNET_UNSUPPORTED);
+        if (stack_top == 0 || stack_top % 16 != 0 || stack_top > size)
+            return uint64_t(SIGNET_INVALID_ARGUMENT);
+        if (!thread_function(*fiber.sip, uint32_t(arguments[0])))
+            return uint64_t(SIGNET_INVALID_ARGUMENT);
+    }
+    ring::Call request;
+    request.function = function;
+    request.argument_count = count;
     for (uint32_t i = 0; i < count && i < ring::max_call_arguments; ++i)
-        call.arguments[i] = arguments[i];
-    uint32_t sequence = s_connection.next_sequence++;
-    send(ring::ToKernelType::Call, sequence, ring::encode(call));
-    auto result = ring::decode_result(wait_for(sequence));
-    if (result.is_error())
-        broken("result");
-    return result.value().value;
+        request.arguments[i] = arguments[i];
+    return call(fiber, ring::ToKernelType::Call, ring::encode(route_of(fiber), request));
 }
 
 int run_domain_host(HostOptions const& options)
@@ -163,39 +420,30 @@ int run_domain_host(HostOptions const& options)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1)
         return fail(HostExit::BadArguments, "the kernel is already gone");
+    s_host.options = options;
 
-    // 2. Map what the kernel handed over: the ring, and the memory file the SIP's memory lives in.
+    // 2. Map the ring the kernel handed over. The memory slots are mapped by
+    //    each SIP's linear memory when it starts (mmap of a held descriptor).
     auto* region = static_cast<uint8_t*>(map_shared(ring_fd, ring::region_bytes));
     if (!region)
         return fail(HostExit::CannotMap, std::string("cannot map the ring: ") + std::strerror(errno));
-    s_connection.ring.emplace(ring::Side::Domain, region);
-    LinearMemory::set_shared_backing({ memory_fd, options.memory_bytes, resize_memory });
+    s_host.ring.emplace(ring::Side::Domain, region);
 
-    // 3. Map the SIP's sealed image: the last executable mapping this process makes.
-    auto image = Image::load(options.image_path, options.module_hash);
-    if (image.is_error())
-        return fail(HostExit::BadImage, image.error().message());
-    static SipThread sip;
-    s_sip = &sip;
-    sip.image = image.release_value();
-    sip.instance = std::calloc(1, sip.image->entry().instance_size);
-    sip.context.memory_limit_bytes = options.memory_bytes;
-    sip.context.text_low = sip.image->text_low();
-    sip.context.text_high = sip.image->text_high();
-    if (!sip.instance || prepare_thread_for_sip_code().is_error())
-        return fail(HostExit::CannotMap, "cannot prepare the SIP's thread");
-    size_t const guard = 64 * 1024;
-    size_t stack_bytes = (options.stack_bytes + 4095) / 4096 * 4096;
-    auto* stack = static_cast<uint8_t*>(::mmap(nullptr, guard + stack_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
-    if (stack == MAP_FAILED || ::mprotect(stack, guard, PROT_NONE) != 0)
-        return fail(HostExit::CannotMap, "cannot map the SIP's stack");
-    sip.context.stack = { uintptr_t(stack), uintptr_t(stack + guard), uintptr_t(stack + guard + stack_bytes) };
-    sip.context.trap_target = &sip.target;
+    // 3. Map every image this domain will run: the last executable mappings this
+    //    process makes.
+    for (auto const& file : options.images) {
+        auto image = Image::load(file.path, file.module_hash);
+        if (image.is_error())
+            return fail(HostExit::BadImage, image.error().message());
+        s_host.images.push_back(image.release_value());
+    }
+    if (prepare_thread_for_sip_code().is_error())
+        return fail(HostExit::CannotMap, "cannot prepare the host thread for SIP code");
 
     // 4. Nothing but the ring: close any descriptor the kernel's process let through
     //    (one opened without O_CLOEXEC by any code in it would otherwise be a way out),
     //    point the standard streams at /dev/null, then seal.
-    if (::close_range(to_domain_fd + 1, ~0u, 0) != 0)
+    if (::close_range(unsigned(std::max(to_domain_fd, memory_slot_fd(options.slots - 1))) + 1, ~0u, 0) != 0)
         return fail(HostExit::CannotMap, std::string("cannot close inherited descriptors: ") + std::strerror(errno));
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(null, 1) < 0)
@@ -206,18 +454,10 @@ int run_domain_host(HostOptions const& options)
     ::dup2(null, 2);
     ::close(null);
 
-    // 5. Hello; wait for Start.
+    // 5. Hello; then run what the kernel sends, for as long as the kernel lets it live.
     ring::Hello hello { ring::protocol_version, ring::abi_call_count, ring::abi_call_fingerprint(), sealed.value().filesystem_restricted ? 1u : 2u };
-    send(ring::ToKernelType::Hello, 0, ring::encode(hello));
-    auto start = wait_for(0);
-    if (start.type != uint16_t(ring::ToDomainType::Start))
-        broken("start");
-
-    // 6. Run the SIP on its own stack. It never comes back: the kernel ends this process.
-    current_sip_context = &sip.context;
-    auto context = fctx::make_fcontext(stack + guard + stack_bytes, stack_bytes, sip_main);
-    fctx::jump_fcontext(context, nullptr);
-    broken("returned");
+    send(uint16_t(ring::ToKernelType::Hello), 0, ring::encode(ring::Route {}, hello));
+    run();
 }
 
 } // namespace signet::domain

@@ -58,14 +58,16 @@ std::string frame_name(Frame const& frame)
     return "ring message " + std::to_string(frame.type) + " (sequence " + std::to_string(frame.sequence) + ")";
 }
 
+// The payload after its route.
+size_t body_size(Frame const& frame) { return frame.payload.size() - route_bytes; }
+
 Error wrong_size(Frame const& frame, char const* what, size_t expected)
 {
-    return Error::invalid(frame_name(frame) + ": a " + what + " payload is " + std::to_string(expected) + " bytes, got " + std::to_string(frame.payload.size()));
+    return Error::invalid(frame_name(frame) + ": a " + what + " payload is " + std::to_string(route_bytes + expected) + " bytes, got " + std::to_string(frame.payload.size()));
 }
 
-ErrorOr<ToKernel> decode_call(Frame const& frame)
+ErrorOr<ToKernel> decode_call(Frame const& frame, Reader& reader)
 {
-    Reader reader(frame.payload);
     Call call;
     if (!reader.get(call.function) || !reader.get(call.argument_count))
         return Error::invalid(frame_name(frame) + ": a call payload of " + std::to_string(frame.payload.size()) + " bytes has no function and argument count");
@@ -88,15 +90,12 @@ ErrorOr<ToKernel> decode_call(Frame const& frame)
     return ToKernel { call };
 }
 
-} // namespace
-
-ErrorOr<ToKernel> decode_to_kernel(Frame const& frame)
+ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
 {
-    Reader reader(frame.payload);
     switch (ToKernelType(frame.type)) {
     case ToKernelType::Hello: {
         Hello hello;
-        if (frame.payload.size() != 16)
+        if (body_size(frame) != 16)
             return wrong_size(frame, "hello", 16);
         reader.get(hello.version);
         reader.get(hello.call_count);
@@ -107,10 +106,10 @@ ErrorOr<ToKernel> decode_to_kernel(Frame const& frame)
         return ToKernel { hello };
     }
     case ToKernelType::Call:
-        return decode_call(frame);
+        return decode_call(frame, reader);
     case ToKernelType::GrowMemory: {
         GrowMemory grow;
-        if (frame.payload.size() != 8)
+        if (body_size(frame) != 8)
             return wrong_size(frame, "grow", 8);
         reader.get(grow.pages);
         if (grow.pages > 65536)
@@ -130,52 +129,156 @@ ErrorOr<ToKernel> decode_to_kernel(Frame const& frame)
         ended.detail = reader.rest();
         return ToKernel { ended };
     }
+    case ToKernelType::SipGone:
+        if (body_size(frame) != 0)
+            return wrong_size(frame, "SIP-gone", 0);
+        return ToKernel { SipGone {} };
     }
     return Error::invalid(frame_name(frame) + ": no such message type from a domain");
 }
 
-std::vector<uint8_t> encode(Hello const& hello)
+} // namespace
+
+ErrorOr<FromDomain> decode_to_kernel(Frame const& frame)
 {
-    return Writer().put(hello.version).put(hello.call_count).put(hello.call_fingerprint).put(hello.sealed).take();
+    Reader reader(frame.payload);
+    Route route;
+    if (!reader.get(route.sip) || !reader.get(route.thread))
+        return Error::invalid(frame_name(frame) + ": a payload of " + std::to_string(frame.payload.size()) + " bytes has no route (SIP and thread)");
+    auto message = TRY(decode_message(frame, reader));
+    // The route's shape: the hello is the domain's own, SipGone a SIP's, the rest a thread's.
+    auto where = [&] { return " (SIP " + std::to_string(route.sip) + ", thread " + std::to_string(route.thread) + ")"; };
+    if (std::holds_alternative<Hello>(message)) {
+        if (route.sip != 0 || route.thread != 0)
+            return Error::invalid(frame_name(frame) + ": a hello is the domain's, not a SIP's" + where());
+    } else if (std::holds_alternative<SipGone>(message)) {
+        if (route.sip == 0 || route.thread != 0)
+            return Error::invalid(frame_name(frame) + ": SIP-gone names a SIP and no thread" + where());
+    } else if (route.sip == 0 || route.thread == 0) {
+        return Error::invalid(frame_name(frame) + ": a thread's message names no SIP or no thread" + where());
+    }
+    return FromDomain { route, std::move(message) };
 }
 
-std::vector<uint8_t> encode(Call const& call)
+void Roster::add_sip(uint32_t sip) { m_sips[sip] = Entry { false, { first_thread } }; }
+void Roster::add_thread(Route route) { m_sips[route.sip].threads.insert(route.thread); }
+void Roster::remove_thread(Route route)
+{
+    if (auto it = m_sips.find(route.sip); it != m_sips.end())
+        it->second.threads.erase(route.thread);
+}
+void Roster::end_sip(uint32_t sip)
+{
+    if (auto it = m_sips.find(sip); it != m_sips.end())
+        it->second.ending = true;
+}
+
+ErrorOr<Roster::Verdict> Roster::admit(FromDomain const& message)
+{
+    auto const& route = message.route;
+    if (std::holds_alternative<Hello>(message.message))
+        return Verdict::Deliver;
+    auto it = m_sips.find(route.sip);
+    if (it == m_sips.end())
+        return Error::invalid("a message for SIP " + std::to_string(route.sip) + ", which is not in the domain");
+    if (std::holds_alternative<SipGone>(message.message)) {
+        if (!it->second.ending)
+            return Error::invalid("SIP " + std::to_string(route.sip) + " is gone, says the domain, but the kernel did not end it");
+        m_sips.erase(it);
+        return Verdict::Gone;
+    }
+    if (it->second.ending)
+        return Verdict::Drop;
+    if (!it->second.threads.count(route.thread))
+        return Error::invalid("a message for thread " + std::to_string(route.thread) + " of SIP " + std::to_string(route.sip) + ", which has no such thread");
+    return Verdict::Deliver;
+}
+
+namespace {
+
+Writer routed(Route route)
 {
     Writer writer;
+    writer.put(route.sip).put(route.thread);
+    return writer;
+}
+
+} // namespace
+
+std::vector<uint8_t> encode(Route route, Hello const& hello)
+{
+    return routed(route).put(hello.version).put(hello.call_count).put(hello.call_fingerprint).put(hello.sealed).take();
+}
+
+std::vector<uint8_t> encode(Route route, Call const& call)
+{
+    Writer writer = routed(route);
     writer.put(call.function).put(call.argument_count);
     for (uint32_t i = 0; i < call.argument_count && i < max_call_arguments; ++i)
         writer.put(call.arguments[i]);
     return writer.take();
 }
 
-std::vector<uint8_t> encode(GrowMemory const& grow) { return Writer().put(grow.pages).take(); }
+std::vector<uint8_t> encode(Route route, GrowMemory const& grow) { return routed(route).put(grow.pages).take(); }
 
-std::vector<uint8_t> encode(Ended const& ended)
+std::vector<uint8_t> encode(Route route, Ended const& ended)
 {
-    return Writer().put(uint32_t(ended.how)).put(ended.trap_kind).put_bytes(std::string_view(ended.detail).substr(0, max_detail_bytes)).take();
+    return routed(route).put(uint32_t(ended.how)).put(ended.trap_kind).put_bytes(std::string_view(ended.detail).substr(0, max_detail_bytes)).take();
 }
 
-std::vector<uint8_t> encode(Result const& result) { return Writer().put(result.value).take(); }
-std::vector<uint8_t> encode(Unwind const& unwind) { return Writer().put(uint32_t(unwind.reason)).take(); }
+std::vector<uint8_t> encode(Route route, SipGone const&) { return routed(route).take(); }
+std::vector<uint8_t> encode(Route route, Start const& start) { return routed(route).put(start.image).put(start.slot).take(); }
+std::vector<uint8_t> encode(Route route, Result const& result) { return routed(route).put(result.value).take(); }
+std::vector<uint8_t> encode(Route route, Unwind const& unwind) { return routed(route).put(uint32_t(unwind.reason)).take(); }
+std::vector<uint8_t> encode(Route route, StartThread const& start) { return routed(route).put(start.function).put(start.argument).put(start.stack_pointer).take(); }
+std::vector<uint8_t> encode(Route route, EndSip const&) { return routed(route).take(); }
 
-ErrorOr<Result> decode_result(Frame const& frame)
+ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
 {
-    if (frame.type != uint16_t(ToDomainType::Result) || frame.payload.size() != 8)
-        return wrong_size(frame, "result", 8);
-    Result result;
-    std::memcpy(&result.value, frame.payload.data(), 8);
-    return result;
-}
-
-ErrorOr<Unwind> decode_unwind(Frame const& frame)
-{
-    if (frame.type != uint16_t(ToDomainType::Unwind) || frame.payload.size() != 4)
-        return wrong_size(frame, "unwind", 4);
-    uint32_t reason = 0;
-    std::memcpy(&reason, frame.payload.data(), 4);
-    if (reason > 2)
-        return Error::invalid(frame_name(frame) + ": unwind reason " + std::to_string(reason));
-    return Unwind { Unwind::Reason(reason) };
+    Reader reader(frame.payload);
+    Route route;
+    if (!reader.get(route.sip) || !reader.get(route.thread))
+        return Error::invalid(frame_name(frame) + ": no route");
+    auto exactly = [&](size_t bytes, char const* what) -> ErrorOr<void> {
+        if (reader.remaining() != bytes)
+            return wrong_size(frame, what, bytes);
+        return {};
+    };
+    switch (ToDomainType(frame.type)) {
+    case ToDomainType::Start: {
+        TRY(exactly(8, "start"));
+        Start start;
+        reader.get(start.image);
+        reader.get(start.slot);
+        return FromKernel { route, start };
+    }
+    case ToDomainType::Result: {
+        TRY(exactly(8, "result"));
+        Result result;
+        reader.get(result.value);
+        return FromKernel { route, result };
+    }
+    case ToDomainType::Unwind: {
+        TRY(exactly(4, "unwind"));
+        uint32_t reason = 0;
+        reader.get(reason);
+        if (reason > 2)
+            return Error::invalid(frame_name(frame) + ": unwind reason " + std::to_string(reason));
+        return FromKernel { route, Unwind { Unwind::Reason(reason) } };
+    }
+    case ToDomainType::StartThread: {
+        TRY(exactly(12, "start-thread"));
+        StartThread start;
+        reader.get(start.function);
+        reader.get(start.argument);
+        reader.get(start.stack_pointer);
+        return FromKernel { route, start };
+    }
+    case ToDomainType::EndSip:
+        TRY(exactly(0, "end-SIP"));
+        return FromKernel { route, EndSip {} };
+    }
+    return Error::invalid(frame_name(frame) + ": no such message type from the kernel");
 }
 
 } // namespace signet::ring

@@ -2,10 +2,11 @@
 // the frames). The kernel decodes what the domain sends with decode_to_kernel,
 // which checks every field; the domain decodes what the kernel sends.
 //
-// One exchange per SIP thread at a time: the domain sends a Call and waits for
-// its Result (or an Unwind, when the call ended the thread: exit, a kill, a
-// protocol violation the kernel punished). The frame's sequence number pairs
-// them; a Result for another sequence is a protocol error.
+// One exchange per SIP thread at a time: the thread sends a Call and waits for
+// its Result (or an Unwind, when the call ended the thread; or its SIP's
+// EndSip, when the SIP ended). The frame's sequence number pairs them; a
+// Result for another sequence is a protocol error, and so is a second request
+// from a thread whose first is not answered yet.
 #pragma once
 
 #include "base/ErrorOr.h"
@@ -13,26 +14,44 @@
 #include "runtime/ring/Ring.h"
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <variant>
 
 namespace signet::ring {
 
+// Every message names the SIP and the thread it is for (its Route): one ring
+// serves every SIP of a domain, and every thread of each. The kernel numbers
+// both: a SIP by the order it joined the domain (from 1; 0 is the domain
+// itself, for the hello), a thread within its SIP (from 1, the SIP's first).
+struct Route {
+    uint32_t sip { 0 };
+    uint32_t thread { 0 };
+    bool operator==(Route const&) const = default;
+};
+inline constexpr uint32_t first_thread = 1;
+
 enum class ToKernelType : uint16_t {
-    Hello = 1,      // the domain is up, sealed, and speaks this protocol
-    Call = 2,       // an ABI call of the SIP
+    Hello = 1,      // route 0/0: the domain is up, sealed, and speaks this protocol
+    Call = 2,       // an ABI call of the SIP thread
     GrowMemory = 3, // the SIP's memory.grow: the kernel owns the memory's size
-    Ended = 4,      // the SIP's code returned from its entry, or trapped in the domain
+    Ended = 4,      // the thread's code returned, or trapped (which ends the whole SIP)
+    SipGone = 5,    // route sip/0: the SIP is gone from the domain (its threads and memory), as asked by EndSip
 };
 
 enum class ToDomainType : uint16_t {
-    Start = 16,  // run the SIP
-    Result = 17, // the result of the Call with the same sequence
-    Unwind = 18, // the call ended the SIP thread: stop it without running more of its code
+    Start = 16,       // run the SIP: instantiate image `image` in memory slot `slot`, then its entry, as thread 1
+    Result = 17,      // the result of the thread's Call (or GrowMemory) with the same sequence
+    Unwind = 18,      // the call ended the thread: stop it without running more of its code
+    StartThread = 19, // run function `function` of the SIP's table with `argument`, as a new thread
+    EndSip = 20,      // route sip/0: the SIP ended in the kernel; drop its threads and memory, then say SipGone
 };
 
-inline constexpr uint32_t protocol_version = 1;
+inline constexpr uint32_t protocol_version = 2;
 inline constexpr uint32_t max_detail_bytes = 512;
+// Every payload starts with its route (8 bytes).
+inline constexpr size_t route_bytes = 8;
 
 struct Hello {
     uint32_t version { 0 };
@@ -60,18 +79,59 @@ struct Ended {
     std::string detail;
 };
 
-using ToKernel = std::variant<Hello, Call, GrowMemory, Ended>;
+struct SipGone { };
 
-// Kernel side: checks everything. The error names the frame, the field and the value.
-ErrorOr<ToKernel> decode_to_kernel(Frame const&);
+using ToKernel = std::variant<Hello, Call, GrowMemory, Ended, SipGone>;
+struct FromDomain {
+    Route route;
+    ToKernel message;
+};
+
+// Kernel side: checks everything, the route's shape included (Hello on 0/0,
+// SipGone on a SIP and thread 0, everything else on a SIP and a thread; whether
+// that SIP and thread exist is the kernel's to check). The error names the
+// frame, the field and the value.
+ErrorOr<FromDomain> decode_to_kernel(Frame const&);
+
+// The kernel's record of who is in a domain: every decoded message's route is
+// admitted against it. A message for a SIP that is not in the domain, or for a
+// thread its SIP does not have, is an error (the kernel disconnects the
+// domain); one for a SIP that ended in the kernel is dropped, since its threads
+// may have been running when it ended, until the domain says the SIP is gone.
+class Roster {
+public:
+    enum class Verdict : uint8_t {
+        Deliver, // to the route's thread
+        Drop,    // its SIP ended in the kernel
+        Gone,    // a SipGone for a SIP the kernel ended: it is no longer in the domain
+    };
+    void add_sip(uint32_t sip); // with its first thread
+    void add_thread(Route);
+    void remove_thread(Route);
+    void end_sip(uint32_t sip);
+    bool contains(uint32_t sip) const { return m_sips.count(sip) != 0; }
+    ErrorOr<Verdict> admit(FromDomain const&);
+
+private:
+    struct Entry {
+        bool ending { false };
+        std::set<uint32_t> threads;
+    };
+    std::map<uint32_t, Entry> m_sips;
+};
 
 // Domain side: encoders of what it sends.
-std::vector<uint8_t> encode(Hello const&);
-std::vector<uint8_t> encode(Call const&);
-std::vector<uint8_t> encode(GrowMemory const&);
-std::vector<uint8_t> encode(Ended const&);
+std::vector<uint8_t> encode(Route, Hello const&);
+std::vector<uint8_t> encode(Route, Call const&);
+std::vector<uint8_t> encode(Route, GrowMemory const&);
+std::vector<uint8_t> encode(Route, Ended const&);
+std::vector<uint8_t> encode(Route, SipGone const&);
 
 // Kernel side: what it sends.
+struct Start {
+    uint32_t image { 0 }; // index into the images the domain was started with
+    uint32_t slot { 0 };  // the memory slot its linear memory lives in
+};
 struct Result {
     uint64_t value { 0 };
 };
@@ -79,10 +139,24 @@ struct Unwind {
     enum class Reason : uint32_t { Exited = 0, Killed = 1, Trapped = 2 };
     Reason reason { Reason::Exited };
 };
-std::vector<uint8_t> encode(Result const&);
-std::vector<uint8_t> encode(Unwind const&);
-// Domain side: the kernel's messages (trusted, still checked for size).
-ErrorOr<Result> decode_result(Frame const&);
-ErrorOr<Unwind> decode_unwind(Frame const&);
+struct StartThread {
+    uint32_t function { 0 }; // index into the SIP's table 0, of type (i32) -> ()
+    uint32_t argument { 0 };
+    uint32_t stack_pointer { 0 }; // the top of its shadow stack in linear memory
+};
+struct EndSip { };
+std::vector<uint8_t> encode(Route, Start const&);
+std::vector<uint8_t> encode(Route, Result const&);
+std::vector<uint8_t> encode(Route, Unwind const&);
+std::vector<uint8_t> encode(Route, StartThread const&);
+std::vector<uint8_t> encode(Route, EndSip const&);
+
+using ToDomain = std::variant<Start, Result, Unwind, StartThread, EndSip>;
+struct FromKernel {
+    Route route;
+    ToDomain message;
+};
+// Domain side: the kernel's messages (trusted, still checked for size and type).
+ErrorOr<FromKernel> decode_to_domain(Frame const&);
 
 } // namespace signet::ring

@@ -18,12 +18,14 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 using namespace signet;
 
 namespace {
 
 std::string example(std::string const& name) { return std::string(SIGNET_EXAMPLES) + "/" + name + ".wasm"; }
+std::string guest(std::string const& name) { return std::string(SIGNET_TEST_GUESTS) + "/" + name + ".wasm"; }
 
 // Domain processes this process started that are still alive (not zombies).
 std::vector<pid_t> live_domains()
@@ -102,16 +104,50 @@ protected:
         auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
         auto err = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.err);
         Outcome result;
+        // In a shared domain the SIP has company: a sleeper in the same domain
+        // process, started first, which must outlive it there untouched.
+        std::shared_ptr<Sip> companion;
+        if (DomainPlacement::parse(m_placement).kind == DomainPlacement::Kind::Named) {
+            Kernel::ProgramInfo info;
+            info.image = spawned.image;
+            info.domain = m_placement;
+            m_kernel->register_program("program-under-test", info);
+            auto started = spawn(request(guest("domain_sleeper")), host);
+            if (started.is_error()) {
+                ADD_FAILURE() << started.error().message();
+                return result;
+            }
+            companion = started.release_value();
+        }
+        uint64_t domains_before = DomainProcess::started_count();
         auto sip = spawn(std::move(spawned), host);
         if (sip.is_error()) {
             ADD_FAILURE() << sip.error().message();
+            if (companion)
+                m_kernel->kill(*companion);
             return result;
+        }
+        if (companion) {
+            EXPECT_EQ(DomainProcess::started_count(), domains_before) << "the SIP did not join its companion's domain";
         }
         result.exit = sip.value()->wait_from_host();
         result.out = out->contents();
         result.err = err->contents();
+        if (companion) {
+            EXPECT_EQ(companion->state(), Sip::State::Running) << "the companion in the shared domain ended with the SIP";
+            m_kernel->kill(*companion);
+            EXPECT_EQ(companion->wait_from_host().detail, "killed");
+        }
         m_kernel->wait_until_idle();
         result.diagnostics = m_diagnostics->contents();
+        return result;
+    }
+
+    Outcome run_in(std::string const& placement, std::string const& wasm)
+    {
+        auto saved = std::exchange(m_placement, placement);
+        auto result = run(wasm);
+        m_placement = saved;
         return result;
     }
 
@@ -119,8 +155,6 @@ protected:
     std::shared_ptr<BufferOutputStream> m_diagnostics;
     std::string m_placement { "own" };
 };
-
-std::string guest(std::string const& name) { return std::string(SIGNET_TEST_GUESTS) + "/" + name + ".wasm"; }
 
 } // namespace
 
@@ -202,11 +236,93 @@ TEST_F(DomainTest, AHostThatIsNotADomainIsRefusedWithAReason)
     EXPECT_NE(result.exit.detail.find("its domain process died: exited with status 1"), std::string::npos) << result.exit.detail;
 }
 
-TEST_F(DomainTest, NamedSharedDomainsAreRefusedPlainly)
+TEST_F(DomainTest, SipsOfSeveralProgramsShareANamedDomainProcessWhichEndsWithTheLast)
 {
-    auto refused = spawn_in_domain(*m_kernel, request(example("hello")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
+    Kernel::ProgramInfo hello;
+    hello.image = image(example("hello"));
+    hello.domain = "drivers";
+    m_kernel->register_program("hello", hello);
+    uint64_t before = DomainProcess::started_count();
+    // A sleeper (60 s in a kernel call) starts it.
+    auto first = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(first.is_error()) << first.error().message();
+    // Two more SIPs of another program join the same process, and run while it sleeps.
+    auto out = std::make_shared<BufferOutputStream>();
+    auto spawned = request(example("hello"), { "joined" });
+    spawned.stdio.out = out;
+    auto second = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(second.is_error()) << second.error().message();
+    auto third = spawn_in_domain(*m_kernel, request(example("hello")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(third.is_error()) << third.error().message();
+    EXPECT_EQ(second.value()->wait_from_host().how, ExitInfo::How::Exited);
+    EXPECT_EQ(out->contents(), "Hello from a sealed process!\narg 1: joined\n");
+    EXPECT_EQ(third.value()->wait_from_host().how, ExitInfo::How::Exited);
+    EXPECT_EQ(DomainProcess::started_count(), before + 1);
+    // Its process lives on with the first SIP, and only with it.
+    EXPECT_EQ(live_domains().size(), 1u);
+    EXPECT_EQ(first.value()->state(), Sip::State::Running);
+    // An image it did not start with cannot join: a sealed domain maps no new code.
+    auto refused = spawn_in_domain(*m_kernel, request(example("hello_native")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
     ASSERT_TRUE(refused.is_error());
-    EXPECT_NE(refused.error().message().find("domain 'drivers'"), std::string::npos) << refused.error().message();
+    EXPECT_NE(refused.error().message().find("maps only the images it started with ("), std::string::npos) << refused.error().message();
+    m_kernel->kill(*first.value());
+    EXPECT_EQ(first.value()->wait_from_host().how, ExitInfo::How::Killed);
+    m_kernel->wait_until_idle();
+    EXPECT_TRUE(live_domains().empty());
+    // The next SIP naming it starts it afresh, and may bring a new image.
+    EXPECT_EQ(run_in("drivers", example("hello_native")).exit.how, ExitInfo::How::Exited);
+    EXPECT_EQ(DomainProcess::started_count(), before + 2);
+}
+
+TEST_F(DomainTest, TwoSipsOfASharedDomainTalkOverAChannel)
+{
+    Kernel::ProgramInfo server;
+    server.image = image(example("calculator_server"));
+    server.principal = "signet-examples/calculator-server";
+    server.domain = "pair";
+    m_kernel->register_program("calculator-server", server);
+    uint64_t before = DomainProcess::started_count();
+    // The client in domain 'pair'; the server it creates joins it there.
+    auto result = run_in("pair", example("calculator_client"));
+    EXPECT_EQ(result.exit.status, 0) << result.out << result.err << result.diagnostics;
+    EXPECT_NE(result.out.find("2 + 40 = 42\n"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("server exited with status 0"), std::string::npos) << result.out;
+    EXPECT_EQ(DomainProcess::started_count(), before + 1);
+    EXPECT_TRUE(live_domains().empty());
+}
+
+TEST_F(DomainTest, ASigkillOfASharedDomainEndsAllItsSipsAndABystanderGoesOn)
+{
+    auto first = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("victims"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(first.is_error()) << first.error().message();
+    auto second = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("victims"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(second.is_error()) << second.error().message();
+    // A bystander in a domain of its own.
+    auto bystander = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("own"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(bystander.is_error()) << bystander.error().message();
+    std::vector<pid_t> domains;
+    for (int i = 0; i < 300 && domains.size() < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        domains = live_domains();
+    }
+    ASSERT_EQ(domains.size(), 2u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // The shared one holds more memory slots than the first (descriptor 7 on).
+    pid_t shared = std::filesystem::exists("/proc/" + std::to_string(domains[0]) + "/fd/7") ? domains[0] : domains[1];
+    ASSERT_TRUE(std::filesystem::exists("/proc/" + std::to_string(shared) + "/fd/7"));
+    ::kill(shared, SIGKILL);
+    for (auto const& sip : { first.value(), second.value() }) {
+        ExitInfo exit = sip->wait_from_host();
+        EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+        EXPECT_NE(exit.detail.find("its domain process died: killed by signal 9 (SIGKILL)"), std::string::npos) << exit.detail;
+    }
+    EXPECT_EQ(bystander.value()->state(), Sip::State::Running);
+    m_kernel->kill(*bystander.value());
+    EXPECT_EQ(bystander.value()->wait_from_host().detail, "killed");
+    m_kernel->wait_until_idle();
+    EXPECT_TRUE(live_domains().empty());
+    // The kernel goes on: a new SIP naming the domain starts it again.
+    EXPECT_EQ(run_in("victims", example("hello")).exit.how, ExitInfo::How::Exited);
 }
 
 TEST_F(DomainTest, AHostileDomainEndsOnlyItsOwnSipWithTheReason)
@@ -224,6 +340,9 @@ TEST_F(DomainTest, AHostileDomainEndsOnlyItsOwnSipWithTheReason)
         { "hostile-eager", "its domain process sent a request before its hello" },
         { "hostile-caller", "its domain process sent a malformed message: ring message 2 (sequence 1): function 9999 does not exist" },
         { "hostile-crash", "its domain process died: killed by signal 6 (SIGABRT)" },
+        { "hostile-stranger", "its domain process sent a message for SIP 99, which is not in the domain" },
+        { "hostile-threadless", "its domain process sent a message for thread 7 of SIP 1, which has no such thread" },
+        { "hostile-twice", "its domain process sent a second message for thread 1 of SIP 1 before the first was answered" },
     };
     for (auto const& c : cases) {
         auto host = directory / c.name;
@@ -371,8 +490,33 @@ TEST_P(EveryPlacement, BreakingAProtocolIsStoppedByTheKernel)
     EXPECT_EQ(result.exit.trap, TrapKind::ProtocolViolation);
 }
 
-INSTANTIATE_TEST_SUITE_P(Placements, EveryPlacement, ::testing::Values("kernel", "own"),
-    [](auto const& info) { return std::string(info.param) == "own" ? std::string("OwnDomain") : std::string("KernelDomain"); });
+TEST_P(EveryPlacement, ThreadsCreateJoinLockAndWaitWithoutBlockingTheirSiblings)
+{
+    auto result = run(guest("domain_threads"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 0) << result.out;
+    EXPECT_NE(result.out.find("counter 1600 (expected 1600), join statuses ok"), std::string::npos) << result.out;
+    // A thread blocked in a kernel call (futex_wait) while its siblings go on.
+    EXPECT_NE(result.out.find("consumed 5050 of 5050 while the sleeper was still asleep"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("bad entry: 1, bad stack: 1, join bad handle: 3"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("futex: wait on changed value 7, unaligned 1, wake nobody 0 (0)"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("futex wait times out: 8"), std::string::npos) << result.out;
+}
+
+TEST_P(EveryPlacement, TheThreadQuotaHolds)
+{
+    auto spawned = request(guest("domain_threads"));
+    spawned.limits.threads = 4; // main + 3: the fourth worker thread is refused
+    auto result = run(std::move(spawned));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.exit.status, 1);
+    EXPECT_NE(result.out.find("cannot start thread 3"), std::string::npos) << result.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, EveryPlacement, ::testing::Values("kernel", "own", "shared"), [](auto const& info) {
+    std::string placement = info.param;
+    return placement == "own" ? std::string("OwnDomain") : placement == "shared" ? std::string("SharedDomain") : std::string("KernelDomain");
+});
 
 TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
 {
@@ -395,16 +539,18 @@ TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
     EXPECT_EQ(DomainProcess::started_count(), before + 1);
     EXPECT_TRUE(live_domains().empty());
 
+    // A named domain: started for the child, ended with it.
     server.domain = "drivers";
     m_kernel->register_program("calculator-server", server);
-    auto refused = request(example("calculator_client"));
-    auto err = std::static_pointer_cast<BufferOutputStream>(refused.stdio.err);
-    auto client = m_kernel->spawn(std::move(refused));
+    auto named = request(example("calculator_client"));
+    auto named_out = std::static_pointer_cast<BufferOutputStream>(named.stdio.out);
+    auto client = m_kernel->spawn(std::move(named));
     ASSERT_FALSE(client.is_error());
-    EXPECT_NE(client.value()->wait_from_host().status, 0);
-    EXPECT_NE(err->contents().find("cannot create 'calculator-server'"), std::string::npos) << err->contents();
+    EXPECT_EQ(client.value()->wait_from_host().status, 0) << named_out->contents() << m_diagnostics->contents();
+    EXPECT_NE(named_out->contents().find("2 + 40 = 42\n"), std::string::npos) << named_out->contents();
     m_kernel->wait_until_idle();
-    EXPECT_NE(m_diagnostics->contents().find("domains shared by several SIPs are not supported yet"), std::string::npos) << m_diagnostics->contents();
+    EXPECT_EQ(DomainProcess::started_count(), before + 2);
+    EXPECT_TRUE(live_domains().empty());
 }
 
 TEST_F(DomainTest, ADomainHoldsOnlyItsRingMemoryAndDoorbells)

@@ -34,18 +34,43 @@ int main(int, char** argv)
         to_kernel.ring();
     } else if (name == "hostile-unsealed") {
         hello.sealed = 0;
-        send(ring::ToKernelType::Hello, 0, ring::encode(hello));
+        send(ring::ToKernelType::Hello, 0, ring::encode(ring::Route {}, hello));
     } else if (name == "hostile-eager") {
         ring::Call call;
         call.function = 0;
-        send(ring::ToKernelType::Call, 1, ring::encode(call));
+        send(ring::ToKernelType::Call, 1, ring::encode(ring::Route { 1, 1 }, call));
     } else if (name == "hostile-caller") {
-        send(ring::ToKernelType::Hello, 0, ring::encode(hello));
+        send(ring::ToKernelType::Hello, 0, ring::encode(ring::Route {}, hello));
         ring::Call call;
         call.function = 9999;
-        send(ring::ToKernelType::Call, 1, ring::encode(call));
+        send(ring::ToKernelType::Call, 1, ring::encode(ring::Route { 1, 1 }, call));
+    } else if (name == "hostile-stranger" || name == "hostile-threadless" || name == "hostile-twice") {
+        // Well-formed calls (abi_version, no arguments) on routes that are wrong:
+        // a SIP that is not in the domain, a thread its SIP does not have, a
+        // second call from one thread before the first is answered.
+        send(ring::ToKernelType::Hello, 0, ring::encode(ring::Route {}, hello));
+        ring::Call call;
+        call.function = 0;
+        ring::Route route { 1, 1 };
+        if (name == "hostile-stranger")
+            route = { 99, 1 };
+        else if (name == "hostile-threadless")
+            route = { 1, 7 };
+        if (name == "hostile-twice") {
+            // Two published before one ring, once the kernel has read the hello
+            // and sleeps: it reads the second while the first is unanswered. (Should
+            // it see the first alone, it answers it; the next pair tries again.)
+            for (uint32_t sequence = 1; sequence < 100; sequence += 2) {
+                ::usleep(100'000);
+                (void)ring.try_send(uint16_t(ring::ToKernelType::Call), sequence, ring::encode(route, call));
+                (void)ring.try_send(uint16_t(ring::ToKernelType::Call), sequence + 1, ring::encode(route, call));
+                to_kernel.ring();
+            }
+        } else {
+            send(ring::ToKernelType::Call, 1, ring::encode(route, call));
+        }
     } else if (name == "hostile-crash") {
-        send(ring::ToKernelType::Hello, 0, ring::encode(hello));
+        send(ring::ToKernelType::Hello, 0, ring::encode(ring::Route {}, hello));
         ::usleep(50'000);
         std::abort();
     }

@@ -167,7 +167,7 @@ TEST(HostileRing, APublishedTailAheadOfWhatWasSentIsAnError)
     Region region;
     Ring kernel(Side::Kernel, region.bytes.get());
     region.header().to_domain_tail.value.store(64);
-    auto sent = kernel.try_send(17, 0, encode(Result { 1 }));
+    auto sent = kernel.try_send(17, 0, encode(Route { 1, 1 }, Result { 1 }));
     ASSERT_TRUE(sent.is_error());
     EXPECT_NE(sent.error().message().find("never published"), std::string::npos);
 }
@@ -177,10 +177,10 @@ TEST(HostileRing, ADomainThatStopsConsumingOnlyFillsItsOwnRing)
     Region region;
     Ring kernel(Side::Kernel, region.bytes.get());
     unsigned sent = 0;
-    while (kernel.try_send(17, sent, encode(Result { sent })).value())
+    while (kernel.try_send(17, sent, encode(Route { 1, 1 }, Result { sent })).value())
         ++sent;
     EXPECT_GT(sent, 0u);
-    EXPECT_FALSE(kernel.try_send(17, sent, encode(Result { sent })).value());
+    EXPECT_FALSE(kernel.try_send(17, sent, encode(Route { 1, 1 }, Result { sent })).value());
 }
 
 TEST(RingProtocol, DecodesWhatTheDomainEncodes)
@@ -189,16 +189,16 @@ TEST(RingProtocol, DecodesWhatTheDomainEncodes)
     call.function = 1; // signet_v1.exit, "i"
     call.argument_count = 1;
     call.arguments[0] = 3;
-    auto decoded = decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 0, encode(call) });
+    auto decoded = decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 0, encode(Route { 1, 1 }, call) });
     ASSERT_FALSE(decoded.is_error()) << decoded.error().message();
-    auto const& back = std::get<Call>(decoded.value());
+    auto const& back = std::get<Call>(decoded.value().message);
     EXPECT_EQ(back.function, 1u);
     EXPECT_EQ(back.arguments[0], 3u);
 
     Ended ended { Ended::How::Trapped, 4, "out of bounds at 0x10" };
-    auto end = decode_to_kernel(Frame { uint16_t(ToKernelType::Ended), 0, encode(ended) });
+    auto end = decode_to_kernel(Frame { uint16_t(ToKernelType::Ended), 0, encode(Route { 1, 1 }, ended) });
     ASSERT_FALSE(end.is_error());
-    EXPECT_EQ(std::get<Ended>(end.value()).detail, "out of bounds at 0x10");
+    EXPECT_EQ(std::get<Ended>(end.value().message).detail, "out of bounds at 0x10");
 }
 
 TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
@@ -209,27 +209,38 @@ TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
     };
     Call call;
     call.function = abi_call_count;
-    EXPECT_NE(refuse(2, encode(call)).find("does not exist"), std::string::npos);
+    EXPECT_NE(refuse(2, encode(Route { 1, 1 }, call)).find("does not exist"), std::string::npos);
     call.function = 1;
     call.argument_count = 2;
-    EXPECT_NE(refuse(2, encode(call)).find("takes 1 arguments, the call has 2"), std::string::npos);
+    EXPECT_NE(refuse(2, encode(Route { 1, 1 }, call)).find("takes 1 arguments, the call has 2"), std::string::npos);
     call.argument_count = 1;
     call.arguments[0] = 1ull << 32;
-    EXPECT_NE(refuse(2, encode(call)).find("high bits set"), std::string::npos);
+    EXPECT_NE(refuse(2, encode(Route { 1, 1 }, call)).find("high bits set"), std::string::npos);
     call.arguments[0] = 0;
-    auto truncated = encode(call);
+    auto truncated = encode(Route { 1, 1 }, call);
     truncated.pop_back();
-    EXPECT_NE(refuse(2, truncated).find("payload is 16 bytes, got 15"), std::string::npos);
-    EXPECT_NE(refuse(2, { 1, 2 }).find("has no function"), std::string::npos);
-    EXPECT_NE(refuse(1, { 1, 2, 3 }).find("hello payload"), std::string::npos);
-    EXPECT_NE(refuse(3, encode(GrowMemory { 70000 })).find("larger than WebAssembly allows"), std::string::npos);
-    EXPECT_NE(refuse(4, encode(Ended { Ended::How::Trapped, 0, "" })).find("(accepted)"), std::string::npos);
-    std::vector<uint8_t> too_long(8 + max_detail_bytes + 1, 0);
+    EXPECT_NE(refuse(2, truncated).find("payload is 24 bytes, got 23"), std::string::npos);
+    EXPECT_NE(refuse(2, { 1, 2 }).find("has no route"), std::string::npos);
+    EXPECT_NE(refuse(2, { 1, 0, 0, 0, 1, 0, 0, 0, 1, 2 }).find("has no function"), std::string::npos);
+    EXPECT_NE(refuse(1, { 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3 }).find("hello payload"), std::string::npos);
+    EXPECT_NE(refuse(3, encode(Route { 1, 1 }, GrowMemory { 70000 })).find("larger than WebAssembly allows"), std::string::npos);
+    EXPECT_NE(refuse(4, encode(Route { 1, 1 }, Ended { Ended::How::Trapped, 0, "" })).find("(accepted)"), std::string::npos);
+    std::vector<uint8_t> too_long(16 + max_detail_bytes + 1, 0);
+    too_long[0] = too_long[4] = 1;
     EXPECT_NE(refuse(4, too_long).find("over the limit"), std::string::npos);
-    std::vector<uint8_t> bad_reason(8, 0);
-    bad_reason[0] = 7;
+    std::vector<uint8_t> bad_reason(16, 0);
+    bad_reason[0] = bad_reason[4] = 1;
+    bad_reason[8] = 7;
     EXPECT_NE(refuse(4, bad_reason).find("end reason 7"), std::string::npos);
-    EXPECT_NE(refuse(99, {}).find("no such message type"), std::string::npos);
+    EXPECT_NE(refuse(99, std::vector<uint8_t>(8, 0)).find("no such message type"), std::string::npos);
+    // Routes: the hello is the domain's, SIP-gone a SIP's, the rest a thread's.
+    Hello hello { protocol_version, abi_call_count, abi_call_fingerprint(), 1 };
+    EXPECT_NE(refuse(1, encode(Route { 1, 0 }, hello)).find("a hello is the domain's"), std::string::npos);
+    EXPECT_NE(refuse(1, encode(Route {}, hello)).find("(accepted)"), std::string::npos);
+    EXPECT_NE(refuse(5, encode(Route { 1, 1 }, SipGone {})).find("SIP-gone names a SIP and no thread"), std::string::npos);
+    EXPECT_NE(refuse(5, encode(Route { 1, 0 }, SipGone {})).find("(accepted)"), std::string::npos);
+    EXPECT_NE(refuse(2, encode(Route { 0, 1 }, call)).find("names no SIP or no thread"), std::string::npos);
+    EXPECT_NE(refuse(4, encode(Route { 3, 0 }, Ended {})).find("names no SIP or no thread"), std::string::npos);
 }
 
 TEST(RingProtocol, BothEndsNumberTheAbiFunctionsTheSameWay)
@@ -244,7 +255,7 @@ TEST(RingProtocol, BothEndsNumberTheAbiFunctionsTheSameWay)
 TEST(HostileRing, SurvivesThousandsOfRandomDomains)
 {
     std::mt19937 random(20071);
-    unsigned disconnected = 0, decoded = 0;
+    unsigned disconnected = 0, decoded = 0, dropped = 0;
     for (int round = 0; round < 4000; ++round) {
         std::vector<uint8_t> script(random() % 600);
         for (auto& byte : script)
@@ -259,8 +270,11 @@ TEST(HostileRing, SurvivesThousandsOfRandomDomains)
         auto result = fuzz::drive_kernel_side(script);
         disconnected += result.disconnected;
         decoded += result.frames_decoded;
+        dropped += result.frames_dropped;
     }
-    // The scripts reach both outcomes: frames decoded and domains disconnected.
+    // The scripts reach every outcome: frames decoded (and some dropped, for a SIP
+    // that ended) and domains disconnected.
     EXPECT_GT(disconnected, 100u);
     EXPECT_GT(decoded, 100u);
+    EXPECT_GT(dropped, 10u);
 }

@@ -1,6 +1,7 @@
-// signet-domain IMAGE MODULE_HASH MEMORY_BYTES STACK_BYTES
-// Started by the kernel with the ring and the SIP's memory on descriptors 3-6
-// (runtime/domain/DomainLaunch.h); runs one SIP sealed (docs/protection-domains.md).
+// signet-domain MEMORY_BYTES STACK_BYTES SLOTS (IMAGE MODULE_HASH)...
+// Started by the kernel with the ring, its doorbells and its memory slots on
+// descriptors 3 and up (runtime/domain/DomainLaunch.h); runs SIPs sealed
+// (docs/protection-domains.md).
 // signet-domain --zygote READ_PATH...: the domain zygote, which forks domain
 // processes that go on as above (tools/signet-domain/Zygote.h).
 #include "runtime/domain/DomainHost.h"
@@ -18,19 +19,25 @@ namespace {
 int host_main(int argc, char** argv)
 {
     using namespace signet::domain;
-    if (argc != 5) {
-        std::fprintf(stderr, "signet-domain: started by the Signet kernel, not by hand (usage: signet-domain IMAGE MODULE_HASH MEMORY_BYTES STACK_BYTES)\n");
+    if (argc < 6 || (argc - 4) % 2 != 0) {
+        std::fprintf(stderr, "signet-domain: started by the Signet kernel, not by hand (usage: signet-domain MEMORY_BYTES STACK_BYTES SLOTS (IMAGE MODULE_HASH)...)\n");
         return int(HostExit::BadArguments);
     }
     HostOptions options;
-    options.image_path = argv[1];
-    options.module_hash = argv[2];
     char* end = nullptr;
-    options.memory_bytes = std::strtoull(argv[3], &end, 10);
+    options.memory_bytes = std::strtoull(argv[1], &end, 10);
     bool memory_ok = *end == '\0';
-    options.stack_bytes = std::strtoull(argv[4], &end, 10);
-    if (!memory_ok || *end != '\0' || options.memory_bytes == 0 || options.stack_bytes < 64 * 1024) {
-        std::fprintf(stderr, "signet-domain: bad memory or stack size\n");
+    options.stack_bytes = std::strtoull(argv[2], &end, 10);
+    bool stack_ok = *end == '\0';
+    options.slots = unsigned(std::strtoul(argv[3], &end, 10));
+    if (!memory_ok || !stack_ok || *end != '\0' || options.memory_bytes == 0 || options.stack_bytes < 64 * 1024 || options.slots == 0 || options.slots > max_slots) {
+        std::fprintf(stderr, "signet-domain: bad memory size, stack size or slot count\n");
+        return int(HostExit::BadArguments);
+    }
+    for (int i = 4; i + 1 < argc; i += 2)
+        options.images.push_back({ argv[i], argv[i + 1] });
+    if (options.images.size() > max_images) {
+        std::fprintf(stderr, "signet-domain: more than %u images\n", max_images);
         return int(HostExit::BadArguments);
     }
     return run_domain_host(options);

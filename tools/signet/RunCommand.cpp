@@ -370,7 +370,7 @@ Action add_run_command(CLI::App& app)
         }
         // --domain, else the manifest's placement: a domain process is started now.
         auto placement = DomainPlacement::parse(options->domain.empty() ? manifest_domain : options->domain);
-        if (auto placed = place_in_domain(request, placement); placed.is_error()) {
+        if (auto placed = place_in_domain(*kernel.value(), request, placement); placed.is_error()) {
             print_error(placed.error().message());
             return int(placed.error().kind() == ErrorKind::Unsupported ? BadInput : Failure);
         }

@@ -7,7 +7,12 @@
 //      then that many bytes (the cursors and the header included);
 //   1: the kernel receives and decodes one frame;
 //   2: the kernel sends a reply (its producer checks the domain's tail);
-//   3: the domain behaves: it sends a well-formed frame of the next byte's type.
+//   3: the domain behaves: it sends a well-formed frame of the next byte's type,
+//      on the route the byte after names (any SIP 0-4, any thread 0-3).
+// The kernel admits every decoded message against its roster of the domain:
+// SIP 1 with threads 1 and 2, SIP 2 with thread 1, and SIP 3, which ended in the
+// kernel (its messages are dropped, its SipGone accepted once). A message for
+// a SIP or thread that is not there is an error.
 // The kernel must never crash, read or write outside the region, or loop: once
 // it reports an error it disconnects the domain (the driver stops).
 #pragma once
@@ -24,6 +29,7 @@ namespace signet::ring::fuzz {
 
 struct DriveResult {
     unsigned frames_decoded { 0 };
+    unsigned frames_dropped { 0 }; // for a SIP that ended in the kernel
     unsigned replies_sent { 0 };
     bool disconnected { false };
 };
@@ -35,6 +41,12 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
     Ring::initialize(region.get());
     Ring kernel(Side::Kernel, region.get());
     Ring domain(Side::Domain, region.get());
+    Roster roster;
+    roster.add_sip(1);
+    roster.add_thread({ 1, 2 });
+    roster.add_sip(2);
+    roster.add_sip(3);
+    roster.end_sip(3);
     DriveResult result;
     size_t at = 0;
     auto next = [&]() -> int { return at < script.size() ? script[at++] : -1; };
@@ -64,10 +76,20 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
                     result.disconnected = true;
                     return result;
                 }
+                auto verdict = roster.admit(decoded.value());
+                if (verdict.is_error()) {
+                    result.disconnected = true;
+                    return result;
+                }
                 ++result.frames_decoded;
+                result.frames_dropped += verdict.value() == Roster::Verdict::Drop;
             }
         } else if (step == 2) {
-            auto sent = kernel.try_send(uint16_t(ToDomainType::Result), 7, encode(Result { 42 }));
+            int which = next();
+            Route route { uint32_t(which & 3), uint32_t((which >> 2) & 3) };
+            auto sent = (which & 0x30) == 0 ? kernel.try_send(uint16_t(ToDomainType::StartThread), 0, encode(route, StartThread { 1, 2, 4096 }))
+                : (which & 0x30) == 0x10    ? kernel.try_send(uint16_t(ToDomainType::EndSip), 0, encode(route, EndSip {}))
+                                            : kernel.try_send(uint16_t(ToDomainType::Result), 7, encode(route, Result { 42 }));
             if (sent.is_error()) {
                 result.disconnected = true;
                 return result;
@@ -75,11 +97,33 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
             result.replies_sent += sent.value();
         } else {
             int type = next();
-            Call call;
-            call.function = uint32_t(type & 0x3f);
-            call.argument_count = uint32_t(type >> 6);
+            int where = next();
+            Route route { uint32_t(where < 0 ? 1 : where % 5), uint32_t(where < 0 ? 1 : (where >> 3) % 4) };
+            std::vector<uint8_t> payload;
+            uint16_t kind = uint16_t(type < 0 ? 2 : 1 + type % 5);
+            switch (ToKernelType(kind)) {
+            case ToKernelType::Hello:
+                payload = encode(route, Hello { protocol_version, abi_call_count, abi_call_fingerprint(), 1 });
+                break;
+            case ToKernelType::Call: {
+                Call call;
+                call.function = uint32_t(type & 0x3f);
+                call.argument_count = uint32_t(type >> 6);
+                payload = encode(route, call);
+                break;
+            }
+            case ToKernelType::GrowMemory:
+                payload = encode(route, GrowMemory { uint64_t(type) });
+                break;
+            case ToKernelType::Ended:
+                payload = encode(route, Ended { Ended::How(type & 1), uint32_t(type >> 4), "detail" });
+                break;
+            case ToKernelType::SipGone:
+                payload = encode(route, SipGone {});
+                break;
+            }
             // The domain's own producer may refuse (its view of the cursors may be garbage too).
-            (void)domain.try_send(uint16_t(type < 0 ? 2 : 1 + type % 4), uint32_t(at), encode(call));
+            (void)domain.try_send(kind, uint32_t(at), payload);
         }
     }
     return result;
