@@ -73,10 +73,8 @@ static_assert(sizeof(entries) / sizeof(entries[0]) == ring::abi_call_count, "the
 
 bool domain_call_supported(uint32_t function)
 {
-    auto const& call = ring::abi_calls[function];
-    if (call.module != "signet_v1")
-        return true;
-    return !call.name.starts_with("block_");
+    // Every function crosses now: exchange-heap blocks as copies (ExchangeBlock.h).
+    return function < ring::abi_call_count;
 }
 
 namespace {
@@ -129,7 +127,22 @@ uint64_t execute_domain_call(Sip& sip, uint32_t function, uint64_t const* argume
 {
     if (!domain_call_supported(function))
         return SIGNET_UNSUPPORTED;
+    // The SIP's exchange-heap blocks live in its memory file, which the kernel
+    // sees through its own view: its arena works remotely (BlockArena.h), from
+    // before the first call that could give it a block.
+    auto& runtime = sip.runtime();
+    if (!runtime.blocks.is_remote() && runtime.wasm_memory && runtime.wasm_memory->data)
+        runtime.blocks.set_remote(runtime.wasm_memory->data);
     return entries[function](sip, arguments);
+}
+
+std::vector<uint8_t> take_domain_memory_changes(Sip& sip)
+{
+    auto& blocks = sip.runtime().blocks;
+    if (!blocks.is_remote())
+        return {};
+    auto changes = blocks.take_remote_changes();
+    return changes.empty() ? std::vector<uint8_t> {} : encode_remote_changes(changes);
 }
 
 } // namespace signet

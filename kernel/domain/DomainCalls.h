@@ -7,15 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace signet {
 
 class Sip;
 class ThreadHandle;
 
-// Whether a function can be served across the boundary yet. Exchange-heap
-// blocks need more than the ring carries today (FIXME): their calls get
-// SIGNET_UNSUPPORTED.
+// Whether a function can be served across the boundary (all are now).
 bool domain_call_supported(uint32_t function);
 
 // The thread calls whose kernel side knows it serves a domain (DomainSip.cpp).
@@ -33,5 +32,13 @@ uint64_t domain_thread_create(Sip&, uint64_t const* arguments, std::function<Err
 // with `arguments` (already checked against its signature) for `sip`. May
 // block the calling fiber, or end it (exit, a trap the kernel imposes).
 uint64_t execute_domain_call(Sip&, uint32_t function, uint64_t const* arguments);
+
+// What the calls so far changed in the SIP's memory that the domain must apply
+// to its own mapping (exchange-heap blocks: holes revoked, ranges given back,
+// growth), encoded (encode_remote_changes in runtime/BlockArena.h); empty if
+// nothing. The kernel sends it (ring::ToDomainType::MemoryChanges) before the
+// Result of the call that made them, so the domain applies them before the
+// SIP's code runs again.
+std::vector<uint8_t> take_domain_memory_changes(Sip&);
 
 } // namespace signet

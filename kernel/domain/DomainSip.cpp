@@ -453,12 +453,20 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
         } else {
             result = execute_domain_call(sip, call->function, call->arguments);
         }
+        // What the call changed in the SIP's memory (exchange-heap blocks), applied by
+        // the domain before the Result lets the thread run on.
+        auto changes = take_domain_memory_changes(sip);
+        for (size_t at = 0, most = ring::max_memory_changes * 12; at < changes.size(); at += most) {
+            ring::MemoryChanges part { { changes.begin() + long(at), changes.begin() + long(std::min(changes.size(), at + most)) } };
+            if (!send(ring::ToDomainType::MemoryChanges, delivery.sequence, ring::encode(route, part)))
+                return false;
+        }
         return send(ring::ToDomainType::Result, delivery.sequence, ring::encode(route, ring::Result { result }));
     }
     if (auto const* grow = std::get_if<ring::GrowMemory>(&message)) {
         auto& memory = m_process->memory(member.slot);
         bool ok = grow->pages >= memory.pages && grow->pages <= memory.max_pages
-            && grow->pages * 65536 <= std::min(m_process->memory_limit(), sip.limits().memory_bytes);
+            && grow->pages * 65536 <= std::min(m_process->memory_limit(), sip.limits().memory_bytes + sip.runtime().blocks.grown_bytes());
         if (ok) {
             memory.pages = uint32_t(grow->pages);
             memory.size = uint32_t(grow->pages * 65536);

@@ -298,6 +298,12 @@ void deliver(ring::Frame const& frame)
         new_fiber(sip, route.thread).start = *start;
         return;
     }
+    if (auto const* changes = std::get_if<ring::MemoryChanges>(&message)) {
+        // Exchange-heap blocks: holes, ranges given back, growth (BlockArena.h).
+        if (!apply_remote_changes(sip.context, changes->changes))
+            broken("memory changes");
+        return;
+    }
     auto thread = sip.threads.find(route.thread);
     if (thread == sip.threads.end())
         broken("no such thread");

@@ -232,6 +232,10 @@ std::vector<uint8_t> encode(Route route, Result const& result) { return routed(r
 std::vector<uint8_t> encode(Route route, Unwind const& unwind) { return routed(route).put(uint32_t(unwind.reason)).take(); }
 std::vector<uint8_t> encode(Route route, StartThread const& start) { return routed(route).put(start.function).put(start.argument).put(start.stack_pointer).take(); }
 std::vector<uint8_t> encode(Route route, EndSip const&) { return routed(route).take(); }
+std::vector<uint8_t> encode(Route route, MemoryChanges const& changes)
+{
+    return routed(route).put_bytes(std::string_view(reinterpret_cast<char const*>(changes.changes.data()), changes.changes.size())).take();
+}
 
 ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
 {
@@ -277,6 +281,12 @@ ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
     case ToDomainType::EndSip:
         TRY(exactly(0, "end-SIP"));
         return FromKernel { route, EndSip {} };
+    case ToDomainType::MemoryChanges: {
+        if (reader.remaining() == 0 || reader.remaining() % 12 != 0 || reader.remaining() > max_memory_changes * 12)
+            return Error::invalid(frame_name(frame) + ": memory changes of " + std::to_string(reader.remaining()) + " bytes");
+        std::string rest = reader.rest();
+        return FromKernel { route, MemoryChanges { std::vector<uint8_t>(rest.begin(), rest.end()) } };
+    }
     }
     return Error::invalid(frame_name(frame) + ": no such message type from the kernel");
 }

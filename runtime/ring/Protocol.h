@@ -46,6 +46,7 @@ enum class ToDomainType : uint16_t {
     Unwind = 18,      // the call ended the thread: stop it without running more of its code
     StartThread = 19, // run function `function` of the SIP's table with `argument`, as a new thread
     EndSip = 20,      // route sip/0: the SIP ended in the kernel; drop its threads and memory, then say SipGone
+    MemoryChanges = 21, // apply these changes to the SIP's memory (exchange-heap blocks) before the thread's Result
 };
 
 inline constexpr uint32_t protocol_version = 2;
@@ -145,13 +146,21 @@ struct StartThread {
     uint32_t stack_pointer { 0 }; // the top of its shadow stack in linear memory
 };
 struct EndSip { };
+// What a call changed in the SIP's memory, as runtime/BlockArena.h encodes it
+// (encode_remote_changes: 12 bytes a change): the domain applies it to its own
+// mapping (apply_remote_changes). At most max_memory_changes per message.
+struct MemoryChanges {
+    std::vector<uint8_t> changes;
+};
+inline constexpr size_t max_memory_changes = 1024;
 std::vector<uint8_t> encode(Route, Start const&);
 std::vector<uint8_t> encode(Route, Result const&);
 std::vector<uint8_t> encode(Route, Unwind const&);
 std::vector<uint8_t> encode(Route, StartThread const&);
 std::vector<uint8_t> encode(Route, EndSip const&);
+std::vector<uint8_t> encode(Route, MemoryChanges const&);
 
-using ToDomain = std::variant<Start, Result, Unwind, StartThread, EndSip>;
+using ToDomain = std::variant<Start, Result, Unwind, StartThread, EndSip, MemoryChanges>;
 struct FromKernel {
     Route route;
     ToDomain message;
