@@ -2,6 +2,7 @@
 // once everything that needs broad file access is done, before the kernel
 // starts its threads.
 #include "kernel/domain/DomainProcess.h"
+#include "kernel/domain/DomainZygote.h"
 #include "runtime/BlockArena.h"
 #include "runtime/seal/Seal.h"
 #include "tools/signet/Commands.h"
@@ -32,6 +33,12 @@ int seal_kernel_process(std::string const& store, std::vector<seal::PathGrant> c
     }
     for (auto const& note : sealed.value().notes)
         std::fprintf(stderr, "signet: note: %s\n", note.c_str());
+    // Domains are forked by the domain zygote from here on (docs/protection-domains.md).
+    // Started after the seal, so that it and every domain it forks sit inside the
+    // kernel's Landlock domain, where the kernel may signal them, and from this
+    // (the main) thread, which their parent-death signal follows. It reads only the store.
+    if (auto zygote = DomainZygote::start({ domain_host, { store } }); zygote.is_error())
+        std::fprintf(stderr, "signet: note: domains are started without the zygote: %s\n", zygote.error().message().c_str());
     return Success;
 }
 
