@@ -243,6 +243,36 @@ TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
     EXPECT_NE(refuse(4, encode(Route { 3, 0 }, Ended {})).find("names no SIP or no thread"), std::string::npos);
 }
 
+TEST(RingProtocol, TheRosterAdmitsOnlyRoutesOfTheDomain)
+{
+    Roster roster;
+    roster.add_sip(1);
+    roster.add_thread({ 1, 2 });
+    roster.add_sip(2);
+    Call call;
+    auto admit = [&](Route route, ToKernel message) {
+        auto verdict = roster.admit(FromDomain { route, std::move(message) });
+        return verdict.is_error() ? verdict.error().message() : std::string(verdict.value() == Roster::Verdict::Deliver ? "deliver" : verdict.value() == Roster::Verdict::Drop ? "drop" : "gone");
+    };
+    EXPECT_EQ(admit({ 1, 1 }, call), "deliver");
+    EXPECT_EQ(admit({ 1, 2 }, call), "deliver");
+    EXPECT_EQ(admit({ 2, 1 }, GrowMemory { 2 }), "deliver");
+    EXPECT_EQ(admit({ 0, 0 }, Hello {}), "deliver");
+    EXPECT_EQ(admit({ 3, 1 }, call), "a message for SIP 3, which is not in the domain");
+    EXPECT_EQ(admit({ 2, 2 }, call), "a message for thread 2 of SIP 2, which has no such thread");
+    EXPECT_EQ(admit({ 2, 0 }, SipGone {}), "SIP 2 is gone, says the domain, but the kernel did not end it");
+    roster.remove_thread({ 1, 2 });
+    EXPECT_EQ(admit({ 1, 2 }, Ended {}), "a message for thread 2 of SIP 1, which has no such thread");
+    // A SIP the kernel ended: what its threads still send is dropped until it is gone.
+    roster.end_sip(2);
+    EXPECT_EQ(admit({ 2, 1 }, call), "drop");
+    EXPECT_EQ(admit({ 2, 9 }, call), "drop");
+    EXPECT_EQ(admit({ 2, 0 }, SipGone {}), "gone");
+    EXPECT_FALSE(roster.contains(2));
+    EXPECT_EQ(admit({ 2, 1 }, call), "a message for SIP 2, which is not in the domain");
+    EXPECT_EQ(admit({ 2, 0 }, SipGone {}), "a message for SIP 2, which is not in the domain");
+}
+
 TEST(RingProtocol, BothEndsNumberTheAbiFunctionsTheSameWay)
 {
     EXPECT_EQ(abi_calls[0].name, "abi_version");
