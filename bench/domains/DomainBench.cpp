@@ -11,8 +11,9 @@
 //   ping-pong between two processes on the two CPUs.
 // - A message round trip between two SIPs (bench/channels/guests/pingpong.c:
 //   the client starts the server as its child) with both in the kernel domain
-//   and each in its own domain, against two Linux processes and pipes; and the
-//   same pair as a whole workload (start both, 1,000 round trips, exit).
+//   each in its own domain and both in one shared domain, against two Linux
+//   processes and pipes; and the same pair as a whole workload (start both,
+//   1,000 round trips, exit).
 // - Start to exit of a program that returns at once: in the kernel domain, in
 //   a fresh domain forked by the domain zygote, and in one exec'd without it,
 //   against posix_spawn and waitpid of a static Linux binary.
@@ -250,7 +251,7 @@ ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& r
         .target = 0,
         .note = "on one CPU nobody spins: the domain rings, the kernel's pump wakes the SIP's fiber, the kernel rings back",
         .statistic = Statistic::Median });
-    // FIXME: an "all in one shared domain" column, once named domains shared by several SIPs have landed.
+    // An ABI call in a shared domain crosses the same ring as in a domain of its own: no row of its own.
 
     // 2. Message round trips between two SIPs, and the pair as a workload.
     unsigned const rounds = options.quick ? 2'000 : 20'000;
@@ -259,7 +260,8 @@ ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& r
     std::map<std::string, std::vector<double>> workload_ns;
     unsigned const workload_rounds = 1'000;
     unsigned const workloads = options.quick ? 3 : 10;
-    for (auto [label, placement, same_cpu] : { std::tuple { "kernel", "kernel", true }, std::tuple { "own", "own", false } }) {
+    for (auto [label, placement, same_cpu] :
+        { std::tuple { "kernel", "kernel", true }, std::tuple { "own", "own", false }, std::tuple { "shared", "bench-shared", false } }) {
         place(same_cpu);
         Kernel::ProgramInfo server;
         server.image = pingpong;
@@ -290,7 +292,9 @@ ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& r
     }
     auto native_pipe = Stats::of(native["pipe"]);
     report.detail("2 Linux processes, pipes, 4 B: " + format_stats(native_pipe));
-    for (auto [label, text] : { std::pair { "kernel", "both SIPs in the kernel domain" }, std::pair { "own", "each SIP in its own domain" } }) {
+    std::initializer_list<std::pair<char const*, char const*>> const placements { { "kernel", "both SIPs in the kernel domain" },
+        { "own", "each SIP in its own domain" }, { "shared", "both SIPs in one shared domain" } };
+    for (auto [label, text] : placements) {
         report.add({ .name = std::string("message round trip 4 B, ") + text + ", vs pipe",
             .linux_label = "2 processes, pipes, 1 CPU",
             .signet = round_trip[label],
@@ -300,7 +304,7 @@ ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& r
             .note = {},
             .statistic = Statistic::Median });
     }
-    for (auto [label, text] : { std::pair { "kernel", "both SIPs in the kernel domain" }, std::pair { "own", "each SIP in its own domain" } }) {
+    for (auto [label, text] : placements) {
         report.add({ .name = "client/server workload (start, " + std::to_string(workload_rounds) + " round trips, exit), " + text,
             .linux_label = "2 processes, pipes, 1 CPU",
             .signet = Stats::of(workload_ns[label]),
@@ -310,7 +314,6 @@ ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& r
             .note = {},
             .statistic = Statistic::Median });
     }
-    // FIXME: the shared-domain column of both rows (see above).
 
     // 3. Starting a SIP: in the kernel domain, in a fresh domain (zygote, exec), and posix_spawn.
     unsigned const starts = options.quick ? 5 : 30;

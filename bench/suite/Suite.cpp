@@ -448,7 +448,6 @@ void print_suite_tables(SuiteResult const& result, FILE* out)
             if (row.table == "isolation")
                 print_row(row.measurement.name, row);
         }
-        // FIXME: an "all in one shared domain" column, once named domains shared by several SIPs have landed.
     }
 
     if (!result.code_sizes.empty()) {
