@@ -55,37 +55,6 @@ ErrorOr<int> sealed_memory_file(char const* name, uint64_t bytes)
     return fd;
 }
 
-// posix_spawn of `executable` with `arguments`, `descriptors` (ours, theirs)
-// and nothing else of ours, an empty environment, no signal blocked or caught.
-ErrorOr<pid_t> spawn_host(std::string const& executable, std::vector<std::string> arguments, std::vector<std::pair<int, int>> const& descriptors)
-{
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    for (auto [ours, theirs] : descriptors)
-        posix_spawn_file_actions_adddup2(&actions, ours, theirs);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    sigset_t defaults;
-    sigfillset(&defaults);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::vector<char*> argv;
-    for (auto& argument : arguments)
-        argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    char* envp[] = { nullptr };
-    pid_t pid = -1;
-    int spawned = ::posix_spawn(&pid, executable.c_str(), &actions, &attributes, argv.data(), envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (spawned != 0)
-        return Error::from_errno("starting domain host " + executable, spawned);
-    return pid;
-}
-
 std::string describe_status(int status)
 {
     if (WIFSIGNALED(status)) {
@@ -113,6 +82,37 @@ std::string describe_status(int status)
 }
 
 } // namespace
+
+// posix_spawn of `executable` (described as `what` in an error) with `arguments`, `descriptors` (ours, theirs)
+// and nothing else of ours, an empty environment, no signal blocked or caught.
+ErrorOr<pid_t> spawn_host(std::string const& what, std::string const& executable, std::vector<std::string> arguments, std::vector<std::pair<int, int>> const& descriptors)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    for (auto [ours, theirs] : descriptors)
+        posix_spawn_file_actions_adddup2(&actions, ours, theirs);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    sigset_t defaults;
+    sigfillset(&defaults);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    std::vector<char*> argv;
+    for (auto& argument : arguments)
+        argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    char* envp[] = { nullptr };
+    pid_t pid = -1;
+    int spawned = ::posix_spawn(&pid, executable.c_str(), &actions, &attributes, argv.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0)
+        return Error::from_errno("starting " + what + " " + executable, spawned);
+    return pid;
+}
 
 static std::mutex s_host_lock;
 static std::string s_host_executable; // guarded by s_host_lock; empty: beside the running binary
@@ -214,7 +214,7 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         arguments.push_back(image.module_hash);
     }
     pid_t pid = DomainZygote::serves(launch.host_executable) ? TRY(DomainZygote::fork_domain(arguments, descriptors))
-                                                             : TRY(spawn_host(launch.host_executable, arguments, descriptors));
+                                                             : TRY(spawn_host("domain host", launch.host_executable, arguments, descriptors));
     domain->m_pid = pid;
     s_started.fetch_add(1, std::memory_order_relaxed);
     domain->m_pidfd = int(::syscall(SYS_pidfd_open, pid, 0));

@@ -23,6 +23,13 @@ extern "C" {
 
 namespace signet {
 
+// posix_spawn of `executable` (described as `what` in an error) with
+// `arguments`, the descriptors `descriptors` (ours, theirs) and nothing else of
+// ours, an empty environment, no signal blocked or caught: how the kernel
+// starts a domain host or the domain zygote.
+ErrorOr<pid_t> spawn_host(std::string const& what, std::string const& executable, std::vector<std::string> arguments,
+    std::vector<std::pair<int, int>> const& descriptors);
+
 class Thread;
 
 struct DomainLaunch {

@@ -1,5 +1,6 @@
 // Starting, asking and stopping the domain zygote (DomainZygote.h).
 #include "kernel/domain/DomainZygote.h"
+#include "kernel/domain/DomainProcess.h"
 
 #include "runtime/domain/ZygoteProtocol.h"
 
@@ -55,36 +56,16 @@ ErrorOr<void> DomainZygote::start(Options const& options)
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0)
         return Error::from_errno("socketpair for the domain zygote", errno);
     // The zygote's end at zygote_socket_fd, nothing else but the standard streams.
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, ends[1], domain::zygote_socket_fd);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    sigset_t defaults;
-    sigfillset(&defaults);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::vector<std::string> arguments { options.host_executable, domain::zygote_flag };
     arguments.insert(arguments.end(), options.read_paths.begin(), options.read_paths.end());
-    std::vector<char*> argv;
-    for (auto& argument : arguments)
-        argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    char* envp[] = { nullptr };
-    pid_t pid = -1;
-    int spawned = ::posix_spawn(&pid, options.host_executable.c_str(), &actions, &attributes, argv.data(), envp);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    auto pid = spawn_host("the domain zygote", options.host_executable, std::move(arguments), { { ends[1], domain::zygote_socket_fd } });
     ::close(ends[1]);
-    if (spawned != 0) {
+    if (pid.is_error()) {
         ::close(ends[0]);
-        return Error::from_errno("starting the domain zygote " + options.host_executable, spawned);
+        return pid.release_error();
     }
     s_socket = ends[0];
-    s_pid = pid;
+    s_pid = pid.value();
     s_host = options.host_executable;
     return {};
 }
