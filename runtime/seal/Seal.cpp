@@ -478,6 +478,15 @@ ErrorOr<SealReport> seal_domain()
     return report;
 }
 
+// Executable mappings only of files, private and read-only: the loader mapping
+// a sealed image or its libraries. Never anonymous, never shared, never writable.
+static void refuse_code_mappings_but_private_files(Filter& filter)
+{
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+}
+
 ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
 {
     SealReport report;
@@ -498,12 +507,7 @@ ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
     if (!filter.ok())
         return Error::io("seccomp: cannot create a filter");
     refuse_in_both(filter);
-    // Executable mappings only of files, private and read-only: the loader
-    // mapping a sealed image (or, in a domain process being started, its
-    // libraries). Never anonymous, never shared, never writable.
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+    refuse_code_mappings_but_private_files(filter);
     TRY(filter.load());
     return report;
 }
@@ -522,9 +526,7 @@ ErrorOr<SealReport> seal_zygote(std::vector<std::string> const& read_paths)
     if (!filter.ok())
         return Error::io("seccomp: cannot create a filter");
     refuse_in_both(filter);
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+    refuse_code_mappings_but_private_files(filter);
     for (int syscall : { SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
              SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(memfd_create), SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(kill),
              SCMP_SYS(pidfd_open), SCMP_SYS(pidfd_send_signal), SCMP_SYS(pidfd_getfd) })
