@@ -402,18 +402,19 @@ void Worker::switch_to(Thread* next)
     }
     m_current = next;
     t_current = next;
-    fctx::transfer_t back = signet_switch_context(target, previous);
-    // Resumed, possibly on another worker.
-    this_worker()->finish_switch(back);
+    m_leaving = previous;
+    fctx::transfer_t back = signet_switch_context(target, this);
+    // Resumed, possibly on another worker: the one that switched here.
+    static_cast<Worker*>(back.data)->finish_switch(back.fctx);
 }
 
-void Worker::finish_switch(fctx::transfer_t back)
+void Worker::finish_switch(fctx::fcontext_t left)
 {
-    auto* previous = static_cast<Thread*>(back.data);
+    Thread* previous = m_leaving;
     if (!previous) {
-        m_idle_context = back.fctx;
+        m_idle_context = left;
     } else {
-        previous->m_context = back.fctx;
+        previous->m_context = left;
         switch (previous->m_state) {
         case Thread::State::Runnable:
             break; // Queued before the switch.
@@ -443,15 +444,17 @@ void Worker::finish_switch(fctx::transfer_t back)
 
 void Worker::fiber_main(fctx::transfer_t transfer)
 {
-    this_worker()->finish_switch(transfer);
+    auto* worker = static_cast<Worker*>(transfer.data);
+    worker->finish_switch(transfer.fctx);
     Thread* self = t_current;
-    this_worker()->m_scheduler.entry()(*self);
+    worker->m_scheduler.entry()(*self);
     VERIFY_NOT_REACHED();
 }
 
 bool Worker::yield_current()
 {
-    Worker* worker = this_worker();
+    // Read inline: nothing here reads the worker after the switch.
+    Worker* worker = t_worker;
     Thread* self = worker->m_current;
     if (!worker->m_queue_head && !worker->m_has_inbox.load(std::memory_order_relaxed))
         return self->kill_requested(); // Nobody else to run: keep going.

@@ -92,9 +92,11 @@ private:
     Thread* pick_next();
     // Leaves the current context (a fiber or the idle loop) for `next` (null: the idle loop).
     void switch_to(Thread* next);
-    // In the context just resumed: what the context we left needs done now that
-    // its stack is free (save its context; park, re-queue or reap its thread).
-    void finish_switch(fctx::transfer_t);
+    // In the context just resumed, on the worker that switched to it (the
+    // switch passes it as its data): what the context left (m_leaving) needs
+    // done now that its stack is free (save its context; park, re-queue or reap
+    // its thread).
+    void finish_switch(fctx::fcontext_t left);
     // The running thread stops (yield, block, exit) or, with nothing to switch to, goes on.
     static void stop_running(Thread&, Thread::State);
     static void keep_running(Thread&);
@@ -126,6 +128,7 @@ private:
     uint32_t m_same_sip_switches { 0 };
     uint64_t m_charged_until { 0 };
     fctx::fcontext_t m_idle_context { nullptr };
+    Thread* m_leaving { nullptr }; // the thread switch_to leaves (null: the idle context), for finish_switch
 
     // Shared with other host threads.
     std::mutex m_lock; // guards the inbox, m_kicked and the idle wait
