@@ -110,18 +110,28 @@ std::vector<double> run_yields(SchedulerBenchContext& context, BenchKernel& benc
     return round_trips;
 }
 
+namespace {
+
+// Both threads yield from this loop, as both threads of the guest's "threads" mode do.
+__attribute__((noipa)) void sched_yield_times(uint32_t count)
+{
+    for (uint32_t i = 0; i < count; ++i)
+        sched_yield();
+}
+
+} // namespace
+
 std::vector<double> linux_sched_yield(uint32_t yields, uint32_t repetitions)
 {
     std::atomic<bool> done { false };
     std::thread partner([&] {
         while (!done.load(std::memory_order_relaxed))
-            sched_yield();
+            sched_yield_times(100);
     });
     std::vector<double> round_trips;
     for (uint32_t rep = 0; rep <= repetitions; ++rep) {
         uint64_t start = monotonic_ns();
-        for (uint32_t i = 0; i < yields; ++i)
-            sched_yield();
+        sched_yield_times(yields);
         double per_round_trip = double(monotonic_ns() - start) / yields;
         if (rep > 0) // the first is a warm-up, as in the guest
             round_trips.push_back(per_round_trip);
@@ -135,13 +145,17 @@ namespace {
 
 // The floor: two fibers of this host thread passing it back and forth with the
 // kernel's own switch routine and nothing else (no run queue, no accounting, no
-// SIP, no wasm). Each calls the yield from its own call site, as two SIP
-// threads do, so the return into each caller is mispredicted as it is there.
+// SIP, no wasm). With CallSites::Same both yield from one loop, as the two
+// threads of the guest's "threads" mode do, and every return is predicted; with
+// CallSites::Apart each yields from a loop of its own, as in its "apart" mode,
+// and the return into each loop is mispredicted.
 namespace fctx = boost::context::detail;
 
 struct BareFibers {
     fctx::fcontext_t other { nullptr };
     bool done { false };
+    bool finished { false }; // the partner's last switch: it never runs again
+    CallSites sites { CallSites::Same };
 };
 
 __attribute__((noinline)) void bare_yield(BareFibers& fibers)
@@ -150,36 +164,53 @@ __attribute__((noinline)) void bare_yield(BareFibers& fibers)
     static_cast<BareFibers*>(back.data)->other = back.fctx;
 }
 
+__attribute__((noipa)) void bare_yield_times(BareFibers& fibers, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; ++i)
+        bare_yield(fibers);
+}
+
 void bare_partner(fctx::transfer_t transfer)
 {
     auto& fibers = *static_cast<BareFibers*>(transfer.data);
     fibers.other = transfer.fctx;
-    while (!fibers.done)
-        bare_yield(fibers);
+    while (!fibers.done) {
+        if (fibers.sites == CallSites::Same)
+            bare_yield_times(fibers, 1000);
+        else
+            bare_yield(fibers);
+    }
+    fibers.finished = true;
     bare_yield(fibers);
     VERIFY_NOT_REACHED();
 }
 
 } // namespace
 
-std::vector<double> bare_fiber_yields(uint32_t yields, uint32_t repetitions)
+std::vector<double> bare_fiber_yields(uint32_t yields, uint32_t repetitions, CallSites sites)
 {
     constexpr size_t stack_size = 64 * 1024;
     auto stack = std::make_unique<std::byte[]>(stack_size);
-    BareFibers fibers;
+    BareFibers fibers { .sites = sites };
     fibers.other = fctx::make_fcontext(stack.get() + stack_size, stack_size, &bare_partner);
     bare_yield(fibers);
     std::vector<double> round_trips;
     for (uint32_t rep = 0; rep <= repetitions; ++rep) {
         uint64_t start = monotonic_ns();
-        for (uint32_t i = 0; i < yields; ++i)
-            bare_yield(fibers);
+        if (sites == CallSites::Same) {
+            bare_yield_times(fibers, yields);
+        } else {
+            for (uint32_t i = 0; i < yields; ++i)
+                bare_yield(fibers);
+        }
         double per_round_trip = double(monotonic_ns() - start) / yields;
         if (rep > 0)
             round_trips.push_back(per_round_trip);
     }
     fibers.done = true;
-    bare_yield(fibers); // the partner sees `done` and switches back once more, for good
+    // The partner sees `done` (at once, or after the rest of its current 1,000) and switches back once more, for good.
+    while (!fibers.finished)
+        bare_yield(fibers);
     return round_trips;
 }
 

@@ -76,10 +76,13 @@ private:
 // round-trip times (ns), or records a failure and returns nothing. In mode "sip"
 // two of them run at once (a SIP switch at every yield); the second one's times count.
 std::vector<double> run_yields(SchedulerBenchContext&, BenchKernel&, std::string const& mode, uint32_t yields, uint32_t repetitions);
+// Where the two fibers of bare_fiber_yields call the switch from: one loop that
+// both run, or a loop each.
+enum class CallSites { Same, Apart };
 // The floor under a yield round trip on this machine: two bare fibers of the
 // calling thread switching to each other with the kernel's switch routine and
 // nothing else, per repetition (ns per round trip).
-std::vector<double> bare_fiber_yields(uint32_t yields, uint32_t repetitions);
+std::vector<double> bare_fiber_yields(uint32_t yields, uint32_t repetitions, CallSites);
 // Two Linux threads on the calling thread's CPUs, each calling sched_yield in a
 // loop: the time of one round trip (each thread yields once), per repetition.
 std::vector<double> linux_sched_yield(uint32_t yields, uint32_t repetitions);

@@ -30,22 +30,28 @@ void run_yield_bench(SchedulerBenchContext& context)
             return;
         }
         // Taking turns, a few repetitions each, so that a slow phase of the machine falls on every kind alike.
-        std::vector<double> samples[4];
+        std::vector<double> samples[6];
         auto add = [](std::vector<double>& to, std::vector<double> from) { to.insert(to.end(), from.begin(), from.end()); };
         for (uint32_t turn = 0; turn < turns; ++turn) {
             add(samples[0], run_yields(context, bench.value(), "threads", yields, repetitions_per_turn));
             add(samples[1], run_yields(context, bench.value(), "sip", yields, repetitions_per_turn));
             add(samples[2], linux_sched_yield(sched_yields, repetitions_per_turn));
-            add(samples[3], bare_fiber_yields(yields, repetitions_per_turn));
+            add(samples[3], bare_fiber_yields(yields, repetitions_per_turn, CallSites::Same));
+            add(samples[4], run_yields(context, bench.value(), "apart", yields, repetitions_per_turn));
+            add(samples[5], bare_fiber_yields(yields, repetitions_per_turn, CallSites::Apart));
         }
         auto threads = Stats::of(samples[0]);
         auto sips = Stats::of(samples[1]);
         auto linux_yield = Stats::of(samples[2]);
         auto bare = Stats::of(samples[3]);
+        auto apart = Stats::of(samples[4]);
+        auto bare_apart = Stats::of(samples[5]);
         report.detail("signet_yield, two threads of a SIP: " + format_stats(threads));
+        report.detail("the same, each from its own loop:   " + format_stats(apart));
         report.detail("signet_yield, two SIPs:             " + format_stats(sips));
         report.detail("sched_yield, two Linux threads:     " + format_stats(linux_yield));
         report.detail("bare fibers, the kernel's switch:   " + format_stats(bare) + "  (the floor: two switches, nothing else)");
+        report.detail("the same, each from its own loop:   " + format_stats(bare_apart));
         if (threads.count && linux_yield.count) {
             report.add({ .name = "yield round trip, 2 threads of a SIP",
                 .linux_label = "sched_yield, 2 threads",
@@ -55,6 +61,15 @@ void run_yield_bench(SchedulerBenchContext& context)
                 .target = 50,
                 .note = {} });
         }
+        if (apart.count && linux_yield.count) {
+            report.add({ .name = "the same, each from its own loop",
+                .linux_label = "sched_yield, 2 threads",
+                .signet = apart,
+                .linux_side = linux_yield,
+                .goal = Goal::SignetCheaper,
+                .target = 0,
+                .note = "every return into wasm code mispredicted (docs/scheduler.md)" });
+        }
         if (bare.count && linux_yield.count) {
             report.add({ .name = "floor: 2 bare fibers, switch only",
                 .linux_label = "sched_yield, 2 threads",
@@ -63,6 +78,15 @@ void run_yield_bench(SchedulerBenchContext& context)
                 .goal = Goal::SignetCheaper,
                 .target = 0,
                 .note = "no kernel: what two fiber switches alone cost here, the most any yield could gain" });
+        }
+        if (bare_apart.count && linux_yield.count) {
+            report.add({ .name = "floor, each from its own loop",
+                .linux_label = "sched_yield, 2 threads",
+                .signet = bare_apart,
+                .linux_side = linux_yield,
+                .goal = Goal::SignetCheaper,
+                .target = 0,
+                .note = "two switches and two mispredicted returns" });
         }
         if (sips.count && linux_yield.count) {
             report.add({ .name = "yield round trip, 2 SIPs",
