@@ -122,16 +122,23 @@ ErrorOr<bool> Ring::try_send(uint16_t type, uint32_t sequence, std::span<uint8_t
     uint64_t length = (sizeof(FrameHeader) + payload.size() + frame_alignment - 1) / frame_alignment * frame_alignment;
     if (length > max_frame_bytes)
         return Error::invalid("ring: a frame of " + std::to_string(payload.size()) + " payload bytes is over the limit of " + std::to_string(max_frame_bytes));
-    uint32_t tail = peer_tail().value.load(std::memory_order_acquire);
-    uint32_t used = m_produced - tail;
-    if (used > ring_capacity)
-        return Error::invalid("ring: the peer's published tail " + hex(tail) + " is " + std::to_string(uint32_t(tail - m_produced))
-            + " bytes ahead of this side's head " + hex(m_produced) + "; it cannot have consumed what was never published");
     uint32_t offset = m_produced % ring_capacity;
     uint32_t to_end = ring_capacity - offset;
     uint32_t needed = uint32_t(length) + (length > to_end ? to_end : 0);
-    if (used + uint64_t(needed) > ring_capacity)
-        return false;
+    // The peer's tail as last read: it only ever moves forward, so this errs on
+    // the side of too little room. The shared cursor is read again only when
+    // that is not enough: its line was written by the peer's last receive, and
+    // reading it at every send would wait for it to cross between CPUs.
+    if (uint64_t(m_produced - m_peer_tail) + needed > ring_capacity) {
+        uint32_t tail = peer_tail().value.load(std::memory_order_acquire);
+        uint32_t used = m_produced - tail;
+        if (used > ring_capacity || uint32_t(tail - m_peer_tail) > ring_capacity)
+            return Error::invalid("ring: the peer's published tail " + hex(tail) + " is not between this side's last view of it "
+                + hex(m_peer_tail) + " and its head " + hex(m_produced) + "; it cannot have consumed what was never published");
+        m_peer_tail = tail;
+        if (used + uint64_t(needed) > ring_capacity)
+            return false;
+    }
     if (length > to_end) {
         FrameHeader pad { to_end, pad_frame_type, 0, 0, 0 };
         std::memcpy(produce_data() + offset, &pad, sizeof pad);

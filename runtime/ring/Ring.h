@@ -191,6 +191,8 @@ private:
     // Private cursors: the truth for this side, published but never read back.
     uint32_t m_consumed { 0 };
     uint32_t m_produced { 0 };
+    // The peer's consumer tail as this side last read it (checked then).
+    uint32_t m_peer_tail { 0 };
 };
 
 // An eventfd doorbell. The side that publishes rings; the other waits or polls.

@@ -164,12 +164,43 @@ TEST(HostileRing, EveryMalformedFrameHeaderIsNamed)
 
 TEST(HostileRing, APublishedTailAheadOfWhatWasSentIsAnError)
 {
+    // The producer reads the peer's tail only when its last view of it leaves
+    // too little room: a forged tail is refused at that read, before anything
+    // is written over frames the peer has not consumed.
     Region region;
     Ring kernel(Side::Kernel, region.bytes.get());
-    region.header().to_domain_tail.value.store(64);
-    auto sent = kernel.try_send(17, 0, encode(Route { 1, 1 }, Result { 1 }));
-    ASSERT_TRUE(sent.is_error());
-    EXPECT_NE(sent.error().message().find("never published"), std::string::npos);
+    region.header().to_domain_tail.value.store(0x8000'0000u);
+    unsigned sent = 0;
+    for (;;) {
+        auto result = kernel.try_send(17, sent, encode(Route { 1, 1 }, Result { sent }));
+        if (result.is_error()) {
+            EXPECT_NE(result.error().message().find("never published"), std::string::npos) << result.error().message();
+            break;
+        }
+        ASSERT_TRUE(result.value()) << "the ring reported full without reading the forged tail";
+        ++sent;
+        ASSERT_LE(sent * frame_alignment, ring_capacity) << "more sent than the ring holds, and the forged tail never refused";
+    }
+    EXPECT_GT(sent, 0u);
+}
+
+TEST(HostileRing, APublishedTailThatGoesBackIsAnError)
+{
+    Region region;
+    Ring kernel(Side::Kernel, region.bytes.get());
+    Ring domain(Side::Domain, region.bytes.get());
+    // Fill the ring; the domain consumes it all, then puts its tail back.
+    unsigned sent = 0;
+    while (kernel.try_send(17, sent, encode(Route { 1, 1 }, Result { sent })).value())
+        ++sent;
+    while (domain.receive().value())
+        ;
+    while (kernel.try_send(17, sent, encode(Route { 1, 1 }, Result { sent })).value())
+        ++sent;
+    region.header().to_domain_tail.value.store(0);
+    auto refused = kernel.try_send(17, sent, encode(Route { 1, 1 }, Result { sent }));
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_NE(refused.error().message().find("never published"), std::string::npos) << refused.error().message();
 }
 
 TEST(HostileRing, ADomainThatStopsConsumingOnlyFillsItsOwnRing)
