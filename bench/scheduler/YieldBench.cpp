@@ -40,62 +40,37 @@ void run_yield_bench(SchedulerBenchContext& context)
             add(samples[4], run_yields(context, bench.value(), "apart", yields, repetitions_per_turn));
             add(samples[5], bare_fiber_yields(yields, repetitions_per_turn, CallSites::Apart));
         }
-        auto threads = Stats::of(samples[0]);
-        auto sips = Stats::of(samples[1]);
         auto linux_yield = Stats::of(samples[2]);
-        auto bare = Stats::of(samples[3]);
-        auto apart = Stats::of(samples[4]);
-        auto bare_apart = Stats::of(samples[5]);
-        report.detail("signet_yield, two threads of a SIP: " + format_stats(threads));
-        report.detail("the same, each from its own loop:   " + format_stats(apart));
-        report.detail("signet_yield, two SIPs:             " + format_stats(sips));
         report.detail("sched_yield, two Linux threads:     " + format_stats(linux_yield));
-        report.detail("bare fibers, the kernel's switch:   " + format_stats(bare) + "  (the floor: two switches, nothing else)");
-        report.detail("the same, each from its own loop:   " + format_stats(bare_apart));
-        if (threads.count && linux_yield.count) {
-            report.add({ .name = "yield round trip, 2 threads of a SIP",
-                .linux_label = "sched_yield, 2 threads",
-                .signet = threads,
-                .linux_side = linux_yield,
-                .goal = Goal::SignetCheaper,
-                .target = 50,
-                .note = {} });
-        }
-        if (apart.count && linux_yield.count) {
-            report.add({ .name = "the same, each from its own loop",
-                .linux_label = "sched_yield, 2 threads",
-                .signet = apart,
-                .linux_side = linux_yield,
-                .goal = Goal::SignetCheaper,
-                .target = 0,
-                .note = "every return into wasm code mispredicted (docs/scheduler.md)" });
-        }
-        if (bare.count && linux_yield.count) {
-            report.add({ .name = "floor: 2 bare fibers, switch only",
-                .linux_label = "sched_yield, 2 threads",
-                .signet = bare,
-                .linux_side = linux_yield,
-                .goal = Goal::SignetCheaper,
-                .target = 0,
-                .note = "no kernel: what two fiber switches alone cost here, the most any yield could gain" });
-        }
-        if (bare_apart.count && linux_yield.count) {
-            report.add({ .name = "floor, each from its own loop",
-                .linux_label = "sched_yield, 2 threads",
-                .signet = bare_apart,
-                .linux_side = linux_yield,
-                .goal = Goal::SignetCheaper,
-                .target = 0,
-                .note = "two switches and two mispredicted returns" });
-        }
-        if (sips.count && linux_yield.count) {
-            report.add({ .name = "yield round trip, 2 SIPs",
-                .linux_label = "sched_yield, 2 threads",
-                .signet = sips,
-                .linux_side = linux_yield,
-                .goal = Goal::SignetCheaper,
-                .target = 0,
-                .note = {} });
+        // Each kind against sched_yield, in the order of the table.
+        struct Row {
+            size_t samples;
+            char const* detail;
+            char const* name;
+            double target;
+            char const* note;
+        };
+        static constexpr Row rows[] = {
+            { 0, "signet_yield, two threads of a SIP: ", "yield round trip, 2 threads of a SIP", 50, "" },
+            { 4, "the same, each from its own loop:   ", "the same, each from its own loop", 0,
+                "every return into wasm code mispredicted (docs/scheduler.md)" },
+            { 3, "bare fibers, the kernel's switch:   ", "floor: 2 bare fibers, switch only", 0,
+                "no kernel: what two fiber switches alone cost here, the most any yield could gain" },
+            { 5, "the same, each from its own loop:   ", "floor, each from its own loop", 0, "two switches and two mispredicted returns" },
+            { 1, "signet_yield, two SIPs:             ", "yield round trip, 2 SIPs", 0, "" },
+        };
+        for (auto const& row : rows) {
+            auto stats = Stats::of(samples[row.samples]);
+            report.detail(row.detail + format_stats(stats));
+            if (stats.count && linux_yield.count) {
+                report.add({ .name = row.name,
+                    .linux_label = "sched_yield, 2 threads",
+                    .signet = stats,
+                    .linux_side = linux_yield,
+                    .goal = Goal::SignetCheaper,
+                    .target = row.target,
+                    .note = row.note });
+            }
         }
     }
 }
