@@ -23,6 +23,10 @@ expect "a service started with --service is bound" 0 "service sees unsigned/dirg
 # it started only because signet run starts the program once the service has registered.
 expect "install a service that registers late" 0 "exports service /service/late-echo" -- "$signet" install "$tests/dirguest-late.toml"
 expect "the program starts once its service registered" 0 "service sees unsigned/dirguest.wasm" -- "$signet" run --service dirguest-late "$guest" bind /service/late-echo
+# Services start one after another, each once the one before registered: dirguest-dependent
+# binds /service/late-echo once, at its start, before it registers /service/dependent.
+expect "install a service that depends on the late one" 0 "exports service /service/dependent" -- "$signet" install "$tests/dirguest-dependent.toml"
+expect "a service starts once the service it needs registered" 0 "service sees unsigned/dirguest.wasm" -- "$signet" run --service dirguest-late --service dirguest-dependent "$guest" bind /service/dependent
 expect "install a service that ends before it registers" 0 "exports service /service/never" -- "$signet" install "$tests/dirguest-quitter.toml"
 expect "a service that ends first is named, with how it ended" 1 "--service: dirguest-quitter ended before it registered /service/never: it exited with status 3" -- "$signet" run --service dirguest-quitter "$guest" self
 cat >"$scratch/policy.toml" <<'POLICY'

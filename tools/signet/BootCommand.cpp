@@ -11,7 +11,8 @@
 // in the store is not recompiled), maps every installed program, seals the
 // kernel (seccomp and Landlock: the system image and the store to read, the
 // system log and the disk to write; docs/protection-domains.md) before its
-// threads start, then starts the directory, the block device and
+// threads start, then starts the directory, each --service (connected to it,
+// once the one before has registered its services), the block device and
 // the file system (when installed), the console and the shell, and gives the
 // terminal to the console alone. When the shell ends (`exit`, `shutdown`, the
 // end of its input) or the process gets SIGTERM, SIGINT or SIGHUP, the shell is
@@ -48,6 +49,7 @@ struct BootOptions {
     std::string image;
     std::string system; // where the system programs' manifests are
     std::vector<std::string> install;
+    std::vector<std::string> services; // installed programs started after the directory, connected to it
     unsigned workers { 0 };
 };
 
@@ -109,17 +111,7 @@ ErrorOr<std::shared_ptr<Sip>> create_system_sip(Kernel& kernel, std::string cons
     auto info = kernel.find_program_info(name);
     if (!info)
         return Error::not_found("the system program '" + name + "' is not installed");
-    SpawnRequest request;
-    request.image = info->image;
-    request.name = name;
-    request.args = { name };
-    request.stdio = std::move(stdio);
-    request.limits = info->limits;
-    request.principal = info->principal;
-    request.parameters = info->parameters;
-    request.disks = info->disks;
-    request.directories = info->directories;
-    request.may_create_children = info->may_create_children;
+    SpawnRequest request = program_request(name, *info, std::move(stdio));
     for (auto const& [key, value] : parameters) {
         std::erase_if(request.parameters, [&](auto const& p) { return p.first == key; });
         request.parameters.emplace_back(key, value);
@@ -235,6 +227,10 @@ int boot(BootOptions const& options)
             return Failure;
         }
     }
+    if (!options.services.empty() && !records.contains("directory")) {
+        print_error("boot: --service " + options.services.front() + ": the directory, which services register with, is not installed (no manifest in " + system_dir + ")");
+        return BadInput;
+    }
     auto fail = [&](Error const& problem) {
         print_error("boot: " + problem.message());
         std::_Exit(Failure);
@@ -289,13 +285,20 @@ int boot(BootOptions const& options)
     for (auto const& [name, record] : records)
         kernel.register_program(name, program_info(record, images.at(name)));
 
-    // 6. The directory, first: the system's namespace.
+    // 6. The directory, first: the system's namespace. Then each --service, connected
+    //    to it, once the one before has registered the paths its manifest declares:
+    //    a service that binds another's path at its start finds it there.
     std::unique_ptr<SystemDirectory> directory;
+    std::vector<std::shared_ptr<Sip>> directory_services;
     if (policy) {
         auto started = SystemDirectory::start(kernel, "directory", *policy);
         if (started.is_error())
             fail(started.error());
         directory = started.release_value();
+        for (auto const& name : options.services) {
+            if (int status = start_service(kernel, *directory, name, logged, "boot: ", directory_services); status != Success)
+                std::_Exit(status);
+        }
     }
 
     // 7. Storage: the block device on the image's disk, and the file system on it.
@@ -374,6 +377,7 @@ int boot(BootOptions const& options)
         fail(started.error());
     }
     std::thread(watch_signals, signals, shell.value()).detach();
+    services.insert(services.end(), directory_services.begin(), directory_services.end());
 
     // 10. Until the shell ends; then shut down: the file system commits once its
     //    last client (the shell) is gone, the console prints what it was given.
@@ -403,6 +407,9 @@ Action add_boot_command(CLI::App& app)
     command->add_option("--image", options->image, "The system image directory (default: $SIGNET_HOME/image)");
     command->add_option("--system", options->system, "Where the system programs' manifests are (default: the services next to this executable)");
     command->add_option("--install", options->install, "Also install this program (a manifest) into the image")->allow_extra_args(false);
+    command->add_option("--service", options->services,
+                "Start the installed program NAME after the directory, connected to it, once the one before has registered its services")
+        ->allow_extra_args(false);
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
     return [=] { return boot(*options); };
 }

@@ -3,10 +3,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <functional>
 
 #include "kernel/Kernel.h"
 #include "runtime/seal/Seal.h"
+
+namespace signet {
+class SystemDirectory;
+}
 
 namespace signet::installer {
 struct InstalledProgram;
@@ -18,6 +23,9 @@ void print_program(installer::InstalledProgram const&);
 // What the kernel needs to start an installed program: its image, principal,
 // privileges, limits, parameters (defaults and types), disks and endpoints.
 Kernel::ProgramInfo program_info(installer::InstalledProgram const&, std::shared_ptr<Image>);
+// A request to start the program `name` as its manifest says (`info`), with
+// `name` as its only argument and the streams `stdio`.
+SpawnRequest program_request(std::string const& name, Kernel::ProgramInfo const& info, Stdio stdio);
 
 // Exit statuses of the CLI itself (a program's own status passes through `run`).
 enum ExitStatus : int {
@@ -41,6 +49,27 @@ Action add_boot_command(CLI::App&);
 // everything that needs broad file access and before Kernel::create. Returns
 // Success, or prints why not and returns the exit status.
 int seal_kernel_process(std::string const& store, std::vector<seal::PathGrant> const& host_grants);
+
+// Services connected to the directory (tools/signet/Services.cpp).
+//
+// How long `signet run --service` and `signet boot --service` wait for a service to
+// register the paths its manifest declares before they give up.
+constexpr auto service_registration_timeout = std::chrono::seconds(20);
+// Whether a required endpoint is a connection to the directory (Directory.Imp).
+bool is_directory_connection(Kernel::RequiredEndpoint const&);
+// "endpoint NAME (Contract.End:State)", for messages.
+std::string describe_endpoint(Kernel::RequiredEndpoint const&);
+// Gives `sip` (not started yet) `count` new connections to the directory, in order.
+ErrorOr<void> connect_to_directory(SystemDirectory&, Sip&, size_t count);
+// Starts the installed program `name` as a service: with a Directory connection for
+// each endpoint its manifest requires (all must be Directory connections), the
+// streams `stdio`, and added to `started` once it runs. Then waits until it has
+// registered each path its manifest declares in a [[service]] entry
+// (SystemDirectory::await_registration, at most service_registration_timeout), so
+// that whatever starts after it finds them. Returns Success, or prints why not after
+// `context` (naming the service; for a registration, the path and why) and returns
+// the exit status.
+int start_service(Kernel&, SystemDirectory&, std::string const& name, Stdio, std::string const& context, std::vector<std::shared_ptr<Sip>>& started);
 
 // Prints "signet: <message>" to stderr.
 void print_error(std::string const& message);

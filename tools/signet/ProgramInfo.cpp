@@ -35,4 +35,20 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
     return info;
 }
 
+SpawnRequest program_request(std::string const& name, Kernel::ProgramInfo const& info, Stdio stdio)
+{
+    SpawnRequest request;
+    request.image = info.image;
+    request.name = name;
+    request.args = { name };
+    request.stdio = std::move(stdio);
+    request.limits = info.limits;
+    request.principal = info.principal;
+    request.may_create_children = info.may_create_children;
+    request.parameters = info.parameters;
+    request.disks = info.disks;
+    request.directories = info.directories;
+    return request;
+}
+
 } // namespace signet::cli

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -22,11 +21,6 @@
 namespace signet::cli {
 
 namespace {
-
-char const* cx_end(contracts::End end)
-{
-    return end == contracts::End::Exp ? "Exp" : "Imp";
-}
 
 struct RunOptions {
     std::vector<std::string> environment;
@@ -45,16 +39,6 @@ struct RunOptions {
     std::vector<std::string> services; // installed programs started first, connected to the directory
     std::vector<std::string> seal_checks; // host paths to try to open once sealed (tests)
 };
-
-// How long `signet run --service` waits for each service to register the paths its
-// manifest declares before it gives up (and does not start the program).
-constexpr auto service_registration_timeout = std::chrono::seconds(20);
-
-// Whether `endpoint` is one `signet run --directory` binds: a connection to the directory.
-bool is_directory_connection(Kernel::RequiredEndpoint const& endpoint)
-{
-    return endpoint.contract == "Directory" && endpoint.end == contracts::End::Imp;
-}
 
 } // namespace
 
@@ -234,8 +218,7 @@ Action add_run_command(CLI::App& app)
                     [&](auto const& endpoint) { return !use_directory || !is_directory_connection(endpoint); });
                 if (unbound != info.endpoints.end()) {
                     auto const& first = *unbound;
-                    print_error("cannot start " + name + ": required endpoint " + first.name + " (" + first.contract + "." + cx_end(first.end) + ":" + first.state
-                        + ") is not bound; it can only be started by a SIP that binds it");
+                    print_error("cannot start " + name + ": required " + describe_endpoint(first) + " is not bound; it can only be started by a SIP that binds it");
                     return int(BadInput);
                 }
                 by_name = info;
@@ -374,19 +357,9 @@ Action add_run_command(CLI::App& app)
             print_error(placed.error().message());
             return int(placed.error().kind() == ErrorKind::Unsupported ? BadInput : Failure);
         }
-        // --directory: the directory first, then the services, each SIP with its connections.
+        // --directory: the directory first, then the services, each once the one before
+        // has registered its paths, and the program once the last has.
         std::unique_ptr<SystemDirectory> directory;
-        auto connect = [&](Sip& sip, size_t count) -> bool {
-            for (size_t i = 0; i < count; ++i) {
-                auto connection = directory->connect();
-                if (connection.is_error()) {
-                    print_error("cannot connect " + sip.name() + " to the directory: " + connection.error().message());
-                    return false;
-                }
-                sip.adopt_startup_handle(connection.release_value());
-            }
-            return true;
-        };
         if (use_directory) {
             auto started = SystemDirectory::start(*kernel.value(), "directory", *policy);
             if (started.is_error()) {
@@ -394,44 +367,10 @@ Action add_run_command(CLI::App& app)
                 return int(Failure);
             }
             directory = started.release_value();
-            std::vector<std::pair<std::shared_ptr<Sip>, std::vector<std::string>>> services; // each with the paths it declares
+            std::vector<std::shared_ptr<Sip>> services;
             for (auto const& name : options->services) {
-                auto info = kernel.value()->find_program_info(name);
-                if (!info || !info->image) {
-                    print_error("--service " + name + ": no such installed program (see 'signet list')");
-                    return int(BadInput);
-                }
-                for (auto const& endpoint : info->endpoints) {
-                    if (!is_directory_connection(endpoint)) {
-                        print_error("--service " + name + ": required endpoint " + endpoint.name + " (" + endpoint.contract + "." + cx_end(endpoint.end) + ":"
-                            + endpoint.state + ") is not a Directory connection, so nothing here can bind it");
-                        return int(BadInput);
-                    }
-                }
-                SpawnRequest service;
-                service.image = info->image;
-                service.name = name;
-                service.args = { name };
-                service.stdio = Stdio::host();
-                service.limits = info->limits;
-                service.principal = info->principal;
-                service.may_create_children = info->may_create_children;
-                service.parameters = info->parameters;
-                service.disks = info->disks;
-                service.directories = info->directories;
-                auto created = kernel.value()->create_sip(std::move(service));
-                if (created.is_error() || !connect(*created.value(), info->endpoints.size()) || kernel.value()->start(*created.value()).is_error()) {
-                    print_error("--service " + name + ": " + (created.is_error() ? created.error().message() : std::string("could not start it")));
-                    return int(Failure);
-                }
-                services.emplace_back(created.value(), info->services);
-            }
-            // The program starts only once every service has registered its paths.
-            for (auto const& [service, paths] : services) {
-                if (auto registered = directory->await_registration(*service, paths, service_registration_timeout); registered.is_error()) {
-                    print_error("--service: " + registered.error().message());
-                    return int(Failure);
-                }
+                if (int status = start_service(*kernel.value(), *directory, name, Stdio::host(), "", services); status != Success)
+                    return status;
             }
         }
         auto sip = kernel.value()->create_sip(std::move(request));
@@ -455,8 +394,12 @@ Action add_run_command(CLI::App& app)
         }
         // A program by name gets a connection for each endpoint it requires (all are
         // Directory connections, checked above); a bare module gets one as handle 0.
-        if (directory && !connect(*sip.value(), by_name ? by_name->endpoints.size() : 1))
-            return int(Failure);
+        if (directory) {
+            if (auto connected = connect_to_directory(*directory, *sip.value(), by_name ? by_name->endpoints.size() : 1); connected.is_error()) {
+                print_error(connected.error().message());
+                return int(Failure);
+            }
+        }
         if (auto started = kernel.value()->start(*sip.value()); started.is_error()) {
             print_error(started.error().message());
             return int(Failure);

@@ -5,6 +5,9 @@
 //   service PATH KIND N  registers PATH (KIND echo: Bind; counter: Open; decline: neither) and
 //                        serves until N clients have come and gone (0: for ever)
 //   late-service ...     the same, 300 ms after it started
+//   (either, with a 5th argument or parameter `needs` = PATH2: first binds an Echo at
+//    PATH2 once, as `bind` does, and ends with status 3 if that fails)
+//   idle                 holds its Directory connection and never registers (for ever)
 //   bind PATH            binds an Echo at PATH, says hello, asks who it is
 //   open PATH            opens a Counter at PATH and reads two values
 //   register PATH        registers a provider at PATH, then leaves
@@ -403,7 +406,7 @@ static char const* argument(int argc, char** argv, int index, char const* name)
 {
     if (index < argc)
         return argv[index];
-    static char values[4][DIRECTORY_PATH_MAX + 1];
+    static char values[5][DIRECTORY_PATH_MAX + 1];
     uint32_t length = 0;
     if (signet_param_get(name, (uint32_t)strlen(name), values[index - 1], DIRECTORY_PATH_MAX, &length) != SIGNET_OK)
         return "";
@@ -417,6 +420,7 @@ int main(int argc, char** argv)
     char const* path = argument(argc, argv, 2, "path");
     char const* kind = argument(argc, argv, 3, "kind");
     char const* count = argument(argc, argv, 4, "count");
+    char const* needs = argument(argc, argv, 5, "needs");
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (strcmp(role, "child") == 0)
         return child_role();
@@ -433,14 +437,22 @@ int main(int argc, char** argv)
         printf("no Directory connection\n");
         return 9;
     }
-    if (strcmp(role, "late-service") == 0) {
+    bool const late = strcmp(role, "late-service") == 0;
+    if (late || strcmp(role, "service") == 0) {
+        // A service that depends on another: it binds that one's path once, at its
+        // start, so it finds it only if its starter waited for the registration.
+        if (needs[0] && bind_role(needs) != 0)
+            return 3;
         // Registers only after 300 ms: a client started alongside it without
         // waiting for the registration would find nothing at PATH.
-        signet_sleep(300000000ull);
+        if (late)
+            signet_sleep(300000000ull);
         return serve(path, strcmp(kind, "echo") == 0, strcmp(kind, "decline") == 0, (unsigned)atoi(count));
     }
-    if (strcmp(role, "service") == 0)
-        return serve(path, strcmp(kind, "echo") == 0, strcmp(kind, "decline") == 0, (unsigned)atoi(count));
+    if (strcmp(role, "idle") == 0) {
+        signet_sleep(UINT64_MAX);
+        return 0;
+    }
     if (strcmp(role, "bind") == 0)
         return bind_role(path);
     if (strcmp(role, "open") == 0)
