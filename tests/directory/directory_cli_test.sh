@@ -45,6 +45,11 @@ expect "an undeclared one is refused" 3 "refused 2 its program's manifest does n
 printf '[directory]\nduplicates = "sometimes"\n' >"$scratch/bad-policy.toml"
 expect "a bad policy names file and field" 2 "bad-policy.toml: field 'directory.duplicates'" -- "$signet" run --policy "$scratch/bad-policy.toml" "$guest" self
 expect "an unknown service" 2 "--service nothing: no such installed program" -- "$signet" run --service nothing "$guest" self
+# --param belongs to the SIP it was given for: the service of the same program keeps its
+# manifest's role (service) while the program binds it; with the program's role=bind the
+# service would bind a path nobody serves, and end before it registered.
+expect "--param of the program does not reach a --service of the same program" 0 "service sees signet-tests/dirguest-echo" \
+  -- "$signet" run --service dirguest-echo dirguest-echo --param role=bind
 expect "a program requiring a Directory connection runs with --directory" 0 "" -- "$signet" run --directory dirguest-echo --param role=self
 expect "and is refused without it" 2 "required endpoint directory \\(Directory.Imp:Start\\) is not bound" -- "$signet" run dirguest-echo --param role=self
 

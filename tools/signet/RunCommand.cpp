@@ -186,6 +186,10 @@ Action add_run_command(CLI::App& app)
             Kernel::ProgramInfo info = program_info(record, image_of.release_value());
             if (name == program) {
                 // Launch by manifest: typed parameters, and no unbound required endpoint.
+                // The --param values are this SIP's alone: the program's record, which a
+                // --service of the same program and any child started by name get, keeps
+                // the manifest's defaults.
+                Kernel::ProgramInfo own = info;
                 for (auto const& entry : options->parameters) {
                     auto equals = entry.find('=');
                     std::string key = entry.substr(0, equals);
@@ -204,24 +208,24 @@ Action add_run_command(CLI::App& app)
                         print_error("--param '" + entry + "': '" + value + "' is not a valid value for a parameter of this type");
                         return int(BadInput);
                     }
-                    std::erase_if(info.parameters, [&](auto const& p) { return p.first == key; });
-                    info.parameters.emplace_back(key, value);
+                    std::erase_if(own.parameters, [&](auto const& p) { return p.first == key; });
+                    own.parameters.emplace_back(key, value);
                 }
                 for (auto const& parameter : record.manifest.parameters) {
-                    bool given = std::any_of(info.parameters.begin(), info.parameters.end(), [&](auto const& p) { return p.first == parameter.name; });
+                    bool given = std::any_of(own.parameters.begin(), own.parameters.end(), [&](auto const& p) { return p.first == parameter.name; });
                     if (!given) {
                         print_error("cannot start " + name + ": parameter '" + parameter.name + "' is required (--param " + parameter.name + "=...)");
                         return int(BadInput);
                     }
                 }
-                auto unbound = std::find_if(info.endpoints.begin(), info.endpoints.end(),
+                auto unbound = std::find_if(own.endpoints.begin(), own.endpoints.end(),
                     [&](auto const& endpoint) { return !use_directory || !is_directory_connection(endpoint); });
-                if (unbound != info.endpoints.end()) {
+                if (unbound != own.endpoints.end()) {
                     auto const& first = *unbound;
                     print_error("cannot start " + name + ": required " + describe_endpoint(first) + " is not bound; it can only be started by a SIP that binds it");
                     return int(BadInput);
                 }
-                by_name = info;
+                by_name = std::move(own);
                 manifest_domain = record.manifest.domain;
             }
             registrations.emplace_back(name, std::move(info));
