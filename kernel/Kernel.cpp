@@ -636,6 +636,12 @@ ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uin
     return std::shared_ptr<ContractType const>(type);
 }
 
+bool Kernel::contract_known(std::string const& descriptor_hash) const
+{
+    std::lock_guard guard(m_lock);
+    return m_contracts.contains(descriptor_hash);
+}
+
 size_t Kernel::contract_cache_size() const
 {
     std::lock_guard guard(m_lock);

@@ -125,6 +125,9 @@ public:
     // while in use: an entry lives as long as some channel, program or caller holds
     // its type, so the same descriptor gives the same type until nobody does.
     ErrorOr<std::shared_ptr<ContractType const>> contract_type(std::span<uint8_t const> descriptor);
+    // Whether contract_type decoded a descriptor with this hash (so it is valid) and
+    // the cache still has its entry: in use, or not swept yet. A lookup, no decoding.
+    bool contract_known(std::string const& descriptor_hash) const;
     // Entries in the contract cache, those no longer in use included until the
     // next sweep: at most twice the types in use, plus contract_cache_slack.
     size_t contract_cache_size() const;

@@ -19,6 +19,7 @@
 #include "kernel/object/ExchangeBlock.h"
 #include "kernel/object/Thread.h"
 
+#include "base/Hash.h"
 #include "contracts/Limits.h"
 
 #include <algorithm>
@@ -603,12 +604,18 @@ uint32_t Z_signet_v1Z_endpoint_check(void* host, uint32_t handle, uint32_t descr
         return SIGNET_OUT_OF_BOUNDS;
     if (end > 1 || length > cx::limits::max_descriptor_size)
         return SIGNET_INVALID_ARGUMENT;
-    auto type = sip.kernel().contract_type({ memory.range(descriptor, length), length });
-    if (type.is_error())
+    // Contract types are known by the hash of their descriptor. The endpoint's own
+    // was decoded when its channel was made: the same bytes are that contract, and
+    // cost no decoding. Another descriptor is decoded only to tell an invalid one
+    // (INVALID_ARGUMENT) from another contract (PROTOCOL), and only if the kernel's
+    // contract cache has not seen it valid already.
+    std::span<uint8_t const> bytes { memory.range(descriptor, length), length };
+    std::string hash = sha256_hex(bytes);
+    if (hash == endpoint->contract_type().descriptor_hash)
+        return endpoint->end() == static_cast<cx::End>(end) ? SIGNET_OK : SIGNET_PROTOCOL;
+    if (!sip.kernel().contract_known(hash) && sip.kernel().contract_type(bytes).is_error())
         return SIGNET_INVALID_ARGUMENT;
-    // Contract types are cached by content: the same descriptor is the same type.
-    bool same = type.value()->descriptor_hash == endpoint->contract_type().descriptor_hash && endpoint->end() == static_cast<cx::End>(end);
-    return same ? SIGNET_OK : SIGNET_PROTOCOL;
+    return SIGNET_PROTOCOL;
 }
 
 } // extern "C"
