@@ -138,7 +138,7 @@ public:
                 sip.request_kill();
             });
         }
-        if (!send(ring::ToDomainType::Start, 0, ring::encode(ring::Route { member.id, ring::first_thread }, ring::Start { member.image, member.slot }))) {
+        if (!send(0, ring::Route { member.id, ring::first_thread }, ring::Start { member.image, member.slot })) {
             end_with_failure(sip);
             return;
         }
@@ -161,7 +161,13 @@ private:
     // Under m_lock: a proxy blocked in next() with an empty inbox reads next.
     void wake_a_follower();
     ErrorOr<std::shared_ptr<ThreadHandle>> start_thread(Sip&, Member&, uint32_t function, uint32_t argument, uint32_t stack_top);
-    bool send(ring::ToDomainType type, uint32_t sequence, std::vector<uint8_t> const& payload)
+    // Sends `message` for `route` as frame `sequence` (0 for what answers no call).
+    template<typename Message>
+    bool send(uint32_t sequence, ring::Route route, Message const& message)
+    {
+        return send_frame(Message::type, sequence, ring::encode(route, message));
+    }
+    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::vector<uint8_t> const& payload)
     {
         std::optional<std::string> failure;
         {
@@ -248,7 +254,7 @@ void Connection::leave(Member& member)
     }
     // The domain drops the SIP's fibers and memory and says so; only then is its slot reused.
     if (!failed)
-        (void)send(ring::ToDomainType::EndSip, 0, ring::encode(ring::Route { member.id, 0 }, ring::EndSip {}));
+        (void)send(0, ring::Route { member.id, 0 }, ring::EndSip {});
 }
 
 void Connection::serve(Sip& sip, Member& member, uint32_t thread)
@@ -440,7 +446,7 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
                 member.threads.erase(thread);
                 m_roster.remove_thread(route);
             }
-            if (!send(ring::ToDomainType::Unwind, delivery.sequence, ring::encode(route, ring::Unwind { ring::Unwind::Reason::Exited })))
+            if (!send(delivery.sequence, route, ring::Unwind { ring::Unwind::Reason::Exited }))
                 return false;
             execute_domain_call(sip, call->function, call->arguments);
             return false;
@@ -458,10 +464,10 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
         auto changes = take_domain_memory_changes(sip);
         for (size_t at = 0, most = ring::max_memory_changes * 12; at < changes.size(); at += most) {
             ring::MemoryChanges part { { changes.begin() + long(at), changes.begin() + long(std::min(changes.size(), at + most)) } };
-            if (!send(ring::ToDomainType::MemoryChanges, delivery.sequence, ring::encode(route, part)))
+            if (!send(delivery.sequence, route, part))
                 return false;
         }
-        return send(ring::ToDomainType::Result, delivery.sequence, ring::encode(route, ring::Result { result }));
+        return send(delivery.sequence, route, ring::Result { result });
     }
     if (auto const* grow = std::get_if<ring::GrowMemory>(&message)) {
         auto& memory = m_process->memory(member.slot);
@@ -471,7 +477,7 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
             memory.pages = uint32_t(grow->pages);
             memory.size = uint32_t(grow->pages * 65536);
         }
-        return send(ring::ToDomainType::Result, delivery.sequence, ring::encode(route, ring::Result { ok ? 1u : 0u }));
+        return send(delivery.sequence, route, ring::Result { ok ? 1u : 0u });
     }
     auto const& ended = std::get<ring::Ended>(message);
     if (ended.how == ring::Ended::How::Returned) {
@@ -520,7 +526,7 @@ ErrorOr<std::shared_ptr<ThreadHandle>> Connection::start_thread(Sip& sip, Member
         m_roster.remove_thread({ member.id, id });
         return handle.release_error();
     }
-    (void)send(ring::ToDomainType::StartThread, 0, ring::encode(ring::Route { member.id, id }, ring::StartThread { function, argument, stack_top }));
+    (void)send(0, ring::Route { member.id, id }, ring::StartThread { function, argument, stack_top });
     return handle;
 }
 

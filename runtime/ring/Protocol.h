@@ -128,28 +128,35 @@ std::vector<uint8_t> encode(Route, GrowMemory const&);
 std::vector<uint8_t> encode(Route, Ended const&);
 std::vector<uint8_t> encode(Route, SipGone const&);
 
-// Kernel side: what it sends.
+// Kernel side: what it sends. Each message names its frame type (Message::type).
 struct Start {
+    static constexpr ToDomainType type = ToDomainType::Start;
     uint32_t image { 0 }; // index into the images the domain was started with
     uint32_t slot { 0 };  // the memory slot its linear memory lives in
 };
 struct Result {
+    static constexpr ToDomainType type = ToDomainType::Result;
     uint64_t value { 0 };
 };
 struct Unwind {
+    static constexpr ToDomainType type = ToDomainType::Unwind;
     enum class Reason : uint32_t { Exited = 0, Killed = 1, Trapped = 2 };
     Reason reason { Reason::Exited };
 };
 struct StartThread {
+    static constexpr ToDomainType type = ToDomainType::StartThread;
     uint32_t function { 0 }; // index into the SIP's table 0, of type (i32) -> ()
     uint32_t argument { 0 };
     uint32_t stack_pointer { 0 }; // the top of its shadow stack in linear memory
 };
-struct EndSip { };
+struct EndSip {
+    static constexpr ToDomainType type = ToDomainType::EndSip;
+};
 // What a call changed in the SIP's memory, as runtime/BlockArena.h encodes it
 // (encode_remote_changes: 12 bytes a change): the domain applies it to its own
 // mapping (apply_remote_changes). At most max_memory_changes per message.
 struct MemoryChanges {
+    static constexpr ToDomainType type = ToDomainType::MemoryChanges;
     std::vector<uint8_t> changes;
 };
 inline constexpr size_t max_memory_changes = 1024;
