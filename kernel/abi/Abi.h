@@ -9,6 +9,7 @@
 #include <signet/abi.h>
 
 #include <algorithm>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -95,6 +96,11 @@ inline uint64_t deadline_after(int64_t timeout_ns)
     return now + std::min<uint64_t>(uint64_t(timeout_ns), UINT64_MAX - now - 1);
 }
 void sleep_ns(uint64_t);
+// The last steps of thread_create, for a SIP in the kernel and one in a domain
+// alike, once the caller checked the out pointer, the stack top and the entry:
+// a free handle slot (else LIMIT), the thread started by `start` (LIMIT if it
+// cannot be), and its handle inserted and written to `out_thread`.
+uint32_t finish_thread_create(Sip&, uint32_t out_thread, std::function<ErrorOr<std::shared_ptr<ThreadHandle>>()> const& start);
 // Fills with bytes from the host's CSPRNG.
 bool fill_random(std::span<uint8_t>);
 

@@ -7,6 +7,19 @@
 using namespace signet;
 using namespace signet::abi;
 
+uint32_t signet::abi::finish_thread_create(Sip& sip, uint32_t out_thread, std::function<ErrorOr<std::shared_ptr<ThreadHandle>>()> const& start)
+{
+    if (sip.handles().free_slots() < 1)
+        return SIGNET_LIMIT;
+    auto handle = start();
+    if (handle.is_error())
+        return SIGNET_LIMIT;
+    uint32_t thread_handle = sip.handles().insert(handle.release_value());
+    VERIFY(thread_handle);
+    GuestMemory(sip.runtime()).write(out_thread, thread_handle);
+    return SIGNET_OK;
+}
+
 extern "C" {
 
 uint32_t Z_signet_v1Z_thread_create(void* host, uint32_t function, uint32_t argument, uint32_t stack_top, uint32_t out_thread)
@@ -28,20 +41,12 @@ uint32_t Z_signet_v1Z_thread_create(void* host, uint32_t function, uint32_t argu
     static uint32_t const entry_type = wasm_rt_register_func_type(1, 0, WASM_RT_I32);
     if (!target.func || target.func_type != entry_type)
         return SIGNET_INVALID_ARGUMENT;
-    if (sip.handles().free_slots() < 1)
-        return SIGNET_LIMIT;
     Thread::Entry entry {
         reinterpret_cast<void (*)(void*, uint32_t)>(target.func),
         target.module_instance,
         argument,
     };
-    auto handle = sip.kernel().start_thread(sip, entry, stack_top);
-    if (handle.is_error())
-        return SIGNET_LIMIT;
-    uint32_t thread_handle = sip.handles().insert(handle.release_value());
-    VERIFY(thread_handle);
-    memory.write(out_thread, thread_handle);
-    return SIGNET_OK;
+    return finish_thread_create(sip, out_thread, [&] { return sip.kernel().start_thread(sip, entry, stack_top); });
 }
 
 uint32_t Z_signet_v1Z_thread_join(void* host, uint32_t handle, uint64_t timeout, uint32_t out_status)

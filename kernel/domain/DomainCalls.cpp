@@ -112,15 +112,7 @@ uint64_t domain_thread_create(Sip& sip, uint64_t const* arguments, std::function
     // The new thread's shadow stack grows down from stack_top, inside memory.
     if (stack_top == 0 || stack_top % 16 != 0 || !memory.valid(stack_top - 16, 16))
         return SIGNET_INVALID_ARGUMENT;
-    if (sip.handles().free_slots() < 1)
-        return SIGNET_LIMIT;
-    auto handle = start(stack_top);
-    if (handle.is_error())
-        return SIGNET_LIMIT;
-    uint32_t thread_handle = sip.handles().insert(handle.release_value());
-    VERIFY(thread_handle);
-    memory.write(out_thread, thread_handle);
-    return SIGNET_OK;
+    return abi::finish_thread_create(sip, out_thread, [&] { return start(stack_top); });
 }
 
 uint64_t execute_domain_call(Sip& sip, uint32_t function, uint64_t const* arguments)
