@@ -3,22 +3,19 @@
 // the single owner, use after send and reclamation are the same as in the
 // kernel; what differs is that blocks are copied into and out of a domain's
 // memory (docs/exchange-heap.md, docs/protection-domains.md).
-#include "installer/Installer.h"
 #include "kernel/Kernel.h"
 #include "kernel/abi/Abi.h"
-#include "kernel/domain/DomainProcess.h"
 #include "kernel/domain/DomainSip.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/ExchangeBlock.h"
 #include "kernel/object/ExchangeHeap.h"
 
+#include "DomainTestSupport.h"
 #include "exchange.h"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <filesystem>
-#include <fstream>
 #include <unistd.h>
 
 using namespace signet;
@@ -46,30 +43,12 @@ struct Guest {
     }
 };
 
-// Domain processes this process started that are still alive (not zombies).
-std::vector<pid_t> live_domains()
-{
-    std::vector<pid_t> found;
-    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
-        std::ifstream stat(entry.path() / "stat");
-        std::string pid, name, state;
-        pid_t parent = 0;
-        if (!(stat >> pid >> name >> state >> parent))
-            continue;
-        if (parent == ::getpid() && name == "(signet-domain)" && state != "Z")
-            found.push_back(pid_t(std::stoi(pid)));
-    }
-    return found;
-}
-
 class DomainBlockTest : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        auto kernel = Kernel::create({ .workers = 2, .diagnostics = std::make_shared<BufferOutputStream>() });
-        ASSERT_FALSE(kernel.is_error());
-        m_kernel = kernel.release_value();
-        DomainProcess::set_default_host_executable(SIGNET_DOMAIN_HOST);
+        m_kernel = test::create_domain_test_kernel(std::make_shared<BufferOutputStream>());
+        ASSERT_TRUE(m_kernel);
         m_heap_before = ExchangeHeap::the().bytes_in_use();
         // The ownership guest creates itself as a child, in the kernel domain.
         m_kernel->register_program("exchange-ownership", image(exchange_guest("ownership")));
@@ -81,18 +60,7 @@ protected:
         EXPECT_EQ(ExchangeHeap::the().bytes_in_use(), m_heap_before) << "blocks outlived their SIPs";
     }
 
-    std::shared_ptr<Image> image(std::string const& wasm)
-    {
-        installer::InstallOptions options;
-        options.store_dir = std::string(SIGNET_TEST_BINARY_DIR) + "/store";
-        auto installed = installer::install_file(wasm, options);
-        EXPECT_FALSE(installed.is_error()) << installed.error().message();
-        if (installed.is_error())
-            return nullptr;
-        auto mapped = m_kernel->load_image(installed.value().image_path, installed.value().module_hash);
-        EXPECT_FALSE(mapped.is_error());
-        return mapped.is_error() ? nullptr : mapped.release_value();
-    }
+    std::shared_ptr<Image> image(std::string const& wasm) { return test::install_image(*m_kernel, wasm); }
 
     std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> channel(uint8_t const* descriptor, size_t size)
     {
@@ -281,7 +249,7 @@ TEST_F(DomainBlockTest, BlocksADomainSipHoldsGoBackToTheHeapWhenItEnds)
         for (int i = 0; i < 1000 && owned() != hoard; ++i)
             ::usleep(10'000);
         ASSERT_EQ(owned(), hoard) << hoarder.output();
-        auto domains = live_domains();
+        auto domains = test::live_domains();
         ASSERT_EQ(domains.size(), 1u);
         ::kill(domains[0], SIGKILL);
         hoarder.sip->wait_from_host();

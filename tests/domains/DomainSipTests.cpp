@@ -1,11 +1,12 @@
 // SIPs in protection domains of their own: they run, print, take arguments,
 // exit with their status, trap, talk over channels with the contract enforced
 // by the kernel; and a domain that dies or misbehaves ends only its SIP.
-#include "installer/Installer.h"
 #include "installer/Manifest.h"
 #include "kernel/Kernel.h"
 #include "kernel/domain/DomainProcess.h"
 #include "kernel/domain/DomainSip.h"
+
+#include "DomainTestSupport.h"
 
 #include <gtest/gtest.h>
 
@@ -27,22 +28,6 @@ namespace {
 std::string example(std::string const& name) { return std::string(SIGNET_EXAMPLES) + "/" + name + ".wasm"; }
 std::string guest(std::string const& name) { return std::string(SIGNET_TEST_GUESTS) + "/" + name + ".wasm"; }
 
-// Domain processes this process started that are still alive (not zombies).
-std::vector<pid_t> live_domains()
-{
-    std::vector<pid_t> found;
-    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
-        std::ifstream stat(entry.path() / "stat");
-        std::string pid, name, state;
-        pid_t parent = 0;
-        if (!(stat >> pid >> name >> state >> parent))
-            continue;
-        if (parent == ::getpid() && name == "(signet-domain)" && state != "Z")
-            found.push_back(pid_t(std::stoi(pid)));
-    }
-    return found;
-}
-
 struct Outcome {
     ExitInfo exit;
     std::string out;
@@ -55,38 +40,16 @@ protected:
     void SetUp() override
     {
         m_diagnostics = std::make_shared<BufferOutputStream>();
-        auto kernel = Kernel::create({ .workers = 2, .diagnostics = m_diagnostics });
-        ASSERT_FALSE(kernel.is_error());
-        m_kernel = kernel.release_value();
-        DomainProcess::set_default_host_executable(SIGNET_DOMAIN_HOST);
+        m_kernel = test::create_domain_test_kernel(m_diagnostics);
+        ASSERT_TRUE(m_kernel);
     }
     void TearDown() override { m_kernel.reset(); }
 
-    std::shared_ptr<Image> image(std::string const& wasm)
-    {
-        installer::InstallOptions options;
-        options.store_dir = std::string(SIGNET_TEST_BINARY_DIR) + "/store";
-        auto installed = installer::install_file(wasm, options);
-        EXPECT_FALSE(installed.is_error()) << installed.error().message();
-        if (installed.is_error())
-            return nullptr;
-        auto mapped = m_kernel->load_image(installed.value().image_path, installed.value().module_hash);
-        EXPECT_FALSE(mapped.is_error());
-        return mapped.is_error() ? nullptr : mapped.release_value();
-    }
+    std::shared_ptr<Image> image(std::string const& wasm) { return test::install_image(*m_kernel, wasm); }
 
     SpawnRequest request(std::string const& wasm, std::vector<std::string> args = {})
     {
-        SpawnRequest request;
-        request.image = image(wasm);
-        request.name = std::filesystem::path(wasm).filename().string();
-        request.args = { request.name };
-        request.args.insert(request.args.end(), args.begin(), args.end());
-        request.stdio.in = std::make_shared<BufferInputStream>(std::string {});
-        request.stdio.out = std::make_shared<BufferOutputStream>();
-        request.stdio.err = std::make_shared<BufferOutputStream>();
-        request.principal = "test/" + request.name;
-        return request;
+        return test::buffered_request(image(wasm), std::filesystem::path(wasm).filename().string(), args);
     }
 
     ErrorOr<std::shared_ptr<Sip>> spawn(SpawnRequest spawn, std::string host = SIGNET_DOMAIN_HOST)
@@ -164,7 +127,7 @@ TEST_F(DomainTest, AWasiProgramRunsInADomainOfItsOwnAndPrints)
     EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
     EXPECT_EQ(result.exit.status, 0);
     EXPECT_NE(result.out.find("Hello"), std::string::npos) << result.out << result.err;
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ANativeProgramRunsInADomainOfItsOwn)
@@ -186,7 +149,7 @@ TEST_F(DomainTest, ATrapInTheDomainEndsTheSipWithItsKind)
     auto stack = run(example("trap_stack_exhausted"));
     EXPECT_EQ(stack.exit.how, ExitInfo::How::Trapped) << stack.exit.detail;
     EXPECT_EQ(stack.exit.trap, TrapKind::StackExhausted);
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ASigkillFromOutsideIsNoticedAtOnceAndEndsOnlyThatSip)
@@ -197,7 +160,7 @@ TEST_F(DomainTest, ASigkillFromOutsideIsNoticedAtOnceAndEndsOnlyThatSip)
     std::vector<pid_t> domains;
     for (int i = 0; i < 200 && domains.empty(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        domains = live_domains();
+        domains = test::live_domains();
     }
     ASSERT_EQ(domains.size(), 1u);
     // Meanwhile a SIP in the kernel domain goes on.
@@ -222,7 +185,7 @@ TEST_F(DomainTest, KillingTheSipEndsItsDomainProcess)
     m_kernel->kill(*sip.value());
     EXPECT_EQ(sip.value()->wait_from_host().how, ExitInfo::How::Killed);
     m_kernel->wait_until_idle();
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, AHostThatIsNotADomainIsRefusedWithAReason)
@@ -259,7 +222,7 @@ TEST_F(DomainTest, SipsOfSeveralProgramsShareANamedDomainProcessWhichEndsWithThe
     EXPECT_EQ(third.value()->wait_from_host().how, ExitInfo::How::Exited);
     EXPECT_EQ(DomainProcess::started_count(), before + 1);
     // Its process lives on with the first SIP, and only with it.
-    EXPECT_EQ(live_domains().size(), 1u);
+    EXPECT_EQ(test::live_domains().size(), 1u);
     EXPECT_EQ(first.value()->state(), Sip::State::Running);
     // An image it did not start with cannot join: a sealed domain maps no new code.
     auto refused = spawn_in_domain(*m_kernel, request(example("hello_native")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
@@ -268,7 +231,7 @@ TEST_F(DomainTest, SipsOfSeveralProgramsShareANamedDomainProcessWhichEndsWithThe
     m_kernel->kill(*first.value());
     EXPECT_EQ(first.value()->wait_from_host().how, ExitInfo::How::Killed);
     m_kernel->wait_until_idle();
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
     // The next SIP naming it starts it afresh, and may bring a new image.
     EXPECT_EQ(run_in("drivers", example("hello_native")).exit.how, ExitInfo::How::Exited);
     EXPECT_EQ(DomainProcess::started_count(), before + 2);
@@ -288,7 +251,7 @@ TEST_F(DomainTest, TwoSipsOfASharedDomainTalkOverAChannel)
     EXPECT_NE(result.out.find("2 + 40 = 42\n"), std::string::npos) << result.out;
     EXPECT_NE(result.out.find("server exited with status 0"), std::string::npos) << result.out;
     EXPECT_EQ(DomainProcess::started_count(), before + 1);
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ASigkillOfASharedDomainEndsAllItsSipsAndABystanderGoesOn)
@@ -303,7 +266,7 @@ TEST_F(DomainTest, ASigkillOfASharedDomainEndsAllItsSipsAndABystanderGoesOn)
     std::vector<pid_t> domains;
     for (int i = 0; i < 300 && domains.size() < 2; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        domains = live_domains();
+        domains = test::live_domains();
     }
     ASSERT_EQ(domains.size(), 2u);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -320,7 +283,7 @@ TEST_F(DomainTest, ASigkillOfASharedDomainEndsAllItsSipsAndABystanderGoesOn)
     m_kernel->kill(*bystander.value());
     EXPECT_EQ(bystander.value()->wait_from_host().detail, "killed");
     m_kernel->wait_until_idle();
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
     // The kernel goes on: a new SIP naming the domain starts it again.
     EXPECT_EQ(run_in("victims", example("hello")).exit.how, ExitInfo::How::Exited);
 }
@@ -380,7 +343,7 @@ TEST_F(DomainTest, TheKernelStillEnforcesContractsOnASipInADomain)
     EXPECT_EQ(result.exit.how, ExitInfo::How::Trapped) << result.exit.detail;
     EXPECT_EQ(result.exit.trap, TrapKind::ProtocolViolation);
     EXPECT_NE(result.diagnostics.find("contract Calculator, Imp end"), std::string::npos) << result.diagnostics;
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST(DomainManifest, PlacesItsProgramInTheKernelUnlessItSaysOtherwise)
@@ -537,7 +500,7 @@ TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
     EXPECT_NE(out->contents().find("2 + 40 = 42\n"), std::string::npos) << out->contents();
     m_kernel->wait_until_idle();
     EXPECT_EQ(DomainProcess::started_count(), before + 1);
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 
     // A named domain: started for the child, ended with it.
     server.domain = "drivers";
@@ -550,7 +513,7 @@ TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
     EXPECT_NE(named_out->contents().find("2 + 40 = 42\n"), std::string::npos) << named_out->contents();
     m_kernel->wait_until_idle();
     EXPECT_EQ(DomainProcess::started_count(), before + 2);
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ADomainHoldsOnlyItsRingMemoryAndDoorbells)
@@ -565,7 +528,7 @@ TEST_F(DomainTest, ADomainHoldsOnlyItsRingMemoryAndDoorbells)
     // Wait until it runs the SIP (its image is mapped and /dev/null is open no more).
     for (int i = 0; i < 300; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        domains = live_domains();
+        domains = test::live_domains();
         if (domains.size() != 1)
             continue;
         std::string status;
@@ -596,7 +559,7 @@ TEST_F(DomainTest, ADeathWhileTheSipWaitsInsideAKernelCallIsNoticedAtOnce)
     std::vector<pid_t> domains;
     for (int i = 0; i < 300 && domains.empty(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        domains = live_domains();
+        domains = test::live_domains();
     }
     ASSERT_EQ(domains.size(), 1u);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -620,7 +583,7 @@ TEST_F(DomainTest, TheCpuTimeLimitCoversWhatTheSipComputesInItsDomain)
     EXPECT_EQ(exit.how, ExitInfo::How::Killed);
     EXPECT_NE(exit.detail.find("exceeded its CPU time limit of 200 ms (in its domain)"), std::string::npos) << exit.detail;
     m_kernel->wait_until_idle();
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ADomainThatNeverSaysHelloIsKilledAfterTheHelloTimeout)
@@ -637,5 +600,5 @@ TEST_F(DomainTest, ADomainThatNeverSaysHelloIsKilledAfterTheHelloTimeout)
     EXPECT_NE(result.exit.detail.find("its domain process died: it did not say hello within 10 s"), std::string::npos) << result.exit.detail;
     EXPECT_GE(waited, std::chrono::milliseconds(DomainProcess::hello_timeout_ms));
     EXPECT_LT(waited, std::chrono::milliseconds(DomainProcess::hello_timeout_ms + 5000));
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }

@@ -3,13 +3,14 @@
 // handshake never loses a frame and never spins beside its peer on one CPU;
 // an idle domain sleeps; the domain zygote is sealed, and the domains it forks
 // run, are sealed, and are watched as the kernel's own children.
-#include "installer/Installer.h"
 #include "kernel/Kernel.h"
 #include "kernel/domain/DomainProcess.h"
 #include "kernel/domain/DomainSip.h"
 #include "kernel/domain/DomainZygote.h"
 #include "runtime/ring/Ring.h"
 #include "runtime/seal/Seal.h"
+
+#include "DomainTestSupport.h"
 
 #include <gtest/gtest.h>
 
@@ -162,15 +163,8 @@ TEST(RingWaiting, NobodySpinsBesideItsPeerOnOneCpu)
 // signet-domain processes that are children of this process and alive.
 std::set<pid_t> domain_children()
 {
-    std::set<pid_t> found;
-    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
-        std::ifstream stat(entry.path() / "stat");
-        std::string pid, name, state;
-        pid_t parent = 0;
-        if (stat >> pid >> name >> state >> parent && parent == ::getpid() && name == "(signet-domain)" && state != "Z")
-            found.insert(pid_t(std::stoi(pid)));
-    }
-    return found;
+    auto live = test::live_domains();
+    return { live.begin(), live.end() };
 }
 
 uint64_t cpu_time_ns(clockid_t clock)
@@ -191,13 +185,11 @@ class DomainSpeedTest : public ::testing::TestWithParam<bool> {
 protected:
     void SetUp() override
     {
-        auto kernel = Kernel::create({ .workers = 2, .diagnostics = std::make_shared<BufferOutputStream>() });
-        ASSERT_FALSE(kernel.is_error());
-        m_kernel = kernel.release_value();
-        DomainProcess::set_default_host_executable(SIGNET_DOMAIN_HOST);
+        m_kernel = test::create_domain_test_kernel(std::make_shared<BufferOutputStream>());
+        ASSERT_TRUE(m_kernel);
         if (zygote()) {
             ASSERT_FALSE(DomainZygote::running());
-            auto started = DomainZygote::start({ SIGNET_DOMAIN_HOST, { store() } });
+            auto started = DomainZygote::start({ SIGNET_DOMAIN_HOST, { test::domain_test_store() } });
             ASSERT_FALSE(started.is_error()) << started.error().message();
         }
     }
@@ -207,28 +199,10 @@ protected:
         DomainZygote::stop();
     }
     bool zygote() const { return GetParam(); }
-    static std::string store() { return std::string(SIGNET_TEST_BINARY_DIR) + "/store"; }
 
     SpawnRequest request(std::string const& wasm, std::vector<std::string> args = {})
     {
-        installer::InstallOptions options;
-        options.store_dir = store();
-        auto installed = installer::install_file(wasm, options);
-        EXPECT_FALSE(installed.is_error()) << installed.error().message();
-        SpawnRequest request;
-        if (installed.is_error())
-            return request;
-        auto mapped = m_kernel->load_image(installed.value().image_path, installed.value().module_hash);
-        EXPECT_FALSE(mapped.is_error());
-        request.image = mapped.is_error() ? nullptr : mapped.release_value();
-        request.name = std::filesystem::path(wasm).stem().string();
-        request.args = { request.name };
-        request.args.insert(request.args.end(), args.begin(), args.end());
-        request.stdio.in = std::make_shared<BufferInputStream>(std::string {});
-        request.stdio.out = std::make_shared<BufferOutputStream>();
-        request.stdio.err = std::make_shared<BufferOutputStream>();
-        request.principal = "test/" + request.name;
-        return request;
+        return test::buffered_request(test::install_image(*m_kernel, wasm), std::filesystem::path(wasm).stem().string(), args);
     }
 
     std::unique_ptr<Kernel> m_kernel;
