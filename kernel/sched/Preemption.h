@@ -1,20 +1,17 @@
-// Preemption of SIP code that computes without blocking.
-//
-// A watchdog thread looks at every worker each tick (a fraction of the
-// quantum). A worker that has run the same SIP thread for a whole quantum
-// gets a signal; the handler acts only if the interrupted instruction is in
-// that SIP's own image (pure wasm code holds no kernel locks and no
-// half-updated kernel state), and then redirects it to a trampoline that
-// yields the worker. Interrupted kernel or C library code is left alone and
-// retried at the next tick. Well-behaved SIPs cost nothing: no timer fires
-// for a worker that switches fibers on its own.
+// Preemption of SIP code that computes without blocking, on the kernel's
+// workers: the watchdog, the signal handler and the trampoline are the
+// runtime's (runtime/Preempt.h, shared with the domain host); this is what is
+// the kernel's own. The watchdog looks at every worker each tick; a worker
+// that has run the same SIP thread for a whole quantum gets a signal, and the
+// handler redirects SIP code (only) to signet_preempt_point below it, which
+// yields the worker, keeping the SIP's turn. Well-behaved SIPs cost nothing:
+// no signal goes to a worker that switches fibers on its own.
 #pragma once
 
-#include <atomic>
+#include "runtime/Preempt.h"
+
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 namespace signet {
 
@@ -25,24 +22,16 @@ public:
     static constexpr std::chrono::milliseconds default_quantum { 10 };
 
     Preemption(Scheduler&, std::chrono::microseconds quantum = default_quantum);
-    ~Preemption();
 
     // Installs the signal handler (once per process).
     static void install_handler();
 
     // Counters, for tests and `signet bench`.
-    static uint64_t signals_sent();
+    static uint64_t signals_sent() { return PreemptWatchdog::signals_sent(); }
     static uint64_t preemptions();
 
 private:
-    void watch();
-
-    Scheduler& m_scheduler;
-    std::chrono::microseconds m_quantum;
-    std::mutex m_lock;
-    std::condition_variable m_stop_requested;
-    bool m_stop { false };
-    std::thread m_thread;
+    std::optional<PreemptWatchdog> m_watchdog;
 };
 
 } // namespace signet

@@ -1,0 +1,83 @@
+// Preemption of SIP code that computes without calling out, shared by the
+// kernel's workers (kernel/sched/Preemption.h) and the domain host
+// (runtime/domain/DomainHost.cpp): both run SIP threads as fibers on host
+// threads, and both need a fiber that spins to give its host thread back at
+// the end of its quantum (docs/scheduler.md, "Preemption").
+//
+// 1. A watchdog thread (PreemptWatchdog) looks at each host thread every tick
+//    (a quarter quantum). One that has run the same fiber for a whole quantum
+//    gets SIGURG (tgkill to a thread of this process), every tick until it
+//    switches: the first signal may land outside SIP code.
+// 2. The handler acts only if the interrupted instruction lies in the running
+//    SIP's own image (current_sip_context) and the fiber has stack to spare:
+//    pure wasm code holds no lock and no half-updated state of its host.
+// 3. It does not switch fibers: it rewrites the context so that, after
+//    sigreturn, the fiber calls signet_preempt_trampoline (PreemptTrampoline.S),
+//    which saves everything and calls the host's preempt point (the function
+//    given to install_handler) in ordinary context on the fiber's own stack.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <sys/types.h>
+#include <thread>
+
+namespace signet {
+
+class PreemptWatchdog {
+public:
+    // What the watchdog reads of one host thread at a tick (racy reads are fine:
+    // a wrong guess costs one signal the handler ignores, or one tick).
+    struct HostThread {
+        uint64_t switches { 0 };      // changes whenever it switches fibers
+        bool running_fiber { false }; // a SIP fiber runs on it now (read sequentially consistent when parking)
+        bool cut_short { false };     // end the running fiber's quantum after one tick
+        pid_t tid { 0 };              // its Linux thread id; 0: not started yet
+    };
+    using Look = std::function<HostThread(unsigned index)>;
+    // Whether the watchdog sleeps for good while no host thread runs a fiber
+    // (until nudge()): a domain process that waits for the kernel then costs no
+    // wake-ups at all.
+    enum class Parking : bool { Never, WhenIdle };
+
+    PreemptWatchdog(unsigned host_threads, Look, std::chrono::microseconds quantum, Parking = Parking::Never);
+    ~PreemptWatchdog();
+    PreemptWatchdog(PreemptWatchdog const&) = delete;
+    PreemptWatchdog& operator=(PreemptWatchdog const&) = delete;
+
+    // With Parking::WhenIdle: a host thread calls it right after it says it runs
+    // a fiber (running_fiber true, stored sequentially consistent). One relaxed
+    // load when the watchdog is awake.
+    void nudge()
+    {
+        if (m_parked.load(std::memory_order_seq_cst))
+            wake();
+    }
+
+    // Installs the SIGURG handler once per process. `preempt_point` runs on a
+    // preempted fiber, in ordinary context, on its own stack; it may switch
+    // fibers, or never return (the thread ends).
+    static void install_handler(void (*preempt_point)());
+    // Signals sent by every watchdog of this process (tests, `signet bench`).
+    static uint64_t signals_sent();
+
+private:
+    void watch();
+    void wake();
+
+    unsigned m_host_threads;
+    Look m_look;
+    std::chrono::microseconds m_quantum;
+    Parking m_parking;
+    std::atomic<uint32_t> m_parked { 0 };
+    std::mutex m_lock;
+    std::condition_variable m_stop_requested;
+    bool m_stop { false };
+    std::thread m_thread;
+};
+
+} // namespace signet
