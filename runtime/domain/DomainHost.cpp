@@ -6,14 +6,17 @@
 // switches back to the scheduler, which runs the next runnable fiber or waits
 // for the kernel's doorbell, and makes the caller runnable again when its
 // Result arrives. So a SIP thread blocked in a call never blocks the others.
-// Like a SIP's threads in the kernel, fibers never run at the same instant and
-// a fiber that computes without calling holds the host thread (FIXME: a
-// domain has one host thread; a SIP that spins delays its domain's others).
+// A fiber that computes without calling is preempted at the end of its
+// quantum as on the kernel's workers (runtime/Preempt.h: the same watchdog,
+// handler and trampoline) and goes to the back of the queue, keeping its
+// SIP's turn: like a SIP's threads in the kernel, a SIP's fibers never run at
+// the same instant and never preempt each other.
 #include "runtime/domain/DomainHost.h"
 
 #include "runtime/FaultHandler.h"
 #include "runtime/Image.h"
 #include "runtime/LinearMemory.h"
+#include "runtime/Preempt.h"
 #include "runtime/SipContext.h"
 #include "runtime/domain/DomainCall.h"
 #include "runtime/domain/DomainLaunch.h"
@@ -29,6 +32,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
@@ -47,6 +52,8 @@ namespace {
 
 // The longjmp code that ends a fiber the kernel ended (Unwind): nothing to report.
 constexpr int unwound = 0x200;
+// The quantum of a fiber that computes without calling, as on the kernel's workers.
+constexpr std::chrono::milliseconds quantum { 10 };
 
 struct HostedSip;
 
@@ -69,6 +76,8 @@ struct Fiber {
     uint32_t waiting_for { 0 };
     std::optional<ring::ToDomain> answer;
     bool finished { false };
+    // Preempted: it waits in the queue with its SIP's turn.
+    bool preempted { false };
     ~Fiber()
     {
         if (mapping)
@@ -86,6 +95,9 @@ struct HostedSip {
     // Its first thread returned or one of its threads trapped: the kernel ends
     // it; none of its code runs again (its memory may be half-updated).
     bool over { false };
+    // The thread that holds the SIP's turn while it is preempted: no sibling runs
+    // until it has run again (docs/scheduler.md, "Threads inside a SIP").
+    Fiber* turn { nullptr };
     ~HostedSip()
     {
         threads.clear();
@@ -105,6 +117,11 @@ struct Host {
     std::deque<Fiber*> runnable;
     Fiber* current { nullptr };
     fctx::fcontext_t scheduler { nullptr };
+    // What the preemption watchdog reads (PreemptWatchdog::HostThread).
+    std::atomic<uint64_t> switches { 0 };
+    std::atomic<bool> running_fiber { false };
+    pid_t host_tid { 0 };
+    std::optional<PreemptWatchdog> watchdog;
 };
 Host s_host;
 
@@ -246,6 +263,41 @@ Fiber& new_fiber(HostedSip& sip, uint32_t thread)
     return made;
 }
 
+// Where a fiber preempted in its SIP's code goes (the runtime's trampoline calls
+// it in ordinary context, on the fiber's stack): to the back of the queue, with
+// its SIP's turn, and back to the scheduler. Like wait_for, it keeps nothing that
+// owns memory on the stack: the SIP may end before the fiber runs again.
+void preempt_point()
+{
+    Fiber* fiber = s_host.current;
+    if (!fiber)
+        return;
+    fiber->preempted = true;
+    fiber->sip->turn = fiber;
+    s_host.runnable.push_back(fiber);
+    auto back = fctx::jump_fcontext(s_host.scheduler, nullptr);
+    s_host.scheduler = back.fctx;
+}
+
+// The next fiber to run: the first queued whose SIP's turn is free or its own.
+Fiber* take_runnable()
+{
+    auto found = std::find_if(s_host.runnable.begin(), s_host.runnable.end(), [](Fiber* fiber) { return !fiber->sip->turn || fiber->sip->turn == fiber; });
+    if (found == s_host.runnable.end()) {
+        // The holder of a turn is always queued: it left the queue only by running.
+        if (!s_host.runnable.empty())
+            broken("a SIP's turn is held by a fiber that is not queued");
+        return nullptr;
+    }
+    Fiber* fiber = *found;
+    s_host.runnable.erase(found);
+    if (fiber->sip->turn == fiber) {
+        fiber->sip->turn = nullptr;
+        fiber->preempted = false;
+    }
+    return fiber;
+}
+
 // The SIP ended in the kernel: drop it without running any more of it.
 void end_sip(uint32_t id)
 {
@@ -315,8 +367,9 @@ void deliver(ring::Frame const& frame)
     s_host.runnable.push_back(&fiber);
 }
 
-// Runs one fiber until it calls, ends or is unwound.
-void resume(Fiber& fiber)
+// Runs one fiber until it calls, ends, is unwound or is preempted; returns
+// whether it was preempted.
+bool resume(Fiber& fiber)
 {
     HostedSip& sip = *fiber.sip;
     uint32_t offset = sip.image->entry().stack_pointer_offset;
@@ -334,16 +387,24 @@ void resume(Fiber& fiber)
     LinearMemory::set_shared_backing({ memory_slot_fd(sip.slot), s_host.options.memory_bytes, resize_memory });
     s_host.current = &fiber;
     current_sip_context = &sip.context;
+    s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // Said before the watchdog may park (PreemptWatchdog::nudge).
+    s_host.running_fiber.store(true, std::memory_order_seq_cst);
+    if (s_host.watchdog)
+        s_host.watchdog->nudge();
     auto back = fctx::jump_fcontext(fiber.context, &fiber);
+    s_host.running_fiber.store(false, std::memory_order_relaxed);
     current_sip_context = nullptr;
     s_host.current = nullptr;
     fiber.context = back.fctx;
+    bool preempted = fiber.preempted;
     if (shadow_stack_pointer && !fiber.finished) {
         fiber.shadow_stack_pointer = *shadow_stack_pointer;
         fiber.shadow_stack_pointer_valid = true;
     }
     if (fiber.finished)
         sip.threads.erase(fiber.thread);
+    return preempted;
 }
 
 [[noreturn]] void run()
@@ -357,12 +418,11 @@ void resume(Fiber& fiber)
                 break;
             deliver(*frame.value());
         }
-        if (s_host.runnable.empty()) {
+        Fiber* fiber = take_runnable();
+        if (!fiber) {
             s_host.ring->wait(s_host.to_domain, -1); // spins first, then sleeps (Ring.h)
             continue;
         }
-        Fiber* fiber = s_host.runnable.front();
-        s_host.runnable.pop_front();
         if (fiber->sip->over && !fiber->finished)
             continue; // the kernel ends this SIP; its EndSip drops the fiber
         resume(*fiber);
@@ -460,7 +520,16 @@ int run_domain_host(HostOptions const& options)
     ::dup2(null, 2);
     ::close(null);
 
-    // 5. Hello; then run what the kernel sends, for as long as the kernel lets it live.
+    // 5. Preemption, as on the kernel's workers: the watchdog is a thread of
+    //    this process, started under the seal (Landlock reaches only threads
+    //    started after it), and signals only this thread (tgkill to its own pid).
+    s_host.host_tid = ::gettid();
+    PreemptWatchdog::install_handler(preempt_point);
+    s_host.watchdog.emplace(1, [](unsigned) {
+        return PreemptWatchdog::HostThread { s_host.switches.load(std::memory_order_relaxed), s_host.running_fiber.load(std::memory_order_seq_cst), false, s_host.host_tid };
+    }, quantum, PreemptWatchdog::Parking::WhenIdle);
+
+    // 6. Hello; then run what the kernel sends, for as long as the kernel lets it live.
     ring::Hello hello { ring::protocol_version, ring::abi_call_count, ring::abi_call_fingerprint(), sealed.value().filesystem_restricted ? 1u : 2u };
     send(uint16_t(ring::ToKernelType::Hello), 0, ring::encode(ring::Route {}, hello));
     run();

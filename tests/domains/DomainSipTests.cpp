@@ -586,6 +586,56 @@ TEST_F(DomainTest, TheCpuTimeLimitCoversWhatTheSipComputesInItsDomain)
     EXPECT_TRUE(test::live_domains().empty());
 }
 
+TEST_F(DomainTest, ASipThatSpinsInASharedDomainDoesNotStallTheOthersThere)
+{
+    // Every program of the domain is registered before it starts (its images are fixed then).
+    Kernel::ProgramInfo server;
+    server.image = image(example("calculator_server"));
+    server.principal = "signet-examples/calculator-server";
+    server.domain = "busy";
+    m_kernel->register_program("calculator-server", server);
+    Kernel::ProgramInfo client;
+    client.image = image(example("calculator_client"));
+    client.domain = "busy";
+    m_kernel->register_program("calculator-client", client);
+    Kernel::ProgramInfo turns;
+    turns.image = image(std::string(SIGNET_SCHEDULER_GUESTS) + "/test_sched_turns.wasm");
+    turns.domain = "busy";
+    m_kernel->register_program("turns", turns);
+    uint64_t before = DomainProcess::started_count();
+    // The spinner starts the domain and computes forever without a kernel call:
+    // without preemption in the domain, nothing else there would ever run.
+    auto spinner = spawn_in_domain(*m_kernel, request(guest("domain_spinner")), DomainPlacement::parse("busy"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(spinner.is_error()) << spinner.error().message();
+    // A client and the server it creates, in the same process: round trips and prints.
+    auto talker = request(example("calculator_client"));
+    auto talker_out = std::static_pointer_cast<BufferOutputStream>(talker.stdio.out);
+    auto talking = spawn_in_domain(*m_kernel, std::move(talker), DomainPlacement::parse("busy"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(talking.is_error()) << talking.error().message();
+    ExitInfo talked = talking.value()->wait_from_host();
+    EXPECT_EQ(talked.how, ExitInfo::How::Exited) << talked.detail;
+    EXPECT_EQ(talked.status, 0);
+    EXPECT_NE(talker_out->contents().find("2 + 40 = 42\n"), std::string::npos) << talker_out->contents();
+    // A SIP of two threads whose writer computes for several quanta per round:
+    // preempted there, it keeps its SIP's turn, so its observer never finds a round half done.
+    auto writer = request(std::string(SIGNET_SCHEDULER_GUESTS) + "/test_sched_turns.wasm", { "6", "30000000" });
+    auto writer_out = std::static_pointer_cast<BufferOutputStream>(writer.stdio.out);
+    auto writing = spawn_in_domain(*m_kernel, std::move(writer), DomainPlacement::parse("busy"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(writing.is_error()) << writing.error().message();
+    ExitInfo wrote = writing.value()->wait_from_host();
+    EXPECT_EQ(wrote.how, ExitInfo::How::Exited) << wrote.detail;
+    EXPECT_EQ(wrote.status, 0) << writer_out->contents();
+    EXPECT_NE(writer_out->contents().find("6 rounds, "), std::string::npos) << writer_out->contents();
+    EXPECT_NE(writer_out->contents().find(" 0 torn"), std::string::npos) << writer_out->contents();
+    // All in the one process, where the spinner still spins until it is killed.
+    EXPECT_EQ(DomainProcess::started_count(), before + 1);
+    EXPECT_EQ(spinner.value()->state(), Sip::State::Running);
+    m_kernel->kill(*spinner.value());
+    EXPECT_EQ(spinner.value()->wait_from_host().detail, "killed");
+    m_kernel->wait_until_idle();
+    EXPECT_TRUE(live_domains().empty());
+}
+
 TEST_F(DomainTest, ADomainThatNeverSaysHelloIsKilledAfterTheHelloTimeout)
 {
     auto directory = std::filesystem::temp_directory_path() / ("signet-silent-" + std::to_string(::getpid()));
