@@ -332,6 +332,14 @@ void DomainProcess::limit_cpu(uint64_t limit_ns, std::function<void()> exceeded)
     [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
 }
 
+std::optional<uint64_t> DomainProcess::cpu_time_ns() const
+{
+    timespec used {};
+    if (!m_has_cpu_clock || ::clock_gettime(m_cpu_clock, &used) != 0)
+        return {};
+    return uint64_t(used.tv_sec) * 1'000'000'000ull + uint64_t(used.tv_nsec);
+}
+
 void DomainProcess::on_death(std::function<void(std::string const&)> callback)
 {
     std::lock_guard guard(m_lock);
@@ -386,8 +394,7 @@ void DomainProcess::pump()
         int timeout = -1;
         uint64_t cpu_limit = m_cpu_limit_ns.load(std::memory_order_acquire);
         if (cpu_limit && m_has_cpu_clock) {
-            timespec used {};
-            if (::clock_gettime(m_cpu_clock, &used) == 0 && uint64_t(used.tv_sec) * 1'000'000'000ull + uint64_t(used.tv_nsec) > cpu_limit) {
+            if (cpu_time_ns().value_or(0) > cpu_limit) {
                 std::lock_guard guard(m_lock);
                 if (m_on_cpu_limit) {
                     m_on_cpu_limit();

@@ -101,6 +101,9 @@ public:
     // pump samples the process's CPU clock every 20 ms and, past `limit_ns`, calls
     // `exceeded` (once, under the same rules as on_death) and kills the process.
     void limit_cpu(uint64_t limit_ns, std::function<void()> exceeded);
+    // The process's CPU clock (every thread of it, the living and the ended), in
+    // nanoseconds; nothing if Linux gave no clock for it.
+    std::optional<uint64_t> cpu_time_ns() const;
 
     // Kills the process and reaps it (idempotent). The memory stays mapped until destruction.
     void terminate();

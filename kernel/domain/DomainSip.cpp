@@ -59,6 +59,9 @@ struct Member {
     };
     std::map<uint32_t, Proxy> threads; // by ring::Route::thread
     uint32_t next_thread { ring::first_thread + 1 };
+    // Guarded: the CPU time its code used in the domain, as the domain last
+    // reported it (CpuUsed) and the kernel accepted it.
+    uint64_t cpu_ns { 0 };
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -158,6 +161,8 @@ private:
     bool read_all();
     // Under m_lock: puts a checked message where it belongs, or says what is wrong with it.
     std::optional<std::string> route(uint32_t sequence, ring::FromDomain);
+    // Under m_lock: charges a SIP what the domain says it used, or says why the report is refused.
+    std::optional<std::string> charge_cpu(Member&, uint64_t total_ns);
     // Under m_lock: a proxy blocked in next() with an empty inbox reads next.
     void wake_a_follower();
     ErrorOr<std::shared_ptr<ThreadHandle>> start_thread(Sip&, Member&, uint32_t function, uint32_t argument, uint32_t stack_top);
@@ -210,6 +215,7 @@ private:
     std::map<uint32_t, std::shared_ptr<Member>> m_members; // guarded; by ring::Route::sip, until the domain says SIP gone
     ring::Roster m_roster;                                 // guarded: the same SIPs and their threads, what routes are checked against
     uint32_t m_next_member { 1 };                          // guarded
+    uint64_t m_cpu_reported_ns { 0 };                      // guarded: the sum of every member's cpu_ns, those gone included
     bool m_reading { false };                              // guarded: a proxy is the reader
     bool m_hello { false };                                // guarded
     bool m_closing { false };                              // guarded: its last SIP left
@@ -392,6 +398,8 @@ std::optional<std::string> Connection::route(uint32_t sequence, ring::FromDomain
     auto found = m_members.find(route.sip);
     VERIFY(found != m_members.end());
     Member& member = *found->second;
+    if (auto const* used = std::get_if<ring::CpuUsed>(&message.message))
+        return charge_cpu(member, used->total_ns);
     if (verdict.value() == ring::Roster::Verdict::Gone) {
         m_process->clear_slot(member.slot);
         m_members.erase(found);
@@ -405,6 +413,38 @@ std::optional<std::string> Connection::route(uint32_t sequence, ring::FromDomain
     proxy.inbox = Member::Delivery { sequence, std::move(message) };
     if (proxy.waiter)
         Worker::wake(*proxy.waiter);
+    return {};
+}
+
+std::optional<std::string> Connection::charge_cpu(Member& member, uint64_t total_ns)
+{
+    if (total_ns < member.cpu_ns)
+        return "reported " + std::to_string(total_ns) + " ns of CPU time for SIP " + std::to_string(member.id) + ", less than the "
+            + std::to_string(member.cpu_ns) + " ns it reported before";
+    // Never trusted beyond the process's own clock: the reports of all its SIPs,
+    // those gone included, add up to no more than the process has used. An honest
+    // domain always passes: its reports add up to at most what its host thread's
+    // CPU clock said, and reading that clock folds the thread's pending run time
+    // into what the process's clock sums, which is read here, after the report.
+    auto process_ns = m_process->cpu_time_ns();
+    if (!process_ns)
+        return {}; // nothing to check it against: not charged
+    uint64_t more = total_ns - member.cpu_ns;
+    if (more > *process_ns - std::min(*process_ns, m_cpu_reported_ns)) {
+        return "claimed " + std::to_string(total_ns) + " ns of CPU time for SIP " + std::to_string(member.id) + ", which makes "
+            + std::to_string(m_cpu_reported_ns) + " + " + std::to_string(more) + " ns for its SIPs, more than its process has used ("
+            + std::to_string(*process_ns) + " ns)";
+    }
+    m_cpu_reported_ns += more;
+    member.cpu_ns = total_ns;
+    // What its code computes in the domain is held to its CPU-time limit (what its
+    // calls cost in the kernel is charged to its proxy threads, and held to it there).
+    uint64_t limit = member.sip ? member.sip->limits().cpu_time_ns : 0;
+    if (limit && total_ns > limit && member.state == Member::State::Live && !member.sip->has_exit_record()) {
+        member.sip->record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
+            "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms (in its domain)" });
+        member.sip->request_kill();
+    }
     return {};
 }
 

@@ -11,6 +11,13 @@
 // handler and trampoline) and goes to the back of the queue, keeping its
 // SIP's turn: like a SIP's threads in the kernel, a SIP's fibers never run at
 // the same instant and never preempt each other.
+//
+// CPU time: the host reads the TSC around each fiber's run and adds the ticks
+// to its SIP; every report_interval (at most) it reads its own thread's CPU
+// clock and shares what the thread used since the last report among the SIPs
+// in proportion to their ticks, and sends each SIP's total (CpuUsed). So the
+// reports never add up to more than this thread used, which the kernel checks
+// against the process's CPU clock.
 #include "runtime/domain/DomainHost.h"
 
 #include "runtime/FaultHandler.h"
@@ -42,6 +49,7 @@
 #include <optional>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace signet::domain {
@@ -54,6 +62,10 @@ namespace {
 constexpr int unwound = 0x200;
 // The quantum of a fiber that computes without calling, as on the kernel's workers.
 constexpr std::chrono::milliseconds quantum { 10 };
+// CPU time is reported at most this often, and only after some SIP code ran.
+constexpr uint64_t report_interval_ns = 10'000'000;
+// The clock is looked at for a report every this many fiber runs (and at every preemption).
+constexpr uint32_t report_check_runs = 64;
 
 struct HostedSip;
 
@@ -98,6 +110,9 @@ struct HostedSip {
     // The thread that holds the SIP's turn while it is preempted: no sibling runs
     // until it has run again (docs/scheduler.md, "Threads inside a SIP").
     Fiber* turn { nullptr };
+    // TSC ticks its fibers ran since the last report, and the CPU time reported so far.
+    uint64_t unreported_ticks { 0 };
+    uint64_t reported_ns { 0 };
     ~HostedSip()
     {
         threads.clear();
@@ -122,6 +137,12 @@ struct Host {
     std::atomic<bool> running_fiber { false };
     pid_t host_tid { 0 };
     std::optional<PreemptWatchdog> watchdog;
+    // CPU-time reports: when the last was made, by the monotonic clock, the TSC
+    // and this thread's CPU clock; fiber runs since the clock was looked at.
+    uint64_t reported_at_ns { 0 };
+    uint64_t reported_at_ticks { 0 };
+    uint64_t reported_thread_ns { 0 };
+    uint32_t runs_since_check { 0 };
 };
 Host s_host;
 
@@ -263,6 +284,46 @@ Fiber& new_fiber(HostedSip& sip, uint32_t thread)
     return made;
 }
 
+uint64_t clock_ns(clockid_t clock)
+{
+    timespec now {};
+    ::clock_gettime(clock, &now);
+    return uint64_t(now.tv_sec) * 1'000'000'000ull + uint64_t(now.tv_nsec);
+}
+
+// Sends each SIP's CPU time, if report_interval_ns passed since the last
+// report: what this thread used since then (its CPU clock), shared among the
+// SIPs by the TSC ticks their fibers ran. The shares add up to at most what
+// the thread used, and the thread to at most what the process used, which is
+// what the kernel holds the reports to.
+void report_cpu()
+{
+    s_host.runs_since_check = 0;
+    uint64_t now = clock_ns(CLOCK_MONOTONIC);
+    if (now - s_host.reported_at_ns < report_interval_ns)
+        return;
+    uint64_t ticks = __builtin_ia32_rdtsc();
+    uint64_t thread_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t wall_ticks = ticks - s_host.reported_at_ticks;
+    uint64_t used_ns = thread_ns - s_host.reported_thread_ns;
+    s_host.reported_at_ns = now;
+    s_host.reported_at_ticks = ticks;
+    s_host.reported_thread_ns = thread_ns;
+    uint64_t run_ticks = 0;
+    for (auto const& [id, sip] : s_host.sips)
+        run_ticks += sip->unreported_ticks;
+    if (run_ticks == 0)
+        return;
+    uint64_t whole = std::max(wall_ticks, run_ticks);
+    for (auto const& [id, sip] : s_host.sips) {
+        if (!sip->unreported_ticks)
+            continue;
+        sip->reported_ns += uint64_t((unsigned __int128)used_ns * sip->unreported_ticks / whole);
+        sip->unreported_ticks = 0;
+        send(uint16_t(ring::ToKernelType::CpuUsed), 0, ring::encode(ring::Route { id, 0 }, ring::CpuUsed { sip->reported_ns }));
+    }
+}
+
 // Where a fiber preempted in its SIP's code goes (the runtime's trampoline calls
 // it in ordinary context, on the fiber's stack): to the back of the queue, with
 // its SIP's turn, and back to the scheduler. Like wait_for, it keeps nothing that
@@ -392,7 +453,9 @@ bool resume(Fiber& fiber)
     s_host.running_fiber.store(true, std::memory_order_seq_cst);
     if (s_host.watchdog)
         s_host.watchdog->nudge();
+    uint64_t began = __builtin_ia32_rdtsc();
     auto back = fctx::jump_fcontext(fiber.context, &fiber);
+    sip.unreported_ticks += __builtin_ia32_rdtsc() - began;
     s_host.running_fiber.store(false, std::memory_order_relaxed);
     current_sip_context = nullptr;
     s_host.current = nullptr;
@@ -425,7 +488,8 @@ bool resume(Fiber& fiber)
         }
         if (fiber->sip->over && !fiber->finished)
             continue; // the kernel ends this SIP; its EndSip drops the fiber
-        resume(*fiber);
+        if (resume(*fiber) || ++s_host.runs_since_check == report_check_runs)
+            report_cpu();
     }
 }
 
@@ -524,6 +588,9 @@ int run_domain_host(HostOptions const& options)
     //    this process, started under the seal (Landlock reaches only threads
     //    started after it), and signals only this thread (tgkill to its own pid).
     s_host.host_tid = ::gettid();
+    s_host.reported_at_ns = clock_ns(CLOCK_MONOTONIC);
+    s_host.reported_at_ticks = __builtin_ia32_rdtsc();
+    s_host.reported_thread_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     PreemptWatchdog::install_handler(preempt_point);
     s_host.watchdog.emplace(1, [](unsigned) {
         return PreemptWatchdog::HostThread { s_host.switches.load(std::memory_order_relaxed), s_host.running_fiber.load(std::memory_order_seq_cst), false, s_host.host_tid };

@@ -133,6 +133,13 @@ ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
         if (body_size(frame) != 0)
             return wrong_size(frame, "SIP-gone", 0);
         return ToKernel { SipGone {} };
+    case ToKernelType::CpuUsed: {
+        CpuUsed used;
+        if (body_size(frame) != 8)
+            return wrong_size(frame, "CPU-used", 8);
+        reader.get(used.total_ns);
+        return ToKernel { used };
+    }
     }
     return Error::invalid(frame_name(frame) + ": no such message type from a domain");
 }
@@ -146,14 +153,14 @@ ErrorOr<FromDomain> decode_to_kernel(Frame const& frame)
     if (!reader.get(route.sip) || !reader.get(route.thread))
         return Error::invalid(frame_name(frame) + ": a payload of " + std::to_string(frame.payload.size()) + " bytes has no route (SIP and thread)");
     auto message = TRY(decode_message(frame, reader));
-    // The route's shape: the hello is the domain's own, SipGone a SIP's, the rest a thread's.
+    // The route's shape: the hello is the domain's own, SipGone and CpuUsed a SIP's, the rest a thread's.
     auto where = [&] { return " (SIP " + std::to_string(route.sip) + ", thread " + std::to_string(route.thread) + ")"; };
     if (std::holds_alternative<Hello>(message)) {
         if (route.sip != 0 || route.thread != 0)
             return Error::invalid(frame_name(frame) + ": a hello is the domain's, not a SIP's" + where());
-    } else if (std::holds_alternative<SipGone>(message)) {
+    } else if (std::holds_alternative<SipGone>(message) || std::holds_alternative<CpuUsed>(message)) {
         if (route.sip == 0 || route.thread != 0)
-            return Error::invalid(frame_name(frame) + ": SIP-gone names a SIP and no thread" + where());
+            return Error::invalid(frame_name(frame) + (std::holds_alternative<SipGone>(message) ? ": SIP-gone" : ": CPU-used") + " names a SIP and no thread" + where());
     } else if (route.sip == 0 || route.thread == 0) {
         return Error::invalid(frame_name(frame) + ": a thread's message names no SIP or no thread" + where());
     }
@@ -189,6 +196,8 @@ ErrorOr<Roster::Verdict> Roster::admit(FromDomain const& message)
     }
     if (it->second.ending)
         return Verdict::Drop;
+    if (std::holds_alternative<CpuUsed>(message.message))
+        return Verdict::Deliver;
     if (!it->second.threads.count(route.thread))
         return Error::invalid("a message for thread " + std::to_string(route.thread) + " of SIP " + std::to_string(route.sip) + ", which has no such thread");
     return Verdict::Deliver;
@@ -227,6 +236,7 @@ std::vector<uint8_t> encode(Route route, Ended const& ended)
 }
 
 std::vector<uint8_t> encode(Route route, SipGone const&) { return routed(route).take(); }
+std::vector<uint8_t> encode(Route route, CpuUsed const& used) { return routed(route).put(used.total_ns).take(); }
 std::vector<uint8_t> encode(Route route, Start const& start) { return routed(route).put(start.image).put(start.slot).take(); }
 std::vector<uint8_t> encode(Route route, Result const& result) { return routed(route).put(result.value).take(); }
 std::vector<uint8_t> encode(Route route, Unwind const& unwind) { return routed(route).put(uint32_t(unwind.reason)).take(); }

@@ -38,6 +38,7 @@ enum class ToKernelType : uint16_t {
     GrowMemory = 3, // the SIP's memory.grow: the kernel owns the memory's size
     Ended = 4,      // the thread's code returned, or trapped (which ends the whole SIP)
     SipGone = 5,    // route sip/0: the SIP is gone from the domain (its threads and memory), as asked by EndSip
+    CpuUsed = 6,    // route sip/0: the CPU time the SIP's code has used in the domain so far
 };
 
 enum class ToDomainType : uint16_t {
@@ -49,7 +50,7 @@ enum class ToDomainType : uint16_t {
     MemoryChanges = 21, // apply these changes to the SIP's memory (exchange-heap blocks) before the thread's Result
 };
 
-inline constexpr uint32_t protocol_version = 2;
+inline constexpr uint32_t protocol_version = 3;
 inline constexpr uint32_t max_detail_bytes = 512;
 // Every payload starts with its route (8 bytes).
 inline constexpr size_t route_bytes = 8;
@@ -82,14 +83,21 @@ struct Ended {
 
 struct SipGone { };
 
-using ToKernel = std::variant<Hello, Call, GrowMemory, Ended, SipGone>;
+// The SIP's CPU time in the domain, in nanoseconds, since it started there: a
+// running total (never less than the last), so that the kernel charges the
+// difference and bounds the sum of every SIP's total by the process's CPU clock.
+struct CpuUsed {
+    uint64_t total_ns { 0 };
+};
+
+using ToKernel = std::variant<Hello, Call, GrowMemory, Ended, SipGone, CpuUsed>;
 struct FromDomain {
     Route route;
     ToKernel message;
 };
 
 // Kernel side: checks everything, the route's shape included (Hello on 0/0,
-// SipGone on a SIP and thread 0, everything else on a SIP and a thread; whether
+// SipGone and CpuUsed on a SIP and thread 0, everything else on a SIP and a thread; whether
 // that SIP and thread exist is the kernel's to check). The error names the
 // frame, the field and the value.
 ErrorOr<FromDomain> decode_to_kernel(Frame const&);
@@ -127,6 +135,7 @@ std::vector<uint8_t> encode(Route, Call const&);
 std::vector<uint8_t> encode(Route, GrowMemory const&);
 std::vector<uint8_t> encode(Route, Ended const&);
 std::vector<uint8_t> encode(Route, SipGone const&);
+std::vector<uint8_t> encode(Route, CpuUsed const&);
 
 // Kernel side: what it sends. Each message names its frame type (Message::type).
 struct Start {

@@ -306,6 +306,10 @@ TEST_F(DomainTest, AHostileDomainEndsOnlyItsOwnSipWithTheReason)
         { "hostile-stranger", "its domain process sent a message for SIP 99, which is not in the domain" },
         { "hostile-threadless", "its domain process sent a message for thread 7 of SIP 1, which has no such thread" },
         { "hostile-twice", "its domain process sent a second message for thread 1 of SIP 1 before the first was answered" },
+        // CPU-time reports: never trusted beyond the process's clock, never going back, well formed.
+        { "hostile-overclaim", "its domain process claimed 3600000000000 ns of CPU time for SIP 1, which makes 0 + 3600000000000 ns for its SIPs, more than its process has used (" },
+        { "hostile-backwards", "its domain process reported 10 ns of CPU time for SIP 1, less than the 1000 ns it reported before" },
+        { "hostile-short-report", "its domain process sent a malformed message: ring message 6 (sequence 0): a CPU-used payload is 16 bytes, got 12" },
     };
     for (auto const& c : cases) {
         auto host = directory / c.name;
@@ -632,6 +636,46 @@ TEST_F(DomainTest, ASipThatSpinsInASharedDomainDoesNotStallTheOthersThere)
     EXPECT_EQ(spinner.value()->state(), Sip::State::Running);
     m_kernel->kill(*spinner.value());
     EXPECT_EQ(spinner.value()->wait_from_host().detail, "killed");
+    m_kernel->wait_until_idle();
+    EXPECT_TRUE(live_domains().empty());
+}
+
+TEST_F(DomainTest, ASipThatSpinsInASharedDomainIsHeldToItsOwnCpuLimitWhileTheOthersThereGoOn)
+{
+    for (auto const& [name, wasm] : { std::pair { "spinner", guest("domain_spinner") }, std::pair { "hello", example("hello") } }) {
+        Kernel::ProgramInfo info;
+        info.image = image(wasm);
+        info.domain = "metered";
+        m_kernel->register_program(name, info);
+    }
+    uint64_t before = DomainProcess::started_count();
+    auto sleeper = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("metered"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(sleeper.is_error()) << sleeper.error().message();
+    // Two spinners: one with no limit, which keeps the process's clock running for
+    // both, and one held to 200 ms of what it computes itself.
+    auto free_spinner = spawn_in_domain(*m_kernel, request(guest("domain_spinner")), DomainPlacement::parse("metered"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(free_spinner.is_error()) << free_spinner.error().message();
+    auto limited = request(guest("domain_spinner"));
+    limited.limits.cpu_time_ns = 200'000'000;
+    auto limited_spinner = spawn_in_domain(*m_kernel, std::move(limited), DomainPlacement::parse("metered"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(limited_spinner.is_error()) << limited_spinner.error().message();
+    ExitInfo exit = limited_spinner.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    EXPECT_NE(exit.detail.find("exceeded its CPU time limit of 200 ms (in its domain)"), std::string::npos) << exit.detail;
+    // The others go on in the same process, and a newcomer runs there.
+    EXPECT_EQ(sleeper.value()->state(), Sip::State::Running);
+    EXPECT_EQ(free_spinner.value()->state(), Sip::State::Running);
+    auto greeting = request(example("hello"), { "metered" });
+    auto greeting_out = std::static_pointer_cast<BufferOutputStream>(greeting.stdio.out);
+    auto greeter = spawn_in_domain(*m_kernel, std::move(greeting), DomainPlacement::parse("metered"), SIGNET_DOMAIN_HOST);
+    ASSERT_FALSE(greeter.is_error()) << greeter.error().message();
+    EXPECT_EQ(greeter.value()->wait_from_host().how, ExitInfo::How::Exited);
+    EXPECT_EQ(greeting_out->contents(), "Hello from a sealed process!\narg 1: metered\n");
+    EXPECT_EQ(DomainProcess::started_count(), before + 1);
+    for (auto const& sip : { free_spinner.value(), sleeper.value() }) {
+        m_kernel->kill(*sip);
+        EXPECT_EQ(sip->wait_from_host().detail, "killed");
+    }
     m_kernel->wait_until_idle();
     EXPECT_TRUE(live_domains().empty());
 }

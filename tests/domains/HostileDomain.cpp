@@ -69,6 +69,21 @@ int main(int, char** argv)
         } else {
             send(ring::ToKernelType::Call, 1, ring::encode(route, call));
         }
+    } else if (name == "hostile-overclaim" || name == "hostile-backwards" || name == "hostile-short-report") {
+        // CPU-time reports for SIP 1 that the kernel must refuse: an hour, more
+        // than this process can have used; a total that goes back; a report cut short.
+        send(ring::ToKernelType::Hello, 0, ring::encode(ring::Route {}, hello));
+        if (name == "hostile-overclaim") {
+            send(ring::ToKernelType::CpuUsed, 0, ring::encode(ring::Route { 1, 0 }, ring::CpuUsed { 3'600'000'000'000ull }));
+        } else if (name == "hostile-backwards") {
+            // 1 us, surely no more than the process used by now; then less.
+            send(ring::ToKernelType::CpuUsed, 0, ring::encode(ring::Route { 1, 0 }, ring::CpuUsed { 1000 }));
+            send(ring::ToKernelType::CpuUsed, 0, ring::encode(ring::Route { 1, 0 }, ring::CpuUsed { 10 }));
+        } else {
+            auto report = ring::encode(ring::Route { 1, 0 }, ring::CpuUsed { 1000 });
+            report.resize(12);
+            send(ring::ToKernelType::CpuUsed, 0, report);
+        }
     } else if (name == "hostile-crash") {
         send(ring::ToKernelType::Hello, 0, ring::encode(ring::Route {}, hello));
         ::usleep(50'000);

@@ -270,6 +270,13 @@ TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
     EXPECT_NE(refuse(1, encode(Route {}, hello)).find("(accepted)"), std::string::npos);
     EXPECT_NE(refuse(5, encode(Route { 1, 1 }, SipGone {})).find("SIP-gone names a SIP and no thread"), std::string::npos);
     EXPECT_NE(refuse(5, encode(Route { 1, 0 }, SipGone {})).find("(accepted)"), std::string::npos);
+    // A CPU report: 8 bytes of total, on a SIP and no thread.
+    EXPECT_NE(refuse(6, encode(Route { 1, 0 }, CpuUsed { 123 })).find("(accepted)"), std::string::npos);
+    EXPECT_NE(refuse(6, encode(Route { 1, 1 }, CpuUsed { 123 })).find("CPU-used names a SIP and no thread"), std::string::npos);
+    EXPECT_NE(refuse(6, encode(Route { 0, 0 }, CpuUsed { 123 })).find("CPU-used names a SIP and no thread"), std::string::npos);
+    auto short_report = encode(Route { 1, 0 }, CpuUsed { 123 });
+    short_report.resize(12);
+    EXPECT_NE(refuse(6, short_report).find("a CPU-used payload is 16 bytes, got 12"), std::string::npos);
     EXPECT_NE(refuse(2, encode(Route { 0, 1 }, call)).find("names no SIP or no thread"), std::string::npos);
     EXPECT_NE(refuse(4, encode(Route { 3, 0 }, Ended {})).find("names no SIP or no thread"), std::string::npos);
 }
@@ -292,12 +299,15 @@ TEST(RingProtocol, TheRosterAdmitsOnlyRoutesOfTheDomain)
     EXPECT_EQ(admit({ 3, 1 }, call), "a message for SIP 3, which is not in the domain");
     EXPECT_EQ(admit({ 2, 2 }, call), "a message for thread 2 of SIP 2, which has no such thread");
     EXPECT_EQ(admit({ 2, 0 }, SipGone {}), "SIP 2 is gone, says the domain, but the kernel did not end it");
+    EXPECT_EQ(admit({ 2, 0 }, CpuUsed { 5 }), "deliver");
+    EXPECT_EQ(admit({ 3, 0 }, CpuUsed { 5 }), "a message for SIP 3, which is not in the domain");
     roster.remove_thread({ 1, 2 });
     EXPECT_EQ(admit({ 1, 2 }, Ended {}), "a message for thread 2 of SIP 1, which has no such thread");
     // A SIP the kernel ended: what its threads still send is dropped until it is gone.
     roster.end_sip(2);
     EXPECT_EQ(admit({ 2, 1 }, call), "drop");
     EXPECT_EQ(admit({ 2, 9 }, call), "drop");
+    EXPECT_EQ(admit({ 2, 0 }, CpuUsed { 9 }), "drop");
     EXPECT_EQ(admit({ 2, 0 }, SipGone {}), "gone");
     EXPECT_FALSE(roster.contains(2));
     EXPECT_EQ(admit({ 2, 1 }, call), "a message for SIP 2, which is not in the domain");
@@ -316,7 +326,7 @@ TEST(RingProtocol, BothEndsNumberTheAbiFunctionsTheSameWay)
 TEST(HostileRing, SurvivesThousandsOfRandomDomains)
 {
     std::mt19937 random(20071);
-    unsigned disconnected = 0, decoded = 0, dropped = 0;
+    unsigned disconnected = 0, decoded = 0, dropped = 0, cpu_reports = 0;
     for (int round = 0; round < 4000; ++round) {
         std::vector<uint8_t> script(random() % 600);
         for (auto& byte : script)
@@ -332,10 +342,12 @@ TEST(HostileRing, SurvivesThousandsOfRandomDomains)
         disconnected += result.disconnected;
         decoded += result.frames_decoded;
         dropped += result.frames_dropped;
+        cpu_reports += result.cpu_reports;
     }
     // The scripts reach every outcome: frames decoded (and some dropped, for a SIP
     // that ended) and domains disconnected.
     EXPECT_GT(disconnected, 100u);
     EXPECT_GT(decoded, 100u);
     EXPECT_GT(dropped, 10u);
+    EXPECT_GT(cpu_reports, 10u);
 }

@@ -7,8 +7,9 @@
 //      then that many bytes (the cursors and the header included);
 //   1: the kernel receives and decodes one frame;
 //   2: the kernel sends a reply (its producer checks the domain's tail);
-//   3: the domain behaves: it sends a well-formed frame of the next byte's type,
-//      on the route the byte after names (any SIP 0-4, any thread 0-3).
+//   3: the domain behaves: it sends a well-formed frame of the next byte's type
+//      (CpuUsed included), on the route the byte after names (any SIP 0-4, any
+//      thread 0-3).
 // The kernel admits every decoded message against its roster of the domain:
 // SIP 1 with threads 1 and 2, SIP 2 with thread 1, and SIP 3, which ended in the
 // kernel (its messages are dropped, its SipGone accepted once). A message for
@@ -30,6 +31,7 @@ namespace signet::ring::fuzz {
 struct DriveResult {
     unsigned frames_decoded { 0 };
     unsigned frames_dropped { 0 }; // for a SIP that ended in the kernel
+    unsigned cpu_reports { 0 };    // CpuUsed frames delivered
     unsigned replies_sent { 0 };
     bool disconnected { false };
 };
@@ -83,6 +85,7 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
                 }
                 ++result.frames_decoded;
                 result.frames_dropped += verdict.value() == Roster::Verdict::Drop;
+                result.cpu_reports += verdict.value() == Roster::Verdict::Deliver && std::holds_alternative<CpuUsed>(decoded.value().message);
             }
         } else if (step == 2) {
             int which = next();
@@ -100,7 +103,7 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
             int where = next();
             Route route { uint32_t(where < 0 ? 1 : where % 5), uint32_t(where < 0 ? 1 : (where >> 3) % 4) };
             std::vector<uint8_t> payload;
-            uint16_t kind = uint16_t(type < 0 ? 2 : 1 + type % 5);
+            uint16_t kind = uint16_t(type < 0 ? 2 : 1 + type % 6);
             switch (ToKernelType(kind)) {
             case ToKernelType::Hello:
                 payload = encode(route, Hello { protocol_version, abi_call_count, abi_call_fingerprint(), 1 });
@@ -120,6 +123,9 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
                 break;
             case ToKernelType::SipGone:
                 payload = encode(route, SipGone {});
+                break;
+            case ToKernelType::CpuUsed:
+                payload = encode(route, CpuUsed { uint64_t(type) << 40 });
                 break;
             }
             // The domain's own producer may refuse (its view of the cursors may be garbage too).
