@@ -60,7 +60,9 @@ public:
 
     // Installs the SIGURG handler once per process. `preempt_point` runs on a
     // preempted fiber, in ordinary context, on its own stack; it may switch
-    // fibers, or never return (the thread ends).
+    // fibers, or never return (the thread ends). A process hosts SIP fibers one
+    // way only (the kernel's workers, or a domain host), so the first caller's
+    // preempt point stands.
     static void install_handler(void (*preempt_point)());
     // Signals sent by every watchdog of this process (tests, `signet bench`).
     static uint64_t signals_sent();
