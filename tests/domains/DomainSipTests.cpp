@@ -637,7 +637,7 @@ TEST_F(DomainTest, ASipThatSpinsInASharedDomainDoesNotStallTheOthersThere)
     m_kernel->kill(*spinner.value());
     EXPECT_EQ(spinner.value()->wait_from_host().detail, "killed");
     m_kernel->wait_until_idle();
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ASipThatSpinsInASharedDomainIsHeldToItsOwnCpuLimitWhileTheOthersThereGoOn)
@@ -677,7 +677,7 @@ TEST_F(DomainTest, ASipThatSpinsInASharedDomainIsHeldToItsOwnCpuLimitWhileTheOth
         EXPECT_EQ(sip->wait_from_host().detail, "killed");
     }
     m_kernel->wait_until_idle();
-    EXPECT_TRUE(live_domains().empty());
+    EXPECT_TRUE(test::live_domains().empty());
 }
 
 TEST_F(DomainTest, ADomainThatNeverSaysHelloIsKilledAfterTheHelloTimeout)
