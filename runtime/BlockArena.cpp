@@ -502,14 +502,12 @@ bool apply_remote_changes(SipContext& sip, std::vector<uint8_t> const& payload)
         uint32_t length = fields[2];
         if (kind == RemoteChange::Kind::Grow) {
             // The kernel grew the memory for a block (it owns the size): the new
-            // pages become accessible here without asking it again.
-            if (length < memory->pages || length > LinearMemory::max_pages || !sip.memory.accept_growth(length))
+            // pages become accessible here without asking it again. It holds
+            // blocks to the module's declared maximum, which each growth told it.
+            if (length < memory->pages || length > memory->max_pages || !sip.memory.accept_growth(length))
                 return false;
             memory->pages = length;
             memory->size = uint32_t(uint64_t(length) * LinearMemory::page_size);
-            // The kernel knows the memory file's limit, not the module's declared maximum.
-            if (memory->max_pages < length)
-                memory->max_pages = length;
             continue;
         }
         if (offset % BlockArena::page_size || length % BlockArena::page_size || length == 0 || uint64_t(offset) + length > memory->size)

@@ -68,6 +68,10 @@ public:
     // The one memory a Signet module may define (the installer refuses more).
     LinearMemory memory;
     wasm_rt_memory_t* wasm_memory { nullptr };
+    // The module's declared maximum (at most LinearMemory::max_pages), known
+    // from just before the memory is allocated: a domain tells the kernel with
+    // every growth (ring::GrowMemory).
+    uint32_t memory_maximum_pages { 0 };
     // Exchange-heap blocks inside that memory, and their quota.
     BlockArena blocks;
     uint64_t exchange_limit_bytes { 64ull << 20 };

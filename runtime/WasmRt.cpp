@@ -117,12 +117,13 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t* memory, uint32_t initial_pages, u
     SipContext& sip = current();
     if (sip.wasm_memory || uint64_t(initial_pages) * LinearMemory::page_size > sip.memory_limit_bytes)
         trap_out_of_memory();
+    sip.memory_maximum_pages = max_pages > LinearMemory::max_pages ? LinearMemory::max_pages : max_pages;
     if (sip.memory.allocate(initial_pages).is_error())
         trap_out_of_memory();
     sip.wasm_memory = memory;
     memory->data = sip.memory.base();
     memory->pages = initial_pages;
-    memory->max_pages = max_pages > LinearMemory::max_pages ? LinearMemory::max_pages : max_pages;
+    memory->max_pages = sip.memory_maximum_pages;
     memory->size = initial_pages * static_cast<uint32_t>(LinearMemory::page_size);
 }
 

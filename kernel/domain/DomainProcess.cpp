@@ -4,6 +4,7 @@
 #include "kernel/domain/DomainZygote.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Worker.h"
+#include "runtime/LinearMemory.h"
 #include "runtime/domain/DomainLaunch.h"
 
 #include <cerrno>
@@ -53,6 +54,19 @@ ErrorOr<int> sealed_memory_file(char const* name, uint64_t bytes)
         return Error::from_errno(std::string("sizing ") + name, err);
     }
     return fd;
+}
+
+// A slot holds a SIP's own memory, up to its limit, and the blocks it owns, up to
+// its exchange quota, independently, as a SIP's memory in the kernel does
+// (wasm_rt_grow_memory counts what blocks grew apart from the program's memory).
+// The arena grows the memory by whole wasm pages and may overshoot the quota by
+// less than one (BlockArena::allocate), so blocks get one page more. Never more
+// than a linear memory can be.
+uint64_t slot_bytes_for(DomainLaunch const& launch)
+{
+    auto pages = [](uint64_t bytes) { return std::min<uint64_t>(bytes / LinearMemory::page_size + (bytes % LinearMemory::page_size != 0), LinearMemory::max_pages); };
+    uint64_t slot_pages = pages(launch.memory_bytes) + (launch.exchange_bytes ? pages(launch.exchange_bytes) + 1 : 0);
+    return std::min<uint64_t>(slot_pages, LinearMemory::max_pages) * LinearMemory::page_size;
 }
 
 std::string describe_status(int status)
@@ -170,7 +184,7 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
 
     // 1. The ring and the SIPs' memory slots, as sealed memory files mapped here.
     domain->m_ring_fd = TRY(sealed_memory_file("signet-ring", ring::region_bytes));
-    uint64_t memory_bytes = (launch.memory_bytes + 65535) / 65536 * 65536;
+    uint64_t memory_bytes = slot_bytes_for(launch);
     domain->m_memory_bytes = memory_bytes;
     void* region = ::mmap(nullptr, ring::region_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, domain->m_ring_fd, 0);
     if (region == MAP_FAILED)
@@ -187,7 +201,7 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         slot.view = static_cast<uint8_t*>(view);
         slot.memory.data = slot.view;
         slot.memory.pages = 0;
-        slot.memory.max_pages = uint32_t(std::min<uint64_t>(memory_bytes / 65536, 65535));
+        slot.memory.max_pages = uint32_t(memory_bytes / LinearMemory::page_size); // at most LinearMemory::max_pages
         slot.memory.size = 0;
     }
 
@@ -269,6 +283,7 @@ void DomainProcess::clear_slot(unsigned slot)
     auto& memory = m_slots[slot];
     memory.memory.pages = 0;
     memory.memory.size = 0;
+    memory.memory.max_pages = uint32_t(m_memory_bytes / LinearMemory::page_size); // until its SIP declares less
     // Punching the whole file out gives its pages back; both mappings read zero afterwards.
     if (::fallocate(memory.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, off_t(m_memory_bytes)) != 0)
         std::memset(memory.view, 0, m_memory_bytes);

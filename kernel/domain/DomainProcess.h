@@ -41,8 +41,12 @@ struct DomainLaunch {
         std::string module_hash;
     };
     std::vector<ImageFile> images;
-    unsigned slots { 1 };        // SIPs it hosts at once: one memory file each
-    uint64_t memory_bytes { 0 }; // each slot's size: the most a SIP's memory grows to
+    unsigned slots { 1 }; // SIPs it hosts at once: one memory file each
+    // Each slot holds a SIP's own memory, up to `memory_bytes`, and the blocks it
+    // owns, up to `exchange_bytes` beyond that, as in the kernel, where blocks grow
+    // the memory past its limit by what they take (docs/exchange-heap.md).
+    uint64_t memory_bytes { 0 };
+    uint64_t exchange_bytes { 0 };
     size_t stack_bytes { 0 };
 };
 
@@ -77,7 +81,8 @@ public:
     // pages as the domain's.
     wasm_rt_memory_t& memory(unsigned slot = 0) { return m_slots[slot].memory; }
     unsigned slot_count() const { return unsigned(m_slots.size()); }
-    uint64_t memory_limit() const { return m_memory_bytes; }
+    // Each slot's size: the most a SIP's memory grows to there, blocks included.
+    uint64_t slot_bytes() const { return m_memory_bytes; }
     // Empties a slot for its next SIP: size 0, and every page reads zero again.
     void clear_slot(unsigned slot);
     // After the kernel published a frame: rings the domain's doorbell if it

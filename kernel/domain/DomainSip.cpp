@@ -511,8 +511,12 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
     }
     if (auto const* grow = std::get_if<ring::GrowMemory>(&message)) {
         auto& memory = m_process->memory(member.slot);
+        // The module's declared maximum holds for the blocks the kernel grows the
+        // memory for, too (BlockArena::allocate); a domain that claims more than it
+        // said before gets no more.
+        memory.max_pages = uint32_t(std::min<uint64_t>(memory.max_pages, grow->maximum_pages));
         bool ok = grow->pages >= memory.pages && grow->pages <= memory.max_pages
-            && grow->pages * 65536 <= std::min(m_process->memory_limit(), sip.limits().memory_bytes + sip.runtime().blocks.grown_bytes());
+            && grow->pages * 65536 <= std::min(m_process->slot_bytes(), sip.limits().memory_bytes + sip.runtime().blocks.grown_bytes());
         if (ok) {
             memory.pages = uint32_t(grow->pages);
             memory.size = uint32_t(grow->pages * 65536);
@@ -614,6 +618,7 @@ ErrorOr<void> place_in_domain(Kernel& kernel, SpawnRequest& request, DomainPlace
     launch.host_executable = host_executable.empty() ? DomainProcess::default_host_executable() : host_executable;
     launch.images.push_back({ request.image->path(), request.image->module_hash() });
     launch.memory_bytes = request.limits.memory_bytes;
+    launch.exchange_bytes = request.limits.exchange_bytes;
     launch.stack_bytes = request.limits.stack_bytes;
     std::shared_ptr<Member> member;
     if (placement.kind == DomainPlacement::Kind::Own) {
@@ -634,6 +639,7 @@ ErrorOr<void> place_in_domain(Kernel& kernel, SpawnRequest& request, DomainPlace
                     launch.images.push_back({ info->image->path(), info->image->module_hash() });
                 }
                 launch.memory_bytes = std::max(launch.memory_bytes, info->limits.memory_bytes);
+                launch.exchange_bytes = std::max(launch.exchange_bytes, info->limits.exchange_bytes);
                 launch.stack_bytes = std::max(launch.stack_bytes, info->limits.stack_bytes);
             }
             launch.slots = max_sips_per_named_domain;

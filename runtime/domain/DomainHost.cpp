@@ -200,7 +200,8 @@ uint64_t call(Fiber& fiber, ring::ToKernelType type, std::vector<uint8_t> const&
 bool resize_memory(uint32_t pages)
 {
     Fiber& fiber = *s_host.current;
-    bool accepted = call(fiber, ring::ToKernelType::GrowMemory, ring::encode(route_of(fiber), ring::GrowMemory { pages })) == 1;
+    ring::GrowMemory grow { pages, fiber.sip->context.memory_maximum_pages };
+    bool accepted = call(fiber, ring::ToKernelType::GrowMemory, ring::encode(route_of(fiber), grow)) == 1;
     // Other SIPs ran meanwhile and pointed the backing at their slots: point it back.
     LinearMemory::set_shared_backing({ memory_slot_fd(fiber.sip->slot), s_host.options.memory_bytes, resize_memory });
     return accepted;

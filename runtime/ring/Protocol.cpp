@@ -3,6 +3,7 @@
 
 #include "runtime/ring/AbiCalls.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace signet::ring {
@@ -109,11 +110,13 @@ ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
         return decode_call(frame, reader);
     case ToKernelType::GrowMemory: {
         GrowMemory grow;
-        if (body_size(frame) != 8)
-            return wrong_size(frame, "grow", 8);
+        if (body_size(frame) != 16)
+            return wrong_size(frame, "grow", 16);
         reader.get(grow.pages);
-        if (grow.pages > 65536)
-            return Error::invalid(frame_name(frame) + ": a memory of " + std::to_string(grow.pages) + " pages is larger than WebAssembly allows (65536)");
+        reader.get(grow.maximum_pages);
+        if (grow.pages > 65536 || grow.maximum_pages > 65536)
+            return Error::invalid(frame_name(frame) + ": a memory of " + std::to_string(std::max(grow.pages, grow.maximum_pages))
+                + " pages is larger than WebAssembly allows (65536)");
         return ToKernel { grow };
     }
     case ToKernelType::Ended: {
@@ -228,7 +231,7 @@ std::vector<uint8_t> encode(Route route, Call const& call)
     return writer.take();
 }
 
-std::vector<uint8_t> encode(Route route, GrowMemory const& grow) { return routed(route).put(grow.pages).take(); }
+std::vector<uint8_t> encode(Route route, GrowMemory const& grow) { return routed(route).put(grow.pages).put(grow.maximum_pages).take(); }
 
 std::vector<uint8_t> encode(Route route, Ended const& ended)
 {

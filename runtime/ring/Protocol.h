@@ -50,7 +50,7 @@ enum class ToDomainType : uint16_t {
     MemoryChanges = 21, // apply these changes to the SIP's memory (exchange-heap blocks) before the thread's Result
 };
 
-inline constexpr uint32_t protocol_version = 3;
+inline constexpr uint32_t protocol_version = 4;
 inline constexpr uint32_t max_detail_bytes = 512;
 // Every payload starts with its route (8 bytes).
 inline constexpr size_t route_bytes = 8;
@@ -72,6 +72,9 @@ struct Call {
 
 struct GrowMemory {
     uint64_t pages { 0 }; // wanted total, in 64 KiB pages
+    // The module's declared maximum, which only the domain knows: the kernel holds
+    // the blocks it grows the memory for to it too, as in the kernel domain.
+    uint64_t maximum_pages { 65536 };
 };
 
 struct Ended {

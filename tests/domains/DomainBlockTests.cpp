@@ -142,6 +142,23 @@ TEST_F(DomainBlockTest, TheExchangeQuotaIsALimitStatusInADomainAndSentBlocksNoLo
     EXPECT_NE(guest.output().find("200 blocks of 256 KiB went through a quota of 1024 KiB"), std::string::npos) << guest.output();
 }
 
+TEST_F(DomainBlockTest, BlocksHaveTheirQuotaApartFromTheMemoryLimitInEveryPlacement)
+{
+    // Its own memory grown to its limit, then the whole quota allocated, sent and
+    // received, over and over: blocks grow the memory past the limit by what they
+    // take, in a domain as in the kernel.
+    for (char const* placement : { "kernel", "own" }) {
+        SipLimits limits;
+        limits.memory_bytes = 4 << 20;
+        limits.exchange_bytes = 1 << 20;
+        Guest guest = create(placement, "quota", { std::to_string(1 << 20), "full" }, {}, limits);
+        run({ &guest });
+        EXPECT_TRUE(guest.passed()) << placement;
+        EXPECT_NE(guest.output().find("its own memory is full at 64 pages"), std::string::npos) << placement << ": " << guest.output();
+        EXPECT_NE(guest.output().find("200 blocks of 256 KiB went through a quota of 1024 KiB"), std::string::npos) << placement << ": " << guest.output();
+    }
+}
+
 TEST_F(DomainBlockTest, AReceiverInADomainWithAFullQuotaGetsLimitAndTheMessageStaysQueued)
 {
     auto [importer, exporter] = channel(Conveyor_descriptor, Conveyor_DESCRIPTOR_SIZE);

@@ -130,6 +130,18 @@ TEST_F(DomainTest, AWasiProgramRunsInADomainOfItsOwnAndPrints)
     EXPECT_TRUE(test::live_domains().empty());
 }
 
+TEST_F(DomainTest, LimitsPastWhatALinearMemoryCanHoldGiveASlotOfThatMostNotMore)
+{
+    // A slot larger than the domain's guarded reservation (8 GiB) would be mapped
+    // over the domain's own mappings; it is held to 65535 pages instead.
+    auto spawned = request(example("hello"), { "big" });
+    spawned.limits.memory_bytes = 9ull << 30;
+    spawned.limits.exchange_bytes = 1ull << 30;
+    auto result = run(std::move(spawned));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_NE(result.out.find("arg 1: big"), std::string::npos) << result.out << result.err;
+}
+
 TEST_F(DomainTest, ANativeProgramRunsInADomainOfItsOwn)
 {
     auto result = run(example("hello_native"));

@@ -255,6 +255,10 @@ TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
     EXPECT_NE(refuse(2, { 1, 0, 0, 0, 1, 0, 0, 0, 1, 2 }).find("has no function"), std::string::npos);
     EXPECT_NE(refuse(1, { 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3 }).find("hello payload"), std::string::npos);
     EXPECT_NE(refuse(3, encode(Route { 1, 1 }, GrowMemory { 70000 })).find("larger than WebAssembly allows"), std::string::npos);
+    EXPECT_NE(refuse(3, encode(Route { 1, 1 }, GrowMemory { 1, 70000 })).find("larger than WebAssembly allows"), std::string::npos);
+    auto short_grow = encode(Route { 1, 1 }, GrowMemory { 1, 2 });
+    short_grow.resize(short_grow.size() - 8);
+    EXPECT_NE(refuse(3, short_grow).find("grow payload is 24 bytes, got 16"), std::string::npos);
     EXPECT_NE(refuse(4, encode(Route { 1, 1 }, Ended { Ended::How::Trapped, 0, "" })).find("(accepted)"), std::string::npos);
     std::vector<uint8_t> too_long(16 + max_detail_bytes + 1, 0);
     too_long[0] = too_long[4] = 1;

@@ -2,7 +2,11 @@
 // with a quota of QUOTA bytes (a multiple of 256 KiB). Exceeding it is a LIMIT
 // status, never a crash, and whatever is freed or sent counts no more.
 //
-//   quota QUOTA
+//   quota QUOTA [full]
+//
+// With `full` it first grows its own memory until that is refused (its memory
+// limit): blocks have a quota of their own, apart from the memory limit, so
+// every check after that passes all the same.
 #include "exchange_guest.h"
 
 enum { quarter = 256 * 1024 };
@@ -43,7 +47,10 @@ static void traffic(signet_handle importer, signet_handle exporter, uint32_t quo
         signet_handle block = make_block(quarter, round, &checksum);
         if (!block)
             break;
-        CHECK_STATUS(Ownership_Imp_send_One(importer, block), SIGNET_OK, "send a block to itself");
+        int32_t sent = Ownership_Imp_send_One(importer, block);
+        CHECK_STATUS(sent, SIGNET_OK, "send a block to itself");
+        if (sent != SIGNET_OK)
+            break; // Nothing would arrive: the receive below would wait for ever.
         Ownership_Exp_message message;
         CHECK(Ownership_Exp_recv(exporter, &message) == Ownership_Exp_One, "receive it");
         CHECK_STATUS(Ownership_Exp_send_Ack(exporter), SIGNET_OK, "answer");
@@ -62,7 +69,11 @@ static void receiving_over_the_quota(signet_handle importer, signet_handle expor
 {
     uint32_t checksum = 0, offset = 0, size = 0;
     signet_handle travelling = make_block(2 * quarter, 21, &checksum);
-    CHECK_STATUS(Ownership_Imp_send_One(importer, travelling), SIGNET_OK, "send half the quota to itself");
+    CHECK(travelling != 0, "a block of half the quota");
+    int32_t sent = Ownership_Imp_send_One(importer, travelling);
+    CHECK_STATUS(sent, SIGNET_OK, "send half the quota to itself");
+    if (sent != SIGNET_OK)
+        return; // Nothing would arrive: the receives below would wait for ever.
     signet_handle ballast = 0;
     CHECK_STATUS(signet_block_alloc(quota - quarter, &ballast, &offset), SIGNET_OK, "the block in flight counts no more");
 
@@ -82,6 +93,14 @@ int main(int argc, char** argv)
 {
     uint32_t quota = parse_number(argc > 1 ? argv[1] : "", 1 << 20);
     CHECK(quota >= 4 * quarter && quota % quarter == 0, "a quota of at least 1 MiB, in 256 KiB");
+    if (argc > 2 && strcmp(argv[2], "full") == 0) {
+        // Nothing below allocates from the C heap: it could not grow any more.
+        unsigned long pages = __builtin_wasm_memory_size(0);
+        while (__builtin_wasm_memory_grow(0, 1) != (unsigned long)-1)
+            ++pages;
+        printf("its own memory is full at %lu pages\n", pages);
+        fflush(stdout);
+    }
     signet_handle importer = 0, exporter = 0;
     CHECK_STATUS(signet_channel_create(Ownership_descriptor, Ownership_DESCRIPTOR_SIZE, &importer, &exporter), SIGNET_OK, "a channel");
     allocation(quota);
