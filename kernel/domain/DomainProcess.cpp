@@ -182,6 +182,14 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         return Error::invalid("cannot start a domain process with " + std::to_string(launch.images.size()) + " images and " + std::to_string(launch.slots)
             + " slots (at most " + std::to_string(domain::max_images) + " and " + std::to_string(domain::max_slots) + ")");
 
+    // Forked by the zygote if one serves this host, else exec'd, unless the kernel
+    // sealed itself against that (DomainZygote::make_required).
+    bool forked = DomainZygote::serves(launch.host_executable);
+    if (!forked && DomainZygote::required())
+        return Error(ErrorKind::Unsupported, "cannot start a domain process of " + launch.host_executable + ": "
+            + (DomainZygote::running() ? "the domain zygote forks only domains of its own host" : "the domain zygote is gone")
+            + ", and this kernel sealed itself against executing a program once the zygote started");
+
     // 1. The ring and the SIPs' memory slots, as sealed memory files mapped here.
     domain->m_ring_fd = TRY(sealed_memory_file("signet-ring", ring::region_bytes));
     uint64_t memory_bytes = slot_bytes_for(launch);
@@ -227,8 +235,7 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         arguments.push_back(image.path);
         arguments.push_back(image.module_hash);
     }
-    pid_t pid = DomainZygote::serves(launch.host_executable) ? TRY(DomainZygote::fork_domain(arguments, descriptors))
-                                                             : TRY(spawn_host("domain host", launch.host_executable, arguments, descriptors));
+    pid_t pid = forked ? TRY(DomainZygote::fork_domain(arguments, descriptors)) : TRY(spawn_host("domain host", launch.host_executable, arguments, descriptors));
     domain->m_pid = pid;
     s_started.fetch_add(1, std::memory_order_relaxed);
     domain->m_pidfd = int(::syscall(SYS_pidfd_open, pid, 0));

@@ -28,6 +28,7 @@ int s_socket = -1;
 pid_t s_pid = -1;
 std::string s_host; // the executable the zygote runs
 std::atomic<uint64_t> s_forked { 0 };
+std::atomic<bool> s_required { false };
 
 // Under s_lock: forget the zygote and reap it. It exits once its socket closes.
 void forget_locked()
@@ -89,6 +90,10 @@ bool DomainZygote::serves(std::string const& host_executable)
 }
 
 uint64_t DomainZygote::forked_count() { return s_forked.load(std::memory_order_relaxed); }
+
+void DomainZygote::make_required() { s_required.store(true, std::memory_order_release); }
+
+bool DomainZygote::required() { return s_required.load(std::memory_order_acquire); }
 
 ErrorOr<pid_t> DomainZygote::fork_domain(std::vector<std::string> const& arguments, std::vector<std::pair<int, int>> const& descriptors)
 {

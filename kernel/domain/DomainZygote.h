@@ -38,6 +38,13 @@ public:
     // Whether domains of `host_executable` are forked by the zygote.
     static bool serves(std::string const& host_executable);
     static uint64_t forked_count();
+    // From now on every domain must come from the zygote: the kernel has sealed
+    // itself against executing a program (seal::seal_kernel_against_new_code),
+    // so DomainProcess::start refuses, naming why, a domain the zygote cannot
+    // fork (it is gone, or it serves another host) instead of trying an exec
+    // that the seal would refuse. Irreversible, like the seal.
+    static void make_required();
+    static bool required();
 
     // A new domain process: `arguments` as an exec'd host gets them (argv[0]
     // first), `descriptors` (this process's descriptor, the number it gets

@@ -512,6 +512,21 @@ ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options)
     return report;
 }
 
+ErrorOr<void> seal_kernel_against_new_code()
+{
+    Filter filter(SCMP_ACT_ALLOW);
+    if (!filter.ok())
+        return Error::io("seccomp: cannot create a filter");
+    for (int syscall : { SCMP_SYS(execve), SCMP_SYS(execveat) })
+        filter.rule(refuse, syscall);
+    // Code in any mapping at all: seal_kernel's filter still lets the loader map
+    // a file privately and read-only, which nothing in a running kernel does.
+    for (int syscall : { SCMP_SYS(mmap), SCMP_SYS(mprotect), SCMP_SYS(pkey_mprotect) })
+        filter.rule(refuse, syscall, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    TRY(filter.load());
+    return {};
+}
+
 ErrorOr<SealReport> seal_zygote(std::vector<std::string> const& read_paths)
 {
     std::vector<PathGrant> grants;

@@ -91,6 +91,17 @@ ErrorOr<void> prepare_domain_filter();
 //   access each grant names; no network.
 ErrorOr<SealReport> seal_kernel(KernelSealOptions const& options);
 
+// The kernel's second seccomp filter, loaded on top of seal_kernel's once the
+// domain zygote runs (docs/protection-domains.md, "The kernel policy"): from
+// then on every domain is forked by the zygote, and nothing is mapped into the
+// kernel, so it needs neither to execute a program nor to map code. Afterwards:
+// - refused with EPERM: execve and execveat, and every mmap, mprotect or
+//   pkey_mprotect asking for PROT_EXEC, whatever it maps (a file, private or
+//   not, one of the kernel's own memory files, or anonymous memory).
+// Everything seal_kernel left stays as it was. Irreversible, and inherited by
+// every process the kernel starts afterwards (it starts none: the zygote does).
+ErrorOr<void> seal_kernel_against_new_code();
+
 // The system image as a sealed kernel needs it after boot, to start domain
 // processes (docs/protection-domains.md):
 // - read and execute: the domain host executable `domain_host` and its ELF

@@ -1,5 +1,7 @@
 // Sealed processes refuse what their policy forbids and still do what it allows.
 // Sealing is irreversible, so every test seals a forked child and reads its fate.
+#include "kernel/domain/DomainProcess.h"
+#include "kernel/domain/DomainZygote.h"
 #include "runtime/seal/Seal.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +21,7 @@
 #include <thread>
 #include <linux/futex.h>
 #include <netinet/in.h>
+#include <spawn.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/personality.h>
@@ -69,6 +72,27 @@ struct Checks {
 };
 
 bool exited_cleanly(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+// posix_spawn of `path` with no arguments and its output to /dev/null; its
+// error (0 if it ran, and then `exit_status` is how it exited).
+int spawned(char const* path, int& exit_status)
+{
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    for (int fd : { 0, 1, 2 })
+        posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+    char const* argv[] = { path, nullptr };
+    char* envp[] = { nullptr };
+    pid_t pid = -1;
+    int error = ::posix_spawn(&pid, path, &actions, nullptr, const_cast<char**>(argv), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    if (error == 0) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    return error;
+}
 
 long map(int prot, int flags, int fd = -1)
 {
@@ -234,6 +258,83 @@ TEST(SealedKernel, MapsCodeOnlyFromFilesReadOnlyAndPrivately)
         check.allowed("memfd_create", memory >= 0);
         check.allowed("size a memory file", ::ftruncate(memory, 4096) == 0);
         check.allowed("mmap a memory file read+write, shared", map(PROT_READ | PROT_WRITE, MAP_SHARED, memory) == 0);
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedKernel, OnceTheZygoteRunsItExecutesNothingAndMapsNoCodeWhileTheZygoteStillForksDomains)
+{
+    ScratchDir store;
+    int status = in_child([&] {
+        // As `signet run` does: seal, start the zygote, then the second filter.
+        auto grants = seal::system_image_grants(SIGNET_DOMAIN_HOST);
+        grants.push_back({ store.path().string(), seal::PathGrant::Access::Read });
+        auto sealed = seal::seal_kernel({ .paths = grants });
+        if (sealed.is_error()) {
+            std::fprintf(stderr, "seal_kernel: %s\n", sealed.error().message().c_str());
+            return 1;
+        }
+        Checks check;
+        // What the first filter leaves: the domain host runs (without arguments it
+        // says how it is started and exits with status 64).
+        int exit_status = -1;
+        check.allowed("the domain host runs under the first filter", spawned(SIGNET_DOMAIN_HOST, exit_status) == 0 && exit_status == 64);
+        auto zygote = DomainZygote::start({ SIGNET_DOMAIN_HOST, { store.path().string() } });
+        check.allowed("the zygote starts under the first filter", !zygote.is_error());
+        auto second = seal::seal_kernel_against_new_code();
+        if (second.is_error()) {
+            std::fprintf(stderr, "seal_kernel_against_new_code: %s\n", second.error().message().c_str());
+            return check.failures + 1;
+        }
+        DomainZygote::make_required();
+
+        // What the second filter takes away: any program, any code.
+        char const* argv[] = { SIGNET_DOMAIN_HOST, nullptr };
+        check.refused("execve of the domain host", ::execve(SIGNET_DOMAIN_HOST, const_cast<char**>(argv), environ));
+        check.refused("execveat of the domain host", ::syscall(SYS_execveat, AT_FDCWD, SIGNET_DOMAIN_HOST, argv, environ, 0));
+        int spawn_error = spawned(SIGNET_DOMAIN_HOST, exit_status);
+        errno = spawn_error;
+        check.refused("posix_spawn of the domain host", spawn_error ? -1 : 0);
+        int image = ::open((store.path() / "inside").c_str(), O_RDONLY);
+        check.allowed("open a file in the store", image >= 0);
+        check.refused("mmap a store file read+exec, private", map(PROT_READ | PROT_EXEC, MAP_PRIVATE, image));
+        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        int memory = int(::syscall(SYS_memfd_create, "ring", MFD_CLOEXEC));
+        check.allowed("memfd_create", memory >= 0);
+        check.allowed("size a memory file", ::ftruncate(memory, 4096) == 0);
+        check.refused("mmap a memory file read+exec, private", map(PROT_READ | PROT_EXEC, MAP_PRIVATE, memory));
+        void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        check.refused("mprotect to read+exec", ::mprotect(page, 4096, PROT_READ | PROT_EXEC));
+
+        // What the kernel still does: memory files shared with domains, reading the
+        // store, threads, and domains forked by the zygote as its own children.
+        check.allowed("mmap a memory file read+write, shared", map(PROT_READ | PROT_WRITE, MAP_SHARED, memory) == 0);
+        check.allowed("mmap a store file read-only, private", map(PROT_READ, MAP_PRIVATE, image) == 0);
+        std::atomic<bool> ran { false };
+        std::thread([&] { ran = true; }).join();
+        check.allowed("start a thread", ran.load());
+        // A domain host given no arguments exits with status 64 at once: enough to
+        // show that the zygote forked it and that it is this process's child.
+        auto domain = DomainZygote::fork_domain({ SIGNET_DOMAIN_HOST }, {});
+        int domain_status = 0;
+        check.allowed("the zygote forks a domain", !domain.is_error() && ::waitpid(domain.value(), &domain_status, 0) == domain.value()
+                && WIFEXITED(domain_status) && WEXITSTATUS(domain_status) == 64);
+
+        // With the zygote gone, a domain is an error that says why, not a refused exec.
+        DomainZygote::stop();
+        DomainLaunch launch;
+        launch.host_executable = SIGNET_DOMAIN_HOST;
+        launch.images.push_back({ (store.path() / "inside").string(), "0" });
+        launch.memory_bytes = 1 << 20;
+        launch.stack_bytes = 1 << 20;
+        auto refused = DomainProcess::start(launch);
+        check.allowed("a domain without the zygote is refused", refused.is_error());
+        if (refused.is_error() && refused.error().message().find("the domain zygote is gone, and this kernel sealed itself against executing a program")
+                == std::string::npos) {
+            std::fprintf(stderr, "the refusal does not say why: %s\n", refused.error().message().c_str());
+            ++check.failures;
+        }
         return check.failures;
     });
     EXPECT_TRUE(exited_cleanly(status)) << "status " << status;

@@ -37,8 +37,20 @@ int seal_kernel_process(std::string const& store, std::vector<seal::PathGrant> c
     // Started after the seal, so that it and every domain it forks sit inside the
     // kernel's Landlock domain, where the kernel may signal them, and from this
     // (the main) thread, which their parent-death signal follows. It reads only the store.
-    if (auto zygote = DomainZygote::start({ domain_host, { store } }); zygote.is_error())
-        std::fprintf(stderr, "signet: note: domains are started without the zygote: %s\n", zygote.error().message().c_str());
+    if (auto zygote = DomainZygote::start({ domain_host, { store } }); zygote.is_error()) {
+        // Without it the kernel must still execute signet-domain (and its loader map
+        // that process's libraries), so the second filter stays off; say so.
+        std::fprintf(stderr, "signet: note: domains are started without the zygote, so the kernel keeps execve and private code mappings of files: %s\n",
+            zygote.error().message().c_str());
+        return Success;
+    }
+    // The zygote runs: the kernel never executes a program or maps code again
+    // (the zygote was exec'd before this filter, so it does not inherit it).
+    if (auto sealed = seal::seal_kernel_against_new_code(); sealed.is_error()) {
+        print_error("cannot seal the kernel against new code: " + sealed.error().message());
+        return Failure;
+    }
+    DomainZygote::make_required();
     return Success;
 }
 

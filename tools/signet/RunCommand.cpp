@@ -16,6 +16,8 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace signet::cli {
@@ -38,6 +40,7 @@ struct RunOptions {
     std::string policy; // the system policy file, for the directory
     std::vector<std::string> services; // installed programs started first, connected to the directory
     std::vector<std::string> seal_checks; // host paths to try to open once sealed (tests)
+    std::vector<std::string> exec_checks; // host programs to try to execute once sealed (tests)
 };
 
 } // namespace
@@ -64,6 +67,9 @@ Action add_run_command(CLI::App& app)
         ->allow_extra_args(false);
     // For tests of the seal: what the sealed kernel itself can still open.
     command->add_option("--check-seal", options->seal_checks, "After sealing, try to open PATH for reading and say what Linux answered")
+        ->allow_extra_args(false)
+        ->group("");
+    command->add_option("--check-exec", options->exec_checks, "After sealing, try to execute PATH and say what Linux answered")
         ->allow_extra_args(false)
         ->group("");
     // Everything from the module on belongs to the program, options included.
@@ -312,6 +318,22 @@ Action add_run_command(CLI::App& app)
             std::fprintf(stderr, "signet: seal check: %s: %s\n", path.c_str(), fd >= 0 ? "opened" : std::strerror(errno));
             if (fd >= 0)
                 ::close(fd);
+        }
+        for (auto const& path : options->exec_checks) {
+            // Its output, if it runs at all, goes nowhere.
+            posix_spawn_file_actions_t actions;
+            posix_spawn_file_actions_init(&actions);
+            for (int fd : { 0, 1, 2 })
+                posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
+            std::string program = path;
+            char* argv[] = { program.data(), nullptr };
+            char* envp[] = { nullptr };
+            pid_t pid = -1;
+            int spawned = ::posix_spawn(&pid, path.c_str(), &actions, nullptr, argv, envp);
+            posix_spawn_file_actions_destroy(&actions);
+            if (spawned == 0)
+                ::waitpid(pid, nullptr, 0);
+            std::fprintf(stderr, "signet: exec check: %s: %s\n", path.c_str(), spawned == 0 ? "executed" : std::strerror(spawned));
         }
 
         auto kernel = Kernel::create({ .workers = options->workers, .diagnostics = {} });
