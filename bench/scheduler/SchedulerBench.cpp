@@ -1,6 +1,6 @@
 #include "bench/scheduler/SchedulerBench.h"
 #include "bench/SipHost.h"
-#include "kernel/sched/SwitchContext.h"
+#include "runtime/SwitchContext.h"
 
 #include <algorithm>
 #include <atomic>

@@ -217,6 +217,7 @@ private:
     uint32_t m_next_member { 1 };                          // guarded
     uint64_t m_cpu_reported_ns { 0 };                      // guarded: the sum of every member's cpu_ns, those gone included
     bool m_reading { false };                              // guarded: a proxy is the reader
+    ring::Frame m_read_frame;                              // the reader's, reused from frame to frame
     bool m_hello { false };                                // guarded
     bool m_closing { false };                              // guarded: its last SIP left
     std::optional<std::string> m_failure;                  // guarded
@@ -345,15 +346,16 @@ void Connection::wake_a_follower()
 
 bool Connection::read_all()
 {
+    ring::Frame& frame = m_read_frame;
     for (;;) {
-        auto frame = m_process->ring().receive();
-        if (frame.is_error()) {
-            fail("broke its ring: " + frame.error().message(), Terminate::Yes);
+        auto got = m_process->ring().receive(frame);
+        if (got.is_error()) {
+            fail("broke its ring: " + got.error().message(), Terminate::Yes);
             return false;
         }
-        if (!frame.value())
+        if (!got.value())
             return true;
-        auto message = ring::decode_to_kernel(*frame.value());
+        auto message = ring::decode_to_kernel(frame);
         if (message.is_error()) {
             fail("sent a malformed message: " + message.error().message(), Terminate::Yes);
             return false;
@@ -361,7 +363,7 @@ bool Connection::read_all()
         std::optional<std::string> failure;
         {
             std::lock_guard guard(m_lock);
-            failure = route(frame.value()->sequence, message.release_value());
+            failure = route(frame.sequence, message.release_value());
         }
         if (failure) {
             fail(*failure, Terminate::Yes);

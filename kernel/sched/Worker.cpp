@@ -1,7 +1,7 @@
 #include "kernel/sched/Worker.h"
 #include "kernel/object/Sip.h"
 #include "kernel/sched/Scheduler.h"
-#include "kernel/sched/SwitchContext.h"
+#include "runtime/SwitchContext.h"
 #include "runtime/FaultHandler.h"
 
 #include <cstdio>

@@ -25,6 +25,7 @@
 #include "runtime/LinearMemory.h"
 #include "runtime/Preempt.h"
 #include "runtime/SipContext.h"
+#include "runtime/SwitchContext.h"
 #include "runtime/domain/DomainCall.h"
 #include "runtime/domain/DomainLaunch.h"
 #include "runtime/ring/Protocol.h"
@@ -177,7 +178,7 @@ ring::ToDomain wait_for(Fiber& fiber, uint32_t sequence)
     fiber.waiting = true;
     fiber.waiting_for = sequence;
     fiber.answer.reset();
-    auto back = fctx::jump_fcontext(s_host.scheduler, nullptr);
+    auto back = signet_switch_context(s_host.scheduler, nullptr);
     s_host.scheduler = back.fctx;
     if (!fiber.answer)
         broken("resumed without an answer");
@@ -257,7 +258,7 @@ void fiber_main(fctx::transfer_t transfer)
         report_end(fiber, { ring::Ended::How::Trapped, uint32_t(code), detail });
     }
     fiber.finished = true;
-    fctx::jump_fcontext(s_host.scheduler, nullptr);
+    signet_switch_context(s_host.scheduler, nullptr);
     broken("a finished fiber was resumed");
 }
 
@@ -337,7 +338,7 @@ void preempt_point()
     fiber->preempted = true;
     fiber->sip->turn = fiber;
     s_host.runnable.push_back(fiber);
-    auto back = fctx::jump_fcontext(s_host.scheduler, nullptr);
+    auto back = signet_switch_context(s_host.scheduler, nullptr);
     s_host.scheduler = back.fctx;
 }
 
@@ -455,7 +456,7 @@ bool resume(Fiber& fiber)
     if (s_host.watchdog)
         s_host.watchdog->nudge();
     uint64_t began = __builtin_ia32_rdtsc();
-    auto back = fctx::jump_fcontext(fiber.context, &fiber);
+    auto back = signet_switch_context(fiber.context, &fiber);
     sip.unreported_ticks += __builtin_ia32_rdtsc() - began;
     s_host.running_fiber.store(false, std::memory_order_relaxed);
     current_sip_context = nullptr;
@@ -473,14 +474,15 @@ bool resume(Fiber& fiber)
 
 [[noreturn]] void run()
 {
+    ring::Frame frame; // reused: its payload keeps its capacity
     for (;;) {
         for (;;) {
-            auto frame = s_host.ring->receive();
-            if (frame.is_error())
+            auto got = s_host.ring->receive(frame);
+            if (got.is_error())
                 broken("receive");
-            if (!frame.value())
+            if (!got.value())
                 break;
-            deliver(*frame.value());
+            deliver(frame);
         }
         Fiber* fiber = take_runnable();
         if (!fiber) {

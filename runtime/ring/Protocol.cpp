@@ -12,6 +12,9 @@ namespace {
 
 class Writer {
 public:
+    // Room for the route and every fixed-size message (a Call with all its
+    // arguments is the largest): one allocation per message, not one per field.
+    Writer() { m_bytes.reserve(2 * sizeof(uint32_t) + 2 * sizeof(uint32_t) + max_call_arguments * sizeof(uint64_t)); }
     template<typename T>
     Writer& put(T value)
     {

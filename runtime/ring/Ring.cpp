@@ -69,10 +69,18 @@ ErrorOr<uint32_t> Ring::pending() const
 
 ErrorOr<std::optional<Frame>> Ring::receive()
 {
+    Frame frame;
+    if (!TRY(receive(frame)))
+        return std::optional<Frame> {};
+    return std::optional<Frame> { std::move(frame) };
+}
+
+ErrorOr<bool> Ring::receive(Frame& frame)
+{
     for (;;) {
         uint32_t available = TRY(pending());
         if (available == 0)
-            return std::optional<Frame> {};
+            return false;
         uint32_t offset = m_consumed % ring_capacity;
         if (available < sizeof(FrameHeader))
             return Error::invalid("ring: " + std::to_string(available) + " bytes published at offset " + std::to_string(offset)
@@ -104,14 +112,13 @@ ErrorOr<std::optional<Frame>> Ring::receive()
         if (header.payload_length > header.length - sizeof(FrameHeader)
             || header.length - sizeof(FrameHeader) - header.payload_length >= frame_alignment)
             return Error::invalid(where() + " has payload length " + std::to_string(header.payload_length) + " in a frame of length " + std::to_string(header.length));
-        Frame frame;
         frame.type = header.type;
         frame.sequence = header.sequence;
         frame.payload.resize(header.payload_length);
         std::memcpy(frame.payload.data(), consume_data() + offset + sizeof header, header.payload_length);
         m_consumed += header.length;
         own_tail().value.store(m_consumed, std::memory_order_release);
-        return std::optional<Frame> { std::move(frame) };
+        return true;
     }
 }
 

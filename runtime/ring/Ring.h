@@ -143,6 +143,9 @@ public:
     // Consumer: the next frame, if one was published. Pad frames are consumed
     // silently. An error if anything about the published bytes is malformed.
     [[nodiscard]] ErrorOr<std::optional<Frame>> receive();
+    // The same into `frame`, whose payload keeps its capacity from one frame to
+    // the next (no allocation per frame); false if nothing was published.
+    [[nodiscard]] ErrorOr<bool> receive(Frame& frame);
 
     // Bytes the peer published that this side has not consumed yet (checked).
     [[nodiscard]] ErrorOr<uint32_t> pending() const;
