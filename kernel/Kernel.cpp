@@ -51,6 +51,13 @@ void Sip::record_exit(ExitInfo info)
     m_exit = std::move(info);
 }
 
+void Sip::end_over_cpu_limit(char const* where)
+{
+    record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
+        "exceeded its CPU time limit of " + std::to_string(limits().cpu_time_ns / 1'000'000) + " ms" + where });
+    request_kill();
+}
+
 bool Sip::has_exit_record() const
 {
     std::lock_guard guard(m_lock);

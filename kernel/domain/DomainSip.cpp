@@ -135,11 +135,7 @@ public:
         }
         // A SIP alone in its domain is held to its CPU-time limit there too.
         if (uint64_t limit = sip.limits().cpu_time_ns; limit && m_name.empty()) {
-            m_process->limit_cpu(limit, [&sip, limit] {
-                sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
-                    "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms (in its domain)" });
-                sip.request_kill();
-            });
+            m_process->limit_cpu(limit, [&sip] { sip.end_over_cpu_limit(" (in its domain)"); });
         }
         if (!send(0, ring::Route { member.id, ring::first_thread }, ring::Start { member.image, member.slot })) {
             end_with_failure(sip);
@@ -443,9 +439,7 @@ std::optional<std::string> Connection::charge_cpu(Member& member, uint64_t total
     // calls cost in the kernel is charged to its proxy threads, and held to it there).
     uint64_t limit = member.sip ? member.sip->limits().cpu_time_ns : 0;
     if (limit && total_ns > limit && member.state == Member::State::Live && !member.sip->has_exit_record()) {
-        member.sip->record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
-            "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms (in its domain)" });
-        member.sip->request_kill();
+        member.sip->end_over_cpu_limit(" (in its domain)");
     }
     return {};
 }

@@ -79,6 +79,10 @@ public:
     // Records how the SIP ends. The first record wins: a trap after exit() changes nothing.
     void record_exit(ExitInfo);
     bool has_exit_record() const;
+    // Ends the SIP for passing its CPU-time limit: records it ("exceeded its CPU
+    // time limit of N ms", then `where`, e.g. " (in its domain)") and asks every
+    // thread to end. Callable from any host thread.
+    void end_over_cpu_limit(char const* where = "");
 
     HandleTable& handles() { return m_handles; }
     // Handles the SIP was created with, in the order its creator gave them.

@@ -357,11 +357,8 @@ void Worker::charge(Thread* previous)
     Sip& sip = previous->sip();
     sip.m_cpu_ticks += spent;
     uint64_t limit = sip.limits().cpu_time_ns;
-    if (limit && tsc_ticks_to_ns(sip.m_cpu_ticks) > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested()) {
-        sip.record_exit({ ExitInfo::How::Killed, 0, TrapKind::None,
-            "exceeded its CPU time limit of " + std::to_string(limit / 1'000'000) + " ms" });
-        sip.request_kill();
-    }
+    if (limit && tsc_ticks_to_ns(sip.m_cpu_ticks) > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested())
+        sip.end_over_cpu_limit();
 }
 
 void Worker::switch_to(Thread* next)
