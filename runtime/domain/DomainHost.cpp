@@ -12,7 +12,7 @@
 // SIP's turn: like a SIP's threads in the kernel, a SIP's fibers never run at
 // the same instant and never preempt each other.
 //
-// CPU time: the host reads the TSC around each fiber's run and adds the ticks
+// CPU time, in a shared domain: the host reads the TSC around each fiber's run and adds the ticks
 // to its SIP; every report_interval (at most) it reads its own thread's CPU
 // clock and shares what the thread used since the last report among the SIPs
 // in proportion to their ticks, and sends each SIP's total (CpuUsed). So the
@@ -286,6 +286,9 @@ Fiber& new_fiber(HostedSip& sip, uint32_t thread)
     return made;
 }
 
+// A domain that can host more than one SIP (a named one): it reports each SIP's CPU time.
+bool shared_domain() { return s_host.options.slots > 1; }
+
 uint64_t clock_ns(clockid_t clock)
 {
     timespec now {};
@@ -455,9 +458,13 @@ bool resume(Fiber& fiber)
     s_host.running_fiber.store(true, std::memory_order_seq_cst);
     if (s_host.watchdog)
         s_host.watchdog->nudge();
-    uint64_t began = __builtin_ia32_rdtsc();
+    // Only a shared domain shares its CPU time out among SIPs: a domain of its own
+    // is held to its SIP's limit by its process's clock (the kernel's pump).
+    bool const accounted = shared_domain();
+    uint64_t began = accounted ? __builtin_ia32_rdtsc() : 0;
     auto back = signet_switch_context(fiber.context, &fiber);
-    sip.unreported_ticks += __builtin_ia32_rdtsc() - began;
+    if (accounted)
+        sip.unreported_ticks += __builtin_ia32_rdtsc() - began;
     s_host.running_fiber.store(false, std::memory_order_relaxed);
     current_sip_context = nullptr;
     s_host.current = nullptr;
@@ -491,7 +498,8 @@ bool resume(Fiber& fiber)
         }
         if (fiber->sip->over && !fiber->finished)
             continue; // the kernel ends this SIP; its EndSip drops the fiber
-        if (resume(*fiber) || ++s_host.runs_since_check == report_check_runs)
+        bool preempted = resume(*fiber);
+        if (shared_domain() && (preempted || ++s_host.runs_since_check == report_check_runs))
             report_cpu();
     }
 }
