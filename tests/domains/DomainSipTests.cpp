@@ -47,6 +47,16 @@ protected:
 
     std::shared_ptr<Image> image(std::string const& wasm) { return test::install_image(*m_kernel, wasm); }
 
+    // Registers `wasm` as the program `name`, placed in `domain` (as its manifest would).
+    void register_in(std::string const& domain, std::string const& name, std::string const& wasm, std::string principal = {})
+    {
+        Kernel::ProgramInfo info;
+        info.image = image(wasm);
+        info.principal = std::move(principal);
+        info.domain = domain;
+        m_kernel->register_program(name, info);
+    }
+
     SpawnRequest request(std::string const& wasm, std::vector<std::string> args = {})
     {
         return test::buffered_request(image(wasm), std::filesystem::path(wasm).filename().string(), args);
@@ -213,10 +223,7 @@ TEST_F(DomainTest, AHostThatIsNotADomainIsRefusedWithAReason)
 
 TEST_F(DomainTest, SipsOfSeveralProgramsShareANamedDomainProcessWhichEndsWithTheLast)
 {
-    Kernel::ProgramInfo hello;
-    hello.image = image(example("hello"));
-    hello.domain = "drivers";
-    m_kernel->register_program("hello", hello);
+    register_in("drivers", "hello", example("hello"));
     uint64_t before = DomainProcess::started_count();
     // A sleeper (60 s in a kernel call) starts it.
     auto first = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("drivers"), SIGNET_DOMAIN_HOST);
@@ -251,11 +258,7 @@ TEST_F(DomainTest, SipsOfSeveralProgramsShareANamedDomainProcessWhichEndsWithThe
 
 TEST_F(DomainTest, TwoSipsOfASharedDomainTalkOverAChannel)
 {
-    Kernel::ProgramInfo server;
-    server.image = image(example("calculator_server"));
-    server.principal = "signet-examples/calculator-server";
-    server.domain = "pair";
-    m_kernel->register_program("calculator-server", server);
+    register_in("pair", "calculator-server", example("calculator_server"), "signet-examples/calculator-server");
     uint64_t before = DomainProcess::started_count();
     // The client in domain 'pair'; the server it creates joins it there.
     auto result = run_in("pair", example("calculator_client"));
@@ -499,11 +502,7 @@ INSTANTIATE_TEST_SUITE_P(Placements, EveryPlacement, ::testing::Values("kernel",
 
 TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
 {
-    Kernel::ProgramInfo server;
-    server.image = image(example("calculator_server"));
-    server.principal = "signet-examples/calculator-server";
-    server.domain = "own";
-    m_kernel->register_program("calculator-server", server);
+    register_in("own", "calculator-server", example("calculator_server"), "signet-examples/calculator-server");
     uint64_t before = DomainProcess::started_count();
     // The client in the kernel domain; the server it creates, in a domain of its own.
     auto spawned = request(example("calculator_client"));
@@ -519,8 +518,7 @@ TEST_F(DomainTest, AChildRunsWhereItsManifestPlacesIt)
     EXPECT_TRUE(test::live_domains().empty());
 
     // A named domain: started for the child, ended with it.
-    server.domain = "drivers";
-    m_kernel->register_program("calculator-server", server);
+    register_in("drivers", "calculator-server", example("calculator_server"), "signet-examples/calculator-server");
     auto named = request(example("calculator_client"));
     auto named_out = std::static_pointer_cast<BufferOutputStream>(named.stdio.out);
     auto client = m_kernel->spawn(std::move(named));
@@ -605,19 +603,9 @@ TEST_F(DomainTest, TheCpuTimeLimitCoversWhatTheSipComputesInItsDomain)
 TEST_F(DomainTest, ASipThatSpinsInASharedDomainDoesNotStallTheOthersThere)
 {
     // Every program of the domain is registered before it starts (its images are fixed then).
-    Kernel::ProgramInfo server;
-    server.image = image(example("calculator_server"));
-    server.principal = "signet-examples/calculator-server";
-    server.domain = "busy";
-    m_kernel->register_program("calculator-server", server);
-    Kernel::ProgramInfo client;
-    client.image = image(example("calculator_client"));
-    client.domain = "busy";
-    m_kernel->register_program("calculator-client", client);
-    Kernel::ProgramInfo turns;
-    turns.image = image(std::string(SIGNET_SCHEDULER_GUESTS) + "/test_sched_turns.wasm");
-    turns.domain = "busy";
-    m_kernel->register_program("turns", turns);
+    register_in("busy", "calculator-server", example("calculator_server"), "signet-examples/calculator-server");
+    register_in("busy", "calculator-client", example("calculator_client"));
+    register_in("busy", "turns", std::string(SIGNET_SCHEDULER_GUESTS) + "/test_sched_turns.wasm");
     uint64_t before = DomainProcess::started_count();
     // The spinner starts the domain and computes forever without a kernel call:
     // without preemption in the domain, nothing else there would ever run.
@@ -654,12 +642,8 @@ TEST_F(DomainTest, ASipThatSpinsInASharedDomainDoesNotStallTheOthersThere)
 
 TEST_F(DomainTest, ASipThatSpinsInASharedDomainIsHeldToItsOwnCpuLimitWhileTheOthersThereGoOn)
 {
-    for (auto const& [name, wasm] : { std::pair { "spinner", guest("domain_spinner") }, std::pair { "hello", example("hello") } }) {
-        Kernel::ProgramInfo info;
-        info.image = image(wasm);
-        info.domain = "metered";
-        m_kernel->register_program(name, info);
-    }
+    register_in("metered", "spinner", guest("domain_spinner"));
+    register_in("metered", "hello", example("hello"));
     uint64_t before = DomainProcess::started_count();
     auto sleeper = spawn_in_domain(*m_kernel, request(guest("domain_sleeper")), DomainPlacement::parse("metered"), SIGNET_DOMAIN_HOST);
     ASSERT_FALSE(sleeper.is_error()) << sleeper.error().message();

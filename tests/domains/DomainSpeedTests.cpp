@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 using namespace signet;
+using signet::test::in_child;
 
 namespace {
 
@@ -260,17 +261,6 @@ TEST_P(DomainSpeedTest, AnIdleDomainCostsNoCpuAndItsDeathIsNoticedAtOnce)
 INSTANTIATE_TEST_SUITE_P(StartedBy, DomainSpeedTest, ::testing::Values(false, true),
     [](auto const& info) { return info.param ? std::string("Zygote") : std::string("Exec"); });
 
-// Runs `body` in a forked child; its exit status is the number of failed checks.
-int in_child(std::function<int()> const& body)
-{
-    std::fflush(nullptr);
-    pid_t pid = ::fork();
-    if (pid == 0)
-        ::_exit(std::min(body(), 100));
-    int status = 0;
-    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-    return status;
-}
 
 TEST(SealedZygote, ForksOnlyForTheKernelReadsOnlyItsPathsAndExecutesNothing)
 {

@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <cstdio>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace signet::test {
@@ -64,6 +67,17 @@ std::vector<pid_t> live_domains()
             found.push_back(pid_t(std::stoi(pid)));
     }
     return found;
+}
+
+int in_child(std::function<int()> const& body)
+{
+    std::fflush(nullptr);
+    pid_t pid = ::fork();
+    if (pid == 0)
+        ::_exit(std::min(body(), 100));
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    return status;
 }
 
 } // namespace signet::test

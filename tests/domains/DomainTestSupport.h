@@ -1,11 +1,12 @@
-// What the domain tests (DomainSipTests, DomainBlockTests, DomainSpeedTests)
-// share: a kernel whose domains are this build's signet-domain, images installed
+// What the domain tests (DomainSipTests, DomainBlockTests, DomainSpeedTests,
+// SealTests) share: a kernel whose domains are this build's signet-domain, images installed
 // into the tests' store, requests with buffered streams, and the domain
-// processes still alive.
+// processes still alive, checks run in a forked child.
 #pragma once
 
 #include "kernel/Kernel.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <sys/types.h>
@@ -30,5 +31,10 @@ SpawnRequest buffered_request(std::shared_ptr<Image>, std::string const& name, s
 
 // Domain processes this process started that are still alive (not zombies).
 std::vector<pid_t> live_domains();
+
+// Runs `body` in a forked child (for tests of a seal, which cannot be undone) and
+// returns its wait status. The body returns the number of failed checks (at most
+// 100 count); each failure is described on stderr.
+int in_child(std::function<int()> const& body);
 
 } // namespace signet::test

@@ -4,6 +4,8 @@
 #include "kernel/domain/DomainZygote.h"
 #include "runtime/seal/Seal.h"
 
+#include "DomainTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,21 +36,10 @@
 #include <unistd.h>
 
 using namespace signet;
+using signet::test::in_child;
 
 namespace {
 
-// Runs `body` in a forked child and returns its wait status. The body returns
-// the number of failed checks; each failure is described on stderr.
-int in_child(std::function<int()> const& body)
-{
-    std::fflush(nullptr);
-    pid_t pid = ::fork();
-    if (pid == 0)
-        ::_exit(std::min(body(), 100));
-    int status = 0;
-    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
-    return status;
-}
 
 struct Checks {
     int failures { 0 };
