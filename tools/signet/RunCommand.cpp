@@ -24,6 +24,16 @@ namespace signet::cli {
 
 namespace {
 
+// NAME and VALUE of an option's "NAME=VALUE", or nothing if it has no '=' or no
+// name (or, when `value_required`, no value).
+std::optional<std::pair<std::string, std::string>> split_assignment(std::string const& entry, bool value_required)
+{
+    auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || (value_required && equals + 1 == entry.size()))
+        return {};
+    return std::pair { entry.substr(0, equals), entry.substr(equals + 1) };
+}
+
 struct RunOptions {
     std::vector<std::string> environment;
     std::vector<std::string> parameters; // k=v
@@ -99,8 +109,7 @@ Action add_run_command(CLI::App& app)
         }
 
         for (auto const& entry : options->environment) {
-            auto equals = entry.find('=');
-            if (equals == std::string::npos || equals == 0) {
+            if (!split_assignment(entry, false)) {
                 print_error("--env '" + entry + "': expected KEY=VALUE");
                 return int(BadInput);
             }
@@ -128,12 +137,12 @@ Action add_run_command(CLI::App& app)
 
         std::vector<std::pair<std::string, std::string>> programs; // name, path
         for (auto const& entry : options->programs) {
-            auto equals = entry.find('=');
-            if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+            auto program = split_assignment(entry, true);
+            if (!program) {
                 print_error("--program '" + entry + "': expected NAME=PATH.wasm");
                 return int(BadInput);
             }
-            programs.emplace_back(entry.substr(0, equals), entry.substr(equals + 1));
+            programs.push_back(*program);
         }
 
         // Everything that needs broad file access happens first: installing, mapping
@@ -281,19 +290,19 @@ Action add_run_command(CLI::App& app)
         std::vector<seal::PathGrant> host_grants;
         std::vector<std::pair<std::string, std::string>> disks; // name, path
         for (auto const& entry : options->disks) {
-            auto equals = entry.find('=');
-            if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+            auto disk = split_assignment(entry, true);
+            if (!disk) {
                 print_error("--disk '" + entry + "': expected NAME=PATH");
                 return int(BadInput);
             }
-            std::string path = entry.substr(equals + 1);
+            auto const& [name, path] = *disk;
             int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
             if (fd < 0) {
                 print_error("--disk '" + entry + "': cannot open or create '" + path + "': " + std::strerror(errno));
                 return int(BadInput);
             }
             ::close(fd);
-            disks.emplace_back(entry.substr(0, equals), path);
+            disks.emplace_back(name, path);
             host_grants.push_back({ path, seal::PathGrant::Access::File });
         }
         struct HostDir {
