@@ -51,6 +51,7 @@ public:
     }
     size_t remaining() const { return m_bytes.size() - m_offset; }
     std::string rest() const { return std::string(m_bytes.begin() + m_offset, m_bytes.end()); }
+    std::vector<uint8_t> rest_bytes() const { return std::vector<uint8_t>(m_bytes.begin() + long(m_offset), m_bytes.end()); }
 
 private:
     std::vector<uint8_t> const& m_bytes;
@@ -300,8 +301,7 @@ ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
     case ToDomainType::MemoryChanges: {
         if (reader.remaining() == 0 || reader.remaining() % 12 != 0 || reader.remaining() > max_memory_changes * 12)
             return Error::invalid(frame_name(frame) + ": memory changes of " + std::to_string(reader.remaining()) + " bytes");
-        std::string rest = reader.rest();
-        return FromKernel { route, MemoryChanges { std::vector<uint8_t>(rest.begin(), rest.end()) } };
+        return FromKernel { route, MemoryChanges { reader.rest_bytes() } };
     }
     }
     return Error::invalid(frame_name(frame) + ": no such message type from the kernel");
