@@ -9,6 +9,7 @@
 #include "bench/Harness.h"
 
 #include <string>
+#include <vector>
 
 namespace signet::bench {
 
@@ -20,6 +21,8 @@ struct DomainBenchOptions {
     // same-CPU rows.
     int cpu { -1 };
     std::string store_dir; // empty: the build tree's store
+    // Which parts to run: "calls", "round-trips", "starts"; empty: all.
+    std::vector<std::string> parts;
 };
 
 // Runs the measurements, printing details as they run; the caller prints the table.

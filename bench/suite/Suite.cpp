@@ -360,7 +360,7 @@ ErrorOr<SuiteResult> run_suite(SuiteOptions const& options, FILE* out)
     if (wants(options, "domains")) {
         banner("protection domains: what isolation costs");
         Report report(out, "domains");
-        auto ran = run_domain_benchmarks({ .quick = options.quick, .cpu = -1, .store_dir = {} }, report);
+        auto ran = run_domain_benchmarks({ .quick = options.quick, .cpu = -1, .store_dir = {}, .parts = {} }, report);
         collect("domains", report, ran);
     }
     if (wants(options, "treeshake")) {

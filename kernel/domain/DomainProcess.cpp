@@ -27,6 +27,8 @@ namespace {
 
 std::atomic<unsigned> s_live { 0 };
 std::atomic<uint64_t> s_started { 0 };
+std::atomic<uint64_t> s_waits { 0 };
+std::atomic<uint64_t> s_sleeps { 0 };
 
 // Descriptors the kernel keeps for a domain sit above those the domain gets
 // (3 up to memory_slot_fd(max_slots - 1)), so that the spawn's dup2 never finds
@@ -167,6 +169,7 @@ std::vector<int> DomainProcess::domain_cpus()
 
 unsigned DomainProcess::live_count() { return s_live.load(std::memory_order_relaxed); }
 uint64_t DomainProcess::started_count() { return s_started.load(std::memory_order_relaxed); }
+DomainProcess::WaitCounts DomainProcess::wait_counts() { return { s_waits.load(std::memory_order_relaxed), s_sleeps.load(std::memory_order_relaxed) }; }
 
 ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const& launch)
 {
@@ -377,16 +380,30 @@ std::optional<std::string> DomainProcess::death() const
 void DomainProcess::wait()
 {
     Thread* self = Worker::current_thread();
+    s_waits.fetch_add(1, std::memory_order_relaxed);
     // 1. The hot path: the domain's next frame is often a microsecond away, so
     //    watch the ring (ring::spin_ns at most) while this worker has nothing
     //    else to run. No doorbell, no pump, no wake-up.
     Worker& worker = self->worker();
     auto worker_free = [&] { return !worker.has_waiting() && !worker.steal_requested() && !self->kill_requested(); };
+    // A thread this one's last call woke (the server of a channel call: it
+    // replied and was queued behind us, still inside its own call) runs first,
+    // and the ring is looked at between turns, for the same budget: sleeping
+    // here would make the domain's next call pay the doorbell and the pump.
+    auto const began = std::chrono::steady_clock::now();
+    while (!worker_free() && !self->kill_requested() && !m_ring->peer_published()
+        && std::chrono::steady_clock::now() - began < std::chrono::nanoseconds(ring::spin_ns)) {
+        if (Worker::yield_current())
+            break;
+    }
+    if (m_ring->peer_published())
+        return;
     if (worker_free() && m_ring->spin_for_peer(ring::spin_ns, worker_free))
         return;
     // 2. Sleep: tell the domain to ring from now on, look once more, then block
     //    until the pump sees the doorbell (or the death, or a kill).
     m_ring->set_sleeping(true);
+    s_sleeps.fetch_add(1, std::memory_order_relaxed);
     if (!m_ring->peer_published()) {
         {
             std::lock_guard guard(m_lock);

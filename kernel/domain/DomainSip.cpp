@@ -153,8 +153,9 @@ private:
     // Returns the next message for `thread` of `member`, or nothing when the
     // proxy must stop (its SIP is being killed, or the domain failed).
     std::optional<Member::Delivery> next(Member& member, uint32_t thread);
-    // The reader's step: routes every published frame. False if the domain failed.
-    bool read_all();
+    // Under m_lock, the reader's step: routes every published frame, or says
+    // what is wrong with the first that cannot be (the caller then fails the domain).
+    std::optional<std::string> read_all();
     // Under m_lock: puts a checked message where it belongs, or says what is wrong with it.
     std::optional<std::string> route(uint32_t sequence, ring::FromDomain);
     // Under m_lock: charges a SIP what the domain says it used, or says why the report is refused.
@@ -168,7 +169,13 @@ private:
     {
         return send_frame(Message::type, sequence, ring::encode(route, message));
     }
-    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::vector<uint8_t> const& payload)
+    // The answer to nearly every call: encoded without allocating.
+    bool send(uint32_t sequence, ring::Route route, ring::Result const& result)
+    {
+        ring::FixedPayload payload;
+        return send_frame(ring::Result::type, sequence, ring::encode_into(payload, route, result));
+    }
+    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::span<uint8_t const> payload)
     {
         std::optional<std::string> failure;
         {
@@ -279,11 +286,27 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
     Thread* self = Worker::current_thread();
     bool reader = false;
     for (;;) {
+        std::optional<std::string> broke;
         {
             std::unique_lock guard(m_lock);
             auto& proxy = member.threads.at(thread);
             bool stop = m_failure.has_value() || self->kill_requested();
-            if (proxy.inbox || stop) {
+            if (!proxy.inbox && !stop) {
+                if (!reader && m_reading) {
+                    // 3. A follower: the reader fills the inbox, or hands over.
+                    proxy.waiter = self;
+                    guard.unlock();
+                    Worker::block_current();
+                    guard.lock();
+                    member.threads.at(thread).waiter = nullptr;
+                    continue;
+                }
+                // 2. The reader: routes every published frame, under the same
+                //    lock as the look at its own inbox (one lock per frame it waits for).
+                m_reading = reader = true;
+                broke = read_all();
+            }
+            if (!broke && (proxy.inbox || stop)) {
                 std::optional<Member::Delivery> got;
                 if (!stop)
                     got = std::move(proxy.inbox);
@@ -295,30 +318,11 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
                     wake_a_follower();
                 return got;
             }
-            if (!reader) {
-                if (m_reading) {
-                    // 3. A follower: the reader fills the inbox, or hands over.
-                    proxy.waiter = self;
-                    guard.unlock();
-                    Worker::block_current();
-                    guard.lock();
-                    member.threads.at(thread).waiter = nullptr;
-                    continue;
-                }
-                m_reading = true;
-                reader = true;
-            }
         }
-        // 2. The reader.
-        if (!read_all())
+        if (broke) {
+            fail(*broke, Terminate::Yes);
             continue;
-        bool mine = false;
-        {
-            std::lock_guard guard(m_lock);
-            mine = member.threads.at(thread).inbox.has_value();
         }
-        if (mine)
-            continue;
         // Everything it published is routed; only now does its death count.
         if (auto death = m_process->death())
             fail("died: " + *death, Terminate::No);
@@ -340,31 +344,20 @@ void Connection::wake_a_follower()
     }
 }
 
-bool Connection::read_all()
+std::optional<std::string> Connection::read_all()
 {
     ring::Frame& frame = m_read_frame;
     for (;;) {
         auto got = m_process->ring().receive(frame);
-        if (got.is_error()) {
-            fail("broke its ring: " + got.error().message(), Terminate::Yes);
-            return false;
-        }
+        if (got.is_error())
+            return "broke its ring: " + got.error().message();
         if (!got.value())
-            return true;
+            return {};
         auto message = ring::decode_to_kernel(frame);
-        if (message.is_error()) {
-            fail("sent a malformed message: " + message.error().message(), Terminate::Yes);
-            return false;
-        }
-        std::optional<std::string> failure;
-        {
-            std::lock_guard guard(m_lock);
-            failure = route(frame.sequence, message.release_value());
-        }
-        if (failure) {
-            fail(*failure, Terminate::Yes);
-            return false;
-        }
+        if (message.is_error())
+            return "sent a malformed message: " + message.error().message();
+        if (auto failure = route(frame.sequence, message.release_value()))
+            return failure;
     }
 }
 

@@ -144,6 +144,10 @@ struct Host {
     uint64_t reported_at_ticks { 0 };
     uint64_t reported_thread_ns { 0 };
     uint32_t runs_since_check { 0 };
+    // The frame a fiber watching the ring for its answer received (its payload
+    // keeps its capacity), and whether it holds one the scheduler must deliver.
+    ring::Frame watched;
+    bool watched_pending { false };
 };
 Host s_host;
 
@@ -154,7 +158,7 @@ Host s_host;
     ::_exit(int(HostExit::RingBroken));
 }
 
-void send(uint16_t type, uint32_t sequence, std::vector<uint8_t> const& payload)
+void send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload)
 {
     for (;;) {
         auto sent = s_host.ring->try_send(type, sequence, payload);
@@ -170,16 +174,69 @@ void send(uint16_t type, uint32_t sequence, std::vector<uint8_t> const& payload)
 
 ring::Route route_of(Fiber const& fiber) { return { fiber.sip->id, fiber.thread }; }
 
-// On a fiber: back to the scheduler until the kernel answers `sequence`.
-// Nothing that owns heap memory may live on a fiber's stack across this
-// switch: a fiber whose SIP ends is dropped without being resumed.
-ring::ToDomain wait_for(Fiber& fiber, uint32_t sequence)
+void deliver(ring::FromKernel, uint32_t sequence);
+ring::FromKernel decode(ring::Frame const& frame)
 {
-    fiber.waiting = true;
-    fiber.waiting_for = sequence;
-    fiber.answer.reset();
-    auto back = signet_switch_context(s_host.scheduler, nullptr);
-    s_host.scheduler = back.fctx;
+    auto decoded = ring::decode_to_domain(frame);
+    if (decoded.is_error())
+        broken("decode");
+    return decoded.release_value();
+}
+
+// The fast path of an ABI call, on the fiber, while nothing else in the domain
+// may run: it watches the ring for its answer itself (for spin_alone_ns after
+// the last frame, without yielding), with no switch to the scheduler and back
+// and no run queue. Frames for its own thread (the answer, an Unwind) and its
+// SIP's memory changes are delivered here; any other frame is left for the
+// scheduler (an EndSip must not drop this fiber while it runs on its stack),
+// and so is the wait once the kernel takes longer.
+void watch_for_answer(Fiber& fiber)
+{
+    ring::Frame& frame = s_host.watched;
+    while (fiber.waiting && s_host.runnable.empty()) {
+        if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }))
+            return;
+        for (;;) {
+            auto got = s_host.ring->receive(frame);
+            if (got.is_error())
+                broken("receive");
+            if (!got.value())
+                break;
+            auto message = decode(frame);
+            bool const own_sip = message.route.sip == fiber.sip->id;
+            bool const own_thread = own_sip && message.route.thread == fiber.thread;
+            bool const mine = (own_thread && (std::holds_alternative<ring::Result>(message.message) || std::holds_alternative<ring::Unwind>(message.message)))
+                || (own_sip && std::holds_alternative<ring::MemoryChanges>(message.message));
+            if (!mine) {
+                s_host.watched_pending = true;
+                return;
+            }
+            deliver(std::move(message), frame.sequence);
+            if (!fiber.waiting) {
+                // Answered: deliver queued it, but it runs on from here. Its call
+                // counts as a switch for the preemption watchdog, as when the
+                // scheduler resumes it: the fiber left its SIP's code.
+                std::erase(s_host.runnable, &fiber);
+                s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                return;
+            }
+        }
+    }
+}
+
+// On a fiber whose request went out (fiber.waiting, waiting_for set first):
+// waits until the kernel answers it, watching the ring itself for a while,
+// then back in the scheduler. Nothing that owns heap memory may live on a
+// fiber's stack across the switch: a fiber whose SIP ends is dropped without
+// being resumed.
+ring::ToDomain wait_for(Fiber& fiber)
+{
+    if (s_host.runnable.empty())
+        watch_for_answer(fiber);
+    if (fiber.waiting) {
+        auto back = signet_switch_context(s_host.scheduler, nullptr);
+        s_host.scheduler = back.fctx;
+    }
     if (!fiber.answer)
         broken("resumed without an answer");
     if (std::holds_alternative<ring::Unwind>(*fiber.answer))
@@ -187,11 +244,14 @@ ring::ToDomain wait_for(Fiber& fiber, uint32_t sequence)
     return *fiber.answer;
 }
 
-uint64_t call(Fiber& fiber, ring::ToKernelType type, std::vector<uint8_t> const& payload)
+uint64_t call(Fiber& fiber, ring::ToKernelType type, std::span<uint8_t const> payload)
 {
     uint32_t sequence = s_host.next_sequence++;
+    fiber.waiting = true;
+    fiber.waiting_for = sequence;
+    fiber.answer.reset();
     send(uint16_t(type), sequence, payload);
-    auto answer = wait_for(fiber, sequence);
+    auto answer = wait_for(fiber);
     auto const* result = std::get_if<ring::Result>(&answer);
     if (!result)
         broken("answer");
@@ -376,12 +436,9 @@ void end_sip(uint32_t id)
 
 // What the kernel sent. It is trusted, but a message that makes no sense means
 // the ring is broken.
-void deliver(ring::Frame const& frame)
+void deliver(ring::FromKernel decoded, uint32_t sequence)
 {
-    auto decoded = ring::decode_to_domain(frame);
-    if (decoded.is_error())
-        broken("decode");
-    auto [route, message] = decoded.release_value();
+    auto& [route, message] = decoded;
     if (auto const* start = std::get_if<ring::Start>(&message)) {
         if (route.sip == 0 || route.thread != ring::first_thread || s_host.sips.count(route.sip) || start->image >= s_host.images.size() || start->slot >= s_host.options.slots)
             broken("start");
@@ -426,10 +483,10 @@ void deliver(ring::Frame const& frame)
     if (thread == sip.threads.end())
         broken("no such thread");
     Fiber& fiber = *thread->second;
-    if (!fiber.waiting || (std::holds_alternative<ring::Result>(message) && frame.sequence != fiber.waiting_for))
+    if (!fiber.waiting || (std::holds_alternative<ring::Result>(message) && sequence != fiber.waiting_for))
         broken("unexpected answer");
     fiber.waiting = false;
-    fiber.answer = message;
+    fiber.answer = std::move(message);
     s_host.runnable.push_back(&fiber);
 }
 
@@ -483,13 +540,18 @@ bool resume(Fiber& fiber)
 {
     ring::Frame frame; // reused: its payload keeps its capacity
     for (;;) {
+        if (s_host.watched_pending) {
+            // What a fiber watching for its answer received for somebody else.
+            s_host.watched_pending = false;
+            deliver(decode(s_host.watched), s_host.watched.sequence);
+        }
         for (;;) {
             auto got = s_host.ring->receive(frame);
             if (got.is_error())
                 broken("receive");
             if (!got.value())
                 break;
-            deliver(frame);
+            deliver(decode(frame), frame.sequence);
         }
         Fiber* fiber = take_runnable();
         if (!fiber) {
@@ -552,7 +614,8 @@ uint64_t forward(uint32_t function, uint64_t const* arguments, uint32_t count)
     request.argument_count = count;
     for (uint32_t i = 0; i < count && i < ring::max_call_arguments; ++i)
         request.arguments[i] = arguments[i];
-    return call(fiber, ring::ToKernelType::Call, ring::encode(route_of(fiber), request));
+    ring::FixedPayload payload;
+    return call(fiber, ring::ToKernelType::Call, ring::encode_into(payload, route_of(fiber), request));
 }
 
 int run_domain_host(HostOptions const& options)

@@ -226,13 +226,20 @@ std::vector<uint8_t> encode(Route route, Hello const& hello)
     return routed(route).put(hello.version).put(hello.call_count).put(hello.call_fingerprint).put(hello.sealed).take();
 }
 
+std::span<uint8_t const> encode_into(FixedPayload& out, Route route, Call const& call)
+{
+    uint32_t const count = std::min(call.argument_count, max_call_arguments);
+    uint32_t const head[4] = { route.sip, route.thread, call.function, call.argument_count };
+    std::memcpy(out.data(), head, sizeof head);
+    std::memcpy(out.data() + sizeof head, call.arguments, count * sizeof(uint64_t));
+    return { out.data(), sizeof head + count * sizeof(uint64_t) };
+}
+
 std::vector<uint8_t> encode(Route route, Call const& call)
 {
-    Writer writer = routed(route);
-    writer.put(call.function).put(call.argument_count);
-    for (uint32_t i = 0; i < call.argument_count && i < max_call_arguments; ++i)
-        writer.put(call.arguments[i]);
-    return writer.take();
+    FixedPayload buffer;
+    auto bytes = encode_into(buffer, route, call);
+    return { bytes.begin(), bytes.end() };
 }
 
 std::vector<uint8_t> encode(Route route, GrowMemory const& grow) { return routed(route).put(grow.pages).put(grow.maximum_pages).take(); }
@@ -245,7 +252,20 @@ std::vector<uint8_t> encode(Route route, Ended const& ended)
 std::vector<uint8_t> encode(Route route, SipGone const&) { return routed(route).take(); }
 std::vector<uint8_t> encode(Route route, CpuUsed const& used) { return routed(route).put(used.total_ns).take(); }
 std::vector<uint8_t> encode(Route route, Start const& start) { return routed(route).put(start.image).put(start.slot).take(); }
-std::vector<uint8_t> encode(Route route, Result const& result) { return routed(route).put(result.value).take(); }
+std::span<uint8_t const> encode_into(FixedPayload& out, Route route, Result const& result)
+{
+    uint32_t const head[2] = { route.sip, route.thread };
+    std::memcpy(out.data(), head, sizeof head);
+    std::memcpy(out.data() + sizeof head, &result.value, sizeof result.value);
+    return { out.data(), sizeof head + sizeof result.value };
+}
+
+std::vector<uint8_t> encode(Route route, Result const& result)
+{
+    FixedPayload buffer;
+    auto bytes = encode_into(buffer, route, result);
+    return { bytes.begin(), bytes.end() };
+}
 std::vector<uint8_t> encode(Route route, Unwind const& unwind) { return routed(route).put(uint32_t(unwind.reason)).take(); }
 std::vector<uint8_t> encode(Route route, StartThread const& start) { return routed(route).put(start.function).put(start.argument).put(start.stack_pointer).take(); }
 std::vector<uint8_t> encode(Route route, EndSip const&) { return routed(route).take(); }

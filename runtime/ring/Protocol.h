@@ -13,7 +13,9 @@
 #include "runtime/ring/AbiCalls.h"
 #include "runtime/ring/Ring.h"
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <map>
 #include <set>
 #include <string>
@@ -132,7 +134,14 @@ private:
     std::map<uint32_t, Entry> m_sips;
 };
 
+// The largest fixed-size payload (a Call with every argument), and a buffer for
+// the hot path's encoders: they write a Call or a Result into it without
+// allocating, byte for byte as encode() does, and return the bytes written.
+inline constexpr size_t max_fixed_payload = route_bytes + 8 + max_call_arguments * sizeof(uint64_t);
+using FixedPayload = std::array<uint8_t, max_fixed_payload>;
+
 // Domain side: encoders of what it sends.
+std::span<uint8_t const> encode_into(FixedPayload&, Route, Call const&);
 std::vector<uint8_t> encode(Route, Hello const&);
 std::vector<uint8_t> encode(Route, Call const&);
 std::vector<uint8_t> encode(Route, GrowMemory const&);
@@ -173,6 +182,7 @@ struct MemoryChanges {
 };
 inline constexpr size_t max_memory_changes = 1024;
 std::vector<uint8_t> encode(Route, Start const&);
+std::span<uint8_t const> encode_into(FixedPayload&, Route, Result const&);
 std::vector<uint8_t> encode(Route, Result const&);
 std::vector<uint8_t> encode(Route, Unwind const&);
 std::vector<uint8_t> encode(Route, StartThread const&);

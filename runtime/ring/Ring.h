@@ -57,11 +57,17 @@ inline constexpr size_t header_bytes = 4096;
 inline constexpr size_t region_bytes = header_bytes + 2 * size_t(ring_capacity);
 inline constexpr uint32_t unknown_cpu = ~0u;
 // Named limit: how long a side spins on the ring for its peer before it sleeps
-// on its doorbell (docs/protection-domains.md, "What a domain costs"). Long
-// enough for the peer on another CPU to handle a cheap ABI call and answer
-// (about a microsecond), short enough that a side whose peer is busy, or a
-// domain whose SIP waits in a blocking call, burns little before sleeping.
-inline constexpr uint64_t spin_ns = 10'000;
+// on its doorbell (docs/protection-domains.md, "What a domain costs"). A cheap
+// ABI call is answered in well under a microsecond, but now and then a side
+// loses its CPU for a few microseconds (an interrupt, the hypervisor); a side
+// that sleeps then costs the next call a doorbell and a thread's wake-up, tens
+// of microseconds, which outlast the peer's own spin, so it sleeps too and the
+// delay feeds itself. At 10 us one wait in 50-100 ended asleep and doubled an
+// ABI call's mean; at 50 us almost none does. Short enough that a side whose
+// peer is busy, or a domain whose SIP waits in a blocking call, burns little
+// before sleeping (the kernel's side spins only while its worker has nothing
+// else to run).
+inline constexpr uint64_t spin_ns = 50'000;
 // Of which the first part spins alone; after it a domain yields its CPU
 // (sched_yield) between looks, to whatever else is runnable there: another
 // domain on the same CPU may be what it waits for. The kernel's side never
