@@ -77,30 +77,14 @@ bool domain_call_supported(uint32_t function)
     return function < ring::abi_call_count;
 }
 
-namespace {
+// Constants: ring::signet_call_index at run time would walk the whole table
+// at every ABI call a domain makes.
+constexpr uint32_t thread_create_index = ring::signet_call_index("thread_create");
+constexpr uint32_t thread_exit_index = ring::signet_call_index("thread_exit");
+static_assert(thread_create_index < ring::abi_call_count && thread_exit_index < ring::abi_call_count);
 
-constexpr uint32_t index_of(std::string_view name)
-{
-    for (uint32_t i = 0; i < ring::abi_call_count; ++i) {
-        if (ring::abi_calls[i].module == "signet_v1" && ring::abi_calls[i].name == name)
-            return i;
-    }
-    return ring::abi_call_count;
-}
-
-} // namespace
-
-uint32_t domain_thread_create_call()
-{
-    static_assert(index_of("thread_create") < ring::abi_call_count);
-    return index_of("thread_create");
-}
-
-uint32_t domain_thread_exit_call()
-{
-    static_assert(index_of("thread_exit") < ring::abi_call_count);
-    return index_of("thread_exit");
-}
+uint32_t domain_thread_create_call() { return thread_create_index; }
+uint32_t domain_thread_exit_call() { return thread_exit_index; }
 
 uint64_t domain_thread_create(Sip& sip, uint64_t const* arguments, std::function<ErrorOr<std::shared_ptr<ThreadHandle>>(uint32_t stack_top)> const& start)
 {

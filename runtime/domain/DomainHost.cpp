@@ -578,15 +578,7 @@ int fail(HostExit status, std::string const& message)
     return int(status);
 }
 
-constexpr uint32_t index_of(std::string_view name)
-{
-    for (uint32_t i = 0; i < ring::abi_call_count; ++i) {
-        if (ring::abi_calls[i].module == "signet_v1" && ring::abi_calls[i].name == name)
-            return i;
-    }
-    return ring::abi_call_count;
-}
-constexpr uint32_t thread_create_call = index_of("thread_create");
+constexpr uint32_t thread_create_call = ring::signet_call_index("thread_create");
 static_assert(thread_create_call < ring::abi_call_count);
 
 } // namespace

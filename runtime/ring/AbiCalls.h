@@ -30,6 +30,17 @@ inline constexpr AbiCall abi_calls[] = {
 inline constexpr uint32_t abi_call_count = sizeof(abi_calls) / sizeof(abi_calls[0]);
 inline constexpr uint32_t max_call_arguments = 16;
 
+// The ring's number of the signet_v1 function `name`; abi_call_count if there is
+// none. Meant for constants: evaluated at run time it walks the whole table.
+constexpr uint32_t signet_call_index(std::string_view name)
+{
+    for (uint32_t i = 0; i < abi_call_count; ++i) {
+        if (abi_calls[i].module == "signet_v1" && abi_calls[i].name == name)
+            return i;
+    }
+    return abi_call_count;
+}
+
 // FNV-1a over every module, name and signature, in order.
 constexpr uint32_t abi_call_fingerprint()
 {
