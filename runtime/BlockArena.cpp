@@ -82,6 +82,7 @@ BlockArena& BlockArena::operator=(BlockArena&& other) noexcept
     m_pending_count.store(other.m_pending_count.exchange(0, std::memory_order_relaxed), std::memory_order_relaxed);
     m_view = std::exchange(other.m_view, nullptr);
     m_changes = std::exchange(other.m_changes, {});
+    m_has_changes.store(other.m_has_changes.exchange(false, std::memory_order_relaxed), std::memory_order_relaxed);
     return *this;
 }
 
@@ -107,7 +108,7 @@ bool BlockArena::zero_pages(LinearMemory& linear, Range range, int protection)
     // keeps the promise anyway.
     if (::madvise(m_view + range.offset, range.length, MADV_REMOVE) != 0)
         std::memset(m_view + range.offset, 0, range.length);
-    m_changes.push_back({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
+    record_change({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
     return true;
 }
 
@@ -115,7 +116,7 @@ int BlockArena::change_access(LinearMemory& linear, Range range, int protection)
 {
     if (!m_view)
         return protect(linear.base() + range.offset, range.length, protection);
-    m_changes.push_back({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
+    record_change({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
     return 0;
 }
 
@@ -125,7 +126,7 @@ bool BlockArena::grow_memory(LinearMemory& linear, uint32_t new_pages)
         return linear.grow_to(new_pages);
     // The kernel's view covers the whole memory file already; the domain makes the
     // new pages accessible when it applies the change.
-    m_changes.push_back({ RemoteChange::Kind::Grow, 0, new_pages });
+    record_change({ RemoteChange::Kind::Grow, 0, new_pages });
     return true;
 }
 
@@ -136,9 +137,19 @@ void BlockArena::set_remote(uint8_t* view)
     m_view = view;
 }
 
+void BlockArena::record_change(RemoteChange change)
+{
+    m_changes.push_back(change);
+    m_has_changes.store(true, std::memory_order_release);
+}
+
 std::vector<RemoteChange> BlockArena::take_remote_changes()
 {
+    // Asked after every ABI call of a SIP in a domain; most change nothing.
+    if (!m_has_changes.load(std::memory_order_acquire))
+        return {};
     std::lock_guard guard(m_lock);
+    m_has_changes.store(false, std::memory_order_relaxed);
     return std::exchange(m_changes, {});
 }
 

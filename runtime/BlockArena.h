@@ -178,6 +178,8 @@ private:
     void quarantine(LinearMemory&);
     // Brings this arena's share of the range budget up to date.
     void account();
+    // Under m_lock, remote mode: a change for the domain to apply (take_remote_changes).
+    void record_change(RemoteChange);
 
     mutable std::mutex m_lock;
     std::map<uint32_t, uint32_t> m_free;  // offset -> length, all zero and read-write
@@ -193,6 +195,7 @@ private:
     std::atomic<uint32_t> m_pending_count { 0 }; // holes with access_pending
     uint8_t* m_view { nullptr };                // remote mode: the kernel's mapping
     std::vector<RemoteChange> m_changes;        // remote mode: not yet taken
+    std::atomic<bool> m_has_changes { false };  // !m_changes.empty(), readable without the lock
 
     static std::atomic<uint64_t> s_ranges;
     static std::atomic<uint64_t> s_page_table_changes;

@@ -190,6 +190,10 @@ ring::FromKernel decode(ring::Frame const& frame)
 // SIP's memory changes are delivered here; any other frame is left for the
 // scheduler (an EndSip must not drop this fiber while it runs on its stack),
 // and so is the wait once the kernel takes longer.
+// For the preemption watchdog, as when the scheduler resumes a fiber: an
+// answered call counts as a switch (the fiber left its SIP's code).
+void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+
 void watch_for_answer(Fiber& fiber)
 {
     ring::Frame& frame = s_host.watched;
@@ -205,6 +209,13 @@ void watch_for_answer(Fiber& fiber)
             auto message = decode(frame);
             bool const own_sip = message.route.sip == fiber.sip->id;
             bool const own_thread = own_sip && message.route.thread == fiber.thread;
+            if (own_thread && frame.sequence == fiber.waiting_for && std::holds_alternative<ring::Result>(message.message)) {
+                // The answer (the common case, without deliver's look-ups and queue).
+                fiber.waiting = false;
+                fiber.answer = std::move(message.message);
+                count_switch();
+                return;
+            }
             bool const mine = (own_thread && (std::holds_alternative<ring::Result>(message.message) || std::holds_alternative<ring::Unwind>(message.message)))
                 || (own_sip && std::holds_alternative<ring::MemoryChanges>(message.message));
             if (!mine) {
@@ -213,11 +224,9 @@ void watch_for_answer(Fiber& fiber)
             }
             deliver(std::move(message), frame.sequence);
             if (!fiber.waiting) {
-                // Answered: deliver queued it, but it runs on from here. Its call
-                // counts as a switch for the preemption watchdog, as when the
-                // scheduler resumes it: the fiber left its SIP's code.
+                // Answered (an Unwind): deliver queued it, but it goes on from here.
                 std::erase(s_host.runnable, &fiber);
-                s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                count_switch();
                 return;
             }
         }
@@ -510,7 +519,7 @@ bool resume(Fiber& fiber)
     LinearMemory::set_shared_backing({ memory_slot_fd(sip.slot), s_host.options.memory_bytes, resize_memory });
     s_host.current = &fiber;
     current_sip_context = &sip.context;
-    s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    count_switch();
     // Said before the watchdog may park (PreemptWatchdog::nudge).
     s_host.running_fiber.store(true, std::memory_order_seq_cst);
     if (s_host.watchdog)
