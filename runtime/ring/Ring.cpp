@@ -23,6 +23,18 @@ std::string hex(uint32_t value)
     return text;
 }
 
+// A hint that another CPU reads this line next (x86's CLDEMOTE: the line moves
+// from this CPU's private caches to the shared one). In the hint space of the
+// instruction set, so a CPU without it runs it as a NOP.
+inline void demote(void const* line)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    asm volatile("cldemote %0" ::"m"(*static_cast<char const*>(line)));
+#else
+    (void)line;
+#endif
+}
+
 } // namespace
 
 Ring::Ring(Side side, uint8_t* region)
@@ -160,6 +172,11 @@ ErrorOr<bool> Ring::try_send(uint16_t type, uint32_t sequence, std::span<uint8_t
     std::memset(produce_data() + offset + sizeof header + payload.size(), 0, slack);
     m_produced += uint32_t(length);
     own_head().value.store(m_produced, std::memory_order_release);
+    // The peer reads these lines next: out of this CPU's private caches with
+    // them, to the shared one, where its read finds them sooner.
+    for (uint32_t line = offset & ~63u; line < offset + length; line += 64)
+        demote(produce_data() + line);
+    demote(&own_head().value);
     return true;
 }
 
