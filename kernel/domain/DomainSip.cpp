@@ -157,7 +157,7 @@ private:
     // what is wrong with the first that cannot be (the caller then fails the domain).
     std::optional<std::string> read_all();
     // Under m_lock: puts a checked message where it belongs, or says what is wrong with it.
-    std::optional<std::string> route(uint32_t sequence, ring::FromDomain);
+    std::optional<std::string> route(uint32_t sequence, ring::FromDomain&&);
     // Under m_lock: charges a SIP what the domain says it used, or says why the report is refused.
     std::optional<std::string> charge_cpu(Member&, uint64_t total_ns);
     // Under m_lock: a proxy blocked in next() with an empty inbox reads next.
@@ -221,6 +221,7 @@ private:
     uint64_t m_cpu_reported_ns { 0 };                      // guarded: the sum of every member's cpu_ns, those gone included
     bool m_reading { false };                              // guarded: a proxy is the reader
     ring::Frame m_read_frame;                              // the reader's, reused from frame to frame
+    ring::FromDomain m_decoded;                            // the reader's: what it decodes a frame into
     bool m_hello { false };                                // guarded
     bool m_closing { false };                              // guarded: its last SIP left
     std::optional<std::string> m_failure;                  // guarded
@@ -353,15 +354,14 @@ std::optional<std::string> Connection::read_all()
             return "broke its ring: " + got.error().message();
         if (!got.value())
             return {};
-        auto message = ring::decode_to_kernel(frame);
-        if (message.is_error())
-            return "sent a malformed message: " + message.error().message();
-        if (auto failure = route(frame.sequence, message.release_value()))
+        if (auto decoded = ring::decode_to_kernel(frame, m_decoded); decoded.is_error())
+            return "sent a malformed message: " + decoded.error().message();
+        if (auto failure = route(frame.sequence, std::move(m_decoded)))
             return failure;
     }
 }
 
-std::optional<std::string> Connection::route(uint32_t sequence, ring::FromDomain message)
+std::optional<std::string> Connection::route(uint32_t sequence, ring::FromDomain&& message)
 {
     auto const route = message.route;
     if (auto const* hello = std::get_if<ring::Hello>(&message.message)) {
@@ -401,7 +401,9 @@ std::optional<std::string> Connection::route(uint32_t sequence, ring::FromDomain
     auto& proxy = thread->second;
     if (proxy.inbox)
         return "sent a second message for thread " + std::to_string(route.thread) + " of SIP " + std::to_string(route.sip) + " before the first was answered";
-    proxy.inbox = Member::Delivery { sequence, std::move(message) };
+    proxy.inbox.emplace();
+    proxy.inbox->sequence = sequence;
+    proxy.inbox->message = std::move(message);
     if (proxy.waiter)
         Worker::wake(*proxy.waiter);
     return {};

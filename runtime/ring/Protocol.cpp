@@ -71,9 +71,10 @@ Error wrong_size(Frame const& frame, char const* what, size_t expected)
     return Error::invalid(frame_name(frame) + ": a " + what + " payload is " + std::to_string(route_bytes + expected) + " bytes, got " + std::to_string(frame.payload.size()));
 }
 
-ErrorOr<ToKernel> decode_call(Frame const& frame, Reader& reader)
+// The decoders write into the message they are given (built in place, not
+// built, returned and moved: a Call is 136 bytes in a variant of variants).
+ErrorOr<void> decode_call(Frame const& frame, Reader& reader, Call& call)
 {
-    Call call;
     if (!reader.get(call.function) || !reader.get(call.argument_count))
         return Error::invalid(frame_name(frame) + ": a call payload of " + std::to_string(frame.payload.size()) + " bytes has no function and argument count");
     if (call.function >= abi_call_count)
@@ -92,14 +93,14 @@ ErrorOr<ToKernel> decode_call(Frame const& frame, Reader& reader)
             return Error::invalid(frame_name(frame) + ": argument " + std::to_string(i) + " of " + std::string(function.name)
                 + " is 32-bit but has high bits set (" + std::to_string(call.arguments[i]) + ")");
     }
-    return ToKernel { call };
+    return {};
 }
 
-ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
+ErrorOr<void> decode_message(Frame const& frame, Reader& reader, ToKernel& out)
 {
     switch (ToKernelType(frame.type)) {
     case ToKernelType::Hello: {
-        Hello hello;
+        auto& hello = out.emplace<Hello>();
         if (body_size(frame) != 16)
             return wrong_size(frame, "hello", 16);
         reader.get(hello.version);
@@ -108,12 +109,12 @@ ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
         reader.get(hello.sealed);
         if (hello.sealed > 2)
             return Error::invalid(frame_name(frame) + ": hello's sealed level is " + std::to_string(hello.sealed) + " (must be 0, 1 or 2)");
-        return ToKernel { hello };
+        return {};
     }
     case ToKernelType::Call:
-        return decode_call(frame, reader);
+        return decode_call(frame, reader, out.emplace<Call>());
     case ToKernelType::GrowMemory: {
-        GrowMemory grow;
+        auto& grow = out.emplace<GrowMemory>();
         if (body_size(frame) != 16)
             return wrong_size(frame, "grow", 16);
         reader.get(grow.pages);
@@ -121,10 +122,10 @@ ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
         if (grow.pages > 65536 || grow.maximum_pages > 65536)
             return Error::invalid(frame_name(frame) + ": a memory of " + std::to_string(std::max(grow.pages, grow.maximum_pages))
                 + " pages is larger than WebAssembly allows (65536)");
-        return ToKernel { grow };
+        return {};
     }
     case ToKernelType::Ended: {
-        Ended ended;
+        auto& ended = out.emplace<Ended>();
         uint32_t how = 0;
         if (!reader.get(how) || !reader.get(ended.trap_kind))
             return Error::invalid(frame_name(frame) + ": an end payload of " + std::to_string(frame.payload.size()) + " bytes has no reason");
@@ -134,18 +135,19 @@ ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
         if (reader.remaining() > max_detail_bytes)
             return Error::invalid(frame_name(frame) + ": end detail of " + std::to_string(reader.remaining()) + " bytes is over the limit of " + std::to_string(max_detail_bytes));
         ended.detail = reader.rest();
-        return ToKernel { ended };
+        return {};
     }
     case ToKernelType::SipGone:
         if (body_size(frame) != 0)
             return wrong_size(frame, "SIP-gone", 0);
-        return ToKernel { SipGone {} };
+        out.emplace<SipGone>();
+        return {};
     case ToKernelType::CpuUsed: {
-        CpuUsed used;
+        auto& used = out.emplace<CpuUsed>();
         if (body_size(frame) != 8)
             return wrong_size(frame, "CPU-used", 8);
         reader.get(used.total_ns);
-        return ToKernel { used };
+        return {};
     }
     }
     return Error::invalid(frame_name(frame) + ": no such message type from a domain");
@@ -153,13 +155,14 @@ ErrorOr<ToKernel> decode_message(Frame const& frame, Reader& reader)
 
 } // namespace
 
-ErrorOr<FromDomain> decode_to_kernel(Frame const& frame)
+ErrorOr<void> decode_to_kernel(Frame const& frame, FromDomain& out)
 {
     Reader reader(frame.payload);
-    Route route;
+    Route& route = out.route;
     if (!reader.get(route.sip) || !reader.get(route.thread))
         return Error::invalid(frame_name(frame) + ": a payload of " + std::to_string(frame.payload.size()) + " bytes has no route (SIP and thread)");
-    auto message = TRY(decode_message(frame, reader));
+    TRY(decode_message(frame, reader, out.message));
+    auto const& message = out.message;
     // The route's shape: the hello is the domain's own, SipGone and CpuUsed a SIP's, the rest a thread's.
     auto where = [&] { return " (SIP " + std::to_string(route.sip) + ", thread " + std::to_string(route.thread) + ")"; };
     if (std::holds_alternative<Hello>(message)) {
@@ -171,7 +174,14 @@ ErrorOr<FromDomain> decode_to_kernel(Frame const& frame)
     } else if (route.sip == 0 || route.thread == 0) {
         return Error::invalid(frame_name(frame) + ": a thread's message names no SIP or no thread" + where());
     }
-    return FromDomain { route, std::move(message) };
+    return {};
+}
+
+ErrorOr<FromDomain> decode_to_kernel(Frame const& frame)
+{
+    FromDomain out;
+    TRY(decode_to_kernel(frame, out));
+    return out;
 }
 
 void Roster::add_sip(uint32_t sip) { m_sips[sip] = Entry { false, { first_thread } }; }

@@ -106,6 +106,9 @@ struct FromDomain {
 // that SIP and thread exist is the kernel's to check). The error names the
 // frame, the field and the value.
 ErrorOr<FromDomain> decode_to_kernel(Frame const&);
+// The same into `out` (the kernel's hot path: no message built and moved; on an
+// error `out` holds whatever was decoded before it).
+ErrorOr<void> decode_to_kernel(Frame const&, FromDomain& out);
 
 // The kernel's record of who is in a domain: every decoded message's route is
 // admitted against it. A message for a SIP that is not in the domain, or for a
