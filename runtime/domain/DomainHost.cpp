@@ -175,6 +175,15 @@ void send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload)
 ring::Route route_of(Fiber const& fiber) { return { fiber.sip->id, fiber.thread }; }
 
 void deliver(ring::FromKernel, uint32_t sequence);
+// The kernel's next frame into `frame`, if it published one.
+bool receive(ring::Frame& frame)
+{
+    auto got = s_host.ring->receive(frame);
+    if (got.is_error())
+        broken("receive");
+    return got.value();
+}
+
 ring::FromKernel decode(ring::Frame const& frame)
 {
     auto decoded = ring::decode_to_domain(frame);
@@ -200,12 +209,7 @@ void watch_for_answer(Fiber& fiber)
     while (fiber.waiting && s_host.runnable.empty()) {
         if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }))
             return;
-        for (;;) {
-            auto got = s_host.ring->receive(frame);
-            if (got.is_error())
-                broken("receive");
-            if (!got.value())
-                break;
+        while (receive(frame)) {
             auto message = decode(frame);
             bool const own_sip = message.route.sip == fiber.sip->id;
             bool const own_thread = own_sip && message.route.thread == fiber.thread;
@@ -554,14 +558,8 @@ bool resume(Fiber& fiber)
             s_host.watched_pending = false;
             deliver(decode(s_host.watched), s_host.watched.sequence);
         }
-        for (;;) {
-            auto got = s_host.ring->receive(frame);
-            if (got.is_error())
-                broken("receive");
-            if (!got.value())
-                break;
+        while (receive(frame))
             deliver(decode(frame), frame.sequence);
-        }
         Fiber* fiber = take_runnable();
         if (!fiber) {
             s_host.ring->wait(s_host.to_domain, -1); // spins first, then sleeps (Ring.h)
