@@ -35,32 +35,37 @@ bool map_into(SipContext& sip, BlockArena::Range range, uint64_t heap_offset)
 // of such a memory. pwrite/pread of a memory file fail only when handed a bad
 // address, which the kernel's own view never is; a host out of memory for the
 // pages resolves that by its OOM killer rather than by an error.
+//
+// `transfer(done)` moves bytes from `done` on (pread or pwrite) and returns what
+// that syscall returns; a short transfer goes on where it stopped.
+template<typename Transfer>
+bool transfer_all(uint64_t length, Transfer transfer)
+{
+    for (uint64_t done = 0; done < length;) {
+        ssize_t moved = transfer(done);
+        if (moved < 0 && errno == EINTR)
+            continue;
+        if (moved <= 0)
+            return false;
+        done += uint64_t(moved);
+    }
+    return true;
+}
+
 bool copy_to_heap(uint8_t const* from, uint64_t length, uint64_t heap_offset)
 {
     int fd = ExchangeHeap::the().fd();
-    for (uint64_t done = 0; done < length;) {
-        ssize_t wrote = ::pwrite(fd, from + done, length - done, off_t(heap_offset + done));
-        if (wrote < 0 && errno == EINTR)
-            continue;
-        if (wrote <= 0)
-            return false;
-        done += uint64_t(wrote);
-    }
-    return true;
+    return transfer_all(length, [&](uint64_t done) {
+        return ::pwrite(fd, from + done, length - done, off_t(heap_offset + done));
+    });
 }
 
 bool copy_from_heap(uint8_t* to, uint64_t length, uint64_t heap_offset)
 {
     int fd = ExchangeHeap::the().fd();
-    for (uint64_t done = 0; done < length;) {
-        ssize_t got = ::pread(fd, to + done, length - done, off_t(heap_offset + done));
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return false;
-        done += uint64_t(got);
-    }
-    return true;
+    return transfer_all(length, [&](uint64_t done) {
+        return ::pread(fd, to + done, length - done, off_t(heap_offset + done));
+    });
 }
 
 } // namespace
