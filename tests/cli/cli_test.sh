@@ -54,6 +54,8 @@ expect "run by name with parameters" 0 "^hi$" -- "$signet" run greeter --param t
 expect "the principal comes from the manifest" 0 "I am signet-examples/greeter" -- "$signet" run greeter
 expect "a parameter of the wrong type" 2 "not a valid value" -- "$signet" run greeter --param times=many
 expect "an undeclared parameter" 2 "has no parameter 'colour'" -- "$signet" run greeter --param colour=red
+expect "a --param without '='" 2 "^signet: --param 'times': expected NAME=VALUE$" -- "$signet" run greeter --param times
+expect "a --param without a name" 2 "^signet: --param '=2': expected NAME=VALUE$" -- "$signet" run --param =2 greeter
 expect "a child started by name with its endpoint bound" 0 "calculator: served 4 requests" -- "$signet" run calculator-client
 expect "show names the channel memory limit" 0 "channel memory 67108864 bytes" -- "$signet" show calculator-client
 expect "bad --channel-memory" 2 "--channel-memory: bad size 'lots'" -- "$signet" run --channel-memory lots calculator-client

@@ -34,6 +34,24 @@ std::optional<std::pair<std::string, std::string>> split_assignment(std::string 
     return std::pair { entry.substr(0, equals), entry.substr(equals + 1) };
 }
 
+// Each of a repeated option's "NAME=VALUE" entries split, or nothing once one is
+// not of that form (`form`, e.g. "KEY=VALUE"), with an error naming the option
+// and the entry printed.
+std::optional<std::vector<std::pair<std::string, std::string>>> split_assignments(std::vector<std::string> const& entries, char const* option,
+    char const* form, bool value_required)
+{
+    std::vector<std::pair<std::string, std::string>> split;
+    for (auto const& entry : entries) {
+        auto assignment = split_assignment(entry, value_required);
+        if (!assignment) {
+            print_error(std::string(option) + " '" + entry + "': expected " + form);
+            return {};
+        }
+        split.push_back(std::move(*assignment));
+    }
+    return split;
+}
+
 struct RunOptions {
     std::vector<std::string> environment;
     std::vector<std::string> parameters; // k=v
@@ -108,12 +126,14 @@ Action add_run_command(CLI::App& app)
             rest = kept;
         }
 
-        for (auto const& entry : options->environment) {
-            if (!split_assignment(entry, false)) {
-                print_error("--env '" + entry + "': expected KEY=VALUE");
-                return int(BadInput);
-            }
-        }
+        if (!split_assignments(options->environment, "--env", "KEY=VALUE", false))
+            return int(BadInput);
+        // A parameter's value may be empty (a string parameter), its name may not;
+        // whether the program declares it, and the value's type, are checked against
+        // its manifest below.
+        auto const parameters = split_assignments(options->parameters, "--param", "NAME=VALUE", false);
+        if (!parameters)
+            return int(BadInput);
         auto memory = parse_size(options->memory);
         if (memory.is_error()) {
             print_error("--memory: " + memory.error().message());
@@ -135,15 +155,9 @@ Action add_run_command(CLI::App& app)
             return int(BadInput);
         }
 
-        std::vector<std::pair<std::string, std::string>> programs; // name, path
-        for (auto const& entry : options->programs) {
-            auto program = split_assignment(entry, true);
-            if (!program) {
-                print_error("--program '" + entry + "': expected NAME=PATH.wasm");
-                return int(BadInput);
-            }
-            programs.push_back(*program);
-        }
+        auto const programs = split_assignments(options->programs, "--program", "NAME=PATH.wasm", true); // name, path
+        if (!programs)
+            return int(BadInput);
 
         // Everything that needs broad file access happens first: installing, mapping
         // every image the kernel will need, reading the policy, creating disk files.
@@ -205,15 +219,13 @@ Action add_run_command(CLI::App& app)
                 // --service of the same program and any child started by name get, keeps
                 // the manifest's defaults.
                 Kernel::ProgramInfo own = info;
-                for (auto const& entry : options->parameters) {
-                    auto equals = entry.find('=');
-                    std::string key = entry.substr(0, equals);
+                for (auto const& [key, value] : *parameters) {
+                    std::string const entry = key + "=" + value;
                     auto declared = std::find_if(record.manifest.parameters.begin(), record.manifest.parameters.end(), [&](auto const& p) { return p.name == key; });
-                    if (equals == std::string::npos || declared == record.manifest.parameters.end()) {
+                    if (declared == record.manifest.parameters.end()) {
                         print_error("--param '" + entry + "': " + name + " has no parameter '" + key + "' (see 'signet show " + name + "')");
                         return int(BadInput);
                     }
-                    std::string value = entry.substr(equals + 1);
                     bool ok = true;
                     if (declared->type == installer::ManifestParameter::Type::Integer)
                         ok = !value.empty() && value.find_first_not_of("-0123456789") == std::string::npos;
@@ -245,7 +257,7 @@ Action add_run_command(CLI::App& app)
             }
             registrations.emplace_back(name, std::move(info));
         }
-        if (!by_name && !options->parameters.empty()) {
+        if (!by_name && !parameters->empty()) {
             print_error("--param applies only to installed programs, and '" + program + "' is not one");
             return int(BadInput);
         }
@@ -259,7 +271,7 @@ Action add_run_command(CLI::App& app)
                 return status;
             bare_programs.emplace_back(std::filesystem::path(program).stem().string(), image);
         }
-        for (auto const& [name, path] : programs) {
+        for (auto const& [name, path] : *programs) {
             std::shared_ptr<Image> child_image;
             if (int status = load(path, child_image); status != Success)
                 return status;
