@@ -409,6 +409,14 @@ ErrorOr<void> run_starts(Bench& bench, Report& report)
 
 ErrorOr<void> run_domain_benchmarks(DomainBenchOptions const& options, Report& report)
 {
+    // Under a real-time policy (chrt -f, chrt -r) the run livelocks: both sides of
+    // a crossing spin before they sleep, and a real-time thread spinning on a CPU
+    // keeps it from the other side, on that CPU, that it waits for.
+    if (int policy = ::sched_getscheduler(0); policy == SCHED_FIFO || policy == SCHED_RR)
+        return Error::invalid(std::string("refusing to run under ") + (policy == SCHED_FIFO ? "SCHED_FIFO" : "SCHED_RR")
+            + " (real-time priority, as chrt gives): the two sides of a domain crossing spin before they sleep, and a real-time thread "
+              "that spins never yields its CPU to the side it waits for on that CPU, so the run would livelock; run it under the normal "
+              "policy (SCHED_OTHER)");
     for (auto const& part : options.parts) {
         if (part != "calls" && part != "round-trips" && part != "starts")
             return Error::invalid("no benchmark part '" + part + "' (calls, round-trips, starts)");
