@@ -1,9 +1,12 @@
 // The file-system SIP: mounts the file system on the BlockDevice it was started
-// with (formatting an empty disk, replaying the journal, checking everything)
-// and serves FileSystem.contract on every connection: the one it was started
-// with and those it opens on Connect. Each connection has its own handles.
+// with (formatting an empty disk, replaying the journal, checking everything),
+// registers /service/fs with the directory it was given a connection to, and
+// serves FileSystem.contract on every connection: the one it was started with,
+// those it opens on Connect, and those clients Open through the directory. Each
+// connection has its own handles.
 #include "fs.h"
 
+#include "Directory.h"
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
 
@@ -27,7 +30,9 @@ typedef struct connection {
 } connection;
 
 static connection connections[FS_CONNECTIONS_MAX];
-static signet_handle endpoints[FS_CONNECTIONS_MAX];
+// What the main loop waits on: each connection's endpoint, in the order of
+// `connections`, then the directory's provider channel (when registered).
+static signet_handle endpoints[FS_CONNECTIONS_MAX + 1];
 static uint32_t connection_count;
 
 static bool add_connection(signet_handle endpoint)
@@ -200,23 +205,90 @@ static void do_list(signet_handle endpoint, char const* path, uint32_t length, u
     FileSystem_Exp_send_Entries_message(endpoint, &entries_reply);
 }
 
-static void do_connect(signet_handle endpoint)
+/* A new connection: its Imp end goes out with `send_importer` on `to` (Connected
+ * to a client, Opened to the directory), its Exp end is served from then on.
+ * False, and nothing sent, if fs serves as many connections as it can or cannot
+ * create a channel. */
+static bool give_connection(signet_handle to, int32_t (*send_importer)(signet_handle, signet_handle))
 {
     signet_handle importer, exporter;
-    if (connection_count == FS_CONNECTIONS_MAX) {
-        FileSystem_Exp_send_Failed(endpoint, FS_EMFILE);
-        return;
-    }
-    if (signet_channel_create(FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE, &importer, &exporter) != SIGNET_OK) {
-        FileSystem_Exp_send_Failed(endpoint, FS_EMFILE);
-        return;
-    }
-    if (FileSystem_Exp_send_Connected(endpoint, importer) != SIGNET_OK) {
+    if (connection_count == FS_CONNECTIONS_MAX || signet_channel_create(FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE, &importer, &exporter) != SIGNET_OK)
+        return false;
+    if (send_importer(to, importer) != SIGNET_OK) {
         signet_handle_close(importer);
         signet_handle_close(exporter);
-        return;
+        return true;
     }
     add_connection(exporter);
+    return true;
+}
+
+static void do_connect(signet_handle endpoint)
+{
+    if (!give_connection(endpoint, FileSystem_Exp_send_Connected))
+        FileSystem_Exp_send_Failed(endpoint, FS_EMFILE);
+}
+
+/* ---- The directory: /service/fs ---- */
+
+#define FS_SERVICE_PATH "/service/fs"
+
+static signet_handle provider; /* the Exp end of the provider channel; 0 when not registered */
+
+/* Registers /service/fs over `directory`, the connection fs was started with. A
+ * refusal is reported and fs goes on serving the connections it has. */
+static void register_service(signet_handle directory)
+{
+    signet_handle provider_imp = 0, provider_exp = 0;
+    if (signet_channel_create(ServiceProvider_descriptor, ServiceProvider_DESCRIPTOR_SIZE, &provider_imp, &provider_exp) != SIGNET_OK) {
+        fprintf(stderr, "fs: cannot register " FS_SERVICE_PATH ": no channel for the directory\n");
+        return;
+    }
+    Directory_Imp_message answer;
+    Directory_Imp_tag tag = Directory_Imp_FAILED;
+    if (Directory_Imp_send_Register(directory, FS_SERVICE_PATH, sizeof FS_SERVICE_PATH - 1, provider_imp) == SIGNET_OK)
+        tag = Directory_Imp_recv(directory, &answer);
+    else
+        signet_handle_close(provider_imp);
+    if (tag == Directory_Imp_Registered) {
+        provider = provider_exp;
+        fprintf(stderr, "fs: registered " FS_SERVICE_PATH "\n");
+        return;
+    }
+    signet_handle_close(provider_exp);
+    if (tag == Directory_Imp_Refused)
+        fprintf(stderr, "fs: the directory refused " FS_SERVICE_PATH " (code %u): %.*s\n", (unsigned)answer.as.Refused.code,
+            (int)answer.as.Refused.reason.length, answer.as.Refused.reason.data);
+    else
+        fprintf(stderr, "fs: cannot register " FS_SERVICE_PATH ": the directory connection is %s\n", tag == Directory_Imp_CLOSED ? "closed" : "broken");
+}
+
+static void decline(char const* reason)
+{
+    ServiceProvider_Exp_send_Declined(provider, reason, (uint32_t)strlen(reason));
+}
+
+/* One request of the directory: a client's Open gets a new connection. A Bind
+ * cannot reach fs (FileSystem's client speaks first, so its Exp end cannot
+ * travel), but a hostile directory could still send one: it is declined. */
+static void serve_provider(void)
+{
+    ServiceProvider_Exp_message message;
+    switch (ServiceProvider_Exp_recv(provider, &message)) {
+    case ServiceProvider_Exp_Open:
+        if (!give_connection(provider, ServiceProvider_Exp_send_Opened))
+            decline("fs serves as many connections as it can (or cannot create a channel)");
+        return;
+    case ServiceProvider_Exp_Connect:
+        signet_handle_close(message.as.Connect.endpoint);
+        decline("FileSystem clients speak first: Open " FS_SERVICE_PATH ", do not Bind it");
+        return;
+    default:
+        // The directory is gone: fs serves the connections it has.
+        signet_handle_close(provider);
+        provider = 0;
+        return;
+    }
 }
 
 /* Serves one request on connection `c`. Replies are sent here. */
@@ -406,9 +478,10 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
 
 int main(void)
 {
-    signet_handle client = 0;
-    if (signet_startup_handle(0, &volume.device) != SIGNET_OK || signet_startup_handle(1, &client) != SIGNET_OK) {
-        fprintf(stderr, "fs: started without its device and client endpoints\n");
+    signet_handle client = 0, directory = 0;
+    if (signet_startup_handle(0, &volume.device) != SIGNET_OK || signet_startup_handle(1, &client) != SIGNET_OK
+        || signet_startup_handle(2, &directory) != SIGNET_OK) {
+        fprintf(stderr, "fs: started without its device, client and directory endpoints\n");
         return 1;
     }
     char message[256];
@@ -431,20 +504,32 @@ int main(void)
             report.directories, (unsigned long long)report.used_blocks, (unsigned long long)report.free_blocks);
     }
     add_connection(client);
+    // Registered only once mounted: a client that finds /service/fs is served at once.
+    register_service(directory);
+    signet_handle_close(directory);
 
+    // fs serves while it has a connection: the directory's provider channel alone
+    // does not keep it (its last client leaving is how it is shut down).
     while (connection_count > 0) {
         // Changes reach the disk at the latest a quarter second after the last request.
         int64_t timeout = cache_dirty_count() && !volume.read_only ? 250000000 : -1;
+        uint32_t watched = connection_count;
+        if (provider)
+            endpoints[watched++] = provider;
         uint32_t ready = 0;
-        int32_t status = signet_channel_select(endpoints, connection_count, timeout, &ready);
+        int32_t status = signet_channel_select(endpoints, watched, timeout, &ready);
         if (status == SIGNET_TIMED_OUT) {
             if (journal_commit())
                 fprintf(stderr, "fs: a commit failed; the file system is now read-only\n");
             continue;
         }
-        if (status != SIGNET_OK || ready >= connection_count) {
+        if (status != SIGNET_OK || ready >= watched) {
             fprintf(stderr, "fs: select failed with status %d\n", (int)status);
             return 1;
+        }
+        if (ready == connection_count) {
+            serve_provider();
+            continue;
         }
         connection* c = &connections[ready];
         FileSystem_Exp_tag tag = FileSystem_Exp_recv(c->endpoint, &request);

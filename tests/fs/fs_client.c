@@ -1,7 +1,9 @@
 // A client of the file-system service for the tests: starts blockdev and fs as
-// its children (blockdev on the disk the host bound with --disk disk0=PATH) and
-// then, by its first argument:
-//   ops        every operation and its errors, through the contract
+// its children (blockdev on the disk the host bound with --disk disk0=PATH; fs
+// with a Directory connection opened on this program's own, which `signet run
+// --directory` gives it) and then, by its first argument:
+//   ops        every operation and its errors, through the contract; a connection
+//              opened at /service/fs through the directory
 //   hostile    bad handles, offsets, lengths and paths; then the check must pass
 //   fill NAME  writes a known tree and syncs (persistence across restarts)
 //   verify     checks the tree `fill` wrote, and the file system's check
@@ -12,6 +14,8 @@
 #include <signet/abi.h>
 
 #include "BlockDevice.h"
+#include "Directory.h"
+#include "DirectoryCodes.h"
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
 
@@ -22,6 +26,7 @@
 /* The largest file: 12 direct, 1024 indirect and 1024 * 1024 double-indirect blocks. */
 #define FS_MAX_FILE_SIZE_FOR_TEST ((12ull + 1024 + 1024ull * 1024) * 4096)
 
+static signet_handle directory; // this program's Directory connection
 static signet_handle fs;
 static signet_handle fs_child; // the fs SIP: it commits and ends when its last client leaves
 static FileSystem_Imp_message reply;
@@ -38,6 +43,20 @@ static int failures;
         }                                                        \
     } while (0)
 
+// The Imp end the service at `path` gives through the directory, or 0 (and the refusal printed).
+static signet_handle open_service(char const* path)
+{
+    Directory_Imp_message answer;
+    if (Directory_Imp_send_Open(directory, path, (uint32_t)strlen(path)) != SIGNET_OK)
+        return 0;
+    Directory_Imp_tag tag = Directory_Imp_recv(directory, &answer);
+    if (tag == Directory_Imp_Opened)
+        return answer.as.Opened.endpoint;
+    if (tag == Directory_Imp_Refused)
+        printf("open %s: refused %u %.*s\n", path, (unsigned)answer.as.Refused.code, (int)answer.as.Refused.reason.length, answer.as.Refused.reason.data);
+    return 0;
+}
+
 static signet_handle start_file_system(void)
 {
     signet_handle device_importer, device_exporter, importer, exporter, child;
@@ -50,8 +69,14 @@ static signet_handle start_file_system(void)
         printf("FAIL: cannot start blockdev (is it installed?)\n");
         exit(100);
     }
-    signet_handle handles[2] = { device_importer, exporter };
-    if (signet_child_create("fs", 2, handles, 2, "", 0, &fs_child) != SIGNET_OK || signet_child_start(fs_child) != SIGNET_OK) {
+    // fs registers /service/fs over a Directory connection of its own.
+    signet_handle fs_directory = open_service(DIRECTORY_SELF_PATH);
+    if (!fs_directory) {
+        printf("FAIL: cannot open a Directory connection for fs\n");
+        exit(100);
+    }
+    signet_handle handles[3] = { device_importer, exporter, fs_directory };
+    if (signet_child_create("fs", 2, handles, 3, "", 0, &fs_child) != SIGNET_OK || signet_child_start(fs_child) != SIGNET_OK) {
         printf("FAIL: cannot start fs (is it installed?)\n");
         exit(100);
     }
@@ -396,6 +421,25 @@ static void test_ops(void)
     signet_handle_close(fs);
     fs = first;
 
+    // Through the directory: fs registered /service/fs once it had mounted (it
+    // answered this program's first request after that), and each Open there is
+    // another connection.
+    Directory_Imp_message answer;
+    Directory_Imp_send_Lookup(directory, "/service/fs", 11);
+    Directory_Imp_tag found = Directory_Imp_recv(directory, &answer);
+    EXPECT(found == Directory_Imp_Found && answer.as.Found.principal.length >= 16 && memcmp(answer.as.Found.principal.data, "signet-system/fs", 16) == 0,
+        "fs registered /service/fs (lookup: tag %d)", (int)found);
+    signet_handle opened = open_service("/service/fs");
+    EXPECT(opened != 0, "open /service/fs through the directory");
+    if (opened) {
+        EXPECT(signet_endpoint_check(opened, FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE, 0) == SIGNET_OK, "/service/fs gives a FileSystem Imp end");
+        fs = opened;
+        EXPECT(stat_path("/big", NULL, &size) == 0 && size == 30000, "a connection opened at /service/fs sees the same files");
+        EXPECT(close_file(1 | (1 << 8)) == FS_EBADF, "and has handles of its own");
+        signet_handle_close(fs);
+        fs = first;
+    }
+
     FileSystem_Imp_send_Sync(fs);
     EXPECT(FileSystem_Imp_recv(fs, &reply) == FileSystem_Imp_Synced, "sync");
     expect_clean("every operation");
@@ -633,6 +677,10 @@ int main(int argc, char** argv)
         EXPECT(signet_disk_read(12345, 0, buffer, 16) == SIGNET_BAD_HANDLE, "disk_read on a forged handle: BAD_HANDLE");
         EXPECT(signet_disk_flush(0) == SIGNET_BAD_HANDLE, "disk_flush on handle 0: BAD_HANDLE");
         return status == SIGNET_DENIED ? failures : 1;
+    }
+    if (signet_startup_handle(0, &directory) != SIGNET_OK) {
+        printf("FAIL: started without a Directory connection (signet run --directory)\n");
+        return 100;
     }
     fs = start_file_system();
     if (strcmp(mode, "ops") == 0)

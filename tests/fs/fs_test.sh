@@ -16,38 +16,40 @@ client=$tests/fs_client.wasm
 disk=$scratch/disk.img
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-if ! "$signet" install "$services/blockdev/blockdev.toml" "$services/fs/fs.toml" >"$scratch/install.log" 2>&1; then
-  cat "$scratch/install.log"; echo "fs: cannot install blockdev and fs"; exit 1
+# fs registers /service/fs with the directory: every run of the client is a
+# `signet run --directory`, which starts the installed program `directory`.
+if ! "$signet" install "$services/directory/directory.toml" "$services/blockdev/blockdev.toml" "$services/fs/fs.toml" >"$scratch/install.log" 2>&1; then
+  cat "$scratch/install.log"; echo "fs: cannot install the directory, blockdev and fs"; exit 1
 fi
 
 case $mode in
 operations)
   expect "show names the disk" 0 "resource disk disk0: 67108864 bytes" -- "$signet" show blockdev
-  expect "a first mount formats the disk" 0 "ops: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" ops
+  expect "a first mount formats the disk" 0 "ops: 0 failures" -- "$signet" run --directory --disk disk0="$disk" "$client" ops
   size=$(stat -c %s "$disk")
   if [[ $size -eq 67108864 ]]; then pass; else fail "the disk file is $size bytes, expected 64MiB"; fi
-  expect "hostile requests get errors and change nothing" 0 "hostile: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" hostile
-  expect "fill" 0 "fill: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" fill
-  expect "what was written is there after a restart" 0 "verify: 0 failures" -- "$signet" run --disk disk0="$disk" "$client" verify
-  expect "a WASI program works in the disk file system" 0 "wasi-child: 0 failures" -- "$signet" run --disk disk0="$disk" --program wasi_files="$tests/wasi_files.wasm" "$client" wasi-child
-  expect "the mount reports a passing check" 0 "check passed" -- "$signet" run --disk disk0="$disk" "$client" verify
+  expect "hostile requests get errors and change nothing" 0 "hostile: 0 failures" -- "$signet" run --directory --disk disk0="$disk" "$client" hostile
+  expect "fill" 0 "fill: 0 failures" -- "$signet" run --directory --disk disk0="$disk" "$client" fill
+  expect "what was written is there after a restart" 0 "verify: 0 failures" -- "$signet" run --directory --disk disk0="$disk" "$client" verify
+  expect "a WASI program works in the disk file system" 0 "wasi-child: 0 failures" -- "$signet" run --directory --disk disk0="$disk" --program wasi_files="$tests/wasi_files.wasm" "$client" wasi-child
+  expect "the mount reports a passing check" 0 "check passed" -- "$signet" run --directory --disk disk0="$disk" "$client" verify
   expect "install the disk probe" 0 "installed program disk-probe" -- "$signet" install "$tests/disk-probe.toml"
   expect "every status of the disk calls" 0 "disk probe: 0 failures" -- "$signet" run --disk probe="$scratch/probe.img" disk-probe
   if [[ $(head -c 17 "$scratch/probe.img") == SIGNET-DISK-PROBE && $(stat -c %s "$scratch/probe.img") -eq 1048576 ]]; then pass
   else fail "the probe's writes are not in its host file"; fi
   expect "a declared disk with no host file" 0 "disk probe: 0 failures" -- "$signet" run disk-probe unbound
   expect "a program that does not declare the disk cannot open it" 0 "disk_open: DENIED" -- "$signet" run --disk disk0="$disk" "$client" disk-denied
-  expect "no disk bound: blockdev says so and fs cannot mount" 100 "no host file is bound to it" -- "$signet" run "$client" verify
+  expect "no disk bound: blockdev says so and fs cannot mount" 100 "no host file is bound to it" -- "$signet" run --directory "$client" verify
   expect "a bad --disk" 2 "expected NAME=PATH" -- "$signet" run --disk nonsense "$client" verify
   # A disk that is not a file system is refused, not formatted over.
   head -c 8192 /dev/urandom >"$scratch/garbage.img" && truncate -s 64M "$scratch/garbage.img"
-  expect "garbage in block 0 is refused" 100 "not a valid superblock" -- "$signet" run --disk disk0="$scratch/garbage.img" "$client" verify
+  expect "garbage in block 0 is refused" 100 "not a valid superblock" -- "$signet" run --directory --disk disk0="$scratch/garbage.img" "$client" verify
   ;;
 crash)
   runs=0 acknowledged_runs=0 pairs=()
   deadline=$((SECONDS + 40))
   while [[ $SECONDS -lt $deadline && $runs -lt 25 ]]; do
-    "$signet" run --disk disk0="$disk" "$client" writer $runs >"$scratch/writer.out" 2>"$scratch/writer.err" &
+    "$signet" run --directory --disk disk0="$disk" "$client" writer $runs >"$scratch/writer.out" 2>"$scratch/writer.err" &
     pid=$!
     # A random moment: from 50 ms to 1.5 s in (the first run formats the disk meanwhile).
     sleep "$(printf '0.%03d' $((RANDOM % 1000)))"
@@ -60,7 +62,7 @@ crash)
     last=$(grep '^ack ' "$scratch/writer.out" | tail -1 | cut -d' ' -f2)
     [[ -n $last ]] && acknowledged_runs=$((acknowledged_runs + 1))
     pairs+=("$runs" "${last:--1}")
-    output=$("$signet" run --disk disk0="$disk" "$client" recover "${pairs[@]}" 2>&1 </dev/null)
+    output=$("$signet" run --directory --disk disk0="$disk" "$client" recover "${pairs[@]}" 2>&1 </dev/null)
     status=$?
     if [[ $status -ne 0 ]] || ! grep -q "recover: 0 failures" <<<"$output"; then
       fail "after kill $runs (acknowledged ${last:-nothing}): status $status"; echo "$output" | grep -v '^run ' | tail -15

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `signet boot --service`: each service starts once the one before has registered
 # the paths its manifest declares (docs/cli.md, docs/directory.md).
-# Usage: boot_services_test.sh <signet> <directory-tests-build-dir> <scratch-dir>
+# Usage: boot_services_test.sh <signet> <directory-tests-build-dir> <scratch-dir> <fsuser-dir>
 set -uo pipefail
 signet=$1
 guests=$2
 scratch=$3
+fsuser=$4/fsuser.toml
 rm -rf "$scratch" && mkdir -p "$scratch"
 export SIGNET_HOME=$scratch/home
 image=$scratch/image
@@ -27,6 +28,19 @@ expect "the late service registered" 0 "registered /service/late-echo" -- log
 expect "the dependent one bound it at once" 0 "said hello" -- log
 expect "and then registered its own" 0 "registered /service/dependent" -- log
 expect "nothing was refused" 1 "" -- grep -q "refused" "$image/system.log"
+
+# The file system registers /service/fs, and boot starts the services only once it
+# has: fsuser opens it once, at its start, writes a file, and registers its own path
+# only then, so the shell finds the file. fsuser keeps its connection to fs open:
+# at shutdown boot stops it first, and fs ends with its last client as it should.
+expect "fs says so in the log" 0 "fs: registered /service/fs" -- log
+output=$(printf 'cat /from-a-service\nshutdown\n' | timeout 120 "$signet" boot --image "$image" --install "$fsuser" --service fsuser 2>&1)
+status=$?
+if [[ $status -eq 0 ]] && grep -q "^written by a service through /service/fs$" <<<"$output"; then pass
+else fail "a service opens /service/fs at its start: exit status $status, or the shell did not find its file"; echo "$output" | tail -15; fi
+expect "it wrote there through fs" 0 "fsuser: wrote /from-a-service through /service/fs" -- log
+if grep -q "did not finish" <<<"$output"; then fail "the file system did not end with its last client at shutdown"; echo "$output" | tail -15
+else pass; fi
 
 expect "a service that ends before it registers is named, with how it ended" 1 \
   "boot: --service: dirguest-quitter ended before it registered /service/never: it exited with status 3" -- boot --service dirguest-quitter

@@ -11,12 +11,13 @@
 // in the store is not recompiled), maps every installed program, seals the
 // kernel (seccomp and Landlock: the system image and the store to read, the
 // system log and the disk to write; docs/protection-domains.md) before its
-// threads start, then starts the directory, each --service (connected to it,
-// once the one before has registered its services), the block device and
-// the file system (when installed), the console and the shell, and gives the
-// terminal to the console alone. When the shell ends (`exit`, `shutdown`, the
-// end of its input) or the process gets SIGTERM, SIGINT or SIGHUP, the shell is
-// stopped, the file system commits and ends with its last client, and every
+// threads start, then starts the directory, the block device and the file
+// system (when installed; the file system registers /service/fs), each --service
+// (connected to the directory, once the one before has registered its
+// services), the console and the shell, and gives the terminal to the console
+// alone. When the shell ends (`exit`, `shutdown`, the end of its input) or the
+// process gets SIGTERM, SIGINT or SIGHUP, the shell is stopped, then each
+// --service; the file system commits and ends with its last client, and every
 // other SIP is stopped. See docs/cli.md and docs/console.md.
 #include "installer/Installer.h"
 #include "installer/Programs.h"
@@ -49,7 +50,7 @@ struct BootOptions {
     std::string image;
     std::string system; // where the system programs' manifests are
     std::vector<std::string> install;
-    std::vector<std::string> services; // installed programs started after the directory, connected to it
+    std::vector<std::string> services; // installed programs started after the directory and the storage, connected to the directory
     unsigned workers { 0 };
 };
 
@@ -248,7 +249,8 @@ int boot(BootOptions const& options)
     }
     // The disk the block device serves: created now, since the sealed kernel can
     // create no file; the driver sizes it when it opens it.
-    bool const storage = records.contains("blockdev") && records.contains("fs");
+    // (The file system registers with the directory: no storage without it.)
+    bool const storage = records.contains("blockdev") && records.contains("fs") && records.contains("directory");
     std::string const disk_path = image_dir + "/disk0.img";
     if (storage) {
         int disk_fd = ::open(disk_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -285,9 +287,7 @@ int boot(BootOptions const& options)
     for (auto const& [name, record] : records)
         kernel.register_program(name, program_info(record, images.at(name)));
 
-    // 6. The directory, first: the system's namespace. Then each --service, connected
-    //    to it, once the one before has registered the paths its manifest declares:
-    //    a service that binds another's path at its start finds it there.
+    // 6. The directory, first: the system's namespace.
     std::unique_ptr<SystemDirectory> directory;
     std::vector<std::shared_ptr<Sip>> directory_services;
     if (policy) {
@@ -295,15 +295,14 @@ int boot(BootOptions const& options)
         if (started.is_error())
             fail(started.error());
         directory = started.release_value();
-        for (auto const& name : options.services) {
-            if (int status = start_service(kernel, *directory, name, logged, "boot: ", directory_services); status != Success)
-                std::_Exit(status);
-        }
     }
 
-    // 7. Storage: the block device on the image's disk, and the file system on it.
-    //    The shell gets the file system's first connection.
-    //    FIXME: clients should bind /service/fs through the directory instead.
+    // 7. Storage: the block device on the image's disk, and the file system on it,
+    //    which registers /service/fs with the directory once it has mounted. The
+    //    shell gets the file system's first connection; every other SIP opens
+    //    /service/fs. Then each --service, connected to the directory, once the one
+    //    before (the file system first) has registered the paths its manifest
+    //    declares: a service that opens another's path at its start finds it there.
     std::shared_ptr<Sip> file_system;
     std::shared_ptr<Endpoint> shell_files;
     std::vector<std::shared_ptr<Sip>> services;
@@ -327,10 +326,25 @@ int boot(BootOptions const& options)
         blockdev.value()->adopt_startup_handle(device_exp);
         fs_sip.value()->adopt_startup_handle(device_imp);
         fs_sip.value()->adopt_startup_handle(files_exp);
+        if (auto connected = connect_to_directory(*directory, *fs_sip.value(), 1); connected.is_error())
+            fail(connected.error());
         file_system = fs_sip.value();
         shell_files = files_imp;
         services.push_back(blockdev.value());
         services.push_back(fs_sip.value());
+        for (auto const& sip : services) {
+            if (auto started = kernel.start(*sip); started.is_error())
+                fail(started.error());
+        }
+        std::vector<std::string> const paths = kernel.find_program_info("fs")->services;
+        if (auto registered = directory->await_registration(*file_system, paths, service_registration_timeout); registered.is_error())
+            fail(registered.error());
+    }
+    if (directory) {
+        for (auto const& name : options.services) {
+            if (int status = start_service(kernel, *directory, name, logged, "boot: ", directory_services); status != Success)
+                std::_Exit(status);
+        }
     }
 
     // 8. The console, with the terminal, and the shell, with console sessions for its streams.
@@ -362,26 +376,25 @@ int boot(BootOptions const& options)
     }
     services.push_back(console.value());
 
-    // 9. Start everything, and give the terminal to the console.
+    // 9. Start the console and the shell, and give the terminal to the console.
     Terminal terminal;
     if (interactive)
         terminal.enter_raw();
-    for (auto const& sip : services) {
+    for (auto const& sip : { console.value(), shell.value() }) {
         if (auto started = kernel.start(*sip); started.is_error()) {
             terminal.restore();
             fail(started.error());
         }
     }
-    if (auto started = kernel.start(*shell.value()); started.is_error()) {
-        terminal.restore();
-        fail(started.error());
-    }
     std::thread(watch_signals, signals, shell.value()).detach();
-    services.insert(services.end(), directory_services.begin(), directory_services.end());
 
     // 10. Until the shell ends; then shut down: the file system commits once its
-    //    last client (the shell) is gone, the console prints what it was given.
+    //    last client is gone (the shell, and any --service that opened /service/fs:
+    //    those are stopped first), the console prints what it was given.
     ExitInfo shell_exit = shell.value()->wait_from_host();
+    for (auto const& sip : directory_services)
+        kernel.kill(*sip);
+    services.insert(services.end(), directory_services.begin(), directory_services.end());
     if (file_system && !wait_finished(*file_system, std::chrono::seconds(30)))
         print_error("boot: the file system did not finish within 30 s; stopping it");
     wait_finished(*console.value(), std::chrono::seconds(2));
@@ -408,7 +421,8 @@ Action add_boot_command(CLI::App& app)
     command->add_option("--system", options->system, "Where the system programs' manifests are (default: the services next to this executable)");
     command->add_option("--install", options->install, "Also install this program (a manifest) into the image")->allow_extra_args(false);
     command->add_option("--service", options->services,
-                "Start the installed program NAME after the directory, connected to it, once the one before has registered its services")
+                "Start the installed program NAME after the directory and the file system, connected to the directory, once the one before has "
+                "registered its services")
         ->allow_extra_args(false);
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
     return [=] { return boot(*options); };
