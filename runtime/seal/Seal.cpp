@@ -136,6 +136,20 @@ public:
     Filter& operator=(Filter const&) = delete;
 
     bool ok() const { return m_context != nullptr; }
+
+    // Dispatch on the syscall number by a binary search instead of a chain of
+    // comparisons. The same verdicts; the domain's program grows from 123 to 144
+    // instructions, yet Linux loads it in well under half the time (landlock and
+    // seccomp together went from ~140 to ~60 us per domain start; probably the
+    // kernel walking the program once per syscall number for its action cache,
+    // to the chain's end for most numbers, to the tree's depth now). A domain loads
+    // it at every start (docs/protection-domains.md, "What a domain costs").
+    // An older libseccomp without the attribute keeps the chain.
+    void prefer_binary_tree()
+    {
+        if (m_context)
+            (void)::seccomp_attr_set(m_context, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    }
     scmp_filter_ctx context() const { return m_context; }
 
     // Adds a rule; the first failure is kept and reported by load().
@@ -429,6 +443,7 @@ ErrorOr<void> prepare_domain_filter()
     Filter filter(SCMP_ACT_KILL_PROCESS);
     if (!filter.ok())
         return Error::io("seccomp: cannot create a filter");
+    filter.prefer_binary_tree();
     add_domain_rules(filter, placeholder_pid);
     TRY(filter.check());
     int ends[2];
@@ -473,6 +488,7 @@ ErrorOr<SealReport> seal_domain()
     Filter filter(SCMP_ACT_KILL_PROCESS);
     if (!filter.ok())
         return Error::io("seccomp: cannot create a filter");
+    filter.prefer_binary_tree();
     add_domain_rules(filter, self);
     TRY(filter.load());
     return report;
