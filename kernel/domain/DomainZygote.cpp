@@ -4,11 +4,14 @@
 
 #include "runtime/domain/ZygoteProtocol.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -28,13 +31,71 @@ int s_socket = -1;
 pid_t s_pid = -1;
 std::string s_host; // the executable the zygote runs
 std::atomic<uint64_t> s_forked { 0 };
+std::atomic<uint64_t> s_from_spare { 0 };
 std::atomic<bool> s_required { false };
+// Spares announced and not taken. A spare is this process's child (CLONE_PARENT):
+// one that dies unused is reaped here, never by a DomainProcess.
+std::vector<pid_t> s_spares;
 
-// Under s_lock: forget the zygote and reap it. It exits once its socket closes.
+enum class Spares : bool { DeadOnes, All };
+
+// Under s_lock: reap the spares that died unused, or end and reap all of them.
+void reap_spares_locked(Spares which)
+{
+    std::erase_if(s_spares, [&](pid_t spare) {
+        if (which == Spares::All)
+            ::kill(spare, SIGKILL);
+        int status = 0;
+        pid_t reaped;
+        do {
+            reaped = ::waitpid(spare, &status, which == Spares::All ? 0 : WNOHANG);
+        } while (reaped < 0 && errno == EINTR);
+        return reaped != 0;
+    });
+}
+
+// Under s_lock: one message from the zygote or its spare, within `timeout_ms`
+// (-1: forever). Records spares as they announce themselves and returns the
+// first answer to a request; nullopt if none came (ready is then 0 on a timeout).
+std::optional<domain::ZygoteReply> next_answer_locked(int timeout_ms, int& ready)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        int left = timeout_ms < 0 ? -1 : int(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+        pollfd entry { s_socket, POLLIN, 0 };
+        do {
+            ready = ::poll(&entry, 1, left);
+        } while (ready < 0 && errno == EINTR);
+        if (ready <= 0)
+            return std::nullopt;
+        domain::ZygoteReply reply;
+        ssize_t got = ::recv(s_socket, &reply, sizeof reply, 0);
+        if (got != ssize_t(sizeof reply)) {
+            ready = -1;
+            return std::nullopt;
+        }
+        if (reply.kind == domain::ZygoteReplyKind::Spare) {
+            if (reply.pid > 0)
+                s_spares.push_back(reply.pid);
+            continue;
+        }
+        return reply;
+    }
+}
+
+// Under s_lock: forget the zygote and reap it and its spare. Both exit once the
+// socket's end of file reaches them; the announcements still on their way are
+// read first, so that no spare is left unreaped.
 void forget_locked()
 {
-    if (s_socket >= 0)
+    if (s_socket >= 0) {
+        ::shutdown(s_socket, SHUT_WR);
+        int ready = 0;
+        while (next_answer_locked(reply_timeout_ms, ready) || ready > 0) { }
+        if (ready == 0 && s_pid > 0)
+            ::kill(s_pid, SIGKILL); // it did not go within the limit
         ::close(s_socket);
+    }
     s_socket = -1;
     if (s_pid > 0) {
         int status = 0;
@@ -42,6 +103,7 @@ void forget_locked()
     }
     s_pid = -1;
     s_host.clear();
+    reap_spares_locked(Spares::All);
 }
 
 } // namespace
@@ -59,6 +121,8 @@ ErrorOr<void> DomainZygote::start(Options const& options)
     // The zygote's end at zygote_socket_fd, nothing else but the standard streams.
     std::vector<std::string> arguments { options.host_executable, domain::zygote_flag };
     arguments.insert(arguments.end(), options.read_paths.begin(), options.read_paths.end());
+    if (options.spare == Options::Spare::Yes)
+        arguments.insert(arguments.begin() + 2, domain::zygote_spare_flag);
     auto pid = spawn_host("the domain zygote", options.host_executable, std::move(arguments), { { ends[1], domain::zygote_socket_fd } });
     ::close(ends[1]);
     if (pid.is_error()) {
@@ -90,6 +154,20 @@ bool DomainZygote::serves(std::string const& host_executable)
 }
 
 uint64_t DomainZygote::forked_count() { return s_forked.load(std::memory_order_relaxed); }
+
+uint64_t DomainZygote::from_spare_count() { return s_from_spare.load(std::memory_order_relaxed); }
+
+std::vector<pid_t> DomainZygote::spares()
+{
+    std::lock_guard guard(s_lock);
+    // No request is under way (it would hold the lock): whatever waits on the
+    // socket is an announcement.
+    if (s_socket >= 0) {
+        int ready = 0;
+        while (next_answer_locked(0, ready)) { }
+    }
+    return s_spares;
+}
 
 void DomainZygote::make_required() { s_required.store(true, std::memory_order_release); }
 
@@ -148,24 +226,26 @@ ErrorOr<pid_t> DomainZygote::fork_domain(std::vector<std::string> const& argumen
         forget_locked();
         return Error::from_errno("the domain zygote is gone; asking it for a domain", error);
     }
-    pollfd entry { s_socket, POLLIN, 0 };
-    int ready;
-    do {
-        ready = ::poll(&entry, 1, reply_timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    domain::ZygoteReply reply;
-    ssize_t got = ready > 0 ? ::recv(s_socket, &reply, sizeof reply, 0) : -1;
-    if (got != ssize_t(sizeof reply)) {
+    int ready = 0;
+    auto reply = next_answer_locked(reply_timeout_ms, ready);
+    if (!reply) {
         if (ready == 0)
             ::kill(s_pid, SIGKILL);
         forget_locked();
         return Error::io(ready == 0 ? "the domain zygote did not answer within " + std::to_string(reply_timeout_ms / 1000) + " s; it was stopped"
                                     : std::string("the domain zygote is gone"));
     }
-    if (reply.pid <= 0)
-        return Error::from_errno("the domain zygote could not fork a domain", reply.error ? reply.error : EIO);
+    if (reply->pid <= 0)
+        return Error::from_errno("the domain zygote could not fork a domain", reply->error ? reply->error : EIO);
+    // A spare that took the request is a domain from now on; any other that
+    // died unused is reaped (none of them has been handed out).
+    if (auto taken = std::find(s_spares.begin(), s_spares.end(), reply->pid); taken != s_spares.end()) {
+        s_spares.erase(taken);
+        s_from_spare.fetch_add(1, std::memory_order_relaxed);
+    }
+    reap_spares_locked(Spares::DeadOnes);
     s_forked.fetch_add(1, std::memory_order_relaxed);
-    return pid_t(reply.pid);
+    return pid_t(reply->pid);
 }
 
 } // namespace signet

@@ -26,6 +26,10 @@ public:
         // What the zygote (and so every domain, until it seals) may read: the
         // store the images are mapped from. Nothing else, bar /dev/null.
         std::vector<std::string> read_paths;
+        // Whether the zygote keeps a spare domain process forked ahead of
+        // demand (runtime/domain/ZygoteProtocol.h): a start then costs no fork.
+        enum class Spare : bool { No, Yes };
+        Spare spare { Spare::Yes };
     };
 
     // Starts the zygote (an error if one runs). Call it from a thread that lives
@@ -38,6 +42,11 @@ public:
     // Whether domains of `host_executable` are forked by the zygote.
     static bool serves(std::string const& host_executable);
     static uint64_t forked_count();
+    // Of those, how many a spare served (it was forked before it was asked for).
+    static uint64_t from_spare_count();
+    // The spares the zygote announced that no request took yet: waiting, or dead
+    // and not reaped yet (they are reaped at the next request, and at stop()).
+    static std::vector<pid_t> spares();
     // From now on every domain must come from the zygote: the kernel has sealed
     // itself against executing a program (seal::seal_kernel_against_new_code),
     // so DomainProcess::start refuses, naming why, a domain the zygote cannot

@@ -10,6 +10,16 @@
 // zygote forks a child (CLONE_PARENT: the kernel's child, not the zygote's)
 // that moves each descriptor to its target and runs the domain host with the
 // arguments, exactly as if it had been exec'd; it answers one ZygoteReply.
+//
+// With `--zygote --spare READ_PATH...` the zygote also keeps one spare: a
+// domain process forked ahead of demand (CLONE_PARENT too), which holds
+// nothing of any SIP, only what every fork of the zygote holds. It announces
+// itself (a ZygoteReply of kind Spare, so that the kernel can reap it if it
+// dies unused) and then reads the next request itself: it answers with its
+// own pid and goes on exactly as a child forked for that request would. While
+// a spare waits, the zygote does not read the socket; once the spare is taken
+// (or dies) the zygote serves requests itself and makes the next spare after
+// zygote_refill_delay_ms without a request.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +27,13 @@
 namespace signet::domain {
 
 inline constexpr char const* zygote_flag = "--zygote";
+inline constexpr char const* zygote_spare_flag = "--spare";
+// How long the zygote waits, with no request, before it forks the next spare:
+// the fork does not compete for the CPU with the start that used the last one.
+inline constexpr int zygote_refill_delay_ms = 2;
+// What a spare is called (its comm) until it is taken: the kernel's tests and
+// tools that count domain processes see only taken ones as "signet-domain".
+inline constexpr char const* zygote_spare_name = "signet-spare";
 inline constexpr int zygote_socket_fd = 3;
 
 // Named limits of a request: descriptors handed over, and bytes of arguments.
@@ -32,9 +49,15 @@ struct ZygoteRequest {
     int32_t targets[zygote_max_descriptors] {};
 };
 
+enum class ZygoteReplyKind : int32_t {
+    Domain = 0, // the answer to a request
+    Spare = 1,  // unasked: `pid` is a new spare, waiting for a request
+};
+
 struct ZygoteReply {
     int32_t pid { -1 }; // the new domain process, a child of the kernel's process
     int32_t error { 0 }; // an errno when pid is -1
+    ZygoteReplyKind kind { ZygoteReplyKind::Domain };
 };
 
 } // namespace signet::domain

@@ -361,4 +361,131 @@ TEST(SealedZygote, AZygoteThatIsGoneIsAnErrorNamingIt)
     EXPECT_NE(unasked.error().message().find("zygote is not running"), std::string::npos) << unasked.error().message();
 }
 
+
+// The zygote's spare (runtime/domain/ZygoteProtocol.h): a domain process forked
+// before it is asked for, which must hold nothing of any SIP until a request
+// makes it one SIP's domain.
+class SpareDomain : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        m_kernel = test::create_domain_test_kernel(std::make_shared<BufferOutputStream>());
+        ASSERT_TRUE(m_kernel);
+        ASSERT_FALSE(DomainZygote::running());
+        auto started = DomainZygote::start({ SIGNET_DOMAIN_HOST, { test::domain_test_store() }, DomainZygote::Options::Spare::Yes });
+        ASSERT_FALSE(started.is_error()) << started.error().message();
+    }
+    void TearDown() override
+    {
+        m_kernel.reset();
+        DomainZygote::stop();
+    }
+
+    // The waiting spare, other than `not_this`; -1 if none came within 5 s.
+    static pid_t wait_for_spare(pid_t not_this = -1)
+    {
+        for (int i = 0; i < 500; ++i) {
+            for (pid_t spare : DomainZygote::spares()) {
+                if (spare != not_this && ::kill(spare, 0) == 0)
+                    return spare;
+            }
+            ::usleep(10'000);
+        }
+        return -1;
+    }
+
+    std::string run_hello(std::string const& argument)
+    {
+        auto spawned = test::buffered_request(test::install_image(*m_kernel, std::string(SIGNET_EXAMPLES) + "/hello.wasm"), "hello", { argument });
+        auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
+        auto sip = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse("own"), SIGNET_DOMAIN_HOST);
+        if (sip.is_error())
+            return "spawn failed: " + sip.error().message();
+        auto exit = sip.value()->wait_from_host();
+        if (exit.how != ExitInfo::How::Exited)
+            return "did not exit: " + exit.detail;
+        return out->contents();
+    }
+
+    std::unique_ptr<Kernel> m_kernel;
+};
+
+std::string read_text(std::filesystem::path const& path)
+{
+    std::ifstream in(path);
+    return { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
+}
+
+TEST_F(SpareDomain, ASpareHoldsNothingOfAnySipAndServesTheNextStart)
+{
+    pid_t spare = wait_for_spare();
+    ASSERT_GT(spare, 0) << "the zygote announced no spare";
+    auto proc = std::filesystem::path("/proc") / std::to_string(spare);
+    EXPECT_EQ(read_text(proc / "comm"), "signet-spare\n");
+    // Only what every fork of the zygote holds: the standard streams, the
+    // zygote's socket and its own pipe to the zygote. No ring, no memory file,
+    // no doorbell, no image.
+    unsigned descriptors = 0;
+    for (auto const& entry : std::filesystem::directory_iterator(proc / "fd")) {
+        std::error_code error;
+        auto target = std::filesystem::read_symlink(entry.path(), error).string();
+        EXPECT_EQ(target.find("memfd:"), std::string::npos) << target;
+        EXPECT_EQ(target.find("eventfd"), std::string::npos) << target;
+        ++descriptors;
+    }
+    EXPECT_LE(descriptors, 5u);
+    auto maps = read_text(proc / "maps");
+    EXPECT_EQ(maps.find("image.so"), std::string::npos);
+    EXPECT_EQ(maps.find("memfd:"), std::string::npos);
+
+    uint64_t from_spare = DomainZygote::from_spare_count();
+    EXPECT_EQ(run_hello("spare"), "Hello from a sealed process!\narg 1: spare\n");
+    EXPECT_EQ(DomainZygote::from_spare_count(), from_spare + 1);
+    // It became that SIP's domain, which ended with it; the zygote makes another.
+    EXPECT_NE(::kill(spare, 0), 0);
+    pid_t next = wait_for_spare(spare);
+    EXPECT_GT(next, 0) << "no new spare after the first was taken";
+    EXPECT_EQ(run_hello("again"), "Hello from a sealed process!\narg 1: again\n");
+    EXPECT_EQ(DomainZygote::from_spare_count(), from_spare + 2);
+}
+
+TEST_F(SpareDomain, ASpareThatDiesUnusedIsReapedAndTheZygoteForksTheNextDomain)
+{
+    pid_t spare = wait_for_spare();
+    ASSERT_GT(spare, 0) << "the zygote announced no spare";
+    ASSERT_EQ(::kill(spare, SIGKILL), 0);
+    uint64_t from_spare = DomainZygote::from_spare_count();
+    uint64_t forked = DomainZygote::forked_count();
+    EXPECT_EQ(run_hello("after"), "Hello from a sealed process!\narg 1: after\n");
+    EXPECT_EQ(DomainZygote::forked_count(), forked + 1);
+    EXPECT_EQ(DomainZygote::from_spare_count(), from_spare);
+    // Reaped by the kernel's side: no zombie left, nothing left to wait for.
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/proc") / std::to_string(spare)));
+    EXPECT_EQ(::waitpid(spare, nullptr, WNOHANG), -1);
+    // And a start served without a spare is followed by a new one.
+    EXPECT_GT(wait_for_spare(spare), 0);
+}
+
+TEST_F(SpareDomain, StoppingTheZygoteEndsAndReapsItsSpare)
+{
+    pid_t spare = wait_for_spare();
+    ASSERT_GT(spare, 0) << "the zygote announced no spare";
+    DomainZygote::stop();
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/proc") / std::to_string(spare)));
+    EXPECT_TRUE(DomainZygote::spares().empty());
+    EXPECT_TRUE(test::live_domains().empty());
+}
+
+TEST_F(SpareDomain, AZygoteWithoutSparesMakesNone)
+{
+    DomainZygote::stop();
+    auto started = DomainZygote::start({ SIGNET_DOMAIN_HOST, { test::domain_test_store() }, DomainZygote::Options::Spare::No });
+    ASSERT_FALSE(started.is_error()) << started.error().message();
+    uint64_t from_spare = DomainZygote::from_spare_count();
+    EXPECT_EQ(run_hello("cold"), "Hello from a sealed process!\narg 1: cold\n");
+    ::usleep(50'000); // several refill delays
+    EXPECT_TRUE(DomainZygote::spares().empty());
+    EXPECT_EQ(DomainZygote::from_spare_count(), from_spare);
+}
+
 } // namespace

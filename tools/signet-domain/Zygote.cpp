@@ -6,16 +6,22 @@
 // the others), and forks with a raw clone(CLONE_PARENT): the C library's fork()
 // cannot ask for CLONE_PARENT. Nothing in a single-threaded process needs the
 // bookkeeping fork() adds (its at-fork handlers, its lock resets).
+//
+// With --spare it keeps one domain process forked ahead of demand, which takes
+// the next request itself (ZygoteProtocol.h): a start then costs no fork.
 #include "tools/signet-domain/Zygote.h"
 
 #include "runtime/domain/ZygoteProtocol.h"
 #include "runtime/seal/Seal.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <chrono>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <string>
 #include <sys/prctl.h>
@@ -133,10 +139,53 @@ void reply(ZygoteReply answer)
     } while (sent < 0 && errno == EINTR);
 }
 
+// In a spare: announce itself, then take the next valid request and become the
+// domain for it, telling the zygote on `taken` (one byte; its end of file alone
+// means the spare died unused). Never returns.
+[[noreturn]] void run_spare(int taken, HostMain host_main)
+{
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() == 1)
+        ::_exit(0);
+    ::prctl(PR_SET_NAME, zygote_spare_name);
+    reply({ int32_t(::getpid()), 0, ZygoteReplyKind::Spare });
+    Received received;
+    for (;;) {
+        bool closed = false;
+        int error = receive(received, closed);
+        if (closed)
+            ::_exit(0); // the kernel stopped the zygote
+        if (error) {
+            reply({ -1, error });
+            continue;
+        }
+        break;
+    }
+    ::prctl(PR_SET_NAME, "signet-domain");
+    reply({ int32_t(::getpid()), 0 });
+    char byte = 'T';
+    while (::write(taken, &byte, 1) < 0 && errno == EINTR) { }
+    ::close(taken);
+    become_domain(received, host_main);
+}
+
+int64_t now_ms()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Whether the kernel closed (or shut down) its end.
+bool kernel_gone(short revents) { return revents & (POLLHUP | POLLRDHUP | POLLERR); }
+
 } // namespace
 
 int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
 {
+    bool const keep_spare = read_path_count > 0 && std::strcmp(read_paths[0], zygote_spare_flag) == 0;
+    if (keep_spare) {
+        --read_path_count;
+        ++read_paths;
+    }
     // 1. If the kernel goes, so does the zygote (and its socket reads end of file).
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1)
@@ -161,9 +210,56 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
         return 67;
     }
 
-    // 3. Serve: one fork per request.
+    // 3. Serve: one fork per request, or a spare that takes the next one.
+    //    Only one process reads the socket at a time: the spare while there is
+    //    one, else the zygote.
     Received received;
+    int spare = -1;            // the read end of the waiting spare's pipe
+    int64_t refill_at = keep_spare ? 0 : -1; // when to fork the next spare; -1: not now
     for (;;) {
+        if (spare < 0 && refill_at >= 0 && now_ms() >= refill_at) {
+            refill_at = -1;
+            int ends[2];
+            if (::pipe2(ends, O_CLOEXEC) == 0) {
+                long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+                if (pid == 0) {
+                    ::close(ends[0]);
+                    run_spare(ends[1], host_main);
+                }
+                ::close(ends[1]);
+                if (pid > 0)
+                    spare = ends[0];
+                else
+                    ::close(ends[0]);
+            }
+        }
+        if (spare >= 0) {
+            // The spare reads the requests: wait until it is taken or gone, or the kernel is.
+            pollfd entries[2] = { { spare, POLLIN, 0 }, { zygote_socket_fd, POLLRDHUP, 0 } };
+            if (::poll(entries, 2, -1) < 0)
+                continue;
+            if (kernel_gone(entries[1].revents))
+                return 0;
+            if (!entries[0].revents)
+                continue;
+            char byte = 0;
+            ssize_t got;
+            do {
+                got = ::read(spare, &byte, 1);
+            } while (got < 0 && errno == EINTR);
+            ::close(spare);
+            spare = -1;
+            // Taken: the next one once the start it served has had the CPU. Died
+            // unused: no more until a request was served without one (no loop of
+            // spares that die at once).
+            refill_at = got == 1 ? now_ms() + zygote_refill_delay_ms : -1;
+            continue;
+        }
+        int timeout = refill_at < 0 ? -1 : int(std::max<int64_t>(0, refill_at - now_ms()));
+        pollfd entry { zygote_socket_fd, POLLIN, 0 };
+        int ready = ::poll(&entry, 1, timeout);
+        if (ready == 0 || (ready < 0 && errno == EINTR))
+            continue; // time for a spare
         bool closed = false;
         int error = receive(received, closed);
         if (closed)
@@ -178,6 +274,8 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
         int clone_error = pid < 0 ? errno : 0;
         close_all(received.descriptors);
         reply({ int32_t(pid < 0 ? -1 : pid), clone_error });
+        if (keep_spare)
+            refill_at = now_ms() + zygote_refill_delay_ms;
     }
 }
 
