@@ -11,6 +11,7 @@
 // the next request itself (ZygoteProtocol.h): a start then costs no fork.
 #include "tools/signet-domain/Zygote.h"
 
+#include "runtime/FaultHandler.h"
 #include "runtime/domain/ZygoteProtocol.h"
 #include "runtime/seal/Seal.h"
 
@@ -21,6 +22,7 @@
 #include <cstring>
 #include <chrono>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <string>
@@ -148,6 +150,9 @@ void reply(ZygoteReply answer)
     if (::getppid() == 1)
         ::_exit(0);
     ::prctl(PR_SET_NAME, zygote_spare_name);
+    // What every domain host does first and holds nothing of a SIP: its fault
+    // handler and signal stack (run_domain_host finds them made).
+    (void)prepare_thread_for_sip_code();
     reply({ int32_t(::getpid()), 0, ZygoteReplyKind::Spare });
     Received received;
     for (;;) {
@@ -198,6 +203,9 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
     }
     // Nothing else of the kernel's: only the socket and the standard streams.
     ::close_range(zygote_socket_fd + 1, ~0u, 0);
+    // One malloc arena for every thread of every domain: a domain's preemption
+    // watchdog thread then maps no arena of its own at each start.
+    ::mallopt(M_ARENA_MAX, 1);
 
     // 2. The domains' seccomp filter compiled once, for all of them (each only
     //    puts its pid in); then sealed for good before the first request.
