@@ -30,7 +30,7 @@ inline constexpr char const* zygote_flag = "--zygote";
 inline constexpr char const* zygote_spare_flag = "--spare";
 // How long the zygote waits, with no request, before it forks the next spare:
 // the fork does not compete for the CPU with the start that used the last one.
-inline constexpr int zygote_refill_delay_ms = 2;
+inline constexpr int zygote_refill_delay_ms = 5;
 // What a spare is called (its comm) until it is taken: the kernel's tests and
 // tools that count domain processes see only taken ones as "signet-domain".
 inline constexpr char const* zygote_spare_name = "signet-spare";
