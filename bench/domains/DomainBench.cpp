@@ -28,6 +28,7 @@
 #include "kernel/domain/DomainZygote.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <sched.h>
 #include <sstream>
@@ -363,27 +364,31 @@ ErrorOr<void> run_starts(Bench& bench, Report& report)
         start_ns[label].push_back(double(spawned.wall_ns));
         return {};
     };
-    // Each measured start begins on an idle machine: what the one before left to
-    // do in the background (the zygote makes its next spare
-    // domain::zygote_refill_delay_ms after one is taken) is done by then, and is
-    // measured by no row.
-    auto settle = [] { ::usleep(10'000); };
+    // The starts run back to back, as a system starts its programs, with one
+    // exception: before a start from the spare the benchmark waits (busy, with
+    // sched_yield: an idle CPU here loses its caches to other guests, which costs
+    // a start far more than a fork) until the zygote has made its next spare,
+    // domain::zygote_refill_delay_ms after the last was taken. So that fork runs
+    // between starts and is measured by no row. A start that finds no spare
+    // within a second is served by a fork on demand, and counted below.
+    auto wait_for_spare = [] {
+        auto const deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        while (DomainZygote::spares().empty() && std::chrono::steady_clock::now() < deadline)
+            ::sched_yield();
+    };
     uint64_t const from_spare = DomainZygote::from_spare_count();
     for (unsigned i = 0; i <= starts; ++i) {
-        settle();
-        TRY(start_linux("linux"));
-        settle();
-        TRY(start_trivial("zygote", "own"));
         TRY(start_trivial("kernel", "kernel"));
+        wait_for_spare();
+        TRY(start_trivial("zygote", "own"));
+        TRY(start_linux("linux"));
     }
     uint64_t const served_by_spare = DomainZygote::from_spare_count() - from_spare;
     // The zygote without a spare: it forks each domain when asked.
     DomainZygote::stop();
     TRY(DomainZygote::start({ SIGNET_DOMAIN_HOST, { bench.store }, DomainZygote::Options::Spare::No }));
-    for (unsigned i = 0; i <= starts; ++i) {
-        settle();
+    for (unsigned i = 0; i <= starts; ++i)
         TRY(start_trivial("zygote-on-demand", "own"));
-    }
     // Without the zygote every domain is exec'd, as before it existed.
     DomainZygote::stop();
     for (unsigned i = 0; i <= starts; ++i) {
@@ -414,7 +419,7 @@ ErrorOr<void> run_starts(Bench& bench, Report& report)
         .goal = Goal::SignetNoSlower,
         .target = 1.0,
         .note = "the zygote's spare, forked before it was asked for and holding nothing of any SIP, takes the request: dlopen of the image, "
-                "sealing and the ring's hello; each start (and posix_spawn) begins after 10 ms idle, in which the zygote forked the next spare",
+                "sealing and the ring's hello; before each such start the benchmark waits (busy) until the zygote has forked the next spare",
         .statistic = Statistic::Median });
     report.add({ .name = "SIP start+exit in a fresh domain (zygote, no spare) vs posix_spawn",
         .linux_label = spawn_label,
