@@ -20,6 +20,7 @@
 
 #include "kernel/domain/DomainCalls.h"
 #include "kernel/domain/DomainProcess.h"
+#include "kernel/object/HandleTable.h" // SpinLock
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Worker.h"
 #include "runtime/domain/DomainLaunch.h"
@@ -212,7 +213,7 @@ private:
     std::shared_ptr<DomainProcess> m_process;
     std::string m_name; // empty: a domain of its own
     DomainLaunch m_launch;
-    std::mutex m_send_lock; // the kernel's side of the ring is one producer
+    SpinLock m_send_lock; // the kernel's side of the ring is one producer (held for a copy into the ring; never blocks)
 
     mutable std::mutex m_lock;
     std::map<uint32_t, std::shared_ptr<Member>> m_members; // guarded; by ring::Route::sip, until the domain says SIP gone
@@ -220,6 +221,7 @@ private:
     uint32_t m_next_member { 1 };                          // guarded
     uint64_t m_cpu_reported_ns { 0 };                      // guarded: the sum of every member's cpu_ns, those gone included
     bool m_reading { false };                              // guarded: a proxy is the reader
+    uint32_t m_followers { 0 };                            // guarded: proxies blocked as followers in next()
     ring::Frame m_read_frame;                              // the reader's, reused from frame to frame
     ring::FromDomain m_decoded;                            // the reader's: what it decodes a frame into
     bool m_hello { false };                                // guarded
@@ -296,9 +298,11 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
                 if (!reader && m_reading) {
                     // 3. A follower: the reader fills the inbox, or hands over.
                     proxy.waiter = self;
+                    ++m_followers;
                     guard.unlock();
                     Worker::block_current();
                     guard.lock();
+                    --m_followers;
                     member.threads.at(thread).waiter = nullptr;
                     continue;
                 }
@@ -334,6 +338,8 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
 
 void Connection::wake_a_follower()
 {
+    if (!m_followers)
+        return; // the common case, a SIP with one thread: no look through every proxy
     // One with nothing in its inbox: one with a message runs anyway, and would not read.
     for (auto& [id, member] : m_members) {
         for (auto& [thread, proxy] : member->threads) {

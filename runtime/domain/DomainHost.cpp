@@ -148,6 +148,8 @@ struct Host {
     // keeps its capacity), and whether it holds one the scheduler must deliver.
     ring::Frame watched;
     bool watched_pending { false };
+    // What the last frame decoded to (decode()): kept, so that no message is built and moved per frame.
+    ring::FromKernel decoded;
 };
 Host s_host;
 
@@ -174,7 +176,7 @@ void send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload)
 
 ring::Route route_of(Fiber const& fiber) { return { fiber.sip->id, fiber.thread }; }
 
-void deliver(ring::FromKernel, uint32_t sequence);
+void deliver(ring::FromKernel&&, uint32_t sequence);
 // The kernel's next frame into `frame`, if it published one.
 bool receive(ring::Frame& frame)
 {
@@ -184,13 +186,17 @@ bool receive(ring::Frame& frame)
     return got.value();
 }
 
-ring::FromKernel decode(ring::Frame const& frame)
+// The frame decoded into the message the host keeps for it (valid until the next decode).
+ring::FromKernel& decode(ring::Frame const& frame)
 {
-    auto decoded = ring::decode_to_domain(frame);
-    if (decoded.is_error())
+    if (ring::decode_to_domain(frame, s_host.decoded).is_error())
         broken("decode");
-    return decoded.release_value();
+    return s_host.decoded;
 }
+
+// For the preemption watchdog, as when the scheduler resumes a fiber: an
+// answered call counts as a switch (the fiber left its SIP's code).
+void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 // The fast path of an ABI call, on the fiber, while nothing else in the domain
 // may run: it watches the ring for its answer itself (for spin_alone_ns after
@@ -199,9 +205,6 @@ ring::FromKernel decode(ring::Frame const& frame)
 // SIP's memory changes are delivered here; any other frame is left for the
 // scheduler (an EndSip must not drop this fiber while it runs on its stack),
 // and so is the wait once the kernel takes longer.
-// For the preemption watchdog, as when the scheduler resumes a fiber: an
-// answered call counts as a switch (the fiber left its SIP's code).
-void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
 void watch_for_answer(Fiber& fiber)
 {
@@ -210,7 +213,7 @@ void watch_for_answer(Fiber& fiber)
         if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }))
             return;
         while (receive(frame)) {
-            auto message = decode(frame);
+            auto& message = decode(frame);
             bool const own_sip = message.route.sip == fiber.sip->id;
             bool const own_thread = own_sip && message.route.thread == fiber.thread;
             if (own_thread && frame.sequence == fiber.waiting_for && std::holds_alternative<ring::Result>(message.message)) {
@@ -449,7 +452,7 @@ void end_sip(uint32_t id)
 
 // What the kernel sent. It is trusted, but a message that makes no sense means
 // the ring is broken.
-void deliver(ring::FromKernel decoded, uint32_t sequence)
+void deliver(ring::FromKernel&& decoded, uint32_t sequence)
 {
     auto& [route, message] = decoded;
     if (auto const* start = std::get_if<ring::Start>(&message)) {
@@ -556,10 +559,10 @@ bool resume(Fiber& fiber)
         if (s_host.watched_pending) {
             // What a fiber watching for its answer received for somebody else.
             s_host.watched_pending = false;
-            deliver(decode(s_host.watched), s_host.watched.sequence);
+            deliver(std::move(decode(s_host.watched)), s_host.watched.sequence);
         }
         while (receive(frame))
-            deliver(decode(frame), frame.sequence);
+            deliver(std::move(decode(frame)), frame.sequence);
         Fiber* fiber = take_runnable();
         if (!fiber) {
             s_host.ring->wait(s_host.to_domain, -1); // spins first, then sleeps (Ring.h)

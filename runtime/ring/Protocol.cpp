@@ -284,10 +284,10 @@ std::vector<uint8_t> encode(Route route, MemoryChanges const& changes)
     return routed(route).put_bytes(std::string_view(reinterpret_cast<char const*>(changes.changes.data()), changes.changes.size())).take();
 }
 
-ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
+ErrorOr<void> decode_to_domain(Frame const& frame, FromKernel& out)
 {
     Reader reader(frame.payload);
-    Route route;
+    Route& route = out.route;
     if (!reader.get(route.sip) || !reader.get(route.thread))
         return Error::invalid(frame_name(frame) + ": no route");
     auto exactly = [&](size_t bytes, char const* what) -> ErrorOr<void> {
@@ -298,16 +298,15 @@ ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
     switch (ToDomainType(frame.type)) {
     case ToDomainType::Start: {
         TRY(exactly(8, "start"));
-        Start start;
+        auto& start = out.message.emplace<Start>();
         reader.get(start.image);
         reader.get(start.slot);
-        return FromKernel { route, start };
+        return {};
     }
     case ToDomainType::Result: {
         TRY(exactly(8, "result"));
-        Result result;
-        reader.get(result.value);
-        return FromKernel { route, result };
+        reader.get(out.message.emplace<Result>().value);
+        return {};
     }
     case ToDomainType::Unwind: {
         TRY(exactly(4, "unwind"));
@@ -315,26 +314,36 @@ ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
         reader.get(reason);
         if (reason > 2)
             return Error::invalid(frame_name(frame) + ": unwind reason " + std::to_string(reason));
-        return FromKernel { route, Unwind { Unwind::Reason(reason) } };
+        out.message.emplace<Unwind>(Unwind { Unwind::Reason(reason) });
+        return {};
     }
     case ToDomainType::StartThread: {
         TRY(exactly(12, "start-thread"));
-        StartThread start;
+        auto& start = out.message.emplace<StartThread>();
         reader.get(start.function);
         reader.get(start.argument);
         reader.get(start.stack_pointer);
-        return FromKernel { route, start };
+        return {};
     }
     case ToDomainType::EndSip:
         TRY(exactly(0, "end-SIP"));
-        return FromKernel { route, EndSip {} };
+        out.message.emplace<EndSip>();
+        return {};
     case ToDomainType::MemoryChanges: {
         if (reader.remaining() == 0 || reader.remaining() % 12 != 0 || reader.remaining() > max_memory_changes * 12)
             return Error::invalid(frame_name(frame) + ": memory changes of " + std::to_string(reader.remaining()) + " bytes");
-        return FromKernel { route, MemoryChanges { reader.rest_bytes() } };
+        out.message.emplace<MemoryChanges>(MemoryChanges { reader.rest_bytes() });
+        return {};
     }
     }
     return Error::invalid(frame_name(frame) + ": no such message type from the kernel");
+}
+
+ErrorOr<FromKernel> decode_to_domain(Frame const& frame)
+{
+    FromKernel out;
+    TRY(decode_to_domain(frame, out));
+    return out;
 }
 
 } // namespace signet::ring

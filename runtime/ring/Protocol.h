@@ -199,5 +199,7 @@ struct FromKernel {
 };
 // Domain side: the kernel's messages (trusted, still checked for size and type).
 ErrorOr<FromKernel> decode_to_domain(Frame const&);
+// The same into `out`, which the domain keeps from frame to frame.
+ErrorOr<void> decode_to_domain(Frame const&, FromKernel& out);
 
 } // namespace signet::ring
