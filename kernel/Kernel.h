@@ -153,6 +153,8 @@ public:
     DiskRegistry& disks() { return m_disks; }
 
     OutputStream& diagnostics() { return *m_config.diagnostics; }
+    // How long SIP code may compute before it is preempted (0: never); domains take it too.
+    std::chrono::microseconds quantum() const { return m_config.quantum; }
     Scheduler& scheduler() { return *m_scheduler; }
 
 private:

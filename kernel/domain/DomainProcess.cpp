@@ -232,8 +232,9 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         descriptors.push_back({ domain->m_slots[i].fd, domain::memory_slot_fd(i) });
     descriptors.push_back({ domain->m_to_kernel, domain::to_kernel_fd });
     descriptors.push_back({ domain->m_to_domain, domain::to_domain_fd });
-    // signet-domain MEMORY_BYTES STACK_BYTES SLOTS (IMAGE MODULE_HASH)...
-    std::vector<std::string> arguments { launch.host_executable, std::to_string(memory_bytes), std::to_string(launch.stack_bytes), std::to_string(launch.slots) };
+    // signet-domain MEMORY_BYTES STACK_BYTES SLOTS QUANTUM_US (IMAGE MODULE_HASH)...
+    std::vector<std::string> arguments { launch.host_executable, std::to_string(memory_bytes), std::to_string(launch.stack_bytes), std::to_string(launch.slots),
+        std::to_string(launch.quantum_us) };
     for (auto const& image : launch.images) {
         arguments.push_back(image.path);
         arguments.push_back(image.module_hash);

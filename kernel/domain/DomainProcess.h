@@ -48,6 +48,8 @@ struct DomainLaunch {
     uint64_t memory_bytes { 0 };
     uint64_t exchange_bytes { 0 };
     size_t stack_bytes { 0 };
+    // The kernel's quantum, which the domain's own preemption keeps (0: no preemption).
+    uint64_t quantum_us { 10'000 };
 };
 
 class DomainProcess {

@@ -617,6 +617,7 @@ ErrorOr<void> place_in_domain(Kernel& kernel, SpawnRequest& request, DomainPlace
     launch.memory_bytes = request.limits.memory_bytes;
     launch.exchange_bytes = request.limits.exchange_bytes;
     launch.stack_bytes = request.limits.stack_bytes;
+    launch.quantum_us = uint64_t(kernel.quantum().count());
     std::shared_ptr<Member> member;
     if (placement.kind == DomainPlacement::Kind::Own) {
         auto connection = TRY(start_connection(kernel, std::move(launch), {}));

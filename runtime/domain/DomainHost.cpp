@@ -61,8 +61,6 @@ namespace {
 
 // The longjmp code that ends a fiber the kernel ended (Unwind): nothing to report.
 constexpr int unwound = 0x200;
-// The quantum of a fiber that computes without calling, as on the kernel's workers.
-constexpr std::chrono::milliseconds quantum { 10 };
 // CPU time is reported at most this often, and only after some SIP code ran.
 constexpr uint64_t report_interval_ns = 10'000'000;
 // The clock is looked at for a report every this many fiber runs (and at every preemption).
@@ -667,10 +665,13 @@ int run_domain_host(HostOptions const& options)
     s_host.reported_at_ns = clock_ns(CLOCK_MONOTONIC);
     s_host.reported_at_ticks = __builtin_ia32_rdtsc();
     s_host.reported_thread_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    PreemptWatchdog::install_handler(preempt_point);
-    s_host.watchdog.emplace(1, [](unsigned) {
-        return PreemptWatchdog::HostThread { s_host.switches.load(std::memory_order_relaxed), s_host.running_fiber.load(std::memory_order_seq_cst), false, s_host.host_tid };
-    }, quantum, PreemptWatchdog::Parking::WhenIdle);
+    //    The quantum is the kernel's (HostOptions::quantum_us); with none, nothing is preempted and no watchdog runs.
+    if (options.quantum_us) {
+        PreemptWatchdog::install_handler(preempt_point);
+        s_host.watchdog.emplace(1, [](unsigned) {
+            return PreemptWatchdog::HostThread { s_host.switches.load(std::memory_order_relaxed), s_host.running_fiber.load(std::memory_order_seq_cst), false, s_host.host_tid };
+        }, std::chrono::microseconds(options.quantum_us), PreemptWatchdog::Parking::WhenIdle);
+    }
 
     // 6. Hello; then run what the kernel sends, for as long as the kernel lets it live.
     ring::Hello hello { ring::protocol_version, ring::abi_call_count, ring::abi_call_fingerprint(), sealed.value().filesystem_restricted ? 1u : 2u };

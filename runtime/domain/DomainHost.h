@@ -22,6 +22,8 @@ struct HostOptions {
     uint64_t memory_bytes { 0 }; // each memory slot's size: the most a SIP's memory grows to
     size_t stack_bytes { 0 };    // each SIP thread's native stack
     unsigned slots { 1 };
+    // How long a fiber may compute before it is preempted, the kernel's quantum; 0: never.
+    uint64_t quantum_us { 10'000 };
 };
 
 // Runs the domain; returns only on a failure before it said hello (a HostExit).

@@ -2,6 +2,8 @@
 // kernel (kernel/domain/DomainProcess.cpp) and the domain host (DomainHost.cpp).
 #pragma once
 
+#include <cstdint>
+
 namespace signet::domain {
 
 // The descriptors a domain process starts with, and nothing else besides the
@@ -17,6 +19,8 @@ inline constexpr int memory_slot_fd(unsigned slot) { return slot == 0 ? memory_f
 // Named limits: SIPs a domain hosts at once (its memory slots), and images it maps.
 inline constexpr unsigned max_slots = 16;
 inline constexpr unsigned max_images = 16;
+// And the longest quantum a domain takes: a minute.
+inline constexpr uint64_t max_quantum_us = 60'000'000;
 
 // The executable, found beside the `signet` binary.
 inline constexpr char const* host_executable_name = "signet-domain";

@@ -596,6 +596,46 @@ TEST_F(DomainTest, TheCpuTimeLimitCoversWhatTheSipComputesInItsDomain)
     EXPECT_TRUE(test::live_domains().empty());
 }
 
+// The threads of domain process `pid` once it waits for the kernel (its host
+// thread asleep: after its hello, so its preemption watchdog, if any, runs);
+// 0 if it never does within 10 s.
+static size_t threads_once_waiting(pid_t pid)
+{
+    std::string const proc = "/proc/" + std::to_string(pid);
+    for (int tries = 0; tries < 1000; ++tries) {
+        std::ifstream stat(proc + "/stat");
+        std::string id, name, state;
+        if (stat >> id >> name >> state && state == "S") {
+            std::error_code error;
+            auto tasks = std::filesystem::directory_iterator(proc + "/task", error);
+            return error ? 0 : size_t(std::distance(std::filesystem::begin(tasks), std::filesystem::end(tasks)));
+        }
+        ::usleep(10'000);
+    }
+    return 0;
+}
+
+TEST(DomainQuantum, ADomainPreemptsWithItsKernelsQuantumAndNotAtAllWithout)
+{
+    // The domain's watchdog is a thread of its process: there with the kernel's
+    // default quantum, absent when the kernel preempts nothing (quantum 0).
+    for (auto quantum : { KernelConfig {}.quantum, std::chrono::microseconds(0) }) {
+        auto kernel = test::create_domain_test_kernel(std::make_shared<BufferOutputStream>(), quantum);
+        ASSERT_TRUE(kernel);
+        auto sleeper = test::install_image(*kernel, guest("domain_sleeper"));
+        auto sip = spawn_in_domain(*kernel, test::buffered_request(sleeper, "sleeper", {}), DomainPlacement::parse("own"), SIGNET_DOMAIN_HOST);
+        ASSERT_FALSE(sip.is_error()) << sip.error().message();
+        auto domains = test::live_domains();
+        ASSERT_EQ(domains.size(), 1u);
+        EXPECT_EQ(threads_once_waiting(domains.front()), quantum.count() ? 2u : 1u) << "quantum " << quantum.count() << " us";
+        // Either way its SIP's call reached the kernel (it sleeps there), and a kill ends it.
+        kernel->kill(*sip.value());
+        EXPECT_EQ(sip.value()->wait_from_host().detail, "killed");
+        kernel->wait_until_idle();
+        EXPECT_TRUE(test::live_domains().empty());
+    }
+}
+
 TEST_F(DomainTest, ASipThatSpinsInASharedDomainDoesNotStallTheOthersThere)
 {
     // Every program of the domain is registered before it starts (its images are fixed then).

@@ -14,9 +14,9 @@
 
 namespace signet::test {
 
-std::unique_ptr<Kernel> create_domain_test_kernel(std::shared_ptr<OutputStream> diagnostics)
+std::unique_ptr<Kernel> create_domain_test_kernel(std::shared_ptr<OutputStream> diagnostics, std::chrono::microseconds quantum)
 {
-    auto kernel = Kernel::create({ .workers = 2, .diagnostics = std::move(diagnostics) });
+    auto kernel = Kernel::create({ .workers = 2, .diagnostics = std::move(diagnostics), .quantum = quantum });
     if (kernel.is_error()) {
         ADD_FAILURE() << kernel.error().message();
         return nullptr;

@@ -16,7 +16,8 @@ namespace signet::test {
 
 // A kernel with two workers whose reports go to `diagnostics`, with this build's
 // signet-domain as the default domain host; null (and a test failure) if it cannot start.
-std::unique_ptr<Kernel> create_domain_test_kernel(std::shared_ptr<OutputStream> diagnostics);
+std::unique_ptr<Kernel> create_domain_test_kernel(std::shared_ptr<OutputStream> diagnostics,
+    std::chrono::microseconds quantum = KernelConfig {}.quantum);
 
 // The store the domain tests install their guests into.
 std::string domain_test_store();
