@@ -203,7 +203,6 @@ void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_ord
 // SIP's memory changes are delivered here; any other frame is left for the
 // scheduler (an EndSip must not drop this fiber while it runs on its stack),
 // and so is the wait once the kernel takes longer.
-
 void watch_for_answer(Fiber& fiber)
 {
     ring::Frame& frame = s_host.watched;
