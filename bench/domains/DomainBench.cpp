@@ -230,31 +230,31 @@ ErrorOr<void> run_abi_calls(Bench& bench, Report& report)
             + " (shared memory, pause): " + format_duration(floor) + " per round trip");
     }
     std::string const pipe_label = "1-byte pipe ping-pong, 2 processes, 1 CPU";
-    report.add({ .name = "abi call, SIP in the kernel domain, vs pipe round trip",
-        .linux_label = pipe_label,
-        .signet = self_id["kernel"],
-        .linux_side = pipe,
-        .goal = Goal::SignetCheaper,
-        .target = 0,
-        .note = {},
-        .statistic = Statistic::Median });
-    report.add({ .name = "abi call, SIP in its own domain on the other CPU, vs pipe round trip",
-        .linux_label = pipe_label,
-        .signet = self_id["own"],
-        .linux_side = pipe,
-        .goal = Goal::SignetCheaper,
-        .target = 3,
-        .note = "the domain runs on another CPU than the kernel worker serving it (the pipe's two processes share one): both sides watch the ring "
-                "for up to " + format_duration(double(ring::spin_ns)) + " before sleeping on their doorbells",
-        .statistic = Statistic::Median });
-    report.add({ .name = "abi call, SIP in its own domain on the same CPU, vs pipe round trip",
-        .linux_label = pipe_label,
-        .signet = self_id["own-same-cpu"],
-        .linux_side = pipe,
-        .goal = Goal::SignetCheaper,
-        .target = 0,
-        .note = "on one CPU nobody spins: the domain rings, the kernel's pump wakes the SIP's fiber, the kernel rings back",
-        .statistic = Statistic::Median });
+    // Each row: its name, its placement's samples, its target and note.
+    struct Row {
+        char const* name;
+        char const* label;
+        double target;
+        std::string note;
+    };
+    Row const rows[] = {
+        { "abi call, SIP in the kernel domain, vs pipe round trip", "kernel", 0, {} },
+        { "abi call, SIP in its own domain on the other CPU, vs pipe round trip", "own", 3,
+            "the domain runs on another CPU than the kernel worker serving it (the pipe's two processes share one): both sides watch the ring "
+            "for up to " + format_duration(double(ring::spin_ns)) + " before sleeping on their doorbells" },
+        { "abi call, SIP in its own domain on the same CPU, vs pipe round trip", "own-same-cpu", 0,
+            "on one CPU nobody spins: the domain rings, the kernel's pump wakes the SIP's fiber, the kernel rings back" },
+    };
+    for (auto const& row : rows) {
+        report.add({ .name = row.name,
+            .linux_label = pipe_label,
+            .signet = self_id[row.label],
+            .linux_side = pipe,
+            .goal = Goal::SignetCheaper,
+            .target = row.target,
+            .note = row.note,
+            .statistic = Statistic::Median });
+    }
     // An ABI call in a shared domain crosses the same ring as in a domain of its own: no row of its own.
     return {};
 }
@@ -404,39 +404,34 @@ ErrorOr<void> run_starts(Bench& bench, Report& report)
     report.detail("in a fresh domain exec'd (no zygote): " + format_stats(Stats::of(start_ns["exec"])));
     report.detail("posix_spawn + waitpid, static binary: " + format_stats(Stats::of(start_ns["linux"])));
     std::string const spawn_label = "posix_spawn + waitpid, static binary";
-    report.add({ .name = "SIP start+exit in the kernel domain vs posix_spawn",
-        .linux_label = spawn_label,
-        .signet = Stats::of(start_ns["kernel"]),
-        .linux_side = Stats::of(start_ns["linux"]),
-        .goal = Goal::SignetNoSlower,
-        .target = 0,
-        .note = {},
-        .statistic = Statistic::Median });
-    report.add({ .name = "SIP start+exit in a fresh domain (zygote's spare) vs posix_spawn",
-        .linux_label = spawn_label,
-        .signet = Stats::of(start_ns["zygote"]),
-        .linux_side = Stats::of(start_ns["linux"]),
-        .goal = Goal::SignetNoSlower,
-        .target = 1.0,
-        .note = "the zygote's spare, forked before it was asked for and holding nothing of any SIP, takes the request: dlopen of the image, "
-                "sealing and the ring's hello; before each such start the benchmark waits (busy) until the zygote has forked the next spare",
-        .statistic = Statistic::Median });
-    report.add({ .name = "SIP start+exit in a fresh domain (zygote, no spare) vs posix_spawn",
-        .linux_label = spawn_label,
-        .signet = Stats::of(start_ns["zygote-on-demand"]),
-        .linux_side = Stats::of(start_ns["linux"]),
-        .goal = Goal::SignetNoSlower,
-        .target = 0,
-        .note = "the zygote forks the domain when asked: a fork of the sealed zygote on top of the spare's work",
-        .statistic = Statistic::Median });
-    report.add({ .name = "SIP start+exit in a fresh domain (exec, no zygote) vs posix_spawn",
-        .linux_label = spawn_label,
-        .signet = Stats::of(start_ns["exec"]),
-        .linux_side = Stats::of(start_ns["linux-exec"]),
-        .goal = Goal::SignetNoSlower,
-        .target = 0,
-        .note = "posix_spawn of signet-domain (dynamically linked), dlopen of the image, sealing and the ring's hello",
-        .statistic = Statistic::Median });
+    // Each row: its name, its samples and the Linux side's, its target and note.
+    struct Row {
+        char const* name;
+        char const* signet;
+        char const* linux_side;
+        double target;
+        char const* note;
+    };
+    Row const rows[] = {
+        { "SIP start+exit in the kernel domain vs posix_spawn", "kernel", "linux", 0, "" },
+        { "SIP start+exit in a fresh domain (zygote's spare) vs posix_spawn", "zygote", "linux", 1.0,
+            "the zygote's spare, forked before it was asked for and holding nothing of any SIP, takes the request: dlopen of the image, "
+            "sealing and the ring's hello; before each such start the benchmark waits (busy) until the zygote has forked the next spare" },
+        { "SIP start+exit in a fresh domain (zygote, no spare) vs posix_spawn", "zygote-on-demand", "linux", 0,
+            "the zygote forks the domain when asked: a fork of the sealed zygote on top of the spare's work" },
+        { "SIP start+exit in a fresh domain (exec, no zygote) vs posix_spawn", "exec", "linux-exec", 0,
+            "posix_spawn of signet-domain (dynamically linked), dlopen of the image, sealing and the ring's hello" },
+    };
+    for (auto const& row : rows) {
+        report.add({ .name = row.name,
+            .linux_label = spawn_label,
+            .signet = Stats::of(start_ns[row.signet]),
+            .linux_side = Stats::of(start_ns[row.linux_side]),
+            .goal = Goal::SignetNoSlower,
+            .target = row.target,
+            .note = row.note,
+            .statistic = Statistic::Median });
+    }
     return {};
 }
 
