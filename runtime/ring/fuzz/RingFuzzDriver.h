@@ -15,7 +15,10 @@
 // kernel (its messages are dropped, its SipGone accepted once). A message for
 // a SIP or thread that is not there is an error.
 // The kernel must never crash, read or write outside the region, or loop: once
-// it reports an error it disconnects the domain (the driver stops).
+// it reports an error it disconnects the domain (the driver stops). It decodes
+// as the kernel does, into one message kept from frame to frame; each frame is
+// also decoded afresh, and the two must agree (same verdict; the same bytes
+// when encoded again), whatever the frames before left in the kept one.
 #pragma once
 
 #include "runtime/ring/Protocol.h"
@@ -33,8 +36,15 @@ struct DriveResult {
     unsigned frames_dropped { 0 }; // for a SIP that ended in the kernel
     unsigned cpu_reports { 0 };    // CpuUsed frames delivered
     unsigned replies_sent { 0 };
+    unsigned decoders_disagree { 0 }; // decoding into the kept message differed from decoding afresh
     bool disconnected { false };
 };
+
+// A decoded message's bytes, encoded again by the domain's encoders.
+inline std::vector<uint8_t> encode_again(FromDomain const& message)
+{
+    return std::visit([&](auto const& body) { return encode(message.route, body); }, message.message);
+}
 
 inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
 {
@@ -50,6 +60,7 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
     roster.add_sip(3);
     roster.end_sip(3);
     DriveResult result;
+    FromDomain kept; // what the kernel decodes every frame into (Connection::read_all)
     size_t at = 0;
     auto next = [&]() -> int { return at < script.size() ? script[at++] : -1; };
     // Bounded: every step consumes at least one byte of the script.
@@ -74,6 +85,12 @@ inline DriveResult drive_kernel_side(std::span<uint8_t const> script)
             }
             if (frame.value()) {
                 auto decoded = decode_to_kernel(*frame.value());
+                auto into_kept = decode_to_kernel(*frame.value(), kept);
+                if (decoded.is_error() != into_kept.is_error() || (!decoded.is_error() && encode_again(decoded.value()) != encode_again(kept))) {
+                    ++result.decoders_disagree;
+                    if (std::getenv("SIGNET_FUZZ_ABORT_ON_DISAGREEMENT"))
+                        std::abort();
+                }
                 if (decoded.is_error()) {
                     result.disconnected = true;
                     return result;
