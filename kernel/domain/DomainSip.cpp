@@ -20,7 +20,7 @@
 
 #include "kernel/domain/DomainCalls.h"
 #include "kernel/domain/DomainProcess.h"
-#include "kernel/object/HandleTable.h" // SpinLock
+#include "kernel/object/SpinLock.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Worker.h"
 #include "runtime/domain/DomainLaunch.h"
