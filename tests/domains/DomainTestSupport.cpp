@@ -1,6 +1,6 @@
 #include "DomainTestSupport.h"
 
-#include "installer/Installer.h"
+#include "tests/kernel/KernelTestSupport.h"
 #include "kernel/domain/DomainProcess.h"
 
 #include <gtest/gtest.h>
@@ -29,15 +29,7 @@ std::string domain_test_store() { return std::string(SIGNET_TEST_BINARY_DIR) + "
 
 std::shared_ptr<Image> install_image(Kernel& kernel, std::string const& wasm)
 {
-    installer::InstallOptions options;
-    options.store_dir = domain_test_store();
-    auto installed = installer::install_file(wasm, options);
-    EXPECT_FALSE(installed.is_error()) << installed.error().message();
-    if (installed.is_error())
-        return nullptr;
-    auto mapped = kernel.load_image(installed.value().image_path, installed.value().module_hash);
-    EXPECT_FALSE(mapped.is_error()) << mapped.error().message();
-    return mapped.is_error() ? nullptr : mapped.release_value();
+    return signet::testing::install_and_load(kernel, wasm, domain_test_store());
 }
 
 SpawnRequest buffered_request(std::shared_ptr<Image> image, std::string const& name, std::vector<std::string> const& args)

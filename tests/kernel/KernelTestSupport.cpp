@@ -35,15 +35,7 @@ void KernelTest::TearDown()
 
 std::shared_ptr<Image> KernelTest::image(std::string const& wasm_path)
 {
-    installer::InstallOptions options;
-    options.store_dir = store_dir();
-    auto installed = installer::install_file(wasm_path, options);
-    EXPECT_FALSE(installed.is_error()) << installed.error().message();
-    if (installed.is_error())
-        return nullptr;
-    auto image = m_kernel->load_image(installed.value().image_path, installed.value().module_hash);
-    EXPECT_FALSE(image.is_error()) << image.error().message();
-    return image.is_error() ? nullptr : image.release_value();
+    return install_and_load(*m_kernel, wasm_path, store_dir());
 }
 
 SpawnRequest KernelTest::request(std::string const& wasm_path, std::vector<std::string> args, std::string stdin_text)
