@@ -31,8 +31,11 @@ inline constexpr char const* zygote_spare_flag = "--spare";
 // How long the zygote waits, with no request, before it forks the next spare:
 // the fork does not compete for the CPU with the start that used the last one.
 inline constexpr int zygote_refill_delay_ms = 5;
-// What a spare is called (its comm) until it is taken: the kernel's tests and
-// tools that count domain processes see only taken ones as "signet-domain".
+// What the zygote calls itself (its comm), and a spare until it is taken: a
+// process it forks is "signet-zygote" until it names itself, so the kernel's
+// tests and tools that count domain processes see only those that became one
+// as "signet-domain" (host_executable_name), from a fork on demand or a spare.
+inline constexpr char const* zygote_name = "signet-zygote";
 inline constexpr char const* zygote_spare_name = "signet-spare";
 inline constexpr int zygote_socket_fd = 3;
 

@@ -12,6 +12,7 @@
 #include "tools/signet-domain/Zygote.h"
 
 #include "runtime/FaultHandler.h"
+#include "runtime/domain/DomainLaunch.h"
 #include "runtime/domain/ZygoteProtocol.h"
 #include "runtime/seal/Seal.h"
 
@@ -104,6 +105,7 @@ int receive(Received& received, bool& closed)
 [[noreturn]] void become_domain(Received& received, HostMain host_main)
 {
     ::close(zygote_socket_fd);
+    ::prctl(PR_SET_NAME, host_executable_name);
     auto const& request = received.request;
     std::vector<int> staged;
     for (int fd : received.descriptors) {
@@ -166,7 +168,6 @@ void reply(ZygoteReply answer)
         }
         break;
     }
-    ::prctl(PR_SET_NAME, "signet-domain");
     reply({ int32_t(::getpid()), 0 });
     char byte = 'T';
     while (::write(taken, &byte, 1) < 0 && errno == EINTR) { }
@@ -191,7 +192,9 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
         --read_path_count;
         ++read_paths;
     }
-    // 1. If the kernel goes, so does the zygote (and its socket reads end of file).
+    // 1. Its name, which its forks keep until they name themselves (ZygoteProtocol.h).
+    //    If the kernel goes, so does the zygote (and its socket reads end of file).
+    ::prctl(PR_SET_NAME, zygote_name);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1)
         return 64;
