@@ -358,3 +358,41 @@ TEST(HostileRing, SurvivesThousandsOfRandomDomains)
     // Decoding into the message the kernel keeps gives what a fresh decode gives.
     EXPECT_EQ(disagreements, 0u);
 }
+
+// A domain spins alone first while its answers come from another CPU, and
+// yields at once after one of its yields ran another process (what it waits
+// for needs this CPU), until enough waits pass in which no yield did.
+TEST(YieldPolicy, YieldsFirstOnlyWhileItsYieldsRunOthers)
+{
+    YieldPolicy policy;
+    EXPECT_EQ(policy.spin_alone_ns(), spin_alone_ns);
+    // Answers found by spinning, and yields that came straight back: it keeps spinning first.
+    for (int i = 0; i < 100; ++i) {
+        if (i % 3 == 0)
+            policy.yielded(ran_other_ns / 4);
+        policy.wait_ended();
+        ASSERT_FALSE(policy.yields_first());
+    }
+    // One yield that ran somebody else: from the next wait on, no spinning alone.
+    policy.yielded(ran_other_ns / 4);
+    policy.yielded(ran_other_ns * 3);
+    EXPECT_FALSE(policy.yields_first()) << "the wait in progress keeps its plan";
+    policy.wait_ended();
+    EXPECT_TRUE(policy.yields_first());
+    EXPECT_EQ(policy.spin_alone_ns(), 0u);
+    // While yields keep running others, it stays; each such wait starts the count again.
+    for (unsigned i = 0; i + 1 < quiet_waits_to_spin; ++i)
+        policy.wait_ended();
+    policy.yielded(ran_other_ns);
+    policy.wait_ended();
+    EXPECT_TRUE(policy.yields_first());
+    // quiet_waits_to_spin quiet waits in a row: back to spinning first.
+    for (unsigned i = 0; i + 1 < quiet_waits_to_spin; ++i) {
+        policy.yielded(ran_other_ns / 4);
+        policy.wait_ended();
+        ASSERT_TRUE(policy.yields_first()) << i;
+    }
+    policy.wait_ended();
+    EXPECT_FALSE(policy.yields_first());
+    EXPECT_EQ(policy.spin_alone_ns(), spin_alone_ns);
+}
