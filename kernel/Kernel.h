@@ -8,6 +8,7 @@
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Preemption.h"
 #include "kernel/sched/Scheduler.h"
+#include "runtime/Quantum.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -27,7 +28,7 @@ struct KernelConfig {
     // Where reports of traps and kills go (stderr by default).
     std::shared_ptr<OutputStream> diagnostics;
     // How long SIP code may compute before it is preempted; 0 turns preemption off.
-    std::chrono::microseconds quantum { 10'000 };
+    std::chrono::microseconds quantum { default_quantum };
 };
 
 struct SpawnRequest {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "base/ErrorOr.h"
+#include "runtime/Quantum.h"
 #include "runtime/ring/Ring.h"
 
 #include <atomic>
@@ -49,7 +50,7 @@ struct DomainLaunch {
     uint64_t exchange_bytes { 0 };
     size_t stack_bytes { 0 };
     // The kernel's quantum, which the domain's own preemption keeps (0: no preemption).
-    uint64_t quantum_us { 10'000 };
+    uint64_t quantum_us { uint64_t(default_quantum.count()) };
 };
 
 class DomainProcess {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "runtime/Preempt.h"
+#include "runtime/Quantum.h"
 
 #include <chrono>
 #include <optional>
@@ -19,8 +20,6 @@ class Scheduler;
 
 class Preemption {
 public:
-    static constexpr std::chrono::milliseconds default_quantum { 10 };
-
     Preemption(Scheduler&, std::chrono::microseconds quantum = default_quantum);
 
     // Installs the signal handler (once per process).

@@ -6,6 +6,8 @@
 // slot. Every ABI call goes to the kernel.
 #pragma once
 
+#include "runtime/Quantum.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -23,7 +25,7 @@ struct HostOptions {
     size_t stack_bytes { 0 };    // each SIP thread's native stack
     unsigned slots { 1 };
     // How long a fiber may compute before it is preempted, the kernel's quantum; 0: never.
-    uint64_t quantum_us { 10'000 };
+    uint64_t quantum_us { uint64_t(default_quantum.count()) };
 };
 
 // Runs the domain; returns only on a failure before it said hello (a HostExit).
