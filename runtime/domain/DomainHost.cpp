@@ -241,10 +241,10 @@ void watch_for_answer(Fiber& fiber)
 
 // On a fiber whose request went out (fiber.waiting, waiting_for set first):
 // waits until the kernel answers it, watching the ring itself for a while,
-// then back in the scheduler. Nothing that owns heap memory may live on a
+// then back in the scheduler; the answer stays in the fiber until its next call. Nothing that owns heap memory may live on a
 // fiber's stack across the switch: a fiber whose SIP ends is dropped without
 // being resumed.
-ring::ToDomain wait_for(Fiber& fiber)
+ring::ToDomain const& wait_for(Fiber& fiber)
 {
     if (s_host.runnable.empty())
         watch_for_answer(fiber);
@@ -266,8 +266,8 @@ uint64_t call(Fiber& fiber, ring::ToKernelType type, std::span<uint8_t const> pa
     fiber.waiting_for = sequence;
     fiber.answer.reset();
     send(uint16_t(type), sequence, payload);
-    auto answer = wait_for(fiber);
-    auto const* result = std::get_if<ring::Result>(&answer);
+    // The answer stays in the fiber until its next call: looked at where it is, not copied.
+    auto const* result = std::get_if<ring::Result>(&wait_for(fiber));
     if (!result)
         broken("answer");
     return result->value;
