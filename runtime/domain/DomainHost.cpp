@@ -207,9 +207,7 @@ void watch_for_answer(Fiber& fiber)
 {
     ring::Frame& frame = s_host.watched;
     while (fiber.waiting && s_host.runnable.empty()) {
-        // Not at all once the domain learnt that its answers need its CPU (ring::YieldPolicy):
-        // the scheduler's wait then yields from the first look.
-        if (!s_host.ring->spin_for_peer(s_host.ring->yield_policy().spin_alone_ns(), [] { return true; }))
+        if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }))
             return;
         while (receive(frame)) {
             auto& message = decode(frame);

@@ -73,51 +73,6 @@ inline constexpr uint64_t spin_ns = 50'000;
 // domain on the same CPU may be what it waits for. The kernel's side never
 // yields: its worker would give its CPU to any other process for a whole slice.
 inline constexpr uint64_t spin_alone_ns = 2'000;
-// Named limits of YieldPolicy: a sched_yield that took this long ran another
-// process (alone it returns in a few hundred nanoseconds); after this many
-// waits in a row in which no yield did, a side spins alone first again.
-inline constexpr uint64_t ran_other_ns = 1'000;
-inline constexpr unsigned quiet_waits_to_spin = 16;
-
-// Whether a side that yields while it waits (a domain) spins alone first, for
-// spin_alone_ns, or gives its CPU away from the first look. Spinning first is
-// right when what it waits for runs on another CPU (the kernel's worker): the
-// answer comes in well under a microsecond. It is wrong when what it waits for
-// needs this very CPU: another domain that Linux runs here (two domains that
-// talk, on a machine with fewer CPUs than busy processes) gets it only when
-// this side yields, so every hop would cost the whole spin. The policy learns
-// which from its yields: one that came back after ran_other_ns ran another
-// process, and from the next wait on the side yields at once; after
-// quiet_waits_to_spin waits in a row in which no yield ran anybody, it spins
-// first again.
-class YieldPolicy {
-public:
-    uint64_t spin_alone_ns() const { return m_yield_first ? 0 : ring::spin_alone_ns; }
-    bool yields_first() const { return m_yield_first; }
-    // After each sched_yield of a wait: how long it took.
-    void yielded(uint64_t ns)
-    {
-        if (ns >= ran_other_ns)
-            m_ran_other = true;
-    }
-    // When a wait ends, found or given up.
-    void wait_ended()
-    {
-        if (m_ran_other) {
-            m_yield_first = true;
-            m_quiet_waits = 0;
-        } else if (m_yield_first && ++m_quiet_waits >= quiet_waits_to_spin) {
-            m_yield_first = false;
-            m_quiet_waits = 0;
-        }
-        m_ran_other = false;
-    }
-
-private:
-    bool m_yield_first { false };
-    bool m_ran_other { false };
-    unsigned m_quiet_waits { 0 };
-};
 
 // A cursor counts bytes published (head) or consumed (tail) since the start,
 // wrapping at 2^32; each sits on its own cache line.
@@ -206,7 +161,7 @@ public:
     // holds; true as soon as the peer's head moved (receive() then checks it).
     // Spins not at all when the peer last waited on the calling CPU.
     // With Yield::AfterAWhile it gives its CPU away (sched_yield) between looks
-    // after yield_policy().spin_alone_ns(), to whatever else is runnable there.
+    // after spin_alone_ns, to whatever else is runnable there.
     enum class Yield : uint8_t { Never, AfterAWhile };
     template<typename KeepSpinning>
     bool spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield = Yield::Never);
@@ -224,8 +179,6 @@ public:
     bool wait(Doorbell const& doorbell, int timeout_ms);
     // Step 3 for a side that rings with a Doorbell: rings it if the peer sleeps.
     void notify(Doorbell const& peer_doorbell) const;
-    // How this side's waits with Yield::AfterAWhile share its CPU (YieldPolicy).
-    YieldPolicy const& yield_policy() const { return m_yield_policy; }
 
 private:
     // Publishes the CPU this side waits on; false if the peer last waited there too.
@@ -249,7 +202,6 @@ private:
     uint32_t m_produced { 0 };
     // The peer's consumer tail as this side last read it (checked then).
     uint32_t m_peer_tail { 0 };
-    YieldPolicy m_yield_policy;
 };
 
 // An eventfd doorbell. The side that publishes rings; the other waits or polls.
@@ -288,29 +240,20 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
     if (budget_ns == 0 || !may_spin())
         return false;
     uint64_t const start = now_ns();
-    uint64_t const alone_ns = m_yield_policy.spin_alone_ns();
-    auto ended = [&](bool found) {
-        if (yield == Yield::AfterAWhile)
-            m_yield_policy.wait_ended();
-        return found;
-    };
     // The clock and the predicate every 16 rounds: a pause is 10 to 150 cycles.
     for (unsigned round = 1;; ++round) {
         cpu_relax();
         if (peer_published())
-            return ended(true);
+            return true;
         if (round % 16 == 0) {
-            uint64_t now = now_ns();
-            uint64_t spun = now - start;
+            uint64_t spun = now_ns() - start;
             if (spun >= budget_ns || !keep_spinning())
-                return ended(false);
-            // Past the first stretch (none, once the policy learnt that what we
-            // wait for needs this CPU), let whatever else waits for this CPU run:
-            // another domain, on a machine with fewer CPUs than busy processes.
-            if (yield == Yield::AfterAWhile && spun >= alone_ns) {
+                return false;
+            // Past the first stretch, let whatever else waits for this CPU run
+            // (another domain, on a machine with fewer CPUs than busy processes):
+            // the answer we wait for may depend on it.
+            if (yield == Yield::AfterAWhile && spun >= spin_alone_ns)
                 yield_cpu();
-                m_yield_policy.yielded(now_ns() - now);
-            }
         }
     }
 }
