@@ -239,9 +239,9 @@ void watch_for_answer(Fiber& fiber)
 
 // On a fiber whose request went out (fiber.waiting, waiting_for set first):
 // waits until the kernel answers it, watching the ring itself for a while,
-// then back in the scheduler; the answer stays in the fiber until its next call. Nothing that owns heap memory may live on a
-// fiber's stack across the switch: a fiber whose SIP ends is dropped without
-// being resumed.
+// then back in the scheduler; the answer stays in the fiber until its next
+// call. Nothing that owns heap memory may live on a fiber's stack across the
+// switch: a fiber whose SIP ends is dropped without being resumed.
 ring::ToDomain const& wait_for(Fiber& fiber)
 {
     if (s_host.runnable.empty())
