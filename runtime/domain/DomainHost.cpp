@@ -239,10 +239,11 @@ void watch_for_answer(Fiber& fiber)
 
 // On a fiber whose request went out (fiber.waiting, waiting_for set first):
 // waits until the kernel answers it, watching the ring itself for a while,
-// then back in the scheduler; the answer stays in the fiber until its next
-// call. Nothing that owns heap memory may live on a fiber's stack across the
-// switch: a fiber whose SIP ends is dropped without being resumed.
-ring::ToDomain const& wait_for(Fiber& fiber)
+// then back in the scheduler, and returns its Result's value (an Unwind ends
+// the fiber instead). Nothing that owns heap memory may live on a fiber's
+// stack across the switch: a fiber whose SIP ends is dropped without being
+// resumed.
+uint64_t wait_for(Fiber& fiber)
 {
     if (s_host.runnable.empty())
         watch_for_answer(fiber);
@@ -254,7 +255,10 @@ ring::ToDomain const& wait_for(Fiber& fiber)
         broken("resumed without an answer");
     if (std::holds_alternative<ring::Unwind>(*fiber.answer))
         _longjmp(fiber.target.jump_buffer, unwound);
-    return *fiber.answer;
+    auto const* result = std::get_if<ring::Result>(&*fiber.answer);
+    if (!result)
+        broken("answer");
+    return result->value;
 }
 
 uint64_t call(Fiber& fiber, ring::ToKernelType type, std::span<uint8_t const> payload)
@@ -264,11 +268,7 @@ uint64_t call(Fiber& fiber, ring::ToKernelType type, std::span<uint8_t const> pa
     fiber.waiting_for = sequence;
     fiber.answer.reset();
     send(uint16_t(type), sequence, payload);
-    // The answer stays in the fiber until its next call: looked at where it is, not copied.
-    auto const* result = std::get_if<ring::Result>(&wait_for(fiber));
-    if (!result)
-        broken("answer");
-    return result->value;
+    return wait_for(fiber);
 }
 
 bool resize_memory(uint32_t pages)
