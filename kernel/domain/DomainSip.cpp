@@ -6,9 +6,10 @@
 // thread; the proxies take turns reading the ring (a leader and followers):
 //   1. a proxy that wants its next message looks in its own inbox;
 //   2. if it is empty and nobody reads, it becomes the reader: it copies every
-//      published frame out, checks it, and puts it in its proxy's inbox (waking
-//      that proxy), or handles it itself if it is the domain's (the hello, a
-//      SIP gone); with nothing for itself it waits for the domain's doorbell;
+//      published frame out, checks it, and keeps it if it is its own, puts it
+//      in its proxy's inbox (waking that proxy), or handles it itself if it is
+//      the domain's (the hello, a SIP gone); with nothing for itself it waits
+//      for the domain's doorbell;
 //   3. otherwise it blocks until its inbox fills or the reader leaves;
 //   4. a reader leaving (with its message, or to end) wakes a blocked proxy,
 //      which reads next.
@@ -156,7 +157,8 @@ private:
     std::optional<Member::Delivery> next(Member& member, uint32_t thread);
     // Under m_lock, the reader's step: routes every published frame, or says
     // what is wrong with the first that cannot be (the caller then fails the domain).
-    std::optional<std::string> read_all();
+    // A message for the reader itself (`thread` of `member`) goes to `mine`.
+    std::optional<std::string> read_all(Member& member, uint32_t thread, std::optional<Member::Delivery>& mine);
     // Under m_lock: puts a checked message where it belongs, or says what is wrong with it.
     std::optional<std::string> route(uint32_t sequence, ring::FromDomain&&);
     // Under m_lock: charges a SIP what the domain says it used, or says why the report is refused.
@@ -288,13 +290,14 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
 {
     Thread* self = Worker::current_thread();
     bool reader = false;
+    std::optional<Member::Delivery> got; // what this proxy read for itself, as the reader
     for (;;) {
         std::optional<std::string> broke;
         {
             std::unique_lock guard(m_lock);
             auto& proxy = member.threads.at(thread);
             bool stop = m_failure.has_value() || self->kill_requested();
-            if (!proxy.inbox && !stop) {
+            if (!got && !proxy.inbox && !stop) {
                 if (!reader && m_reading) {
                     // 3. A follower: the reader fills the inbox, or hands over.
                     proxy.waiter = self;
@@ -309,11 +312,12 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
                 // 2. The reader: routes every published frame, under the same
                 //    lock as the look at its own inbox (one lock per frame it waits for).
                 m_reading = reader = true;
-                broke = read_all();
+                broke = read_all(member, thread, got);
             }
-            if (!broke && (proxy.inbox || stop)) {
-                std::optional<Member::Delivery> got;
-                if (!stop)
+            if (!broke && (got || proxy.inbox || stop)) {
+                if (stop)
+                    got.reset();
+                else if (!got)
                     got = std::move(proxy.inbox);
                 proxy.inbox.reset();
                 if (reader)
@@ -351,9 +355,10 @@ void Connection::wake_a_follower()
     }
 }
 
-std::optional<std::string> Connection::read_all()
+std::optional<std::string> Connection::read_all(Member& member, uint32_t thread, std::optional<Member::Delivery>& mine)
 {
     ring::Frame& frame = m_read_frame;
+    ring::Route const own { member.id, thread };
     for (;;) {
         auto got = m_process->ring().receive(frame);
         if (got.is_error())
@@ -362,6 +367,17 @@ std::optional<std::string> Connection::read_all()
             return {};
         if (auto decoded = ring::decode_to_kernel(frame, m_decoded); decoded.is_error())
             return "sent a malformed message: " + decoded.error().message();
+        // The reader's own next request, the common case, goes straight to it:
+        // what route() would conclude without its look-ups, since a proxy's thread
+        // is in the roster while the proxy serves it, and its SIP is live (not
+        // ending) until it leaves. A thread's message is never the domain's or a SIP's
+        // (decode_to_kernel checked the route's shape: its thread is not 0).
+        if (m_decoded.route == own && m_hello && member.state == Member::State::Live) {
+            if (mine)
+                return "sent a second message for thread " + std::to_string(thread) + " of SIP " + std::to_string(member.id) + " before the first was answered";
+            mine.emplace(Member::Delivery { frame.sequence, std::move(m_decoded) });
+            continue;
+        }
         if (auto failure = route(frame.sequence, std::move(m_decoded)))
             return failure;
     }
