@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -86,6 +87,11 @@ struct Fiber {
     bool waiting { false };
     uint32_t waiting_for { 0 };
     std::optional<ring::ToDomain> answer;
+    // The SIP memory its waiting call writes (the first line of each output):
+    // what its code reads first once the answer comes.
+    static constexpr unsigned max_outputs = 4;
+    uint8_t const* outputs[max_outputs] {};
+    unsigned output_count { 0 };
     bool finished { false };
     // Preempted: it waits in the queue with its SIP's turn.
     bool preempted { false };
@@ -209,6 +215,11 @@ void watch_for_answer(Fiber& fiber)
     while (fiber.waiting && s_host.runnable.empty()) {
         if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }))
             return;
+        // Something came, most likely the answer: ask for the memory the call
+        // wrote now, so that its transfer from the kernel's CPU overlaps reading
+        // the answer instead of following it.
+        for (unsigned i = 0; i < fiber.output_count; ++i)
+            __builtin_prefetch(fiber.outputs[i]);
         while (receive(frame)) {
             auto& message = decode(frame);
             bool const own_sip = message.route.sip == fiber.sip->id;
@@ -608,13 +619,16 @@ uint64_t forward(uint32_t function, uint64_t const* arguments, uint32_t count)
         if (!thread_function(*fiber.sip, uint32_t(arguments[0])))
             return uint64_t(SIGNET_INVALID_ARGUMENT);
     }
-    ring::Call request;
-    request.function = function;
-    request.argument_count = count;
-    for (uint32_t i = 0; i < count && i < ring::max_call_arguments; ++i)
-        request.arguments[i] = arguments[i];
+    fiber.output_count = 0;
+    if (auto const* memory = fiber.sip->context.wasm_memory) {
+        for (uint32_t outputs = ring::abi_calls[function].outputs; outputs && fiber.output_count < Fiber::max_outputs; outputs &= outputs - 1) {
+            uint64_t address = arguments[std::countr_zero(outputs)];
+            if (address < memory->size)
+                fiber.outputs[fiber.output_count++] = memory->data + address;
+        }
+    }
     ring::FixedPayload payload;
-    return call(fiber, ring::ToKernelType::Call, ring::encode_into(payload, route_of(fiber), request));
+    return call(fiber, ring::ToKernelType::Call, ring::encode_call_into(payload, route_of(fiber), function, arguments, count));
 }
 
 int run_domain_host(HostOptions const& options)

@@ -17,10 +17,53 @@ struct AbiCall {
     std::string_view name;
     std::string_view params;  // one letter per parameter: i i32, I i64, f f32, F f64
     std::string_view results; // at most one letter
+    // Bit i: parameter i is the address of memory the call writes (a pointer
+    // that is not const in its C declaration). Not known for WASI's functions: 0.
+    uint32_t outputs { 0 };
 };
 
+namespace detail {
+
+constexpr bool is_word_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// The output parameters of a C parameter list written as "(T a, U* b, V const* c)".
+constexpr uint32_t output_parameters(std::string_view list)
+{
+    if (list.size() >= 2 && list.front() == '(' && list.back() == ')')
+        list = list.substr(1, list.size() - 2);
+    uint32_t outputs = 0;
+    for (uint32_t index = 0; !list.empty(); ++index) {
+        size_t comma = list.find(',');
+        std::string_view param = list.substr(0, comma);
+        bool pointer = param.find('*') != std::string_view::npos;
+        bool constant = false;
+        for (size_t at = param.find("const"); at != std::string_view::npos; at = param.find("const", at + 1)) {
+            if ((at == 0 || !is_word_char(param[at - 1])) && (at + 5 == param.size() || !is_word_char(param[at + 5])))
+                constant = true;
+        }
+        if (pointer && !constant)
+            outputs |= 1u << index;
+        list = comma == std::string_view::npos ? std::string_view {} : list.substr(comma + 1);
+    }
+    return outputs;
+}
+
+// How many parameters a C parameter list has ("(void)" has none).
+constexpr size_t parameter_count(std::string_view list)
+{
+    if (list == "(void)" || list == "()")
+        return 0;
+    size_t count = 1;
+    for (char c : list)
+        count += c == ',';
+    return count;
+}
+
+} // namespace detail
+
 inline constexpr AbiCall abi_calls[] = {
-#define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) { "signet_v1", #name, wasm_params, wasm_results },
+#define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) \
+    { "signet_v1", #name, wasm_params, wasm_results, detail::output_parameters(#c_params) },
 #include <signet/abi_functions.def>
 #undef SIGNET_ABI
 #define WASI_FUNCTION(name, wasm_params, wasm_results) { "wasi_snapshot_preview1", #name, wasm_params, wasm_results },
@@ -68,5 +111,14 @@ constexpr bool abi_calls_fit()
     return true;
 }
 static_assert(abi_calls_fit(), "an ABI function has more parameters than a ring call carries");
+
+// Every signet_v1 function's C declaration has one parameter per WebAssembly
+// parameter, so that `outputs` numbers them the same way.
+#define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) \
+    static_assert(detail::parameter_count(#c_params) == std::string_view(wasm_params).size(), #name ": C and WebAssembly parameters differ");
+#include <signet/abi_functions.def>
+#undef SIGNET_ABI
+static_assert(detail::output_parameters("(uint32_t a, uint32_t* out_b, void const* c, char* d, uint32_t const* e)") == 0b01010);
+static_assert(abi_calls[signet_call_index("channel_call")].outputs == (1u << 5 | 1u << 6 | 1u << 8));
 
 } // namespace signet::ring

@@ -4,6 +4,8 @@
 #include "runtime/ring/AbiCalls.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 
 namespace signet::ring {
@@ -49,6 +51,13 @@ public:
         m_offset += sizeof out;
         return true;
     }
+    // `count` values at once; the caller checked that they are there.
+    template<typename T>
+    void get_array(T* out, size_t count)
+    {
+        std::memcpy(out, m_bytes.data() + m_offset, count * sizeof(T));
+        m_offset += count * sizeof(T);
+    }
     size_t remaining() const { return m_bytes.size() - m_offset; }
     std::string rest() const { return std::string(m_bytes.begin() + m_offset, m_bytes.end()); }
     std::vector<uint8_t> rest_bytes() const { return std::vector<uint8_t>(m_bytes.begin() + long(m_offset), m_bytes.end()); }
@@ -71,8 +80,30 @@ Error wrong_size(Frame const& frame, char const* what, size_t expected)
     return Error::invalid(frame_name(frame) + ": a " + what + " payload is " + std::to_string(route_bytes + expected) + " bytes, got " + std::to_string(frame.payload.size()));
 }
 
+// Each ABI function's shape, computed once from abi_calls: how many arguments
+// it takes, and which of them are 32-bit (bit i: argument i is an i32 or f32,
+// which travels in the low half of its 8 bytes with the high half zero).
+struct CallShape {
+    uint32_t argument_count;
+    uint32_t narrow;
+};
+constexpr auto call_shapes = [] {
+    std::array<CallShape, abi_call_count> shapes {};
+    for (uint32_t f = 0; f < abi_call_count; ++f) {
+        auto const& params = abi_calls[f].params;
+        shapes[f].argument_count = uint32_t(params.size());
+        for (uint32_t i = 0; i < params.size(); ++i) {
+            if (params[i] == 'i' || params[i] == 'f')
+                shapes[f].narrow |= 1u << i;
+        }
+    }
+    return shapes;
+}();
+
 // The decoders write into the message they are given (built in place, not
 // built, returned and moved: a Call is 136 bytes in a variant of variants).
+// A call is every ABI call's hot path in the kernel: its checks are a table
+// look-up and one pass over the arguments, with no branch per argument.
 ErrorOr<void> decode_call(Frame const& frame, Reader& reader, Call& call)
 {
     if (!reader.get(call.function) || !reader.get(call.argument_count))
@@ -80,18 +111,21 @@ ErrorOr<void> decode_call(Frame const& frame, Reader& reader, Call& call)
     if (call.function >= abi_call_count)
         return Error::invalid(frame_name(frame) + ": function " + std::to_string(call.function) + " does not exist (there are " + std::to_string(abi_call_count) + ")");
     auto const& function = abi_calls[call.function];
-    if (call.argument_count != function.params.size())
-        return Error::invalid(frame_name(frame) + ": " + std::string(function.name) + " takes " + std::to_string(function.params.size())
+    CallShape const shape = call_shapes[call.function];
+    if (call.argument_count != shape.argument_count)
+        return Error::invalid(frame_name(frame) + ": " + std::string(function.name) + " takes " + std::to_string(shape.argument_count)
             + " arguments, the call has " + std::to_string(call.argument_count));
     if (reader.remaining() != size_t(call.argument_count) * 8)
         return wrong_size(frame, "call", 8 + size_t(call.argument_count) * 8);
-    for (uint32_t i = 0; i < call.argument_count; ++i) {
-        reader.get(call.arguments[i]);
-        // An i32 or f32 argument travels in the low half; the high half is zero.
-        char type = function.params[i];
-        if ((type == 'i' || type == 'f') && (call.arguments[i] >> 32))
-            return Error::invalid(frame_name(frame) + ": argument " + std::to_string(i) + " of " + std::string(function.name)
-                + " is 32-bit but has high bits set (" + std::to_string(call.arguments[i]) + ")");
+    reader.get_array(call.arguments, call.argument_count);
+    std::fill(call.arguments + call.argument_count, call.arguments + max_call_arguments, 0);
+    uint32_t high_bits = 0; // bit i: argument i is 32-bit but has high bits set
+    for (uint32_t i = 0; i < call.argument_count; ++i)
+        high_bits |= uint32_t((call.arguments[i] >> 32) != 0) << i;
+    if (uint32_t wrong = high_bits & shape.narrow) {
+        int i = std::countr_zero(wrong);
+        return Error::invalid(frame_name(frame) + ": argument " + std::to_string(i) + " of " + std::string(function.name)
+            + " is 32-bit but has high bits set (" + std::to_string(call.arguments[i]) + ")");
     }
     return {};
 }
@@ -111,8 +145,11 @@ ErrorOr<void> decode_message(Frame const& frame, Reader& reader, ToKernel& out)
             return Error::invalid(frame_name(frame) + ": hello's sealed level is " + std::to_string(hello.sealed) + " (must be 0, 1 or 2)");
         return {};
     }
-    case ToKernelType::Call:
-        return decode_call(frame, reader, out.emplace<Call>());
+    case ToKernelType::Call: {
+        // Into the Call already there, if there is one (the reader decodes call after call into one message).
+        auto* call = std::get_if<Call>(&out);
+        return decode_call(frame, reader, call ? *call : out.emplace<Call>());
+    }
     case ToKernelType::GrowMemory: {
         auto& grow = out.emplace<GrowMemory>();
         if (body_size(frame) != 16)
@@ -236,13 +273,18 @@ std::vector<uint8_t> encode(Route route, Hello const& hello)
     return routed(route).put(hello.version).put(hello.call_count).put(hello.call_fingerprint).put(hello.sealed).take();
 }
 
+std::span<uint8_t const> encode_call_into(FixedPayload& out, Route route, uint32_t function, uint64_t const* arguments, uint32_t argument_count)
+{
+    uint32_t const count = std::min(argument_count, max_call_arguments);
+    uint32_t const head[4] = { route.sip, route.thread, function, argument_count };
+    std::memcpy(out.data(), head, sizeof head);
+    std::memcpy(out.data() + sizeof head, arguments, count * sizeof(uint64_t));
+    return { out.data(), sizeof head + count * sizeof(uint64_t) };
+}
+
 std::span<uint8_t const> encode_into(FixedPayload& out, Route route, Call const& call)
 {
-    uint32_t const count = std::min(call.argument_count, max_call_arguments);
-    uint32_t const head[4] = { route.sip, route.thread, call.function, call.argument_count };
-    std::memcpy(out.data(), head, sizeof head);
-    std::memcpy(out.data() + sizeof head, call.arguments, count * sizeof(uint64_t));
-    return { out.data(), sizeof head + count * sizeof(uint64_t) };
+    return encode_call_into(out, route, call.function, call.arguments, call.argument_count);
 }
 
 std::vector<uint8_t> encode(Route route, Call const& call)

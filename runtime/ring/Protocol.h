@@ -145,6 +145,8 @@ using FixedPayload = std::array<uint8_t, max_fixed_payload>;
 
 // Domain side: encoders of what it sends.
 std::span<uint8_t const> encode_into(FixedPayload&, Route, Call const&);
+// The same from the call's parts, as the domain's ABI stubs have them (no Call built).
+std::span<uint8_t const> encode_call_into(FixedPayload&, Route, uint32_t function, uint64_t const* arguments, uint32_t count);
 std::vector<uint8_t> encode(Route, Hello const&);
 std::vector<uint8_t> encode(Route, Call const&);
 std::vector<uint8_t> encode(Route, GrowMemory const&);

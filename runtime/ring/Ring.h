@@ -146,6 +146,12 @@ public:
     // published tail is impossible or the frame is too large.
     [[nodiscard]] ErrorOr<bool> try_send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload);
 
+    // Producer, a hint: the next frame goes out soon. Fetches the line it will
+    // start on for writing now (the peer's copy of it is invalidated now), so
+    // that try_send does not wait for that when it publishes. Unlike the rest,
+    // it may run beside a try_send on another thread (it reads only m_next_offset).
+    void prepare_send() const;
+
     // Consumer: the next frame, if one was published. Pad frames are consumed
     // silently. An error if anything about the published bytes is malformed.
     [[nodiscard]] ErrorOr<std::optional<Frame>> receive();
@@ -200,6 +206,8 @@ private:
     // Private cursors: the truth for this side, published but never read back.
     uint32_t m_consumed { 0 };
     uint32_t m_produced { 0 };
+    // Where the next frame starts, for prepare_send (written by try_send).
+    std::atomic<uint32_t> m_next_offset { 0 };
     // The peer's consumer tail as this side last read it (checked then).
     uint32_t m_peer_tail { 0 };
 };

@@ -232,6 +232,54 @@ TEST(RingProtocol, DecodesWhatTheDomainEncodes)
     EXPECT_EQ(std::get<Ended>(end.value().message).detail, "out of bounds at 0x10");
 }
 
+TEST(RingProtocol, ChecksEachArgumentAgainstItsOwnType)
+{
+    uint32_t const call_index = signet_call_index("channel_call"); // nine 32-bit arguments
+    uint32_t const wait_index = signet_call_index("child_wait");   // i32, i64, i32
+    Call call;
+    call.function = call_index;
+    call.argument_count = 9;
+    for (uint32_t i = 0; i < 9; ++i)
+        call.arguments[i] = 100 + i;
+    FromDomain out;
+    ASSERT_FALSE(decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 1, encode(Route { 1, 1 }, call) }, out).is_error());
+    EXPECT_EQ(std::get<Call>(out.message).arguments[8], 108u);
+
+    // The seventh and ninth are too wide: the first of them is named.
+    call.arguments[7] = 1ull << 40;
+    call.arguments[8] = 1ull << 33;
+    auto refused = decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 2, encode(Route { 1, 1 }, call) });
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_NE(refused.error().message().find("argument 7 of channel_call is 32-bit but has high bits set"), std::string::npos) << refused.error().message();
+
+    // A 64-bit argument may use every bit; decoded into the same message, the
+    // shorter call leaves none of the longer one's arguments behind.
+    Call wait;
+    wait.function = wait_index;
+    wait.argument_count = 3;
+    wait.arguments[0] = 5;
+    wait.arguments[1] = ~0ull;
+    wait.arguments[2] = 6;
+    ASSERT_FALSE(decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 3, encode(Route { 1, 1 }, wait) }, out).is_error());
+    auto const& back = std::get<Call>(out.message);
+    EXPECT_EQ(back.function, wait_index);
+    EXPECT_EQ(back.arguments[1], ~0ull);
+    for (uint32_t i = 3; i < max_call_arguments; ++i)
+        EXPECT_EQ(back.arguments[i], 0u) << i;
+    wait.arguments[2] = 1ull << 32;
+    EXPECT_TRUE(decode_to_kernel(Frame { uint16_t(ToKernelType::Call), 4, encode(Route { 1, 1 }, wait) }).is_error());
+}
+
+TEST(RingProtocol, KnowsWhichArgumentsACallWritesThrough)
+{
+    // Pointers that are not const in the C declaration (abi_functions.def).
+    EXPECT_EQ(abi_calls[signet_call_index("channel_call")].outputs, (1u << 5) | (1u << 6) | (1u << 8));
+    EXPECT_EQ(abi_calls[signet_call_index("channel_send")].outputs, 0u);
+    EXPECT_EQ(abi_calls[signet_call_index("time_now")].outputs, 1u << 1);
+    EXPECT_EQ(abi_calls[signet_call_index("futex_wait")].outputs, 0u); // uint32_t const* address
+    EXPECT_EQ(abi_calls[signet_call_index("self_id")].outputs, 0u);
+}
+
 TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
 {
     auto refuse = [](uint16_t type, std::vector<uint8_t> payload) {
