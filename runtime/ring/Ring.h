@@ -189,6 +189,10 @@ public:
 private:
     // Publishes the CPU this side waits on; false if the peer last waited there too.
     bool may_spin() const;
+    // Asks for the lines of what the peer just published (up to a call's
+    // frame), so that their transfers start as soon as it is seen, not when
+    // receive() reads them after the caller's own steps.
+    void prefetch_published() const;
     WaitState& own_wait() const;
     WaitState& peer_wait() const;
     static uint64_t now_ns();
@@ -251,8 +255,10 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
     // The clock and the predicate every 16 rounds: a pause is 10 to 150 cycles.
     for (unsigned round = 1;; ++round) {
         cpu_relax();
-        if (peer_published())
+        if (peer_published()) {
+            prefetch_published();
             return true;
+        }
         if (round % 16 == 0) {
             uint64_t spun = now_ns() - start;
             if (spun >= budget_ns || !keep_spinning())
