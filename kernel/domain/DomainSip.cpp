@@ -383,7 +383,9 @@ std::optional<std::string> Connection::read_all(Member& member, uint32_t thread,
         if (m_decoded.route == own && m_hello && member.state == Member::State::Live) {
             if (mine)
                 return "sent a second message for thread " + std::to_string(thread) + " of SIP " + std::to_string(member.id) + " before the first was answered";
-            mine.emplace(Member::Delivery { frame.sequence, std::move(m_decoded) });
+            mine.emplace();
+            mine->sequence = frame.sequence;
+            mine->message = std::move(m_decoded);
             continue;
         }
         if (auto failure = route(frame.sequence, std::move(m_decoded)))
