@@ -13,7 +13,8 @@
 //   the client starts the server as its child) with both in the kernel domain
 //   each in its own domain and both in one shared domain, against two Linux
 //   processes and pipes; and the same pair as a whole workload (start both,
-//   1,000 round trips, exit).
+//   1,000 round trips, exit). And the client-in-a-domain round trip with a busy
+//   process on the domain's CPU, against the pipes with one on theirs.
 // - Start to exit of a program that returns at once: in the kernel domain, in
 //   a fresh domain that the domain zygote forked ahead of demand (its spare),
 //   in one it forks when asked (no spare), and in one exec'd without it,
@@ -29,6 +30,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <sched.h>
 #include <sstream>
@@ -156,6 +158,30 @@ ErrorOr<double> cache_line_round_trip(int here, int there, unsigned round_trips)
     ::waitpid(child, &status, 0);
     ::munmap(shared, 4096);
     return per_round_trip;
+}
+
+// A process that computes for ever on `cpu` (a busy neighbour), until stop_busy.
+ErrorOr<pid_t> start_busy(int cpu)
+{
+    pid_t child = ::fork();
+    if (child < 0)
+        return Error::from_errno("fork", errno);
+    if (child == 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        ::sched_setaffinity(0, sizeof set, &set);
+        for (;;)
+            asm volatile("" ::: "memory");
+    }
+    return child;
+}
+
+void stop_busy(pid_t busy)
+{
+    ::kill(busy, SIGKILL);
+    int status = 0;
+    ::waitpid(busy, &status, 0);
 }
 
 // How the kernel's side waited for its domains since `before` (DomainProcess::wait_counts):
@@ -307,6 +333,36 @@ ErrorOr<void> run_round_trips(Bench& bench, Report& report)
     }
     auto native_pipe = Stats::of(native["pipe"]);
     report.detail("2 Linux processes, pipes, 4 B: " + format_stats(native_pipe));
+
+    // With a busy neighbour: any process computing on the domain's CPU (and, on the
+    // Linux side, on the pipe's). A domain waiting for an answer that the kernel
+    // works out on the other CPU must keep its CPU (ring::Yield::WhenPeerBlocked):
+    // yielding it handed the neighbour a whole time slice per call, ~200 us a round trip.
+    Stats busy_cross, busy_pipe;
+    unsigned const busy_rounds = options.quick ? 500 : 2'000;
+    if (bench.other >= 0) {
+        place(false);
+        Kernel::ProgramInfo server;
+        server.image = pingpong;
+        server.domain = "kernel";
+        host->kernel().register_program("pingpong", server);
+        pid_t busy = TRY(start_busy(bench.other));
+        auto run = run_placed(host->kernel(), pingpong, { "pingpong", std::to_string(busy_rounds), std::to_string(repetitions), "4" }, "own");
+        stop_busy(busy);
+        if (run.is_error())
+            return run.release_error();
+        if (run.value().exit.how != ExitInfo::How::Exited || run.value().exit.status != 0)
+            report.failure("pingpong beside a busy process: " + describe_exit(run.value().exit));
+        busy_cross = Stats::of(per_operation(run.value().out, true)["channel"]);
+        busy = TRY(start_busy(bench.cpu));
+        auto pipes = run_process(SIGNET_BENCH_PINGPONG_NATIVE, { "pingpong", "pipe", std::to_string(busy_rounds), std::to_string(repetitions), "4" });
+        stop_busy(busy);
+        if (pipes.is_error())
+            return pipes.release_error();
+        busy_pipe = Stats::of(per_operation(pipes.value().out, true)["pipe"]);
+        report.detail("2 SIPs, cross, a busy process on the domain's CPU: " + format_stats(busy_cross));
+        report.detail("2 Linux processes, pipes, 4 B, a busy process on their CPU: " + format_stats(busy_pipe));
+    }
     // Each placement's rows: its label, what it says, and the round trip's target and note.
     // The cross-domain round trip is the issue's: a message and its answer cross
     // between a domain and the kernel's, as between an application in its own
@@ -332,6 +388,16 @@ ErrorOr<void> run_round_trips(Bench& bench, Report& report)
             .goal = Goal::SignetCheaper,
             .target = target,
             .note = note,
+            .statistic = Statistic::Median });
+    }
+    if (bench.other >= 0) {
+        report.add({ .name = "message round trip 4 B, client in its own domain, server in the kernel domain, a busy process on the client's CPU, vs pipe",
+            .linux_label = "2 processes, pipes, 1 CPU, a busy process on it",
+            .signet = busy_cross,
+            .linux_side = busy_pipe,
+            .goal = Goal::SignetCheaper,
+            .target = 0,
+            .note = "a process that computes for ever shares the CPU with the client's domain (and, on the Linux side, with the two processes)",
             .statistic = Statistic::Median });
     }
     for (auto const& [label, text, target, note] : placements) {

@@ -515,6 +515,9 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
             return false;
         }
         prepare_answer(member, *call);
+        // While the call waits on something else, the domain may give its CPU away.
+        Thread* self = Worker::current_thread();
+        self->set_blocked_hint(&m_process->ring().kernel_blocked_hint());
         uint64_t result = 0;
         if (call->function == domain_thread_create_call()) {
             result = domain_thread_create(sip, call->arguments, [&](uint32_t stack_top) {
@@ -523,6 +526,7 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
         } else {
             result = execute_domain_call(sip, call->function, call->arguments);
         }
+        self->set_blocked_hint(nullptr);
         // What the call changed in the SIP's memory (exchange-heap blocks), applied by
         // the domain before the Result lets the thread run on.
         auto changes = take_domain_memory_changes(sip);

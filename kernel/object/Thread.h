@@ -75,6 +75,12 @@ public:
         m_stack_pointer = stack_pointer;
         m_stack_pointer_valid = true;
     }
+    // While set (a domain's call running on this proxy thread), Worker::block_current
+    // writes 1 there while the thread is blocked and 0 once it runs again: the
+    // domain's hint that its answer waits in the kernel on something else
+    // (ring::Hint, docs/protection-domains.md).
+    void set_blocked_hint(std::atomic<uint32_t>* hint) { m_blocked_hint = hint; }
+    std::atomic<uint32_t>* blocked_hint() const { return m_blocked_hint; }
     // Set by the preemption path: the thread did not give the worker up by itself.
     void set_preempted(bool preempted) { m_preempted = preempted; }
 
@@ -111,6 +117,7 @@ private:
     uint32_t* m_stack_pointer_global { nullptr };
     bool m_stack_pointer_valid { false };
     bool m_preempted { false };
+    std::atomic<uint32_t>* m_blocked_hint { nullptr };
 };
 
 } // namespace signet

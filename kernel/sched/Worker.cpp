@@ -520,8 +520,13 @@ void Worker::block_current()
         return;
     }
     Worker* worker = this_worker();
+    std::atomic<uint32_t>* hint = self->blocked_hint();
+    if (hint)
+        hint->store(1, std::memory_order_relaxed);
     stop_running(*self, Thread::State::Blocked);
     worker->switch_to(worker->pick_next());
+    if (hint)
+        hint->store(0, std::memory_order_relaxed);
 }
 
 uint64_t Sip::cpu_time_ns() const

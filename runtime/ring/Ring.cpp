@@ -60,6 +60,7 @@ void Ring::initialize(uint8_t* region)
         wait->sleeps.store(1, std::memory_order_relaxed);
         wait->cpu.store(unknown_cpu, std::memory_order_relaxed);
     }
+    header.kernel_hint.blocked.store(0, std::memory_order_relaxed);
 }
 
 Cursor& Ring::peer_head() const { return m_side == Side::Kernel ? header_of(m_region).to_kernel_head : header_of(m_region).to_domain_head; }
@@ -242,9 +243,13 @@ bool Ring::peer_sleeps() const
     return peer_wait().sleeps.load(std::memory_order_relaxed) != 0;
 }
 
+std::atomic<uint32_t>& Ring::kernel_blocked_hint() { return header_of(m_region).kernel_hint.blocked; }
+
+bool Ring::peer_blocked() const { return header_of(m_region).kernel_hint.blocked.load(std::memory_order_relaxed) != 0; }
+
 bool Ring::wait(Doorbell const& doorbell, int timeout_ms)
 {
-    if (spin_for_peer(spin_ns, [] { return true; }, Yield::AfterAWhile))
+    if (spin_for_peer(spin_ns, [] { return true; }, Yield::WhenPeerBlocked))
         return true;
     set_sleeping(true);
     bool woken = peer_published() || doorbell.wait(timeout_ms);

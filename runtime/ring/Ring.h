@@ -49,7 +49,7 @@ namespace signet::ring {
 // Named limits. A frame larger than max_frame_bytes is refused; a domain that
 // needs to move more splits it (the ABI calls never need to).
 inline constexpr uint32_t region_magic = 0x4e524753; // "SGRN"
-inline constexpr uint32_t region_version = 2;
+inline constexpr uint32_t region_version = 3;
 inline constexpr uint32_t ring_capacity = 64 * 1024;       // bytes per direction, a power of two
 inline constexpr uint32_t max_frame_bytes = 16 * 1024;     // header included
 inline constexpr uint32_t frame_alignment = 16; // so that a pad frame always fits before the end
@@ -90,6 +90,15 @@ struct alignas(64) WaitState {
     std::atomic<uint32_t> cpu;
 };
 
+// What the kernel tells a domain of the calls it is running for it, on a line
+// of its own (written at every block and resume of such a call, read by the
+// domain only when an answer is slow to come).
+struct alignas(64) Hint {
+    // 1 while one of the domain's calls waits in the kernel on something else:
+    // another SIP (which may be in a domain on this domain's CPU), a timer.
+    std::atomic<uint32_t> blocked;
+};
+
 struct RegionHeader {
     // Written by the kernel when it creates the region; informational for the
     // domain, never read back by the kernel.
@@ -103,6 +112,7 @@ struct RegionHeader {
     Cursor to_domain_tail; // domain publishes
     WaitState kernel_wait; // kernel publishes
     WaitState domain_wait; // domain publishes
+    Hint kernel_hint;      // kernel publishes
 };
 static_assert(sizeof(RegionHeader) <= header_bytes);
 
@@ -166,9 +176,12 @@ public:
     // nothing is published, for at most `budget_ns` and while `keep_spinning()`
     // holds; true as soon as the peer's head moved (receive() then checks it).
     // Spins not at all when the peer last waited on the calling CPU.
-    // With Yield::AfterAWhile it gives its CPU away (sched_yield) between looks
-    // after spin_alone_ns, to whatever else is runnable there.
-    enum class Yield : uint8_t { Never, AfterAWhile };
+    // With Yield::WhenPeerBlocked it gives its CPU away (sched_yield) between looks
+    // after spin_alone_ns, to whatever else is runnable there — only while the
+    // kernel says the answer waits on something else (Hint), seen at two looks
+    // in a row: a domain that yields to a busy neighbour while the kernel works
+    // on its call on another CPU loses its CPU for a whole time slice.
+    enum class Yield : uint8_t { Never, WhenPeerBlocked };
     template<typename KeepSpinning>
     bool spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield = Yield::Never);
     // Step 2: from now on the peer must ring this side's doorbell (true), or
@@ -185,6 +198,11 @@ public:
     bool wait(Doorbell const& doorbell, int timeout_ms);
     // Step 3 for a side that rings with a Doorbell: rings it if the peer sleeps.
     void notify(Doorbell const& peer_doorbell) const;
+
+    // The kernel's side: the word a proxy thread's blocks are told through (Hint).
+    std::atomic<uint32_t>& kernel_blocked_hint();
+    // The domain's side: whether the kernel says one of its calls waits on something else.
+    bool peer_blocked() const;
 
 private:
     // Publishes the CPU this side waits on; false if the peer last waited there too.
@@ -252,6 +270,7 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
     if (budget_ns == 0 || !may_spin())
         return false;
     uint64_t const start = now_ns();
+    bool blocked_before = false;
     // The clock and the predicate every 16 rounds: a pause is 10 to 150 cycles.
     for (unsigned round = 1;; ++round) {
         cpu_relax();
@@ -264,10 +283,14 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
             if (spun >= budget_ns || !keep_spinning())
                 return false;
             // Past the first stretch, let whatever else waits for this CPU run
-            // (another domain, on a machine with fewer CPUs than busy processes):
-            // the answer we wait for may depend on it.
-            if (yield == Yield::AfterAWhile && spun >= spin_alone_ns)
-                yield_cpu();
+            // (another domain, on a machine with fewer CPUs than busy processes)
+            // when the answer we wait for may depend on it.
+            if (yield == Yield::WhenPeerBlocked && spun >= spin_alone_ns) {
+                bool blocked = peer_blocked();
+                if (blocked && blocked_before)
+                    yield_cpu();
+                blocked_before = blocked;
+            }
         }
     }
 }
