@@ -204,7 +204,8 @@ void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_ord
 
 // The fast path of an ABI call, on the fiber, while nothing else in the domain
 // may run: it watches the ring for its answer itself (for spin_alone_ns after
-// the last frame, without yielding), with no switch to the scheduler and back
+// the last frame, yielding the CPU only as Ring::Yield::WhenPeerBlocked says),
+// with no switch to the scheduler and back
 // and no run queue. Frames for its own thread (the answer, an Unwind) and its
 // SIP's memory changes are delivered here; any other frame is left for the
 // scheduler (an EndSip must not drop this fiber while it runs on its stack),
@@ -213,7 +214,7 @@ void watch_for_answer(Fiber& fiber)
 {
     ring::Frame& frame = s_host.watched;
     while (fiber.waiting && s_host.runnable.empty()) {
-        if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }))
+        if (!s_host.ring->spin_for_peer(ring::spin_alone_ns, [] { return true; }, ring::Ring::Yield::WhenPeerBlocked))
             return;
         // Something came, most likely the answer: ask for the memory the call
         // wrote now, so that its transfer from the kernel's CPU overlaps reading

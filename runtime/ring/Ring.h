@@ -68,11 +68,20 @@ inline constexpr uint32_t unknown_cpu = ~0u;
 // before sleeping (the kernel's side spins only while its worker has nothing
 // else to run).
 inline constexpr uint64_t spin_ns = 50'000;
-// Of which the first part spins alone; after it a domain yields its CPU
-// (sched_yield) between looks, to whatever else is runnable there: another
-// domain on the same CPU may be what it waits for. The kernel's side never
-// yields: its worker would give its CPU to any other process for a whole slice.
+// How long a domain's fiber watches the ring for its own answer before it
+// leaves the wait to the domain's scheduler (runtime/domain/DomainHost.cpp).
 inline constexpr uint64_t spin_alone_ns = 2'000;
+// After this long waiting, a domain yields its CPU (sched_yield) between looks,
+// to whatever else is runnable there, when the kernel says at two looks in a
+// row that the call it waits for waits on something else (Hint): another domain
+// on the same CPU may be what it waits for. Not sooner: most answers come
+// before it, and the hint's line, written by the kernel at every block of a
+// call, would cross between the CPUs at every call if the domain read it; and
+// a call to a server in the kernel blocks its proxy for a few hundred
+// nanoseconds, while a yield to a busy neighbour costs a whole time slice.
+// The kernel's side never yields: its worker would give its CPU to any other
+// process for a whole slice.
+inline constexpr uint64_t yield_after_ns = 1'000;
 
 // A cursor counts bytes published (head) or consumed (tail) since the start,
 // wrapping at 2^32; each sits on its own cache line.
@@ -176,10 +185,10 @@ public:
     // nothing is published, for at most `budget_ns` and while `keep_spinning()`
     // holds; true as soon as the peer's head moved (receive() then checks it).
     // Spins not at all when the peer last waited on the calling CPU.
-    // With Yield::WhenPeerBlocked it gives its CPU away (sched_yield) between looks
-    // after spin_alone_ns, to whatever else is runnable there — only while the
-    // kernel says the answer waits on something else (Hint), seen at two looks
-    // in a row: a domain that yields to a busy neighbour while the kernel works
+    // With Yield::WhenPeerBlocked it gives its CPU away (sched_yield) between
+    // looks after yield_after_ns, to whatever else is runnable there, while the
+    // kernel says at two looks in a row that the answer waits on something else
+    // (Hint): a domain that yields to a busy neighbour while the kernel works
     // on its call on another CPU loses its CPU for a whole time slice.
     enum class Yield : uint8_t { Never, WhenPeerBlocked };
     template<typename KeepSpinning>
@@ -270,7 +279,7 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
     if (budget_ns == 0 || !may_spin())
         return false;
     uint64_t const start = now_ns();
-    bool blocked_before = false;
+    bool blocked_before = false; // the last look at the hint found the peer blocked
     // The clock and the predicate every 16 rounds: a pause is 10 to 150 cycles.
     for (unsigned round = 1;; ++round) {
         cpu_relax();
@@ -279,14 +288,14 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
             return true;
         }
         if (round % 16 == 0) {
-            uint64_t spun = now_ns() - start;
-            if (spun >= budget_ns || !keep_spinning())
+            uint64_t const now = now_ns();
+            if (now - start >= budget_ns || !keep_spinning())
                 return false;
-            // Past the first stretch, let whatever else waits for this CPU run
-            // (another domain, on a machine with fewer CPUs than busy processes)
-            // when the answer we wait for may depend on it.
-            if (yield == Yield::WhenPeerBlocked && spun >= spin_alone_ns) {
-                bool blocked = peer_blocked();
+            // Let whatever else waits for this CPU run (another domain, on a
+            // machine with fewer CPUs than busy processes) when the answer we
+            // wait for has been waiting on something else for a while.
+            if (yield == Yield::WhenPeerBlocked && now - start >= yield_after_ns) {
+                bool const blocked = peer_blocked();
                 if (blocked && blocked_before)
                     yield_cpu();
                 blocked_before = blocked;
