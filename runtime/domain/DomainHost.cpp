@@ -205,11 +205,11 @@ void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_ord
 // The fast path of an ABI call, on the fiber, while nothing else in the domain
 // may run: it watches the ring for its answer itself (for spin_alone_ns after
 // the last frame, yielding the CPU only as Ring::Yield::WhenPeerBlocked says),
-// with no switch to the scheduler and back
-// and no run queue. Frames for its own thread (the answer, an Unwind) and its
-// SIP's memory changes are delivered here; any other frame is left for the
-// scheduler (an EndSip must not drop this fiber while it runs on its stack),
-// and so is the wait once the kernel takes longer.
+// with no switch to the scheduler and back and no run queue. Frames for its
+// own thread (the answer, an Unwind) and its SIP's memory changes are
+// delivered here; any other frame is left for the scheduler (an EndSip must
+// not drop this fiber while it runs on its stack), and so is the wait once the
+// kernel takes longer.
 void watch_for_answer(Fiber& fiber)
 {
     ring::Frame& frame = s_host.watched;
