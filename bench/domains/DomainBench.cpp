@@ -120,6 +120,16 @@ ErrorOr<std::vector<double>> pipe_ping_pong(unsigned round_trips, unsigned repet
     return samples;
 }
 
+// In a child just forked: runs it on `cpu` only, whatever its parent was allowed
+// (pin_to_cpu keeps to the CPUs the caller may use).
+void move_to_cpu(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    ::sched_setaffinity(0, sizeof set, &set);
+}
+
 // The floor of any crossing between CPUs on this machine: two processes, one
 // on each CPU, passing a counter back and forth through two cache lines of
 // shared memory, spinning with `pause`. ns per round trip.
@@ -135,10 +145,7 @@ ErrorOr<double> cache_line_round_trip(int here, int there, unsigned round_trips)
     if (child < 0)
         return Error::from_errno("fork", errno);
     if (child == 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(there, &set);
-        ::sched_setaffinity(0, sizeof set, &set);
+        move_to_cpu(there);
         for (uint32_t i = 1; i <= round_trips; ++i) {
             while (ping.load(std::memory_order_acquire) != i)
                 ring::cpu_relax();
@@ -167,10 +174,7 @@ ErrorOr<pid_t> start_busy(int cpu)
     if (child < 0)
         return Error::from_errno("fork", errno);
     if (child == 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(cpu, &set);
-        ::sched_setaffinity(0, sizeof set, &set);
+        move_to_cpu(cpu);
         for (;;)
             asm volatile("" ::: "memory");
     }
