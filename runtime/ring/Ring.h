@@ -82,6 +82,12 @@ inline constexpr uint64_t spin_alone_ns = 2'000;
 // The kernel's side never yields: its worker would give its CPU to any other
 // process for a whole slice.
 inline constexpr uint64_t yield_after_ns = 1'000;
+// A yield that comes back after this long gave a busy process on this CPU a
+// whole time slice; for the next slow_yield_waits waits in which it would yield,
+// a domain sleeps on its doorbell instead: the kernel's ring wakes it as a
+// sleeper, which Linux lets preempt the busy process.
+inline constexpr uint64_t slow_yield_ns = 100'000;
+inline constexpr uint32_t slow_yield_waits = 64;
 
 // A cursor counts bytes published (head) or consumed (tail) since the start,
 // wrapping at 2^32; each sits on its own cache line.
@@ -241,6 +247,8 @@ private:
     std::atomic<uint32_t> m_next_offset { 0 };
     // The peer's consumer tail as this side last read it (checked then).
     uint32_t m_peer_tail { 0 };
+    // Waits left in which a domain sleeps instead of yielding (slow_yield_ns).
+    uint32_t m_sleep_instead_of_yield { 0 };
 };
 
 // An eventfd doorbell. The side that publishes rings; the other waits or polls.
@@ -296,8 +304,15 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
             // wait for has been waiting on something else for a while.
             if (yield == Yield::WhenPeerBlocked && now - start >= yield_after_ns) {
                 bool const blocked = peer_blocked();
-                if (blocked && blocked_before)
+                if (blocked && blocked_before) {
+                    if (m_sleep_instead_of_yield) {
+                        --m_sleep_instead_of_yield;
+                        return false; // the caller sleeps on its doorbell
+                    }
                     yield_cpu();
+                    if (now_ns() - now >= slow_yield_ns)
+                        m_sleep_instead_of_yield = slow_yield_waits;
+                }
                 blocked_before = blocked;
             }
         }
