@@ -195,7 +195,9 @@ public:
     // looks after yield_after_ns, to whatever else is runnable there, while the
     // kernel says at two looks in a row that the answer waits on something else
     // (Hint): a domain that yields to a busy neighbour while the kernel works
-    // on its call on another CPU loses its CPU for a whole time slice.
+    // on its call on another CPU loses its CPU for a whole time slice. Once a
+    // yield came back after slow_yield_ns, it returns false where it would
+    // yield, for the next slow_yield_waits such waits: the caller sleeps instead.
     enum class Yield : uint8_t { Never, WhenPeerBlocked };
     template<typename KeepSpinning>
     bool spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield = Yield::Never);
