@@ -334,6 +334,7 @@ void DomainProcess::terminate()
     m_reaped = true;
     if (!m_death)
         m_death = reaped == m_pid ? describe_status(status) : "gone";
+    m_dead.store(true, std::memory_order_release);
 }
 
 void DomainProcess::note_death(std::string why)
@@ -341,6 +342,7 @@ void DomainProcess::note_death(std::string why)
     std::lock_guard guard(m_lock);
     if (!m_death)
         m_death = std::move(why);
+    m_dead.store(true, std::memory_order_release);
     m_event = true;
     if (m_waiter)
         Worker::wake(*m_waiter);

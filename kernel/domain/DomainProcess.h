@@ -109,6 +109,8 @@ public:
     void mark_hello() { m_hello.store(true, std::memory_order_release); }
     // Why the process is gone, once it is.
     std::optional<std::string> death() const;
+    // Whether it is (one load, for a look at every call).
+    bool dead() const { return m_dead.load(std::memory_order_acquire); }
     // Runs on the pump thread when the process dies, unless terminate() ran first:
     // the serving thread may be blocked inside an ABI call (a channel receive, a
     // sleep) where wait() cannot see the death, so the SIP must be ended from here.
@@ -152,6 +154,7 @@ private:
     Thread* m_waiter { nullptr }; // guarded: the fiber blocked in wait(), only while blocked
     bool m_event { false };       // guarded: something happened since the last wait()
     std::optional<std::string> m_death; // guarded
+    std::atomic<bool> m_dead { false };  // set once m_death is
     std::function<void(std::string const&)> m_on_death; // guarded; cleared by terminate()
     std::function<void()> m_on_cpu_limit;               // guarded; cleared by terminate()
     std::atomic<uint64_t> m_cpu_limit_ns { 0 };

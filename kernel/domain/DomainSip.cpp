@@ -341,8 +341,8 @@ std::optional<Member::Delivery> Connection::next(Member& member, uint32_t thread
             continue;
         }
         // Everything it published is routed; only now does its death count.
-        if (auto death = m_process->death())
-            fail("died: " + *death, Terminate::No);
+        if (m_process->dead())
+            fail("died: " + m_process->death().value_or("gone"), Terminate::No);
         else
             m_process->wait();
     }
