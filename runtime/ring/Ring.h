@@ -288,9 +288,12 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
         return true;
     if (budget_ns == 0 || !may_spin())
         return false;
-    uint64_t const start = now_ns();
-    bool blocked_before = false; // the last look at the hint found the peer blocked
     // The clock and the predicate every 16 rounds: a pause is 10 to 150 cycles.
+    // The budget counts from the first of those looks, not before the first
+    // round: the peer's frame may come while the clock is read.
+    uint64_t start = 0;
+    bool started = false;
+    bool blocked_before = false; // the last look at the hint found the peer blocked
     for (unsigned round = 1;; ++round) {
         cpu_relax();
         if (peer_published()) {
@@ -299,6 +302,10 @@ bool Ring::spin_for_peer(uint64_t budget_ns, KeepSpinning keep_spinning, Yield y
         }
         if (round % 16 == 0) {
             uint64_t const now = now_ns();
+            if (!started) {
+                start = now;
+                started = true;
+            }
             if (now - start >= budget_ns || !keep_spinning())
                 return false;
             // Let whatever else waits for this CPU run (another domain, on a
