@@ -29,7 +29,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <filesystem>
 #include <map>
 
@@ -586,11 +585,7 @@ void Connection::prepare_answer(Member& member, ring::Call const& call)
 {
     m_process->ring().prepare_send();
     auto const& memory = m_process->memory(member.slot);
-    for (uint32_t outputs = ring::abi_calls[call.function].outputs; outputs; outputs &= outputs - 1) {
-        uint64_t address = call.arguments[std::countr_zero(outputs)];
-        if (address < memory.size)
-            __builtin_prefetch(memory.data + address, 1);
-    }
+    ring::for_each_output(call.function, call.arguments, memory.size, [&](uint64_t address) { __builtin_prefetch(memory.data + address, 1); });
 }
 
 void serve_thread(void* raw_member, uint32_t thread)

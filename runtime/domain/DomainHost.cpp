@@ -41,7 +41,6 @@
 #include <cstdlib>
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -622,11 +621,10 @@ uint64_t forward(uint32_t function, uint64_t const* arguments, uint32_t count)
     }
     fiber.output_count = 0;
     if (auto const* memory = fiber.sip->context.wasm_memory) {
-        for (uint32_t outputs = ring::abi_calls[function].outputs; outputs && fiber.output_count < Fiber::max_outputs; outputs &= outputs - 1) {
-            uint64_t address = arguments[std::countr_zero(outputs)];
-            if (address < memory->size)
+        ring::for_each_output(function, arguments, memory->size, [&](uint64_t address) {
+            if (fiber.output_count < Fiber::max_outputs)
                 fiber.outputs[fiber.output_count++] = memory->data + address;
-        }
+        });
     }
     ring::FixedPayload payload;
     return call(fiber, ring::ToKernelType::Call, ring::encode_call_into(payload, route_of(fiber), function, arguments, count));

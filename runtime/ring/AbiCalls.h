@@ -6,6 +6,7 @@
 // carries the table's fingerprint and the kernel refuses a domain whose table differs.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -17,6 +18,9 @@ struct AbiCall {
     std::string_view name;
     std::string_view params;  // one letter per parameter: i i32, I i64, f f32, F f64
     std::string_view results; // at most one letter
+    // Bit i: parameter i is 32-bit (i or f), which travels in the low half of
+    // its 8 bytes with the high half zero.
+    uint32_t narrow { 0 };
     // Bit i: parameter i is the address of memory the call writes (a pointer
     // that is not const in its C declaration). Not known for WASI's functions: 0.
     uint32_t outputs { 0 };
@@ -48,6 +52,17 @@ constexpr uint32_t output_parameters(std::string_view list)
     return outputs;
 }
 
+// The 32-bit parameters of a signature ("iIf": 0b101).
+constexpr uint32_t narrow_parameters(std::string_view params)
+{
+    uint32_t narrow = 0;
+    for (uint32_t i = 0; i < params.size(); ++i) {
+        if (params[i] == 'i' || params[i] == 'f')
+            narrow |= 1u << i;
+    }
+    return narrow;
+}
+
 // How many parameters a C parameter list has ("(void)" has none).
 constexpr size_t parameter_count(std::string_view list)
 {
@@ -63,10 +78,11 @@ constexpr size_t parameter_count(std::string_view list)
 
 inline constexpr AbiCall abi_calls[] = {
 #define SIGNET_ABI(name, wasm_params, wasm_results, c_result, c_params) \
-    { "signet_v1", #name, wasm_params, wasm_results, detail::output_parameters(#c_params) },
+    { "signet_v1", #name, wasm_params, wasm_results, detail::narrow_parameters(wasm_params), detail::output_parameters(#c_params) },
 #include <signet/abi_functions.def>
 #undef SIGNET_ABI
-#define WASI_FUNCTION(name, wasm_params, wasm_results) { "wasi_snapshot_preview1", #name, wasm_params, wasm_results },
+#define WASI_FUNCTION(name, wasm_params, wasm_results) \
+    { "wasi_snapshot_preview1", #name, wasm_params, wasm_results, detail::narrow_parameters(wasm_params) },
 #include "kernel/abi/WasiFunctions.def"
 #undef WASI_FUNCTION
 };
@@ -120,5 +136,17 @@ static_assert(abi_calls_fit(), "an ABI function has more parameters than a ring 
 #undef SIGNET_ABI
 static_assert(detail::output_parameters("(uint32_t a, uint32_t* out_b, void const* c, char* d, uint32_t const* e)") == 0b01010);
 static_assert(abi_calls[signet_call_index("channel_call")].outputs == (1u << 5 | 1u << 6 | 1u << 8));
+
+// Calls `visit(address)` for each output argument of a call of `function`
+// (AbiCall::outputs) that lies inside a memory of `memory_size` bytes.
+template<typename Visit>
+void for_each_output(uint32_t function, uint64_t const* arguments, uint64_t memory_size, Visit visit)
+{
+    for (uint32_t outputs = abi_calls[function].outputs; outputs; outputs &= outputs - 1) {
+        uint64_t const address = arguments[std::countr_zero(outputs)];
+        if (address < memory_size)
+            visit(address);
+    }
+}
 
 } // namespace signet::ring

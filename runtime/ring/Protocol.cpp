@@ -4,7 +4,6 @@
 #include "runtime/ring/AbiCalls.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstring>
 
@@ -80,26 +79,6 @@ Error wrong_size(Frame const& frame, char const* what, size_t expected)
     return Error::invalid(frame_name(frame) + ": a " + what + " payload is " + std::to_string(route_bytes + expected) + " bytes, got " + std::to_string(frame.payload.size()));
 }
 
-// Each ABI function's shape, computed once from abi_calls: how many arguments
-// it takes, and which of them are 32-bit (bit i: argument i is an i32 or f32,
-// which travels in the low half of its 8 bytes with the high half zero).
-struct CallShape {
-    uint32_t argument_count;
-    uint32_t narrow;
-};
-constexpr auto call_shapes = [] {
-    std::array<CallShape, abi_call_count> shapes {};
-    for (uint32_t f = 0; f < abi_call_count; ++f) {
-        auto const& params = abi_calls[f].params;
-        shapes[f].argument_count = uint32_t(params.size());
-        for (uint32_t i = 0; i < params.size(); ++i) {
-            if (params[i] == 'i' || params[i] == 'f')
-                shapes[f].narrow |= 1u << i;
-        }
-    }
-    return shapes;
-}();
-
 // The decoders write into the message they are given (built in place, not
 // built, returned and moved: a Call is 136 bytes in a variant of variants).
 // A call is every ABI call's hot path in the kernel: its checks are a table
@@ -111,9 +90,8 @@ ErrorOr<void> decode_call(Frame const& frame, Reader& reader, Call& call)
     if (call.function >= abi_call_count)
         return Error::invalid(frame_name(frame) + ": function " + std::to_string(call.function) + " does not exist (there are " + std::to_string(abi_call_count) + ")");
     auto const& function = abi_calls[call.function];
-    CallShape const shape = call_shapes[call.function];
-    if (call.argument_count != shape.argument_count)
-        return Error::invalid(frame_name(frame) + ": " + std::string(function.name) + " takes " + std::to_string(shape.argument_count)
+    if (call.argument_count != function.params.size())
+        return Error::invalid(frame_name(frame) + ": " + std::string(function.name) + " takes " + std::to_string(function.params.size())
             + " arguments, the call has " + std::to_string(call.argument_count));
     if (reader.remaining() != size_t(call.argument_count) * 8)
         return wrong_size(frame, "call", 8 + size_t(call.argument_count) * 8);
@@ -122,7 +100,7 @@ ErrorOr<void> decode_call(Frame const& frame, Reader& reader, Call& call)
     uint32_t high_bits = 0; // bit i: argument i is 32-bit but has high bits set
     for (uint32_t i = 0; i < call.argument_count; ++i)
         high_bits |= uint32_t((call.arguments[i] >> 32) != 0) << i;
-    if (uint32_t wrong = high_bits & shape.narrow) {
+    if (uint32_t wrong = high_bits & function.narrow) {
         int i = std::countr_zero(wrong);
         return Error::invalid(frame_name(frame) + ": argument " + std::to_string(i) + " of " + std::string(function.name)
             + " is 32-bit but has high bits set (" + std::to_string(call.arguments[i]) + ")");

@@ -278,6 +278,14 @@ TEST(RingProtocol, KnowsWhichArgumentsACallWritesThrough)
     EXPECT_EQ(abi_calls[signet_call_index("time_now")].outputs, 1u << 1);
     EXPECT_EQ(abi_calls[signet_call_index("futex_wait")].outputs, 0u); // uint32_t const* address
     EXPECT_EQ(abi_calls[signet_call_index("self_id")].outputs, 0u);
+    // 32-bit parameters, from the signature: child_wait is (i32, i64, i32).
+    EXPECT_EQ(abi_calls[signet_call_index("child_wait")].narrow, 0b101u);
+
+    // for_each_output visits the outputs that lie inside the memory, in order.
+    uint64_t const arguments[9] = { 1, 2, 3, 4, 5, 100, 200, 64, 5000 };
+    std::vector<uint64_t> seen;
+    for_each_output(signet_call_index("channel_call"), arguments, 4096, [&](uint64_t address) { seen.push_back(address); });
+    EXPECT_EQ(seen, (std::vector<uint64_t> { 100, 200 })); // 5000 is past the memory
 }
 
 TEST(RingProtocol, RefusesEveryMalformedMessageWithItsReason)
