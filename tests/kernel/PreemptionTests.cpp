@@ -78,7 +78,7 @@ TEST_F(KernelTest, AnIdleWorkerStealsRunnableSipsFromABusyOne)
     std::vector<std::shared_ptr<Sip>> sips;
     std::vector<std::shared_ptr<BufferOutputStream>> outputs;
     for (int i = 0; i < 6; ++i) {
-        auto spawn = i % 2 == 0 ? request(example("compute"), { "1000000", "3" }) : request(example("hello_native"));
+        auto spawn = i % 2 == 0 ? request(example("compute"), { "1000000", "12" }) : request(example("hello_native"));
         outputs.push_back(std::static_pointer_cast<BufferOutputStream>(spawn.stdio.out));
         auto sip = m_kernel->spawn(std::move(spawn));
         ASSERT_FALSE(sip.is_error());
