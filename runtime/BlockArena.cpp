@@ -478,12 +478,6 @@ uint64_t BlockArena::grown_bytes() const
     return m_grown;
 }
 
-bool BlockArena::has_holes() const
-{
-    // No lock: every kernel call that touches guest memory asks this first.
-    return m_hole_count.load(std::memory_order_relaxed) != 0;
-}
-
 size_t BlockArena::hole_count() const
 {
     std::lock_guard guard(m_lock);

@@ -123,7 +123,8 @@ public:
 
     uint64_t bytes_in_use() const;
     uint64_t grown_bytes() const;
-    bool has_holes() const;
+    // No lock: every kernel call that touches guest memory asks this first.
+    bool has_holes() const { return m_hole_count.load(std::memory_order_relaxed) != 0; }
     size_t hole_count() const;
 
     // Remote mode (see above): `view` is the kernel's mapping of the SIP's memory.

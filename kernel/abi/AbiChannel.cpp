@@ -140,19 +140,77 @@ private:
 void unregister(Endpoint& endpoint, Thread* self)
 {
     std::lock_guard guard(endpoint.channel().lock());
-    Thread*& waiter = endpoint.channel().waiter(endpoint);
-    if (waiter == self)
-        waiter = nullptr;
+    endpoint.channel().clear_waiter(endpoint, self);
 }
 
-// `hand_off`, if given, is set when the send woke a receiver on this worker
-// that may run at once (Worker::hand_off), before the sender goes on.
-uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length,
-    ExchangeBlock::Revoke revoke = ExchangeBlock::Revoke::Now, bool* hand_off = nullptr)
+} // namespace
+
+// A receive blocked on an endpoint, described for whoever sends to it next: a
+// send that finds it hands its message straight to the receiver (deliver_to),
+// which wakes up with the message received and need not take the channel lock
+// again. Only a message that carries nothing (what travels becomes the
+// receiver's through its handle table) and fits, and only for a receiver whose
+// SIP has no other thread (nothing else can touch its memory meanwhile). It
+// lives in the receiving call's frame while its thread waits, is registered
+// with the waiter (Channel::set_waiter) and written only under the channel lock.
+struct signet::PendingReceive {
+    SipContext* memory { nullptr };
+    uint32_t out_id { 0 }, buffer { 0 }, capacity { 0 }, out_length { 0 };
+    std::atomic<bool> delivered { false };
+};
+
+namespace {
+
+// Writes a message into the memory of the receive waiting for it; false if
+// anything there is no longer as the receive described it (the receive then
+// finds the message queued, as usual).
+bool deliver_to(PendingReceive& pending, uint16_t id, std::span<uint8_t const> bytes)
+{
+    GuestMemory memory(*pending.memory);
+    if (bytes.size() > pending.capacity || !memory.valid(pending.out_id, 4) || !memory.valid(pending.out_length, 4))
+        return false;
+    uint8_t* buffer = memory.range(pending.buffer, bytes.size());
+    if (!buffer)
+        return false;
+    if (!bytes.empty())
+        std::memcpy(buffer, bytes.data(), bytes.size());
+    memory.write(pending.out_id, uint32_t(id));
+    memory.write(pending.out_length, uint32_t(bytes.size()));
+    pending.delivered.store(true, std::memory_order_release);
+    return true;
+}
+
+// What a send does besides sending.
+struct SendOptions {
+    ExchangeBlock::Revoke revoke { ExchangeBlock::Revoke::Now };
+    // Set when the send woke a receiver on this worker that may run at once
+    // (Worker::hand_off), before the sender goes on.
+    bool* hand_off { nullptr };
+    // A call that receives on the endpoint it sends on: in the same critical
+    // section, if nothing waits in the endpoint's inbox, this thread becomes its
+    // waiter and *waiting is set, so the receive can block at once.
+    Thread* then_wait { nullptr };
+    PendingReceive* then_pending { nullptr }; // registered with it (may be null)
+    bool* waiting { nullptr };
+};
+
+// A call's send registers its thread as the waiter of the endpoint it sent on,
+// if nothing waits in its inbox yet (SendOptions::then_wait). Under the lock.
+void then_wait(Channel& channel, Endpoint& endpoint, SendOptions const& options)
+{
+    if (!options.then_wait || channel.front(endpoint))
+        return;
+    Thread* waiter = channel.waiter(endpoint);
+    if (waiter && waiter != options.then_wait)
+        return; // Another thread of this SIP waits here: the receive says so.
+    channel.set_waiter(endpoint, options.then_wait, options.then_pending);
+    *options.waiting = true;
+}
+
+// A send never blocks: the endpoint is borrowed, not referenced (HandleTable::borrow).
+uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t data, uint32_t length, SendOptions const& options = {})
 {
     GuestMemory memory(sip.runtime());
-    // A send never blocks: the endpoint is borrowed, not referenced (HandleTable::borrow).
-    Endpoint* endpoint = sip.handles().borrow_as<Endpoint>(handle);
     if (!endpoint)
         return SIGNET_BAD_HANDLE;
     auto const& contract = endpoint->contract_type().contract;
@@ -238,6 +296,18 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
             // one run of this end's sends: the contract's bound, which its inbox holds.
             VERIFY(channel.has_room(*peer));
             // Commit: nothing below can fail.
+            channel.set_state(edge->target);
+            Thread* waiter = channel.waiter(*peer);
+            PendingReceive* pending = channel.pending_receive(*peer);
+            if (pending && carried.size() == 0 && !channel.front(*peer)
+                && deliver_to(*pending, static_cast<uint16_t>(message_id), bytes)) {
+                channel.set_waiter(*peer, nullptr);
+                bool handed = Worker::wake(*waiter);
+                if (options.hand_off)
+                    *options.hand_off = handed;
+                then_wait(channel, *endpoint, options);
+                return SIGNET_OK;
+            }
             QueuedMessage& slot = channel.push_slot(*peer);
             slot.id = static_cast<uint16_t>(message_id);
             slot.length = length;
@@ -247,29 +317,52 @@ uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t d
                 auto& entry = carried[i];
                 sip.handles().remove(entry.handle);
                 if (entry.object->type() == ObjectType::Block)
-                    static_cast<ExchangeBlock&>(*entry.object).detach(revoke);
+                    static_cast<ExchangeBlock&>(*entry.object).detach(options.revoke);
                 else
                     static_cast<Endpoint&>(*entry.object).set_holder(EndpointHolder::in_transit());
                 slot.carried.push_back(std::move(entry.object));
             }
-            channel.set_state(edge->target);
-            if (Thread* waiter = channel.waiter(*peer)) {
+            if (waiter) {
                 bool handed = Worker::wake(*waiter);
-                if (hand_off)
-                    *hand_off = handed;
+                if (options.hand_off)
+                    *options.hand_off = handed;
             }
+            then_wait(channel, *endpoint, options);
             return SIGNET_OK;
         }
     }
     return protocol_violation(sip, *endpoint, state, message, waiting);
 }
 
-uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+uint32_t send_message(Sip& sip, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length, SendOptions const& options = {})
+{
+    return send_on(sip, sip.handles().borrow_as<Endpoint>(handle), message_id, data, length, options);
+}
+
+// What a receive asks for, for its waiter registration: a send may complete it
+// directly only while the SIP has this one thread.
+PendingReceive* describe(Sip& sip, PendingReceive& pending, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
+{
+    if (sip.thread_count() != 1)
+        return nullptr;
+    pending.memory = &sip.runtime();
+    pending.out_id = out_id;
+    pending.buffer = buffer;
+    pending.capacity = capacity;
+    pending.out_length = out_length;
+    return &pending;
+}
+
+// `endpoint` is borrowed from the handle table as `handle`. `pending`: what
+// this receive registers with its waiter (describe(), or null), already
+// registered if `waiting` (a call's send found the inbox empty and registered
+// this thread), and then the first thing is to block.
+uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length,
+    PendingReceive* pending, bool waiting = false)
 {
     GuestMemory memory(sip.runtime());
     // Borrowed while the call does not block; referenced before it does, since
     // a sibling thread may close the handle meanwhile (HandleTable::borrow).
-    Endpoint* endpoint = sip.handles().borrow_as<Endpoint>(handle);
     if (!endpoint)
         return SIGNET_BAD_HANDLE;
     std::shared_ptr<Endpoint> kept;
@@ -279,8 +372,10 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
     auto const& contract = endpoint->contract_type().contract;
     Thread* self = Worker::current_thread();
     for (;;) {
-        {
+        if (!waiting) {
             std::lock_guard guard(channel.lock());
+            if (pending && pending->delivered.load(std::memory_order_relaxed))
+                return SIGNET_OK; // A send completed it just now (deliver_to).
             if (QueuedMessage* message = channel.front(*endpoint)) {
                 if (message->length > capacity) {
                     memory.write(out_length, message->length);
@@ -319,20 +414,18 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
                 grown.write(out_id, uint32_t(message->id));
                 grown.write(out_length, message->length);
                 channel.pop(*endpoint);
-                if (channel.waiter(*endpoint) == self)
-                    channel.waiter(*endpoint) = nullptr;
+                channel.clear_waiter(*endpoint, self);
                 return SIGNET_OK;
             }
             if (channel.peer_gone(*endpoint)) {
-                if (channel.waiter(*endpoint) == self)
-                    channel.waiter(*endpoint) = nullptr;
+                channel.clear_waiter(*endpoint, self);
                 return SIGNET_CLOSED;
             }
-            Thread*& waiter = channel.waiter(*endpoint);
-            if (waiter && waiter != self)
+            if (Thread* waiter = channel.waiter(*endpoint); waiter && waiter != self)
                 return SIGNET_INVALID_ARGUMENT; // Another thread of this SIP is waiting here.
-            waiter = self;
+            channel.set_waiter(*endpoint, self, pending);
         }
+        waiting = false;
         // Only a sibling could close it meanwhile: a SIP alone needs no reference.
         if (!kept && sip.thread_count() > 1)
             kept = sip.handles().get_as<Endpoint>(handle);
@@ -341,6 +434,9 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
             unregister(*endpoint, self);
             return LeaveKilled;
         }
+        // Completed by the send that woke us: it took us off the waiter list too.
+        if (pending && pending->delivered.load(std::memory_order_acquire))
+            return SIGNET_OK;
     }
 }
 
@@ -351,21 +447,35 @@ uint32_t receive(Sip& sip, uint32_t handle, uint32_t out_id, uint32_t buffer, ui
 // comes back in the reply to where it was never lost it, and the round trip
 // changes no page table (docs/exchange-heap.md). That holds only while the
 // calling thread is the SIP's only one: with siblings, the access goes at once.
+//
+// Sending and receiving on one endpoint (an RPC's request and reply), the send
+// registers the caller as the endpoint's waiter in its critical section, so a
+// call that has to wait takes the channel lock twice, not three times.
 uint32_t call(Sip& sip, uint32_t send_handle, uint32_t message_id, uint32_t data, uint32_t length, uint32_t recv_handle,
     uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
 {
-    {
-        // What the receive needs is checked before anything is sent.
-        GuestMemory memory(sip.runtime());
-        if (!sip.handles().borrow_as<Endpoint>(recv_handle))
-            return SIGNET_BAD_HANDLE;
-        if (!memory.valid(out_id, 4) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
-            return SIGNET_OUT_OF_BOUNDS;
-    }
+    // What the receive needs is checked before anything is sent.
+    Endpoint* receiver = sip.handles().borrow_as<Endpoint>(recv_handle);
+    if (!receiver)
+        return SIGNET_BAD_HANDLE;
+    if (GuestMemory memory(sip.runtime()); !memory.valid(out_id, 4) || !memory.valid(buffer, capacity) || !memory.valid(out_length, 4))
+        return SIGNET_OUT_OF_BOUNDS;
     bool alone = sip.thread_count() == 1;
-    uint32_t status = send_message(sip, send_handle, message_id, data, length, alone ? ExchangeBlock::Revoke::BeforeOwnerRuns : ExchangeBlock::Revoke::Now);
+    bool waiting = false;
+    PendingReceive described;
+    PendingReceive* pending = describe(sip, described, out_id, buffer, capacity, out_length);
+    SendOptions options { alone ? ExchangeBlock::Revoke::BeforeOwnerRuns : ExchangeBlock::Revoke::Now };
+    Endpoint* sender = receiver;
+    if (send_handle == recv_handle) {
+        options.then_wait = Worker::current_thread();
+        options.then_pending = pending;
+        options.waiting = &waiting;
+    } else {
+        sender = sip.handles().borrow_as<Endpoint>(send_handle);
+    }
+    uint32_t status = send_on(sip, sender, message_id, data, length, options);
     if (status == SIGNET_OK)
-        status = receive(sip, recv_handle, out_id, buffer, capacity, out_length);
+        status = receive_on(sip, recv_handle, receiver, out_id, buffer, capacity, out_length, pending, waiting);
     // Whatever happened, nothing sent stays accessible once the SIP's code runs.
     if (status != LeaveKilled)
         sip.runtime().blocks.revoke_pending(sip.runtime().memory);
@@ -407,12 +517,11 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
                 ready = i;
                 break;
             }
-            Thread*& waiter = channel.waiter(*endpoints[i]);
-            if (waiter && waiter != self) {
+            if (Thread* waiter = channel.waiter(*endpoints[i]); waiter && waiter != self) {
                 ready = -2;
                 break;
             }
-            waiter = self;
+            channel.set_waiter(*endpoints[i], self);
             registered = i + 1;
         }
         if (ready == -2) {
@@ -516,7 +625,7 @@ uint32_t Z_signet_v1Z_channel_create(void* host, uint32_t descriptor, uint32_t l
 uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message_id, uint32_t data, uint32_t length)
 {
     bool hand_off = false;
-    uint32_t status = leave_or_return(send_message(sip_from(host), handle, message_id, data, length, ExchangeBlock::Revoke::Now, &hand_off));
+    uint32_t status = leave_or_return(send_message(sip_from(host), handle, message_id, data, length, { .hand_off = &hand_off }));
     // Send-and-switch: the receiver this send woke runs now, while the message
     // is hot in the cache, and the sender right after it (docs/channels.md).
     // Not on a nearly exhausted stack: then the receiver just runs next.
@@ -530,7 +639,10 @@ uint32_t Z_signet_v1Z_channel_send(void* host, uint32_t handle, uint32_t message
 uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
 {
     require_stack_headroom();
-    return leave_or_return(receive(sip_from(host), handle, out_id, buffer, capacity, out_length));
+    Sip& sip = sip_from(host);
+    PendingReceive described;
+    PendingReceive* pending = describe(sip, described, out_id, buffer, capacity, out_length);
+    return leave_or_return(receive_on(sip, handle, sip.handles().borrow_as<Endpoint>(handle), out_id, buffer, capacity, out_length, pending));
 }
 
 uint32_t Z_signet_v1Z_channel_call(void* host, uint32_t send_handle, uint32_t message_id, uint32_t data, uint32_t length, uint32_t recv_handle,

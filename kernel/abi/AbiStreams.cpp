@@ -47,13 +47,12 @@ void wait_ready(Endpoint& endpoint)
     for (;;) {
         {
             std::lock_guard guard(channel.lock());
-            Thread*& waiter = channel.waiter(endpoint);
+            Thread* waiter = channel.waiter(endpoint);
             if (channel.front(endpoint) || channel.peer_gone(endpoint) || self->kill_requested() || (waiter && waiter != self)) {
-                if (waiter == self)
-                    waiter = nullptr;
+                channel.clear_waiter(endpoint, self);
                 return;
             }
-            waiter = self;
+            channel.set_waiter(endpoint, self);
         }
         Worker::block_current();
     }

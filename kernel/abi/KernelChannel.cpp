@@ -53,10 +53,8 @@ int32_t kernel_receive(Endpoint& endpoint, uint16_t& id, std::vector<uint8_t>& b
     for (;;) {
         {
             std::lock_guard guard(channel.lock());
-            Thread*& waiter = channel.waiter(endpoint);
             if (QueuedMessage* message = channel.front(endpoint)) {
-                if (waiter == self)
-                    waiter = nullptr;
+                channel.clear_waiter(endpoint, self);
                 if (!message->carried.empty())
                     return SIGNET_IO;
                 id = message->id;
@@ -65,13 +63,12 @@ int32_t kernel_receive(Endpoint& endpoint, uint16_t& id, std::vector<uint8_t>& b
                 return SIGNET_OK;
             }
             if (channel.peer_gone(endpoint) || self->kill_requested()) {
-                if (waiter == self)
-                    waiter = nullptr;
+                channel.clear_waiter(endpoint, self);
                 return SIGNET_CLOSED;
             }
-            if (waiter && waiter != self)
+            if (Thread* waiter = channel.waiter(endpoint); waiter && waiter != self)
                 return SIGNET_IO; // Another thread waits on this end.
-            waiter = self;
+            channel.set_waiter(endpoint, self);
         }
         Worker::block_current();
     }

@@ -67,7 +67,10 @@ std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(
 
 QueuedMessage& Channel::push_slot(Endpoint& receiver)
 {
-    uint32_t index = (receiver.m_head + receiver.m_count) % receiver.m_inbox.size();
+    // head < size and count < size: one subtraction wraps (no division on the hot path).
+    size_t index = receiver.m_head + receiver.m_count;
+    if (index >= receiver.m_inbox.size())
+        index -= receiver.m_inbox.size();
     ++receiver.m_count;
     return receiver.m_inbox[index];
 }
@@ -76,7 +79,8 @@ void Channel::pop(Endpoint& receiver)
 {
     auto& slot = receiver.m_inbox[receiver.m_head];
     slot.carried.clear();
-    receiver.m_head = (receiver.m_head + 1) % receiver.m_inbox.size();
+    if (++receiver.m_head == receiver.m_inbox.size())
+        receiver.m_head = 0;
     --receiver.m_count;
 }
 
@@ -84,11 +88,6 @@ std::shared_ptr<EndpointHolder const> const& EndpointHolder::in_transit()
 {
     static auto const holder = std::make_shared<EndpointHolder const>();
     return holder;
-}
-
-ContractType const& Endpoint::contract_type() const
-{
-    return m_channel->type();
 }
 
 void Endpoint::close()

@@ -36,6 +36,9 @@ namespace signet {
 
 class Thread;
 class Channel;
+// A receive blocked on an endpoint that a send may complete directly (defined
+// where receives are: kernel/abi/AbiChannel.cpp).
+struct PendingReceive;
 
 // Who holds an endpoint: what its peer may learn with signet_channel_peer_principal.
 struct EndpointHolder {
@@ -104,6 +107,7 @@ private:
     uint32_t m_count { 0 };
     bool m_closed { false };
     Thread* m_waiter { nullptr };
+    PendingReceive* m_pending { nullptr }; // only with m_waiter, whose receive it describes
 };
 
 class Channel {
@@ -141,7 +145,22 @@ public:
     QueuedMessage* front(Endpoint& receiver) { return receiver.m_count ? &receiver.m_inbox[receiver.m_head] : nullptr; }
     void pop(Endpoint& receiver);
     bool peer_gone(Endpoint const& endpoint) const { return peer_of(endpoint) == nullptr; }
-    Thread*& waiter(Endpoint& endpoint) { return endpoint.m_waiter; }
+    // The thread waiting for a message on `endpoint`, and, if a send may hand it
+    // its message directly, what its receive asked for. Setting the waiter
+    // always sets (or clears) both.
+    Thread* waiter(Endpoint const& endpoint) const { return endpoint.m_waiter; }
+    PendingReceive* pending_receive(Endpoint const& endpoint) const { return endpoint.m_pending; }
+    void set_waiter(Endpoint& endpoint, Thread* waiter, PendingReceive* pending = nullptr)
+    {
+        endpoint.m_waiter = waiter;
+        endpoint.m_pending = waiter ? pending : nullptr;
+    }
+    // Clears the registration of `waiter`, if it is the one registered.
+    void clear_waiter(Endpoint& endpoint, Thread const* waiter)
+    {
+        if (endpoint.m_waiter == waiter)
+            set_waiter(endpoint, nullptr);
+    }
 
 private:
     friend class Endpoint;
@@ -153,5 +172,10 @@ private:
     std::array<Endpoint*, 2> m_ends { nullptr, nullptr };
     ChannelCharge m_charge; // released with the channel: after both ends are gone
 };
+
+inline ContractType const& Endpoint::contract_type() const
+{
+    return m_channel->type();
+}
 
 } // namespace signet

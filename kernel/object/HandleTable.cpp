@@ -26,14 +26,6 @@ HandleTable::~HandleTable()
         delete[] m_chunks[chunk].load(std::memory_order_relaxed);
 }
 
-HandleTable::Slot* HandleTable::slot_at(uint32_t index) const
-{
-    if (index >= m_limit)
-        return nullptr;
-    Slot* chunk = m_chunks[index / chunk_slots].load(std::memory_order_acquire);
-    return chunk ? &chunk[index % chunk_slots] : nullptr;
-}
-
 void HandleTable::set(Slot& slot, std::shared_ptr<KernelObject> object)
 {
     slot.object = std::move(object);
@@ -78,21 +70,6 @@ std::shared_ptr<KernelObject> HandleTable::get(uint32_t handle, ObjectType type)
     if (!slot || slot->object->type() != type)
         return nullptr;
     return slot->object;
-}
-
-KernelObject* HandleTable::borrow(uint32_t handle, ObjectType type) const
-{
-    uint32_t index = (handle & ((1u << index_bits) - 1));
-    if (index == 0)
-        return nullptr;
-    Slot const* slot = slot_at(index - 1);
-    if (!slot)
-        return nullptr;
-    uint64_t published = slot->published.load(std::memory_order_acquire);
-    auto* object = reinterpret_cast<KernelObject*>(published & ((uint64_t(1) << 48) - 1));
-    if (!object || (published >> 48) != (handle >> index_bits) || object->type() != type)
-        return nullptr;
-    return object;
 }
 
 std::shared_ptr<KernelObject> HandleTable::remove(uint32_t handle)

@@ -46,7 +46,20 @@ public:
     // stay until the table goes), and each publishes its object and generation
     // in one atomic word, so a lookup racing with an insert elsewhere in the
     // table reads either the old or the new state of a slot, never a torn one.
-    KernelObject* borrow(uint32_t handle, ObjectType type) const;
+    KernelObject* borrow(uint32_t handle, ObjectType type) const
+    {
+        uint32_t index = (handle & ((1u << index_bits) - 1));
+        if (index == 0)
+            return nullptr;
+        Slot const* slot = slot_at(index - 1);
+        if (!slot)
+            return nullptr;
+        uint64_t published = slot->published.load(std::memory_order_acquire);
+        auto* object = reinterpret_cast<KernelObject*>(published & address_mask);
+        if (!object || (published >> 48) != (handle >> index_bits) || (published & type_mask) != uint64_t(type))
+            return nullptr;
+        return object;
+    }
     template<typename T>
     T* borrow_as(uint32_t handle) const
     {
@@ -63,15 +76,25 @@ private:
         std::shared_ptr<KernelObject> object; // guarded by m_lock
         uint16_t generation { 1 };            // guarded by m_lock
         // (generation << 48) | the object's address (user-space addresses fit
-        // in 47 bits): what borrow() reads without the lock.
+        // in 47 bits) | its type (in the low bits, zero in an object's address):
+        // what borrow() reads without the lock, and without touching the object.
         std::atomic<uint64_t> published { uint64_t(1) << 48 };
     };
     static constexpr uint32_t chunk_slots = 64;
+    static constexpr uint64_t type_mask = alignof(KernelObject) - 1;
+    static constexpr uint64_t address_mask = ((uint64_t(1) << 48) - 1) & ~type_mask;
+    static_assert(uint64_t(ObjectType::Last) <= type_mask);
     static uint64_t publication(KernelObject const* object, uint16_t generation)
     {
-        return (uint64_t(generation) << 48) | reinterpret_cast<uintptr_t>(object);
+        return (uint64_t(generation) << 48) | reinterpret_cast<uintptr_t>(object) | (object ? uint64_t(object->type()) : 0);
     }
-    Slot* slot_at(uint32_t index) const;
+    Slot* slot_at(uint32_t index) const
+    {
+        if (index >= m_limit)
+            return nullptr;
+        Slot* chunk = m_chunks[index / chunk_slots].load(std::memory_order_acquire);
+        return chunk ? &chunk[index % chunk_slots] : nullptr;
+    }
     Slot* slot_for(uint32_t handle) const;
     void set(Slot&, std::shared_ptr<KernelObject>);
 

@@ -11,6 +11,7 @@ enum class ObjectType : uint8_t {
     Block,
     Thread,
     Disk,
+    Last = Disk,
 };
 
 class KernelObject {
