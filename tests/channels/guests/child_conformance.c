@@ -111,6 +111,24 @@ static void arguments_and_handles(void)
         signet_handle_close(exporters[i]);
     }
     signet_handle_close(child);
+
+    // A receive waiting with too small a buffer: the message that comes is not
+    // handed to it (a waiting receive is usually completed by the send itself);
+    // it says LIMIT and how long the message is, which stays queued.
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    child = create("handles", 7, &importer, 1);
+    CHECK(signet_child_start(child) == SIGNET_OK, "start the handles child");
+    uint8_t small[2] = { 0xAA, 0xAA };
+    uint32_t id = 77, length = 0;
+    CHECK(signet_channel_recv(exporter, &id, small, sizeof small, &length) == SIGNET_LIMIT && length == sizeof(Probe_Ping),
+        "a waiting receive too small for what comes is LIMIT, with the message's length");
+    CHECK(id == 77 && small[0] == 0xAA && small[1] == 0xAA, "and it wrote neither the id nor the buffer");
+    Probe_Exp_message request;
+    CHECK(Probe_Exp_recv(exporter, &request) == Probe_Exp_Ping && request.as.Ping.seq == 0, "the message waits for a receive it fits");
+    CHECK(signet_child_wait(child, SIGNET_WAIT_FOREVER, &status) == SIGNET_OK && status == 1, "the child saw 1 startup handle");
+    signet_handle_close(exporter);
+    signet_handle_close(child);
 }
 
 static void start_stop_wait(void)
