@@ -26,7 +26,8 @@ public:
     // A pointer to [offset, offset+length), or null if that is not inside memory.
     // The holes left by sent exchange-heap blocks are inside [0, size) but not
     // readable: a range touching one is out of bounds for the kernel too.
-    uint8_t* range(uint32_t offset, uint64_t length) const
+    // (Inline always: every kernel call makes a few of these checks.)
+    [[gnu::always_inline]] uint8_t* range(uint32_t offset, uint64_t length) const
     {
         if (!m_memory || uint64_t(offset) + length > m_memory->size)
             return nullptr;
@@ -35,7 +36,7 @@ public:
         return m_memory->data + offset;
     }
     // [offset, offset+length) lies inside memory; an empty range may sit at its very end.
-    bool valid(uint32_t offset, uint64_t length) const
+    [[gnu::always_inline]] bool valid(uint32_t offset, uint64_t length) const
     {
         if (!m_memory || uint64_t(offset) + length > m_memory->size)
             return false;
