@@ -19,6 +19,7 @@
 #include "kernel/object/ExchangeBlock.h"
 #include "kernel/object/Thread.h"
 
+#include "base/Copy.h"
 #include "base/Hash.h"
 #include "contracts/Limits.h"
 
@@ -173,7 +174,7 @@ bool deliver_to(PendingReceive& pending, uint16_t id, std::span<uint8_t const> b
     if (!buffer)
         return false;
     if (!bytes.empty())
-        std::memcpy(buffer, bytes.data(), bytes.size());
+        copy_bytes(buffer, bytes.data(), bytes.size());
     memory.write(pending.out_id, uint32_t(id));
     memory.write(pending.out_length, uint32_t(bytes.size()));
     pending.delivered.store(true, std::memory_order_release);
@@ -312,7 +313,7 @@ uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t dat
             slot.id = static_cast<uint16_t>(message_id);
             slot.length = length;
             if (length)
-                std::memcpy(slot.bytes.data(), bytes.data(), length);
+                copy_bytes(slot.bytes.data(), bytes.data(), length);
             for (size_t i = 0; i < carried.size(); ++i) {
                 auto& entry = carried[i];
                 sip.handles().remove(entry.handle);
@@ -398,7 +399,7 @@ uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_
                     attached.push_back(&block);
                 }
                 GuestMemory grown(sip.runtime());
-                std::memcpy(grown.range(buffer, message->length), message->bytes.data(), message->length);
+                copy_bytes(grown.range(buffer, message->length), message->bytes.data(), message->length);
                 // What travelled becomes the receiver's: new handles in its table, written into the message.
                 size_t next = 0;
                 for (auto const& argument : contract.messages[message->id - 1].arguments) {

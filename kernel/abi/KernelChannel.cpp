@@ -2,6 +2,8 @@
 #include "kernel/abi/Abi.h"
 #include "kernel/object/Thread.h"
 
+#include "base/Copy.h"
+
 #include <cstring>
 
 namespace signet::abi {
@@ -38,7 +40,7 @@ int32_t kernel_send(Endpoint& endpoint, uint16_t id, std::span<uint8_t const> by
     slot.id = id;
     slot.length = static_cast<uint32_t>(bytes.size());
     if (!bytes.empty())
-        std::memcpy(slot.bytes.data(), bytes.data(), bytes.size());
+        copy_bytes(slot.bytes.data(), bytes.data(), bytes.size());
     channel.set_state(edge->target);
     if (Thread* waiter = channel.waiter(*peer))
         waiter->worker().wake(*waiter);

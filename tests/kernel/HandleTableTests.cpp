@@ -45,6 +45,26 @@ TEST(HandleTableTest, AHandleNamesItsObjectUntilRemoved)
     EXPECT_EQ(table.remove(handle), nullptr);
 }
 
+// borrow() reads the type from the slot's published word, not from the object.
+TEST(HandleTableTest, ABorrowFindsEachTypeOnlyAsItself)
+{
+    HandleTable table;
+    constexpr ObjectType types[] = { ObjectType::Endpoint, ObjectType::Child, ObjectType::Block, ObjectType::Thread, ObjectType::Disk };
+    std::vector<std::shared_ptr<Thing>> things;
+    std::vector<uint32_t> handles;
+    for (auto type : types) {
+        things.push_back(std::make_shared<Thing>(type));
+        handles.push_back(table.insert(things.back()));
+        ASSERT_NE(handles.back(), 0u);
+    }
+    for (size_t i = 0; i < things.size(); ++i) {
+        for (auto type : types) {
+            EXPECT_EQ(table.borrow(handles[i], type), type == types[i] ? things[i].get() : nullptr) << i << " as " << int(type);
+            EXPECT_EQ(table.get(handles[i], type) != nullptr, type == types[i]);
+        }
+    }
+}
+
 TEST(HandleTableTest, AStaleHandleNeverNamesTheSlotsNextObject)
 {
     HandleTable table;
