@@ -147,7 +147,7 @@ void unregister(Endpoint& endpoint, Thread* self)
 } // namespace
 
 // A receive blocked on an endpoint, described for whoever sends to it next: a
-// send that finds it hands its message straight to the receiver (deliver_to),
+// send that finds it hands its message straight to the receiver (deliver_into),
 // which wakes up with the message received and need not take the channel lock
 // again. Only a message that carries nothing (what travels becomes the
 // receiver's through its handle table) and fits, and only for a receiver whose
@@ -164,8 +164,8 @@ namespace {
 
 // Writes a message into the memory of the receive waiting for it; false if
 // anything there is no longer as the receive described it (the receive then
-// finds the message queued, as usual).
-bool deliver_to(PendingReceive& pending, uint16_t id, std::span<uint8_t const> bytes)
+// finds the message queued, as usual). The caller sets `delivered`, last.
+bool deliver_into(PendingReceive const& pending, uint16_t id, std::span<uint8_t const> bytes)
 {
     GuestMemory memory(*pending.memory);
     if (bytes.size() > pending.capacity || !memory.valid(pending.out_id, 4) || !memory.valid(pending.out_length, 4))
@@ -177,7 +177,6 @@ bool deliver_to(PendingReceive& pending, uint16_t id, std::span<uint8_t const> b
         copy_bytes(buffer, bytes.data(), bytes.size());
     memory.write(pending.out_id, uint32_t(id));
     memory.write(pending.out_length, uint32_t(bytes.size()));
-    pending.delivered.store(true, std::memory_order_release);
     return true;
 }
 
@@ -301,11 +300,15 @@ uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t dat
             Thread* waiter = channel.waiter(*peer);
             PendingReceive* pending = channel.pending_receive(*peer);
             if (pending && carried.size() == 0 && !channel.front(*peer)
-                && deliver_to(*pending, static_cast<uint16_t>(message_id), bytes)) {
+                && deliver_into(*pending, static_cast<uint16_t>(message_id), bytes)) {
                 channel.set_waiter(*peer, nullptr);
                 bool handed = Worker::wake(*waiter);
                 if (options.hand_off)
                     *options.hand_off = handed;
+                // Last: a receiver that is awake already (woken for another reason)
+                // may return as soon as it sees this, its PendingReceive and all.
+                // Until then it finds the lock held, and then this set.
+                pending->delivered.store(true, std::memory_order_release);
                 then_wait(channel, *endpoint, options);
                 return SIGNET_OK;
             }
@@ -376,7 +379,7 @@ uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_
         if (!waiting) {
             std::lock_guard guard(channel.lock());
             if (pending && pending->delivered.load(std::memory_order_relaxed))
-                return SIGNET_OK; // A send completed it just now (deliver_to).
+                return SIGNET_OK; // A send completed it just now (deliver_into).
             if (QueuedMessage* message = channel.front(*endpoint)) {
                 if (message->length > capacity) {
                     memory.write(out_length, message->length);
