@@ -387,6 +387,10 @@ uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_
                 }
                 if (!message->carried.empty() && sip.handles().free_slots() < message->carried.size())
                     return SIGNET_LIMIT;
+                // Checked at the call's start, but a sibling may have sent away a block
+                // that held the buffer while this thread waited: a hole now.
+                if (!memory.valid(buffer, message->length) || !memory.valid(out_id, 4) || !memory.valid(out_length, 4))
+                    return SIGNET_OUT_OF_BOUNDS;
                 // Blocks enter the receiver's memory first: that can fail for want of
                 // room, and then the message stays queued and nothing has changed.
                 std::vector<ExchangeBlock*> attached;
@@ -402,7 +406,13 @@ uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_
                     attached.push_back(&block);
                 }
                 GuestMemory grown(sip.runtime());
-                copy_bytes(grown.range(buffer, message->length), message->bytes.data(), message->length);
+                uint8_t* destination = grown.range(buffer, message->length);
+                if (!destination) { // (attaching only fills memory; still, never copy to null)
+                    for (auto* done : attached)
+                        done->unattach();
+                    return SIGNET_OUT_OF_BOUNDS;
+                }
+                copy_bytes(destination, message->bytes.data(), message->length);
                 // What travelled becomes the receiver's: new handles in its table, written into the message.
                 size_t next = 0;
                 for (auto const& argument : contract.messages[message->id - 1].arguments) {

@@ -144,6 +144,17 @@ TEST_F(ExchangeHeapTest, UseAfterSendTrapsTheSenderForLargeAndSmallBlocks)
     }
 }
 
+// A thread waits for a message with its buffer inside a block that its sibling
+// then sends away: when the message comes, the buffer is a hole. The receive
+// says OUT_OF_BOUNDS and leaves the message queued; the kernel goes on.
+TEST_F(ExchangeHeapTest, AReceiveWhoseBufferWasSentAwayMeanwhileIsOutOfBounds)
+{
+    auto result = run(guest("test_receive_into_sent_block"));
+    ASSERT_EQ(result.exit.how, ExitInfo::How::Exited) << trap_kind_name(result.exit.trap) << result.exit.detail << result.diagnostics;
+    EXPECT_EQ(result.exit.status, 0);
+    EXPECT_EQ(result.out, "receive into the sent block: " + std::to_string(SIGNET_OUT_OF_BOUNDS) + "; sibling: 0; then the message: Small\n");
+}
+
 TEST_F(ExchangeHeapTest, BlocksInAClosedChannelAndOfADeadSipAreReclaimed)
 {
     auto descriptor = blockpipe_descriptor();
