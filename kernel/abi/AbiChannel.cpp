@@ -299,38 +299,37 @@ uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t dat
             channel.set_state(edge->target);
             Thread* waiter = channel.waiter(*peer);
             PendingReceive* pending = channel.pending_receive(*peer);
-            if (pending && carried.size() == 0 && !channel.front(*peer)
-                && deliver_into(*pending, static_cast<uint16_t>(message_id), bytes)) {
+            // Straight into a receive that waits for it (PendingReceive), or queued.
+            bool delivered = pending && carried.size() == 0 && !channel.front(*peer)
+                && deliver_into(*pending, static_cast<uint16_t>(message_id), bytes);
+            if (delivered) {
                 channel.set_waiter(*peer, nullptr);
-                bool handed = Worker::wake(*waiter);
-                if (options.hand_off)
-                    *options.hand_off = handed;
-                // Last: a receiver that is awake already (woken for another reason)
-                // may return as soon as it sees this, its PendingReceive and all.
-                // Until then it finds the lock held, and then this set.
-                pending->delivered.store(true, std::memory_order_release);
-                then_wait(channel, *endpoint, options);
-                return SIGNET_OK;
-            }
-            QueuedMessage& slot = channel.push_slot(*peer);
-            slot.id = static_cast<uint16_t>(message_id);
-            slot.length = length;
-            if (length)
-                copy_bytes(slot.bytes.data(), bytes.data(), length);
-            for (size_t i = 0; i < carried.size(); ++i) {
-                auto& entry = carried[i];
-                sip.handles().remove(entry.handle);
-                if (entry.object->type() == ObjectType::Block)
-                    static_cast<ExchangeBlock&>(*entry.object).detach(options.revoke);
-                else
-                    static_cast<Endpoint&>(*entry.object).set_holder(EndpointHolder::in_transit());
-                slot.carried.push_back(std::move(entry.object));
+            } else {
+                QueuedMessage& slot = channel.push_slot(*peer);
+                slot.id = static_cast<uint16_t>(message_id);
+                slot.length = length;
+                if (length)
+                    copy_bytes(slot.bytes.data(), bytes.data(), length);
+                for (size_t i = 0; i < carried.size(); ++i) {
+                    auto& entry = carried[i];
+                    sip.handles().remove(entry.handle);
+                    if (entry.object->type() == ObjectType::Block)
+                        static_cast<ExchangeBlock&>(*entry.object).detach(options.revoke);
+                    else
+                        static_cast<Endpoint&>(*entry.object).set_holder(EndpointHolder::in_transit());
+                    slot.carried.push_back(std::move(entry.object));
+                }
             }
             if (waiter) {
                 bool handed = Worker::wake(*waiter);
                 if (options.hand_off)
                     *options.hand_off = handed;
             }
+            // Last: a receiver that is awake already (woken for another reason)
+            // may return as soon as it sees this, its PendingReceive and all.
+            // Until then it finds the lock held, and then this set.
+            if (delivered)
+                pending->delivered.store(true, std::memory_order_release);
             then_wait(channel, *endpoint, options);
             return SIGNET_OK;
         }
@@ -388,8 +387,10 @@ uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_
                 if (!message->carried.empty() && sip.handles().free_slots() < message->carried.size())
                     return SIGNET_LIMIT;
                 // Checked at the call's start, but a sibling may have sent away a block
-                // that held the buffer while this thread waited: a hole now.
-                if (!memory.valid(buffer, message->length) || !memory.valid(out_id, 4) || !memory.valid(out_length, 4))
+                // that held the buffer while this thread waited: a hole now. (Attaching
+                // blocks below only fills memory, and grows it in place: the pointer holds.)
+                uint8_t* destination = memory.range(buffer, message->length);
+                if (!destination || !memory.valid(out_id, 4) || !memory.valid(out_length, 4))
                     return SIGNET_OUT_OF_BOUNDS;
                 // Blocks enter the receiver's memory first: that can fail for want of
                 // room, and then the message stays queued and nothing has changed.
@@ -406,12 +407,6 @@ uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_
                     attached.push_back(&block);
                 }
                 GuestMemory grown(sip.runtime());
-                uint8_t* destination = grown.range(buffer, message->length);
-                if (!destination) { // (attaching only fills memory; still, never copy to null)
-                    for (auto* done : attached)
-                        done->unattach();
-                    return SIGNET_OUT_OF_BOUNDS;
-                }
                 copy_bytes(destination, message->bytes.data(), message->length);
                 // What travelled becomes the receiver's: new handles in its table, written into the message.
                 size_t next = 0;
