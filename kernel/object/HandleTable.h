@@ -43,7 +43,7 @@ public:
     // own running thread, up to the point where it might block. Only a SIP's own
     // threads remove handles from its table, and never two at once, so the
     // object outlives that call. Slots never move (they live in chunks that
-    // stay until the table goes), and each publishes its object and generation
+    // stay until the table goes), and each publishes its object, generation and type
     // in one atomic word, so a lookup racing with an insert elsewhere in the
     // table reads either the old or the new state of a slot, never a torn one.
     KernelObject* borrow(uint32_t handle, ObjectType type) const
