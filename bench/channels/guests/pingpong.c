@@ -9,6 +9,13 @@
 // would; the server echoes each payload back. Each side's send and the receive
 // after it are one kernel call (signet_channel_call: the client's request and
 // the wait for its reply, the server's reply and the wait for the next request).
+//   pingpong ROUNDS REPETITIONS switch
+// prices what any round trip between the two SIPs costs before the channel
+// does anything: the server, started with the argument "switch", yields in a
+// loop of its own; so does the client, timing ROUNDS of its yields per batch
+// ("switch 0 ROUNDS NANOSECONDS"). Each yield runs the other SIP once: two
+// switches between SIPs, each returning into a different loop, as a message
+// round trip's do.
 #include <signet/abi.h>
 
 #include "pingpong.h"
@@ -51,6 +58,33 @@ static int serve(signet_handle client)
         }
         tag = PingPong_Exp_accept(&request, status, id, length);
     }
+}
+
+// The server's side of the "switch" mode: yields until the client says Done
+// (looked for, without waiting, every 1,000 yields).
+static int yield_until_done(signet_handle client)
+{
+    for (;;) {
+        for (uint32_t i = 0; i < 1000; ++i)
+            signet_yield();
+        uint32_t ready = 0;
+        if (signet_channel_select(&client, 1, 0, &ready) == SIGNET_OK)
+            return 0;
+    }
+}
+
+// The client's side: repetitions of `rounds` yields, each a round trip through the server's loop.
+static int yield_batches(uint32_t rounds, uint32_t repetitions)
+{
+    for (uint32_t r = 0; r <= repetitions; ++r) {
+        uint64_t start = now_ns();
+        for (uint32_t i = 0; i < rounds; ++i)
+            signet_yield();
+        uint64_t ns = now_ns() - start;
+        if (r > 0) // the first batch warms up
+            printf("switch 0 %u %llu\n", (unsigned)rounds, (unsigned long long)ns);
+    }
+    return 0;
 }
 
 #define MESSAGE(n) static PingPong_Ping##n s_ping##n;
@@ -102,11 +136,33 @@ static int same_sip(uint32_t rounds, uint32_t repetitions)
     return 0;
 }
 
+// The round trips of the sizes named (`count` arguments): a warm-up batch and
+// `repetitions` timed ones each. Returns 0, or 1 on an error.
+static int size_batches(signet_handle server, int count, char** sizes, uint32_t rounds, uint32_t repetitions)
+{
+    for (int a = 0; a < count; ++a) {
+        uint32_t size = (uint32_t)atoi(sizes[a]);
+        // Small payloads run the full count; large ones fewer, so each batch stays a few ms.
+        uint32_t batch_rounds = size <= 1024 ? rounds : rounds / (size / 1024 + 1) + 1;
+        if (!batch(server, size, batch_rounds)) {
+            fprintf(stderr, "pingpong: size %u failed\n", (unsigned)size);
+            return 1;
+        }
+        for (uint32_t r = 0; r < repetitions; ++r) {
+            uint64_t ns = batch(server, size, batch_rounds);
+            if (!ns)
+                return 1;
+            printf("channel %u %u %llu\n", (unsigned)size, (unsigned)batch_rounds, (unsigned long long)ns);
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char** argv)
 {
     signet_handle server = 0;
     if (signet_startup_handle(0, &server) == SIGNET_OK)
-        return serve(server);
+        return argc > 1 && strcmp(argv[1], "switch") == 0 ? yield_until_done(server) : serve(server);
 
     if (argc < 4) {
         fprintf(stderr, "usage: pingpong ROUNDS REPETITIONS SIZE...\n");
@@ -123,27 +179,17 @@ int main(int argc, char** argv)
     if (strcmp(argv[3], "same-sip") == 0)
         return same_sip(rounds, repetitions);
 
+    int const switches = strcmp(argv[3], "switch") == 0;
+    char const* server_args = switches ? "switch" : "";
     signet_handle exporter = 0, child = 0;
     if (signet_channel_create(PingPong_descriptor, PingPong_DESCRIPTOR_SIZE, &server, &exporter) != SIGNET_OK
-        || signet_child_create("pingpong", 8, &exporter, 1, "", 0, &child) != SIGNET_OK || signet_child_start(child) != SIGNET_OK) {
+        || signet_child_create("pingpong", 8, &exporter, 1, server_args, (uint32_t)strlen(server_args), &child) != SIGNET_OK
+        || signet_child_start(child) != SIGNET_OK) {
         fprintf(stderr, "pingpong: cannot start the server (is \"pingpong\" registered?)\n");
         return 1;
     }
-    for (int a = 3; a < argc; ++a) {
-        uint32_t size = (uint32_t)atoi(argv[a]);
-        // Small payloads run the full count; large ones fewer, so each batch stays a few ms.
-        uint32_t count = size <= 1024 ? rounds : rounds / (size / 1024 + 1) + 1;
-        if (!batch(server, size, count)) {
-            fprintf(stderr, "pingpong: size %u failed\n", (unsigned)size);
-            return 1;
-        }
-        for (uint32_t r = 0; r < repetitions; ++r) {
-            uint64_t ns = batch(server, size, count);
-            if (!ns)
-                return 1;
-            printf("channel %u %u %llu\n", (unsigned)size, (unsigned)count, (unsigned long long)ns);
-        }
-    }
+    if (switches ? yield_batches(rounds, repetitions) : size_batches(server, argc - 3, argv + 3, rounds, repetitions))
+        return 1;
     fflush(stdout);
     PingPong_Imp_send_Done(server);
     int32_t status = -1;
