@@ -32,9 +32,18 @@ function(signet_add_sip name)
   elseif(NOT SIP_PERSONALITY STREQUAL "wasi")
     message(FATAL_ERROR "signet_add_sip(${name}): PERSONALITY must be wasi or native, not '${SIP_PERSONALITY}'")
   endif()
+  # The headers each source includes (generated contract headers among them) go
+  # into a depfile, so that a changed header rebuilds the module. clang writes one
+  # dependency file per source when it compiles several, each over the last: the
+  # list is made by a separate `-M` pass over all of them, to standard output.
+  list(JOIN common " " common_text)
+  list(JOIN SIP_FLAGS " " flags_text)
+  list(JOIN sources " " sources_text)
   add_custom_command(
     OUTPUT ${output}
+    COMMAND sh -c "${SIGNET_WASM_CC} ${common_text} ${flags_text} -M -MT ${output} ${sources_text} > ${output}.d"
     COMMAND ${SIGNET_WASM_CC} ${common} ${SIP_FLAGS} ${sources} -o ${output}
+    DEPFILE ${output}.d
     DEPENDS ${sources} ${SIGNET_SDK_DIR}/include/signet/abi.h ${SIGNET_SDK_DIR}/include/signet/abi_functions.def
     COMMENT "Building SIP module ${name}.wasm"
     VERBATIM)
