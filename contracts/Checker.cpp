@@ -1,6 +1,7 @@
 #include "contracts/Checker.h"
 
 #include "contracts/CNames.h"
+#include "contracts/Descriptor.h"
 #include "contracts/Limits.h"
 #include "contracts/Parser.h"
 
@@ -90,6 +91,7 @@ private:
     void report_cycle(ContractUnit&, UniformCycle const&);
     void resolve_endpoints(ContractUnit&);
     void check_c_names(FileUnit&);
+    std::optional<std::vector<Contract>> referenced_by(ContractUnit const&);
     void check_reserved(ContractUnit const&, SourceLocation, std::string const& name, char const* what);
 
     void error(size_t file, SourceLocation location, std::string message) { m_diagnostics.error(m_files[file].path, location, std::move(message)); }
@@ -521,6 +523,43 @@ void Checker::resolve_endpoints(ContractUnit& unit)
     }
 }
 
+// The closure a descriptor of `unit` carries: every contract its endpoint types
+// reach, directly or through other contracts' endpoint types, sorted by name.
+// A descriptor names them by name, so two different contracts of one name in a
+// closure are an error.
+std::optional<std::vector<Contract>> Checker::referenced_by(ContractUnit const& unit)
+{
+    std::map<std::string, size_t> reached; // name -> unit index
+    std::vector<size_t> pending { static_cast<size_t>(&unit - m_contracts.data()) };
+    reached.emplace(unit.contract.name, pending.back());
+    while (!pending.empty()) {
+        auto const& from = m_contracts[pending.back()];
+        pending.pop_back();
+        for (auto const& endpoint : from.endpoints) {
+            auto const& target = m_contracts[endpoint.target];
+            auto [it, inserted] = reached.emplace(target.contract.name, endpoint.target);
+            if (inserted) {
+                pending.push_back(endpoint.target);
+            } else if (it->second != endpoint.target) {
+                auto const& other = m_contracts[it->second];
+                error(unit, unit.syntax->location,
+                    "contract " + quoted(unit.contract.name) + " reaches two different contracts named " + quoted(target.contract.name) + " (declared in "
+                        + m_files[target.file].path + ":" + format_location(target.syntax->location) + " and " + m_files[other.file].path + ":"
+                        + format_location(other.syntax->location) + ") through its endpoint types; a descriptor names contracts by name");
+                return std::nullopt;
+            }
+        }
+    }
+    std::vector<Contract> referenced;
+    for (auto const& [name, index] : reached) {
+        if (&m_contracts[index] == &unit)
+            continue;
+        referenced.push_back(m_contracts[index].contract);
+        referenced.back().referenced.clear();
+    }
+    return referenced; // std::map iterates in name order
+}
+
 void Checker::check_c_names(FileUnit& file)
 {
     struct Owner {
@@ -603,12 +642,25 @@ CheckResult Checker::run(std::string const& path)
         checked.path = root_path;
         for (auto const& file : m_files)
             checked.sources.push_back(file.path);
-        for (size_t unit_index : m_files[0].contracts) {
-            auto& unit = m_contracts[unit_index];
+        // Computed for all first: a closure copies contracts, which must not carry closures of their own.
+        std::vector<std::optional<std::vector<Contract>>> closures;
+        for (size_t unit_index : m_files[0].contracts)
+            closures.push_back(referenced_by(m_contracts[unit_index]));
+        for (size_t i = 0; i < m_files[0].contracts.size(); ++i) {
+            auto& unit = m_contracts[m_files[0].contracts[i]];
+            if (!closures[i])
+                continue; // reported
+            unit.contract.referenced = std::move(*closures[i]);
             // The checker's output must satisfy the decoder's rules; if it does
             // not, that is a bug here, reported rather than handed on.
             if (auto valid = validate(unit.contract); valid.is_error()) {
                 error(unit, unit.syntax->location, "internal error: the checked contract fails validation: " + valid.error().message());
+                continue;
+            }
+            if (size_t size = encode_descriptor(unit.contract).size(); size > limits::max_descriptor_size) {
+                error(unit, unit.syntax->location,
+                    "contract " + quoted(unit.contract.name) + " and the contracts its endpoint types reach make a descriptor of " + std::to_string(size)
+                        + " bytes; the limit is " + std::to_string(limits::max_descriptor_size));
                 continue;
             }
             checked.contracts.push_back({ std::move(unit.contract), unit.syntax->location, unit.syntax->doc, std::move(unit.message_docs) });

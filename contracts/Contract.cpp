@@ -3,6 +3,7 @@
 #include "contracts/Limits.h"
 #include "contracts/Utf8.h"
 
+#include <algorithm>
 #include <set>
 
 namespace signet::contracts {
@@ -123,7 +124,54 @@ static bool is_intermediate_name(std::string_view name)
     return is_identifier(name.substr(0, hash));
 }
 
-static ErrorOr<void> validate_argument(Contract const& contract, Message const& message, Argument const& argument)
+// The contract named `name` in `root`'s closure: root itself or one it references.
+static Contract const* find_in_closure(Contract const& root, std::string_view name)
+{
+    if (name == root.name)
+        return &root;
+    auto it = std::lower_bound(root.referenced.begin(), root.referenced.end(), name, [](Contract const& c, std::string_view n) { return c.name < n; });
+    return it != root.referenced.end() && it->name == name ? &*it : nullptr;
+}
+
+// Every contract an endpoint argument of `contract` names (not `any`), in argument order.
+template<typename Visit>
+static void for_each_named_contract(Contract const& contract, Visit&& visit)
+{
+    for (auto const& message : contract.messages) {
+        for (auto const& argument : message.arguments) {
+            if (argument.type.kind == TypeKind::Endpoint && !argument.type.endpoint.contract.empty())
+                visit(argument.type.endpoint.contract);
+        }
+    }
+}
+
+std::optional<Contract> as_root(Contract const& root, std::string_view name)
+{
+    Contract const* start = find_in_closure(root, name);
+    if (!start)
+        return std::nullopt;
+    Contract result = *start;
+    result.referenced.clear();
+    std::set<std::string> seen { result.name };
+    std::vector<Contract const*> pending { start };
+    while (!pending.empty()) {
+        Contract const* next = pending.back();
+        pending.pop_back();
+        for_each_named_contract(*next, [&](std::string const& named) {
+            if (!seen.insert(named).second)
+                return;
+            if (Contract const* found = find_in_closure(root, named)) {
+                result.referenced.push_back(*found);
+                result.referenced.back().referenced.clear();
+                pending.push_back(found);
+            }
+        });
+    }
+    std::sort(result.referenced.begin(), result.referenced.end(), [](Contract const& a, Contract const& b) { return a.name < b.name; });
+    return result;
+}
+
+static ErrorOr<void> validate_argument(Contract const& root, Contract const& contract, Message const& message, Argument const& argument)
 {
     auto where = [&] { return "argument '" + argument.name + "' of message '" + message.name + "'"; };
     auto const& type = argument.type;
@@ -157,19 +205,20 @@ static ErrorOr<void> validate_argument(Contract const& contract, Message const& 
         return Error::invalid(where() + " names an endpoint with an unknown end");
     if (endpoint.next != NextOperation::None && endpoint.next != NextOperation::Send)
         return Error::invalid(where() + " is an endpoint that travels in a state where it receives next");
-    // An endpoint of this same contract can be checked against its machine here;
-    // other contracts' endpoints are the kernel's to check against their descriptors.
-    if (endpoint.contract == contract.name) {
-        auto const& states = contract.machine.states;
-        if (endpoint.state_index >= states.size() || states[endpoint.state_index].name != endpoint.state || !states[endpoint.state_index].is_named)
-            return Error::invalid(where() + " names state '" + endpoint.state + "', which this contract does not have at index " + std::to_string(endpoint.state_index));
-        if (next_operation(states[endpoint.state_index], endpoint.end) != endpoint.next)
-            return Error::invalid(where() + " records the wrong next operation for state '" + endpoint.state + "'");
-    }
+    // The contract it names travels with the root: its state and the endpoint's next
+    // operation there are checked against its machine.
+    Contract const* named = find_in_closure(root, endpoint.contract);
+    if (!named)
+        return Error::invalid(where() + " names contract '" + endpoint.contract + "', which the descriptor does not carry");
+    auto const& states = named->machine.states;
+    if (endpoint.state_index >= states.size() || states[endpoint.state_index].name != endpoint.state || !states[endpoint.state_index].is_named)
+        return Error::invalid(where() + " names state '" + endpoint.state + "', which contract '" + named->name + "' does not have at index " + std::to_string(endpoint.state_index));
+    if (next_operation(states[endpoint.state_index], endpoint.end) != endpoint.next)
+        return Error::invalid(where() + " records the wrong next operation for state '" + endpoint.state + "'");
     return {};
 }
 
-static ErrorOr<void> validate_messages(Contract const& contract)
+static ErrorOr<void> validate_messages(Contract const& root, Contract const& contract)
 {
     if (contract.messages.size() > limits::max_messages)
         return Error::invalid("contract has " + std::to_string(contract.messages.size()) + " messages; the limit is " + std::to_string(limits::max_messages));
@@ -190,7 +239,7 @@ static ErrorOr<void> validate_messages(Contract const& contract)
         for (auto const& argument : message.arguments) {
             if (!is_identifier(argument.name) || !argument_names.insert(argument.name).second)
                 return Error::invalid("message '" + message.name + "' has a malformed or repeated argument name");
-            TRY(validate_argument(contract, message, argument));
+            TRY(validate_argument(root, contract, message, argument));
         }
         Message laid_out = message;
         TRY(lay_out(laid_out));
@@ -238,15 +287,39 @@ static ErrorOr<void> validate_machine(Contract const& contract)
     return {};
 }
 
-ErrorOr<void> validate(Contract const& contract)
+// One contract of the closure: its own name, messages and machine. Its endpoint
+// arguments resolve in root's closure.
+static ErrorOr<void> validate_one(Contract const& root, Contract const& contract)
 {
     if (!is_identifier(contract.name))
         return Error::invalid("the contract name is malformed");
     auto in_contract = [&](Error error) { return Error(error.kind(), "contract '" + contract.name + "': " + error.message()); };
-    if (auto result = validate_messages(contract); result.is_error())
+    if (auto result = validate_messages(root, contract); result.is_error())
         return in_contract(result.release_error());
     if (auto result = validate_machine(contract); result.is_error())
         return in_contract(result.release_error());
+    return {};
+}
+
+ErrorOr<void> validate(Contract const& contract)
+{
+    auto const& referenced = contract.referenced;
+    if (referenced.size() > limits::max_referenced_contracts)
+        return Error::invalid("contract '" + contract.name + "' references " + std::to_string(referenced.size()) + " contracts; the limit is "
+            + std::to_string(limits::max_referenced_contracts));
+    for (size_t i = 0; i < referenced.size(); ++i) {
+        if (!referenced[i].referenced.empty())
+            return Error::invalid("referenced contract '" + referenced[i].name + "' has a list of its own");
+        if (referenced[i].name == contract.name || (i > 0 && !(referenced[i - 1].name < referenced[i].name)))
+            return Error::invalid("the referenced contracts are not sorted, or '" + referenced[i].name + "' appears twice");
+    }
+    TRY(validate_one(contract, contract));
+    for (auto const& other : referenced)
+        TRY(validate_one(contract, other));
+    // Exactly the closure: nothing that no endpoint type reaches.
+    auto closure = as_root(contract, contract.name);
+    if (closure->referenced.size() != referenced.size())
+        return Error::invalid("contract '" + contract.name + "' carries contracts that none of its endpoint types reach");
     return {};
 }
 

@@ -98,9 +98,20 @@ struct Contract {
     std::vector<Message> messages;
     StateMachine machine;
     QueueBounds bounds;
+    // The contracts its endpoint arguments name, and the ones theirs name, and so
+    // on: each once, sorted by name, without this one and without `any`. They have
+    // none of their own here: one list serves the whole closure. A descriptor
+    // carries them, so that an endpoint type means one contract, not a name.
+    std::vector<Contract> referenced;
 
     bool operator==(Contract const&) const = default;
 };
+
+// The contract `name` of `root`'s closure (root itself, or one of its referenced
+// contracts) as a root of its own: with its own closure, taken from root's. What
+// a descriptor of that contract holds, so that encode_descriptor(as_root(...))
+// is the identity an endpoint type of `root` names. Empty if there is no such contract.
+std::optional<Contract> as_root(Contract const& root, std::string_view name);
 
 // Little-endian, naturally aligned. bytes<N> and string<N> are a u32 length
 // and N bytes, padded to a multiple of 4; endpoints and blocks are a u32 handle slot.

@@ -156,17 +156,9 @@ ErrorOr<State> decode_state(Reader& reader, std::vector<Message> const& messages
     return state;
 }
 
-} // namespace
-
-std::vector<uint8_t> encode_descriptor(Contract const& contract)
+// A contract's name, bounds, messages and states: the root's, then each referenced one's.
+void encode_body(Writer& writer, Contract const& contract)
 {
-    Writer writer;
-    for (uint8_t byte : descriptor_magic)
-        writer.u8(byte);
-    writer.u16(descriptor_version);
-    writer.u16(0); // Flags: none defined in version 1.
-    writer.u32(0); // The total size, patched below.
-
     writer.string(contract.name);
     writer.u32(contract.bounds.exporter_to_importer);
     writer.u32(contract.bounds.importer_to_exporter);
@@ -204,6 +196,41 @@ std::vector<uint8_t> encode_descriptor(Contract const& contract)
             writer.u16(edge.target);
         }
     }
+}
+
+ErrorOr<Contract> decode_body(Reader& reader)
+{
+    Contract contract;
+    contract.name = TRY(reader.string("the contract name"));
+    contract.bounds.exporter_to_importer = TRY(reader.u32("a queue bound"));
+    contract.bounds.importer_to_exporter = TRY(reader.u32("a queue bound"));
+    uint16_t message_count = TRY(reader.u16("the message count"));
+    if (message_count > limits::max_messages)
+        return reader.malformed(std::to_string(message_count) + " messages is more than the limit of " + std::to_string(limits::max_messages));
+    for (uint16_t i = 0; i < message_count; ++i)
+        contract.messages.push_back(TRY(decode_message(reader)));
+    uint16_t state_count = TRY(reader.u16("the state count"));
+    if (state_count > limits::max_states)
+        return reader.malformed(std::to_string(state_count) + " states is more than the limit of " + std::to_string(limits::max_states));
+    for (uint16_t i = 0; i < state_count; ++i)
+        contract.machine.states.push_back(TRY(decode_state(reader, contract.messages)));
+    return contract;
+}
+
+} // namespace
+
+std::vector<uint8_t> encode_descriptor(Contract const& contract)
+{
+    Writer writer;
+    for (uint8_t byte : descriptor_magic)
+        writer.u8(byte);
+    writer.u16(descriptor_version);
+    writer.u16(0); // Flags: none defined.
+    writer.u32(0); // The total size, patched below.
+    encode_body(writer, contract);
+    writer.u16(static_cast<uint16_t>(contract.referenced.size()));
+    for (auto const& referenced : contract.referenced)
+        encode_body(writer, referenced);
     writer.patch_u32(8, static_cast<uint32_t>(writer.size()));
     return writer.release();
 }
@@ -226,20 +253,12 @@ ErrorOr<Contract> decode_descriptor(std::span<uint8_t const> bytes)
     if (size != bytes.size())
         return reader.malformed("the header says " + std::to_string(size) + " bytes, but there are " + std::to_string(bytes.size()));
 
-    Contract contract;
-    contract.name = TRY(reader.string("the contract name"));
-    contract.bounds.exporter_to_importer = TRY(reader.u32("a queue bound"));
-    contract.bounds.importer_to_exporter = TRY(reader.u32("a queue bound"));
-    uint16_t message_count = TRY(reader.u16("the message count"));
-    if (message_count > limits::max_messages)
-        return reader.malformed(std::to_string(message_count) + " messages is more than the limit of " + std::to_string(limits::max_messages));
-    for (uint16_t i = 0; i < message_count; ++i)
-        contract.messages.push_back(TRY(decode_message(reader)));
-    uint16_t state_count = TRY(reader.u16("the state count"));
-    if (state_count > limits::max_states)
-        return reader.malformed(std::to_string(state_count) + " states is more than the limit of " + std::to_string(limits::max_states));
-    for (uint16_t i = 0; i < state_count; ++i)
-        contract.machine.states.push_back(TRY(decode_state(reader, contract.messages)));
+    Contract contract = TRY(decode_body(reader));
+    uint16_t referenced_count = TRY(reader.u16("the referenced contract count"));
+    if (referenced_count > limits::max_referenced_contracts)
+        return reader.malformed(std::to_string(referenced_count) + " referenced contracts is more than the limit of " + std::to_string(limits::max_referenced_contracts));
+    for (uint16_t i = 0; i < referenced_count; ++i)
+        contract.referenced.push_back(TRY(decode_body(reader)));
     if (reader.remaining() != 0)
         return reader.malformed(std::to_string(reader.remaining()) + " bytes follow the descriptor");
 

@@ -14,7 +14,7 @@
 namespace signet::contracts {
 
 inline constexpr uint8_t descriptor_magic[4] = { 'S', 'G', 'C', 'D' };
-inline constexpr uint16_t descriptor_version = 1;
+inline constexpr uint16_t descriptor_version = 2;
 inline constexpr size_t descriptor_header_size = 12;
 
 // Encodes a contract that passes validate().

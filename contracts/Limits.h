@@ -18,6 +18,7 @@ inline constexpr uint32_t max_files = 256;
 inline constexpr uint32_t max_messages = 1024;   // per contract
 inline constexpr uint32_t max_arguments = 64;    // per message
 inline constexpr uint32_t max_states = 4096;     // per contract, named and intermediate
+inline constexpr uint32_t max_referenced_contracts = 256; // in one contract's closure (its descriptor)
 
 // N in bytes<N> and string<N>: 1 ≤ N ≤ 1 MiB.
 inline constexpr uint64_t max_buffer_bound = 1024 * 1024;

@@ -157,6 +157,50 @@ TEST(ContractChecker, ResolvesEndpointTypesAndRecordsTheirNextOperation)
     EXPECT_EQ(arguments[2].type.endpoint.next, NextOperation::None);
 }
 
+TEST(ContractChecker, ACheckedContractCarriesEveryContractItsEndpointTypesReach)
+{
+    auto result = check_source(R"(import "service.contract";
+      contract Host {
+        in message Attach(Service.Exp:Ready service, Host.Imp:Start self);
+        out message Attached();
+        state Start: one { Attach? -> Attached! -> Start; }
+      })",
+        { { "service.contract", R"(import "logger.contract";
+            contract Service { out message Ready(); in message Log(Logger.Imp:Ready log); state Ready: one { Ready! -> Log? -> Ready; } })" },
+            { "logger.contract", "contract Logger { in message Line(); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }" } });
+    ASSERT_TRUE(result.ok()) << result.diagnostics_text();
+    auto const& host = result.file->contracts[0].contract;
+    ASSERT_EQ(host.referenced.size(), 2u);
+    EXPECT_EQ(host.referenced[0].name, "Logger"); // by name, not by discovery
+    EXPECT_EQ(host.referenced[1].name, "Service");
+    EXPECT_TRUE(host.referenced[1].referenced.empty());
+    auto service = as_root(host, "Service");
+    ASSERT_TRUE(service.has_value());
+    ASSERT_EQ(service->referenced.size(), 1u);
+    EXPECT_EQ(service->referenced[0].name, "Logger");
+    EXPECT_FALSE(as_root(host, "Nobody").has_value());
+}
+
+TEST(ContractChecker, RejectsTwoContractsOfOneNameInOneClosure)
+{
+    // Host sees its own Logger; Service, which it imports, names another Logger.
+    auto result = check_source(R"(import "service.contract";
+      contract Logger { in message Line(); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }
+      contract Host {
+        in message Attach(Service.Exp:Ready service, Logger.Imp:Ready log);
+        out message Attached();
+        state Start: one { Attach? -> Attached! -> Start; }
+      })",
+        { { "service.contract", R"(import "logger.contract";
+            contract Service { out message Ready(); in message Log(Logger.Imp:Ready log); state Ready: one { Ready! -> Log? -> Ready; } })" },
+            { "logger.contract", "contract Logger { in message Line(u32 n); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }" } });
+    ASSERT_FALSE(result.ok());
+    ASSERT_EQ(result.diagnostics.size(), 1u) << result.diagnostics_text();
+    EXPECT_TRUE(result.diagnostics[0].message.starts_with("contract 'Host' reaches two different contracts named 'Logger' (declared in "))
+        << result.diagnostics[0].message;
+    EXPECT_NE(result.diagnostics[0].message.find("a descriptor names contracts by name"), std::string::npos);
+}
+
 TEST(ContractChecker, LetsAContractCarryItsOwnEndpoints)
 {
     auto contract = checked_contract(R"(contract Fork {

@@ -72,7 +72,7 @@ TEST(ContractDescriptor, RejectsTrailingBytes)
 TEST(ContractDescriptor, RejectsAnotherVersion)
 {
     auto bytes = encode_descriptor(store());
-    put_u16(bytes, 4, 2);
+    put_u16(bytes, 4, 1); // version 1 named endpoint contracts only by name
     auto decoded = decode_descriptor(bytes);
     ASSERT_TRUE(decoded.is_error());
     EXPECT_EQ(decoded.error().kind(), signet::ErrorKind::Unsupported);
@@ -131,6 +131,82 @@ TEST(ContractDescriptor, RejectsAnEndpointThatTravelsInAReceiveState)
     auto decoded = decode_descriptor(encode_descriptor(contract));
     ASSERT_TRUE(decoded.is_error());
     EXPECT_NE(decoded.error().message().find("receives next"), std::string::npos) << decoded.error().message();
+}
+
+namespace {
+
+// Host names Service, which names Logger: Host's descriptor carries both.
+std::string const service_source = R"(
+contract Logger { in message Line(); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }
+contract Service { out message Ready(); in message Log(Logger.Imp:Ready log); state Ready: one { Ready! -> Log? -> Ready; } }
+contract Host {
+  in message Attach(Service.Exp:Ready service);
+  out message Attached();
+  state Start: one { Attach? -> Attached! -> Start; }
+}
+)";
+
+} // namespace
+
+TEST(ContractDescriptor, CarriesTheContractsItsEndpointTypesReach)
+{
+    auto host = checked_contract(service_source, "Host");
+    ASSERT_EQ(host.referenced.size(), 2u);
+    auto decoded = decode_descriptor(encode_descriptor(host));
+    ASSERT_FALSE(decoded.is_error()) << decoded.error().message();
+    EXPECT_EQ(decoded.value(), host);
+    // A contract's identity is its closure: Service with another Logger is another contract.
+    auto other = host;
+    other.referenced[0].messages[0].arguments.push_back({ "n", { TypeKind::U32 }, 0, 4 });
+    other.referenced[0].messages[0].size = 4;
+    ASSERT_FALSE(decode_descriptor(encode_descriptor(other)).is_error());
+    EXPECT_NE(encode_descriptor(*as_root(host, "Service")), encode_descriptor(*as_root(other, "Service")));
+    EXPECT_EQ(encode_descriptor(*as_root(host, "Service")), encode_descriptor(checked_contract(service_source, "Service")));
+}
+
+TEST(ContractDescriptor, RejectsAnEndpointOfAContractItDoesNotCarry)
+{
+    auto host = checked_contract(service_source, "Host");
+    host.referenced.erase(host.referenced.begin()); // Logger, which Service names
+    auto decoded = decode_descriptor(encode_descriptor(host));
+    ASSERT_TRUE(decoded.is_error());
+    EXPECT_NE(decoded.error().message().find("names contract 'Logger', which the descriptor does not carry"), std::string::npos) << decoded.error().message();
+}
+
+TEST(ContractDescriptor, RejectsACarriedContractThatNoEndpointTypeReaches)
+{
+    auto host = checked_contract(service_source, "Host");
+    auto extra = host.referenced[0];
+    extra.name = "Unused";
+    host.referenced.push_back(extra);
+    auto decoded = decode_descriptor(encode_descriptor(host));
+    ASSERT_TRUE(decoded.is_error());
+    EXPECT_NE(decoded.error().message().find("carries contracts that none of its endpoint types reach"), std::string::npos) << decoded.error().message();
+}
+
+TEST(ContractDescriptor, RejectsCarriedContractsOutOfOrderOrTwice)
+{
+    auto host = checked_contract(service_source, "Host");
+    std::swap(host.referenced[0], host.referenced[1]);
+    EXPECT_TRUE(decode_descriptor(encode_descriptor(host)).is_error());
+    std::swap(host.referenced[0], host.referenced[1]);
+    host.referenced.insert(host.referenced.begin(), host.referenced[0]);
+    auto decoded = decode_descriptor(encode_descriptor(host));
+    ASSERT_TRUE(decoded.is_error());
+    EXPECT_NE(decoded.error().message().find("appears twice"), std::string::npos) << decoded.error().message();
+}
+
+TEST(ContractDescriptor, ChecksAnEndpointTypeAgainstTheCarriedContractsMachine)
+{
+    auto host = checked_contract(service_source, "Host");
+    // Service's Ready state, where the exporter sends: Service.Imp:Ready would receive next.
+    host.messages[0].arguments[0].type.endpoint.end = End::Imp;
+    auto decoded = decode_descriptor(encode_descriptor(host));
+    ASSERT_TRUE(decoded.is_error());
+    EXPECT_NE(decoded.error().message().find("wrong next operation"), std::string::npos) << decoded.error().message();
+    host = checked_contract(service_source, "Host");
+    host.messages[0].arguments[0].type.endpoint.state_index = 1;
+    EXPECT_TRUE(decode_descriptor(encode_descriptor(host)).is_error());
 }
 
 TEST(ContractDescriptor, RejectsADuplicateEdge)
