@@ -624,8 +624,17 @@ ErrorOr<std::shared_ptr<ContractType const>> Kernel::contract_type(std::span<uin
     auto type = std::make_shared<ContractType>();
     type->descriptor_hash = hash;
     type->descriptor_bytes = uint32_t(descriptor.size());
-    for (auto const& message : contract.messages)
+    for (auto const& message : contract.messages) {
         type->largest_message = std::max(type->largest_message, message.size);
+        auto& hashes = type->endpoint_hashes.emplace_back(message.arguments.size());
+        for (size_t i = 0; i < message.arguments.size(); ++i) {
+            auto const& named = message.arguments[i].type.endpoint.contract;
+            if (message.arguments[i].type.kind != contracts::TypeKind::Endpoint || named.empty())
+                continue;
+            // The decoder checked that the closure holds every contract an endpoint type names.
+            hashes[i] = named == contract.name ? hash : sha256_hex(contracts::encode_descriptor(*contracts::as_root(contract, named)));
+        }
+    }
     type->contract = std::move(contract);
     std::lock_guard guard(m_lock);
     // Another thread may have decoded the same descriptor meanwhile: one type per content.

@@ -227,7 +227,8 @@ uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t dat
     // the declared type and in the declared state, none of this channel) and
     // blocks (owned by this SIP, within the declared bound); nothing twice.
     CarriedList carried;
-    for (auto const& argument : message.arguments) {
+    for (size_t index = 0; index < message.arguments.size(); ++index) {
+        auto const& argument = message.arguments[index];
         if (argument.type.kind != cx::TypeKind::Endpoint && argument.type.kind != cx::TypeKind::Block)
             continue;
         uint32_t carried_handle = 0;
@@ -249,16 +250,20 @@ uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t dat
         if (!carried_endpoint)
             return SIGNET_BAD_HANDLE;
         auto const& declared = argument.type.endpoint;
-        auto const& carried_contract = carried_endpoint->contract_type().contract;
-        // `any.Imp` / `any.Exp` (an empty contract name) takes an end of any contract, in any
-        // state in which it sends next; the receiver checks what it got (endpoint_check).
+        auto const& carried_type = carried_endpoint->contract_type();
+        auto const& carried_contract = carried_type.contract;
+        // The declared contract is the one whose descriptor (with the contracts its own
+        // endpoint types reach) hashes as the sender's descriptor records: the same name
+        // is not enough. `any.Imp` / `any.Exp` (an empty contract name) takes an end of
+        // any contract, in any state in which it sends next; the receiver checks what it
+        // got (endpoint_check).
         bool any_contract = declared.contract.empty();
-        if (&carried_endpoint->channel() == &endpoint->channel() || (!any_contract && carried_contract.name != declared.contract)
+        if (&carried_endpoint->channel() == &endpoint->channel()
+            || (!any_contract && carried_type.descriptor_hash != endpoint->contract_type().endpoint_hashes[message_id - 1][index])
             || carried_endpoint->end() != declared.end)
             return SIGNET_INVALID_ARGUMENT;
         {
-            // The send-state rule, on the endpoint's own contract (a descriptor is only
-            // bytes: another contract may bear the declared one's name) and its own
+            // The send-state rule, on the endpoint's own contract and its own
             // view of the protocol (an end with messages waiting receives next). An
             // endpoint in flight must not be able to receive: nothing can reach it,
             // and no two endpoints can end up in each other's inboxes, lost for good.

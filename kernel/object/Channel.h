@@ -52,6 +52,11 @@ struct EndpointHolder {
 struct ContractType {
     contracts::Contract contract;
     std::string descriptor_hash;
+    // Per message, per argument: for an endpoint argument, the descriptor hash of
+    // the contract it names (that contract as a root, with its own closure): what
+    // the descriptor_hash of an endpoint sent there must be. Empty for `any` and
+    // for arguments that are not endpoints.
+    std::vector<std::vector<std::string>> endpoint_hashes;
     uint32_t descriptor_bytes { 0 };
     uint32_t largest_message { 0 };
 };

@@ -14,6 +14,13 @@ TEST_F(ChannelTest, AnEndpointThatWouldReceiveNextCannotTravelWhateverItsContrac
     EXPECT_NE(result.out.find("forge: tied 0 of 200 knots"), std::string::npos) << result.out;
 }
 
+TEST_F(ChannelTest, AnEndpointOfAnotherContractOfTheSameNameCannotTravel)
+{
+    auto result = run_guarded(channel_guest("impostor"));
+    EXPECT_TRUE(all_checks_passed(result));
+    EXPECT_NE(result.out.find("impostor: 9 checks, 0 failed"), std::string::npos) << result.out;
+}
+
 namespace {
 
 // Runs a parent scenario whose child breaks the protocol; returns the kernel's report.
