@@ -550,6 +550,12 @@ std::optional<std::vector<Contract>> Checker::referenced_by(ContractUnit const& 
             }
         }
     }
+    if (reached.size() - 1 > limits::max_referenced_contracts) {
+        error(unit, unit.syntax->location,
+            "contract " + quoted(unit.contract.name) + " reaches " + std::to_string(reached.size() - 1) + " other contracts through its endpoint types; a descriptor carries at most "
+                + std::to_string(limits::max_referenced_contracts));
+        return std::nullopt;
+    }
     std::vector<Contract> referenced;
     for (auto const& [name, index] : reached) {
         if (&m_contracts[index] == &unit)

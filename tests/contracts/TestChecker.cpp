@@ -291,6 +291,21 @@ TEST(ContractChecker, RejectsAContractWithMoreStatesThanTheLimit)
     EXPECT_NE(text.find("needs more than 4096 protocol states"), std::string::npos) << text;
 }
 
+TEST(ContractChecker, RejectsAContractThatReachesMoreContractsThanADescriptorCarries)
+{
+    // Host names L0, which names L1, ... L256: one more than a descriptor may carry.
+    std::string text;
+    for (uint32_t i = 0; i <= limits::max_referenced_contracts; ++i) {
+        std::string next = i < limits::max_referenced_contracts ? "L" + std::to_string(i + 1) + ".Imp:S e" : "";
+        text += "contract L" + std::to_string(i) + " { in message Go(" + next + "); out message Done(); state S: one { Go? -> Done! -> S; } }\n";
+    }
+    text += "contract Host { in message Attach(L0.Imp:S e); out message Ok(); state S: one { Attach? -> Ok! -> S; } }\n";
+    auto result = check_source(text);
+    ASSERT_FALSE(result.ok());
+    EXPECT_NE(result.diagnostics_text().find("contract 'Host' reaches 257 other contracts through its endpoint types; a descriptor carries at most 256"), std::string::npos)
+        << result.diagnostics_text();
+}
+
 TEST(ContractChecker, StopsAfterAHundredErrors)
 {
     std::string messages;
