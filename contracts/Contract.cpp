@@ -145,15 +145,13 @@ static void for_each_named_contract(Contract const& contract, Visit&& visit)
     }
 }
 
-std::optional<Contract> as_root(Contract const& root, std::string_view name)
+// The contracts of root's closure that `start` reaches through endpoint types, itself
+// excluded, in name order.
+static std::vector<Contract const*> reached_from(Contract const& root, Contract const& start)
 {
-    Contract const* start = find_in_closure(root, name);
-    if (!start)
-        return std::nullopt;
-    Contract result = *start;
-    result.referenced.clear();
-    std::set<std::string> seen { result.name };
-    std::vector<Contract const*> pending { start };
+    std::set<std::string_view> seen { start.name };
+    std::vector<Contract const*> reached;
+    std::vector<Contract const*> pending { &start };
     while (!pending.empty()) {
         Contract const* next = pending.back();
         pending.pop_back();
@@ -161,13 +159,26 @@ std::optional<Contract> as_root(Contract const& root, std::string_view name)
             if (!seen.insert(named).second)
                 return;
             if (Contract const* found = find_in_closure(root, named)) {
-                result.referenced.push_back(*found);
-                result.referenced.back().referenced.clear();
+                reached.push_back(found);
                 pending.push_back(found);
             }
         });
     }
-    std::sort(result.referenced.begin(), result.referenced.end(), [](Contract const& a, Contract const& b) { return a.name < b.name; });
+    std::sort(reached.begin(), reached.end(), [](Contract const* a, Contract const* b) { return a->name < b->name; });
+    return reached;
+}
+
+std::optional<Contract> as_root(Contract const& root, std::string_view name)
+{
+    Contract const* start = find_in_closure(root, name);
+    if (!start)
+        return std::nullopt;
+    Contract result = *start;
+    result.referenced.clear();
+    for (Contract const* reached : reached_from(root, *start)) {
+        result.referenced.push_back(*reached);
+        result.referenced.back().referenced.clear();
+    }
     return result;
 }
 
@@ -317,8 +328,7 @@ ErrorOr<void> validate(Contract const& contract)
     for (auto const& other : referenced)
         TRY(validate_one(contract, other));
     // Exactly the closure: nothing that no endpoint type reaches.
-    auto closure = as_root(contract, contract.name);
-    if (closure->referenced.size() != referenced.size())
+    if (reached_from(contract, contract).size() != referenced.size())
         return Error::invalid("contract '" + contract.name + "' carries contracts that none of its endpoint types reach");
     return {};
 }
