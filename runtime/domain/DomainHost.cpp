@@ -13,7 +13,8 @@
 // the same instant and never preempt each other.
 //
 // CPU time, in a shared domain: the host reads the TSC around each fiber's run and adds the ticks
-// to its SIP; every report_interval (at most) it reads its own thread's CPU
+// to its SIP (and at every report_check_runs-th ABI call, for the fiber
+// making it); every report_interval (at most) it reads its own thread's CPU
 // clock and shares what the thread used since the last report among the SIPs
 // in proportion to their ticks, and sends each SIP's total (CpuUsed). So the
 // reports never add up to more than this thread used, which the kernel checks
@@ -146,7 +147,9 @@ struct Host {
     uint64_t reported_at_ns { 0 };
     uint64_t reported_at_ticks { 0 };
     uint64_t reported_thread_ns { 0 };
-    uint32_t runs_since_check { 0 };
+    uint32_t runs_since_check { 0 }; // fiber runs and ABI calls
+    // The TSC when the running fiber was resumed, or last had its ticks added to its SIP's.
+    uint64_t run_began_ticks { 0 };
     // The frame a fiber watching the ring for its answer received (its payload
     // keeps its capacity), and whether it holds one the scheduler must deliver.
     ring::Frame watched;
@@ -180,6 +183,8 @@ void send(uint16_t type, uint32_t sequence, std::span<uint8_t const> payload)
 ring::Route route_of(Fiber const& fiber) { return { fiber.sip->id, fiber.thread }; }
 
 void deliver(ring::FromKernel&&, uint32_t sequence);
+bool shared_domain();
+void report_cpu();
 // The kernel's next frame into `frame`, if it published one.
 bool receive(ring::Frame& frame)
 {
@@ -274,6 +279,17 @@ uint64_t wait_for(Fiber& fiber)
 
 uint64_t call(Fiber& fiber, ring::ToKernelType type, std::span<uint8_t const> payload)
 {
+    // A fiber whose calls are answered on its own stack (watch_for_answer) may
+    // compute for long without coming back to the scheduler, which looks for a
+    // report after each run: its calls look too, every report_check_runs. A
+    // report goes before the call, so the kernel has it when it serves the call
+    // (the SIP's CPU-time clock, docs/abi.md).
+    if (shared_domain() && ++s_host.runs_since_check == report_check_runs) {
+        uint64_t now = __builtin_ia32_rdtsc();
+        fiber.sip->unreported_ticks += now - s_host.run_began_ticks;
+        s_host.run_began_ticks = now;
+        report_cpu();
+    }
     uint32_t sequence = s_host.next_sequence++;
     fiber.waiting = true;
     fiber.waiting_for = sequence;
@@ -542,10 +558,11 @@ bool resume(Fiber& fiber)
     // Only a shared domain shares its CPU time out among SIPs: a domain of its own
     // is held to its SIP's limit by its process's clock (the kernel's pump).
     bool const accounted = shared_domain();
-    uint64_t began = accounted ? __builtin_ia32_rdtsc() : 0;
+    if (accounted)
+        s_host.run_began_ticks = __builtin_ia32_rdtsc();
     auto back = signet_switch_context(fiber.context, &fiber);
     if (accounted)
-        sip.unreported_ticks += __builtin_ia32_rdtsc() - began;
+        sip.unreported_ticks += __builtin_ia32_rdtsc() - s_host.run_began_ticks;
     s_host.running_fiber.store(false, std::memory_order_relaxed);
     current_sip_context = nullptr;
     s_host.current = nullptr;
