@@ -341,6 +341,7 @@ ErrorOr<std::shared_ptr<ThreadHandle>> Kernel::start_thread(Sip& sip, Thread::En
         std::lock_guard guard(sip.m_lock);
         sip.m_threads.push_back(thread);
         sip.m_thread_count.fetch_add(1, std::memory_order_relaxed);
+        sip.m_had_second_thread.store(true, std::memory_order_relaxed);
     }
     sip.m_home_worker->enqueue(*thread);
     return handle;

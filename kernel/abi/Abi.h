@@ -86,6 +86,15 @@ int32_t write_stdio(Sip&, uint32_t stream, std::span<uint8_t const>, uint32_t& w
 // Reads from the SIP's stdin on the I/O thread, blocking only the fiber.
 int32_t read_stdin(Sip&, std::span<uint8_t>, uint32_t& read);
 uint64_t now_ns(uint32_t clock, bool& ok);
+// Every clock a SIP can read: signet_time_now's SIGNET_CLOCK_*, whose ids are
+// WASI's too (realtime, monotonic, the SIP's CPU time, the calling thread's).
+enum class ClockRead : uint8_t {
+    Ok,
+    Unknown,     // no such clock
+    Unsupported, // the thread's CPU-time clock, in a SIP that has had more than one thread
+};
+// Reads `clock` for a thread of `sip` into `out_ns` (unless null, which only asks whether it answers).
+ClockRead read_clock(Sip&, uint32_t clock, uint64_t* out_ns);
 // The monotonic deadline of a guest timeout: negative waits forever (UINT64_MAX).
 inline uint64_t deadline_after(int64_t timeout_ns)
 {

@@ -85,6 +85,33 @@ uint64_t now_ns(uint32_t clock, bool& ok)
     return uint64_t(ts.tv_sec) * 1'000'000'000ull + uint64_t(ts.tv_nsec);
 }
 
+ClockRead read_clock(Sip& sip, uint32_t clock, uint64_t* out_ns)
+{
+    switch (clock) {
+    case SIGNET_CLOCK_REALTIME:
+    case SIGNET_CLOCK_MONOTONIC:
+        break;
+    case SIGNET_CLOCK_THREAD_CPUTIME:
+        // The scheduler counts CPU time per SIP, not per thread: a switch
+        // between two threads of one SIP reads no clock (Worker::switch_to).
+        // Until a SIP starts a second thread, all its time is its first's.
+        if (sip.had_second_thread())
+            return ClockRead::Unsupported;
+        [[fallthrough]];
+    case SIGNET_CLOCK_SIP_CPUTIME:
+        if (out_ns)
+            *out_ns = sip.cpu_clock_ns();
+        return ClockRead::Ok;
+    default:
+        return ClockRead::Unknown;
+    }
+    if (out_ns) {
+        bool ok = false;
+        *out_ns = now_ns(clock, ok);
+    }
+    return ClockRead::Ok;
+}
+
 bool fill_random(std::span<uint8_t> buffer)
 {
     size_t done = 0;
@@ -141,10 +168,15 @@ uint32_t Z_signet_v1Z_time_now(void* host, uint32_t clock, uint32_t out)
     GuestMemory memory(sip_from(host).runtime());
     if (!memory.valid(out, sizeof(uint64_t)))
         return SIGNET_OUT_OF_BOUNDS;
-    bool ok = false;
-    uint64_t now = now_ns(clock, ok);
-    if (!ok)
+    uint64_t now = 0;
+    switch (read_clock(sip_from(host), clock, &now)) {
+    case ClockRead::Ok:
+        break;
+    case ClockRead::Unknown:
         return SIGNET_INVALID_ARGUMENT;
+    case ClockRead::Unsupported:
+        return SIGNET_UNSUPPORTED;
+    }
     memory.write(out, now);
     return SIGNET_OK;
 }

@@ -108,6 +108,21 @@ uint32_t not_open_or(Sip& sip, uint32_t fd, uint32_t if_stdio)
     return is_open(sip, fd) ? if_stdio : BadFd;
 }
 
+// WASI's clock ids are Signet's (read_clock): realtime, monotonic, the
+// process's (the SIP's) CPU time, the thread's.
+uint32_t clock_errno(ClockRead read)
+{
+    switch (read) {
+    case ClockRead::Ok:
+        return Success;
+    case ClockRead::Unknown:
+        return Inval;
+    case ClockRead::Unsupported:
+        return NotSup;
+    }
+    return Inval;
+}
+
 } // namespace
 
 extern "C" {
@@ -140,24 +155,25 @@ uint32_t WASI(environ_sizes_get)(void* host, uint32_t count, uint32_t size)
 
 uint32_t WASI(clock_res_get)(void* host, uint32_t clock, uint32_t out)
 {
-    GuestMemory memory(sip_from(host).runtime());
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
     if (!memory.valid(out, 8))
         return Fault;
-    if (clock > 1)
-        return clock <= 3 ? NotSup : Inval; // FIXME: per-SIP CPU-time clocks come with CPU accounting.
+    if (auto error = clock_errno(read_clock(sip, clock, nullptr)))
+        return error;
     memory.write(out, uint64_t(1));
     return Success;
 }
 
 uint32_t WASI(clock_time_get)(void* host, uint32_t clock, uint64_t, uint32_t out)
 {
-    GuestMemory memory(sip_from(host).runtime());
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
     if (!memory.valid(out, 8))
         return Fault;
-    if (clock > 1)
-        return clock <= 3 ? NotSup : Inval;
-    bool ok = false;
-    uint64_t now = now_ns(clock, ok);
+    uint64_t now = 0;
+    if (auto error = clock_errno(read_clock(sip, clock, &now)))
+        return error;
     memory.write(out, now);
     return Success;
 }
@@ -319,6 +335,8 @@ uint32_t WASI(poll_oneoff)(void* host, uint32_t in, uint32_t out, uint32_t count
             memory.read(base + 16, clock);
             memory.read(base + 24, timeout);
             memory.read(base + 40, flags);
+            // A timer on a CPU-time clock would need the scheduler to watch the
+            // SIP's ticks: not supported (ENOTSUP), as an unknown clock is EINVAL.
             if (clock > 1) {
                 ready.push_back({ userdata, static_cast<uint16_t>(clock <= 3 ? NotSup : Inval), 0 });
                 continue;

@@ -125,6 +125,21 @@ public:
     // The SIP's finish hook: it is gone from the kernel. The last SIP ends the process.
     void leave(Member& member);
 
+    // The CPU time `member`'s code has used in the domain, for its CPU-time
+    // clock: a domain of its own is the SIP's alone, so its process's CPU
+    // clock, exact at every read; a shared domain's share for it is what the
+    // domain last reported (CpuUsed, at most every 10 ms while it computes),
+    // which the kernel accepted only if it was no less than the one before.
+    uint64_t cpu_time_ns(Member const& member) const
+    {
+        if (m_name.empty()) {
+            if (auto process_ns = m_process->cpu_time_ns())
+                return *process_ns;
+        }
+        std::lock_guard guard(m_lock);
+        return member.cpu_ns;
+    }
+
     // Runs on the SIP's first proxy thread, as its host entry. Nothing that owns
     // memory may sit on a proxy's stack: a call that ends the thread (exit, a
     // kill, a trap the kernel imposes) leaves it by a jump, without destructors.
@@ -695,7 +710,11 @@ ErrorOr<void> place_in_domain(Kernel& kernel, SpawnRequest& request, DomainPlace
         member = TRY(connection->join(*request.image, request.name));
     }
     request.image = Image::remote(request.image->path(), request.image->module_hash());
-    request.host_entry = [member](Sip& sip) { member->connection->serve_first(sip, *member); };
+    request.host_entry = [member](Sip& sip) {
+        // Set before the SIP's code starts, which is before any of its calls reads it.
+        sip.domain_cpu_time = [member] { return member->connection->cpu_time_ns(*member); };
+        member->connection->serve_first(sip, *member);
+    };
     request.on_finish = [member] { member->connection->leave(*member); };
     return {};
 }

@@ -120,9 +120,22 @@ public:
     std::optional<std::vector<std::string>> const& directories() const { return m_directories; }
     // CPU time its threads used on the kernel's workers (counted in TSC ticks at each switch).
     uint64_t cpu_time_ns() const;
+    // What the SIP's CPU-time clock says (signet_time_now's SIGNET_CLOCK_SIP_CPUTIME,
+    // WASI's CLOCK_PROCESS_CPUTIME_ID). Read from one of its own threads, it
+    // includes the slice that thread is running now, so it advances while the SIP
+    // computes; it never goes back. For a SIP in a protection domain, it is what
+    // domain_cpu_time says instead.
+    uint64_t cpu_clock_ns() const;
+    // For a SIP whose code runs in a protection domain: the CPU time that code has
+    // used there, as the kernel knows it (kernel/domain/DomainSip.cpp sets it
+    // before the SIP's code starts). Empty for a SIP in the kernel.
+    std::function<uint64_t()> domain_cpu_time;
     // Threads alive. From one of them, 1 means no other code of this SIP can run
     // until the caller returns to its own.
     uint32_t thread_count() const { return m_thread_count.load(std::memory_order_relaxed); }
+    // Whether it ever had a thread besides its first: until then, all its CPU
+    // time is its first thread's (the thread CPU-time clock answers only then).
+    bool had_second_thread() const { return m_had_second_thread.load(std::memory_order_relaxed); }
 
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
     // UINT64_MAX for none) passed. Returns whether it finished.
@@ -176,6 +189,7 @@ private:
     uint64_t m_cpu_ticks { 0 };
     // Threads alive, readable without m_lock: only single-threaded SIPs are stolen.
     std::atomic<uint32_t> m_thread_count { 0 };
+    std::atomic<bool> m_had_second_thread { false }; // set once, by Kernel::start_thread
 
     HandleTable m_handles;
     std::vector<uint32_t> m_startup_handles;

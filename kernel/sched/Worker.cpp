@@ -534,6 +534,28 @@ uint64_t Sip::cpu_time_ns() const
     return tsc_ticks_to_ns(m_cpu_ticks);
 }
 
+uint64_t Worker::uncharged_ticks()
+{
+    Worker* worker = this_worker();
+    uint64_t now = __builtin_ia32_rdtsc();
+    return now > worker->m_charged_until ? now - worker->m_charged_until : 0;
+}
+
+// Never goes back for its SIP's threads: a SIP's threads run one at a time, so
+// between two reads only the reader's own worker charges the SIP, and a charge
+// moves the ticks from uncharged_ticks() to m_cpu_ticks, leaving the sum as it
+// was. A SIP that moves to another worker was charged when it left the first,
+// and the second counts from when it switched to it, on the same clock.
+uint64_t Sip::cpu_clock_ns() const
+{
+    if (domain_cpu_time)
+        return domain_cpu_time();
+    uint64_t ticks = m_cpu_ticks;
+    if (Thread* current = t_current; current && &current->sip() == this)
+        ticks += Worker::uncharged_ticks();
+    return tsc_ticks_to_ns(ticks);
+}
+
 Thread* Worker::current_thread()
 {
     return t_current;

@@ -78,6 +78,10 @@ public:
     static void block_current();
     // The thread running on this host thread, or null in kernel context.
     static Thread* current_thread();
+    // On a fiber: the TSC ticks its worker has run since it last charged a SIP.
+    // All of them are the running SIP's (a worker charges whenever it passes
+    // from one SIP to another, or to or from its idle context).
+    static uint64_t uncharged_ticks();
     // Ends the calling fiber. Called once, from the fiber's entry function.
     [[noreturn]] static void exit_current();
 

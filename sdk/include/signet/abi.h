@@ -27,7 +27,8 @@ typedef enum signet_status {
 enum {
     SIGNET_CLOCK_REALTIME = 0,
     SIGNET_CLOCK_MONOTONIC = 1,
-    SIGNET_CLOCK_SIP_CPUTIME = 2, /* CPU time this SIP has used */
+    SIGNET_CLOCK_SIP_CPUTIME = 2,    /* CPU time this SIP has used */
+    SIGNET_CLOCK_THREAD_CPUTIME = 3, /* CPU time the calling thread has used; UNSUPPORTED once the SIP has had a second thread */
 };
 
 /* Streams for signet_stdio_write. */
