@@ -65,6 +65,12 @@ void _start(void)
     uint64_t real = 0;
     check(signet_time_now(SIGNET_CLOCK_REALTIME, &real) == SIGNET_OK && real > 1600000000ull * 1000000000ull, "time_now realtime ok");
     check(signet_time_now(99, &now) == SIGNET_INVALID_ARGUMENT, "time_now unknown clock is INVALID_ARGUMENT");
+    check(signet_time_now(4, &now) == SIGNET_INVALID_ARGUMENT, "time_now clock 4 is INVALID_ARGUMENT");
+    uint64_t cpu = 0, cpu_later = 0, thread_cpu = 0;
+    check(signet_time_now(SIGNET_CLOCK_SIP_CPUTIME, &cpu) == SIGNET_OK, "time_now SIP CPU time ok");
+    check(signet_time_now(SIGNET_CLOCK_THREAD_CPUTIME, &thread_cpu) == SIGNET_OK && thread_cpu >= cpu, "time_now thread CPU time ok while the SIP has one thread");
+    check(signet_time_now(SIGNET_CLOCK_SIP_CPUTIME, &cpu_later) == SIGNET_OK && cpu_later >= thread_cpu, "time_now SIP CPU time never goes back");
+    check(signet_time_now(SIGNET_CLOCK_SIP_CPUTIME, (uint64_t*)BAD_POINTER) == SIGNET_OUT_OF_BOUNDS, "time_now SIP CPU time bad pointer is OUT_OF_BOUNDS");
     check(signet_time_now(SIGNET_CLOCK_MONOTONIC, (uint64_t*)BAD_POINTER) == SIGNET_OUT_OF_BOUNDS, "time_now bad pointer is OUT_OF_BOUNDS");
 
     // sleep

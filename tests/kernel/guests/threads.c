@@ -55,6 +55,11 @@ static void sleeper(void* argument)
 
 int main(void)
 {
+    // The thread's CPU-time clock answers while this thread is the SIP's only one.
+    uint64_t sip_before = 0, sip_after = 0, thread_time = 0;
+    int32_t thread_alone = signet_time_now(SIGNET_CLOCK_THREAD_CPUTIME, &thread_time);
+    signet_time_now(SIGNET_CLOCK_SIP_CPUTIME, &sip_before);
+
     signet_handle threads[WORKERS];
     for (uintptr_t i = 0; i < WORKERS; ++i) {
         if (signet_thread_start(increment, (void*)(i + 100), s_stacks[i], sizeof s_stacks[i], &threads[i]) != SIGNET_OK) {
@@ -107,5 +112,12 @@ int main(void)
         (int)signet_futex_wait((uint32_t*)((uintptr_t)&s_counter + 1), 0, 0),
         (int)signet_futex_wake(&s_counter, 1, &woken), woken);
     printf("futex wait times out: %d\n", (int)signet_futex_wait(&s_counter, s_counter, 1000000));
+
+    // Once the SIP has had other threads, the thread clock is UNSUPPORTED (the
+    // scheduler counts CPU time per SIP); the SIP's clock never goes back.
+    int32_t thread_later = signet_time_now(SIGNET_CLOCK_THREAD_CPUTIME, &thread_time);
+    int32_t sip_status = signet_time_now(SIGNET_CLOCK_SIP_CPUTIME, &sip_after);
+    printf("cpu clocks: thread %d alone, %d after siblings; SIP %d, not back %d\n", (int)thread_alone, (int)thread_later,
+        (int)sip_status, sip_after >= sip_before);
     return 0;
 }
