@@ -126,10 +126,11 @@ public:
     void leave(Member& member);
 
     // The CPU time `member`'s code has used in the domain, for its CPU-time
-    // clock: a domain of its own is the SIP's alone, so its process's CPU
-    // clock, exact at every read; a shared domain's share for it is what the
-    // domain last reported (CpuUsed, at most every 10 ms while it computes),
-    // which the kernel accepted only if it was no less than the one before.
+    // clock. A domain of its own is the SIP's alone: its process's CPU clock
+    // (which Linux brings up to date at its scheduler ticks and switches, not
+    // at the read, for a thread running elsewhere). A shared domain: the share
+    // the domain last reported for it (CpuUsed, at most every 10 ms while it
+    // computes), which the kernel accepted only if no less than the one before.
     uint64_t cpu_time_ns(Member const& member) const
     {
         if (m_name.empty()) {

@@ -30,6 +30,13 @@ TEST_F(KernelTest, WasiPersonalityGrantsOnlyWhatWasGiven)
     EXPECT_NE(out->contents().find(", 0 failed"), std::string::npos) << out->contents();
 }
 
+TEST_F(KernelTest, TheSipsCpuClockCountsTheSliceRunningNow)
+{
+    auto result = run(guest("test_cpu_clock"));
+    EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
+    EXPECT_EQ(result.out, "advanced 20 of 20\n");
+}
+
 TEST_F(KernelTest, HelloPrintsItsArgumentsAndOnlyTheGivenEnvironment)
 {
     auto spawn = request(example("hello"), { "a b", "c" });
