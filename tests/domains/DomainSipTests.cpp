@@ -257,23 +257,6 @@ TEST_F(DomainTest, SipsOfSeveralProgramsShareANamedDomainProcessWhichEndsWithThe
     EXPECT_EQ(DomainProcess::started_count(), before + 2);
 }
 
-// Alone in a shared domain, a SIP whose calls are answered on its own fiber
-// never goes back to the domain's scheduler while it computes: its CPU time is
-// still reported (at its calls), so its CPU-time clock advances (the WASI
-// guest checks it over 30 ms of computing).
-TEST_F(DomainTest, TheCpuClockOfASipAloneInASharedDomainAdvancesWhileItComputes)
-{
-    auto spawned = request(guest("domain_wasi_conformance"), { "one", "two" });
-    spawned.environment = { "GREETING=hi" };
-    auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
-    auto sip = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse("alone"), SIGNET_DOMAIN_HOST);
-    ASSERT_FALSE(sip.is_error()) << sip.error().message();
-    auto exit = sip.value()->wait_from_host();
-    EXPECT_EQ(exit.how, ExitInfo::How::Exited) << exit.detail;
-    EXPECT_EQ(out->contents().find("FAIL"), std::string::npos) << out->contents();
-    EXPECT_NE(out->contents().find(", 0 failed"), std::string::npos) << out->contents();
-}
-
 TEST_F(DomainTest, TwoSipsOfASharedDomainTalkOverAChannel)
 {
     register_in("pair", "calculator-server", example("calculator_server"), "signet-examples/calculator-server");
@@ -506,6 +489,21 @@ TEST_P(EveryPlacement, TheThreadQuotaHolds)
     EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
     EXPECT_EQ(result.exit.status, 1);
     EXPECT_NE(result.out.find("cannot start thread 3"), std::string::npos) << result.out;
+}
+
+// Alone in a shared domain, a SIP whose calls are answered on its own fiber
+// never goes back to the domain's scheduler while it computes: its CPU time is
+// still reported (at its calls), so its CPU-time clock advances. (How fine its
+// steps are depends on the placement: only the first line holds in every one.)
+TEST_P(EveryPlacement, TheSipsCpuClockAdvancesWhileItComputesMakingOnlyCalls)
+{
+    auto spawned = request(guest("domain_cpu_clock"));
+    auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
+    auto sip = spawn(std::move(spawned));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    auto exit = sip.value()->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Exited) << exit.detail;
+    EXPECT_EQ(out->contents().substr(0, out->contents().find('\n') + 1), "advanced over 30 ms: 1\n") << out->contents();
 }
 
 INSTANTIATE_TEST_SUITE_P(Placements, EveryPlacement, ::testing::Values("kernel", "own", "shared"), [](auto const& info) {

@@ -34,7 +34,7 @@ TEST_F(KernelTest, TheSipsCpuClockCountsTheSliceRunningNow)
 {
     auto result = run(guest("test_cpu_clock"));
     EXPECT_EQ(result.exit.how, ExitInfo::How::Exited) << result.exit.detail;
-    EXPECT_EQ(result.out, "advanced 20 of 20\n");
+    EXPECT_EQ(result.out, "advanced over 30 ms: 1\nadvanced 20 of 20\n");
 }
 
 TEST_F(KernelTest, HelloPrintsItsArgumentsAndOnlyTheGivenEnvironment)
