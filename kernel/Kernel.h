@@ -79,8 +79,8 @@ public:
 
     // Convenience: create + start.
     ErrorOr<std::shared_ptr<Sip>> spawn(SpawnRequest);
-    // Ends the SIP: a blocked or runnable thread unwinds when it next runs.
-    // FIXME: a thread spinning in wasm code is only stopped once preemption exists.
+    // Ends the SIP: a blocked or runnable thread unwinds when it next runs; a
+    // thread computing in wasm code, at its next preemption (docs/scheduler.md).
     void kill(Sip&);
 
     // Programs children may be created from, by name (until manifests and the
