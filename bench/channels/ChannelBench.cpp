@@ -169,13 +169,13 @@ ErrorOr<void> run_channel_benchmarks(ChannelBenchOptions const& options, Report&
         "50x the pipe is %s a round trip; two SIPs switching to each other, with no message, take %s (%.1fx the pipe)",
         format_duration(pipe4.min / 50).c_str(), format_duration(switches.min).c_str(), switches.min > 0 ? pipe4.min / switches.min : 0.0);
     report.detail(floor_line);
-    report.add({ .name = "floor: 2 SIPs switching, no message (fastest rep)",
+    report.add({ .name = "floor, switches only (fastest rep)",
         .linux_label = "2 processes, pipes",
         .signet = switches,
         .linux_side = pipe4,
         .goal = Goal::SignetCheaper,
         .target = 0,
-        .note = "no channel at all: what every round trip between two SIPs pays before it sends",
+        .note = "two SIPs switching to each other with no message: what every round trip between them pays before it sends",
         .statistic = Statistic::Minimum });
     report.add({ .name = "round trip 4 B vs futex (fastest rep)",
         .linux_label = "2 threads, futex",
