@@ -157,6 +157,19 @@ TEST(ContractChecker, ResolvesEndpointTypesAndRecordsTheirNextOperation)
     EXPECT_EQ(arguments[2].type.endpoint.next, NextOperation::None);
 }
 
+namespace {
+
+// Two files to import: service.contract, whose Service names a Logger of
+// logger.contract, whose Line message has `line_arguments`.
+std::vector<std::pair<std::string, std::string>> service_and_logger(std::string const& line_arguments)
+{
+    return { { "service.contract", R"(import "logger.contract";
+        contract Service { out message Ready(); in message Log(Logger.Imp:Ready log); state Ready: one { Ready! -> Log? -> Ready; } })" },
+        { "logger.contract", "contract Logger { in message Line(" + line_arguments + "); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }" } };
+}
+
+} // namespace
+
 TEST(ContractChecker, ACheckedContractCarriesEveryContractItsEndpointTypesReach)
 {
     auto result = check_source(R"(import "service.contract";
@@ -165,9 +178,7 @@ TEST(ContractChecker, ACheckedContractCarriesEveryContractItsEndpointTypesReach)
         out message Attached();
         state Start: one { Attach? -> Attached! -> Start; }
       })",
-        { { "service.contract", R"(import "logger.contract";
-            contract Service { out message Ready(); in message Log(Logger.Imp:Ready log); state Ready: one { Ready! -> Log? -> Ready; } })" },
-            { "logger.contract", "contract Logger { in message Line(); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }" } });
+        service_and_logger(""));
     ASSERT_TRUE(result.ok()) << result.diagnostics_text();
     auto const& host = result.file->contracts[0].contract;
     ASSERT_EQ(host.referenced.size(), 2u);
@@ -191,9 +202,7 @@ TEST(ContractChecker, RejectsTwoContractsOfOneNameInOneClosure)
         out message Attached();
         state Start: one { Attach? -> Attached! -> Start; }
       })",
-        { { "service.contract", R"(import "logger.contract";
-            contract Service { out message Ready(); in message Log(Logger.Imp:Ready log); state Ready: one { Ready! -> Log? -> Ready; } })" },
-            { "logger.contract", "contract Logger { in message Line(u32 n); out message Ack(); state Ready: one { Line? -> Ack! -> Ready; } }" } });
+        service_and_logger("u32 n"));
     ASSERT_FALSE(result.ok());
     ASSERT_EQ(result.diagnostics.size(), 1u) << result.diagnostics_text();
     EXPECT_TRUE(result.diagnostics[0].message.starts_with("contract 'Host' reaches two different contracts named 'Logger' (declared in "))
