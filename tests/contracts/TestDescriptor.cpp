@@ -157,7 +157,11 @@ TEST(ContractDescriptor, CarriesTheContractsItsEndpointTypesReach)
     EXPECT_EQ(decoded.value(), host);
     // A contract's identity is its closure: Service with another Logger is another contract.
     auto other = host;
-    other.referenced[0].messages[0].arguments.push_back({ "n", { TypeKind::U32 }, 0, 4 });
+    Argument count;
+    count.name = "n";
+    count.type.kind = TypeKind::U32;
+    count.size = 4;
+    other.referenced[0].messages[0].arguments.push_back(count);
     other.referenced[0].messages[0].size = 4;
     ASSERT_FALSE(decode_descriptor(encode_descriptor(other)).is_error());
     EXPECT_NE(encode_descriptor(*as_root(host, "Service")), encode_descriptor(*as_root(other, "Service")));
