@@ -114,8 +114,10 @@ ErrorOr<std::unique_ptr<Kernel>> Kernel::create(KernelConfig config)
     kernel->m_scheduler->start();
     if (kernel->m_config.quantum.count() > 0)
         kernel->m_preemption = std::make_unique<Preemption>(*kernel->m_scheduler, kernel->m_config.quantum);
-    kernel->m_io = std::make_shared<IoState>();
-    kernel->m_io_thread = std::thread(&Kernel::io_loop, kernel->m_io);
+    for (size_t lane = 0; lane < io_lane_count; ++lane) {
+        kernel->m_io[lane] = std::make_shared<IoState>();
+        kernel->m_io_thread[lane] = std::thread(&Kernel::io_loop, kernel->m_io[lane]);
+    }
     kernel->m_timers = std::make_shared<TimerState>();
     kernel->m_timer_thread = std::thread(&Kernel::timer_loop, kernel->m_timers);
     return kernel;
@@ -125,23 +127,26 @@ Kernel::~Kernel()
 {
     m_preemption.reset();
     m_scheduler->stop();
-    bool io_busy = false;
-    {
-        std::lock_guard guard(m_io->lock);
-        m_io->stop = true;
-        m_io->queue.clear();
-        if (m_io->running) {
-            // A host read that may never return: let it finish on its own, waking nobody.
-            std::lock_guard call_guard(m_io->running->lock);
-            m_io->running->waiter = nullptr;
-            io_busy = true;
+    for (size_t lane = 0; lane < io_lane_count; ++lane) {
+        auto& io = *m_io[lane];
+        bool io_busy = false;
+        {
+            std::lock_guard guard(io.lock);
+            io.stop = true;
+            io.queue.clear();
+            if (io.running) {
+                // A host read that may never return: let it finish on its own, waking nobody.
+                std::lock_guard call_guard(io.running->lock);
+                io.running->waiter = nullptr;
+                io_busy = true;
+            }
+            io.ready.notify_all();
         }
-        m_io->ready.notify_all();
+        if (io_busy)
+            m_io_thread[lane].detach();
+        else
+            m_io_thread[lane].join();
     }
-    if (io_busy)
-        m_io_thread.detach();
-    else
-        m_io_thread.join();
     {
         std::lock_guard guard(m_timers->lock);
         m_timers->stop = true;
@@ -665,15 +670,16 @@ size_t Kernel::contract_cache_size() const
     return m_contracts.size();
 }
 
-bool Kernel::run_on_io_thread(std::shared_ptr<HostCall> call)
+bool Kernel::run_on_io_thread(std::shared_ptr<HostCall> call, IoLane lane)
 {
     Thread* self = Worker::current_thread();
     VERIFY(self);
     call->waiter = self;
     {
-        std::lock_guard guard(m_io->lock);
-        m_io->queue.push_back(call);
-        m_io->ready.notify_one();
+        auto& io = *m_io[static_cast<size_t>(lane)];
+        std::lock_guard guard(io.lock);
+        io.queue.push_back(call);
+        io.ready.notify_one();
     }
     return wait_for(*call);
 }

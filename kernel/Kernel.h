@@ -138,11 +138,15 @@ public:
     // Blocks the host thread until no SIP is alive.
     void wait_until_idle();
 
-    // On a SIP fiber: runs `job` on the kernel's I/O thread and blocks the
-    // fiber (not the worker) until it finished. Returns false if the thread was
-    // killed while waiting; the job then still completes but its result is dropped.
+    // On a SIP fiber: runs `job` on one of the kernel's I/O threads and blocks
+    // the fiber (not the worker) until it finished. Returns false if the thread
+    // was killed while waiting; the job then still completes but its result is
+    // dropped. Each lane has its own thread, so that a read of the host's stdin,
+    // which may wait for ever, never holds up a disk flush.
     struct HostCall;
-    bool run_on_io_thread(std::shared_ptr<HostCall>);
+    enum class IoLane : uint8_t { Stdio, Disk };
+    static constexpr size_t io_lane_count = 2;
+    bool run_on_io_thread(std::shared_ptr<HostCall>, IoLane = IoLane::Stdio);
     // On a SIP fiber: blocks the fiber for at least `nanoseconds`. A kill ends the sleep early.
     void sleep_current(uint64_t nanoseconds);
     // Wakes `thread` at the monotonic deadline unless cancelled first. The
@@ -182,12 +186,12 @@ private:
     std::map<uint64_t, std::function<void()>> m_finish_hooks; // by SIP id: SpawnRequest::on_finish
     DiskRegistry m_disks;
 
-    // The I/O thread may outlive the kernel (a host read that never returns),
-    // so everything it touches is in IoState, shared with it.
+    // An I/O thread may outlive the kernel (a host read that never returns),
+    // so everything it touches is in IoState, shared with it. One per IoLane.
     struct IoState;
     static void io_loop(std::shared_ptr<IoState>);
-    std::shared_ptr<IoState> m_io;
-    std::thread m_io_thread;
+    std::shared_ptr<IoState> m_io[io_lane_count];
+    std::thread m_io_thread[io_lane_count];
     // Sleeping fibers, woken by the timer thread at their deadline.
     struct TimerState;
     std::shared_ptr<TimerState> m_timers;

@@ -3,6 +3,7 @@
 // no host file is bound to the disk. Prints one line per failure; exits with
 // the number of failures.
 #include <signet/abi.h>
+#include <signet/thread.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,42 @@ static int failures;
     } while (0)
 
 static char buffer[8192];
+
+// A flush waits for the device off the worker: while it does, the SIP's other
+// thread runs. `partner` counts its turns that fall inside a flush.
+static volatile int flushing, partner_done;
+static volatile unsigned turns_during_flush;
+static _Alignas(16) uint8_t partner_stack[16 * 1024];
+
+static void partner(void* unused)
+{
+    (void)unused;
+    while (!partner_done) {
+        if (flushing)
+            ++turns_during_flush;
+        signet_yield();
+    }
+    signet_thread_exit(0);
+}
+
+static int flushes_let_a_sibling_run(signet_handle disk)
+{
+    signet_handle thread = 0;
+    if (signet_thread_start(partner, 0, partner_stack, sizeof partner_stack, &thread) != SIGNET_OK)
+        return 0;
+    for (int i = 0; i < 3; ++i) {
+        flushing = 1;
+        buffer[0] = (char)i;
+        int32_t written = signet_disk_write(disk, 8192, buffer, 4096);
+        int32_t flushed = signet_disk_flush(disk);
+        flushing = 0; // no yield in between: the partner runs here only if the flush let it
+        if (written != SIGNET_OK || flushed != SIGNET_OK)
+            return 0;
+    }
+    partner_done = 1;
+    int32_t status = -1;
+    return signet_thread_join(thread, SIGNET_WAIT_FOREVER, &status) == SIGNET_OK && turns_during_flush > 0;
+}
 
 int main(int argc, char** argv)
 {
@@ -59,6 +96,7 @@ int main(int argc, char** argv)
     EXPECT(signet_disk_write(0x7fff, 0, buffer, 1) == SIGNET_BAD_HANDLE, "write a forged handle: BAD_HANDLE");
     EXPECT(signet_disk_flush(disk) == SIGNET_OK, "flush");
     EXPECT(signet_disk_flush(disk ^ 0x10000) == SIGNET_BAD_HANDLE, "flush a stale handle: BAD_HANDLE");
+    EXPECT(flushes_let_a_sibling_run(disk), "the SIP's other thread runs while a flush waits for the device (%u turns)", turns_during_flush);
 
     EXPECT(signet_handle_close(disk) == SIGNET_OK, "close the disk");
     EXPECT(signet_disk_read(disk, 0, buffer, 1) == SIGNET_BAD_HANDLE, "read a closed disk: BAD_HANDLE");
