@@ -84,6 +84,9 @@ inline void leave_if_killed()
 // Writes to the SIP's stdout or stderr.
 int32_t write_stdio(Sip&, uint32_t stream, std::span<uint8_t const>, uint32_t& written);
 // Reads from the SIP's stdin on the I/O thread, blocking only the fiber.
+// Returns a status, or read_stdin_killed if the thread was killed while it
+// waited: the caller unwinds (Unwind::Killed) once nothing it holds owns memory.
+inline constexpr int32_t read_stdin_killed = -1;
 int32_t read_stdin(Sip&, std::span<uint8_t>, uint32_t& read);
 uint64_t now_ns(uint32_t clock, bool& ok);
 // Every clock a SIP can read: signet_time_now's SIGNET_CLOCK_*, whose ids are

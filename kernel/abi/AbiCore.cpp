@@ -50,7 +50,7 @@ int32_t read_stdin(Sip& sip, std::span<uint8_t> buffer, uint32_t& read)
     auto outcome = std::make_shared<ErrorOr<size_t>>(size_t(0));
     call->job = [input, staging, outcome] { *outcome = input->read(*staging); };
     if (!sip.kernel().run_on_io_thread(call))
-        unwind_current(static_cast<int>(Unwind::Killed));
+        return read_stdin_killed; // the job still holds the call's buffers: they go when it ends
     if (outcome->is_error())
         return SIGNET_IO;
     size_t n = outcome->value();
@@ -256,6 +256,8 @@ uint32_t Z_signet_v1Z_stdio_read(void* host, uint32_t buffer, uint32_t capacity,
     uint8_t* bytes = memory.range(buffer, capacity);
     uint32_t read = 0;
     int32_t status = read_stdin(sip, { bytes, capacity }, read);
+    if (status == read_stdin_killed)
+        unwind_current(static_cast<int>(Unwind::Killed));
     // The memory may not have moved (memory.grow only extends in place), but re-derive anyway.
     if (status == SIGNET_OK)
         memory.write(out_read, read);

@@ -12,6 +12,7 @@
 #include "kernel/abi/Streams.h"
 #include "kernel/abi/WasiFiles.h"
 
+#include <algorithm>
 #include <vector>
 
 using namespace signet;
@@ -243,25 +244,31 @@ uint32_t WASI(fd_read)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, u
     if (fd > 2)
         return wasi_file_read(sip, fd, iovs, count, out_read);
     GuestMemory memory(sip.runtime());
-    std::vector<IoVec> vectors;
-    uint64_t total = 0;
-    if (!read_iovecs(memory, iovs, count, vectors, total) || !memory.valid(out_read, 4))
-        return Fault;
-    if (!is_open(sip, fd))
-        return BadFd;
-    if (fd != 0)
-        return NotCapable;
     // One host read into the first non-empty buffer, as a short read is allowed.
-    for (auto const& vector : vectors) {
-        if (vector.length == 0)
-            continue;
-        uint32_t got = 0;
-        if (read_stdin(sip, { memory.range(vector.buffer, vector.length), vector.length }, got) != SIGNET_OK)
-            return Io;
-        memory.write(out_read, got);
-        return Success;
+    // Found first, and the list gone, before the read: a kill unwinds from it.
+    IoVec first {};
+    {
+        std::vector<IoVec> vectors;
+        uint64_t total = 0;
+        if (!read_iovecs(memory, iovs, count, vectors, total) || !memory.valid(out_read, 4))
+            return Fault;
+        if (!is_open(sip, fd))
+            return BadFd;
+        if (fd != 0)
+            return NotCapable;
+        auto non_empty = std::find_if(vectors.begin(), vectors.end(), [](IoVec const& vector) { return vector.length != 0; });
+        if (non_empty != vectors.end())
+            first = *non_empty;
     }
-    memory.write(out_read, uint32_t(0));
+    uint32_t got = 0;
+    if (first.length) {
+        int32_t status = read_stdin(sip, { memory.range(first.buffer, first.length), first.length }, got);
+        if (status == read_stdin_killed)
+            unwind_current(static_cast<int>(Unwind::Killed));
+        if (status != SIGNET_OK)
+            return Io;
+    }
+    memory.write(out_read, got);
     return Success;
 }
 

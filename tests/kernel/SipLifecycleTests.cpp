@@ -62,23 +62,45 @@ TEST_F(KernelTest, KillEndsASleepingSip)
     EXPECT_NE(m_diagnostics->contents().find("was killed"), std::string::npos);
 }
 
-TEST_F(KernelTest, KillEndsASipBlockedOnInputThatNeverComes)
+namespace {
+
+// Kills a SIP blocked reading a pipe nobody writes to, and checks that nothing
+// of its abandoned read is left once the read returns: not its call, whose job
+// holds the stream.
+void kill_while_reading(std::unique_ptr<Kernel>& kernel, SpawnRequest spawn)
 {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
-    auto spawn = request(guest("test_sleeper"), { "read" });
     spawn.stdio.in = std::make_shared<FdInputStream>(fds[0]);
-    auto sip = m_kernel->spawn(std::move(spawn));
-    ASSERT_FALSE(sip.is_error());
+    std::weak_ptr<InputStream> input = spawn.stdio.in;
+    auto spawned = kernel->spawn(std::move(spawn));
+    ASSERT_FALSE(spawned.is_error());
+    auto sip = spawned.release_value();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    m_kernel->kill(*sip.value());
-    auto exit = sip.value()->wait_from_host();
+    kernel->kill(*sip);
+    auto exit = sip->wait_from_host();
     EXPECT_EQ(exit.how, ExitInfo::How::Killed);
     // Unblock the abandoned host read so the I/O thread can finish.
     ASSERT_EQ(::write(fds[1], "x", 1), 1);
     ::close(fds[1]);
-    m_kernel.reset();
+    kernel.reset();
+    sip.reset();
+    for (int i = 0; i < 200 && !input.expired(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(input.expired()) << "the killed read's call (and the stream it holds) leaked";
     ::close(fds[0]);
+}
+
+} // namespace
+
+TEST_F(KernelTest, KillEndsASipBlockedOnInputThatNeverComes)
+{
+    kill_while_reading(m_kernel, request(guest("test_sleeper"), { "read" }));
+}
+
+TEST_F(KernelTest, KillEndsAWasiProgramBlockedOnInputThatNeverComes)
+{
+    kill_while_reading(m_kernel, request(guest("test_stdin_reader")));
 }
 
 TEST_F(KernelTest, KillingASipThatNeverStartedFinishesIt)
