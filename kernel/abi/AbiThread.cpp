@@ -60,10 +60,13 @@ uint32_t Z_signet_v1Z_thread_join(void* host, uint32_t handle, uint64_t timeout,
     if (!memory.valid(out_status, 4))
         return SIGNET_OUT_OF_BOUNDS;
     bool done = sip.kernel().join_thread(sip, *thread, deadline_after(static_cast<int64_t>(timeout)));
+    int32_t status = done ? thread->status : 0;
+    // Unwinding skips destructors: this thread may leave here only holding nothing.
+    thread.reset();
     leave_if_killed();
     if (!done)
         return SIGNET_TIMED_OUT;
-    memory.write(out_status, thread->status);
+    memory.write(out_status, status);
     sip.handles().remove(handle);
     return SIGNET_OK;
 }
