@@ -1,17 +1,23 @@
 // signet_v1 disks: the host file behind a disk that the caller's manifest
 // declares, for block-device driver SIPs. See docs/abi.md and docs/filesystem.md.
 //
-// A flush (an fdatasync: ~0.7 ms on the development VM, three per file-system
-// transaction) runs on the kernel's disk I/O thread while the calling fiber
-// waits, so the worker runs its other SIPs meanwhile. Reads and writes run on
-// the caller's worker: they copy to and from the host's page cache, microseconds
-// for the 4-16 KiB blocks the file system moves, less than handing them to
-// another thread and waking the fiber again would cost. FIXME: a read the page
-// cache does not hold waits for the device on the worker.
+// What waits for the device runs on the kernel's disk I/O thread while the
+// calling fiber waits, so the worker runs its other SIPs meanwhile: a flush (an
+// fdatasync: ~0.7 ms on the development VM, three per file-system transaction),
+// and the part of a read that the host's page cache does not hold (a read first
+// takes what the cache has, without waiting: preadv2 with RWF_NOWAIT). A read
+// the cache holds, and a write, run on the caller's worker: they copy to and
+// from the page cache, microseconds for the 4-16 KiB blocks the file system
+// moves, less than handing them to another thread and waking the fiber again
+// would cost.
 #include "kernel/abi/Abi.h"
 #include "kernel/object/Disk.h"
 
+#include "base/Copy.h"
+
+#include <cerrno>
 #include <optional>
+#include <vector>
 
 using namespace signet;
 using namespace signet::abi;
@@ -52,6 +58,32 @@ std::optional<uint32_t> flush(Sip& sip, uint32_t handle)
     if (!sip.kernel().run_on_io_thread(call, Kernel::IoLane::Disk))
         return std::nullopt;
     return *failed ? SIGNET_IO : SIGNET_OK;
+}
+
+// Reads what the page cache did not hold on the disk I/O thread, into a buffer
+// of the job's own (a SIP killed meanwhile may be gone when the read ends), then
+// copies it to the SIP. Empty if the thread was killed while it waited.
+std::optional<uint32_t> read_from_device(Sip& sip, std::shared_ptr<Disk> disk, uint64_t offset, uint32_t buffer, uint32_t length)
+{
+    struct Read {
+        std::vector<uint8_t> bytes;
+        int error { 0 };
+    };
+    auto read = std::make_shared<Read>();
+    read->bytes.resize(length);
+    auto call = std::make_shared<Kernel::HostCall>();
+    call->job = [disk = std::move(disk), read, offset] { read->error = disk->read(offset, read->bytes); };
+    if (!sip.kernel().run_on_io_thread(call, Kernel::IoLane::Disk))
+        return std::nullopt;
+    if (read->error)
+        return SIGNET_IO;
+    // Checked before the wait, but a sibling thread may have sent away a block
+    // that held the buffer meanwhile: a hole now.
+    uint8_t* data = GuestMemory(sip.runtime()).range(buffer, length);
+    if (!data)
+        return SIGNET_OUT_OF_BOUNDS;
+    copy_bytes(data, read->bytes.data(), length);
+    return SIGNET_OK;
 }
 
 } // namespace
@@ -113,9 +145,20 @@ uint32_t Z_signet_v1Z_disk_read(void* host, uint32_t handle, uint64_t offset, ui
     uint8_t* data = nullptr;
     if (int32_t status = check_transfer(sip, handle, offset, buffer, length, disk, data); status != SIGNET_OK)
         return status;
-    if (length && disk->read(offset, { data, length }) != 0)
+    size_t cached = 0;
+    int error = disk->read_cached(offset, { data, length }, cached);
+    if (error == EOPNOTSUPP) { // The host file system cannot read without waiting: read here.
+        error = disk->read(offset, { data, length });
+        cached = length;
+    }
+    if (error)
         return SIGNET_IO;
-    return SIGNET_OK;
+    if (cached == length)
+        return SIGNET_OK;
+    std::optional<uint32_t> status = read_from_device(sip, std::move(disk), offset + cached, buffer + uint32_t(cached), length - uint32_t(cached));
+    if (!status)
+        unwind_current(static_cast<int>(Unwind::Killed)); // nothing of read_from_device() is left on the stack
+    return *status;
 }
 
 uint32_t Z_signet_v1Z_disk_write(void* host, uint32_t handle, uint64_t offset, uint32_t buffer, uint32_t length)

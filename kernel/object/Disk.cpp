@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace signet {
@@ -47,6 +48,23 @@ int Disk::read(uint64_t offset, std::span<uint8_t> buffer)
             std::fill(buffer.begin() + long(done), buffer.end(), 0);
             break;
         }
+        done += size_t(got);
+    }
+    return 0;
+}
+
+int Disk::read_cached(uint64_t offset, std::span<uint8_t> buffer, size_t& done)
+{
+    done = 0;
+    while (done < buffer.size()) {
+        iovec vector { buffer.data() + done, buffer.size() - done };
+        ssize_t got = ::preadv2(m_fd, &vector, 1, off_t(offset + done), RWF_NOWAIT);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return errno == EAGAIN ? 0 : errno;
+        if (got == 0)
+            return 0; // Past the host file's end: read() makes that zeros.
         done += size_t(got);
     }
     return 0;

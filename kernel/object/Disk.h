@@ -39,6 +39,11 @@ public:
     uint64_t size() const { return m_size; }
     // The range must lie inside the disk (the caller checked); errno on a host failure.
     int read(uint64_t offset, std::span<uint8_t>);
+    // Reads only what the host's page cache holds, from the start of the range,
+    // without waiting for the device: sets `done` to the bytes read (less than
+    // asked where the cache stops). errno on a host failure; EOPNOTSUPP if the
+    // host file system cannot read without waiting.
+    int read_cached(uint64_t offset, std::span<uint8_t>, size_t& done);
     int write(uint64_t offset, std::span<uint8_t const>);
     // fdatasync: everything written so far survives a crash of the host.
     int flush();

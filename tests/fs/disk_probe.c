@@ -23,40 +23,79 @@ static int failures;
 
 static char buffer[8192];
 
-// A flush waits for the device off the worker: while it does, the SIP's other
-// thread runs. `partner` counts its turns that fall inside a flush.
-static volatile int flushing, partner_done;
-static volatile unsigned turns_during_flush;
+// What waits for the device (a flush, a read the page cache does not hold)
+// waits off the worker: meanwhile the SIP's other thread runs. `partner` counts
+// its turns that fall inside such a call.
+static volatile int in_call, partner_done;
+static volatile unsigned turns_during_call;
 static _Alignas(16) uint8_t partner_stack[16 * 1024];
 
 static void partner(void* unused)
 {
     (void)unused;
     while (!partner_done) {
-        if (flushing)
-            ++turns_during_flush;
+        if (in_call)
+            ++turns_during_call;
         signet_yield();
     }
     signet_thread_exit(0);
 }
 
+static int start_partner(signet_handle* thread)
+{
+    partner_done = 0;
+    turns_during_call = 0;
+    return signet_thread_start(partner, 0, partner_stack, sizeof partner_stack, thread) == SIGNET_OK;
+}
+
+static int stop_partner(signet_handle thread)
+{
+    partner_done = 1;
+    int32_t status = -1;
+    return signet_thread_join(thread, SIGNET_WAIT_FOREVER, &status) == SIGNET_OK;
+}
+
 static int flushes_let_a_sibling_run(signet_handle disk)
 {
     signet_handle thread = 0;
-    if (signet_thread_start(partner, 0, partner_stack, sizeof partner_stack, &thread) != SIGNET_OK)
+    if (!start_partner(&thread))
         return 0;
     for (int i = 0; i < 3; ++i) {
-        flushing = 1;
+        in_call = 1;
         buffer[0] = (char)i;
         int32_t written = signet_disk_write(disk, 8192, buffer, 4096);
         int32_t flushed = signet_disk_flush(disk);
-        flushing = 0; // no yield in between: the partner runs here only if the flush let it
+        in_call = 0; // no yield in between: the partner runs here only if the flush let it
         if (written != SIGNET_OK || flushed != SIGNET_OK)
             return 0;
     }
-    partner_done = 1;
-    int32_t status = -1;
-    return signet_thread_join(thread, SIGNET_WAIT_FOREVER, &status) == SIGNET_OK && turns_during_flush > 0;
+    return stop_partner(thread) && turns_during_call > 0;
+}
+
+static char cold_buffer[64 * 1024];
+
+static int cold(void)
+{
+    signet_handle disk = 0, thread = 0;
+    EXPECT(signet_disk_open("probe", 5, &disk) == SIGNET_OK, "open the declared disk");
+    EXPECT(start_partner(&thread), "start a second thread");
+    in_call = 1;
+    int32_t status = signet_disk_read(disk, 256 * 1024, cold_buffer, sizeof cold_buffer);
+    in_call = 0; // the partner runs in between only if the read waited off the worker
+    EXPECT(status == SIGNET_OK, "read 64 KiB the page cache does not hold (status %d)", status);
+    size_t wrong = 0;
+    for (size_t i = 0; i < sizeof cold_buffer; ++i)
+        wrong += cold_buffer[i] != 'S';
+    EXPECT(wrong == 0, "the read brings the host file's bytes (%zu of 65536 are not 'S')", wrong);
+    EXPECT(stop_partner(thread), "join the second thread");
+    EXPECT(turns_during_call > 0, "the SIP's other thread runs while the read waits for the device");
+    // Now the cache holds it: read again, on the worker.
+    memset(cold_buffer, 0, sizeof cold_buffer);
+    EXPECT(signet_disk_read(disk, 256 * 1024, cold_buffer, sizeof cold_buffer) == SIGNET_OK && cold_buffer[0] == 'S'
+            && cold_buffer[sizeof cold_buffer - 1] == 'S',
+        "read it again");
+    printf("disk probe: %d failures\n", failures);
+    return failures;
 }
 
 int main(int argc, char** argv)
@@ -67,6 +106,8 @@ int main(int argc, char** argv)
         printf("disk probe: %d failures\n", failures);
         return failures;
     }
+    if (argc > 1 && strcmp(argv[1], "cold") == 0)
+        return cold();
     EXPECT(signet_disk_open("other", 5, &disk) == SIGNET_DENIED, "a disk the manifest does not declare: DENIED");
     EXPECT(signet_disk_open("probe", 0, &disk) == SIGNET_INVALID_ARGUMENT, "an empty name: INVALID_ARGUMENT");
     EXPECT(signet_disk_open((char const*)0xfffffff0u, 100, &disk) == SIGNET_OUT_OF_BOUNDS, "a name outside memory: OUT_OF_BOUNDS");
@@ -96,7 +137,7 @@ int main(int argc, char** argv)
     EXPECT(signet_disk_write(0x7fff, 0, buffer, 1) == SIGNET_BAD_HANDLE, "write a forged handle: BAD_HANDLE");
     EXPECT(signet_disk_flush(disk) == SIGNET_OK, "flush");
     EXPECT(signet_disk_flush(disk ^ 0x10000) == SIGNET_BAD_HANDLE, "flush a stale handle: BAD_HANDLE");
-    EXPECT(flushes_let_a_sibling_run(disk), "the SIP's other thread runs while a flush waits for the device (%u turns)", turns_during_flush);
+    EXPECT(flushes_let_a_sibling_run(disk), "the SIP's other thread runs while a flush waits for the device (%u turns)", turns_during_call);
 
     EXPECT(signet_handle_close(disk) == SIGNET_OK, "close the disk");
     EXPECT(signet_disk_read(disk, 0, buffer, 1) == SIGNET_BAD_HANDLE, "read a closed disk: BAD_HANDLE");
