@@ -47,6 +47,19 @@ bool write_all(int fd, void const* data, size_t size)
     return true;
 }
 
+// Whether the module imports `module_name`.`base` as a function.
+bool imports_function(BinaryenModuleRef wasm, char const* module_name, char const* base)
+{
+    BinaryenIndex count = BinaryenGetNumFunctions(wasm);
+    for (BinaryenIndex i = 0; i < count; ++i) {
+        BinaryenFunctionRef function = BinaryenGetFunctionByIndex(wasm, i);
+        char const* imported_from = BinaryenFunctionImportGetModule(function);
+        if (imported_from && std::strcmp(imported_from, module_name) == 0 && std::strcmp(BinaryenFunctionImportGetBase(function), base) == 0)
+            return true;
+    }
+    return false;
+}
+
 // Runs in the child. Its exit status is the verdict: 0 means the whole shaken
 // module was written to output_fd.
 [[noreturn]] void shake_in_child(std::span<uint8_t const> module, std::vector<std::string> const& keep_exports, int output_fd)
@@ -80,9 +93,21 @@ bool write_all(int fd, void const* data, size_t size)
             BinaryenRemoveExport(wasm, name.c_str());
     }
 
+    // thread_create starts a thread at a function the module names by its index
+    // in table 0: the kernel calls through the table, whether or not the module
+    // ever does itself. A module that does not would lose the table (and every
+    // function only it holds) to the pass; an export for the pass's length keeps them.
+    char const* const keep_table = "signet:table-for-thread_create";
+    bool table_kept = BinaryenGetNumTables(wasm) > 0 && imports_function(wasm, "signet_v1", "thread_create")
+        && !BinaryenGetExport(wasm, keep_table);
+    if (table_kept)
+        BinaryenAddTableExport(wasm, BinaryenTableGetName(BinaryenGetTableByIndex(wasm, 0)), keep_table);
+
     // dce and vacuum first: code they delete may hold the last call to a function.
     char const* passes[] = { "dce", "vacuum", "remove-unused-module-elements" };
     BinaryenModuleRunPasses(wasm, passes, sizeof passes / sizeof passes[0]);
+    if (table_kept)
+        BinaryenRemoveExport(wasm, keep_table);
 
     auto output = BinaryenModuleAllocateAndWrite(wasm, nullptr);
     bool ok = output.binary && write_all(output_fd, output.binary, output.binaryBytes);

@@ -26,7 +26,11 @@ function(signet_add_sip name)
     get_filename_component(absolute ${dir} ABSOLUTE BASE_DIR ${CMAKE_CURRENT_SOURCE_DIR})
     list(APPEND includes -I${absolute})
   endforeach()
-  set(common --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wno-unused-command-line-argument ${includes})
+  # The function table is exported: thread_create names a thread's entry by its
+  # index there and the kernel calls through it, but clang runs binaryen's wasm-opt
+  # after linking when it finds it, which drops a table that the module itself
+  # never calls through (the installer takes the export off again).
+  set(common --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wno-unused-command-line-argument -Wl,--export-table ${includes})
   if(SIP_PERSONALITY STREQUAL "native")
     list(APPEND common -nostdlib -Wl,--no-entry -Wl,--export=_start)
   elseif(NOT SIP_PERSONALITY STREQUAL "wasi")

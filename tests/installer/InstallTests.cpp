@@ -1,6 +1,7 @@
 // Installing for real: wasm2c, the C compiler and the store. Images are built
 // with -O0 where their contents do not matter, to keep the suite fast.
 #include "installer/Installer.h"
+#include "installer/TreeShaker.h"
 #include "installer/VerifiedModule.h"
 #include "runtime/ImageAbi.h"
 #include "tests/installer/TestSupport.h"
@@ -8,6 +9,7 @@
 #include "base/Hash.h"
 
 #include <gtest/gtest.h>
+#include <wabt/ir.h>
 
 #include <algorithm>
 #include <chrono>
@@ -153,6 +155,39 @@ TEST_F(Install, ASecondInstallIsACacheHitThatDoesNotRebuild)
     EXPECT_EQ(second_time.tv_sec, first_time.tv_sec);
     EXPECT_EQ(second_time.tv_nsec, first_time.tv_nsec);
     EXPECT_EQ(count_entries(m_directory.store()), 1u);
+}
+
+// A thread's entry is named by its index in table 0, and the kernel calls
+// through the table: a module that never does so itself keeps its table
+// through tree shaking (binaryen would drop it, keeping the entry function).
+TEST(TreeShaking, KeepsTheTableThatThreadCreateCallsThrough)
+{
+    std::string const threads = R"((module
+  (import "signet_v1" "thread_create" (func $create (param i32 i32 i32 i32) (result i32)))
+  (import "signet_v1" "exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (table 2 2 funcref)
+  (elem (i32.const 1) $entry)
+  (func $entry (param i32))
+  (func (export "_start")
+    (drop (call $create (i32.const 1) (i32.const 0) (i32.const 4096) (i32.const 8)))
+    (call $exit (i32.const 0))))
+)";
+    auto tables_after_shaking = [](std::string const& wat) -> size_t {
+        auto shaken = tree_shake(wat_to_wasm(wat), { "_start" });
+        EXPECT_FALSE(shaken.is_error()) << shaken.error().message();
+        if (shaken.is_error())
+            return 0;
+        auto verified = VerifiedModule::verify(shaken.value(), "shaken", ImportPolicy::signet_default());
+        EXPECT_FALSE(verified.is_error()) << verified.error().message();
+        return verified.is_error() ? 0 : verified.value().module().tables.size();
+    };
+    EXPECT_EQ(tables_after_shaking(threads), 1u);
+    // Without thread_create nothing calls through it: it goes.
+    std::string without = threads;
+    without.replace(without.find("(drop (call $create"), std::string("(drop (call $create (i32.const 1) (i32.const 0) (i32.const 4096) (i32.const 8)))").size(), "");
+    without.replace(without.find("  (import \"signet_v1\" \"thread_create\""), std::string("  (import \"signet_v1\" \"thread_create\" (func $create (param i32 i32 i32 i32) (result i32)))\n").size(), "");
+    EXPECT_EQ(tables_after_shaking(without), 0u);
 }
 
 TEST_F(Install, DifferentOptionsGetDifferentEntries)
