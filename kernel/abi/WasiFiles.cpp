@@ -9,8 +9,10 @@
 // again in its own namespace. Replies carry WASI errno values (the FileSystem
 // codes are WASI's), which go to the program unchanged.
 //
-// FIXME: one request at a time per SIP: a second thread of the SIP that makes
-// a file call while another waits for its reply gets EBUSY.
+// A SIP's descriptors share FileSystem channels, each of which carries one
+// request at a time, so the SIP's threads make file calls one at a time: a
+// thread that makes one while another's waits for its reply waits its turn
+// (FileTurn), in order.
 #include "kernel/abi/WasiFiles.h"
 #include "kernel/abi/Abi.h"
 #include "kernel/abi/KernelChannel.h"
@@ -21,6 +23,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <map>
 
 namespace signet {
@@ -30,7 +33,6 @@ namespace {
 enum Errno : uint32_t {
     Success = 0,
     BadFd = 8,
-    Busy = 10,
     Fault = 21,
     Inval = 28,
     Io = 29,
@@ -65,7 +67,11 @@ public:
         std::string guest_path; // preopens: the name the program sees
     };
     std::map<uint32_t, Entry> entries;
-    bool busy { false };
+    // The thread whose file call is under way (null: none), and those waiting
+    // for their turn, in order. Only the SIP's own threads touch them, and
+    // they run one at a time, on one worker.
+    Thread* turn { nullptr };
+    std::deque<Thread*> waiting;
 };
 
 std::shared_ptr<WasiFileTable> make_wasi_file_table(std::vector<WasiPreopen> preopens)
@@ -124,17 +130,67 @@ Entry* find(Sip& sip, uint32_t fd)
     return found == sip.wasi_files->entries.end() ? nullptr : &found->second;
 }
 
-// One request and its reply on the entry's endpoint, holding the table busy.
+// A file call's turn, taken before the call looks at any descriptor and held
+// to its end, so that what it found stays as it was while it waits for
+// replies (and the per-worker request buffers stay its own). A thread killed
+// while it waits for its turn does not get it (the call then returns EIO; the
+// SIP leaves at its next kernel call).
+class FileTurn {
+public:
+    explicit FileTurn(Sip& sip)
+        : m_table(sip.wasi_files)
+    {
+        if (!m_table)
+            return; // No descriptors: nothing to wait for.
+        Thread* self = Worker::current_thread();
+        if (!m_table->turn) {
+            m_table->turn = self;
+            return;
+        }
+        m_table->waiting.push_back(self);
+        // Spurious wake-ups are possible: the holder passes the turn by naming its successor.
+        while (m_table->turn != self) {
+            if (self->kill_requested()) {
+                std::erase(m_table->waiting, self);
+                m_table = nullptr;
+                m_held = false;
+                return;
+            }
+            Worker::block_current();
+        }
+    }
+    ~FileTurn()
+    {
+        if (!m_table)
+            return;
+        if (m_table->waiting.empty()) {
+            m_table->turn = nullptr;
+            return;
+        }
+        Thread* next = m_table->waiting.front();
+        m_table->waiting.pop_front();
+        m_table->turn = next;
+        Worker::wake(*next);
+    }
+    FileTurn(FileTurn const&) = delete;
+    FileTurn& operator=(FileTurn const&) = delete;
+
+    // Whether the call may go on (false: killed while it waited).
+    explicit operator bool() const { return m_held; }
+
+private:
+    std::shared_ptr<WasiFileTable> m_table;
+    bool m_held { true };
+};
+
+// One request and its reply on the entry's endpoint, in the caller's turn.
 // Returns 0 with the reply, or a WASI errno (the service's Failed code too).
 template<typename Request>
 uint32_t call(Sip& sip, Endpoint& endpoint, uint16_t id, Request const* request, size_t size, uint16_t expected, std::vector<uint8_t>& reply)
 {
-    if (sip.wasi_files->busy)
-        return Busy;
-    sip.wasi_files->busy = true;
+    VERIFY(sip.wasi_files->turn == Worker::current_thread());
     uint16_t reply_id = 0;
     int32_t status = kernel_call(endpoint, id, { reinterpret_cast<uint8_t const*>(request), size }, reply_id, reply);
-    sip.wasi_files->busy = false;
     // A kill while waiting ends the wait with CLOSED rather than unwinding
     // (callers hold vectors); the SIP leaves at its next kernel call.
     if (status != SIGNET_OK)
@@ -250,11 +306,12 @@ uint32_t new_descriptor(Sip& sip, Entry entry, uint32_t& out_fd)
 
 uint32_t wasi_file_close(Sip& sip, uint32_t fd)
 {
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     Entry* entry = find(sip, fd);
     if (!entry)
         return BadFd;
-    if (sip.wasi_files->busy)
-        return Busy;
     if (entry->kind != Kind::Preopen) {
         FileSystem_Close request { entry->handle };
         std::vector<uint8_t> reply;
@@ -286,6 +343,9 @@ uint32_t wasi_file_fdstat_get(Sip& sip, uint32_t fd, uint32_t out)
 uint32_t wasi_file_filestat_get(Sip& sip, uint32_t fd, uint32_t out)
 {
     require_stack_headroom();
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     GuestMemory memory(sip.runtime());
     if (!memory.valid(out, 64))
         return Fault;
@@ -309,6 +369,9 @@ uint32_t wasi_file_filestat_get(Sip& sip, uint32_t fd, uint32_t out)
 uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read)
 {
     require_stack_headroom();
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     GuestMemory memory(sip.runtime());
     if (count > max_iovecs || !memory.valid(iovs, uint64_t(count) * 8) || !memory.valid(out_read, 4))
         return Fault;
@@ -350,6 +413,9 @@ uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, ui
 uint32_t wasi_file_write(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written)
 {
     require_stack_headroom();
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     GuestMemory memory(sip.runtime());
     if (count > max_iovecs || !memory.valid(iovs, uint64_t(count) * 8) || !memory.valid(out_written, 4))
         return Fault;
@@ -489,6 +555,9 @@ uint32_t WASI(fd_seek)(void* host, uint32_t fd, uint64_t offset, uint32_t whence
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     GuestMemory memory(sip.runtime());
     if (!memory.valid(out, 8))
         return Fault;
@@ -519,6 +588,9 @@ uint32_t WASI(fd_sync)(void* host, uint32_t fd)
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     Entry* entry = find(sip, fd);
     if (!entry)
         return stdio_open(sip, fd) ? Inval : BadFd;
@@ -540,6 +612,9 @@ uint32_t WASI(fd_filestat_set_size)(void* host, uint32_t fd, uint64_t size)
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     Entry* entry = find(sip, fd);
     if (!entry)
         return stdio_open(sip, fd) ? NotCapable : BadFd;
@@ -557,6 +632,9 @@ uint32_t WASI(path_open)(void* host, uint32_t fd, uint32_t, uint32_t path, uint3
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     if (!GuestMemory(sip.runtime()).valid(out_fd, 4))
         return Fault;
     Entry* directory = nullptr;
@@ -611,6 +689,9 @@ static uint32_t path_request(void* host, uint32_t fd, uint32_t path, uint32_t le
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     Entry* directory = nullptr;
     std::string full;
     if (uint32_t error = resolve(sip, fd, path, length, directory, full))
@@ -642,6 +723,9 @@ uint32_t WASI(path_filestat_get)(void* host, uint32_t fd, uint32_t, uint32_t pat
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     if (!GuestMemory(sip.runtime()).valid(out, 64))
         return Fault;
     Entry* directory = nullptr;
@@ -661,6 +745,9 @@ uint32_t WASI(path_rename)(void* host, uint32_t fd, uint32_t from, uint32_t from
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     Entry *from_directory = nullptr, *to_directory = nullptr;
     std::string from_path, to_path;
     if (uint32_t error = resolve(sip, fd, from, from_length, from_directory, from_path))
@@ -685,6 +772,9 @@ uint32_t WASI(fd_readdir)(void* host, uint32_t fd, uint32_t buffer, uint32_t len
 {
     require_stack_headroom();
     Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
     GuestMemory memory(sip.runtime());
     if (!memory.valid(buffer, length) || !memory.valid(out_used, 4))
         return Fault;

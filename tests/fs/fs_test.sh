@@ -90,6 +90,7 @@ hostdir)
   wasi=$tests/wasi_files.wasm
   expect "a WASI program works in a host directory" 0 "work: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" work
   expect "and cannot leave it" 0 "escape: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" escape
+  expect "its threads make file calls at once" 0 "threads: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" threads
   if [[ -e $root/stolen.txt || -e $root/new.txt || -e $root/newdir || ! -e $root/data/inside/secret.txt ]]; then
     fail "something outside the host directory changed"; ls -la "$root"
   else pass; fi

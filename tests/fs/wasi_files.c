@@ -3,7 +3,10 @@
 // to the server of that host directory. By its first argument:
 //   work    creates, writes, reads, seeks, lists, renames and removes under /data
 //   escape  tries to leave /data (.., absolute paths, a symlink the test made)
+//   threads two threads make file calls at once, each waiting its turn
 // It prints one line per check and exits with the number of failures.
+#include <signet/thread.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -92,16 +95,65 @@ static void escape(void)
     EXPECT(fopen("/data/link-in", "r") != NULL, "a symlink that stays inside works");
 }
 
+// Writes `path` full of `fill` and reads it back, `rounds` times; the number of rounds that failed.
+static int write_and_check(char const* path, char fill, int rounds)
+{
+    int bad = 0;
+    char block[512];
+    for (int i = 0; i < rounds; ++i) {
+        memset(block, fill, sizeof block);
+        int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        int wrote = fd >= 0 && write(fd, block, sizeof block) == (ssize_t)sizeof block;
+        if (fd >= 0)
+            wrote &= close(fd) == 0;
+        memset(block, 0, sizeof block);
+        fd = open(path, O_RDONLY);
+        int got = fd >= 0 && read(fd, block, sizeof block) == (ssize_t)sizeof block;
+        if (fd >= 0)
+            got &= close(fd) == 0;
+        for (size_t j = 0; got && j < sizeof block; ++j)
+            got = block[j] == fill;
+        bad += !(wrote && got);
+    }
+    return bad;
+}
+
+static _Alignas(16) unsigned char second_stack[64 * 1024];
+static volatile int second_failures = -1;
+
+static void second(void* unused)
+{
+    (void)unused;
+    second_failures = write_and_check("/data/two", 'b', 50);
+    signet_thread_exit(0);
+}
+
+// Each file call waits for the server's reply, and meanwhile the other thread
+// runs and makes its own: it waits its turn rather than failing.
+static void threads(void)
+{
+    signet_handle thread = 0;
+    EXPECT(signet_thread_start(second, 0, second_stack, sizeof second_stack, &thread) == SIGNET_OK, "start a second thread");
+    int mine = write_and_check("/data/one", 'a', 50);
+    int32_t status = -1;
+    EXPECT(signet_thread_join(thread, SIGNET_WAIT_FOREVER, &status) == SIGNET_OK, "join it");
+    EXPECT(mine == 0, "the first thread's 50 rounds of open, write, close, open, read, close");
+    EXPECT(second_failures == 0, "and the second's, at the same time");
+    EXPECT(unlink("/data/one") == 0 && unlink("/data/two") == 0, "unlink both files");
+}
+
 int main(int argc, char** argv)
 {
     if (argc < 2) {
-        printf("usage: wasi_files work|escape\n");
+        printf("usage: wasi_files work|escape|threads\n");
         return 2;
     }
     if (strcmp(argv[1], "work") == 0)
         work();
     else if (strcmp(argv[1], "escape") == 0)
         escape();
+    else if (strcmp(argv[1], "threads") == 0)
+        threads();
     printf("%s: %d failures\n", argv[1], failures);
     return failures;
 }

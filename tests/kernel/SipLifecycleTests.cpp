@@ -1,7 +1,11 @@
 // SIP create, start, exit, kill, and the reclamation of everything a SIP held.
 #include "KernelTestSupport.h"
+#include "kernel/abi/WasiFiles.h"
+#include "kernel/object/Channel.h"
 #include "kernel/sched/Stack.h"
 #include "runtime/LinearMemory.h"
+
+#include "FileSystem.h"
 
 #include <fstream>
 #include <thread>
@@ -101,6 +105,41 @@ TEST_F(KernelTest, KillEndsASipBlockedOnInputThatNeverComes)
 TEST_F(KernelTest, KillEndsAWasiProgramBlockedOnInputThatNeverComes)
 {
     kill_while_reading(m_kernel, request(guest("test_stdin_reader")));
+}
+
+// Two threads of a WASI program make file calls on a directory whose server
+// never answers: one waits for its reply, the other for its turn. A kill ends
+// both, and nothing of the program's files is left.
+TEST_F(KernelTest, KillEndsAWasiProgramWhoseThreadsWaitForAFileServer)
+{
+    auto file_system = m_kernel->contract_type({ FileSystem_descriptor, FileSystem_DESCRIPTOR_SIZE });
+    ASSERT_FALSE(file_system.is_error()) << file_system.error().message();
+    auto [importer, exporter] = Channel::create(file_system.release_value());
+    auto created = m_kernel->create_sip(request(guest("test_file_waiters")));
+    ASSERT_FALSE(created.is_error()) << created.error().message();
+    auto sip = created.release_value();
+    ASSERT_FALSE(add_wasi_preopen(*sip, "/data", std::move(importer)).is_error());
+    std::weak_ptr<WasiFileTable> files = sip->wasi_files;
+    ASSERT_FALSE(m_kernel->start(*sip).is_error());
+    // The first request reaches the server; the other thread then waits its turn.
+    auto request_arrived = [&] {
+        std::lock_guard guard(exporter->channel().lock());
+        return exporter->channel().front(*exporter) != nullptr;
+    };
+    for (int i = 0; i < 400 && !request_arrived(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(request_arrived()) << "no file request reached the server";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(sip->state(), Sip::State::Running);
+    m_kernel->kill(*sip);
+    auto exit = sip->wait_from_host();
+    EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+    sip.reset();
+    for (int i = 0; i < 200 && !files.expired(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(files.expired()) << "the killed program's descriptors leaked";
+    std::lock_guard guard(exporter->channel().lock());
+    EXPECT_TRUE(exporter->channel().peer_gone(*exporter)) << "the server does not see the program's end close";
 }
 
 TEST_F(KernelTest, KillingASipThatNeverStartedFinishesIt)
