@@ -454,6 +454,18 @@ TEST_F(SpareDomain, ASpareThatDiesUnusedIsReapedAndTheZygoteForksTheNextDomain)
     pid_t spare = wait_for_spare();
     ASSERT_GT(spare, 0) << "the zygote announced no spare";
     ASSERT_EQ(::kill(spare, SIGKILL), 0);
+    // kill() returns before the spare has died. Until it runs again it still
+    // waits in recv on the zygote's socket, and a request sent now could be
+    // taken by it as it dies (the zygote then never answers): wait for the zombie.
+    auto stat = std::filesystem::path("/proc") / std::to_string(spare) / "stat";
+    auto dead = [&] {
+        std::string text = read_text(stat);
+        auto end_of_name = text.rfind(')');
+        return end_of_name == std::string::npos || text.compare(end_of_name, 3, ") Z") == 0;
+    };
+    for (int i = 0; i < 500 && !dead(); ++i)
+        ::usleep(10'000);
+    ASSERT_TRUE(dead()) << "the spare did not die";
     uint64_t from_spare = DomainZygote::from_spare_count();
     uint64_t forked = DomainZygote::forked_count();
     EXPECT_EQ(run_hello("after"), "Hello from a sealed process!\narg 1: after\n");
