@@ -235,7 +235,7 @@ std::string DirectoryPolicy::encode() const
     return text;
 }
 
-ErrorOr<std::unique_ptr<SystemDirectory>> SystemDirectory::start(Kernel& kernel, std::string const& program, DirectoryPolicy const& policy)
+ErrorOr<std::unique_ptr<SystemDirectory>> SystemDirectory::start(Kernel& kernel, std::string const& program, DirectoryPolicy const& policy, Stdio stdio)
 {
     auto info = kernel.find_program_info(program);
     if (!info)
@@ -249,7 +249,7 @@ ErrorOr<std::unique_ptr<SystemDirectory>> SystemDirectory::start(Kernel& kernel,
     request.image = info->image;
     request.name = program;
     request.args = { program };
-    request.stdio = Stdio::host();
+    request.stdio = std::move(stdio);
     request.limits = info->limits;
     request.principal = info->principal;
     request.parameters = info->parameters;

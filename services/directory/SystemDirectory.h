@@ -66,7 +66,9 @@ public:
     // The program the kernel knows as `program` (registered from the directory's
     // manifest, services/directory/directory.toml) started with `policy`. Its
     // first required endpoint, if it declares one, must be Directory.Exp:Start.
-    static ErrorOr<std::unique_ptr<SystemDirectory>> start(Kernel&, std::string const& program, DirectoryPolicy const&);
+    // Its standard streams are `stdio` (under `signet boot`, the system log: the
+    // terminal is the console's alone).
+    static ErrorOr<std::unique_ptr<SystemDirectory>> start(Kernel&, std::string const& program, DirectoryPolicy const&, Stdio stdio = Stdio::host());
     // Stops the directory SIP if it still runs. Destroy it before its kernel.
     ~SystemDirectory();
 

@@ -463,6 +463,20 @@ TEST_F(DirectoryTest, AwaitingARegistrationFailsWhenAnotherSipHoldsThePathOrTheT
     EXPECT_EQ(late.error().message(), second.sip->name() + " did not register /service/never within 200 ms");
 }
 
+// Under `signet boot` the terminal is the console's alone: the directory gets the streams it is given.
+TEST_F(DirectoryTest, TheDirectoryRunsWithTheStreamsItIsGiven)
+{
+    auto log = std::make_shared<BufferOutputStream>();
+    auto directory = SystemDirectory::start(*m_kernel, "directory", {}, Stdio { nullptr, log, log });
+    ASSERT_FALSE(directory.is_error()) << directory.error().message();
+    Stdio const& streams = directory.value()->sip().stdio();
+    EXPECT_EQ(streams.in, nullptr);
+    EXPECT_EQ(streams.out, log);
+    EXPECT_EQ(streams.err, log);
+    m_directory = directory.release_value();
+    EXPECT_FALSE(m_directory->connect().is_error()) << "the directory does not serve";
+}
+
 TEST_F(DirectoryTest, TheDirectoryRefusesAProgramThatIsNotADirectory)
 {
     Kernel::ProgramInfo info = *m_kernel->find_program_info("dirguest");

@@ -291,7 +291,7 @@ int boot(BootOptions const& options)
     std::unique_ptr<SystemDirectory> directory;
     std::vector<std::shared_ptr<Sip>> directory_services;
     if (policy) {
-        auto started = SystemDirectory::start(kernel, "directory", *policy);
+        auto started = SystemDirectory::start(kernel, "directory", *policy, logged);
         if (started.is_error())
             fail(started.error());
         directory = started.release_value();
