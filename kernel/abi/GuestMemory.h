@@ -43,9 +43,10 @@ public:
         return !length || !m_blocks->has_holes() || !m_blocks->overlaps_hole(offset, length);
     }
 
+    // Reads and writes of one value are inline too: a channel call writes three.
     template<typename T>
         requires std::is_trivially_copyable_v<T>
-    bool read(uint32_t offset, T& out) const
+    [[gnu::always_inline]] bool read(uint32_t offset, T& out) const
     {
         uint8_t* p = range(offset, sizeof(T));
         if (!p)
@@ -56,7 +57,7 @@ public:
 
     template<typename T>
         requires std::is_trivially_copyable_v<T>
-    bool write(uint32_t offset, T const& value) const
+    [[gnu::always_inline]] bool write(uint32_t offset, T const& value) const
     {
         uint8_t* p = range(offset, sizeof(T));
         if (!p)
