@@ -765,8 +765,10 @@ void Kernel::timer_loop(std::shared_ptr<TimerState> timers)
             continue;
         }
         auto first = timers->deadlines.begin();
-        if (std::chrono::steady_clock::now() < first->first) {
-            timers->changed.wait_until(guard, first->first);
+        if (auto deadline = first->first; std::chrono::steady_clock::now() < deadline) {
+            // A copy: wait_until reads the deadline again after the wait, when a
+            // cancel_timer may have erased the entry it was read from.
+            timers->changed.wait_until(guard, deadline);
             continue;
         }
         auto call = std::move(first->second);
