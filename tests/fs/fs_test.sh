@@ -91,6 +91,22 @@ hostdir)
   expect "a WASI program works in a host directory" 0 "work: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" work
   expect "and cannot leave it" 0 "escape: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" escape
   expect "its threads make file calls at once" 0 "threads: 0 failures" -- "$signet" run --dir "$root/data::/data" "$wasi" threads
+  # A hostile WASI program: every WASI call with random arguments and random paths
+  # under /data. Each run ends (all its calls answered, or trapped by its own doing)
+  # and nothing outside /data changes (checked below with the rest).
+  chaos_failures=0
+  for seed in $(seq 1 60); do
+    timeout 60 "$signet" run --dir "$root/data::/data" "$tests/wasi_chaos.wasm" "$seed" 3000 </dev/null >"$scratch/chaos.out" 2>"$scratch/chaos.err"
+    status=$?
+    if [[ $status -ne 0 ]] && ! [[ $status -eq 134 && $(tail -1 "$scratch/chaos.err") == *"trapped: "* ]]; then
+      chaos_failures=$((chaos_failures + 1)); echo "wasi_chaos $seed: exit status $status: $(tail -3 "$scratch/chaos.err")"
+    fi
+  done
+  if [[ $chaos_failures -eq 0 ]]; then pass; else fail "$chaos_failures hostile WASI runs did not end cleanly"; fi
+  if [[ $(ls -A "$root" | tr '\n' ' ') == "data outside.txt " && $(cat "$root/outside.txt") == secret ]]; then pass
+  else fail "the hostile runs changed something outside the host directory: $(ls -A "$root")"; fi
+  ls -A "$root/data" | grep -v -x -e inside -e link-out -e file-link -e link-in | while read -r name; do rm -rf "${root:?}/data/$name"; done
+  rm -rf "${root:?}/data/inside" && mkdir -p "$root/data/inside" && echo inside >"$root/data/inside/secret.txt"
   if [[ -e $root/stolen.txt || -e $root/new.txt || -e $root/newdir || ! -e $root/data/inside/secret.txt ]]; then
     fail "something outside the host directory changed"; ls -la "$root"
   else pass; fi

@@ -13,7 +13,9 @@ enum { Pool = 16, Scratch = 1 << 16 };
 
 static uint32_t s_state;
 static uint32_t s_handles[Pool];
-static _Alignas(16) uint8_t s_scratch[Scratch];
+// Pointers go into the first Scratch bytes; the rest catches what a long
+// write from there runs over, so that the program corrupts only its scratch.
+static _Alignas(16) uint8_t s_scratch[Scratch + 80 * 1024];
 
 static uint32_t next(void)
 {
@@ -52,11 +54,9 @@ static void* pointer(void)
 {
     switch (below(8)) {
     case 0:
-        return (void*)(uintptr_t)next();
+        return (void*)(uintptr_t)(0x80000000u | next()); // past the end of memory
     case 1:
         return (void*)(uintptr_t)(0xFFFFFFFFu - below(16));
-    case 2:
-        return (void*)0;
     default:
         return s_scratch + below(Scratch - 64);
     }
