@@ -8,6 +8,7 @@
 //   fill NAME  writes a known tree and syncs (persistence across restarts)
 //   verify     checks the tree `fill` wrote, and the file system's check
 //   wasi-child gives a WASI program (wasi_files work) a connection as its /data
+//   wasi-chaos FIRST COUNT runs hostile WASI programs (wasi_chaos) in it, one after another
 //   writer RUN appends records to /crashRUN/log* forever, printing "ack N" after each fsync
 //   recover RUN N...  checks that every record up to N of each run is there, and the check passes
 // It prints one line per failure and exits with the number of failures.
@@ -662,6 +663,33 @@ static void test_wasi_child(void)
     expect_clean("a WASI program's work");
 }
 
+/* ---- hostile WASI programs in this file system ---- */
+
+// wasi_chaos SEED 3000 for COUNT seeds from FIRST, each with a connection of
+// its own as /data. Each must end: all its calls answered (0) or trapped by
+// its own doing (134). The mount's check afterwards (verify) must pass.
+static void test_wasi_chaos(uint32_t first, uint32_t count)
+{
+    for (uint32_t seed = first; seed < first + count; ++seed) {
+        FileSystem_Imp_send_Connect(fs);
+        if (FileSystem_Imp_recv(fs, &reply) != FileSystem_Imp_Connected) {
+            EXPECT(0, "connect");
+            return;
+        }
+        signet_handle connection = reply.as.Connected.connection, child = 0;
+        char args[32];
+        int length = snprintf(args, sizeof args, "%u%c3000", seed, 0);
+        EXPECT(signet_child_create("wasi_chaos", 10, NULL, 0, args, (uint32_t)length, &child) == SIGNET_OK, "create wasi_chaos (--program wasi_chaos=...)");
+        EXPECT(signet_child_bind_directory(child, "/data", 5, connection) == SIGNET_OK, "bind its /data");
+        EXPECT(signet_child_start(child) == SIGNET_OK, "start it");
+        int32_t status = -1;
+        EXPECT(signet_child_wait(child, 60000000000ll, &status) == SIGNET_OK && (status == 0 || status == 134), "wasi_chaos %u ends (status %d)",
+            seed, (int)status);
+        signet_handle_close(child);
+    }
+    expect_clean("hostile WASI programs");
+}
+
 int main(int argc, char** argv)
 {
     if (argc < 2) {
@@ -693,6 +721,8 @@ int main(int argc, char** argv)
         test_verify();
     else if (strcmp(mode, "wasi-child") == 0)
         test_wasi_child();
+    else if (strcmp(mode, "wasi-chaos") == 0 && argc == 4)
+        test_wasi_chaos((uint32_t)strtoul(argv[2], NULL, 10), (uint32_t)strtoul(argv[3], NULL, 10));
     else if (strcmp(mode, "writer") == 0 && argc == 3)
         test_writer((uint32_t)strtoul(argv[2], NULL, 10));
     else if (strcmp(mode, "recover") == 0) {

@@ -33,6 +33,8 @@ operations)
   expect "what was written is there after a restart" 0 "verify: 0 failures" -- "$signet" run --directory --disk disk0="$disk" "$client" verify
   expect "a WASI program works in the disk file system" 0 "wasi-child: 0 failures" -- "$signet" run --directory --disk disk0="$disk" --program wasi_files="$tests/wasi_files.wasm" "$client" wasi-child
   expect "the mount reports a passing check" 0 "check passed" -- "$signet" run --directory --disk disk0="$disk" "$client" verify
+  expect "hostile WASI programs in the disk file system end" 0 "wasi-chaos: 0 failures" -- "$signet" run --directory --disk disk0="$disk" --program wasi_chaos="$tests/wasi_chaos.wasm" "$client" wasi-chaos 1 25
+  expect "and the file system's check still passes" 0 "check passed" -- "$signet" run --directory --disk disk0="$disk" "$client" verify
   expect "install the disk probe" 0 "installed program disk-probe" -- "$signet" install "$tests/disk-probe.toml"
   expect "every status of the disk calls" 0 "disk probe: 0 failures" -- "$signet" run --disk probe="$scratch/probe.img" disk-probe
   if [[ $(head -c 17 "$scratch/probe.img") == SIGNET-DISK-PROBE && $(stat -c %s "$scratch/probe.img") -eq 1048576 ]]; then pass
