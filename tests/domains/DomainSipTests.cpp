@@ -5,6 +5,7 @@
 #include "kernel/Kernel.h"
 #include "kernel/domain/DomainProcess.h"
 #include "kernel/domain/DomainSip.h"
+#include "kernel/object/Channel.h"
 
 #include "DomainTestSupport.h"
 #include "ThreadsGuest.h"
@@ -131,6 +132,56 @@ protected:
 };
 
 } // namespace
+
+// The kernel's hostile guest (tests/kernel/guests/abi_chaos.c), each in a domain
+// of its own, then eight at once in one shared domain: the ring is a second way
+// into the kernel, with its own decoding of every call. Each ends (killed if it
+// blocked for good on a channel of its own), and no SIP, domain or channel is left.
+TEST_F(DomainTest, HostileSipsInDomainsEndAndLeaveNothingBehind)
+{
+    uint64_t channels_before = Channel::live_count();
+    m_kernel->register_program("abi-chaos", image(example("hello_native")));
+    auto chaos = image(guest("domain_abi_chaos"));
+    ASSERT_TRUE(chaos);
+    uint32_t ended = 0;
+    for (uint32_t seed = 1; seed <= 40; ++seed) {
+        auto spawned = spawn(test::buffered_request(chaos, "abi-chaos", { std::to_string(seed), "3000" }));
+        ASSERT_FALSE(spawned.is_error()) << "seed " << seed << ": " << spawned.error().message();
+        auto sip = spawned.release_value();
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (sip->state() != Sip::State::Finished)
+            m_kernel->kill(*sip);
+        sip->wait_from_host();
+        ++ended;
+    }
+    EXPECT_EQ(ended, 40u);
+    // And eight at once in one shared domain.
+    m_placement = "chaos";
+    std::vector<std::shared_ptr<Sip>> together;
+    for (uint32_t seed = 41; seed <= 48; ++seed) {
+        auto spawned = spawn(test::buffered_request(chaos, "abi-chaos", { std::to_string(seed), "3000" }));
+        ASSERT_FALSE(spawned.is_error()) << "seed " << seed << ": " << spawned.error().message();
+        together.push_back(spawned.release_value());
+    }
+    auto together_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    for (auto& sip : together) {
+        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < together_deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (sip->state() != Sip::State::Finished)
+            m_kernel->kill(*sip);
+        sip->wait_from_host();
+    }
+    together.clear();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((m_kernel->live_sip_count() || !test::live_domains().empty()) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_EQ(m_kernel->live_sip_count(), 0u);
+    EXPECT_TRUE(test::live_domains().empty());
+    m_kernel.reset();
+    EXPECT_EQ(Channel::live_count(), channels_before) << "channels outlived their SIPs";
+}
 
 TEST_F(DomainTest, AWasiProgramRunsInADomainOfItsOwnAndPrints)
 {
