@@ -15,7 +15,7 @@ namespace {
 // stopped sooner, by a protocol violation or a trap). SIGNET_CHAOS_SEEDS runs more.
 constexpr uint32_t default_seeds = 200;
 constexpr uint32_t calls_per_sip = 3000;
-constexpr auto patience = std::chrono::milliseconds(300);
+constexpr auto patience = std::chrono::milliseconds(150);
 
 uint32_t seed_count()
 {
@@ -66,6 +66,29 @@ TEST_F(KernelTest, HostileSipsCallingEveryAbiFunctionAtRandomLeaveNothingBehind)
             break;
         }
     }
+    // And sixteen at once, on both workers: wake-ups, steals and kills cross between them.
+    std::vector<std::shared_ptr<Sip>> together;
+    for (uint32_t seed = 100'001; seed <= 100'016; ++seed) {
+        SpawnRequest spawn;
+        spawn.image = chaos;
+        spawn.name = "abi-chaos";
+        spawn.args = { "abi-chaos", std::to_string(seed), std::to_string(calls_per_sip) };
+        spawn.stdio.in = std::make_shared<BufferInputStream>("some input\n");
+        spawn.stdio.out = std::make_shared<BufferOutputStream>();
+        spawn.stdio.err = std::make_shared<BufferOutputStream>();
+        auto spawned = m_kernel->spawn(std::move(spawn));
+        ASSERT_FALSE(spawned.is_error()) << "seed " << seed << ": " << spawned.error().message();
+        together.push_back(spawned.release_value());
+    }
+    auto together_deadline = std::chrono::steady_clock::now() + 4 * patience;
+    for (auto& sip : together) {
+        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < together_deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (sip->state() != Sip::State::Finished)
+            m_kernel->kill(*sip);
+        sip->wait_from_host();
+    }
+    together.clear();
     // The children some of them started end on their own.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (m_kernel->live_sip_count() && std::chrono::steady_clock::now() < deadline)
