@@ -260,3 +260,65 @@ state = "Start"
     ASSERT_TRUE(twice.is_error());
     EXPECT_NE(twice.error().message().find("path /service/pipe is already exported by hello"), std::string::npos) << twice.error().message();
 }
+
+// Mutants of a manifest with every kind of section: characters deleted,
+// inserted and replaced, lines doubled and dropped. Each parses or is refused
+// with an error that names the file; none crashes or throws.
+TEST(Manifest, MutantsAreRefusedWithTheFileNamedAndNeverCrash)
+{
+    std::string const rich = replaced(good, "[program]",
+        "[[endpoint]]\nname = \"in\"\ncontract = \"x.contract#X\"\nend = \"Exp\"\nstate = \"S\"\n"
+        "[[service]]\npath = \"/service/x\"\ncontract = \"x.contract#X\"\nend = \"Exp\"\nstate = \"S\"\n"
+        "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n"
+        "[[directory]]\nguest = \"/data\"\n[program]");
+    ASSERT_FALSE(parse_manifest_text(rich, "/m/m.toml").is_error()) << parse_manifest_text(rich, "/m/m.toml").error().message();
+    static char const alphabet[] = "[]{}=\",.#\n -_0123456789aZ\\'\t\x01\xff";
+    uint32_t state = 12345;
+    auto next = [&] {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        return state;
+    };
+    size_t refused = 0;
+    for (int round = 0; round < 20000; ++round) {
+        std::string text = rich;
+        for (uint32_t edits = 1 + next() % 4; edits > 0 && !text.empty(); --edits) {
+            size_t at = next() % text.size();
+            switch (next() % 5) {
+            case 0:
+                text.erase(at, 1 + next() % 8);
+                break;
+            case 1:
+                text.insert(at, 1, alphabet[next() % (sizeof alphabet - 1)]);
+                break;
+            case 2:
+                text[at] = alphabet[next() % (sizeof alphabet - 1)];
+                break;
+            case 3: { // a line twice
+                size_t begin = text.rfind('\n', at);
+                size_t end = text.find('\n', at);
+                begin = begin == std::string::npos ? 0 : begin;
+                end = end == std::string::npos ? text.size() : end;
+                text.insert(end, text.substr(begin, end - begin));
+                break;
+            }
+            default: { // a line gone
+                size_t begin = text.rfind('\n', at);
+                size_t end = text.find('\n', at);
+                begin = begin == std::string::npos ? 0 : begin;
+                end = end == std::string::npos ? text.size() : end;
+                text.erase(begin, end - begin);
+                break;
+            }
+            }
+        }
+        ErrorOr<Manifest> parsed = Error::invalid("not parsed");
+        EXPECT_NO_THROW(parsed = parse_manifest_text(text, "/m/m.toml")) << text;
+        if (parsed.is_error()) {
+            ++refused;
+            EXPECT_EQ(parsed.error().message().rfind("/m/m.toml", 0), 0u) << parsed.error().message() << "\nfor:\n" << text;
+        }
+    }
+    EXPECT_GT(refused, 10000u) << "the mutations hardly change anything";
+}
