@@ -143,17 +143,19 @@ TEST_F(DomainTest, HostileSipsInDomainsEndAndLeaveNothingBehind)
     m_kernel->register_program("abi-chaos", image(example("hello_native")));
     auto chaos = image(guest("domain_abi_chaos"));
     ASSERT_TRUE(chaos);
+    // Ends `sip` by `deadline`, killing it if it blocked for good on something of its own.
+    auto end_by = [&](Sip& sip, std::chrono::steady_clock::time_point deadline) {
+        while (sip.state() != Sip::State::Finished && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (sip.state() != Sip::State::Finished)
+            m_kernel->kill(sip);
+        sip.wait_from_host();
+    };
     uint32_t ended = 0;
     for (uint32_t seed = 1; seed <= 40; ++seed) {
         auto spawned = spawn(test::buffered_request(chaos, "abi-chaos", { std::to_string(seed), "3000" }));
         ASSERT_FALSE(spawned.is_error()) << "seed " << seed << ": " << spawned.error().message();
-        auto sip = spawned.release_value();
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (sip->state() != Sip::State::Finished)
-            m_kernel->kill(*sip);
-        sip->wait_from_host();
+        end_by(*spawned.value(), std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
         ++ended;
     }
     EXPECT_EQ(ended, 40u);
@@ -166,13 +168,8 @@ TEST_F(DomainTest, HostileSipsInDomainsEndAndLeaveNothingBehind)
         together.push_back(spawned.release_value());
     }
     auto together_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    for (auto& sip : together) {
-        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < together_deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (sip->state() != Sip::State::Finished)
-            m_kernel->kill(*sip);
-        sip->wait_from_host();
-    }
+    for (auto& sip : together)
+        end_by(*sip, together_deadline);
     together.clear();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while ((m_kernel->live_sip_count() || !test::live_domains().empty()) && std::chrono::steady_clock::now() < deadline)

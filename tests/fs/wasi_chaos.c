@@ -6,6 +6,8 @@
 //   wasi_chaos SEED CALLS
 // Whatever it does, the kernel must answer with errno values or stop it (a
 // trap), never crash or hang, and nothing outside /data may change.
+#include "../kernel/guests/chaos_random.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -59,21 +61,10 @@ WASI(sock_shutdown)(uint32_t, uint32_t);
 
 enum { Scratch = 1 << 16, Pool = 8 };
 
-static uint32_t s_state;
 static uint32_t s_fds[Pool] = { 0, 1, 2, 3, 3, 4, 5, 6 };
 // Pointers go into the first Scratch bytes; the rest catches what a long
 // write from there runs over, so that the program corrupts only its scratch.
 static _Alignas(16) uint8_t s_scratch[Scratch + 80 * 1024];
-
-static uint32_t next(void)
-{
-    s_state ^= s_state << 13;
-    s_state ^= s_state >> 17;
-    s_state ^= s_state << 5;
-    return s_state;
-}
-
-static uint32_t below(uint32_t n) { return next() % n; }
 
 static uint32_t fd(void) { return below(4) ? s_fds[below(Pool)] : (below(2) ? below(300) : next()); }
 
@@ -89,17 +80,7 @@ static uint32_t pointer(void)
     }
 }
 
-static uint32_t length(void)
-{
-    switch (below(6)) {
-    case 0:
-        return next();
-    case 1:
-        return below(Scratch + 4096);
-    default:
-        return below(64);
-    }
-}
+static uint32_t length(void) { return chaos_length(Scratch); }
 
 static uint64_t wide(void) { return below(2) ? below(100000) : ((uint64_t)next() << 32) | next(); }
 
@@ -236,7 +217,7 @@ static void one_call(void)
 
 int main(int argc, char** argv)
 {
-    s_state = (argc > 1 ? (uint32_t)atoi(argv[1]) : 1) * 2654435761u + 1;
+    chaos_seed(argc > 1 ? (uint32_t)atoi(argv[1]) : 1);
     uint32_t calls = argc > 2 ? (uint32_t)atoi(argv[2]) : 1000;
     for (uint32_t i = 0; i < calls; ++i)
         one_call();

@@ -17,6 +17,29 @@ constexpr uint32_t default_seeds = 200;
 constexpr uint32_t calls_per_sip = 3000;
 constexpr auto patience = std::chrono::milliseconds(150);
 
+SpawnRequest chaos_request(std::shared_ptr<Image> const& chaos, uint32_t seed)
+{
+    SpawnRequest spawn;
+    spawn.image = chaos;
+    spawn.name = "abi-chaos";
+    spawn.args = { "abi-chaos", std::to_string(seed), std::to_string(calls_per_sip) };
+    spawn.stdio.in = std::make_shared<BufferInputStream>("some input\n");
+    spawn.stdio.out = std::make_shared<BufferOutputStream>();
+    spawn.stdio.err = std::make_shared<BufferOutputStream>();
+    return spawn;
+}
+
+// Waits for `sip` to end until `deadline`, then kills it (blocked for good on
+// something of its own); how it ended.
+ExitInfo::How end_by(Kernel& kernel, Sip& sip, std::chrono::steady_clock::time_point deadline)
+{
+    while (sip.state() != Sip::State::Finished && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (sip.state() != Sip::State::Finished)
+        kernel.kill(sip);
+    return sip.wait_from_host().how;
+}
+
 uint32_t seed_count()
 {
     if (char const* text = std::getenv("SIGNET_CHAOS_SEEDS"))
@@ -38,23 +61,9 @@ TEST_F(KernelTest, HostileSipsCallingEveryAbiFunctionAtRandomLeaveNothingBehind)
 
     uint32_t exited = 0, stopped = 0, killed = 0;
     for (uint32_t seed = 1; seed <= seed_count(); ++seed) {
-        SpawnRequest spawn;
-        spawn.image = chaos;
-        spawn.name = "abi-chaos";
-        spawn.args = { "abi-chaos", std::to_string(seed), std::to_string(calls_per_sip) };
-        spawn.stdio.in = std::make_shared<BufferInputStream>("some input\n");
-        spawn.stdio.out = std::make_shared<BufferOutputStream>();
-        spawn.stdio.err = std::make_shared<BufferOutputStream>();
-        auto spawned = m_kernel->spawn(std::move(spawn));
+        auto spawned = m_kernel->spawn(chaos_request(chaos, seed));
         ASSERT_FALSE(spawned.is_error()) << "seed " << seed << ": " << spawned.error().message();
-        auto sip = spawned.release_value();
-        auto deadline = std::chrono::steady_clock::now() + patience;
-        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (sip->state() != Sip::State::Finished)
-            m_kernel->kill(*sip); // blocked for good on something of its own
-        auto exit = sip->wait_from_host();
-        switch (exit.how) {
+        switch (end_by(*m_kernel, *spawned.value(), std::chrono::steady_clock::now() + patience)) {
         case ExitInfo::How::Exited:
             ++exited;
             break;
@@ -69,25 +78,13 @@ TEST_F(KernelTest, HostileSipsCallingEveryAbiFunctionAtRandomLeaveNothingBehind)
     // And sixteen at once, on both workers: wake-ups, steals and kills cross between them.
     std::vector<std::shared_ptr<Sip>> together;
     for (uint32_t seed = 100'001; seed <= 100'016; ++seed) {
-        SpawnRequest spawn;
-        spawn.image = chaos;
-        spawn.name = "abi-chaos";
-        spawn.args = { "abi-chaos", std::to_string(seed), std::to_string(calls_per_sip) };
-        spawn.stdio.in = std::make_shared<BufferInputStream>("some input\n");
-        spawn.stdio.out = std::make_shared<BufferOutputStream>();
-        spawn.stdio.err = std::make_shared<BufferOutputStream>();
-        auto spawned = m_kernel->spawn(std::move(spawn));
+        auto spawned = m_kernel->spawn(chaos_request(chaos, seed));
         ASSERT_FALSE(spawned.is_error()) << "seed " << seed << ": " << spawned.error().message();
         together.push_back(spawned.release_value());
     }
     auto together_deadline = std::chrono::steady_clock::now() + 4 * patience;
-    for (auto& sip : together) {
-        while (sip->state() != Sip::State::Finished && std::chrono::steady_clock::now() < together_deadline)
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (sip->state() != Sip::State::Finished)
-            m_kernel->kill(*sip);
-        sip->wait_from_host();
-    }
+    for (auto& sip : together)
+        end_by(*m_kernel, *sip, together_deadline);
     together.clear();
     // The children some of them started end on their own.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -8,25 +8,14 @@
 #include <signet/abi.h>
 
 #include "blockpipe.h"
+#include "chaos_random.h"
 
 enum { Pool = 16, Scratch = 1 << 16 };
 
-static uint32_t s_state;
 static uint32_t s_handles[Pool];
 // Pointers go into the first Scratch bytes; the rest catches what a long
 // write from there runs over, so that the program corrupts only its scratch.
 static _Alignas(16) uint8_t s_scratch[Scratch + 80 * 1024];
-
-static uint32_t next(void)
-{
-    // xorshift32: the same SEED makes the same calls.
-    s_state ^= s_state << 13;
-    s_state ^= s_state >> 17;
-    s_state ^= s_state << 5;
-    return s_state;
-}
-
-static uint32_t below(uint32_t n) { return next() % n; }
 
 static uint32_t handle(void)
 {
@@ -62,17 +51,7 @@ static void* pointer(void)
     }
 }
 
-static uint32_t length(void)
-{
-    switch (below(6)) {
-    case 0:
-        return next();
-    case 1:
-        return below(Scratch + 4096);
-    default:
-        return below(80);
-    }
-}
+static uint32_t length(void) { return chaos_length(Scratch); }
 
 static int64_t timeout(void) { return below(4) == 0 ? 0 : (int64_t)below(200000); }
 
@@ -206,7 +185,7 @@ static void one_call(void)
 
 void _start(void)
 {
-    s_state = argument(1, 1) * 2654435761u + 1;
+    chaos_seed(argument(1, 1));
     uint32_t calls = argument(2, 1000);
     for (uint32_t i = 0; i < calls; ++i)
         one_call();
