@@ -101,7 +101,9 @@ std::string compute_entry_key(std::string const& module_hash, ImageRecipe const&
         flags += flag + " ";
     add_key_field(material, "image_flags", flags);
     add_key_field(material, "module", module_hash);
-    add_key_field(material, "tree_shake", recipe.tree_shake ? "1" : "0");
+    // Which tree shaking: 2 keeps table 0 of a module that imports thread_create,
+    // which images made by 1 may have lost (and are not reused).
+    add_key_field(material, "tree_shake", recipe.tree_shake ? "2" : "0");
     add_key_field(material, "keep_exports", std::to_string(recipe.keep_exports.size()));
     for (auto const& name : recipe.keep_exports)
         add_key_field(material, "keep_export", name);
