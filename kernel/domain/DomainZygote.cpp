@@ -33,6 +33,7 @@ std::string s_host; // the executable the zygote runs
 std::atomic<uint64_t> s_forked { 0 };
 std::atomic<uint64_t> s_from_spare { 0 };
 std::atomic<bool> s_required { false };
+uint64_t s_sequence = 0; // the last request's number (ZygoteProtocol.h)
 // Spares announced and not taken. A spare is this process's child (CLONE_PARENT):
 // one that dies unused is reaped here, never by a DomainProcess.
 std::vector<pid_t> s_spares;
@@ -56,7 +57,8 @@ void reap_spares_locked(Spares which)
 
 // Under s_lock: one message from the zygote or its spare, within `timeout_ms`
 // (-1: forever). Records spares as they announce themselves and returns the
-// first answer to a request; nullopt if none came (ready is then 0 on a timeout).
+// first other message (an answer, or a spare lost); nullopt if none came
+// (ready is then 0 on a timeout).
 std::optional<domain::ZygoteReply> next_answer_locked(int timeout_ms, int& ready)
 {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -217,23 +219,44 @@ ErrorOr<pid_t> DomainZygote::fork_domain(std::vector<std::string> const& argumen
         header->cmsg_type = SCM_RIGHTS;
         header->cmsg_len = CMSG_LEN(sizeof(int) * descriptors.size());
     }
-    ssize_t sent;
-    do {
-        sent = ::sendmsg(s_socket, &message, MSG_NOSIGNAL);
-    } while (sent < 0 && errno == EINTR);
-    if (sent < 0) {
+    request.sequence = ++s_sequence;
+    auto send = [&]() -> ErrorOr<void> {
+        ssize_t sent;
+        do {
+            sent = ::sendmsg(s_socket, &message, MSG_NOSIGNAL);
+        } while (sent < 0 && errno == EINTR);
+        if (sent >= 0)
+            return {};
         int error = errno;
         forget_locked();
         return Error::from_errno("the domain zygote is gone; asking it for a domain", error);
-    }
-    int ready = 0;
-    auto reply = next_answer_locked(reply_timeout_ms, ready);
-    if (!reply) {
-        if (ready == 0)
-            ::kill(s_pid, SIGKILL);
-        forget_locked();
-        return Error::io(ready == 0 ? "the domain zygote did not answer within " + std::to_string(reply_timeout_ms / 1000) + " s; it was stopped"
-                                    : std::string("the domain zygote is gone"));
+    };
+    TRY(send());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(reply_timeout_ms);
+    std::optional<domain::ZygoteReply> reply;
+    while (!reply) {
+        int left = int(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+        int ready = 0;
+        reply = next_answer_locked(left, ready);
+        if (!reply) {
+            if (ready == 0)
+                ::kill(s_pid, SIGKILL);
+            forget_locked();
+            return Error::io(ready == 0 ? "the domain zygote did not answer within " + std::to_string(reply_timeout_ms / 1000) + " s; it was stopped"
+                                        : std::string("the domain zygote is gone"));
+        }
+        if (reply->kind == domain::ZygoteReplyKind::SpareLost) {
+            // The spare may have died with this request: ask again; a request
+            // already served is not served twice (ZygoteProtocol.h).
+            reply.reset();
+            TRY(send());
+            continue;
+        }
+        // Ours, or an error about a request the zygote could not read (it
+        // knows no number then). No other request is outstanding.
+        bool ours = reply->sequence == request.sequence || (reply->sequence == 0 && reply->pid <= 0);
+        if (!ours)
+            reply.reset();
     }
     if (reply->pid <= 0)
         return Error::from_errno("the domain zygote could not fork a domain", reply->error ? reply->error : EIO);

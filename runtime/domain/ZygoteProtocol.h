@@ -20,6 +20,15 @@
 // a spare waits, the zygote does not read the socket; once the spare is taken
 // (or dies) the zygote serves requests itself and makes the next spare after
 // zygote_refill_delay_ms without a request.
+//
+// Every request carries a sequence number, larger than any before it, and its
+// answer carries the same. A spare can die (SIGKILL, the OOM killer) after it
+// has taken a request and before it has answered: the request is then lost.
+// The zygote cannot tell whether it was, so when a spare dies without having
+// told the zygote it was taken, the zygote says so (a reply of kind SpareLost)
+// and the kernel sends its request again. Resending is always safe: the zygote
+// and its spares serve a request only if its number is larger than that of
+// the last one served, and drop any other unanswered.
 #pragma once
 
 #include <cstdint>
@@ -49,18 +58,22 @@ struct ZygoteRequest {
     uint32_t argument_count { 0 };
     uint32_t argument_bytes { 0 };   // NUL bytes included
     uint32_t descriptor_count { 0 }; // as many SCM_RIGHTS descriptors follow
+    uint64_t sequence { 0 };         // larger than every request's before it
     int32_t targets[zygote_max_descriptors] {};
 };
 
 enum class ZygoteReplyKind : int32_t {
-    Domain = 0, // the answer to a request
-    Spare = 1,  // unasked: `pid` is a new spare, waiting for a request
+    Domain = 0,    // the answer to the request numbered `sequence`
+    Spare = 1,     // unasked: `pid` is a new spare, waiting for a request
+    SpareLost = 2, // unasked: the spare `pid` died and may have taken a request unanswered
 };
 
 struct ZygoteReply {
     int32_t pid { -1 }; // the new domain process, a child of the kernel's process
     int32_t error { 0 }; // an errno when pid is -1
     ZygoteReplyKind kind { ZygoteReplyKind::Domain };
+    int32_t reserved { 0 };
+    uint64_t sequence { 0 }; // of the request a Domain reply answers
 };
 
 } // namespace signet::domain

@@ -367,12 +367,17 @@ TEST(SealedZygote, AZygoteThatIsGoneIsAnErrorNamingIt)
 // makes it one SIP's domain.
 class SpareDomain : public ::testing::Test {
 protected:
+    explicit SpareDomain(char const* host = SIGNET_DOMAIN_HOST)
+        : m_host(host)
+    {
+    }
+
     void SetUp() override
     {
         m_kernel = test::create_domain_test_kernel(std::make_shared<BufferOutputStream>());
         ASSERT_TRUE(m_kernel);
         ASSERT_FALSE(DomainZygote::running());
-        auto started = DomainZygote::start({ SIGNET_DOMAIN_HOST, { test::domain_test_store() }, DomainZygote::Options::Spare::Yes });
+        auto started = DomainZygote::start({ m_host, { test::domain_test_store() }, DomainZygote::Options::Spare::Yes });
         ASSERT_FALSE(started.is_error()) << started.error().message();
     }
     void TearDown() override
@@ -398,7 +403,7 @@ protected:
     {
         auto spawned = test::buffered_request(test::install_image(*m_kernel, std::string(SIGNET_EXAMPLES) + "/hello.wasm"), "hello", { argument });
         auto out = std::static_pointer_cast<BufferOutputStream>(spawned.stdio.out);
-        auto sip = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse("own"), SIGNET_DOMAIN_HOST);
+        auto sip = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse("own"), m_host);
         if (sip.is_error())
             return "spawn failed: " + sip.error().message();
         auto exit = sip.value()->wait_from_host();
@@ -407,7 +412,18 @@ protected:
         return out->contents();
     }
 
+    std::string m_host;
     std::unique_ptr<Kernel> m_kernel;
+};
+
+// A domain host whose every spare dies with the request it takes, before it
+// answers (a spare killed at the worst moment).
+class SpareDiesOnTake : public SpareDomain {
+protected:
+    SpareDiesOnTake()
+        : SpareDomain(SIGNET_SPARE_DIES_HOST)
+    {
+    }
 };
 
 std::string read_text(std::filesystem::path const& path)
@@ -456,7 +472,8 @@ TEST_F(SpareDomain, ASpareThatDiesUnusedIsReapedAndTheZygoteForksTheNextDomain)
     ASSERT_EQ(::kill(spare, SIGKILL), 0);
     // kill() returns before the spare has died. Until it runs again it still
     // waits in recv on the zygote's socket, and a request sent now could be
-    // taken by it as it dies (the zygote then never answers): wait for the zombie.
+    // taken by it as it dies (SpareDiesOnTake covers that): wait for the
+    // zombie, so that this test sees the zygote serve the request itself.
     auto stat = std::filesystem::path("/proc") / std::to_string(spare) / "stat";
     auto dead = [&] {
         std::string text = read_text(stat);
@@ -471,11 +488,33 @@ TEST_F(SpareDomain, ASpareThatDiesUnusedIsReapedAndTheZygoteForksTheNextDomain)
     EXPECT_EQ(run_hello("after"), "Hello from a sealed process!\narg 1: after\n");
     EXPECT_EQ(DomainZygote::forked_count(), forked + 1);
     EXPECT_EQ(DomainZygote::from_spare_count(), from_spare);
+    // The zygote said the spare was lost and the kernel asked again; the
+    // request was served once, by the zygote, and its copy dropped.
+    EXPECT_TRUE(test::live_domains().empty());
     // Reaped by the kernel's side: no zombie left, nothing left to wait for.
     EXPECT_FALSE(std::filesystem::exists(std::filesystem::path("/proc") / std::to_string(spare)));
     EXPECT_EQ(::waitpid(spare, nullptr, WNOHANG), -1);
     // And a start served without a spare is followed by a new one.
     EXPECT_GT(wait_for_spare(spare), 0);
+}
+
+TEST_F(SpareDiesOnTake, ARequestTheSpareDiedWithIsSentAgainAndServedOnce)
+{
+    for (int round = 0; round < 3; ++round) {
+        pid_t spare = wait_for_spare();
+        ASSERT_GT(spare, 0) << "the zygote announced no spare in round " << round;
+        uint64_t from_spare = DomainZygote::from_spare_count();
+        uint64_t forked = DomainZygote::forked_count();
+        std::string argument = "round " + std::to_string(round);
+        // Without the resend the kernel would wait 5 s, stop the zygote and fail.
+        EXPECT_EQ(run_hello(argument), "Hello from a sealed process!\narg 1: " + argument + "\n");
+        EXPECT_TRUE(DomainZygote::running());
+        EXPECT_EQ(DomainZygote::from_spare_count(), from_spare);
+        EXPECT_EQ(DomainZygote::forked_count(), forked + 1);
+        // Served once: the zygote dropped whichever copy of the request came
+        // second, so no second domain process runs it.
+        EXPECT_TRUE(test::live_domains().empty());
+    }
 }
 
 TEST_F(SpareDomain, StoppingTheZygoteEndsAndReapsItsSpare)

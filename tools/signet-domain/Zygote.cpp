@@ -56,6 +56,7 @@ void close_all(std::vector<int> const& descriptors)
 int receive(Received& received, bool& closed)
 {
     closed = false;
+    received.request = {};
     received.arguments.assign(zygote_max_argument_bytes, '\0');
     iovec parts[2] = { { &received.request, sizeof received.request }, { received.arguments.data(), received.arguments.size() } };
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * zygote_max_descriptors)];
@@ -87,7 +88,7 @@ int receive(Received& received, bool& closed)
     }
     auto const& request = received.request;
     bool valid = size_t(got) >= sizeof request && !(message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && request.magic == zygote_request_magic
-        && request.descriptor_count <= zygote_max_descriptors && request.descriptor_count == received.descriptors.size()
+        && request.sequence != 0 && request.descriptor_count <= zygote_max_descriptors && request.descriptor_count == received.descriptors.size()
         && request.argument_count >= 1 && request.argument_bytes == size_t(got) - sizeof request && request.argument_bytes > 0
         && received.arguments[request.argument_bytes - 1] == '\0';
     for (uint32_t i = 0; valid && i < request.descriptor_count; ++i)
@@ -143,10 +144,35 @@ void reply(ZygoteReply answer)
     } while (sent < 0 && errno == EINTR);
 }
 
-// In a spare: announce itself, then take the next valid request and become the
-// domain for it, telling the zygote on `taken` (one byte; its end of file alone
-// means the spare died unused). Never returns.
-[[noreturn]] void run_spare(int taken, HostMain host_main)
+void answer(uint64_t sequence, int32_t pid, int32_t error) { reply({ pid, error, ZygoteReplyKind::Domain, 0, sequence }); }
+
+enum class Next { Serve, Skip, Closed };
+
+// Reads one request: Serve it, Skip it (an invalid one is answered with its
+// errno, one sent again after `last_served` dropped: ZygoteProtocol.h), or the
+// kernel Closed its end.
+Next read_request(Received& received, uint64_t last_served)
+{
+    bool closed = false;
+    int error = receive(received, closed);
+    if (closed)
+        return Next::Closed;
+    if (error) {
+        answer(received.request.sequence, -1, error);
+        return Next::Skip;
+    }
+    if (received.request.sequence <= last_served) {
+        close_all(received.descriptors);
+        return Next::Skip;
+    }
+    return Next::Serve;
+}
+
+// In a spare: announce itself, then take the next request to serve and become
+// the domain for it, telling the zygote on `taken` the request's sequence
+// number (its end of file alone means the spare died without having taken
+// one, or before it could say so). Never returns.
+[[noreturn]] void run_spare(int taken, uint64_t last_served, HostMain host_main)
 {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1)
@@ -158,19 +184,19 @@ void reply(ZygoteReply answer)
     reply({ int32_t(::getpid()), 0, ZygoteReplyKind::Spare });
     Received received;
     for (;;) {
-        bool closed = false;
-        int error = receive(received, closed);
-        if (closed)
+        auto next = read_request(received, last_served);
+        if (next == Next::Closed)
             ::_exit(0); // the kernel stopped the zygote
-        if (error) {
-            reply({ -1, error });
-            continue;
-        }
-        break;
+        if (next == Next::Serve)
+            break;
     }
-    reply({ int32_t(::getpid()), 0 });
-    char byte = 'T';
-    while (::write(taken, &byte, 1) < 0 && errno == EINTR) { }
+#ifdef SIGNET_ZYGOTE_FAULT_SPARE_DIES_ON_TAKE
+    // Tests only (tests/domains): the spare dies with the request it took.
+    ::_exit(70);
+#endif
+    answer(received.request.sequence, int32_t(::getpid()), 0);
+    uint64_t sequence = received.request.sequence;
+    while (::write(taken, &sequence, sizeof sequence) < 0 && errno == EINTR) { }
     ::close(taken);
     become_domain(received, host_main);
 }
@@ -225,7 +251,9 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
     //    Only one process reads the socket at a time: the spare while there is
     //    one, else the zygote.
     Received received;
+    uint64_t last_served = 0;  // the sequence number of the last request served
     int spare = -1;            // the read end of the waiting spare's pipe
+    pid_t spare_pid = -1;
     int64_t refill_at = keep_spare ? 0 : -1; // when to fork the next spare; -1: not now
     for (;;) {
         if (spare < 0 && refill_at >= 0 && now_ms() >= refill_at) {
@@ -235,13 +263,15 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
                 long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
                 if (pid == 0) {
                     ::close(ends[0]);
-                    run_spare(ends[1], host_main);
+                    run_spare(ends[1], last_served, host_main);
                 }
                 ::close(ends[1]);
-                if (pid > 0)
+                if (pid > 0) {
                     spare = ends[0];
-                else
+                    spare_pid = pid_t(pid);
+                } else {
                     ::close(ends[0]);
+                }
             }
         }
         if (spare >= 0) {
@@ -253,17 +283,22 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
                 return 0;
             if (!entries[0].revents)
                 continue;
-            char byte = 0;
+            uint64_t sequence = 0;
             ssize_t got;
             do {
-                got = ::read(spare, &byte, 1);
+                got = ::read(spare, &sequence, sizeof sequence);
             } while (got < 0 && errno == EINTR);
             ::close(spare);
             spare = -1;
+            bool taken = got == ssize_t(sizeof sequence);
+            if (taken)
+                last_served = sequence;
+            else
+                reply({ spare_pid, 0, ZygoteReplyKind::SpareLost, 0, 0 });
             // Taken: the next one once the start it served has had the CPU. Died
             // unused: no more until a request was served without one (no loop of
             // spares that die at once).
-            refill_at = got == 1 ? now_ms() + zygote_refill_delay_ms : -1;
+            refill_at = taken ? now_ms() + zygote_refill_delay_ms : -1;
             continue;
         }
         int timeout = refill_at < 0 ? -1 : int(std::max<int64_t>(0, refill_at - now_ms()));
@@ -271,20 +306,18 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
         int ready = ::poll(&entry, 1, timeout);
         if (ready == 0 || (ready < 0 && errno == EINTR))
             continue; // time for a spare
-        bool closed = false;
-        int error = receive(received, closed);
-        if (closed)
+        auto next = read_request(received, last_served);
+        if (next == Next::Closed)
             return 0;
-        if (error) {
-            reply({ -1, error });
+        if (next == Next::Skip)
             continue;
-        }
         long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
         if (pid == 0)
             become_domain(received, host_main);
         int clone_error = pid < 0 ? errno : 0;
         close_all(received.descriptors);
-        reply({ int32_t(pid < 0 ? -1 : pid), clone_error });
+        last_served = received.request.sequence;
+        answer(received.request.sequence, int32_t(pid < 0 ? -1 : pid), clone_error);
         if (keep_spare)
             refill_at = now_ms() + zygote_refill_delay_ms;
     }
