@@ -72,6 +72,9 @@ QueuedMessage& Channel::push_slot(Endpoint& receiver)
     if (index >= receiver.m_inbox.size())
         index -= receiver.m_inbox.size();
     ++receiver.m_count;
+    // Messages to a host waiter always come this way (it has no PendingReceive).
+    if (receiver.m_host_waiter) [[unlikely]]
+        receiver.m_host_waiter->signal.release();
     return receiver.m_inbox[index];
 }
 
@@ -127,6 +130,8 @@ void Endpoint::close_into(std::vector<std::shared_ptr<KernelObject>>& dropped)
     if (Endpoint* peer = m_channel->m_ends[1 - static_cast<size_t>(m_end)]) {
         if (peer->m_waiter)
             Worker::wake(*peer->m_waiter);
+        if (peer->m_host_waiter)
+            peer->m_host_waiter->signal.release();
     }
 }
 

@@ -29,6 +29,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,12 @@ struct ContractType {
     std::vector<std::vector<std::string>> endpoint_hashes;
     uint32_t descriptor_bytes { 0 };
     uint32_t largest_message { 0 };
+};
+
+// A host thread (not a fiber) waiting on an end the kernel holds: a message
+// put in that end's inbox, or its peer's close, releases it.
+struct HostWaiter {
+    std::counting_semaphore<> signal { 0 };
 };
 
 struct QueuedMessage {
@@ -113,6 +120,7 @@ private:
     bool m_closed { false };
     Thread* m_waiter { nullptr };
     PendingReceive* m_pending { nullptr }; // only with m_waiter, whose receive it describes
+    HostWaiter* m_host_waiter { nullptr };
 };
 
 class Channel {
@@ -166,6 +174,8 @@ public:
         if (endpoint.m_waiter == waiter)
             set_waiter(endpoint, nullptr);
     }
+    // The host thread waiting on an end the kernel holds (one at most; null: none).
+    void set_host_waiter(Endpoint& endpoint, HostWaiter* waiter) { endpoint.m_host_waiter = waiter; }
 
 private:
     friend class Endpoint;

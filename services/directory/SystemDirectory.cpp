@@ -82,16 +82,18 @@ struct HostMessage {
 };
 
 // Takes the next message sent to an end the kernel holds, waiting up to
-// `timeout`. A host thread cannot block like a fiber, so it polls, backing off
-// to a millisecond: this runs only when the system wires a new SIP.
+// `timeout`: a host thread cannot block like a fiber, so it waits as the
+// channel's HostWaiter, which the message or the peer's close releases.
 ErrorOr<HostMessage> host_receive(Endpoint& endpoint, std::chrono::steady_clock::duration timeout)
 {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    auto pause = std::chrono::microseconds(20);
     Channel& channel = endpoint.channel();
+    HostWaiter waiter; // registered only while this waits, and always unregistered under the lock
+    bool last_look = false;
     for (;;) {
         {
             std::lock_guard guard(channel.lock());
+            channel.set_host_waiter(endpoint, nullptr);
             if (QueuedMessage* queued = channel.front(endpoint)) {
                 HostMessage message;
                 message.id = queued->id;
@@ -106,11 +108,12 @@ ErrorOr<HostMessage> host_receive(Endpoint& endpoint, std::chrono::steady_clock:
             }
             if (channel.peer_gone(endpoint))
                 return Error(ErrorKind::NotFound, "the directory has ended");
+            if (last_look)
+                return Error(ErrorKind::Limit, "the directory did not answer in time");
+            channel.set_host_waiter(endpoint, &waiter);
         }
-        if (std::chrono::steady_clock::now() >= deadline)
-            return Error(ErrorKind::Limit, "the directory did not answer in time");
-        std::this_thread::sleep_for(pause);
-        pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(1));
+        if (!waiter.signal.try_acquire_until(deadline))
+            last_look = true;
     }
 }
 

@@ -3,6 +3,8 @@
 // keeping only the contracts in use (Kernel::contract_type).
 #include "ChannelTestSupport.h"
 #include "contracts/Descriptor.h"
+#include "kernel/abi/KernelChannel.h"
+#include <signet/abi.h>
 #include "kernel/object/ChannelAccount.h"
 
 #include "probe.h"
@@ -118,4 +120,42 @@ TEST_F(ChannelTest, TheContractCacheKeepsOnlyTheContractsInUse)
     EXPECT_EQ(through_channel.value().get(), held_address);
     EXPECT_EQ(&importer->contract_type(), held_address);
     EXPECT_EQ(through_channel.value()->contract.name, "Token1000000");
+}
+
+// A host thread waits on an end the kernel holds (services/directory's
+// connect) as that end's HostWaiter: a message put in its inbox releases it,
+// and so does its peer's close. Each wait is bounded only to fail, not hang.
+TEST_F(ChannelTest, AHostWaiterIsReleasedByAMessageAndByThePeersClose)
+{
+    auto type = m_kernel->contract_type(token_descriptor());
+    ASSERT_FALSE(type.is_error());
+    auto [importer, exporter] = Channel::create(type.release_value());
+    Channel& channel = exporter->channel();
+    auto wait_on_exporter = [&](auto&& what_the_peer_does) {
+        HostWaiter waiter;
+        {
+            std::lock_guard guard(channel.lock());
+            channel.set_host_waiter(*exporter, &waiter);
+        }
+        std::thread peer(what_the_peer_does);
+        bool released = waiter.signal.try_acquire_for(std::chrono::seconds(30));
+        peer.join();
+        std::lock_guard guard(channel.lock());
+        channel.set_host_waiter(*exporter, nullptr);
+        return released;
+    };
+
+    uint32_t hops = 7;
+    EXPECT_TRUE(wait_on_exporter([&] {
+        EXPECT_EQ(signet::abi::kernel_send(*importer, Token_MSG_Pass, { reinterpret_cast<uint8_t const*>(&hops), sizeof hops }), int32_t(SIGNET_OK));
+    }));
+    {
+        std::lock_guard guard(channel.lock());
+        QueuedMessage* message = channel.front(*exporter);
+        ASSERT_NE(message, nullptr);
+        EXPECT_EQ(message->id, Token_MSG_Pass);
+    }
+    EXPECT_TRUE(wait_on_exporter([&] { importer->close(); }));
+    std::lock_guard guard(channel.lock());
+    EXPECT_TRUE(channel.peer_gone(*exporter));
 }
