@@ -323,7 +323,7 @@ void DomainProcess::terminate()
         // From here on its death is expected: nobody is to be told.
         std::lock_guard guard(m_lock);
         m_on_death = nullptr;
-        m_on_cpu_limit = nullptr;
+        m_on_cpu_sample = nullptr;
     }
     int status = 0;
     pid_t reaped;
@@ -350,11 +350,11 @@ void DomainProcess::note_death(std::string why)
         m_on_death(*m_death);
 }
 
-void DomainProcess::limit_cpu(uint64_t limit_ns, std::function<void()> exceeded)
+void DomainProcess::limit_cpu(std::function<bool(uint64_t process_ns)> over_limit)
 {
     std::lock_guard guard(m_lock);
-    m_on_cpu_limit = std::move(exceeded);
-    m_cpu_limit_ns.store(limit_ns, std::memory_order_release);
+    m_on_cpu_sample = std::move(over_limit);
+    m_sampling_cpu.store(true, std::memory_order_release);
     // Wake the pump so it starts sampling.
     uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
@@ -440,15 +440,12 @@ void DomainProcess::pump()
     for (;;) {
         pollfd entries[3] = { { m_to_kernel, POLLIN, 0 }, { m_pidfd, POLLIN, 0 }, { m_stop, POLLIN, 0 } };
         int timeout = -1;
-        uint64_t cpu_limit = m_cpu_limit_ns.load(std::memory_order_acquire);
-        if (cpu_limit && m_has_cpu_clock) {
-            if (cpu_time_ns().value_or(0) > cpu_limit) {
-                std::lock_guard guard(m_lock);
-                if (m_on_cpu_limit) {
-                    m_on_cpu_limit();
-                    m_on_cpu_limit = nullptr;
-                    ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
-                }
+        if (m_sampling_cpu.load(std::memory_order_acquire) && m_has_cpu_clock) {
+            uint64_t used = cpu_time_ns().value_or(0);
+            std::lock_guard guard(m_lock);
+            if (m_on_cpu_sample && m_on_cpu_sample(used)) {
+                m_on_cpu_sample = nullptr;
+                ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
             }
             timeout = 20;
         }

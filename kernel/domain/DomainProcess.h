@@ -115,10 +115,12 @@ public:
     // the serving thread may be blocked inside an ABI call (a channel receive, a
     // sleep) where wait() cannot see the death, so the SIP must be ended from here.
     void on_death(std::function<void(std::string const&)>);
-    // Enforces a CPU-time limit on what the SIP computes inside the domain: the
-    // pump samples the process's CPU clock every 20 ms and, past `limit_ns`, calls
-    // `exceeded` (once, under the same rules as on_death) and kills the process.
-    void limit_cpu(uint64_t limit_ns, std::function<void()> exceeded);
+    // Enforces a CPU-time limit on a domain of one SIP: from now on the pump
+    // samples the process's CPU clock every 20 ms and hands each sample to
+    // `over_limit` (under the same rules as on_death), which says whether the SIP
+    // is past its limit; the first time it is, the process is killed and
+    // `over_limit` is not called again.
+    void limit_cpu(std::function<bool(uint64_t process_ns)> over_limit);
     // The process's CPU clock (every thread of it, the living and the ended), in
     // nanoseconds; nothing if Linux gave no clock for it.
     std::optional<uint64_t> cpu_time_ns() const;
@@ -156,8 +158,8 @@ private:
     std::optional<std::string> m_death; // guarded
     std::atomic<bool> m_dead { false };  // set once m_death is
     std::function<void(std::string const&)> m_on_death; // guarded; cleared by terminate()
-    std::function<void()> m_on_cpu_limit;               // guarded; cleared by terminate()
-    std::atomic<uint64_t> m_cpu_limit_ns { 0 };
+    std::function<bool(uint64_t)> m_on_cpu_sample;      // guarded; cleared by terminate() and once over the limit
+    std::atomic<bool> m_sampling_cpu { false };
     clockid_t m_cpu_clock {};
     bool m_has_cpu_clock { false };
     bool m_reaped { false };            // guarded

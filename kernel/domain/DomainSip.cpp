@@ -151,9 +151,16 @@ public:
             std::lock_guard guard(m_lock);
             member.sip = &sip;
         }
-        // A SIP alone in its domain is held to its CPU-time limit there too.
-        if (uint64_t limit = sip.limits().cpu_time_ns; limit && m_name.empty()) {
-            m_process->limit_cpu(limit, [&sip] { sip.end_over_cpu_limit(" (in its domain)"); });
+        // A SIP alone in its domain: what its process computes is its own, held
+        // to its CPU-time limit together with what its calls cost the kernel.
+        if (sip.limits().cpu_time_ns && m_name.empty()) {
+            m_process->limit_cpu([&sip](uint64_t process_ns) {
+                sip.note_cpu_in_domain(process_ns);
+                if (!sip.over_cpu_limit())
+                    return false;
+                sip.end_over_cpu_limit(" (in its domain)");
+                return true;
+            });
         }
         if (!send(0, ring::Route { member.id, ring::first_thread }, ring::Start { member.image, member.slot })) {
             end_with_failure(sip);
@@ -477,11 +484,12 @@ std::optional<std::string> Connection::charge_cpu(Member& member, uint64_t total
     }
     m_cpu_reported_ns += more;
     member.cpu_ns = total_ns;
-    // What its code computes in the domain is held to its CPU-time limit (what its
-    // calls cost in the kernel is charged to its proxy threads, and held to it there).
-    uint64_t limit = member.sip ? member.sip->limits().cpu_time_ns : 0;
-    if (limit && total_ns > limit && member.state == Member::State::Live && !member.sip->has_exit_record()) {
-        member.sip->end_over_cpu_limit(" (in its domain)");
+    // What its code computes in the domain and what its calls cost the kernel on
+    // its proxy threads are held to its CPU-time limit together.
+    if (member.sip) {
+        member.sip->note_cpu_in_domain(total_ns);
+        if (member.sip->over_cpu_limit() && member.state == Member::State::Live && !member.sip->has_exit_record())
+            member.sip->end_over_cpu_limit(" (in its domain)");
     }
     return {};
 }

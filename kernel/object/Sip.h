@@ -118,8 +118,21 @@ public:
     std::vector<DiskGrant> const& disks() const { return m_disks; }
     // The WASI paths its manifest grants a file system at; absent: any path.
     std::optional<std::vector<std::string>> const& directories() const { return m_directories; }
-    // CPU time its threads used on the kernel's workers (counted in TSC ticks at each switch).
+    // CPU time its threads used on the kernel's workers (counted in TSC ticks at
+    // each switch). Readable from any thread.
     uint64_t cpu_time_ns() const;
+    // For a SIP in a protection domain: the CPU time its code has used there, as
+    // last known (kernel/domain/DomainSip.cpp notes each report or sample). Its
+    // CPU-time limit holds this and cpu_time_ns() together: what it computes in
+    // its domain and what its calls cost the kernel on its proxy threads.
+    void note_cpu_in_domain(uint64_t ns) { m_cpu_in_domain_ns.store(ns, std::memory_order_relaxed); }
+    uint64_t cpu_in_domain_ns() const { return m_cpu_in_domain_ns.load(std::memory_order_relaxed); }
+    // Whether the two together are past its limit (none: never).
+    bool over_cpu_limit() const
+    {
+        uint64_t limit = limits().cpu_time_ns;
+        return limit && cpu_time_ns() + cpu_in_domain_ns() > limit;
+    }
     // What the SIP's CPU-time clock says (signet_time_now's SIGNET_CLOCK_SIP_CPUTIME,
     // WASI's CLOCK_PROCESS_CPUTIME_ID). Read from one of its own threads, it
     // includes the slice that thread is running now, so it advances while the SIP
@@ -186,7 +199,9 @@ private:
     // The thread that holds the SIP's turn: set while one runs, kept while it is
     // preempted, so a sibling never runs in the middle of it.
     Thread* m_turn { nullptr };
-    uint64_t m_cpu_ticks { 0 };
+    // Written by the worker that runs the SIP (one at a time), read by any thread.
+    std::atomic<uint64_t> m_cpu_ticks { 0 };
+    std::atomic<uint64_t> m_cpu_in_domain_ns { 0 };
     // Threads alive, readable without m_lock: only single-threaded SIPs are stolen.
     std::atomic<uint32_t> m_thread_count { 0 };
     std::atomic<bool> m_had_second_thread { false }; // set once, by Kernel::start_thread

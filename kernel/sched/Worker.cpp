@@ -355,9 +355,12 @@ void Worker::charge(Thread* previous)
     if (!previous)
         return;
     Sip& sip = previous->sip();
-    sip.m_cpu_ticks += spent;
+    // One writer at a time (the SIP's threads run one at a time): no read-modify-write.
+    uint64_t ticks = sip.m_cpu_ticks.load(std::memory_order_relaxed) + spent;
+    sip.m_cpu_ticks.store(ticks, std::memory_order_relaxed);
     uint64_t limit = sip.limits().cpu_time_ns;
-    if (limit && tsc_ticks_to_ns(sip.m_cpu_ticks) > limit && previous->m_state != Thread::State::Dead && !previous->kill_requested())
+    if (limit && tsc_ticks_to_ns(ticks) + sip.cpu_in_domain_ns() > limit && previous->m_state != Thread::State::Dead
+        && !previous->kill_requested())
         sip.end_over_cpu_limit();
 }
 
@@ -531,7 +534,7 @@ void Worker::block_current()
 
 uint64_t Sip::cpu_time_ns() const
 {
-    return tsc_ticks_to_ns(m_cpu_ticks);
+    return tsc_ticks_to_ns(m_cpu_ticks.load(std::memory_order_relaxed));
 }
 
 uint64_t Worker::uncharged_ticks()
@@ -550,7 +553,7 @@ uint64_t Sip::cpu_clock_ns() const
 {
     if (domain_cpu_time)
         return domain_cpu_time();
-    uint64_t ticks = m_cpu_ticks;
+    uint64_t ticks = m_cpu_ticks.load(std::memory_order_relaxed);
     if (Thread* current = t_current; current && &current->sip() == this)
         ticks += Worker::uncharged_ticks();
     return tsc_ticks_to_ns(ticks);

@@ -659,6 +659,33 @@ TEST_F(DomainTest, TheCpuTimeLimitCoversWhatTheSipComputesInItsDomain)
     EXPECT_TRUE(test::live_domains().empty());
 }
 
+// A SIP's CPU-time limit holds what it computes in its domain and what its
+// calls cost the kernel (on its proxy threads) together: a SIP that does
+// nothing but call the kernel ends once the two add up to its limit, though
+// neither alone has reached it. In a domain of its own (the process's clock)
+// and in a shared one (the domain's reports).
+TEST_F(DomainTest, TheCpuTimeLimitHoldsTheDomainsTimeAndTheKernelsTogether)
+{
+    register_in("callers", "caller", guest("domain_caller"));
+    uint64_t const limit = 1'000'000'000;
+    for (char const* placement : { "own", "callers" }) {
+        SCOPED_TRACE(placement);
+        auto spawned = request(guest("domain_caller"));
+        spawned.limits.cpu_time_ns = limit;
+        auto sip = spawn_in_domain(*m_kernel, std::move(spawned), DomainPlacement::parse(placement), SIGNET_DOMAIN_HOST);
+        ASSERT_FALSE(sip.is_error()) << sip.error().message();
+        ExitInfo exit = sip.value()->wait_from_host();
+        EXPECT_EQ(exit.how, ExitInfo::How::Killed);
+        EXPECT_NE(exit.detail.find("exceeded its CPU time limit of 1000 ms"), std::string::npos) << exit.detail;
+        uint64_t in_kernel = sip.value()->cpu_time_ns();
+        uint64_t in_domain = sip.value()->cpu_in_domain_ns();
+        EXPECT_GT(in_kernel + in_domain, limit);
+        EXPECT_LT(in_kernel, limit) << "in the domain: " << in_domain << " ns";
+        EXPECT_LT(in_domain, limit) << "in the kernel: " << in_kernel << " ns";
+    }
+    m_kernel->wait_until_idle();
+}
+
 // The threads of domain process `pid` once it waits for the kernel (its host
 // thread asleep: after its hello, so its preemption watchdog, if any, runs);
 // 0 if it never does within 10 s.
