@@ -50,6 +50,8 @@ ErrorOr<size_t> BufferInputStream::read(std::span<uint8_t> buffer)
 {
     std::lock_guard guard(m_lock);
     size_t n = std::min(buffer.size(), m_data.size() - m_offset);
+    if (n == 0)
+        return n; // an empty buffer may have no address at all
     std::memcpy(buffer.data(), m_data.data() + m_offset, n);
     m_offset += n;
     return n;

@@ -40,9 +40,9 @@ int32_t read_stdin(Sip& sip, std::span<uint8_t> buffer, uint32_t& read)
         return stream_read(sip, static_cast<uint32_t>(buffer.data() - base), static_cast<uint32_t>(buffer.size()), read);
     }
     auto input = sip.stdio().in;
-    if (!input) {
+    if (!input || buffer.empty()) {
         read = 0;
-        return SIGNET_OK; // No input: end of file.
+        return SIGNET_OK; // No input: end of file. Nothing asked for: nothing to wait for.
     }
     // The host read fills a buffer the call owns, so a killed SIP's memory is never written late.
     auto call = std::make_shared<Kernel::HostCall>();
