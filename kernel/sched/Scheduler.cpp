@@ -1,6 +1,10 @@
 #include "kernel/sched/Scheduler.h"
 #include "kernel/object/Sip.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace signet {
 
 Scheduler::Scheduler(unsigned worker_count, ThreadEntry entry, ThreadReaper reaper)
@@ -69,6 +73,11 @@ void Scheduler::prepare(Thread& thread)
     uint32_t offset = sip.image().entry().stack_pointer_offset;
     if (offset != SIGNET_IMAGE_NO_STACK_POINTER)
         thread.m_stack_pointer_global = reinterpret_cast<uint32_t*>(static_cast<uint8_t*>(sip.instance()) + offset);
+#if defined(__SANITIZE_ADDRESS__)
+    // A reused stack still carries the poison of the frames its last fiber
+    // left for good; AddressSanitizer would take it for this fiber's.
+    __asan_unpoison_memory_region(reinterpret_cast<void*>(thread.stack().low()), thread.stack().high() - thread.stack().low());
+#endif
     // make_fcontext puts its own small frame at the top of the stack.
     thread.m_context = fctx::make_fcontext(reinterpret_cast<void*>(thread.stack().high()), thread.stack().usable, &Worker::fiber_main);
 }

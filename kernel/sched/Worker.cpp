@@ -7,7 +7,13 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <pthread.h>
 #include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define SIGNET_ASAN_FIBERS 1
+#endif
 
 namespace signet {
 
@@ -316,6 +322,15 @@ void Worker::keep_running(Thread& thread)
 void Worker::run()
 {
     t_worker = this;
+#ifdef SIGNET_ASAN_FIBERS
+    // AddressSanitizer is told of every switch, with the stack it goes to: the
+    // fibers' and, for the idle context, this host thread's.
+    pthread_attr_t attributes;
+    if (pthread_getattr_np(pthread_self(), &attributes) == 0) {
+        pthread_attr_getstack(&attributes, &m_host_stack, &m_host_stack_size);
+        pthread_attr_destroy(&attributes);
+    }
+#endif
     m_host_tid.store(::gettid(), std::memory_order_relaxed);
     if (auto result = prepare_thread_for_sip_code(); result.is_error()) {
         std::fprintf(stderr, "signet: worker %u: %s\n", m_index, result.error().message().c_str());
@@ -403,7 +418,19 @@ void Worker::switch_to(Thread* next)
     m_current = next;
     t_current = next;
     m_leaving = previous;
+#ifdef SIGNET_ASAN_FIBERS
+    void* fake_stack = nullptr; // this context's, kept in its own frame until it resumes
+    bool leaving_for_good = previous && previous->m_state == Thread::State::Dead;
+    if (next)
+        __sanitizer_start_switch_fiber(leaving_for_good ? nullptr : &fake_stack, reinterpret_cast<void*>(next->m_stack.low()),
+            next->m_stack.high() - next->m_stack.low());
+    else
+        __sanitizer_start_switch_fiber(leaving_for_good ? nullptr : &fake_stack, m_host_stack, m_host_stack_size);
+#endif
     fctx::transfer_t back = signet_switch_context(target, this);
+#ifdef SIGNET_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
     // Resumed, possibly on another worker: the one that switched here.
     static_cast<Worker*>(back.data)->finish_switch(back.fctx);
 }
@@ -444,6 +471,9 @@ void Worker::finish_switch(fctx::fcontext_t left)
 
 void Worker::fiber_main(fctx::transfer_t transfer)
 {
+#ifdef SIGNET_ASAN_FIBERS
+    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+#endif
     auto* worker = static_cast<Worker*>(transfer.data);
     worker->finish_switch(transfer.fctx);
     Thread* self = t_current;

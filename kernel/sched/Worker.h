@@ -133,6 +133,10 @@ private:
     uint64_t m_charged_until { 0 };
     fctx::fcontext_t m_idle_context { nullptr };
     Thread* m_leaving { nullptr }; // the thread switch_to leaves (null: the idle context), for finish_switch
+#if defined(__SANITIZE_ADDRESS__)
+    void* m_host_stack { nullptr }; // this host thread's stack, for AddressSanitizer's fiber switches
+    size_t m_host_stack_size { 0 };
+#endif
 
     // Shared with other host threads.
     std::mutex m_lock; // guards the inbox, m_kicked and the idle wait
