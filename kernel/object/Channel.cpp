@@ -2,6 +2,8 @@
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Worker.h"
 
+#include <unordered_map>
+
 namespace signet {
 
 static std::atomic<uint64_t> s_live_channels { 0 };
@@ -65,6 +67,33 @@ std::pair<std::shared_ptr<Endpoint>, std::shared_ptr<Endpoint>> Channel::create(
     return { importer, exporter };
 }
 
+namespace {
+
+// The host waiters, by the end each waits on. Entries come and go under their
+// channel's lock (and this one), so a waiter found here is registered and alive.
+std::mutex s_host_waiters_lock;
+std::unordered_map<Endpoint const*, HostWaiter*> s_host_waiters;
+
+// Under the end's channel lock.
+void release_host_waiter(Endpoint const& endpoint)
+{
+    std::lock_guard guard(s_host_waiters_lock);
+    if (auto found = s_host_waiters.find(&endpoint); found != s_host_waiters.end())
+        found->second->signal.release();
+}
+
+} // namespace
+
+void Channel::set_host_waiter(Endpoint& endpoint, HostWaiter* waiter)
+{
+    std::lock_guard guard(s_host_waiters_lock);
+    endpoint.m_host_waits = waiter != nullptr;
+    if (waiter)
+        s_host_waiters[&endpoint] = waiter;
+    else
+        s_host_waiters.erase(&endpoint);
+}
+
 QueuedMessage& Channel::push_slot(Endpoint& receiver)
 {
     // head < size and count < size: one subtraction wraps (no division on the hot path).
@@ -73,8 +102,8 @@ QueuedMessage& Channel::push_slot(Endpoint& receiver)
         index -= receiver.m_inbox.size();
     ++receiver.m_count;
     // Messages to a host waiter always come this way (it has no PendingReceive).
-    if (receiver.m_host_waiter) [[unlikely]]
-        receiver.m_host_waiter->signal.release();
+    if (receiver.m_host_waits) [[unlikely]]
+        release_host_waiter(receiver);
     return receiver.m_inbox[index];
 }
 
@@ -130,8 +159,8 @@ void Endpoint::close_into(std::vector<std::shared_ptr<KernelObject>>& dropped)
     if (Endpoint* peer = m_channel->m_ends[1 - static_cast<size_t>(m_end)]) {
         if (peer->m_waiter)
             Worker::wake(*peer->m_waiter);
-        if (peer->m_host_waiter)
-            peer->m_host_waiter->signal.release();
+        if (peer->m_host_waits)
+            release_host_waiter(*peer);
     }
 }
 

@@ -201,7 +201,6 @@ private:
     Thread* m_turn { nullptr };
     // Written by the worker that runs the SIP (one at a time), read by any thread.
     std::atomic<uint64_t> m_cpu_ticks { 0 };
-    std::atomic<uint64_t> m_cpu_in_domain_ns { 0 };
     // Threads alive, readable without m_lock: only single-threaded SIPs are stolen.
     std::atomic<uint32_t> m_thread_count { 0 };
     std::atomic<bool> m_had_second_thread { false }; // set once, by Kernel::start_thread
@@ -214,6 +213,8 @@ private:
     State m_state { State::Created };
     bool m_exit_recorded { false };
     ExitInfo m_exit;
+    // Last: the hot fields above keep their places (what a SIP in a domain used there).
+    std::atomic<uint64_t> m_cpu_in_domain_ns { 0 };
 };
 
 } // namespace signet
