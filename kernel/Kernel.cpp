@@ -71,6 +71,14 @@ ExitInfo Sip::wait_from_host()
     return m_exit;
 }
 
+std::optional<ExitInfo> Sip::wait_from_host_for(std::chrono::steady_clock::duration timeout)
+{
+    std::unique_lock guard(m_lock);
+    if (!m_finished.wait_for(guard, timeout, [&] { return m_state == State::Finished; }))
+        return std::nullopt;
+    return m_exit;
+}
+
 Sip::State Sip::state() const
 {
     std::lock_guard guard(m_lock);

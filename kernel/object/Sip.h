@@ -14,12 +14,14 @@
 #include "runtime/Image.h"
 #include "runtime/SipContext.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -164,6 +166,8 @@ public:
 
     // Blocks the calling host thread (not a fiber) until the SIP finished.
     ExitInfo wait_from_host();
+    // The same, for at most `timeout`: nothing if the SIP is still running then.
+    std::optional<ExitInfo> wait_from_host_for(std::chrono::steady_clock::duration timeout);
     State state() const;
     ExitInfo exit_info() const;
 

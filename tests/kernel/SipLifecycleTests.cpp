@@ -58,8 +58,12 @@ TEST_F(KernelTest, KillEndsASleepingSip)
 {
     auto sip = m_kernel->spawn(request(guest("test_sleeper")));
     ASSERT_FALSE(sip.is_error());
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // A bounded wait on a SIP that goes on ends with nothing.
+    EXPECT_FALSE(sip.value()->wait_from_host_for(std::chrono::milliseconds(20)).has_value());
     m_kernel->kill(*sip.value());
+    auto bounded = sip.value()->wait_from_host_for(std::chrono::seconds(30));
+    ASSERT_TRUE(bounded.has_value()) << "a killed SIP did not finish within 30 s";
+    EXPECT_EQ(bounded->how, ExitInfo::How::Killed);
     auto exit = sip.value()->wait_from_host();
     EXPECT_EQ(exit.how, ExitInfo::How::Killed);
     EXPECT_EQ(exit.host_exit_status(), 137);

@@ -143,13 +143,7 @@ void watch_signals(sigset_t signals, std::shared_ptr<Sip> shell)
 
 bool wait_finished(Sip& sip, std::chrono::milliseconds timeout)
 {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (sip.state() != Sip::State::Finished) {
-        if (std::chrono::steady_clock::now() > deadline)
-            return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
+    return sip.wait_from_host_for(timeout).has_value();
 }
 
 int boot(BootOptions const& options)
