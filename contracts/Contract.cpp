@@ -1,5 +1,6 @@
 #include "contracts/Contract.h"
 
+#include "base/Hot.h"
 #include "contracts/Limits.h"
 #include "contracts/Utf8.h"
 
@@ -83,7 +84,7 @@ ErrorOr<void> lay_out(Message& message)
     return {};
 }
 
-ErrorOr<void> validate_message_buffer(Message const& message, std::span<uint8_t const> buffer)
+SIGNET_HOT ErrorOr<void> validate_message_buffer(Message const& message, std::span<uint8_t const> buffer)
 {
     if (buffer.size() != message.size)
         return Error::invalid("message '" + message.name + "' is " + std::to_string(buffer.size()) + " bytes; it must be " + std::to_string(message.size));

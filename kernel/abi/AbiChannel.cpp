@@ -14,6 +14,7 @@
 // end its SIP does its work in an inner function and unwinds only after that
 // function has returned and released everything it held.
 #include "kernel/abi/Abi.h"
+#include "base/Hot.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Child.h"
 #include "kernel/object/ExchangeBlock.h"
@@ -208,7 +209,7 @@ void then_wait(Channel& channel, Endpoint& endpoint, SendOptions const& options)
 }
 
 // A send never blocks: the endpoint is borrowed, not referenced (HandleTable::borrow).
-uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t data, uint32_t length, SendOptions const& options = {})
+SIGNET_HOT uint32_t send_on(Sip& sip, Endpoint* endpoint, uint32_t message_id, uint32_t data, uint32_t length, SendOptions const& options = {})
 {
     GuestMemory memory(sip.runtime());
     if (!endpoint)
@@ -365,7 +366,7 @@ PendingReceive* describe(Sip& sip, PendingReceive& pending, uint32_t out_id, uin
 // this receive registers with its waiter (describe(), or null), already
 // registered if `waiting` (a call's send found the inbox empty and registered
 // this thread), and then the first thing is to block.
-uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length,
+SIGNET_HOT uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length,
     PendingReceive* pending, bool waiting = false)
 {
     GuestMemory memory(sip.runtime());
@@ -659,7 +660,7 @@ uint32_t Z_signet_v1Z_channel_recv(void* host, uint32_t handle, uint32_t out_id,
     return leave_or_return(receive_on(sip, handle, sip.handles().borrow_as<Endpoint>(handle), out_id, buffer, capacity, out_length, pending));
 }
 
-uint32_t Z_signet_v1Z_channel_call(void* host, uint32_t send_handle, uint32_t message_id, uint32_t data, uint32_t length, uint32_t recv_handle,
+SIGNET_HOT uint32_t Z_signet_v1Z_channel_call(void* host, uint32_t send_handle, uint32_t message_id, uint32_t data, uint32_t length, uint32_t recv_handle,
     uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length)
 {
     require_stack_headroom();

@@ -1,4 +1,5 @@
 #include "kernel/sched/Worker.h"
+#include "base/Hot.h"
 #include "kernel/object/Sip.h"
 #include "kernel/sched/Scheduler.h"
 #include "runtime/SwitchContext.h"
@@ -52,7 +53,7 @@ thread_local Thread* t_current __attribute__((tls_model("initial-exec"))) = null
 // Reads the worker of the calling host thread. Not inlined, so that no TLS
 // address computed before a fiber switch is reused after it: a fiber may
 // resume on another worker (a stolen or woken-along thread).
-__attribute__((noinline)) Worker* this_worker()
+__attribute__((noinline)) SIGNET_HOT Worker* this_worker()
 {
     return t_worker;
 }
@@ -121,7 +122,7 @@ void Worker::after_push()
         m_scheduler.kick_idle_worker(*this);
 }
 
-bool Worker::push_woken(Thread& thread)
+SIGNET_HOT bool Worker::push_woken(Thread& thread)
 {
     thread.m_state = Thread::State::Runnable;
     bool first = m_current && ++m_handoff_streak % handoff_fairness != 0;
@@ -133,7 +134,7 @@ bool Worker::push_woken(Thread& thread)
     return first;
 }
 
-Thread* Worker::pick_next()
+SIGNET_HOT Thread* Worker::pick_next()
 {
     if (m_stop.load(std::memory_order_relaxed))
         return nullptr;
@@ -213,7 +214,7 @@ void Worker::enqueue(Thread& thread)
     after_push();
 }
 
-bool Worker::wake(Thread& thread)
+SIGNET_HOT bool Worker::wake(Thread& thread)
 {
     // 1. Claim the wake-up: a parked thread becomes ours to make runnable; any
     //    other just learns that its next block must return at once.
@@ -362,7 +363,7 @@ Thread* Worker::wait_for_work()
     }
 }
 
-void Worker::charge(Thread* previous)
+SIGNET_HOT void Worker::charge(Thread* previous)
 {
     uint64_t now = __builtin_ia32_rdtsc();
     uint64_t spent = now - m_charged_until;
@@ -379,7 +380,7 @@ void Worker::charge(Thread* previous)
         sip.end_over_cpu_limit();
 }
 
-void Worker::switch_to(Thread* next)
+SIGNET_HOT void Worker::switch_to(Thread* next)
 {
     Thread* previous = m_current;
     // The clock is read when the worker passes from one SIP to another (or to
@@ -435,7 +436,7 @@ void Worker::switch_to(Thread* next)
     static_cast<Worker*>(back.data)->finish_switch(back.fctx);
 }
 
-void Worker::finish_switch(fctx::fcontext_t left)
+SIGNET_HOT void Worker::finish_switch(fctx::fcontext_t left)
 {
     Thread* previous = m_leaving;
     if (!previous) {
@@ -544,7 +545,7 @@ void Worker::hand_off()
     worker->switch_to(next);
 }
 
-void Worker::block_current()
+SIGNET_HOT void Worker::block_current()
 {
     Thread* self = t_current;
     // Only this thread moves its word out of WakePending: no race here.
@@ -589,7 +590,7 @@ uint64_t Sip::cpu_clock_ns() const
     return tsc_ticks_to_ns(ticks);
 }
 
-Thread* Worker::current_thread()
+SIGNET_HOT Thread* Worker::current_thread()
 {
     return t_current;
 }
