@@ -354,7 +354,6 @@ void DomainProcess::limit_cpu(std::function<bool(uint64_t process_ns)> over_limi
 {
     std::lock_guard guard(m_lock);
     m_on_cpu_sample = std::move(over_limit);
-    m_sampling_cpu.store(true, std::memory_order_release);
     // Wake the pump so it starts sampling.
     uint64_t one = 1;
     [[maybe_unused]] auto written = ::write(m_stop, &one, sizeof one);
@@ -440,7 +439,12 @@ void DomainProcess::pump()
     for (;;) {
         pollfd entries[3] = { { m_to_kernel, POLLIN, 0 }, { m_pidfd, POLLIN, 0 }, { m_stop, POLLIN, 0 } };
         int timeout = -1;
-        if (m_sampling_cpu.load(std::memory_order_acquire) && m_has_cpu_clock) {
+        bool sampling = false;
+        {
+            std::lock_guard guard(m_lock);
+            sampling = m_on_cpu_sample && m_has_cpu_clock;
+        }
+        if (sampling) {
             uint64_t used = cpu_time_ns().value_or(0);
             std::lock_guard guard(m_lock);
             if (m_on_cpu_sample && m_on_cpu_sample(used)) {

@@ -158,8 +158,7 @@ private:
     std::optional<std::string> m_death; // guarded
     std::atomic<bool> m_dead { false };  // set once m_death is
     std::function<void(std::string const&)> m_on_death; // guarded; cleared by terminate()
-    std::function<bool(uint64_t)> m_on_cpu_sample;      // guarded; cleared by terminate() and once over the limit
-    std::atomic<bool> m_sampling_cpu { false };
+    std::function<bool(uint64_t)> m_on_cpu_sample;      // guarded; cleared by terminate() and once over the limit: sampling stops
     clockid_t m_cpu_clock {};
     bool m_has_cpu_clock { false };
     bool m_reaped { false };            // guarded

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <pthread.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <pthread.h>
 #include <sanitizer/common_interface_defs.h>
 #define SIGNET_ASAN_FIBERS 1
 #endif
@@ -374,9 +374,7 @@ SIGNET_HOT void Worker::charge(Thread* previous)
     // One writer at a time (the SIP's threads run one at a time): no read-modify-write.
     uint64_t ticks = sip.m_cpu_ticks.load(std::memory_order_relaxed) + spent;
     sip.m_cpu_ticks.store(ticks, std::memory_order_relaxed);
-    uint64_t limit = sip.limits().cpu_time_ns;
-    if (limit && tsc_ticks_to_ns(ticks) + sip.cpu_in_domain_ns() > limit && previous->m_state != Thread::State::Dead
-        && !previous->kill_requested())
+    if (sip.over_cpu_limit() && previous->m_state != Thread::State::Dead && !previous->kill_requested())
         sip.end_over_cpu_limit();
 }
 

@@ -141,11 +141,6 @@ void watch_signals(sigset_t signals, std::shared_ptr<Sip> shell)
     shell->kernel().kill(*shell);
 }
 
-bool wait_finished(Sip& sip, std::chrono::milliseconds timeout)
-{
-    return sip.wait_from_host_for(timeout).has_value();
-}
-
 int boot(BootOptions const& options)
 {
     // 1. The image: created on first boot.
@@ -389,15 +384,15 @@ int boot(BootOptions const& options)
     for (auto const& sip : directory_services)
         kernel.kill(*sip);
     services.insert(services.end(), directory_services.begin(), directory_services.end());
-    if (file_system && !wait_finished(*file_system, std::chrono::seconds(30)))
+    if (file_system && !file_system->wait_from_host_for(std::chrono::seconds(30)))
         print_error("boot: the file system did not finish within 30 s; stopping it");
-    wait_finished(*console.value(), std::chrono::seconds(2));
+    console.value()->wait_from_host_for(std::chrono::seconds(2));
     for (auto const& sip : services)
         kernel.kill(*sip);
     if (directory)
         directory->stop();
     for (auto const& sip : services)
-        wait_finished(*sip, std::chrono::seconds(5));
+        sip->wait_from_host_for(std::chrono::seconds(5));
     terminal.restore();
     std::fflush(stdout);
     int status = g_stop_requested ? Success : shell_exit.host_exit_status();
