@@ -379,19 +379,48 @@ ErrorOr<SealReport> restrict_with_landlock(std::vector<PathGrant> const& grants)
 
 namespace {
 
-// The domain's allow-list, for the process `self`.
-void add_domain_rules(Filter& filter, uint32_t self)
+// The domain filter comes whole (seal_domain in a process that never sealed
+// ahead) or in two stages (a zygote's spare): the *ahead* stage, loaded while
+// the spare waits for a request, is the whole filter plus what the spare still
+// does before it is a domain (the `spare_extras`, opening and mapping its images);
+// the *final* stage, loaded by seal_domain, takes exactly those back. Seccomp
+// runs every filter a process loaded and keeps the strictest verdict, so the two
+// stages together refuse and kill exactly what the whole filter does
+// (tests/domains/SealTests.cpp checks it call by call). Linux prices a filter's
+// load by its length and by the calls earlier filters still allow; the final
+// stage is short and loaded over an allow-list, which makes it cheap.
+enum class Stage : uint8_t { Whole, Ahead };
+
+// What a spare does between the ahead stage and seal_domain, and no domain does
+// afterwards: take its request and answer it (recvmsg, sendto), name itself and
+// set its parent-death signal (prctl), move the descriptors it received (fcntl),
+// look at its parent, read its images (pread64; openat and executable mappings
+// of files are granted apart, below), close what it inherited, and seal
+// (Landlock, seccomp). None of these is on the whole filter's allow-list, so the
+// final stage kills them, as the whole filter does.
+constexpr int spare_extras[] = { SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(prctl), SCMP_SYS(fcntl), SCMP_SYS(getppid), SCMP_SYS(pread64),
+    SCMP_SYS(close_range), SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self), SCMP_SYS(seccomp) };
+
+// The domain's allow-list, for the process `self`; with Stage::Ahead, also what
+// a spare needs until seal_domain (see above).
+void add_domain_rules(Filter& filter, uint32_t self, Stage stage = Stage::Whole)
 {
+    bool const ahead = stage == Stage::Ahead;
     // Anything not listed ends the process: a domain that asks for something
     // its runtime never does is no longer running the code it was started with.
     refuse_in_both(filter);
 
     // Refused with EPERM rather than killing, so that a test (and an honest
-    // runtime path that tries one by mistake) sees a plain error.
+    // runtime path that tries one by mistake) sees a plain error. A spare opens
+    // its images (openat; Landlock still confines it to the store).
     for (int syscall : { SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
              SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(memfd_create),
              SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(kill) })
-        filter.rule(refuse, syscall);
+        filter.rule(ahead && syscall == SCMP_SYS(openat) ? SCMP_ACT_ALLOW : refuse, syscall);
+    if (ahead) {
+        for (int syscall : spare_extras)
+            filter.rule(SCMP_ACT_ALLOW, syscall);
+    }
     // clone3 passes its flags in memory, where seccomp cannot read them: ENOSYS
     // makes the C library fall back to clone, whose flags it can.
     filter.rule(SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3));
@@ -404,9 +433,18 @@ void add_domain_rules(Filter& filter, uint32_t self)
     filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH));
     filter.rule(refuse, SCMP_SYS(newfstatat), SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, 0));
 
-    // Memory: any mapping that is not executable.
+    // Memory: any mapping that is not executable. Ahead, also the loader's
+    // mappings of the images: of files, private and not writable.
     filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    if (ahead) {
+        filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC),
+            SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS | MAP_SHARED, 0));
+        filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC | PROT_WRITE, PROT_EXEC | PROT_WRITE));
+        filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+        filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC), SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+    } else {
+        filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+    }
     filter.rule(SCMP_ACT_ALLOW, SCMP_SYS(mprotect), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
     for (int syscall : { SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(brk) })
         filter.rule(SCMP_ACT_ALLOW, syscall);
@@ -426,25 +464,34 @@ void add_domain_rules(Filter& filter, uint32_t self)
         filter.rule(SCMP_ACT_ALLOW, syscall);
 }
 
-// The domain filter compiled ahead (prepare_domain_filter), with this value in
-// place of the pid in its one rule that names it; empty until prepared.
+// The final stage: everything the ahead stage granted beyond the whole filter,
+// taken back with the whole filter's verdicts; the rest left to earlier filters.
+void add_final_stage_rules(Filter& filter)
+{
+    for (int syscall : spare_extras)
+        filter.rule(SCMP_ACT_KILL_PROCESS, syscall);
+    filter.rule(refuse, SCMP_SYS(openat));
+    filter.rule(refuse, SCMP_SYS(mmap), SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+}
+
+// The domain filters compiled ahead (prepare_domain_filter): whole, and in its
+// two stages. This value stands in place of the pid in the one rule that names
+// it (none in the final stage); empty until prepared.
 constexpr uint32_t placeholder_pid = 0x5a5a5a5a;
-std::vector<sock_filter> s_prepared_domain_filter;
+std::vector<sock_filter> s_prepared_whole;
+std::vector<sock_filter> s_prepared_ahead;
+std::vector<sock_filter> s_prepared_final;
+// Whether this process loaded the ahead stage, so that seal_domain loads the final one.
+bool s_sealed_ahead = false;
 
 bool is_placeholder(sock_filter const& instruction)
 {
     return instruction.code == (BPF_JMP | BPF_JEQ | BPF_K) && instruction.k == placeholder_pid;
 }
 
-} // namespace
-
-ErrorOr<void> prepare_domain_filter()
+// The program libseccomp compiles for `filter`, with `placeholders` pid comparisons in it.
+ErrorOr<std::vector<sock_filter>> export_program(Filter& filter, char const* what, long placeholders)
 {
-    Filter filter(SCMP_ACT_KILL_PROCESS);
-    if (!filter.ok())
-        return Error::io("seccomp: cannot create a filter");
-    filter.prefer_binary_tree();
-    add_domain_rules(filter, placeholder_pid);
     TRY(filter.check());
     int ends[2];
     if (::pipe2(ends, O_CLOEXEC) != 0)
@@ -457,34 +504,79 @@ ErrorOr<void> prepare_domain_filter()
         bytes.insert(bytes.end(), chunk, chunk + got);
     ::close(ends[0]);
     if (exported < 0 || bytes.empty() || bytes.size() % sizeof(sock_filter) != 0)
-        return Error::from_errno("seccomp: exporting the domain filter", exported < 0 ? -exported : EIO);
+        return Error::from_errno(std::string("seccomp: exporting the ") + what, exported < 0 ? -exported : EIO);
     std::vector<sock_filter> program(bytes.size() / sizeof(sock_filter));
     std::memcpy(program.data(), bytes.data(), bytes.size());
     // The placeholder must be the pid's comparison and nothing else.
-    if (std::count_if(program.begin(), program.end(), is_placeholder) != 1)
-        return Error::invalid("seccomp: the compiled domain filter does not compare the pid exactly once; it is compiled in each domain instead");
-    s_prepared_domain_filter = std::move(program);
+    if (std::count_if(program.begin(), program.end(), is_placeholder) != placeholders)
+        return Error::invalid(std::string("seccomp: the compiled ") + what + " does not compare the pid exactly as often as it names it; it is compiled in each domain instead");
+    return program;
+}
+
+// Loads a program compiled ahead, with this process's pid in place of the placeholder.
+ErrorOr<void> load_program(std::vector<sock_filter> program, char const* what)
+{
+    uint32_t const self = uint32_t(::getpid());
+    for (auto& instruction : program) {
+        if (is_placeholder(instruction))
+            instruction.k = self;
+    }
+    sock_fprog loadable { uint16_t(program.size()), program.data() };
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return Error::from_errno("prctl(PR_SET_NO_NEW_PRIVS)", errno);
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &loadable) != 0)
+        return Error::from_errno(std::string("seccomp: loading the ") + what, errno);
+    return {};
+}
+
+} // namespace
+
+ErrorOr<void> prepare_domain_filter()
+{
+    Filter whole(SCMP_ACT_KILL_PROCESS);
+    Filter ahead(SCMP_ACT_KILL_PROCESS);
+    Filter final_stage(SCMP_ACT_ALLOW);
+    if (!whole.ok() || !ahead.ok() || !final_stage.ok())
+        return Error::io("seccomp: cannot create a filter");
+    whole.prefer_binary_tree();
+    ahead.prefer_binary_tree();
+    add_domain_rules(whole, placeholder_pid);
+    add_domain_rules(ahead, placeholder_pid, Stage::Ahead);
+    add_final_stage_rules(final_stage);
+    auto whole_program = TRY(export_program(whole, "domain filter", 1));
+    auto ahead_program = TRY(export_program(ahead, "domain filter's ahead stage", 1));
+    auto final_program = TRY(export_program(final_stage, "domain filter's final stage", 0));
+    s_prepared_whole = std::move(whole_program);
+    s_prepared_ahead = std::move(ahead_program);
+    s_prepared_final = std::move(final_program);
+    return {};
+}
+
+ErrorOr<void> seal_domain_ahead()
+{
+    if (s_sealed_ahead)
+        return Error::invalid("seccomp: this process loaded the domain filter's ahead stage already");
+    if (s_prepared_ahead.empty())
+        return Error::invalid("seccomp: the domain filter was not prepared in this process (prepare_domain_filter)");
+    TRY(load_program(s_prepared_ahead, "domain filter's ahead stage"));
+    s_sealed_ahead = true;
     return {};
 }
 
 ErrorOr<SealReport> seal_domain()
 {
     SealReport report = TRY(restrict_with_landlock({}));
-    uint32_t const self = uint32_t(::getpid());
-    if (!s_prepared_domain_filter.empty()) {
-        // Compiled ahead: only the pid to put in, and the load.
-        std::vector<sock_filter> program = s_prepared_domain_filter;
-        for (auto& instruction : program) {
-            if (is_placeholder(instruction))
-                instruction.k = self;
-        }
-        sock_fprog loadable { uint16_t(program.size()), program.data() };
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-            return Error::from_errno("prctl(PR_SET_NO_NEW_PRIVS)", errno);
-        if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &loadable) != 0)
-            return Error::from_errno("seccomp: loading the domain filter", errno);
+    if (s_sealed_ahead) {
+        // The ahead stage holds already: only what the spare needed is left to take back.
+        TRY(load_program(s_prepared_final, "domain filter's final stage"));
         return report;
     }
+    if (!s_prepared_whole.empty()) {
+        // Compiled ahead: only the pid to put in, and the load.
+        TRY(load_program(s_prepared_whole, "domain filter"));
+        return report;
+    }
+    uint32_t const self = uint32_t(::getpid());
     Filter filter(SCMP_ACT_KILL_PROCESS);
     if (!filter.ok())
         return Error::io("seccomp: cannot create a filter");

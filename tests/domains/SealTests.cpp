@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <atomic>
 #include <functional>
+#include <iterator>
+#include <vector>
 #include <thread>
 #include <linux/futex.h>
 #include <netinet/in.h>
@@ -27,6 +29,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -108,91 +111,214 @@ private:
     std::filesystem::path m_path;
 };
 
+// The three ways a domain seals itself: seal_domain compiling its filter there
+// and then, loading one a zygote compiled before forking it, or in two stages
+// (a zygote's spare: seal_domain_ahead while it waits, seal_domain once it
+// took its request). All three must refuse and allow exactly the same.
+enum class SealWay { Compiled, Prepared, Staged };
+constexpr SealWay every_way[] = { SealWay::Compiled, SealWay::Prepared, SealWay::Staged };
+
+char const* describe(SealWay way)
+{
+    switch (way) {
+    case SealWay::Compiled:
+        return "compiled in the domain";
+    case SealWay::Prepared:
+        return "prepared ahead, loaded whole";
+    case SealWay::Staged:
+        return "in two stages";
+    }
+    return "?";
+}
+
+// Seals this (forked) process as a domain, the given way.
+ErrorOr<seal::SealReport> seal_domain_the_way(SealWay way)
+{
+    if (way != SealWay::Compiled)
+        TRY(seal::prepare_domain_filter());
+    if (way == SealWay::Staged)
+        TRY(seal::seal_domain_ahead());
+    return seal::seal_domain();
+}
+
+// What only a spare may still do between the two stages, and no domain after:
+// each kills a sealed domain, however it sealed (the whole filter allows none).
+long const spare_only_calls[] = { SYS_recvmsg, SYS_sendto, SYS_prctl, SYS_fcntl, SYS_getppid, SYS_pread64, SYS_close_range,
+    SYS_landlock_create_ruleset, SYS_landlock_add_rule, SYS_landlock_restrict_self, SYS_seccomp };
+
 } // namespace
 
 TEST(SealedDomain, RefusesEveryForbiddenCallWithEperm)
 {
-    int status = in_child([] {
-        auto sealed = seal::seal_domain();
-        if (sealed.is_error()) {
-            std::fprintf(stderr, "seal_domain: %s\n", sealed.error().message().c_str());
-            return 1;
-        }
-        Checks check;
-        char const* argv[] = { "/bin/true", nullptr };
-        check.refused("execve", ::execve("/bin/true", const_cast<char**>(argv), environ));
-        check.refused("execveat", ::syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, environ, 0));
-        check.refused("open", ::syscall(SYS_open, "/etc/passwd", O_RDONLY));
-        check.refused("openat", ::openat(AT_FDCWD, "/etc/passwd", O_RDONLY));
-        check.refused("creat", ::syscall(SYS_creat, "/tmp/signet-sealed-creat", 0600));
-        struct stat status {};
-        check.refused("stat a path", ::stat("/etc/passwd", &status));
-        check.refused("socket", ::socket(AF_INET, SOCK_STREAM, 0));
-        check.refused("socketpair", [] { int fds[2]; return ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }());
-        check.refused("memfd_create", ::syscall(SYS_memfd_create, "x", 0));
-        check.refused("shmget", ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600));
-        check.refused("fork", ::syscall(SYS_fork));
-        check.refused("clone without CLONE_THREAD", ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
-        check.refused("kill", ::kill(1, 0));
-        check.refused("ptrace", ::syscall(SYS_ptrace, 0, 0, 0, 0));
-        check.refused("personality", ::personality(READ_IMPLIES_EXEC));
-        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
-        check.refused("mmap anonymous write+exec", map(PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
-        void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        check.allowed("mmap anonymous read+write", page != MAP_FAILED);
-        check.refused("mprotect to read+exec", ::mprotect(page, 4096, PROT_READ | PROT_EXEC));
-        check.refused("pkey_mprotect to exec", ::syscall(SYS_pkey_mprotect, page, 4096, PROT_EXEC, -1));
-        return check.failures;
-    });
-    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+    for (SealWay way : every_way) {
+        SCOPED_TRACE(describe(way));
+        int status = in_child([way] {
+            auto sealed = seal_domain_the_way(way);
+            if (sealed.is_error()) {
+                std::fprintf(stderr, "seal_domain: %s\n", sealed.error().message().c_str());
+                return 1;
+            }
+            Checks check;
+            char const* argv[] = { "/bin/true", nullptr };
+            check.refused("execve", ::execve("/bin/true", const_cast<char**>(argv), environ));
+            check.refused("execveat", ::syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, environ, 0));
+            check.refused("open", ::syscall(SYS_open, "/etc/passwd", O_RDONLY));
+            check.refused("openat", ::openat(AT_FDCWD, "/etc/passwd", O_RDONLY));
+            check.refused("creat", ::syscall(SYS_creat, "/tmp/signet-sealed-creat", 0600));
+            struct stat status {};
+            check.refused("stat a path", ::stat("/etc/passwd", &status));
+            check.refused("socket", ::socket(AF_INET, SOCK_STREAM, 0));
+            check.refused("socketpair", [] { int fds[2]; return ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds); }());
+            check.refused("memfd_create", ::syscall(SYS_memfd_create, "x", 0));
+            check.refused("shmget", ::shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600));
+            check.refused("fork", ::syscall(SYS_fork));
+            check.refused("clone without CLONE_THREAD", ::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+            check.refused("kill", ::kill(1, 0));
+            check.refused("ptrace", ::syscall(SYS_ptrace, 0, 0, 0, 0));
+            check.refused("personality", ::personality(READ_IMPLIES_EXEC));
+            check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+            check.refused("mmap anonymous write+exec", map(PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+            void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            check.allowed("mmap anonymous read+write", page != MAP_FAILED);
+            check.refused("mprotect to read+exec", ::mprotect(page, 4096, PROT_READ | PROT_EXEC));
+            check.refused("pkey_mprotect to exec", ::syscall(SYS_pkey_mprotect, page, 4096, PROT_EXEC, -1));
+            int file = int(::syscall(SYS_open, "/proc/self/exe", O_RDONLY)); // refused: -1
+            check.refused("mmap of a file, private, read+exec", file < 0 ? map(PROT_READ | PROT_EXEC, MAP_PRIVATE, 0) : -2);
+            return check.failures;
+        });
+        EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+    }
 }
 
 TEST(SealedDomain, KeepsWhatItsRuntimeNeeds)
 {
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    int status = in_child([&] {
-        if (seal::seal_domain().is_error())
-            return 1;
-        Checks check;
-        void* page = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        check.allowed("mmap read+write", page != MAP_FAILED);
-        check.allowed("mprotect to read-only", ::mprotect(page, 4096, PROT_READ) == 0);
-        check.allowed("mprotect to none", ::mprotect(page, 4096, PROT_NONE) == 0);
-        check.allowed("madvise", ::madvise(page, 1 << 20, MADV_DONTNEED) == 0);
-        check.allowed("munmap", ::munmap(page, 1 << 20) == 0);
-        check.allowed("malloc", std::malloc(1 << 22) != nullptr);
-        check.allowed("write to a held descriptor", ::write(fds[1], "x", 1) == 1);
-        char byte = 0;
-        check.allowed("read from a held descriptor", ::read(fds[0], &byte, 1) == 1 && byte == 'x');
-        int word = 0;
-        check.allowed("futex wake", ::syscall(SYS_futex, &word, FUTEX_WAKE, 1, nullptr, nullptr, 0) == 0);
-        timespec now {};
-        check.allowed("clock_gettime", ::clock_gettime(CLOCK_MONOTONIC, &now) == 0);
-        timespec nap { 0, 1000 };
-        check.allowed("nanosleep", ::nanosleep(&nap, nullptr) == 0);
-        check.allowed("getpid", ::getpid() > 0);
-        struct stat status {};
-        check.allowed("fstat a held descriptor", ::fstat(fds[0], &status) == 0);
-        check.allowed("close", ::close(fds[0]) == 0);
-        return check.failures;
-    });
-    ::close(fds[0]);
-    ::close(fds[1]);
-    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+    for (SealWay way : every_way) {
+        SCOPED_TRACE(describe(way));
+        int fds[2];
+        ASSERT_EQ(::pipe(fds), 0);
+        int status = in_child([&] {
+            if (seal_domain_the_way(way).is_error())
+                return 1;
+            Checks check;
+            void* page = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            check.allowed("mmap read+write", page != MAP_FAILED);
+            check.allowed("mprotect to read-only", ::mprotect(page, 4096, PROT_READ) == 0);
+            check.allowed("mprotect to none", ::mprotect(page, 4096, PROT_NONE) == 0);
+            check.allowed("madvise", ::madvise(page, 1 << 20, MADV_DONTNEED) == 0);
+            check.allowed("munmap", ::munmap(page, 1 << 20) == 0);
+            check.allowed("malloc", std::malloc(1 << 22) != nullptr);
+            check.allowed("write to a held descriptor", ::write(fds[1], "x", 1) == 1);
+            char byte = 0;
+            check.allowed("read from a held descriptor", ::read(fds[0], &byte, 1) == 1 && byte == 'x');
+            int word = 0;
+            check.allowed("futex wake", ::syscall(SYS_futex, &word, FUTEX_WAKE, 1, nullptr, nullptr, 0) == 0);
+            timespec now {};
+            check.allowed("clock_gettime", ::clock_gettime(CLOCK_MONOTONIC, &now) == 0);
+            timespec nap { 0, 1000 };
+            check.allowed("nanosleep", ::nanosleep(&nap, nullptr) == 0);
+            check.allowed("getpid", ::getpid() > 0);
+            struct stat status {};
+            check.allowed("fstat a held descriptor", ::fstat(fds[0], &status) == 0);
+            check.allowed("close", ::close(fds[0]) == 0);
+            return check.failures;
+        });
+        ::close(fds[0]);
+        ::close(fds[1]);
+        EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+    }
 }
 
 TEST(SealedDomain, AnyCallOffTheAllowListKillsTheProcessWithSigsys)
 {
-    for (long number : { long(SYS_getppid), long(SYS_getuid), long(SYS_uname), long(SYS_chdir) }) {
-        int status = in_child([&] {
-            if (seal::seal_domain().is_error())
-                return 1;
-            ::syscall(number, 0, 0, 0);
-            return 2; // still alive: the call was allowed
-        });
-        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "syscall " << number << ": status " << status;
+    std::vector<long> numbers { SYS_getuid, SYS_uname, SYS_chdir };
+    numbers.insert(numbers.end(), std::begin(spare_only_calls), std::end(spare_only_calls));
+    for (SealWay way : every_way) {
+        for (long number : numbers) {
+            int status = in_child([&] {
+                if (seal_domain_the_way(way).is_error())
+                    return 1;
+                ::syscall(number, 0, 0, 0);
+                return 2; // still alive: the call was allowed
+            });
+            EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << describe(way) << ": syscall " << number << ": status " << status;
+        }
     }
+}
+
+TEST(SealedDomain, TheAheadStageLetsASpareTakeItsRequestAndMapItsImagesButNoOtherCode)
+{
+    int status = in_child([] {
+        int ends[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ends) != 0)
+            return 1;
+        // Its request, with a descriptor, sent by "the kernel".
+        int passed = ::dup(ends[0]);
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] {};
+        char byte = 'r';
+        iovec part { &byte, 1 };
+        msghdr message {};
+        message.msg_iov = &part;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(header), &passed, sizeof passed);
+        if (::sendmsg(ends[1], &message, 0) != 1)
+            return 3;
+        if (seal::prepare_domain_filter().is_error() || seal::seal_domain_ahead().is_error())
+            return 2;
+        Checks check;
+        check.allowed("the ahead stage twice is an error", seal::seal_domain_ahead().is_error());
+        // It takes the request and answers.
+        check.allowed("recvmsg of a descriptor", ::recvmsg(ends[0], &message, MSG_CMSG_CLOEXEC) == 1 && byte == 'r');
+        check.allowed("send", ::send(ends[0], "a", 1, MSG_NOSIGNAL) == 1);
+        check.allowed("prctl(PR_SET_NAME)", ::prctl(PR_SET_NAME, "signet-test") == 0);
+        check.allowed("prctl(PR_SET_PDEATHSIG)", ::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0);
+        int moved = ::fcntl(passed, F_DUPFD_CLOEXEC, 200);
+        check.allowed("fcntl(F_DUPFD_CLOEXEC)", moved >= 200);
+        check.allowed("getppid", ::getppid() > 0);
+        // Its image: opened, read, mapped privately and executable.
+        int image = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        check.allowed("open an image", image >= 0);
+        unsigned char elf[4] {};
+        check.allowed("pread an image", ::pread(image, elf, sizeof elf, 0) == 4 && elf[1] == 'E');
+        check.allowed("mmap of a file, private, read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE, image) == 0);
+        // No code any other way.
+        check.refused("mmap of a file, private, write+exec", map(PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, image));
+        check.refused("mmap of a file, shared, read+exec", map(PROT_READ | PROT_EXEC, MAP_SHARED, image));
+        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        void* page = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        check.refused("mprotect to read+exec", ::mprotect(page, 4096, PROT_READ | PROT_EXEC));
+        char const* argv[] = { "/bin/true", nullptr };
+        check.refused("execve", ::execve("/bin/true", const_cast<char**>(argv), environ));
+        check.refused("socket", ::socket(AF_INET, SOCK_STREAM, 0));
+        check.refused("fork", ::syscall(SYS_fork));
+        check.allowed("close_range", ::close_range(unsigned(moved), unsigned(moved), 0) == 0);
+        // Then the final stage, and the domain's filter holds whole.
+        check.allowed("seal_domain", !seal::seal_domain().is_error());
+        check.refused("open after the seal", ::syscall(SYS_openat, AT_FDCWD, "/proc/self/exe", O_RDONLY));
+        check.refused("mmap of a file, private, read+exec, after the seal", map(PROT_READ | PROT_EXEC, MAP_PRIVATE, image));
+        check.allowed("mmap of a file, private, read-only, after the seal", map(PROT_READ, MAP_PRIVATE, image) == 0);
+        return check.failures;
+    });
+    EXPECT_TRUE(exited_cleanly(status)) << "status " << status;
+}
+
+TEST(SealedDomain, WithoutAPreparedFilterTheAheadStageIsRefusedAndTheSealIsWhole)
+{
+    int status = in_child([] {
+        Checks check;
+        check.allowed("the ahead stage with nothing prepared is an error", seal::seal_domain_ahead().is_error());
+        check.allowed("seal_domain", !seal::seal_domain().is_error());
+        check.refused("openat", ::openat(AT_FDCWD, "/etc/passwd", O_RDONLY));
+        check.refused("mmap anonymous read+exec", map(PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS));
+        ::syscall(SYS_getppid);
+        return 100; // alive: getppid was allowed
+    });
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "status " << status;
 }
 
 TEST(SealedDomain, LandlockLeavesNoFileAndNoNetwork)

@@ -179,8 +179,10 @@ Next read_request(Received& received, uint64_t last_served)
         ::_exit(0);
     ::prctl(PR_SET_NAME, zygote_spare_name);
     // What every domain host does first and holds nothing of a SIP: its fault
-    // handler and signal stack (run_domain_host finds them made).
+    // handler and signal stack (run_domain_host finds them made), and the first
+    // stage of its seccomp filter (seal_domain then loads only the short second).
     (void)prepare_thread_for_sip_code();
+    (void)seal::seal_domain_ahead();
     reply({ int32_t(::getpid()), 0, ZygoteReplyKind::Spare });
     Received received;
     for (;;) {
