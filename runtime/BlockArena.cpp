@@ -102,11 +102,13 @@ bool BlockArena::zero_pages(LinearMemory& linear, Range range, int protection)
 {
     if (!m_view)
         return map_zero_pages(linear.base() + range.offset, range.length, protection);
-    // Punched out of the memory file: every mapping of it (the domain's too) reads
-    // zeros there, and the pages go back to the host. Only a mapping that is not
-    // of a memory file refuses, which a remote view never is; zeroing by hand
-    // keeps the promise anyway.
-    if (::madvise(m_view + range.offset, range.length, MADV_REMOVE) != 0)
+    // Up to remote_keep_pages_limit, zeroed by hand: the pages stay in the memory
+    // file and in both mappings, so the next block there costs no page allocation
+    // and no page fault on either side. Larger ranges are punched out of the file:
+    // every mapping of it (the domain's too) reads zeros there, and the pages go
+    // back to the host. Only a mapping that is not of a memory file refuses, which
+    // a remote view never is; zeroing by hand keeps the promise anyway.
+    if (range.length <= remote_keep_pages_limit || ::madvise(m_view + range.offset, range.length, MADV_REMOVE) != 0)
         std::memset(m_view + range.offset, 0, range.length);
     record_change({ protection == PROT_NONE ? RemoteChange::Kind::Revoke : RemoteChange::Kind::ReadWrite, range.offset, range.length });
     return true;

@@ -25,9 +25,9 @@
 // A SIP in a domain process (docs/protection-domains.md) has its arena in
 // the kernel in *remote* mode: the kernel sees the SIP's memory through its
 // own mapping of the memory file, but cannot change the domain's page
-// protections. The arena then zeroes ranges by punching them out of the file
-// (MADV_REMOVE on the kernel's mapping, which every mapping of the file sees)
-// and records each change of access or size as a RemoteChange, which the
+// protections. The arena then zeroes ranges through that mapping (by hand up to
+// remote_keep_pages_limit, so that their pages stay; larger ones by punching them
+// out of the file: MADV_REMOVE, which every mapping of the file sees) and records each change of access or size as a RemoteChange, which the
 // domain applies to its own mapping (apply_remote_changes) before the call
 // that made them returns. Remote arenas keep no views: blocks are copied
 // across the boundary (ExchangeBlock.h).
@@ -75,6 +75,10 @@ public:
     static constexpr uint32_t page_size = 4096;
     // Named limit: holes kept to catch a use after send; beyond it the oldest is recycled.
     static constexpr size_t quarantine_limit = 1024;
+    // Remote mode: a range up to this size that is zeroed (a block freed or sent, a
+    // hole recycled) keeps its pages, zeroed by hand; a larger one gives them back
+    // (docs/exchange-heap.md, "Across the domain boundary").
+    static constexpr uint32_t remote_keep_pages_limit = 64 * 1024;
 
     struct Range {
         uint32_t offset;
