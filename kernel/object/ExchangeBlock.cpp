@@ -172,13 +172,16 @@ bool ExchangeBlock::attach(SipContext& receiver)
     if (!receiver.blocks.allocate(*receiver.wasm_memory, receiver.memory, m_length, receiver.exchange_limit_bytes, range))
         return false;
     if (receiver.blocks.is_remote()) {
-        // Into a domain: the bytes are copied into the range, and the heap's pages
-        // go back to the host (the file range stays the block's, for its next send).
+        // Into a domain: the bytes are copied into the range. The file range stays
+        // the block's, for its next send; a block up to remote_keep_pages_limit keeps
+        // its pages there too (its next send allocates none), a larger one gives
+        // them back to the host.
         if (!copy_from_heap(receiver.blocks.remote_view() + range.offset, m_length, m_heap_offset)) {
             receiver.blocks.release(receiver.memory, range);
             return false;
         }
-        ExchangeHeap::the().discard(m_heap_offset, m_length);
+        if (m_length > BlockArena::remote_keep_pages_limit)
+            ExchangeHeap::the().discard(m_heap_offset, m_length);
         s_bytes_copied.fetch_add(m_length, std::memory_order_relaxed);
         m_owner = &receiver;
         m_range = range;

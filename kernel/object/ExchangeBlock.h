@@ -60,6 +60,8 @@ public:
     uint32_t size() const { return m_size; }
     uint32_t offset() const { return m_range.offset; }
     bool owned_by(SipContext const& sip) const { return m_owner == &sip; }
+    // Where its pages lie in the exchange heap's file (tests look at them there).
+    uint64_t heap_offset() const { return m_heap_offset; }
 
     // The owner frees the block: its pages are zeroed and reused.
     void free_in_owner();

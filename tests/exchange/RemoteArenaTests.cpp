@@ -2,8 +2,11 @@
 // the kernel's mapping of the SIP's memory file: small ranges by hand, so that
 // their pages stay for the next block, large ones by punching them out of the
 // file. Either way every mapping of the file reads zeros there.
+#include "kernel/object/ExchangeBlock.h"
+#include "kernel/object/ExchangeHeap.h"
 #include "runtime/BlockArena.h"
 #include "runtime/LinearMemory.h"
+#include "runtime/SipContext.h"
 
 #include <gtest/gtest.h>
 
@@ -112,5 +115,77 @@ TEST_F(RemoteArenaTest, ASmallRangeGivenBackIsZeroedAndKeepsItsPagesALargeOneGiv
         EXPECT_EQ(changes.front().kind, RemoteChange::Kind::Revoke);
         EXPECT_EQ(changes.front().offset, sent.offset);
         EXPECT_EQ(changes.front().length, length);
+    }
+}
+
+namespace {
+
+// Two SIPs in domains: each a memory file, seen by the kernel through its view.
+struct DomainSip {
+    int fd { -1 };
+    uint8_t* view { nullptr };
+    wasm_rt_memory_t memory {};
+    SipContext context;
+
+    DomainSip()
+    {
+        fd = int(::syscall(SYS_memfd_create, "signet-remote-block-test", MFD_CLOEXEC));
+        EXPECT_GE(fd, 0);
+        EXPECT_EQ(::ftruncate(fd, off_t(file_bytes)), 0);
+        void* p = ::mmap(nullptr, file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        EXPECT_NE(p, MAP_FAILED);
+        view = static_cast<uint8_t*>(p);
+        memory.max_pages = uint32_t(file_bytes / LinearMemory::page_size);
+        context.wasm_memory = &memory;
+        context.blocks.set_remote(view);
+    }
+    ~DomainSip()
+    {
+        ::munmap(view, file_bytes);
+        ::close(fd);
+    }
+};
+
+// Whether the exchange heap's file holds every page of [offset, offset + length).
+bool heap_resident(uint64_t offset, uint32_t length)
+{
+    void* p = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, ExchangeHeap::the().fd(), off_t(offset));
+    EXPECT_NE(p, MAP_FAILED);
+    std::vector<unsigned char> pages(length / 4096);
+    EXPECT_EQ(::mincore(p, length, pages.data()), 0);
+    ::munmap(p, length);
+    for (unsigned char page : pages) {
+        if (!(page & 1))
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+TEST(RemoteBlock, ABlockCrossesBetweenDomainsAsACopyAndASmallOneKeepsItsHeapPages)
+{
+    DomainSip from, to;
+    for (uint32_t size : { 4096u, BlockArena::remote_keep_pages_limit, 1u << 20 }) {
+        SCOPED_TRACE(size);
+        auto block = ExchangeBlock::allocate(from.context, size);
+        ASSERT_TRUE(block);
+        for (uint32_t i = 0; i < size; ++i)
+            from.view[block->offset() + i] = uint8_t(i * 7 + 1);
+        block->detach();
+        ASSERT_TRUE(block->attach(to.context));
+        // Copied in whole; the heap keeps the pages of a small block for its next send.
+        EXPECT_EQ(heap_resident(block->heap_offset(), size), size <= BlockArena::remote_keep_pages_limit);
+        bool same = true;
+        for (uint32_t i = 0; i < size; ++i)
+            same &= to.view[block->offset() + i] == uint8_t(i * 7 + 1);
+        EXPECT_TRUE(same);
+        // And back, changed on the way.
+        to.view[block->offset()] = 0xee;
+        block->detach();
+        ASSERT_TRUE(block->attach(from.context));
+        EXPECT_EQ(from.view[block->offset()], 0xee);
+        EXPECT_EQ(from.view[block->offset() + size - 1], uint8_t((size - 1) * 7 + 1));
+        block->free_in_owner();
     }
 }
