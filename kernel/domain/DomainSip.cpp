@@ -190,10 +190,12 @@ private:
     void wake_a_follower();
     ErrorOr<std::shared_ptr<ThreadHandle>> start_thread(Sip&, Member&, uint32_t function, uint32_t argument, uint32_t stack_top);
     // Sends `message` for `route` as frame `sequence` (0 for what answers no call).
+    // Without `bell` the domain's doorbell is not rung: for a frame another follows
+    // at once, which rings for both (one wake-up of a sleeping domain, not two).
     template<typename Message>
-    bool send(uint32_t sequence, ring::Route route, Message const& message)
+    bool send(uint32_t sequence, ring::Route route, Message const& message, bool bell = true)
     {
-        return send_frame(Message::type, sequence, ring::encode(route, message));
+        return send_frame(Message::type, sequence, ring::encode(route, message), bell);
     }
     // The answer to nearly every call: encoded without allocating.
     bool send(uint32_t sequence, ring::Route route, ring::Result const& result)
@@ -201,7 +203,7 @@ private:
         ring::FixedPayload payload;
         return send_frame(ring::Result::type, sequence, ring::encode_into(payload, route, result));
     }
-    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::span<uint8_t const> payload)
+    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::span<uint8_t const> payload, bool bell = true)
     {
         std::optional<std::string> failure;
         {
@@ -217,7 +219,8 @@ private:
             fail(*failure, Terminate::Yes);
             return false;
         }
-        m_process->ring_doorbell();
+        if (bell)
+            m_process->ring_doorbell();
         return true;
     }
     // Ends every SIP of the domain with `why` and, unless the pump is telling
@@ -553,9 +556,10 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
         // What the call changed in the SIP's memory (exchange-heap blocks), applied by
         // the domain before the Result lets the thread run on.
         auto changes = take_domain_memory_changes(sip);
+        // The last part's doorbell is the Result's.
         for (size_t at = 0, most = ring::max_memory_changes * 12; at < changes.size(); at += most) {
             ring::MemoryChanges part { { changes.begin() + long(at), changes.begin() + long(std::min(changes.size(), at + most)) } };
-            if (!send(delivery.sequence, route, part))
+            if (!send(delivery.sequence, route, part, /* bell: */ at + most < changes.size()))
                 return false;
         }
         return send(delivery.sequence, route, ring::Result { result });
