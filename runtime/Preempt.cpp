@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 #include <vector>
@@ -25,9 +26,51 @@ constexpr unsigned park_after_idle_ticks = 40;
 std::atomic<uint64_t> s_signals_sent { 0 };
 void (*s_preempt_point)() = nullptr;
 
-void preempt_handler(int, siginfo_t*, void* raw_context)
+// PreemptTimer's view of its one host thread; set before the timer is armed,
+// then touched only by the handler on that thread.
+struct TimerTicks {
+    std::atomic<uint64_t> const* switches { nullptr };
+    std::atomic<bool> const* running_fiber { nullptr };
+    uint64_t quantum_ns { 0 };
+    uint64_t last_switches { 0 };
+    uint64_t since_ns { 0 }; // the thread's CPU time when the tick first saw this fiber
+};
+TimerTicks s_timer;
+
+uint64_t thread_cpu_ns()
+{
+    timespec now {};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return uint64_t(now.tv_sec) * 1'000'000'000 + uint64_t(now.tv_nsec);
+}
+
+// With PreemptTimer: whether this tick ends the running fiber's quantum. Linux
+// checks CPU-time timers at its scheduler tick (4 ms at 250 Hz), so the ticks
+// come late and are not counted: the thread's CPU clock says how long the fiber
+// has run, to within a tick.
+bool timer_says_preempt()
+{
+    uint64_t switches = s_timer.switches->load(std::memory_order_relaxed);
+    uint64_t now = thread_cpu_ns();
+    if (!s_timer.running_fiber->load(std::memory_order_relaxed) || switches != s_timer.last_switches) {
+        s_timer.last_switches = switches;
+        s_timer.since_ns = now;
+        return false;
+    }
+    if (now - s_timer.since_ns < s_timer.quantum_ns)
+        return false;
+    // Every tick from now until it switches: this one may land outside SIP code.
+    s_signals_sent.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
+
+void preempt_handler(int, siginfo_t* info, void* raw_context)
 {
     int saved_errno = errno;
+    if (info->si_code == SI_TIMER && s_timer.switches && !timer_says_preempt()) {
+        errno = saved_errno;
+        return;
+    }
     auto* context = static_cast<ucontext_t*>(raw_context);
     SipContext* sip = current_sip_context;
     auto& registers = context->uc_mcontext.gregs;
@@ -57,6 +100,32 @@ void PreemptWatchdog::install_handler(void (*preempt_point)())
         sigemptyset(&action.sa_mask);
         sigaction(preempt_signal, &action, nullptr);
     });
+}
+
+ErrorOr<void> PreemptTimer::start(std::chrono::microseconds quantum, std::atomic<uint64_t> const& switches, std::atomic<bool> const& running_fiber)
+{
+    if (s_timer.switches)
+        return Error::invalid("preemption timer: started already in this process");
+    auto tick = std::max(quantum / 4, std::chrono::microseconds(250));
+    s_timer.quantum_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(quantum).count());
+    s_timer.last_switches = switches.load(std::memory_order_relaxed);
+    s_timer.since_ns = thread_cpu_ns();
+    s_timer.running_fiber = &running_fiber;
+    s_timer.switches = &switches;
+    sigevent event {};
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = preempt_signal;
+    event._sigev_un._tid = static_cast<pid_t>(::syscall(SYS_gettid));
+    timer_t timer {};
+    if (::timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) != 0)
+        return Error::from_errno("preemption timer: timer_create", errno);
+    auto const ns = std::chrono::duration_cast<std::chrono::nanoseconds>(tick).count();
+    itimerspec every {};
+    every.it_interval = { static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000) };
+    every.it_value = every.it_interval;
+    if (::timer_settime(timer, 0, &every, nullptr) != 0)
+        return Error::from_errno("preemption timer: timer_settime", errno);
+    return {};
 }
 
 uint64_t PreemptWatchdog::signals_sent()

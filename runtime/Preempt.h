@@ -7,7 +7,10 @@
 // 1. A watchdog thread (PreemptWatchdog) looks at each host thread every tick
 //    (a quarter quantum). One that has run the same fiber for a whole quantum
 //    gets SIGURG (tgkill to a thread of this process), every tick until it
-//    switches: the first signal may land outside SIP code.
+//    switches: the first signal may land outside SIP code. A process with a
+//    single host thread (a domain) needs no watchdog: PreemptTimer arms a timer
+//    on that thread's own CPU time that sends it SIGURG every tick, and the
+//    handler itself counts the ticks a fiber runs.
 // 2. The handler acts only if the interrupted instruction lies in the running
 //    SIP's own image (current_sip_context) and the fiber has stack to spare:
 //    pure wasm code holds no lock and no half-updated state of its host.
@@ -16,6 +19,8 @@
 //    which saves everything and calls the host's preempt point (the function
 //    given to install_handler) in ordinary context on the fiber's own stack.
 #pragma once
+
+#include "base/ErrorOr.h"
 
 #include <atomic>
 #include <chrono>
@@ -80,6 +85,21 @@ private:
     std::condition_variable m_stop_requested;
     bool m_stop { false };
     std::thread m_thread;
+};
+
+// Preemption for a process whose SIP fibers all run on one host thread (a
+// domain process), with no thread of its own: a POSIX timer on the calling
+// thread's CPU time sends it SIGURG every tick (a quarter quantum, at least
+// 250 us), so a thread that waits costs nothing and one that computes is looked
+// at as often as a watchdog would. The handler (PreemptWatchdog::install_handler,
+// called first) acts once the same fiber ran for a whole quantum of the
+// thread's CPU time (its CPU clock, read at each tick: Linux delivers
+// CPU-time timers at its own scheduler tick): `switches` has not changed and
+// `running_fiber` held at every tick since, as the watchdog would see them.
+class PreemptTimer {
+public:
+    // Once per process, on the host thread, after install_handler.
+    static ErrorOr<void> start(std::chrono::microseconds quantum, std::atomic<uint64_t> const& switches, std::atomic<bool> const& running_fiber);
 };
 
 } // namespace signet

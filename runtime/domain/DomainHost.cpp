@@ -7,8 +7,9 @@
 // for the kernel's doorbell, and makes the caller runnable again when its
 // Result arrives. So a SIP thread blocked in a call never blocks the others.
 // A fiber that computes without calling is preempted at the end of its
-// quantum as on the kernel's workers (runtime/Preempt.h: the same watchdog,
-// handler and trampoline) and goes to the back of the queue, keeping its
+// quantum as on the kernel's workers (runtime/Preempt.h: the same handler and
+// trampoline, driven by a timer on this thread's CPU time instead of a
+// watchdog thread) and goes to the back of the queue, keeping its
 // SIP's turn: like a SIP's threads in the kernel, a SIP's fibers never run at
 // the same instant and never preempt each other.
 //
@@ -137,11 +138,9 @@ struct Host {
     std::deque<Fiber*> runnable;
     Fiber* current { nullptr };
     fctx::fcontext_t scheduler { nullptr };
-    // What the preemption watchdog reads (PreemptWatchdog::HostThread).
+    // What the preemption timer's ticks look at (PreemptTimer).
     std::atomic<uint64_t> switches { 0 };
     std::atomic<bool> running_fiber { false };
-    pid_t host_tid { 0 };
-    std::optional<PreemptWatchdog> watchdog;
     // CPU-time reports: when the last was made, by the monotonic clock, the TSC
     // and this thread's CPU clock; fiber runs since the clock was looked at.
     uint64_t reported_at_ns { 0 };
@@ -202,7 +201,7 @@ ring::FromKernel& decode(ring::Frame const& frame)
     return s_host.decoded;
 }
 
-// For the preemption watchdog, as when the scheduler resumes a fiber: an
+// For the preemption timer, as when the scheduler resumes a fiber: an
 // answered call counts as a switch (the fiber left its SIP's code).
 void count_switch() { s_host.switches.store(s_host.switches.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
 
@@ -551,10 +550,7 @@ bool resume(Fiber& fiber)
     s_host.current = &fiber;
     current_sip_context = &sip.context;
     count_switch();
-    // Said before the watchdog may park (PreemptWatchdog::nudge).
-    s_host.running_fiber.store(true, std::memory_order_seq_cst);
-    if (s_host.watchdog)
-        s_host.watchdog->nudge();
+    s_host.running_fiber.store(true, std::memory_order_relaxed);
     // Only a shared domain shares its CPU time out among SIPs: a domain of its own
     // is held to its SIP's limit by its process's clock (the kernel's pump).
     bool const accounted = shared_domain();
@@ -673,7 +669,18 @@ int run_domain_host(HostOptions const& options)
     if (prepare_thread_for_sip_code().is_error())
         return fail(HostExit::CannotMap, "cannot prepare the host thread for SIP code");
 
-    // 4. Nothing but the ring: close any descriptor the kernel's process let through
+    // 4. Preemption, as on the kernel's workers, but with no thread: a timer on this
+    //    thread's CPU time signals it every tick, and the handler counts the ticks a
+    //    fiber runs (PreemptTimer). Made before the seal, which allows no timer calls;
+    //    until a fiber runs its ticks do nothing. The quantum is the kernel's
+    //    (HostOptions::quantum_us); with none, nothing is preempted and no timer runs.
+    if (options.quantum_us) {
+        PreemptWatchdog::install_handler(preempt_point);
+        if (auto timer = PreemptTimer::start(std::chrono::microseconds(options.quantum_us), s_host.switches, s_host.running_fiber); timer.is_error())
+            return fail(HostExit::CannotMap, "cannot start preemption: " + timer.error().message());
+    }
+
+    // 5. Nothing but the ring: close any descriptor the kernel's process let through
     //    (one opened without O_CLOEXEC by any code in it would otherwise be a way out),
     //    point the standard streams at /dev/null, then seal.
     if (::close_range(unsigned(std::max(to_domain_fd, memory_slot_fd(options.slots - 1))) + 1, ~0u, 0) != 0)
@@ -687,22 +694,12 @@ int run_domain_host(HostOptions const& options)
     ::dup2(null, 2);
     ::close(null);
 
-    // 5. Preemption, as on the kernel's workers: the watchdog is a thread of
-    //    this process, started under the seal (Landlock reaches only threads
-    //    started after it), and signals only this thread (tgkill to its own pid).
-    s_host.host_tid = ::gettid();
+    // 6. The CPU-time reports start from here.
     s_host.reported_at_ns = clock_ns(CLOCK_MONOTONIC);
     s_host.reported_at_ticks = __builtin_ia32_rdtsc();
     s_host.reported_thread_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    //    The quantum is the kernel's (HostOptions::quantum_us); with none, nothing is preempted and no watchdog runs.
-    if (options.quantum_us) {
-        PreemptWatchdog::install_handler(preempt_point);
-        s_host.watchdog.emplace(1, [](unsigned) {
-            return PreemptWatchdog::HostThread { s_host.switches.load(std::memory_order_relaxed), s_host.running_fiber.load(std::memory_order_seq_cst), false, s_host.host_tid };
-        }, std::chrono::microseconds(options.quantum_us), PreemptWatchdog::Parking::WhenIdle);
-    }
 
-    // 6. Hello; then run what the kernel sends, for as long as the kernel lets it live.
+    // 7. Hello; then run what the kernel sends, for as long as the kernel lets it live.
     ring::Hello hello { ring::protocol_version, ring::abi_call_count, ring::abi_call_fingerprint(), sealed.value().filesystem_restricted ? 1u : 2u };
     send(uint16_t(ring::ToKernelType::Hello), 0, ring::encode(ring::Route {}, hello));
     run();

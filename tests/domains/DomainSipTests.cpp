@@ -687,7 +687,7 @@ TEST_F(DomainTest, TheCpuTimeLimitHoldsTheDomainsTimeAndTheKernelsTogether)
 }
 
 // The threads of domain process `pid` once it waits for the kernel (its host
-// thread asleep: after its hello, so its preemption watchdog, if any, runs);
+// thread asleep: after its hello, so its preemption timer, if any, is armed);
 // 0 if it never does within 10 s.
 static size_t threads_once_waiting(pid_t pid)
 {
@@ -705,10 +705,27 @@ static size_t threads_once_waiting(pid_t pid)
     return 0;
 }
 
+// The POSIX timers of process `pid` (/proc/PID/timers), one line each: "signal
+// clock", e.g. "23 -2" for SIGURG on the CPU-time clock of the thread it names.
+static std::vector<std::string> posix_timers(pid_t pid)
+{
+    std::ifstream timers("/proc/" + std::to_string(pid) + "/timers");
+    std::vector<std::string> found;
+    std::string line, signal;
+    while (std::getline(timers, line)) {
+        if (line.rfind("signal: ", 0) == 0)
+            signal = line.substr(8, line.find('/') - 8);
+        else if (line.rfind("ClockID: ", 0) == 0)
+            found.push_back(signal + " " + line.substr(9));
+    }
+    return found;
+}
+
 TEST(DomainQuantum, ADomainPreemptsWithItsKernelsQuantumAndNotAtAllWithout)
 {
-    // The domain's watchdog is a thread of its process: there with the kernel's
-    // default quantum, absent when the kernel preempts nothing (quantum 0).
+    // A domain preempts with a timer on its host thread's CPU time and no thread
+    // of its own: armed with the kernel's default quantum, absent when the kernel
+    // preempts nothing (quantum 0).
     for (auto quantum : { KernelConfig {}.quantum, std::chrono::microseconds(0) }) {
         auto kernel = test::create_domain_test_kernel(std::make_shared<BufferOutputStream>(), quantum);
         ASSERT_TRUE(kernel);
@@ -717,7 +734,16 @@ TEST(DomainQuantum, ADomainPreemptsWithItsKernelsQuantumAndNotAtAllWithout)
         ASSERT_FALSE(sip.is_error()) << sip.error().message();
         auto domains = test::live_domains();
         ASSERT_EQ(domains.size(), 1u);
-        EXPECT_EQ(threads_once_waiting(domains.front()), quantum.count() ? 2u : 1u) << "quantum " << quantum.count() << " us";
+        EXPECT_EQ(threads_once_waiting(domains.front()), 1u) << "quantum " << quantum.count() << " us";
+        if (std::filesystem::exists("/proc/self/timers")) {
+            auto timers = posix_timers(domains.front());
+            if (quantum.count()) {
+                ASSERT_EQ(timers.size(), 1u);
+                EXPECT_EQ(timers.front(), std::to_string(SIGURG) + " -2") << "SIGURG, on the CPU time of the thread that made it";
+            } else {
+                EXPECT_TRUE(timers.empty());
+            }
+        }
         // Either way its SIP's call reached the kernel (it sleeps there), and a kill ends it.
         kernel->kill(*sip.value());
         EXPECT_EQ(sip.value()->wait_from_host().detail, "killed");

@@ -143,7 +143,7 @@ ErrorOr<seal::SealReport> seal_domain_the_way(SealWay way)
 
 // What only a spare may still do between the two stages, and no domain after:
 // each kills a sealed domain, however it sealed (the whole filter allows none).
-long const spare_only_calls[] = { SYS_recvmsg, SYS_sendto, SYS_prctl, SYS_fcntl, SYS_getppid, SYS_pread64, SYS_close_range,
+long const spare_only_calls[] = { SYS_recvmsg, SYS_sendto, SYS_prctl, SYS_fcntl, SYS_getppid, SYS_pread64, SYS_timer_create, SYS_timer_settime, SYS_close_range,
     SYS_landlock_create_ruleset, SYS_landlock_add_rule, SYS_landlock_restrict_self, SYS_seccomp };
 
 } // namespace
@@ -280,6 +280,12 @@ TEST(SealedDomain, TheAheadStageLetsASpareTakeItsRequestAndMapItsImagesButNoOthe
         int moved = ::fcntl(passed, F_DUPFD_CLOEXEC, 200);
         check.allowed("fcntl(F_DUPFD_CLOEXEC)", moved >= 200);
         check.allowed("getppid", ::getppid() > 0);
+        timer_t timer {};
+        sigevent event {};
+        event.sigev_notify = SIGEV_NONE;
+        check.allowed("timer_create", ::timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &timer) == 0);
+        itimerspec once {};
+        check.allowed("timer_settime", ::timer_settime(timer, 0, &once, nullptr) == 0);
         // Its image: opened, read, mapped privately and executable.
         int image = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
         check.allowed("open an image", image >= 0);
