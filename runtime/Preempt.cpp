@@ -20,8 +20,6 @@ constexpr int preempt_signal = SIGURG;
 // The trampoline and the host's preempt point need a few KiB of the fiber's stack.
 constexpr uintptr_t required_headroom = 16 * 1024;
 constexpr uintptr_t red_zone = 128;
-// A parking watchdog sleeps for good after this many ticks with no fiber running.
-constexpr unsigned park_after_idle_ticks = 40;
 
 std::atomic<uint64_t> s_signals_sent { 0 };
 void (*s_preempt_point)() = nullptr;
@@ -133,11 +131,10 @@ uint64_t PreemptWatchdog::signals_sent()
     return s_signals_sent.load(std::memory_order_relaxed);
 }
 
-PreemptWatchdog::PreemptWatchdog(unsigned host_threads, Look look, std::chrono::microseconds quantum, Parking parking)
+PreemptWatchdog::PreemptWatchdog(unsigned host_threads, Look look, std::chrono::microseconds quantum)
     : m_host_threads(host_threads)
     , m_look(std::move(look))
     , m_quantum(quantum)
-    , m_parking(parking)
 {
     m_thread = std::thread([this] { watch(); });
 }
@@ -149,14 +146,7 @@ PreemptWatchdog::~PreemptWatchdog()
         m_stop = true;
         m_stop_requested.notify_all();
     }
-    wake();
     m_thread.join();
-}
-
-void PreemptWatchdog::wake()
-{
-    if (m_parked.exchange(0, std::memory_order_seq_cst))
-        m_parked.notify_one();
 }
 
 void PreemptWatchdog::watch()
@@ -169,22 +159,18 @@ void PreemptWatchdog::watch()
         unsigned ticks { 0 };
     };
     std::vector<Seen> seen(m_host_threads);
-    unsigned idle_ticks = 0;
     pid_t process = ::getpid();
     std::unique_lock guard(m_lock);
     while (!m_stop) {
         m_stop_requested.wait_for(guard, tick);
         if (m_stop)
             break;
-        bool any_running = false;
         for (unsigned i = 0; i < seen.size(); ++i) {
             HostThread host = m_look(i);
             if (!host.running_fiber || host.switches != seen[i].switches) {
-                any_running |= host.running_fiber;
                 seen[i] = { host.switches, 0 };
                 continue;
             }
-            any_running = true;
             if (++seen[i].ticks < (host.cut_short ? 1u : ticks_per_quantum))
                 continue;
             if (host.tid > 0) {
@@ -194,22 +180,6 @@ void PreemptWatchdog::watch()
             // Keep signalling each tick until it switches: the first signal may land outside SIP code.
             seen[i].ticks = ticks_per_quantum - 1;
         }
-        if (m_parking == Parking::Never || any_running || ++idle_ticks < park_after_idle_ticks)
-            continue;
-        idle_ticks = 0;
-        // Park. A host thread stores running_fiber and then reads m_parked (nudge);
-        // here the order is the reverse, so one of the two sees the other.
-        m_parked.store(1, std::memory_order_seq_cst);
-        bool running = false;
-        for (unsigned i = 0; i < seen.size(); ++i)
-            running |= m_look(i).running_fiber;
-        if (running) {
-            m_parked.store(0, std::memory_order_relaxed);
-            continue;
-        }
-        guard.unlock();
-        m_parked.wait(1, std::memory_order_seq_cst);
-        guard.lock();
     }
 }
 

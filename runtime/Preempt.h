@@ -39,29 +39,16 @@ public:
     // a wrong guess costs one signal the handler ignores, or one tick).
     struct HostThread {
         uint64_t switches { 0 };      // changes whenever it switches fibers
-        bool running_fiber { false }; // a SIP fiber runs on it now (read sequentially consistent when parking)
+        bool running_fiber { false }; // a SIP fiber runs on it now
         bool cut_short { false };     // end the running fiber's quantum after one tick
         pid_t tid { 0 };              // its Linux thread id; 0: not started yet
     };
     using Look = std::function<HostThread(unsigned index)>;
-    // Whether the watchdog sleeps for good while no host thread runs a fiber
-    // (until nudge()): a domain process that waits for the kernel then costs no
-    // wake-ups at all.
-    enum class Parking : bool { Never, WhenIdle };
 
-    PreemptWatchdog(unsigned host_threads, Look, std::chrono::microseconds quantum, Parking = Parking::Never);
+    PreemptWatchdog(unsigned host_threads, Look, std::chrono::microseconds quantum);
     ~PreemptWatchdog();
     PreemptWatchdog(PreemptWatchdog const&) = delete;
     PreemptWatchdog& operator=(PreemptWatchdog const&) = delete;
-
-    // With Parking::WhenIdle: a host thread calls it right after it says it runs
-    // a fiber (running_fiber true, stored sequentially consistent). One relaxed
-    // load when the watchdog is awake.
-    void nudge()
-    {
-        if (m_parked.load(std::memory_order_seq_cst))
-            wake();
-    }
 
     // Installs the SIGURG handler once per process. `preempt_point` runs on a
     // preempted fiber, in ordinary context, on its own stack; it may switch
@@ -74,13 +61,10 @@ public:
 
 private:
     void watch();
-    void wake();
 
     unsigned m_host_threads;
     Look m_look;
     std::chrono::microseconds m_quantum;
-    Parking m_parking;
-    std::atomic<uint32_t> m_parked { 0 };
     std::mutex m_lock;
     std::condition_variable m_stop_requested;
     bool m_stop { false };
