@@ -10,7 +10,7 @@
 //    switches: the first signal may land outside SIP code. A process with a
 //    single host thread (a domain) needs no watchdog: PreemptTimer arms a timer
 //    on that thread's own CPU time that sends it SIGURG every tick, and the
-//    handler itself counts the ticks a fiber runs.
+//    handler itself reads the thread's CPU clock to see how long a fiber ran.
 // 2. The handler acts only if the interrupted instruction lies in the running
 //    SIP's own image (current_sip_context) and the fiber has stack to spare:
 //    pure wasm code holds no lock and no half-updated state of its host.

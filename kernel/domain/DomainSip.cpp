@@ -556,7 +556,9 @@ bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Deliv
         // What the call changed in the SIP's memory (exchange-heap blocks), applied by
         // the domain before the Result lets the thread run on.
         auto changes = take_domain_memory_changes(sip);
-        // The last part's doorbell is the Result's.
+        // The last part's doorbell is the Result's, which follows at once. A call
+        // with more changes than one frame holds rings for the parts before it, so
+        // that a sleeping domain drains the ring while the rest is written.
         for (size_t at = 0, most = ring::max_memory_changes * 12; at < changes.size(); at += most) {
             ring::MemoryChanges part { { changes.begin() + long(at), changes.begin() + long(std::min(changes.size(), at + most)) } };
             if (!send(delivery.sequence, route, part, /* bell: */ at + most < changes.size()))
