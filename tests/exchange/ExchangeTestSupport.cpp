@@ -1,5 +1,6 @@
 #include "ExchangeTestSupport.h"
 #include "kernel/abi/Abi.h"
+#include "kernel/object/ExchangeHeap.h"
 #include "runtime/BlockArena.h"
 
 #include "exchange.h"
@@ -8,6 +9,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/mman.h>
 #include <thread>
 #include <unistd.h>
 
@@ -63,6 +65,17 @@ std::vector<uint64_t> page_frames(void const* address, size_t pages)
         if (entries[i] & (1ull << 63)) // present
             frames[i] = entries[i] & ((1ull << 55) - 1);
     }
+    return frames;
+}
+
+std::vector<uint64_t> heap_file_frames(uint64_t file_offset, size_t pages)
+{
+    size_t length = pages * 4096;
+    void* view = ::mmap(nullptr, length, PROT_READ, MAP_SHARED | MAP_POPULATE, ExchangeHeap::the().fd(), static_cast<off_t>(file_offset));
+    if (view == MAP_FAILED)
+        return std::vector<uint64_t>(pages, 0);
+    auto frames = page_frames(view, pages);
+    ::munmap(view, length);
     return frames;
 }
 

@@ -26,6 +26,13 @@ PageOrigin page_origin(void const* address);
 // that is not present, or for all of them without CAP_SYS_ADMIN).
 std::vector<uint64_t> page_frames(void const* address, size_t pages);
 
+// The physical page frames the exchange heap's file holds for `pages` pages
+// from `file_offset`, read now through a mapping of its own. Linux may move a
+// page to another frame at any time (compaction, NUMA balancing), so "the same
+// pages as a block's earlier holder" is checked as "the pages the heap file
+// holds at that offset now": all mappings of a file page share its frame.
+std::vector<uint64_t> heap_file_frames(uint64_t file_offset, size_t pages);
+
 // A guest stopped at a checkpoint (see guests/exchange_guest.h).
 struct Checkpoint {
     uint32_t step { 0 };

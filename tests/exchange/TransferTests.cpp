@@ -70,7 +70,24 @@ TEST_F(ExchangeTransferTest, ABlockHandedAlongSevenSipsArrivesIntactInTheSamePhy
                 EXPECT_EQ(here.file, origin.file) << "stage " << stage;
                 EXPECT_EQ(here.file_offset, origin.file_offset) << "stage " << stage << " maps the same range of the heap file";
                 if (frames_known) {
-                    EXPECT_EQ(page_frames(address, pages_of(size)), frames) << "stage " << stage << " has the same physical pages";
+                    // The same physical pages as the heap file's at that offset, read just
+                    // before and just after: a page Linux migrated meanwhile (compaction)
+                    // matches one of the two reads, a copy neither.
+                    auto before = heap_file_frames(origin.file_offset, pages_of(size));
+                    auto seen = page_frames(address, pages_of(size));
+                    auto after = heap_file_frames(origin.file_offset, pages_of(size));
+                    for (size_t i = 0; i < seen.size(); ++i) {
+                        EXPECT_TRUE(seen[i] != 0 && (seen[i] == before[i] || seen[i] == after[i]))
+                            << "stage " << stage << ", page " << i << ": frame " << seen[i] << ", the heap file's " << before[i] << " / " << after[i];
+                    }
+                    if (stage == 1) {
+                        // And the origin's frames, unless Linux moved a page since: informative only.
+                        size_t moved = 0;
+                        for (size_t i = 0; i < seen.size(); ++i)
+                            moved += seen[i] != frames[i];
+                        if (moved)
+                            std::fprintf(stderr, "note: %zu page(s) of the block moved to other frames since the sender held it\n", moved);
+                    }
                 }
                 ++stages_seen;
                 observer.go(stage);
