@@ -1,6 +1,7 @@
 #include "kernel/Kernel.h"
 #include "base/Hash.h"
 #include "contracts/Descriptor.h"
+#include "kernel/domain/DomainProcess.h"
 #include "kernel/object/Child.h"
 #include "kernel/object/Thread.h"
 
@@ -282,8 +283,12 @@ size_t Kernel::live_sip_count() const
 
 void Kernel::wait_until_idle()
 {
-    std::unique_lock guard(m_lock);
-    m_idle.wait(guard, [&] { return m_sips.empty(); });
+    {
+        std::unique_lock guard(m_lock);
+        m_idle.wait(guard, [&] { return m_sips.empty(); });
+    }
+    // The processes of the domains they ran in end off the workers (DomainProcess::kill).
+    DomainProcess::await_reaped();
 }
 
 // Runs on the new fiber. Everything the SIP's code does happens below the
@@ -494,8 +499,10 @@ void Kernel::finish(Sip& sip)
             m_finish_hooks.erase(it);
         }
     }
-    if (on_finish)
+    if (on_finish) {
         on_finish();
+        on_finish = nullptr; // what it holds goes now, before the SIP is gone (step 4)
+    }
     // 1. Close its endpoints, so peers drain and then see the channel closed, and
     //    drop its other handles. Its blocks go with its memory. A child it never
     //    started never will: end it (as handle_close does), so that the endpoints

@@ -135,7 +135,8 @@ public:
     static constexpr size_t contract_cache_slack = 64;
 
     size_t live_sip_count() const;
-    // Blocks the host thread until no SIP is alive.
+    // Blocks the host thread until no SIP is alive, and the processes of the
+    // domains they ran in are gone too.
     void wait_until_idle();
 
     // On a SIP fiber: runs `job` on one of the kernel's I/O threads and blocks

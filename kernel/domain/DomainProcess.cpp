@@ -8,6 +8,8 @@
 #include "runtime/domain/DomainLaunch.h"
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -167,6 +169,119 @@ std::vector<int> DomainProcess::domain_cpus()
     return s_cpus;
 }
 
+// The domain reaper (DomainProcess::kill): one host thread, started with the
+// first domain that needs it, that waits for killed domain processes to die and
+// destroys the objects of those whose last reference went elsewhere. Both wait
+// on Linux and grow with a domain's memory; neither belongs on a kernel worker.
+class DomainProcess::Reaper {
+public:
+    // The reaper, started if `start`; null if it is not running (or no longer,
+    // during the static destruction at exit: then the caller does the work).
+    static Reaper* get(bool start)
+    {
+        static std::once_flag once;
+        if (start)
+            std::call_once(once, [] { static Reaper reaper; });
+        return s_running.load(std::memory_order_acquire);
+    }
+
+    void reap(std::shared_ptr<DomainProcess> process)
+    {
+        std::lock_guard guard(m_lock);
+        m_to_reap.push_back(std::move(process));
+        m_work.notify_one();
+    }
+
+    // False on the reaper's own thread (where the caller destroys it at once).
+    bool destroy(DomainProcess* process)
+    {
+        if (std::this_thread::get_id() == m_thread.get_id())
+            return false;
+        std::lock_guard guard(m_lock);
+        m_to_destroy.push_back(process);
+        m_work.notify_one();
+        return true;
+    }
+
+    void hold(bool held)
+    {
+        std::lock_guard guard(m_lock);
+        m_held = held;
+        m_work.notify_one();
+    }
+
+    void drain()
+    {
+        std::unique_lock guard(m_lock);
+        m_idle.wait(guard, [&] { return m_to_reap.empty() && m_to_destroy.empty() && !m_busy; });
+    }
+
+private:
+    Reaper()
+    {
+        m_thread = std::thread([this] { run(); });
+        s_running.store(this, std::memory_order_release);
+    }
+
+    ~Reaper()
+    {
+        s_running.store(nullptr, std::memory_order_release);
+        {
+            std::lock_guard guard(m_lock);
+            m_stop = true;
+            m_work.notify_one();
+        }
+        m_thread.join(); // after what is queued: it drains first
+    }
+
+    void run()
+    {
+        std::unique_lock guard(m_lock);
+        for (;;) {
+            m_work.wait(guard, [&] { return m_stop || (!m_held && (!m_to_reap.empty() || !m_to_destroy.empty())); });
+            if (m_to_reap.empty() && m_to_destroy.empty())
+                return; // stopping, and nothing left
+            auto to_reap = std::move(m_to_reap);
+            auto to_destroy = std::move(m_to_destroy);
+            m_to_reap.clear();
+            m_to_destroy.clear();
+            m_busy = true;
+            guard.unlock();
+            for (auto& process : to_reap) {
+                process->terminate();
+                process.reset(); // the last reference destroys it here
+            }
+            for (DomainProcess* process : to_destroy)
+                delete process;
+            guard.lock();
+            m_busy = false;
+            if (m_to_reap.empty() && m_to_destroy.empty())
+                m_idle.notify_all();
+        }
+    }
+
+    static inline std::atomic<Reaper*> s_running { nullptr };
+    std::mutex m_lock;
+    std::condition_variable m_work, m_idle;
+    std::deque<std::shared_ptr<DomainProcess>> m_to_reap; // guarded
+    std::vector<DomainProcess*> m_to_destroy;             // guarded
+    bool m_busy { false };                                 // guarded: the thread works on what it took
+    bool m_stop { false };                                 // guarded
+    bool m_held { false };                                 // guarded: hold_reaper
+    std::thread m_thread;
+};
+
+void DomainProcess::hold_reaper(bool held)
+{
+    Reaper::get(true)->hold(held);
+}
+
+void DomainProcess::await_reaped()
+{
+    if (Reaper* reaper = Reaper::get(false))
+        reaper->drain();
+}
+
 unsigned DomainProcess::live_count() { return s_live.load(std::memory_order_relaxed); }
 uint64_t DomainProcess::started_count() { return s_started.load(std::memory_order_relaxed); }
 DomainProcess::WaitCounts DomainProcess::wait_counts() { return { s_waits.load(std::memory_order_relaxed), s_sleeps.load(std::memory_order_relaxed) }; }
@@ -177,7 +292,13 @@ ErrorOr<std::shared_ptr<DomainProcess>> DomainProcess::start(DomainLaunch const&
         s_live.fetch_sub(1);
         return Error(ErrorKind::Limit, "cannot start a domain process: " + std::to_string(max_domains) + " are alive already");
     }
-    auto domain = std::shared_ptr<DomainProcess>(new DomainProcess);
+    // Destroyed by the reaper, wherever the last reference goes (kill()).
+    Reaper::get(true);
+    auto domain = std::shared_ptr<DomainProcess>(new DomainProcess, [](DomainProcess* process) {
+        Reaper* reaper = Reaper::get(false);
+        if (!reaper || !reaper->destroy(process))
+            delete process;
+    });
     if (::access(launch.host_executable.c_str(), X_OK) != 0)
         return Error::from_errno("domain host " + launch.host_executable, errno);
 
@@ -335,6 +456,28 @@ void DomainProcess::terminate()
     if (!m_death)
         m_death = reaped == m_pid ? describe_status(status) : "gone";
     m_dead.store(true, std::memory_order_release);
+}
+
+void DomainProcess::kill()
+{
+    if (m_pid <= 0)
+        return;
+    {
+        // From here on its death is expected: nobody is to be told.
+        std::lock_guard guard(m_lock);
+        if (m_reaped)
+            return;
+        m_on_death = nullptr;
+        m_on_cpu_sample = nullptr;
+    }
+    if (m_pidfd >= 0)
+        ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
+    else
+        ::kill(m_pid, SIGKILL);
+    if (Reaper* reaper = Reaper::get(false))
+        reaper->reap(shared_from_this());
+    else
+        terminate();
 }
 
 void DomainProcess::note_death(std::string why)

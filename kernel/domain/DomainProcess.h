@@ -53,7 +53,7 @@ struct DomainLaunch {
     uint64_t quantum_us { uint64_t(default_quantum.count()) };
 };
 
-class DomainProcess {
+class DomainProcess : public std::enable_shared_from_this<DomainProcess> {
 public:
     // Named limit: domain processes alive at once. Starting one more is an error.
     static constexpr unsigned max_domains = 64;
@@ -125,10 +125,24 @@ public:
     // nanoseconds; nothing if Linux gave no clock for it.
     std::optional<uint64_t> cpu_time_ns() const;
 
-    // Kills the process and reaps it (idempotent). The memory stays mapped until destruction.
+    // Kills the process and reaps it (idempotent), waiting for Linux to tear it
+    // down. The memory stays mapped until destruction.
     void terminate();
+    // Kills the process and returns at once: the domain reaper, a host thread of
+    // its own, reaps it (terminate()), and destroys the object once the last
+    // reference goes, wherever that is. A kernel worker never waits for a
+    // domain's teardown (its exit_mmap, the unmapping of its memory, the pump's
+    // end), which grows with the domain's memory. From then on its death is
+    // expected: on_death and limit_cpu's callback are not called again.
+    void kill();
+    // Waits until every domain process killed or dropped so far is reaped and
+    // destroyed (Kernel::wait_until_idle: "idle" means every resource is back).
+    static void await_reaped();
+    // Tests: while held, the reaper reaps and destroys nothing (what it is given waits).
+    static void hold_reaper(bool held);
 
 private:
+    class Reaper;
     DomainProcess() = default;
     void pump();
     void note_death(std::string);

@@ -297,7 +297,9 @@ void Connection::leave(Member& member)
         }
     }
     if (last) {
-        m_process->terminate();
+        // Killed, not waited for: the reaper tears it down while the SIP's waiters
+        // already see its end (nothing of it can run any more).
+        m_process->kill();
         return;
     }
     // The domain drops the SIP's fibers and memory and says so; only then is its slot reused.
@@ -519,7 +521,7 @@ void Connection::fail(std::string const& why, Terminate terminate)
         }
     }
     if (terminate == Terminate::Yes)
-        m_process->terminate();
+        m_process->kill();
 }
 
 bool Connection::handle(Sip& sip, Member& member, uint32_t thread, Member::Delivery const& delivery)

@@ -259,6 +259,39 @@ TEST_F(DomainTest, KillingTheSipEndsItsDomainProcess)
     EXPECT_TRUE(test::live_domains().empty());
 }
 
+TEST_F(DomainTest, ADomainsTeardownWaitsForTheReaperNotTheSipsWaitersAndIdleWaitsForIt)
+{
+    // Reaping a killed domain process waits for Linux to tear it down, and
+    // destroying the kernel's side unmaps and frees its memory: the domain reaper
+    // does both, on a host thread of its own. Held, it does nothing, and yet the
+    // SIP's end is seen and the workers go on; the kernel is idle only after.
+    unsigned const live_before = DomainProcess::live_count();
+    auto sip = spawn(request(guest("domain_sleeper")));
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    DomainProcess::hold_reaper(true);
+    m_kernel->kill(*sip.value());
+    EXPECT_EQ(sip.value()->wait_from_host().how, ExitInfo::How::Killed);
+    auto other = spawn(request(example("hello")));
+    ASSERT_FALSE(other.is_error()) << other.error().message();
+    EXPECT_EQ(other.value()->wait_from_host().how, ExitInfo::How::Exited);
+    // Both domains' kernel sides are still there, waiting for the reaper, even
+    // once nothing refers to them (the last reference hands them to it).
+    sip = ErrorOr<std::shared_ptr<Sip>>(nullptr);
+    other = ErrorOr<std::shared_ptr<Sip>>(nullptr);
+    EXPECT_EQ(DomainProcess::live_count(), live_before + 2);
+    std::atomic<bool> idle { false };
+    std::thread waiter([&] {
+        m_kernel->wait_until_idle();
+        idle = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(idle.load()) << "idle while the reaper still holds two domains";
+    DomainProcess::hold_reaper(false);
+    waiter.join();
+    EXPECT_EQ(DomainProcess::live_count(), live_before);
+    EXPECT_TRUE(test::live_domains().empty());
+}
+
 TEST_F(DomainTest, AHostThatIsNotADomainIsRefusedWithAReason)
 {
     auto missing = spawn(request(example("hello")), "/nonexistent/signet-domain");
@@ -387,7 +420,9 @@ TEST_F(DomainTest, AHostileDomainEndsOnlyItsOwnSipWithTheReason)
     }
     std::filesystem::remove_all(directory);
     // The kernel is unharmed: the same SIP runs in a proper domain, and in the kernel.
-    EXPECT_EQ(run(example("hello")).exit.how, ExitInfo::How::Exited);
+    auto other = spawn(request(example("hello")));
+    ASSERT_FALSE(other.is_error()) << other.error().message();
+    EXPECT_EQ(other.value()->wait_from_host().how, ExitInfo::How::Exited);
     auto in_kernel = m_kernel->spawn(request(example("hello")));
     ASSERT_FALSE(in_kernel.is_error());
     EXPECT_EQ(in_kernel.value()->wait_from_host().how, ExitInfo::How::Exited);

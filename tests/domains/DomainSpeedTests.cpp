@@ -407,6 +407,8 @@ protected:
         if (sip.is_error())
             return "spawn failed: " + sip.error().message();
         auto exit = sip.value()->wait_from_host();
+        // Its waiters see the SIP's end before its process is reaped (DomainProcess::kill).
+        m_kernel->wait_until_idle();
         if (exit.how != ExitInfo::How::Exited)
             return "did not exit: " + exit.detail;
         return out->contents();
