@@ -42,6 +42,7 @@ set(expected
   "domains|message round trip 4 B, each SIP in its own domain, vs pipe"
   "domains|message round trip 4 B, both SIPs in one shared domain, vs pipe"
   "domains|SIP start+exit in a fresh domain (zygote's spare) vs posix_spawn"
+  "domains|SIP start+exit+reap in a fresh domain (zygote's spare) vs posix_spawn"
   "domains|SIP start+exit in a fresh domain (zygote, no spare) vs posix_spawn")
 if(cpus GREATER 1)
   list(APPEND expected "crosscore|round trip 4 B across cores vs pipe" "crosscore|round trip 4 B across cores vs futex")
