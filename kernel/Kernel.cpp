@@ -550,6 +550,22 @@ void Kernel::finish(Sip& sip)
         m_idle.notify_all();
 }
 
+bool Sip::watch_end(Thread& waiter)
+{
+    std::lock_guard guard(m_lock);
+    if (m_state == State::Finished)
+        return true;
+    if (std::find(m_fiber_waiters.begin(), m_fiber_waiters.end(), &waiter) == m_fiber_waiters.end())
+        m_fiber_waiters.push_back(&waiter);
+    return false;
+}
+
+void Sip::unwatch_end(Thread& waiter)
+{
+    std::lock_guard guard(m_lock);
+    std::erase(m_fiber_waiters, &waiter);
+}
+
 bool Sip::wait_from_fiber(uint64_t deadline_ns)
 {
     Thread* self = Worker::current_thread();

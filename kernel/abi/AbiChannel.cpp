@@ -497,6 +497,8 @@ uint32_t call(Sip& sip, uint32_t send_handle, uint32_t message_id, uint32_t data
     return status;
 }
 
+// Ready: an endpoint with a message waiting or its peer gone, or a child that
+// has ended. The first ready one in the caller's order wins.
 uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
 {
     GuestMemory memory(sip.runtime());
@@ -505,27 +507,46 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
     if (!memory.valid(handles, uint64_t(count) * 4) || !memory.valid(out_index, 4))
         return SIGNET_OUT_OF_BOUNDS;
     std::shared_ptr<Endpoint> endpoints[max_select];
+    std::shared_ptr<Child> children[max_select];
     for (uint32_t i = 0; i < count; ++i) {
         uint32_t handle = 0;
         memory.read(handles + i * 4, handle);
         endpoints[i] = sip.handles().get_as<Endpoint>(handle);
-        if (!endpoints[i])
+        if (endpoints[i])
+            continue;
+        children[i] = sip.handles().get_as<Child>(handle);
+        if (!children[i])
             return SIGNET_BAD_HANDLE;
+        if (children[i]->sip().state() == Sip::State::Created)
+            return SIGNET_INVALID_ARGUMENT; // As child_wait: a child never started would never end.
     }
     auto timeout = static_cast<int64_t>(raw_timeout);
     Thread* self = Worker::current_thread();
     std::shared_ptr<Kernel::HostCall> timer;
     auto unregister_all = [&](uint32_t up_to) {
-        for (uint32_t i = 0; i < up_to; ++i)
-            unregister(*endpoints[i], self);
+        for (uint32_t i = 0; i < up_to; ++i) {
+            if (endpoints[i])
+                unregister(*endpoints[i], self);
+            else
+                children[i]->sip().unwatch_end(*self);
+        }
     };
     int status = SIGNET_TIMED_OUT;
     for (;;) {
-        // Check each endpoint and register as its waiter in one step under its lock,
-        // so a message arriving after the check still wakes us.
+        // Check each one and register as its waiter in one step (under the
+        // channel's lock, or the child's), so that what happens after the check
+        // still wakes us.
         uint32_t registered = 0;
         int64_t ready = -1;
         for (uint32_t i = 0; i < count && ready < 0; ++i) {
+            if (children[i]) {
+                if (children[i]->sip().watch_end(*self)) {
+                    ready = i;
+                    break;
+                }
+                registered = i + 1;
+                continue;
+            }
             Channel& channel = endpoints[i]->channel();
             std::lock_guard guard(channel.lock());
             if (channel.front(*endpoints[i]) || channel.peer_gone(*endpoints[i])) {

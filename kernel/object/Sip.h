@@ -155,6 +155,10 @@ public:
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
     // UINT64_MAX for none) passed. Returns whether it finished.
     bool wait_from_fiber(uint64_t deadline_ns);
+    // For a select on a SIP fiber (channel_select over a child): true if this
+    // SIP finished; else `waiter` is woken when it does (until unwatch_end).
+    bool watch_end(Thread& waiter);
+    void unwatch_end(Thread& waiter);
 
     // WASI personality state: which standard streams the program closed.
     uint32_t wasi_closed_stdio { 0 };

@@ -46,6 +46,11 @@ TEST_F(ChannelTest, AChildStoppedWhileBlockedInSelectEndsAndClosesItsEnd)
     EXPECT_TRUE(all_checks_passed(run_guarded(channel_guest("parent"), { "stop-while-in-select" })));
 }
 
+TEST_F(ChannelTest, SelectWaitsOnChildrenBesideEndpointsAndWakesWhenOneEnds)
+{
+    EXPECT_TRUE(all_checks_passed(run_guarded(channel_guest("parent"), { "select-children" })));
+}
+
 TEST_F(ChannelTest, AChildStoppedWhileWaitingForItsOwnChildEndsAndTheGrandchildSeesClosed)
 {
     auto result = run_guarded(channel_guest("parent"), { "stop-while-in-child-wait" });

@@ -223,6 +223,59 @@ static void leave_while_child_waits(char const* args, uint32_t args_length, int 
     }
 }
 
+// ---- Select over children: a child is ready once it has ended.
+
+static void select_children(void)
+{
+    signet_handle quiet_importer = 0, quiet_exporter = 0, importer = 0, exporter = 0, unstarted = 0;
+    CREATE_CHANNEL(Probe, quiet_importer, quiet_exporter);
+    CREATE_CHANNEL(Probe, importer, exporter);
+    uint32_t index = 9;
+    // A child never started would never end: as child_wait, INVALID_ARGUMENT.
+    CHECK(signet_child_create("child", 5, NULL, 0, "exit", 4, &unstarted) == SIGNET_OK, "create a child, not started yet");
+    signet_handle with_unstarted[2] = { quiet_importer, unstarted };
+    CHECK(signet_channel_select(with_unstarted, 2, 0, &index) == SIGNET_INVALID_ARGUMENT, "a child never started is INVALID_ARGUMENT");
+    signet_handle_close(unstarted);
+
+    // A child blocked in recv is not ready; stopped, it is, and its status is there at once.
+    signet_handle waiting = START_CHILD("wait-recv", &importer, 1);
+    signet_handle set[2] = { quiet_importer, waiting };
+    CHECK(signet_channel_select(set, 2, 0, &index) == SIGNET_TIMED_OUT && index == 9, "a running child is not ready: TIMED_OUT");
+    CHECK(signet_channel_select(set, 2, 5000000, &index) == SIGNET_TIMED_OUT, "nor after 5 ms");
+    CHECK(signet_child_stop(waiting) == SIGNET_OK, "stop it");
+    CHECK(signet_channel_select(set, 2, SIGNET_WAIT_FOREVER, &index) == SIGNET_OK && index == 1, "the stopped child is ready");
+    int32_t status = -1;
+    CHECK(signet_child_wait(waiting, 0, &status) == SIGNET_OK && status == 137, "and child_wait answers at once: 137");
+    CHECK(signet_channel_select(set, 2, 0, &index) == SIGNET_OK && index == 1, "it stays ready");
+
+    // A child that ends by itself, while the parent waits in select: select wakes.
+    signet_handle later_importer = 0, later_exporter = 0;
+    CREATE_CHANNEL(Probe, later_importer, later_exporter);
+    signet_handle later = START_CHILD("die-later", &later_exporter, 1);
+    CHECK(Probe_Imp_send_Ping(later_importer, 1) == SIGNET_OK, "send the request it takes before it sleeps and exits");
+    signet_handle both[2] = { quiet_importer, later };
+    index = 9;
+    CHECK(signet_channel_select(both, 2, SIGNET_WAIT_FOREVER, &index) == SIGNET_OK && index == 1, "select wakes when the child exits");
+    CHECK(wait_child(later) == 0, "it exited 0");
+
+    // Endpoints and children in one set: the first ready in the caller's order.
+    CHECK(Probe_Imp_send_Ping(quiet_importer, 7) == SIGNET_OK, "a message for the first endpoint");
+    signet_handle mixed[3] = { waiting, quiet_exporter, later };
+    CHECK(signet_channel_select(mixed, 3, 0, &index) == SIGNET_OK && index == 0, "the ended child first");
+    signet_handle mixed_other_way[3] = { quiet_exporter, waiting, later };
+    CHECK(signet_channel_select(mixed_other_way, 3, 0, &index) == SIGNET_OK && index == 0, "the endpoint first");
+
+    // A closed child handle is no handle at all.
+    signet_handle_close(waiting);
+    CHECK(signet_channel_select(&waiting, 1, 0, &index) == SIGNET_BAD_HANDLE, "a closed child handle is BAD_HANDLE");
+    signet_handle_close(later);
+    signet_handle_close(later_importer);
+    signet_handle_close(importer);
+    signet_handle_close(exporter);
+    signet_handle_close(quiet_importer);
+    signet_handle_close(quiet_exporter);
+}
+
 // ---- Endpoints in messages, between SIPs.
 
 static void transfer(void)
@@ -299,6 +352,8 @@ int main(int argc, char** argv)
         leave_while_child_waits("wait-recv", 9, 1);
     else if (strcmp(scenario, "transfer") == 0)
         transfer();
+    else if (strcmp(scenario, "select-children") == 0)
+        select_children();
     else {
         printf("parent: unknown scenario '%s'\n", scenario);
         return 99;
