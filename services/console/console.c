@@ -12,7 +12,13 @@
 //    echoes, edits (arrows, Home/End, Backspace, Delete, Ctrl-A/E/U/K/W) and
 //    keeps a history (Up/Down); Ctrl-D on an empty line is the end of input for
 //    that read, Ctrl-C drops the line.
-//  - control endpoints (Console.Exp) open input sessions and attach output ones.
+//  - control endpoints (Console.Exp) open input sessions and attach output ones,
+//    and open watches for Ctrl-C (Interrupt.contract). On a terminal a second
+//    thread reads it all the time, so that a Ctrl-C typed while a program runs
+//    in front of the user is seen at once: the console tells every armed
+//    watcher (the shell, which stops the program). Typed-ahead bytes wait in
+//    the console for the next reader, in order. A Ctrl-C typed while a line is
+//    edited for the first session (the shell's own) drops that line instead.
 //
 // Startup handles, in the manifest's order: the control endpoint of the first
 // session (the shell), then that session's stdin writer, stdout reader and
@@ -20,7 +26,10 @@
 #include <signet/abi.h>
 
 #include "Console.h"
+#include "Interrupt.h"
 #include "Stream.h"
+
+#include <signet/thread.h>
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -28,11 +37,15 @@
 
 enum { MaxSessions = 64, LineCapacity = 4096, HistoryCapacity = 100, EditCapacity = 1024 };
 
-typedef enum { Control, Input, Output } Kind;
+// Keys: the main thread's end of the stream from the thread that reads the
+// terminal (interactive only). Watch: the console's end of an Interrupt channel.
+typedef enum { Control, Input, Output, Keys, Watch } Kind;
 
 typedef struct {
     Kind kind;
     signet_handle handle;
+    bool primary; // Input: the first session's (the shell's own lines)
+    bool armed;   // Watch: the watcher asked to be told of the next Ctrl-C
     // Output sessions: the part of a line not printed yet.
     char pending[LineCapacity];
     uint32_t pending_length;
@@ -78,10 +91,73 @@ static char input[LineCapacity];
 static uint32_t input_length;
 static bool input_ended;
 
+// ---- The keyboard, on a terminal --------------------------------------------
+//
+// A second thread reads the terminal and answers the main thread's Reads on a
+// Stream of the console's own: the main thread keeps one Read outstanding, and
+// selects on it beside the sessions, so Ctrl-C is seen while nobody reads.
+
+static signet_handle keys_writer; // the reading thread's end
+static Session* keys;             // the main thread's end, a session of kind Keys
+static bool keys_asked;           // a Read is outstanding on it
+
+static void read_terminal(void* unused)
+{
+    (void)unused;
+    static char bytes[LineCapacity];
+    for (;;) {
+        Stream_Exp_message request;
+        if (Stream_Exp_recv(keys_writer, &request) != Stream_Exp_Read)
+            return;
+        uint32_t max = request.as.Read.max;
+        if (max == 0 || max > sizeof bytes)
+            max = sizeof bytes;
+        uint32_t got = 0;
+        if (signet_stdio_read(bytes, max, &got) != SIGNET_OK || got == 0) {
+            (void)Stream_Exp_send_Eof(keys_writer);
+            return;
+        }
+        if (Stream_Exp_send_Data(keys_writer, (uint8_t const*)bytes, got) != SIGNET_OK)
+            return;
+    }
+}
+
+// Asks the reading thread for what the input buffer has room for.
+static void ask_keys(void)
+{
+    if (keys && !keys_asked && !input_ended && input_length < sizeof input)
+        keys_asked = Stream_Imp_send_Read(keys->handle, (uint32_t)(sizeof input - input_length)) == SIGNET_OK;
+}
+
+// Takes the next answer of the reading thread into `message`; false at the end of input.
+static bool receive_keys(Stream_Imp_message* message)
+{
+    ask_keys();
+    keys_asked = false;
+    if (Stream_Imp_recv(keys->handle, message) != Stream_Imp_Data) {
+        input_ended = true;
+        return false;
+    }
+    // The next Read goes out at once, with the room left after this Data, so
+    // that the main loop sees what is typed next, Ctrl-C included.
+    uint32_t length = message->as.Data.data.length;
+    if (!input_ended && input_length + length < sizeof input)
+        keys_asked = Stream_Imp_send_Read(keys->handle, (uint32_t)(sizeof input - input_length - length)) == SIGNET_OK;
+    return true;
+}
+
 static bool fill_input(void)
 {
     if (input_ended || input_length == sizeof input)
         return input_length > 0;
+    if (keys) {
+        static Stream_Imp_message message;
+        if (!receive_keys(&message))
+            return input_length > 0;
+        memcpy(input + input_length, message.as.Data.data.data, message.as.Data.data.length);
+        input_length += message.as.Data.data.length;
+        return true;
+    }
     uint32_t got = 0;
     if (signet_stdio_read(input + input_length, sizeof input - input_length, &got) != SIGNET_OK || got == 0) {
         input_ended = true;
@@ -89,6 +165,21 @@ static bool fill_input(void)
     }
     input_length += got;
     return true;
+}
+
+// Tells every armed watcher of a Ctrl-C (each is told once per Arm). False if
+// none was armed: then the Ctrl-C interrupts nothing.
+static bool interrupt(void)
+{
+    bool told = false;
+    for (uint32_t i = 0; i < session_count; ++i) {
+        Session* session = sessions[i];
+        if (session->kind == Watch && session->armed) {
+            session->armed = false;
+            told |= Interrupt_Exp_send_Interrupted(session->handle) == SIGNET_OK;
+        }
+    }
+    return told;
 }
 
 static void consume_input(uint32_t count)
@@ -187,7 +278,8 @@ static int next_byte(void)
 typedef enum { LineDone, LineEnd } LineResult;
 
 // Interactive: edits one line. The result (with its newline) is in edit->text.
-static LineResult edit_line(Edit* edit)
+// `primary`: the line is the first session's (the shell's own command line).
+static LineResult edit_line(Edit* edit, bool primary)
 {
     memset(edit, 0, sizeof *edit);
     memcpy(edit->prompt, last_line, last_line_length);
@@ -216,7 +308,11 @@ static LineResult edit_line(Edit* edit)
                 --edit->length;
             }
             break;
-        case 3: // Ctrl-C: drop the line.
+        case 3: // Ctrl-C: interrupt the program that reads (its watcher stops it), or drop the line.
+            if (!primary && interrupt()) {
+                terminal_puts("^C\r\n");
+                return LineEnd;
+            }
             terminal_puts("^C\r\n");
             terminal_write(edit->prompt, edit->prompt_length);
             edit->length = edit->cursor = 0;
@@ -396,7 +492,7 @@ static int32_t serve_read(Session* session, uint32_t max)
     } else {
         if (edited_length == 0) {
             static Edit edit;
-            if (edit_line(&edit) == LineDone) {
+            if (edit_line(&edit, session->primary) == LineDone) {
                 memcpy(edited, edit.text, edit.length);
                 edited_length = edit.length;
             }
@@ -430,6 +526,16 @@ static void serve_control(uint32_t index)
         add_session(Output, request.as.Attach.reader);
         Console_Exp_send_Attached(session->handle);
         return;
+    case Console_Exp_WatchInterrupts: {
+        signet_handle watcher, watched;
+        if (signet_channel_create(Interrupt_descriptor, Interrupt_DESCRIPTOR_SIZE, &watcher, &watched) != SIGNET_OK) {
+            remove_session(index);
+            return;
+        }
+        add_session(Watch, watched);
+        Console_Exp_send_Interrupts(session->handle, watcher);
+        return;
+    }
     default: // Closed, or a message that broke the contract.
         remove_session(index);
         return;
@@ -442,6 +548,45 @@ static void serve_input(uint32_t index)
     Stream_Exp_message request;
     if (Stream_Exp_recv(session->handle, &request) != Stream_Exp_Read || serve_read(session, request.as.Read.max) != SIGNET_OK)
         remove_session(index);
+}
+
+// The watcher arms itself, or is gone.
+static void serve_watch(uint32_t index)
+{
+    Session* session = sessions[index];
+    Interrupt_Exp_message request;
+    if (Interrupt_Exp_recv(session->handle, &request) == Interrupt_Exp_Arm)
+        session->armed = true;
+    else
+        remove_session(index);
+}
+
+// What was typed while nobody reads: kept for the next reader, but for Ctrl-C,
+// which interrupts the program in front (and is echoed) if anyone watches.
+static void serve_keys(void)
+{
+    static Stream_Imp_message message;
+    if (!receive_keys(&message)) {
+        // The end of the terminal (or of its reader): the next read sees it.
+        for (uint32_t i = 0; i < session_count; ++i) {
+            if (sessions[i] == keys) {
+                remove_session(i);
+                break;
+            }
+        }
+        keys = NULL;
+        return;
+    }
+    for (uint32_t i = 0; i < message.as.Data.data.length; ++i) {
+        char byte = (char)message.as.Data.data.data[i];
+        if (byte == 3) {
+            if (interrupt())
+                terminal_puts("^C\r\n");
+        } else {
+            input[input_length++] = byte; // The Read asked for no more than the room left.
+        }
+    }
+    ask_keys();
 }
 
 static void serve_output(uint32_t index)
@@ -467,6 +612,32 @@ static bool parameter_is_true(char const* name)
     return signet_param_get(name, (uint32_t)strlen(name), value, sizeof value, &length) == SIGNET_OK && length == 4 && memcmp(value, "true", 4) == 0;
 }
 
+// Sessions that keep the console serving: all but its own keyboard stream.
+static bool serving(void)
+{
+    for (uint32_t i = 0; i < session_count; ++i) {
+        if (sessions[i]->kind != Keys)
+            return true;
+    }
+    return false;
+}
+
+// On a terminal: the thread that reads it, and the main thread's end of its stream.
+static void start_keyboard(void)
+{
+    static uint8_t stack[64 * 1024] __attribute__((aligned(16)));
+    signet_handle reader = 0, thread = 0;
+    if (signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader, &keys_writer) != SIGNET_OK)
+        return;
+    if (signet_thread_start(read_terminal, NULL, stack, sizeof stack, &thread) != SIGNET_OK) {
+        signet_handle_close(reader);
+        signet_handle_close(keys_writer);
+        return; // Lines are still read, on the main thread, as without a terminal; Ctrl-C interrupts nothing.
+    }
+    keys = add_session(Keys, reader);
+    ask_keys();
+}
+
 int main(void)
 {
     interactive = parameter_is_true("interactive");
@@ -476,10 +647,14 @@ int main(void)
         if (signet_startup_handle(i, &handle) != SIGNET_OK)
             continue;
         // The manifest's order: control, then the first session's stdin, stdout, stderr.
-        add_session(i == 0 ? Control : i == 1 ? Input : Output, handle);
+        Session* session = add_session(i == 0 ? Control : i == 1 ? Input : Output, handle);
+        if (session && i == 1)
+            session->primary = true;
     }
+    if (interactive)
+        start_keyboard();
     // The console serves until every session and every control endpoint is gone.
-    while (session_count) {
+    while (serving()) {
         // Output first: whatever was written before a program asks for input (a
         // prompt, the rest of a line) is printed before the console reads.
         // The sessions take turns being first, so one that never stops writing
@@ -501,6 +676,7 @@ int main(void)
             serve_output(outputs[ready]);
             continue;
         }
+        ask_keys(); // after a line was edited, the room may be back
         for (uint32_t i = 0; i < session_count; ++i)
             handles[i] = sessions[i]->handle;
         if (signet_channel_select(handles, session_count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
@@ -509,6 +685,8 @@ int main(void)
         case Control: serve_control(ready); break;
         case Input: serve_input(ready); break;
         case Output: serve_output(ready); break;
+        case Keys: serve_keys(); break;
+        case Watch: serve_watch(ready); break;
         }
     }
     return 0;

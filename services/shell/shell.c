@@ -16,6 +16,7 @@
 #include <signet/abi.h>
 
 #include "Console.h"
+#include "Interrupt.h"
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
 #include "Stream.h"
@@ -36,6 +37,7 @@ enum {
 };
 
 static signet_handle console;     // Console.Imp
+static signet_handle interrupts;  // Interrupt.Imp, armed; 0 without a terminal
 static signet_handle file_system; // FileSystem.Imp, or 0 without a file system
 static int last_status;
 static unsigned long long last_job_id; // $!: the SIP id of the last job started in the background
@@ -568,16 +570,65 @@ static void serve_sink(Pump* pump)
         finish_pump(pump);
 }
 
-// Serves every pump until each stream has ended.
-static void run_pumps(void)
+// ---- Ctrl-C ------------------------------------------------------------------
+
+// A child of the pipeline in front, started.
+typedef struct {
+    signet_handle child;
+    char const* name;
+} Running;
+
+
+// On a terminal: the console tells of each Ctrl-C typed while a program runs in
+// front (Interrupt.contract); the watch is armed again after each.
+static void watch_interrupts(void)
 {
+    Console_Imp_message reply;
+    if (Console_Imp_send_WatchInterrupts(console) != SIGNET_OK || Console_Imp_recv(console, &reply) != Console_Imp_Interrupts)
+        return;
+    interrupts = reply.as.Interrupts.watcher;
+    if (Interrupt_Imp_send_Arm(interrupts) != SIGNET_OK) {
+        signet_handle_close(interrupts);
+        interrupts = 0;
+    }
+}
+
+// Takes the Ctrl-C the console told of, and arms the watch again. False if
+// the console is gone (the watch ends).
+static bool take_interrupt(void)
+{
+    Interrupt_Imp_message message;
+    if (Interrupt_Imp_recv(interrupts, &message) == Interrupt_Imp_Interrupted && Interrupt_Imp_send_Arm(interrupts) == SIGNET_OK)
+        return true;
+    signet_handle_close(interrupts);
+    interrupts = 0;
+    return false;
+}
+
+// A Ctrl-C typed while no program ran in front (between two commands) is for
+// nobody: dropped before the next one starts.
+static void drop_stale_interrupt(void)
+{
+    uint32_t ready = 0;
+    if (interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK)
+        (void)take_interrupt();
+}
+
+// Serves every pump and waits for every child of a foreground pipeline, in one
+// select, until each stream and each child has ended. A Ctrl-C stops the
+// children still running (child_stop); returns whether one came.
+static bool run_foreground(Running* running, int running_count)
+{
+    bool ended[MaxStages] = { false };
+    bool interrupted = false;
     for (int i = 0; i < pump_count; ++i) {
         if (!pumps[i].source && Stream_Imp_send_Read(pumps[i].endpoint, StreamChunk) != SIGNET_OK)
             finish_pump(&pumps[i]);
     }
     for (;;) {
-        signet_handle handles[MaxPumps];
-        int which[MaxPumps];
+        // Pumps, then children, then the watch: at most 32 + 16 + 1 handles.
+        signet_handle handles[MaxPumps + MaxStages + 1];
+        int which[MaxPumps + MaxStages + 1];
         uint32_t count = 0;
         for (int i = 0; i < pump_count; ++i) {
             if (!pumps[i].done) {
@@ -585,22 +636,43 @@ static void run_pumps(void)
                 handles[count++] = pumps[i].endpoint;
             }
         }
+        uint32_t first_child = count;
+        for (int i = 0; i < running_count; ++i) {
+            if (!ended[i]) {
+                which[count] = i;
+                handles[count++] = running[i].child;
+            }
+        }
         if (count == 0)
             break;
+        uint32_t watch = count;
+        if (interrupts && !interrupted)
+            handles[count++] = interrupts;
         uint32_t ready = 0;
         if (signet_channel_select(handles, count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
             break;
-        Pump* pump = &pumps[which[ready]];
-        if (pump->source)
-            serve_source(pump);
-        else
-            serve_sink(pump);
+        if (ready == watch) {
+            if (take_interrupt()) {
+                interrupted = true;
+                for (int i = 0; i < running_count; ++i) {
+                    if (!ended[i])
+                        signet_child_stop(running[i].child);
+                }
+            }
+        } else if (ready >= first_child) {
+            ended[which[ready]] = true;
+        } else if (pumps[which[ready]].source) {
+            serve_source(&pumps[which[ready]]);
+        } else {
+            serve_sink(&pumps[which[ready]]);
+        }
     }
     for (int i = 0; i < pump_count; ++i) {
         if (!pumps[i].done)
             finish_pump(&pumps[i]);
     }
     pump_count = 0;
+    return interrupted;
 }
 
 // ---- Builtins --------------------------------------------------------------
@@ -864,7 +936,7 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
 {
     sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
                      "  a | b    pipes       < f  > f  >> f   redirection      cmd &   in the background\n"
-                     "  $?       the exit status of the last command\n"
+                     "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
                      "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait install help exit shutdown\n");
     return 0;
 }
@@ -989,11 +1061,6 @@ static uint32_t pack_arguments(Stage* stage, char* buffer, uint32_t capacity)
     }
     return length;
 }
-
-typedef struct {
-    signet_handle child;
-    char const* name;
-} Running;
 
 static int run_pipeline(Pipeline* pipeline)
 {
@@ -1167,6 +1234,8 @@ static int run_pipeline(Pipeline* pipeline)
         return status ? status : 1;
     }
 
+    if (!pipeline->background)
+        drop_stale_interrupt();
     for (int i = 0; i < running_count; ++i) {
         if (signet_child_start(running[i].child) != SIGNET_OK)
             report("%s: cannot start it\n", running[i].name);
@@ -1189,18 +1258,22 @@ static int run_pipeline(Pipeline* pipeline)
         return 0;
     }
 
-    run_pumps();
+    bool interrupted = run_foreground(running, running_count);
     for (int i = 0; i < running_count; ++i) {
         int32_t child_status = 0;
         if (signet_child_wait(running[i].child, SIGNET_WAIT_FOREVER, &child_status) != SIGNET_OK)
             child_status = 1;
-        report_abnormal_end(running[i].name, running[i].child, child_status);
+        // What Ctrl-C stopped is not reported: the user asked for it.
+        if (!interrupted)
+            report_abnormal_end(running[i].name, running[i].child, child_status);
         // A pipeline's status is its last command's.
         status = child_status;
         signet_handle_close(running[i].child);
     }
     if (find_builtin(pipeline->stages[last_stage].words[0]))
         status = 0;
+    if (interrupted)
+        status = 130; // as a Unix shell says of a program ended by SIGINT
     for (int i = 0; i < MaxStages; ++i) {
         if (sinks[i].kind == ToFile) {
             if (sinks[i].error)
@@ -1256,8 +1329,10 @@ int main(void)
     }
     if (signet_startup_handle(1, &file_system) != SIGNET_OK)
         file_system = 0;
-    if (interactive)
+    if (interactive) {
+        watch_interrupts();
         printf("Signet shell. 'help' lists what it does; 'shutdown' stops the system.\n");
+    }
     static char line[MaxLine];
     int exit_status = 0;
     for (;;) {

@@ -131,6 +131,23 @@ if command -v script >/dev/null; then
   check "a prompt on a terminal" "$(has 'signet:/\$ '; echo $?)" "no prompt"
   check "Up recalls the last line" "$([[ $(grep -c '^one$' <<<"$output") -eq 2 ]]; echo $?)" "'one' not printed twice"
   check "editing keys" "$(has '^two$'; echo $?)" "no 'two'"
+
+  # Ctrl-C stops the program in front (the console tells the shell, which stops it: status 130),
+  # also one that reads the terminal; at the prompt it drops the line; typed-ahead lines wait.
+  term=$scratch/ctrl-c.out
+  : >"$term"
+  wait_for() { for _ in $(seq 300); do grep -qaE -- "$1" "$term" && return 0; sleep 0.1; done; return 1; }
+  ( wait_for 'signet:/\$ ' && printf 'spin\r' && sleep 1 && printf '\003' && wait_for '\^C' \
+      && printf 'echo "spin $?"\r' && wait_for 'spin 130' \
+      && printf 'upper\r' && sleep 1 && printf 'abc\r' && wait_for 'ABC' && printf '\003' \
+      && printf 'echo "upper $?"\r' && wait_for 'upper 130' \
+      && printf 'echo dropped\003spin 3\recho typed ahead\r' && wait_for 'typed ahead'
+    printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
+  output=$(tr '\r' '\n' <"$term")
+  check "Ctrl-C stops the program in front: 130" "$(has '^spin 130$'; echo $?)" "no 'spin 130'"
+  check "Ctrl-C stops a program reading the terminal" "$(has '^ABC$' && has '^upper 130$'; echo $?)" "no 'upper 130'"
+  check "Ctrl-C at the prompt drops the line" "$(lacks '^dropped$'; echo $?)" "'echo dropped' ran"
+  check "typed-ahead lines run after the program in front" "$(has '^typed ahead$'; echo $?)" "no 'typed ahead'"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
