@@ -284,6 +284,9 @@ typedef struct {
     char* input;  // < FILE
     char* output; // > FILE or >> FILE
     bool append;
+    char* errors; // 2> FILE or 2>> FILE
+    bool errors_append;
+    bool errors_to_output; // 2>&1
 } Stage;
 
 typedef struct {
@@ -303,7 +306,7 @@ static bool parse(char const* line, Pipeline* pipeline)
     char* end = word_storage + sizeof word_storage - 16;
     Stage* stage = &pipeline->stages[0];
     pipeline->count = 1;
-    enum { Word, Input, Output } expecting = Word;
+    enum { Word, Input, Output, Errors } expecting = Word;
     char const* p = line;
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
@@ -314,10 +317,22 @@ static bool parse(char const* line, Pipeline* pipeline)
             report("shell: '&' must end the line\n");
             return false;
         }
-        if (*p == '|' || *p == '<' || *p == '>' || *p == '&') {
+        bool to_errors = p[0] == '2' && p[1] == '>'; // 2> 2>> 2>&1, at the start of a word
+        if (*p == '|' || *p == '<' || *p == '>' || *p == '&' || to_errors) {
             if (expecting != Word) {
                 report("shell: a file name must follow '<' or '>'\n");
                 return false;
+            }
+            if (to_errors) {
+                if (p[2] == '&' && p[3] == '1') {
+                    stage->errors_to_output = true;
+                    p += 4;
+                } else {
+                    stage->errors_append = p[2] == '>';
+                    expecting = Errors;
+                    p += stage->errors_append ? 3 : 2;
+                }
+                continue;
             }
             if (*p == '|') {
                 if (stage->count == 0) {
@@ -376,6 +391,8 @@ static bool parse(char const* line, Pipeline* pipeline)
             stage->input = word;
         } else if (expecting == Output) {
             stage->output = word;
+        } else if (expecting == Errors) {
+            stage->errors = word;
         } else {
             if (stage->count == MaxWords - 1) {
                 report("shell: too many words\n");
@@ -389,11 +406,14 @@ static bool parse(char const* line, Pipeline* pipeline)
         report("shell: a file name must follow '<' or '>'\n");
         return false;
     }
-    if (stage->count == 0 && (pipeline->count > 1 || stage->input || stage->output || pipeline->background)) {
+    if (stage->count == 0 && (pipeline->count > 1 || stage->input || stage->output || stage->errors || stage->errors_to_output || pipeline->background)) {
         report("shell: a command is missing\n");
         return false;
     }
-    if (pipeline->background && (pipeline->stages[0].input || stage->output)) {
+    bool errors_to_files = false;
+    for (int i = 0; i < pipeline->count; ++i)
+        errors_to_files |= pipeline->stages[i].errors != NULL;
+    if (pipeline->background && (pipeline->stages[0].input || stage->output || errors_to_files)) {
         // A job's streams are served by the shell only while it waits for them.
         report("shell: a job in the background cannot read or write files\n");
         return false;
@@ -935,7 +955,7 @@ static int builtin_install(int argc, char** argv, Sink* out, Sink* in)
 static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
 {
     sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
-                     "  a | b    pipes       < f  > f  >> f   redirection      cmd &   in the background\n"
+                     "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1   redirection      cmd &   in the background\n"
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
                      "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait install help exit shutdown\n");
     return 0;
@@ -974,21 +994,30 @@ static Builtin const* find_builtin(char const* name)
 }
 
 // Opens the file a stage writes to.
-static bool open_output(Stage* stage, Sink* sink)
+static bool open_file_sink(char const* path, bool append, Sink* sink)
 {
-    uint32_t flags = FS_OPEN_WRITE | FS_OPEN_CREATE | (stage->append ? FS_OPEN_APPEND : FS_OPEN_TRUNCATE);
-    int error = fs_open(stage->output, flags, &sink->file);
+    uint32_t flags = FS_OPEN_WRITE | FS_OPEN_CREATE | (append ? FS_OPEN_APPEND : FS_OPEN_TRUNCATE);
+    int error = fs_open(path, flags, &sink->file);
     if (error) {
-        report("shell: %s: %s\n", stage->output, fs_error_text(error));
+        report("shell: %s: %s\n", path, fs_error_text(error));
         return false;
     }
     sink->kind = ToFile;
     return true;
 }
 
+static bool open_output(Stage* stage, Sink* sink)
+{
+    return open_file_sink(stage->output, stage->append, sink);
+}
+
 // A builtin alone: output to the terminal or to a file, input from a file if redirected.
 static int run_builtin_alone(Builtin const* builtin, Stage* stage)
 {
+    if (stage->errors || stage->errors_to_output) {
+        report("shell: %s: a builtin's errors cannot be redirected\n", stage->words[0]);
+        return 2;
+    }
     Sink out = { .kind = ToStdout };
     Sink in = { .kind = ToBuffer };
     bool has_input = false;
@@ -1067,8 +1096,10 @@ static int run_pipeline(Pipeline* pipeline)
     Running running[MaxStages];
     int running_count = 0;
     Sink sinks[MaxStages];
+    Sink error_sinks[MaxStages]; // 2> FILE
     Sink buffers[MaxStages];
     memset(sinks, 0, sizeof sinks);
+    memset(error_sinks, 0, sizeof error_sinks);
     memset(buffers, 0, sizeof buffers);
     signet_handle previous_reader = 0; // What the next stage reads from.
     int status = 0;
@@ -1084,7 +1115,19 @@ static int run_pipeline(Pipeline* pipeline)
             failed = true;
             break;
         }
+        if (stage->errors_to_output && i < last_stage) {
+            report("shell: %s: 2>&1 is for a command whose output goes to the terminal or a file, not into a pipe\n", name);
+            status = 2;
+            failed = true;
+            break;
+        }
         if (builtin) {
+            if (stage->errors || stage->errors_to_output) {
+                report("shell: %s: a builtin's errors cannot be redirected\n", name);
+                status = 2;
+                failed = true;
+                break;
+            }
             if (pipeline->background) {
                 report("shell: %s: a builtin cannot run in the background\n", name);
                 failed = true;
@@ -1204,8 +1247,25 @@ static int run_pipeline(Pipeline* pipeline)
             failed = true;
             break;
         }
+        // stderr: the terminal, a file, or the file stdout goes to (2>&1; to the
+        // terminal it goes anyway). The shell serves a file with a pump of its own.
         signet_handle error_writer = 0;
-        if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || !terminal_output(&error_writer)
+        Sink* error_file = stage->errors ? &error_sinks[i] : stage->errors_to_output && stage->output ? &sinks[i] : NULL;
+        if (stage->errors && !open_file_sink(stage->errors, stage->errors_append, &error_sinks[i])) {
+            signet_handle_close(writer);
+            failed = true;
+            break;
+        }
+        if (error_file) {
+            signet_handle error_reader;
+            if (!new_stream(&error_reader, &error_writer)) {
+                signet_handle_close(writer);
+                failed = true;
+                break;
+            }
+            add_pump(false, error_reader)->sink = error_file;
+        }
+        if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || (!error_file && !terminal_output(&error_writer))
             || signet_child_bind_stream(child, 2, error_writer) != SIGNET_OK) {
             // What was bound moved to the child; closing a moved handle changes nothing.
             signet_handle_close(writer);
@@ -1229,6 +1289,8 @@ static int run_pipeline(Pipeline* pipeline)
         for (int i = 0; i < MaxStages; ++i) {
             if (sinks[i].kind == ToFile)
                 fs_close(sinks[i].file);
+            if (error_sinks[i].kind == ToFile)
+                fs_close(error_sinks[i].file);
             free(buffers[i].data);
         }
         return status ? status : 1;
@@ -1275,6 +1337,11 @@ static int run_pipeline(Pipeline* pipeline)
     if (interrupted)
         status = 130; // as a Unix shell says of a program ended by SIGINT
     for (int i = 0; i < MaxStages; ++i) {
+        if (error_sinks[i].kind == ToFile) {
+            if (error_sinks[i].error)
+                report("shell: %s: %s\n", pipeline->stages[i].errors, fs_error_text(error_sinks[i].error));
+            fs_close(error_sinks[i].file);
+        }
         if (sinks[i].kind == ToFile) {
             if (sinks[i].error)
                 report("shell: %s: %s\n", pipeline->stages[i].output, fs_error_text(sinks[i].error));

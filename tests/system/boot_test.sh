@@ -76,6 +76,12 @@ check "ls lists files and directories" "$(has '^docs/$' && has '^c$'; echo $?)" 
 check "rm removes" "$(has 'cat: /c: no such file' && has '^cat: 1$'; echo $?)" "rm or its error wrong"
 check "relative paths after cd" "$(has '^arg 1: x$' && [[ $(grep -c '^HELLO$' <<<"$output") -ge 2 ]]; echo $?)" "relative paths wrong"
 
+# 4a. A program's errors (stderr) to a file (2>, 2>>) or where its output goes (2>&1).
+session errors 'notes 2> /err\necho "to a file: $?"\nnotes 2>> /err\ncat /err\nnotes > /both 2>&1\ncat /both\nnotes 2>&1 | upper\necho "into a pipe: $?"\necho hi 2> /x\necho "a builtin: $?"\n'
+check "2> and 2>> write a program's errors to a file, 2>&1 to its output's" \
+  "$([[ $(grep -c '^usage: notes PATH TEXT' <<<"$output") -eq 3 ]] && has '^to a file: 2$'; echo $?)" "errors reached the terminal, or not the files"
+check "2>&1 into a pipe and a builtin's 2> are refused: 2" "$(has '^into a pipe: 2$' && has '^a builtin: 2$'; echo $?)" "not refused"
+
 # 4b. A WASI program whose manifest grants /data gets the file system there; one whose
 #     manifest grants nothing has no preopened directory.
 session directories 'notes /data/note.txt written by a sealed process\necho "notes: $?"\ncat /note.txt\nnodata /data/other.txt never\necho "nodata: $?"\ncat /other.txt\n'
