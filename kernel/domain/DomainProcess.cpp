@@ -9,9 +9,9 @@
 
 #include <cerrno>
 #include <condition_variable>
-#include <deque>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
 #include <filesystem>
 #include <poll.h>
