@@ -932,11 +932,30 @@ static int builtin_kill(int argc, char** argv, Sink* out, Sink* in)
     return status;
 }
 
+// Waits for every job. Ctrl-C ends the wait (130), not the jobs.
 static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
 {
-    for (int i = 0; i < job_count; ++i) {
-        int32_t status = 0;
-        signet_child_wait(jobs[i].child, SIGNET_WAIT_FOREVER, &status);
+    drop_stale_interrupt();
+    for (;;) {
+        signet_handle handles[MaxJobs + 1];
+        uint32_t count = 0;
+        for (int i = 0; i < job_count; ++i) {
+            int32_t status = 0;
+            if (signet_child_wait(jobs[i].child, 0, &status) == SIGNET_TIMED_OUT)
+                handles[count++] = jobs[i].child;
+        }
+        if (count == 0)
+            break;
+        uint32_t watch = count;
+        if (interrupts)
+            handles[count++] = interrupts;
+        uint32_t ready = 0;
+        if (signet_channel_select(handles, count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
+            break;
+        if (ready == watch && take_interrupt()) {
+            reap_jobs(false);
+            return 130;
+        }
     }
     reap_jobs(false);
     return 0;

@@ -147,13 +147,16 @@ if command -v script >/dev/null; then
       && printf 'echo "spin $?"\r' && wait_for 'spin 130' \
       && printf 'upper\r' && sleep 1 && printf 'abc\r' && wait_for 'ABC' && printf '\003' \
       && printf 'echo "upper $?"\r' && wait_for 'upper 130' \
-      && printf 'echo dropped\003spin 3\recho typed ahead\r' && wait_for 'typed ahead'
+      && printf 'echo dropped\003spin 3\recho typed ahead\r' && wait_for 'typed ahead' \
+      && printf 'spin &\r' && wait_for '\] spin' && printf 'wait\r' && sleep 1 && printf '\003' \
+      && printf 'echo "wait $?"\r' && wait_for 'wait 130' && printf 'ps\r' && wait_for 'running +spin'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "Ctrl-C stops the program in front: 130" "$(has '^spin 130$'; echo $?)" "no 'spin 130'"
   check "Ctrl-C stops a program reading the terminal" "$(has '^ABC$' && has '^upper 130$'; echo $?)" "no 'upper 130'"
   check "Ctrl-C at the prompt drops the line" "$(lacks '^dropped$'; echo $?)" "'echo dropped' ran"
   check "typed-ahead lines run after the program in front" "$(has '^typed ahead$'; echo $?)" "no 'typed ahead'"
+  check "Ctrl-C ends a wait, not the jobs: 130" "$(has '^wait 130$' && has 'running +spin'; echo $?)" "no 'wait 130', or the job ended"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
