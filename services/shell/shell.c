@@ -21,6 +21,7 @@
 #include "FileSystemCodes.h"
 #include "Stream.h"
 
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -280,6 +281,7 @@ static void sink_printf(Sink* sink, char const* format, ...)
 
 typedef struct {
     char* words[MaxWords];
+    bool glob[MaxWords]; // the word has an unquoted *, ? or [ (expand_globs)
     int count;
     char* input;  // < FILE
     char* output; // > FILE or >> FILE
@@ -359,7 +361,9 @@ static bool parse(char const* line, Pipeline* pipeline)
             continue;
         }
         char* word = out;
+        bool glob = false;
         while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '|' && *p != '<' && *p != '>' && *p != '&' && out < end) {
+            glob |= *p == '*' || *p == '?' || *p == '[';
             if (*p == '\'' || *p == '"') {
                 char quote = *p++;
                 while (*p && *p != quote && out < end) {
@@ -398,6 +402,7 @@ static bool parse(char const* line, Pipeline* pipeline)
                 report("shell: too many words\n");
                 return false;
             }
+            stage->glob[stage->count] = glob;
             stage->words[stage->count++] = word;
         }
         expecting = Word;
@@ -759,6 +764,35 @@ static int builtin_cat(int argc, char** argv, Sink* out, Sink* in)
     return status;
 }
 
+// Calls `entry` for each name in the directory at absolute path `full`; an fs error, or 0.
+typedef void (*EntryFunction)(void* context, uint8_t type, char const* name, uint32_t length);
+static int list_directory(char const* full, EntryFunction entry, void* context)
+{
+    uint32_t cursor = 0;
+    do {
+        int error = fs_wait(FileSystem_Imp_send_List(file_system, full, (uint32_t)strlen(full), cursor), FileSystem_Imp_Entries);
+        if (error)
+            return error;
+        uint8_t const* packed = fs_reply.as.Entries.packed.data;
+        uint32_t length = fs_reply.as.Entries.packed.length;
+        uint32_t at = 0;
+        for (uint32_t n = 0; n < fs_reply.as.Entries.count && at + 2 <= length; ++n) {
+            uint8_t name_length = packed[at + 1];
+            if (at + 2 + name_length > length)
+                break;
+            entry(context, packed[at], (char const*)packed + at + 2, name_length);
+            at += 2 + name_length;
+        }
+        cursor = fs_reply.as.Entries.next;
+    } while (cursor != 0);
+    return 0;
+}
+
+static void print_entry(void* context, uint8_t type, char const* name, uint32_t length)
+{
+    sink_printf((Sink*)context, "%.*s%s\n", (int)length, name, type == FS_TYPE_DIRECTORY ? "/" : "");
+}
+
 static int builtin_ls(int argc, char** argv, Sink* out, Sink* in)
 {
     if (!file_system) {
@@ -784,27 +818,11 @@ static int builtin_ls(int argc, char** argv, Sink* out, Sink* in)
         }
         if (argc > 2)
             sink_printf(out, "%s:\n", path);
-        uint32_t cursor = 0;
-        do {
-            error = fs_wait(FileSystem_Imp_send_List(file_system, full, (uint32_t)strlen(full), cursor), FileSystem_Imp_Entries);
-            if (error) {
-                report("ls: %s: %s\n", path, fs_error_text(error));
-                status = 1;
-                break;
-            }
-            uint8_t const* packed = fs_reply.as.Entries.packed.data;
-            uint32_t length = fs_reply.as.Entries.packed.length;
-            uint32_t at = 0;
-            for (uint32_t n = 0; n < fs_reply.as.Entries.count && at + 2 <= length; ++n) {
-                uint8_t entry_type = packed[at];
-                uint8_t name_length = packed[at + 1];
-                if (at + 2 + name_length > length)
-                    break;
-                sink_printf(out, "%.*s%s\n", (int)name_length, (char const*)packed + at + 2, entry_type == FS_TYPE_DIRECTORY ? "/" : "");
-                at += 2 + name_length;
-            }
-            cursor = fs_reply.as.Entries.next;
-        } while (cursor != 0);
+        error = list_directory(full, print_entry, out);
+        if (error) {
+            report("ls: %s: %s\n", path, fs_error_text(error));
+            status = 1;
+        }
     }
     return status;
 }
@@ -976,6 +994,7 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
     sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
                      "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1   redirection      cmd &   in the background\n"
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
+                     "  * ? [..] names that match, in the last part of a path\n"
                      "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait install help exit shutdown\n");
     return 0;
 }
@@ -1376,10 +1395,99 @@ static int run_pipeline(Pipeline* pipeline)
 
 typedef enum { Continue, Leave } Next;
 
+// ---- Globbing ------------------------------------------------------------------
+
+static char glob_storage[MaxLine * 4];
+
+typedef struct {
+    char const* pattern;    // the last path component of the word
+    char const* directory;  // the word's directory part, as typed (with its '/'), or ""
+    uint32_t directory_length;
+    char* matches[MaxWords];
+    int count;
+    char* out;
+    bool full; // a match did not fit
+} Globbing;
+
+static void match_entry(void* context, uint8_t type, char const* name, uint32_t length)
+{
+    (void)type;
+    Globbing* globbing = context;
+    char text[256];
+    if (length >= sizeof text)
+        return;
+    memcpy(text, name, length);
+    text[length] = '\0';
+    if (fnmatch(globbing->pattern, text, FNM_PERIOD) != 0)
+        return;
+    size_t needed = globbing->directory_length + length + 1;
+    if (globbing->count == MaxWords || globbing->out + needed > glob_storage + sizeof glob_storage) {
+        globbing->full = true;
+        return;
+    }
+    globbing->matches[globbing->count++] = globbing->out;
+    memcpy(globbing->out, globbing->directory, globbing->directory_length);
+    memcpy(globbing->out + globbing->directory_length, text, length + 1);
+    globbing->out += needed;
+}
+
+static int compare_words(void const* a, void const* b)
+{
+    return strcmp(*(char* const*)a, *(char* const*)b);
+}
+
+// Replaces each word (but a command's name) with an unquoted *, ? or [ in its
+// last path component by the names in that directory that match it, sorted; a
+// pattern that matches nothing stays as typed, as do patterns in a directory
+// part. Names starting with '.' match only a pattern that does. False, with a
+// message, if the names do not fit on a line.
+static bool expand_globs(Pipeline* pipeline)
+{
+    char* out = glob_storage;
+    for (int s = 0; s < pipeline->count && file_system; ++s) {
+        Stage* stage = &pipeline->stages[s];
+        char* words[MaxWords];
+        int count = 0;
+        for (int w = 0; w < stage->count; ++w) {
+            char* word = stage->words[w];
+            char const* slash = strrchr(word, '/');
+            Globbing globbing = { .pattern = slash ? slash + 1 : word, .directory = slash ? word : "", .out = out };
+            globbing.directory_length = slash ? (uint32_t)(slash - word + 1) : 0;
+            bool in_directory = strcspn(word, "*?[") < globbing.directory_length;
+            char directory[FS_PATH_MAX];
+            if (w > 0 && stage->glob[w] && !in_directory && *globbing.pattern && globbing.directory_length < sizeof directory) {
+                memcpy(directory, word, globbing.directory_length);
+                directory[globbing.directory_length] = '\0';
+                char full[FS_PATH_MAX];
+                absolute(globbing.directory_length ? directory : ".", full);
+                if (list_directory(full, match_entry, &globbing) == 0 && globbing.count > 0) {
+                    qsort(globbing.matches, (size_t)globbing.count, sizeof globbing.matches[0], compare_words);
+                    if (globbing.full || count + globbing.count > MaxWords - 1) {
+                        report("shell: %s: too many names match\n", word);
+                        return false;
+                    }
+                    for (int m = 0; m < globbing.count; ++m)
+                        words[count++] = globbing.matches[m];
+                    out = globbing.out;
+                    continue;
+                }
+            }
+            if (count == MaxWords - 1) {
+                report("shell: too many words\n");
+                return false;
+            }
+            words[count++] = word;
+        }
+        memcpy(stage->words, words, sizeof words[0] * (size_t)count);
+        stage->count = count;
+    }
+    return true;
+}
+
 static Next execute(char const* line, int* exit_status)
 {
     static Pipeline pipeline;
-    if (!parse(line, &pipeline)) {
+    if (!parse(line, &pipeline) || !expand_globs(&pipeline)) {
         last_status = 2;
         return Continue;
     }

@@ -82,6 +82,12 @@ check "2> and 2>> write a program's errors to a file, 2>&1 to its output's" \
   "$([[ $(grep -c '^usage: notes PATH TEXT' <<<"$output") -eq 3 ]] && has '^to a file: 2$'; echo $?)" "errors reached the terminal, or not the files"
 check "2>&1 into a pipe and a builtin's 2> are refused: 2" "$(has '^into a pipe: 2$' && has '^a builtin: 2$'; echo $?)" "not refused"
 
+# 4c. Globbing: *, ? and [...] in a word's last path component, sorted; quoted or unmatched, as typed.
+session globs 'mkdir /g\necho a > /g/one.txt\necho b > /g/two.txt\necho c > /g/three.log\necho d > /g/.hidden.txt\ncd /g\necho *.txt\necho "*.txt"\necho /g/t*\necho t[wh]o.*\necho nomatch*\ncat *.txt | upper\nrm *.txt\nls\n'
+check "a pattern expands to the matching names, sorted, hidden ones left out" "$(has '^one.txt two.txt$' && has '^/g/three.log /g/two.txt$' && has '^two.txt$'; echo $?)" "wrong expansion"
+check "quoted or unmatched patterns stay as typed" "$(has '^\*.txt$' && has '^nomatch\*$'; echo $?)" "expanded when it should not be"
+check "programs and builtins get the names" "$(has '^A$' && has '^B$' && has '^\.hidden.txt$' && lacks '^one.txt$'; echo $?)" "cat or rm did not get the names"
+
 # 4b. A WASI program whose manifest grants /data gets the file system there; one whose
 #     manifest grants nothing has no preopened directory.
 session directories 'notes /data/note.txt written by a sealed process\necho "notes: $?"\ncat /note.txt\nnodata /data/other.txt never\necho "nodata: $?"\ncat /other.txt\n'
