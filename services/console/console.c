@@ -478,6 +478,21 @@ static void take_output(Session* session, uint8_t const* data, uint32_t length)
     }
 }
 
+// Ctrl-C among what waits for the next reader: typed after the line just handed
+// out (in the same burst of bytes), or while nobody read, it is for the program
+// in front, not for the next line: the watchers get it (and it is echoed).
+static void take_typed_interrupts(void)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < input_length; ++i) {
+        if (input[i] != 3)
+            input[kept++] = input[i];
+        else if (interrupt())
+            terminal_puts("^C\r\n");
+    }
+    input_length = kept;
+}
+
 // Answers an input session's Read(max) with the next line of the terminal.
 static int32_t serve_read(Session* session, uint32_t max)
 {
@@ -502,9 +517,10 @@ static int32_t serve_read(Session* session, uint32_t max)
         memmove(edited, edited + length, edited_length - length);
         edited_length -= length;
     }
-    if (length == 0)
-        return Stream_Exp_send_Eof(session->handle);
-    return Stream_Exp_send_Data(session->handle, (uint8_t const*)line, length);
+    int32_t sent = length == 0 ? Stream_Exp_send_Eof(session->handle) : Stream_Exp_send_Data(session->handle, (uint8_t const*)line, length);
+    if (interactive)
+        take_typed_interrupts();
+    return sent;
 }
 
 static void serve_control(uint32_t index)
@@ -577,15 +593,10 @@ static void serve_keys(void)
         keys = NULL;
         return;
     }
-    for (uint32_t i = 0; i < message.as.Data.data.length; ++i) {
-        char byte = (char)message.as.Data.data.data[i];
-        if (byte == 3) {
-            if (interrupt())
-                terminal_puts("^C\r\n");
-        } else {
-            input[input_length++] = byte; // The Read asked for no more than the room left.
-        }
-    }
+    // The Read asked for no more than the room left.
+    memcpy(input + input_length, message.as.Data.data.data, message.as.Data.data.length);
+    input_length += message.as.Data.data.length;
+    take_typed_interrupts();
     ask_keys();
 }
 

@@ -603,7 +603,6 @@ typedef struct {
     char const* name;
 } Running;
 
-
 // On a terminal: the console tells of each Ctrl-C typed while a program runs in
 // front (Interrupt.contract); the watch is armed again after each.
 static void watch_interrupts(void)
@@ -630,8 +629,9 @@ static bool take_interrupt(void)
     return false;
 }
 
-// A Ctrl-C typed while no program ran in front (between two commands) is for
-// nobody: dropped before the next one starts.
+// A Ctrl-C typed while no program ran in front (during a builtin) is for
+// nobody: dropped before the next line is read. One typed after a line was
+// entered, before its programs started, stops them as soon as they do.
 static void drop_stale_interrupt(void)
 {
     uint32_t ready = 0;
@@ -953,7 +953,6 @@ static int builtin_kill(int argc, char** argv, Sink* out, Sink* in)
 // Waits for every job. Ctrl-C ends the wait (130), not the jobs.
 static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
 {
-    drop_stale_interrupt();
     for (;;) {
         signet_handle handles[MaxJobs + 1];
         uint32_t count = 0;
@@ -1334,8 +1333,6 @@ static int run_pipeline(Pipeline* pipeline)
         return status ? status : 1;
     }
 
-    if (!pipeline->background)
-        drop_stale_interrupt();
     for (int i = 0; i < running_count; ++i) {
         if (signet_child_start(running[i].child) != SIGNET_OK)
             report("%s: cannot start it\n", running[i].name);
@@ -1531,6 +1528,7 @@ int main(void)
     int exit_status = 0;
     for (;;) {
         reap_jobs(false);
+        drop_stale_interrupt();
         if (interactive) {
             printf("signet:%s$ ", cwd);
             fflush(stdout);

@@ -155,7 +155,8 @@ if command -v script >/dev/null; then
       && printf 'echo "upper $?"\r' && wait_for 'upper 130' \
       && printf 'echo dropped\003spin 3\recho typed ahead\r' && wait_for 'typed ahead' \
       && printf 'spin &\r' && wait_for '\] spin' && printf 'wait\r' && sleep 1 && printf '\003' \
-      && printf 'echo "wait $?"\r' && wait_for 'wait 130' && printf 'ps\r' && wait_for 'running +spin'
+      && printf 'echo "wait $?"\r' && wait_for 'wait 130' && printf 'ps\r' && wait_for 'running +spin' \
+      && printf 'spin\r\003' && sleep 1 && printf 'echo "burst $?"\r' && wait_for 'burst 130'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "Ctrl-C stops the program in front: 130" "$(has '^spin 130$'; echo $?)" "no 'spin 130'"
@@ -163,6 +164,7 @@ if command -v script >/dev/null; then
   check "Ctrl-C at the prompt drops the line" "$(lacks '^dropped$'; echo $?)" "'echo dropped' ran"
   check "typed-ahead lines run after the program in front" "$(has '^typed ahead$'; echo $?)" "no 'typed ahead'"
   check "Ctrl-C ends a wait, not the jobs: 130" "$(has '^wait 130$' && has 'running +spin'; echo $?)" "no 'wait 130', or the job ended"
+  check "Ctrl-C typed with the line that starts a program stops it" "$(has '^burst 130$'; echo $?)" "no 'burst 130'"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
