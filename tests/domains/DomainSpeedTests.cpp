@@ -467,6 +467,43 @@ TEST_F(SpareDomain, ASpareHoldsNothingOfAnySipAndServesTheNextStart)
     EXPECT_EQ(DomainZygote::from_spare_count(), from_spare + 2);
 }
 
+TEST_F(SpareDomain, ASpareMapsTheLastProgramAheadAndADomainOfAnotherMapsOnlyItsOwn)
+{
+    auto hello = test::install_image(*m_kernel, std::string(SIGNET_EXAMPLES) + "/hello.wasm");
+    auto sleeper = test::install_image(*m_kernel, std::string(SIGNET_TEST_GUESTS) + "/domain_sleeper.wasm");
+    ASSERT_TRUE(hello && sleeper);
+    auto maps_of = [](pid_t pid) { return read_text(std::filesystem::path("/proc") / std::to_string(pid) / "maps"); };
+    // After a start of hello, the next spare has hello's code mapped (its dlopen
+    // in the domain then finds it mapped), and nothing of any SIP.
+    pid_t first = wait_for_spare();
+    ASSERT_GT(first, 0);
+    EXPECT_EQ(run_hello("one"), "Hello from a sealed process!\narg 1: one\n");
+    pid_t spare = wait_for_spare(first);
+    ASSERT_GT(spare, 0);
+    auto maps = maps_of(spare);
+    EXPECT_NE(maps.find(hello->path()), std::string::npos) << "the spare did not map the last program ahead:\n" << maps;
+    EXPECT_EQ(maps.find("memfd:"), std::string::npos);
+    // Asked for another program, it unmaps hello first: a domain maps only the code it runs.
+    uint64_t from_spare = DomainZygote::from_spare_count();
+    auto sip = spawn_in_domain(*m_kernel, test::buffered_request(sleeper, "sleeper", {}), DomainPlacement::parse("own"), m_host);
+    ASSERT_FALSE(sip.is_error()) << sip.error().message();
+    EXPECT_EQ(DomainZygote::from_spare_count(), from_spare + 1);
+    for (int i = 0; i < 500 && maps_of(spare).find(sleeper->path()) == std::string::npos; ++i)
+        ::usleep(10'000);
+    maps = maps_of(spare);
+    EXPECT_NE(maps.find(sleeper->path()), std::string::npos) << maps;
+    EXPECT_EQ(maps.find(hello->path()), std::string::npos) << "a domain of another program still maps hello:\n" << maps;
+    m_kernel->kill(*sip.value());
+    EXPECT_EQ(sip.value()->wait_from_host().how, ExitInfo::How::Killed);
+    m_kernel->wait_until_idle();
+    // And the next spare maps the sleeper's code, not hello's.
+    pid_t next = wait_for_spare(spare);
+    ASSERT_GT(next, 0);
+    maps = maps_of(next);
+    EXPECT_NE(maps.find(sleeper->path()), std::string::npos) << maps;
+    EXPECT_EQ(maps.find(hello->path()), std::string::npos) << maps;
+}
+
 TEST_F(SpareDomain, ASpareThatDiesUnusedIsReapedAndTheZygoteForksTheNextDomain)
 {
     pid_t spare = wait_for_spare();

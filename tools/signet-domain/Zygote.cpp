@@ -8,10 +8,14 @@
 // bookkeeping fork() adds (its at-fork handlers, its lock resets).
 //
 // With --spare it keeps one domain process forked ahead of demand, which takes
-// the next request itself (ZygoteProtocol.h): a start then costs no fork.
+// the next request itself (ZygoteProtocol.h): a start then costs no fork. The
+// spare maps the program the last request ran before it announces itself: a
+// start of the same program then costs no dlopen either. One that is asked for
+// another program unmaps it before it takes the request.
 #include "tools/signet-domain/Zygote.h"
 
 #include "runtime/FaultHandler.h"
+#include "runtime/Image.h"
 #include "runtime/domain/DomainLaunch.h"
 #include "runtime/domain/ZygoteProtocol.h"
 #include "runtime/seal/Seal.h"
@@ -19,11 +23,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <chrono>
+#include <climits>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <chrono>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <memory>
 #include <poll.h>
 #include <sched.h>
 #include <string>
@@ -45,6 +53,25 @@ struct Received {
     std::vector<char> arguments;
     std::vector<int> descriptors;
 };
+
+// An image as a request names it: signet-domain's arguments after the first
+// five are (IMAGE MODULE_HASH) pairs (tools/signet-domain/main.cpp).
+struct ImageName {
+    std::string path;
+    std::string module_hash;
+};
+
+// What a spare writes on its pipe when it takes a request, in one write (no
+// more than PIPE_BUF bytes, so never split): the request's sequence number and
+// its first image, which the next spare maps ahead. A name that does not fit
+// is left out (then nothing is mapped ahead).
+struct Taken {
+    uint64_t sequence { 0 };
+    uint16_t path_length { 0 };
+    uint16_t hash_length { 0 };
+    char text[3072] {};
+};
+static_assert(sizeof(Taken) <= PIPE_BUF);
 
 void close_all(std::vector<int> const& descriptors)
 {
@@ -99,6 +126,20 @@ int receive(Received& received, bool& closed)
     }
     received.arguments.resize(request.argument_bytes);
     return 0;
+}
+
+// The images a request names.
+std::vector<ImageName> images_of(Received const& received)
+{
+    std::vector<char const*> words;
+    for (size_t at = 0; at < received.arguments.size() && words.size() < received.request.argument_count;) {
+        words.push_back(received.arguments.data() + at);
+        at += std::strlen(received.arguments.data() + at) + 1;
+    }
+    std::vector<ImageName> images;
+    for (size_t i = 5; i + 1 < words.size(); i += 2)
+        images.push_back({ words[i], words[i + 1] });
+    return images;
 }
 
 // In the forked child: the descriptors at their targets, nothing else of the
@@ -172,7 +213,7 @@ Next read_request(Received& received, uint64_t last_served)
 // the domain for it, telling the zygote on `taken` the request's sequence
 // number (its end of file alone means the spare died without having taken
 // one, or before it could say so). Never returns.
-[[noreturn]] void run_spare(int taken, uint64_t last_served, HostMain host_main)
+[[noreturn]] void run_spare(int taken, uint64_t last_served, HostMain host_main, ImageName const& ahead)
 {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() == 1)
@@ -183,6 +224,14 @@ Next read_request(Received& received, uint64_t last_served)
     // stage of its seccomp filter (seal_domain then loads only the short second).
     (void)prepare_thread_for_sip_code();
     (void)seal::seal_domain_ahead();
+    // The program the last request ran, mapped ahead (its code, checked against
+    // its module hash; nothing of any SIP): the host's own dlopen of it then
+    // finds it mapped. Only in the spare; the zygote maps no image.
+    std::shared_ptr<Image> mapped;
+    if (!ahead.path.empty()) {
+        if (auto image = Image::load(ahead.path, ahead.module_hash); !image.is_error())
+            mapped = image.release_value();
+    }
     reply({ int32_t(::getpid()), 0, ZygoteReplyKind::Spare });
     Received received;
     for (;;) {
@@ -196,9 +245,27 @@ Next read_request(Received& received, uint64_t last_served)
     // Tests only (tests/domains): the spare dies with the request it took.
     ::_exit(70);
 #endif
+    auto images = images_of(received);
+    if (mapped && std::none_of(images.begin(), images.end(), [&](ImageName const& image) { return image.path == mapped->path() && image.module_hash == mapped->module_hash(); })) {
+        // Another program: a domain maps the code it runs and no other. If the
+        // mapping outlived dlclose, die with the request: the kernel sends it
+        // again (SpareLost) and the zygote forks a domain for it.
+        std::string path = mapped->path();
+        mapped.reset();
+        if (::dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD))
+            ::_exit(71);
+    }
     answer(received.request.sequence, int32_t(::getpid()), 0);
-    uint64_t sequence = received.request.sequence;
-    while (::write(taken, &sequence, sizeof sequence) < 0 && errno == EINTR) { }
+    Taken told;
+    told.sequence = received.request.sequence;
+    if (!images.empty() && images[0].path.size() + images[0].module_hash.size() <= sizeof told.text) {
+        told.path_length = uint16_t(images[0].path.size());
+        told.hash_length = uint16_t(images[0].module_hash.size());
+        std::memcpy(told.text, images[0].path.data(), told.path_length);
+        std::memcpy(told.text + told.path_length, images[0].module_hash.data(), told.hash_length);
+    }
+    size_t length = offsetof(Taken, text) + told.path_length + told.hash_length;
+    while (::write(taken, &told, length) < 0 && errno == EINTR) { }
     ::close(taken);
     become_domain(received, host_main);
 }
@@ -257,6 +324,7 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
     int spare = -1;            // the read end of the waiting spare's pipe
     pid_t spare_pid = -1;
     int64_t refill_at = keep_spare ? 0 : -1; // when to fork the next spare; -1: not now
+    ImageName ahead;           // what the next spare maps ahead: the last request's first image
     for (;;) {
         if (spare < 0 && refill_at >= 0 && now_ms() >= refill_at) {
             refill_at = -1;
@@ -265,7 +333,7 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
                 long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
                 if (pid == 0) {
                     ::close(ends[0]);
-                    run_spare(ends[1], last_served, host_main);
+                    run_spare(ends[1], last_served, host_main, ahead);
                 }
                 ::close(ends[1]);
                 if (pid > 0) {
@@ -285,17 +353,19 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
                 return 0;
             if (!entries[0].revents)
                 continue;
-            uint64_t sequence = 0;
+            Taken told;
             ssize_t got;
             do {
-                got = ::read(spare, &sequence, sizeof sequence);
+                got = ::read(spare, &told, sizeof told);
             } while (got < 0 && errno == EINTR);
             ::close(spare);
             spare = -1;
-            bool taken = got == ssize_t(sizeof sequence);
-            if (taken)
-                last_served = sequence;
-            else
+            bool taken = got >= ssize_t(offsetof(Taken, text));
+            if (taken) {
+                last_served = told.sequence;
+                if (size_t(got) == offsetof(Taken, text) + told.path_length + told.hash_length && told.path_length)
+                    ahead = { std::string(told.text, told.path_length), std::string(told.text + told.path_length, told.hash_length) };
+            } else
                 reply({ spare_pid, 0, ZygoteReplyKind::SpareLost, 0, 0 });
             // Taken: the next one once the start it served has had the CPU. Died
             // unused: no more until a request was served without one (no loop of
@@ -313,6 +383,8 @@ int run_zygote(int read_path_count, char** read_paths, HostMain host_main)
             return 0;
         if (next == Next::Skip)
             continue;
+        if (auto images = images_of(received); !images.empty())
+            ahead = images[0];
         long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
         if (pid == 0)
             become_domain(received, host_main);
