@@ -326,10 +326,13 @@ static bool parse(char const* line, Pipeline* pipeline)
                 return false;
             }
             if (to_errors) {
+                // The last of 2> and 2>&1 on a command wins, as in a Unix shell.
                 if (p[2] == '&' && p[3] == '1') {
                     stage->errors_to_output = true;
+                    stage->errors = NULL;
                     p += 4;
                 } else {
+                    stage->errors_to_output = false;
                     stage->errors_append = p[2] == '>';
                     expecting = Errors;
                     p += stage->errors_append ? 3 : 2;
@@ -481,6 +484,9 @@ static void reap_jobs(bool quiet)
 
 // A pump is one end of a Stream the shell itself serves: a source answers its
 // reader's Reads from a buffer or a file; a sink reads and writes into a Sink.
+// Pumps of a Relay move a command's output and errors into the next command.
+typedef struct Relay Relay;
+
 typedef struct {
     bool source;
     signet_handle endpoint;
@@ -493,10 +499,31 @@ typedef struct {
     uint32_t file;
     // Sink.
     Sink* sink;
+    Relay* relay; // a relay's reader (source) or one of its writers (sink)
 } Pump;
 
 static Pump pumps[MaxPumps];
 static int pump_count;
+
+// `a 2>&1 | b`: a's output and errors are two streams, and b's input has one
+// writer, so the shell relays: two sinks write into `buffer`, one source answers
+// b's Reads from it. A Read that finds nothing waits (held) until a writer
+// brings something or both are gone (then Eof); writers stop being read while
+// RelayLimit bytes wait, so a slow reader holds back its writers, as a pipe does.
+enum { RelayLimit = 64 * 1024 };
+
+struct Relay {
+    Sink buffer; // ToBuffer
+    size_t offset; // what the reader took
+    int writers;   // writer sinks still open
+    Pump* reader;
+    uint32_t held_read; // the reader's Read(max) not yet answered; 0: none
+    Pump* held_writers[2]; // writers not read while the buffer is full
+    int held_count;
+};
+
+static Relay relays[MaxStages];
+static int relay_count;
 
 static bool new_stream(signet_handle* reader, signet_handle* writer)
 {
@@ -549,16 +576,61 @@ static void finish_pump(Pump* pump)
     pump->done = true;
 }
 
+// Answers the relay's held Read if it can, and reads its writers again once there is room.
+static void feed_relay(Relay* relay)
+{
+    if (relay->held_read && !relay->reader->done) {
+        size_t available = relay->buffer.length - relay->offset;
+        if (available) {
+            uint32_t length = available < relay->held_read ? (uint32_t)available : relay->held_read;
+            relay->held_read = 0;
+            if (Stream_Exp_send_Data(relay->reader->endpoint, (uint8_t const*)relay->buffer.data + relay->offset, length) != SIGNET_OK)
+                finish_pump(relay->reader);
+            relay->offset += length;
+            if (relay->offset == relay->buffer.length)
+                relay->offset = relay->buffer.length = 0;
+        } else if (relay->writers == 0) {
+            relay->held_read = 0;
+            Stream_Exp_send_Eof(relay->reader->endpoint);
+            finish_pump(relay->reader);
+        }
+    }
+    if (relay->reader->done) {
+        // Nobody reads any more: the writers see their stream closed, as with a pipe.
+        for (int i = 0; i < pump_count; ++i) {
+            if (pumps[i].relay == relay && !pumps[i].source && !pumps[i].done)
+                finish_pump(&pumps[i]);
+        }
+        relay->held_count = 0;
+        return;
+    }
+    if (relay->buffer.length - relay->offset < RelayLimit) {
+        for (int i = 0; i < relay->held_count; ++i) {
+            Pump* writer = relay->held_writers[i];
+            if (!writer->done && Stream_Imp_send_Read(writer->endpoint, StreamChunk) != SIGNET_OK)
+                finish_pump(writer);
+        }
+        relay->held_count = 0;
+    }
+}
+
 static void serve_source(Pump* pump)
 {
     Stream_Exp_message request;
     if (Stream_Exp_recv(pump->endpoint, &request) != Stream_Exp_Read) {
         finish_pump(pump); // The reader is gone.
+        if (pump->relay)
+            feed_relay(pump->relay);
         return;
     }
     uint32_t max = request.as.Read.max;
     if (max == 0 || max > StreamChunk)
         max = StreamChunk;
+    if (pump->relay) {
+        pump->relay->held_read = max;
+        feed_relay(pump->relay);
+        return;
+    }
     static uint8_t chunk[StreamChunk];
     uint32_t length = 0;
     if (pump->from_file) {
@@ -583,14 +655,28 @@ static void serve_source(Pump* pump)
 
 static void serve_sink(Pump* pump)
 {
-    Stream_Imp_message message;
+    static Stream_Imp_message message;
+    Relay* relay = pump->relay;
     if (Stream_Imp_recv(pump->endpoint, &message) != Stream_Imp_Data) {
         finish_pump(pump); // Eof, or the writer is gone.
+        if (relay) {
+            --relay->writers;
+            feed_relay(relay);
+        }
         return;
     }
     sink_write(pump->sink, (char const*)message.as.Data.data.data, message.as.Data.data.length);
     if (pump->sink->kind == ToStdout)
         fflush(stdout);
+    if (relay) {
+        feed_relay(relay);
+        if (pump->done)
+            return; // the relay's reader is gone
+        if (relay->buffer.length - relay->offset >= RelayLimit) {
+            relay->held_writers[relay->held_count++] = pump;
+            return;
+        }
+    }
     if (Stream_Imp_send_Read(pump->endpoint, StreamChunk) != SIGNET_OK)
         finish_pump(pump);
 }
@@ -1142,6 +1228,15 @@ static int run_pipeline(Pipeline* pipeline)
     int status = 0;
     bool failed = false;
     int last_stage = pipeline->count - 1;
+    relay_count = 0;
+    // The pumps this pipeline needs at most: its input, its output, and its commands' errors.
+    int needed = 2;
+    for (int i = 0; i < pipeline->count; ++i)
+        needed += pipeline->stages[i].errors ? 1 : !pipeline->stages[i].errors_to_output ? 0 : i < last_stage ? 3 : 1;
+    if (needed > MaxPumps) {
+        report("shell: too many redirections of errors in one pipeline\n");
+        return 2;
+    }
 
     for (int i = 0; i < pipeline->count && !failed; ++i) {
         Stage* stage = &pipeline->stages[i];
@@ -1149,12 +1244,6 @@ static int run_pipeline(Pipeline* pipeline)
         Builtin const* builtin = find_builtin(name);
         if ((stage->input && i > 0) || (stage->output && i < last_stage)) {
             report("shell: %s: only the first command may read a file and only the last may write one\n", name);
-            failed = true;
-            break;
-        }
-        if (stage->errors_to_output && i < last_stage) {
-            report("shell: %s: 2>&1 is for a command whose output goes to the terminal or a file, not into a pipe\n", name);
-            status = 2;
             failed = true;
             break;
         }
@@ -1268,7 +1357,31 @@ static int run_pipeline(Pipeline* pipeline)
         }
         // stdout: the next stage, a file, or the terminal.
         signet_handle writer = 0;
-        if (i < last_stage) {
+        signet_handle relayed_errors = 0; // 2>&1 into the next stage: stderr's writer
+        if (i < last_stage && stage->errors_to_output) {
+            // Both streams into a relay, which the next stage reads.
+            Relay* relay = &relays[relay_count++];
+            memset(relay, 0, sizeof *relay);
+            relay->buffer.kind = ToBuffer;
+            signet_handle next_writer, out_reader, errors_reader;
+            if (!new_stream(&previous_reader, &next_writer)) {
+                failed = true;
+                break;
+            }
+            relay->reader = add_pump(true, next_writer);
+            relay->reader->relay = relay;
+            if (!new_stream(&out_reader, &writer) || !new_stream(&errors_reader, &relayed_errors)) {
+                if (writer)
+                    signet_handle_close(writer);
+                failed = true;
+                break;
+            }
+            Pump* out = add_pump(false, out_reader);
+            Pump* errors = add_pump(false, errors_reader);
+            out->sink = errors->sink = &relay->buffer;
+            out->relay = errors->relay = relay;
+            relay->writers = 2;
+        } else if (i < last_stage) {
             if (!new_stream(&previous_reader, &writer)) {
                 failed = true;
                 break;
@@ -1284,10 +1397,12 @@ static int run_pipeline(Pipeline* pipeline)
             failed = true;
             break;
         }
-        // stderr: the terminal, a file, or the file stdout goes to (2>&1; to the
-        // terminal it goes anyway). The shell serves a file with a pump of its own.
+        // stderr: the terminal, a file, or where stdout goes (2>&1: the file, the
+        // relay into the next stage; to the terminal it goes anyway). The shell
+        // serves a file with a pump of its own.
         signet_handle error_writer = 0;
-        Sink* error_file = stage->errors ? &error_sinks[i] : stage->errors_to_output && stage->output ? &sinks[i] : NULL;
+        Sink* error_file = stage->errors ? &error_sinks[i] : stage->errors_to_output && stage->output && i == last_stage ? &sinks[i] : NULL;
+        error_writer = relayed_errors;
         if (stage->errors && !open_file_sink(stage->errors, stage->errors_append, &error_sinks[i])) {
             signet_handle_close(writer);
             failed = true;
@@ -1302,7 +1417,7 @@ static int run_pipeline(Pipeline* pipeline)
             }
             add_pump(false, error_reader)->sink = error_file;
         }
-        if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || (!error_file && !terminal_output(&error_writer))
+        if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || (!error_file && !error_writer && !terminal_output(&error_writer))
             || signet_child_bind_stream(child, 2, error_writer) != SIGNET_OK) {
             // What was bound moved to the child; closing a moved handle changes nothing.
             signet_handle_close(writer);

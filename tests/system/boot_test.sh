@@ -77,10 +77,12 @@ check "rm removes" "$(has 'cat: /c: no such file' && has '^cat: 1$'; echo $?)" "
 check "relative paths after cd" "$(has '^arg 1: x$' && [[ $(grep -c '^HELLO$' <<<"$output") -ge 2 ]]; echo $?)" "relative paths wrong"
 
 # 4a. A program's errors (stderr) to a file (2>, 2>>) or where its output goes (2>&1).
-session errors 'notes 2> /err\necho "to a file: $?"\nnotes 2>> /err\ncat /err\nnotes > /both 2>&1\ncat /both\nnotes 2>&1 | upper\necho "into a pipe: $?"\necho hi 2> /x\necho "a builtin: $?"\n'
+session errors 'notes 2> /err\necho "to a file: $?"\nnotes 2>> /err\ncat /err\nnotes > /both 2>&1\ncat /both\nnotes 2>&1 | upper\nlines 20000 y 2>&1 | upper > /big\ncat /big\necho hi 2> /x\necho "a builtin: $?"\n'
 check "2> and 2>> write a program's errors to a file, 2>&1 to its output's" \
   "$([[ $(grep -c '^usage: notes PATH TEXT' <<<"$output") -eq 3 ]] && has '^to a file: 2$'; echo $?)" "errors reached the terminal, or not the files"
-check "2>&1 into a pipe and a builtin's 2> are refused: 2" "$(has '^into a pipe: 2$' && has '^a builtin: 2$'; echo $?)" "not refused"
+check "2>&1 into a pipe: errors and output reach the next command, all of them" \
+  "$(has '^USAGE: NOTES PATH TEXT' && [[ $(grep -c '^Y LINE' <<<"$output") -eq 20000 ]] && has '^Y LINE 19999$'; echo $?)" "lines lost in the relay"
+check "a builtin's 2> is refused: 2" "$(has '^a builtin: 2$'; echo $?)" "not refused"
 
 # 4c. Globbing: *, ? and [...] in a word's last path component, sorted; quoted or unmatched, as typed.
 session globs 'mkdir /g\necho a > /g/one.txt\necho b > /g/two.txt\necho c > /g/three.log\necho d > /g/.hidden.txt\ncd /g\necho *.txt\necho "*.txt"\necho /g/t*\necho t[wh]o.*\necho nomatch*\ncat *.txt | upper\nrm *.txt\nls\n'
