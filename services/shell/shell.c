@@ -418,12 +418,12 @@ static bool parse(char const* line, Pipeline* pipeline)
         report("shell: a command is missing\n");
         return false;
     }
-    bool errors_to_files = false;
+    bool served = false; // a file the shell reads or writes, or errors it relays (2>&1 |)
     for (int i = 0; i < pipeline->count; ++i)
-        errors_to_files |= pipeline->stages[i].errors != NULL;
-    if (pipeline->background && (pipeline->stages[0].input || stage->output || errors_to_files)) {
+        served |= pipeline->stages[i].errors != NULL || (pipeline->stages[i].errors_to_output && i < pipeline->count - 1);
+    if (pipeline->background && (pipeline->stages[0].input || stage->output || served)) {
         // A job's streams are served by the shell only while it waits for them.
-        report("shell: a job in the background cannot read or write files\n");
+        report("shell: a job in the background cannot read or write files, nor pipe its errors (2>&1 |)\n");
         return false;
     }
     return true;
@@ -574,6 +574,13 @@ static void finish_pump(Pump* pump)
 {
     signet_handle_close(pump->endpoint);
     pump->done = true;
+}
+
+static void free_relays(void)
+{
+    for (int i = 0; i < relay_count; ++i)
+        free(relays[i].buffer.data);
+    relay_count = 0;
 }
 
 // Answers the relay's held Read if it can, and reads its writers again once there is room.
@@ -1445,6 +1452,7 @@ static int run_pipeline(Pipeline* pipeline)
                 fs_close(error_sinks[i].file);
             free(buffers[i].data);
         }
+        free_relays();
         return status ? status : 1;
     }
 
@@ -1499,6 +1507,7 @@ static int run_pipeline(Pipeline* pipeline)
         }
         free(buffers[i].data);
     }
+    free_relays();
     fflush(stdout);
     return status;
 }
