@@ -33,6 +33,8 @@ enum {
     MaxWords = 128,
     MaxStages = 16,
     MaxJobs = 32,
+    MaxVariables = 64,
+    MaxValue = 1024,
     MaxPumps = 2 * MaxStages,
     StreamChunk = 4096,
 };
@@ -277,11 +279,87 @@ static void sink_printf(Sink* sink, char const* format, ...)
         sink_write(sink, text, (size_t)length < sizeof text ? (size_t)length : sizeof text - 1);
 }
 
+// ---- Variables -------------------------------------------------------------
+//
+// NAME=value on a line of its own sets a variable of the shell; $NAME and
+// ${NAME} (outside single quotes) expand to its value, one word however many
+// spaces it holds (no field splitting); an unset one expands to nothing. They
+// are the shell's own: a program does not see them (nothing passes an
+// environment to a child).
+
+typedef struct {
+    char name[64];
+    char value[MaxValue];
+} Variable;
+
+static Variable variables[MaxVariables];
+static int variable_count;
+
+static bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+static bool name_part(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+
+static Variable* find_variable(char const* name, size_t length)
+{
+    for (int i = 0; i < variable_count; ++i) {
+        if (strlen(variables[i].name) == length && memcmp(variables[i].name, name, length) == 0)
+            return &variables[i];
+    }
+    return NULL;
+}
+
+// Sets NAME=VALUE from an assignment word; false, with a message, past a limit.
+static bool assign(char const* word)
+{
+    char const* equals = strchr(word, '=');
+    size_t length = (size_t)(equals - word);
+    if (length >= sizeof variables[0].name || strlen(equals + 1) >= MaxValue) {
+        report("shell: %.*s: a name of at most %d bytes, a value of at most %d\n", (int)length, word, (int)sizeof variables[0].name - 1, MaxValue - 1);
+        return false;
+    }
+    Variable* variable = find_variable(word, length);
+    if (!variable) {
+        if (variable_count == MaxVariables) {
+            report("shell: at most %d variables\n", MaxVariables);
+            return false;
+        }
+        variable = &variables[variable_count++];
+        memcpy(variable->name, word, length);
+        variable->name[length] = '\0';
+    }
+    strcpy(variable->value, equals + 1);
+    return true;
+}
+
+// At `p`, a '$' followed by a name or {name}: appends the value at `out` (up to
+// `end`) and returns how many bytes of the line it took; 0 if `p` is none.
+static size_t expand_variable(char const* p, char** out, char const* end)
+{
+    bool braced = p[1] == '{';
+    char const* name = p + (braced ? 2 : 1);
+    if (!name_start(*name))
+        return 0;
+    size_t length = 1;
+    while (name_part(name[length]))
+        ++length;
+    if (braced && name[length] != '}')
+        return 0;
+    Variable const* variable = find_variable(name, length);
+    if (variable) {
+        size_t value_length = strlen(variable->value);
+        if (value_length > (size_t)(end - *out))
+            value_length = (size_t)(end - *out);
+        memcpy(*out, variable->value, value_length);
+        *out += value_length;
+    }
+    return (size_t)(name - p) + length + (braced ? 1 : 0);
+}
+
 // ---- Parsing ----------------------------------------------------------------
 
 typedef struct {
     char* words[MaxWords];
     bool glob[MaxWords]; // the word has an unquoted *, ? or [ (expand_globs)
+    bool assignment[MaxWords]; // the word is NAME=value, as typed
     int count;
     char* input;  // < FILE
     char* output; // > FILE or >> FILE
@@ -365,14 +443,24 @@ static bool parse(char const* line, Pipeline* pipeline)
         }
         char* word = out;
         bool glob = false;
+        bool assignment = false;
+        if (expecting == Word && name_start(*p)) {
+            char const* q = p;
+            while (name_part(*q))
+                ++q;
+            assignment = *q == '=';
+        }
         while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '|' && *p != '<' && *p != '>' && *p != '&' && out < end) {
             glob |= *p == '*' || *p == '?' || *p == '[';
+            size_t taken = 0;
             if (*p == '\'' || *p == '"') {
                 char quote = *p++;
                 while (*p && *p != quote && out < end) {
                     if (quote == '"' && p[0] == '$' && (p[1] == '?' || p[1] == '!')) {
                         out += p[1] == '?' ? snprintf(out, 8, "%d", last_status) : snprintf(out, 24, "%llu", last_job_id);
                         p += 2;
+                    } else if (quote == '"' && p[0] == '$' && (taken = expand_variable(p, &out, end)) != 0) {
+                        p += taken;
                     } else {
                         *out++ = *p++;
                     }
@@ -385,6 +473,8 @@ static bool parse(char const* line, Pipeline* pipeline)
             } else if (p[0] == '$' && (p[1] == '?' || p[1] == '!')) {
                 out += p[1] == '?' ? snprintf(out, 8, "%d", last_status) : snprintf(out, 24, "%llu", last_job_id);
                 p += 2;
+            } else if (p[0] == '$' && (taken = expand_variable(p, &out, end)) != 0) {
+                p += taken;
             } else {
                 *out++ = *p++;
             }
@@ -406,6 +496,7 @@ static bool parse(char const* line, Pipeline* pipeline)
                 return false;
             }
             stage->glob[stage->count] = glob;
+            stage->assignment[stage->count] = assignment;
             stage->words[stage->count++] = word;
         }
         expecting = Word;
@@ -1071,6 +1162,24 @@ static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
     return 0;
 }
 
+// Lists the shell's variables (set), or forgets some (unset NAME...).
+static int builtin_set(int argc, char** argv, Sink* out, Sink* in)
+{
+    for (int i = 0; i < variable_count; ++i)
+        sink_printf(out, "%s=%s\n", variables[i].name, variables[i].value);
+    return 0;
+}
+
+static int builtin_unset(int argc, char** argv, Sink* out, Sink* in)
+{
+    for (int a = 1; a < argc; ++a) {
+        Variable* variable = find_variable(argv[a], strlen(argv[a]));
+        if (variable)
+            *variable = variables[--variable_count];
+    }
+    return 0;
+}
+
 static int builtin_install(int argc, char** argv, Sink* out, Sink* in)
 {
     // Code enters the system only through the installer, which verifies and
@@ -1086,8 +1195,8 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
     sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
                      "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1   redirection      cmd &   in the background\n"
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
-                     "  * ? [..] names that match, in the last part of a path\n"
-                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait install help exit shutdown\n");
+                     "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait set unset install help exit shutdown\n");
     return 0;
 }
 
@@ -1110,6 +1219,8 @@ static Builtin const builtins[] = {
     { "ps", builtin_ps, false },
     { "kill", builtin_kill, false },
     { "wait", builtin_wait, false },
+    { "set", builtin_set, false },
+    { "unset", builtin_unset, false },
     { "install", builtin_install, false },
     { "help", builtin_help, false },
 };
@@ -1608,7 +1719,30 @@ static bool expand_globs(Pipeline* pipeline)
 static Next execute(char const* line, int* exit_status)
 {
     static Pipeline pipeline;
-    if (!parse(line, &pipeline) || !expand_globs(&pipeline)) {
+    if (!parse(line, &pipeline)) {
+        last_status = 2;
+        return Continue;
+    }
+    // NAME=value...: the shell's own variables, on a line of their own.
+    Stage* assigning = &pipeline.stages[0];
+    int assignments = 0;
+    while (assignments < assigning->count && assigning->assignment[assignments])
+        ++assignments;
+    if (assignments) {
+        if (assignments < assigning->count || pipeline.count > 1 || assigning->input || assigning->output || assigning->errors
+            || assigning->errors_to_output || pipeline.background) {
+            report("shell: NAME=value stands on a line of its own: the variables are the shell's, and a program does not see them\n");
+            last_status = 2;
+            return Continue;
+        }
+        last_status = 0;
+        for (int i = 0; i < assignments; ++i) {
+            if (!assign(assigning->words[i]))
+                last_status = 1;
+        }
+        return Continue;
+    }
+    if (!expand_globs(&pipeline)) {
         last_status = 2;
         return Continue;
     }

@@ -90,6 +90,12 @@ check "a pattern expands to the matching names, sorted, hidden ones left out" "$
 check "quoted or unmatched patterns stay as typed" "$(has '^\*.txt$' && has '^nomatch\*$'; echo $?)" "expanded when it should not be"
 check "programs and builtins get the names" "$(has '^A$' && has '^B$' && has '^\.hidden.txt$' && lacks '^one.txt$'; echo $?)" "cat or rm did not get the names"
 
+# 4d. The shell's variables: NAME=value alone on a line, $NAME and ${NAME} outside single quotes.
+session variables 'GREETING="hello world"\nN=3\necho "${GREETING}!"\necho '"'"'$GREETING'"'"'\nshow "$GREETING" x$N\nX=1 show\necho "with a command: $?"\necho "[$UNSET]"\nset\nunset N\necho "[$N]"\n'
+check "variables expand, in double quotes too, not in single ones" "$(has '^hello world!$' && has '^\$GREETING$' && has '^arg 1: hello world$' && has '^arg 2: x3$'; echo $?)" "wrong expansion"
+check "an assignment before a command is refused: 2; unset and unknown names expand to nothing" \
+  "$(has '^with a command: 2$' && has '^\[\]$' && has '^N=3$' && [[ $(grep -c '^\[\]$' <<<"$output") -eq 2 ]]; echo $?)" "assignment or unset wrong"
+
 # 4b. A WASI program whose manifest grants /data gets the file system there; one whose
 #     manifest grants nothing has no preopened directory.
 session directories 'notes /data/note.txt written by a sealed process\necho "notes: $?"\ncat /note.txt\nnodata /data/other.txt never\necho "nodata: $?"\ncat /other.txt\n'
