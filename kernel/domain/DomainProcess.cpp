@@ -427,25 +427,30 @@ void DomainProcess::ring_doorbell() const
     m_ring->notify(ring::Doorbell(m_to_domain));
 }
 
-void DomainProcess::terminate()
+// Sends SIGKILL unless the process is reaped already (then false). From here on
+// its death is expected: nobody is to be told.
+bool DomainProcess::signal_kill()
 {
     if (m_pid <= 0)
-        return;
+        return false;
     {
         std::lock_guard guard(m_lock);
         if (m_reaped)
-            return;
+            return false;
+        m_on_death = nullptr;
+        m_on_cpu_sample = nullptr;
     }
     if (m_pidfd >= 0)
         ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
     else
         ::kill(m_pid, SIGKILL);
-    {
-        // From here on its death is expected: nobody is to be told.
-        std::lock_guard guard(m_lock);
-        m_on_death = nullptr;
-        m_on_cpu_sample = nullptr;
-    }
+    return true;
+}
+
+void DomainProcess::terminate()
+{
+    if (!signal_kill())
+        return;
     int status = 0;
     pid_t reaped;
     do {
@@ -460,20 +465,8 @@ void DomainProcess::terminate()
 
 void DomainProcess::kill()
 {
-    if (m_pid <= 0)
+    if (!signal_kill())
         return;
-    {
-        // From here on its death is expected: nobody is to be told.
-        std::lock_guard guard(m_lock);
-        if (m_reaped)
-            return;
-        m_on_death = nullptr;
-        m_on_cpu_sample = nullptr;
-    }
-    if (m_pidfd >= 0)
-        ::syscall(SYS_pidfd_send_signal, m_pidfd, SIGKILL, nullptr, 0);
-    else
-        ::kill(m_pid, SIGKILL);
     if (Reaper* reaper = Reaper::get(false))
         reaper->reap(shared_from_this());
     else

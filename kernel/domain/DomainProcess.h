@@ -144,6 +144,7 @@ public:
 private:
     class Reaper;
     DomainProcess() = default;
+    bool signal_kill();
     void pump();
     void note_death(std::string);
 
