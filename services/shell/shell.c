@@ -358,7 +358,7 @@ static size_t expand_variable(char const* p, char** out, char const* end)
 
 typedef struct {
     char* words[MaxWords];
-    bool glob[MaxWords]; // the word has an unquoted *, ? or [ (expand_globs)
+    char* pattern[MaxWords]; // a word with an unquoted *, ? or [: it as an fnmatch pattern, what was quoted escaped; else NULL
     bool assignment[MaxWords]; // the word is NAME=value, as typed
     int count;
     char* input;  // < FILE
@@ -376,6 +376,22 @@ typedef struct {
 } Pipeline;
 
 static char word_storage[MaxLine * 2];
+static bool literal_bytes[MaxLine * 2]; // of word_storage: quoted, or a $ expansion's
+static char pattern_storage[MaxLine * 4];
+
+// `word` (from word_storage) as an fnmatch pattern: its quoted or expanded *, ?,
+// [ and \ escaped, so that only what was typed bare matches names.
+static char* glob_pattern(char const* word, char** pattern_out)
+{
+    char* pattern = *pattern_out;
+    for (char const* c = word; *c; ++c) {
+        if (literal_bytes[c - word_storage] && strchr("*?[\\", *c))
+            *(*pattern_out)++ = '\\';
+        *(*pattern_out)++ = *c;
+    }
+    *(*pattern_out)++ = '\0';
+    return pattern;
+}
 
 // Splits a line into stages. Quotes ('...' and "...") group; $? expands outside
 // single quotes; # starts a comment. Returns false with a message on an error.
@@ -384,6 +400,7 @@ static bool parse(char const* line, Pipeline* pipeline)
     memset(pipeline, 0, sizeof *pipeline);
     char* out = word_storage;
     char* end = word_storage + sizeof word_storage - 16;
+    char* pattern_out = pattern_storage;
     Stage* stage = &pipeline->stages[0];
     pipeline->count = 1;
     enum { Word, Input, Output, Errors } expecting = Word;
@@ -453,6 +470,8 @@ static bool parse(char const* line, Pipeline* pipeline)
         while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '|' && *p != '<' && *p != '>' && *p != '&' && out < end) {
             glob |= *p == '*' || *p == '?' || *p == '[';
             size_t taken = 0;
+            char* before = out;
+            bool literal = true; // all but a bare character
             if (*p == '\'' || *p == '"') {
                 char quote = *p++;
                 while (*p && *p != quote && out < end) {
@@ -477,7 +496,9 @@ static bool parse(char const* line, Pipeline* pipeline)
                 p += taken;
             } else {
                 *out++ = *p++;
+                literal = false;
             }
+            memset(literal_bytes + (before - word_storage), literal, (size_t)(out - before));
         }
         if (out >= end) {
             report("shell: the line is too long\n");
@@ -495,7 +516,7 @@ static bool parse(char const* line, Pipeline* pipeline)
                 report("shell: too many words\n");
                 return false;
             }
-            stage->glob[stage->count] = glob;
+            stage->pattern[stage->count] = glob ? glob_pattern(word, &pattern_out) : NULL;
             stage->assignment[stage->count] = assignment;
             stage->words[stage->count++] = word;
         }
@@ -1682,12 +1703,15 @@ static bool expand_globs(Pipeline* pipeline)
         int count = 0;
         for (int w = 0; w < stage->count; ++w) {
             char* word = stage->words[w];
+            char const* pattern = stage->pattern[w];
             char const* slash = strrchr(word, '/');
-            Globbing globbing = { .pattern = slash ? slash + 1 : word, .directory = slash ? word : "", .out = out };
+            char const* pattern_slash = pattern ? strrchr(pattern, '/') : NULL;
+            Globbing globbing = { .pattern = pattern_slash ? pattern_slash + 1 : pattern, .directory = slash ? word : "", .out = out };
             globbing.directory_length = slash ? (uint32_t)(slash - word + 1) : 0;
-            bool in_directory = strcspn(word, "*?[") < globbing.directory_length;
+            // A pattern in the directory part stays as typed (only the last component is matched).
+            bool in_directory = pattern_slash && strcspn(pattern, "*?[") < (size_t)(pattern_slash - pattern);
             char directory[FS_PATH_MAX];
-            if (w > 0 && stage->glob[w] && !in_directory && *globbing.pattern && globbing.directory_length < sizeof directory) {
+            if (w > 0 && pattern && !in_directory && *globbing.pattern && globbing.directory_length < sizeof directory) {
                 memcpy(directory, word, globbing.directory_length);
                 directory[globbing.directory_length] = '\0';
                 char full[FS_PATH_MAX];

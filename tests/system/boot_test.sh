@@ -85,8 +85,9 @@ check "2>&1 into a pipe: errors and output reach the next command, all of them" 
 check "a builtin's 2> is refused: 2" "$(has '^a builtin: 2$'; echo $?)" "not refused"
 
 # 4c. Globbing: *, ? and [...] in a word's last path component, sorted; quoted or unmatched, as typed.
-session globs 'mkdir /g\necho a > /g/one.txt\necho b > /g/two.txt\necho c > /g/three.log\necho d > /g/.hidden.txt\ncd /g\necho *.txt\necho "*.txt"\necho /g/t*\necho t[wh]o.*\necho nomatch*\ncat *.txt | upper\nrm *.txt\nls\n'
-check "a pattern expands to the matching names, sorted, hidden ones left out" "$(has '^one.txt two.txt$' && has '^/g/three.log /g/two.txt$' && has '^two.txt$'; echo $?)" "wrong expansion"
+session globs 'mkdir /g\necho a > /g/one.txt\necho b > /g/two.txt\necho c > /g/three.log\necho d > /g/.hidden.txt\necho e > "/g/o*x.txt"\ncd /g\necho '"'"'o*'"'"'*\necho *.txt\necho "*.txt"\necho /g/t*\necho t[wh]o.*\necho nomatch*\ncat *.txt | upper\nrm *.txt\nls\n'
+check "a pattern expands to the matching names, sorted, hidden ones left out" "$(has '^o\*x.txt one.txt two.txt$' && has '^/g/three.log /g/two.txt$' && has '^two.txt$'; echo $?)" "wrong expansion"
+check "a quoted * in a pattern matches only itself" "$(has '^o\*x.txt$'; echo $?)" "the quoted * matched more"
 check "quoted or unmatched patterns stay as typed" "$(has '^\*.txt$' && has '^nomatch\*$'; echo $?)" "expanded when it should not be"
 check "programs and builtins get the names" "$(has '^A$' && has '^B$' && has '^\.hidden.txt$' && lacks '^one.txt$'; echo $?)" "cat or rm did not get the names"
 
