@@ -506,18 +506,20 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
         return SIGNET_INVALID_ARGUMENT;
     if (!memory.valid(handles, uint64_t(count) * 4) || !memory.valid(out_index, 4))
         return SIGNET_OUT_OF_BOUNDS;
-    std::shared_ptr<Endpoint> endpoints[max_select];
-    std::shared_ptr<Child> children[max_select];
+    // Endpoints and children, each held while the call may block.
+    std::shared_ptr<KernelObject> objects[max_select];
+    auto endpoint = [&](uint32_t i) { return static_cast<Endpoint*>(objects[i].get()); };
+    auto child_sip = [&](uint32_t i) -> Sip& { return static_cast<Child&>(*objects[i]).sip(); };
     for (uint32_t i = 0; i < count; ++i) {
         uint32_t handle = 0;
         memory.read(handles + i * 4, handle);
-        endpoints[i] = sip.handles().get_as<Endpoint>(handle);
-        if (endpoints[i])
+        objects[i] = sip.handles().get(handle, ObjectType::Endpoint);
+        if (objects[i])
             continue;
-        children[i] = sip.handles().get_as<Child>(handle);
-        if (!children[i])
+        objects[i] = sip.handles().get(handle, ObjectType::Child);
+        if (!objects[i])
             return SIGNET_BAD_HANDLE;
-        if (children[i]->sip().state() == Sip::State::Created)
+        if (child_sip(i).state() == Sip::State::Created)
             return SIGNET_INVALID_ARGUMENT; // As child_wait: a child never started would never end.
     }
     auto timeout = static_cast<int64_t>(raw_timeout);
@@ -525,10 +527,10 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
     std::shared_ptr<Kernel::HostCall> timer;
     auto unregister_all = [&](uint32_t up_to) {
         for (uint32_t i = 0; i < up_to; ++i) {
-            if (endpoints[i])
-                unregister(*endpoints[i], self);
+            if (objects[i]->type() == ObjectType::Endpoint)
+                unregister(*endpoint(i), self);
             else
-                children[i]->sip().unwatch_end(*self);
+                child_sip(i).unwatch_end(*self);
         }
     };
     int status = SIGNET_TIMED_OUT;
@@ -539,25 +541,25 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
         uint32_t registered = 0;
         int64_t ready = -1;
         for (uint32_t i = 0; i < count && ready < 0; ++i) {
-            if (children[i]) {
-                if (children[i]->sip().watch_end(*self)) {
+            if (objects[i]->type() == ObjectType::Child) {
+                if (child_sip(i).watch_end(*self)) {
                     ready = i;
                     break;
                 }
                 registered = i + 1;
                 continue;
             }
-            Channel& channel = endpoints[i]->channel();
+            Channel& channel = endpoint(i)->channel();
             std::lock_guard guard(channel.lock());
-            if (channel.front(*endpoints[i]) || channel.peer_gone(*endpoints[i])) {
+            if (channel.front(*endpoint(i)) || channel.peer_gone(*endpoint(i))) {
                 ready = i;
                 break;
             }
-            if (Thread* waiter = channel.waiter(*endpoints[i]); waiter && waiter != self) {
+            if (Thread* waiter = channel.waiter(*endpoint(i)); waiter && waiter != self) {
                 ready = -2;
                 break;
             }
-            channel.set_waiter(*endpoints[i], self);
+            channel.set_waiter(*endpoint(i), self);
             registered = i + 1;
         }
         if (ready == -2) {
