@@ -1276,10 +1276,6 @@ static bool open_output(Stage* stage, Sink* sink)
 // A builtin alone: output to the terminal or to a file, input from a file if redirected.
 static int run_builtin_alone(Builtin const* builtin, Stage* stage)
 {
-    if (stage->errors || stage->errors_to_output) {
-        report("shell: %s: a builtin's errors cannot be redirected\n", stage->words[0]);
-        return 2;
-    }
     Sink out = { .kind = ToStdout };
     Sink in = { .kind = ToBuffer };
     bool has_input = false;
@@ -1370,8 +1366,12 @@ static int run_pipeline(Pipeline* pipeline)
     relay_count = 0;
     // The pumps this pipeline needs at most: its input, its output, and its commands' errors.
     int needed = 2;
-    for (int i = 0; i < pipeline->count; ++i)
-        needed += pipeline->stages[i].errors ? 1 : !pipeline->stages[i].errors_to_output ? 0 : i < last_stage ? 3 : 1;
+    for (int i = 0; i < pipeline->count; ++i) {
+        if (pipeline->stages[i].errors)
+            needed += 1; // a sink into the file
+        else if (pipeline->stages[i].errors_to_output)
+            needed += i < last_stage ? 3 : 1; // a relay's three pumps, or a sink into stdout's file
+    }
     if (needed > MaxPumps) {
         report("shell: too many redirections of errors in one pipeline\n");
         return 2;
@@ -1387,12 +1387,6 @@ static int run_pipeline(Pipeline* pipeline)
             break;
         }
         if (builtin) {
-            if (stage->errors || stage->errors_to_output) {
-                report("shell: %s: a builtin's errors cannot be redirected\n", name);
-                status = 2;
-                failed = true;
-                break;
-            }
             if (pipeline->background) {
                 report("shell: %s: a builtin cannot run in the background\n", name);
                 failed = true;
@@ -1539,9 +1533,12 @@ static int run_pipeline(Pipeline* pipeline)
         // stderr: the terminal, a file, or where stdout goes (2>&1: the file, the
         // relay into the next stage; to the terminal it goes anyway). The shell
         // serves a file with a pump of its own.
-        signet_handle error_writer = 0;
-        Sink* error_file = stage->errors ? &error_sinks[i] : stage->errors_to_output && stage->output && i == last_stage ? &sinks[i] : NULL;
-        error_writer = relayed_errors;
+        signet_handle error_writer = relayed_errors;
+        Sink* error_file = NULL;
+        if (stage->errors)
+            error_file = &error_sinks[i];
+        else if (stage->errors_to_output && stage->output && i == last_stage)
+            error_file = &sinks[i];
         if (stage->errors && !open_file_sink(stage->errors, stage->errors_append, &error_sinks[i])) {
             signet_handle_close(writer);
             failed = true;
@@ -1689,6 +1686,34 @@ static int compare_words(void const* a, void const* b)
     return strcmp(*(char* const*)a, *(char* const*)b);
 }
 
+// The names in the directory of `word` that its `pattern` (glob_pattern) matches
+// in its last path component, sorted, written from `*out` on and put in
+// `globbing`. 0 if none match, or the pattern is in a directory part (then the
+// word stays as typed); -1 if they do not fit.
+static int match_names(char const* word, char const* pattern, char** out, Globbing* globbing)
+{
+    char const* slash = strrchr(word, '/');
+    char const* pattern_slash = strrchr(pattern, '/');
+    if (pattern_slash && strcspn(pattern, "*?[") < (size_t)(pattern_slash - pattern))
+        return 0;
+    *globbing = (Globbing) { .pattern = pattern_slash ? pattern_slash + 1 : pattern, .directory = slash ? word : "", .out = *out };
+    globbing->directory_length = slash ? (uint32_t)(slash - word + 1) : 0;
+    char directory[FS_PATH_MAX];
+    if (!*globbing->pattern || globbing->directory_length >= sizeof directory)
+        return 0;
+    memcpy(directory, word, globbing->directory_length);
+    directory[globbing->directory_length] = '\0';
+    char full[FS_PATH_MAX];
+    absolute(globbing->directory_length ? directory : ".", full);
+    if (list_directory(full, match_entry, globbing) != 0 || globbing->count == 0)
+        return 0;
+    if (globbing->full)
+        return -1;
+    qsort(globbing->matches, (size_t)globbing->count, sizeof globbing->matches[0], compare_words);
+    *out = globbing->out;
+    return globbing->count;
+}
+
 // Replaces each word (but a command's name) with an unquoted *, ? or [ in its
 // last path component by the names in that directory that match it, sorted; a
 // pattern that matches nothing stays as typed, as do patterns in a directory
@@ -1702,37 +1727,16 @@ static bool expand_globs(Pipeline* pipeline)
         char* words[MaxWords];
         int count = 0;
         for (int w = 0; w < stage->count; ++w) {
-            char* word = stage->words[w];
-            char const* pattern = stage->pattern[w];
-            char const* slash = strrchr(word, '/');
-            char const* pattern_slash = pattern ? strrchr(pattern, '/') : NULL;
-            Globbing globbing = { .pattern = pattern_slash ? pattern_slash + 1 : pattern, .directory = slash ? word : "", .out = out };
-            globbing.directory_length = slash ? (uint32_t)(slash - word + 1) : 0;
-            // A pattern in the directory part stays as typed (only the last component is matched).
-            bool in_directory = pattern_slash && strcspn(pattern, "*?[") < (size_t)(pattern_slash - pattern);
-            char directory[FS_PATH_MAX];
-            if (w > 0 && pattern && !in_directory && *globbing.pattern && globbing.directory_length < sizeof directory) {
-                memcpy(directory, word, globbing.directory_length);
-                directory[globbing.directory_length] = '\0';
-                char full[FS_PATH_MAX];
-                absolute(globbing.directory_length ? directory : ".", full);
-                if (list_directory(full, match_entry, &globbing) == 0 && globbing.count > 0) {
-                    qsort(globbing.matches, (size_t)globbing.count, sizeof globbing.matches[0], compare_words);
-                    if (globbing.full || count + globbing.count > MaxWords - 1) {
-                        report("shell: %s: too many names match\n", word);
-                        return false;
-                    }
-                    for (int m = 0; m < globbing.count; ++m)
-                        words[count++] = globbing.matches[m];
-                    out = globbing.out;
-                    continue;
-                }
-            }
-            if (count == MaxWords - 1) {
-                report("shell: too many words\n");
+            static Globbing globbing;
+            int matched = w > 0 && stage->pattern[w] ? match_names(stage->words[w], stage->pattern[w], &out, &globbing) : 0;
+            if (matched < 0 || count + (matched ? matched : 1) > MaxWords - 1) {
+                report(matched ? "shell: %s: too many names match\n" : "shell: too many words (%s)\n", stage->words[w]);
                 return false;
             }
-            words[count++] = word;
+            for (int m = 0; m < matched; ++m)
+                words[count++] = globbing.matches[m];
+            if (!matched)
+                words[count++] = stage->words[w];
         }
         memcpy(stage->words, words, sizeof words[0] * (size_t)count);
         stage->count = count;
@@ -1769,6 +1773,15 @@ static Next execute(char const* line, int* exit_status)
     if (!expand_globs(&pipeline)) {
         last_status = 2;
         return Continue;
+    }
+    // A builtin reports its errors on the terminal: there is no stream of them to redirect.
+    for (int i = 0; i < pipeline.count; ++i) {
+        Stage const* stage = &pipeline.stages[i];
+        if ((stage->errors || stage->errors_to_output) && find_builtin(stage->words[0])) {
+            report("shell: %s: a builtin's errors cannot be redirected\n", stage->words[0]);
+            last_status = 2;
+            return Continue;
+        }
     }
     if (pipeline.stages[0].count == 0)
         return Continue;
