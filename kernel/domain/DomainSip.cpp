@@ -201,9 +201,9 @@ private:
     bool send(uint32_t sequence, ring::Route route, ring::Result const& result)
     {
         ring::FixedPayload payload;
-        return send_frame(ring::Result::type, sequence, ring::encode_into(payload, route, result));
+        return send_frame(ring::Result::type, sequence, ring::encode_into(payload, route, result), true);
     }
-    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::span<uint8_t const> payload, bool bell = true)
+    bool send_frame(ring::ToDomainType type, uint32_t sequence, std::span<uint8_t const> payload, bool bell)
     {
         std::optional<std::string> failure;
         {
