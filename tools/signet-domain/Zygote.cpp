@@ -129,13 +129,21 @@ int receive(Received& received, bool& closed)
 }
 
 // The images a request names.
-std::vector<ImageName> images_of(Received const& received)
+// The request's arguments, each a NUL-terminated string in `arguments` (at most
+// argument_count of them; fewer if the bytes end first).
+std::vector<char*> arguments_of(Received& received)
 {
-    std::vector<char const*> words;
+    std::vector<char*> words;
     for (size_t at = 0; at < received.arguments.size() && words.size() < received.request.argument_count;) {
         words.push_back(received.arguments.data() + at);
         at += std::strlen(received.arguments.data() + at) + 1;
     }
+    return words;
+}
+
+std::vector<ImageName> images_of(Received& received)
+{
+    auto words = arguments_of(received);
     std::vector<ImageName> images;
     for (size_t i = 5; i + 1 < words.size(); i += 2)
         images.push_back({ words[i], words[i + 1] });
@@ -166,11 +174,7 @@ std::vector<ImageName> images_of(Received const& received)
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> argv;
-    for (size_t at = 0; at < received.arguments.size() && argv.size() < request.argument_count;) {
-        argv.push_back(received.arguments.data() + at);
-        at += std::strlen(received.arguments.data() + at) + 1;
-    }
+    auto argv = arguments_of(received);
     if (argv.size() != request.argument_count)
         ::_exit(127);
     argv.push_back(nullptr);
