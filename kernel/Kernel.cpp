@@ -575,20 +575,16 @@ bool Sip::wait_from_fiber(uint64_t deadline_ns)
         timer = m_kernel.arm_timer(*self, deadline_ns);
     bool finished = false;
     for (;;) {
-        {
-            std::lock_guard guard(m_lock);
-            finished = m_state == State::Finished;
-            bool timed_out = false;
-            if (timer) {
-                std::lock_guard timer_guard(timer->lock);
-                timed_out = timer->done;
-            }
-            if (finished || timed_out || self->kill_requested()) {
-                std::erase(m_fiber_waiters, self);
-                break;
-            }
-            if (std::find(m_fiber_waiters.begin(), m_fiber_waiters.end(), self) == m_fiber_waiters.end())
-                m_fiber_waiters.push_back(self);
+        // Registered before the timer and the kill are looked at: what comes after wakes us.
+        finished = watch_end(*self);
+        bool timed_out = false;
+        if (timer) {
+            std::lock_guard timer_guard(timer->lock);
+            timed_out = timer->done;
+        }
+        if (finished || timed_out || self->kill_requested()) {
+            unwatch_end(*self);
+            break;
         }
         Worker::block_current();
     }

@@ -671,9 +671,10 @@ int run_domain_host(HostOptions const& options)
 
     // 4. Preemption, as on the kernel's workers, but with no thread: a timer on this
     //    thread's CPU time signals it every tick, and the handler reads the thread's
-    //    CPU clock to see how long the running fiber has run (PreemptTimer). Made before the seal, which allows no timer calls;
-    //    until a fiber runs its ticks do nothing. The quantum is the kernel's
-    //    (HostOptions::quantum_us); with none, nothing is preempted and no timer runs.
+    //    CPU clock to see how long the running fiber has run (PreemptTimer). Made
+    //    before the seal, which allows no timer calls; until a fiber runs its ticks
+    //    do nothing. The quantum is the kernel's (HostOptions::quantum_us); with
+    //    none, nothing is preempted and no timer runs.
     if (options.quantum_us) {
         PreemptWatchdog::install_handler(preempt_point);
         if (auto timer = PreemptTimer::start(std::chrono::microseconds(options.quantum_us), s_host.switches, s_host.running_fiber); timer.is_error())

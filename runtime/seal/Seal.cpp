@@ -396,8 +396,9 @@ enum class Stage : uint8_t { Whole, Ahead };
 // set its parent-death signal (prctl), move the descriptors it received (fcntl),
 // look at its parent, read its images (pread64; openat and executable mappings
 // of files are granted apart, below), arm its preemption timer (PreemptTimer),
-// close what it inherited, and seal (Landlock, seccomp). None of these is on the whole filter's allow-list, so the
-// final stage kills them, as the whole filter does.
+// close what it inherited, and seal (Landlock, seccomp). None of these is on
+// the whole filter's allow-list, so the final stage kills them, as the whole
+// filter does.
 constexpr int spare_extras[] = { SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(prctl), SCMP_SYS(fcntl), SCMP_SYS(getppid), SCMP_SYS(pread64),
     SCMP_SYS(timer_create), SCMP_SYS(timer_settime), SCMP_SYS(close_range), SCMP_SYS(landlock_create_ruleset), SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self), SCMP_SYS(seccomp) };
 
