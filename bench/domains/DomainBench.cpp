@@ -503,7 +503,8 @@ ErrorOr<void> run_starts(Bench& bench, Report& report)
     Row const rows[] = {
         { "SIP start+exit in the kernel domain vs posix_spawn", "kernel", "linux", 0, "" },
         { "SIP start+exit in a fresh domain (zygote's spare) vs posix_spawn", "zygote", "linux", 1.0,
-            "the zygote's spare, forked before it was asked for and holding nothing of any SIP, takes the request: dlopen of the image, "
+            "the zygote's spare, forked before it was asked for and holding nothing of any SIP, takes the request: the image (mapped "
+            "ahead when the last start ran the same program, as here), "
             "sealing and the ring's hello; before each such start the benchmark waits (busy) until the zygote has forked the next spare" },
         { "SIP start+exit+reap in a fresh domain (zygote's spare) vs posix_spawn", "zygote-reaped", "linux", 0,
             "the same starts, until the domain's process is reaped as well (the reaper does it after the SIP's waiter saw its end); "
