@@ -15,6 +15,8 @@ namespace {
 constexpr uint32_t max_program_name = 256;
 constexpr uint32_t max_startup_handles = 64;
 constexpr uint32_t max_args_bytes = 64 * 1024;
+constexpr uint32_t max_environment_bytes = 64 * 1024;
+constexpr size_t max_environment_entries = 1024;
 
 } // namespace
 
@@ -160,6 +162,39 @@ uint32_t Z_signet_v1Z_child_wait(void* host, uint32_t handle, uint64_t raw_timeo
     if (!finished)
         return SIGNET_TIMED_OUT;
     memory.write(out_status, status);
+    return SIGNET_OK;
+}
+
+uint32_t Z_signet_v1Z_child_set_environment(void* host, uint32_t handle, uint32_t entries, uint32_t length)
+{
+    Sip& sip = sip_from(host);
+    GuestMemory memory(sip.runtime());
+    auto child = sip.handles().get_as<Child>(handle);
+    if (!child)
+        return SIGNET_BAD_HANDLE;
+    if (!memory.valid(entries, length))
+        return SIGNET_OUT_OF_BOUNDS;
+    if (length > max_environment_bytes)
+        return SIGNET_LIMIT;
+    if (child->sip().state() != Sip::State::Created)
+        return SIGNET_INVALID_ARGUMENT;
+    // "NAME=value\0" each: a name of at least one byte and no '=', then the value.
+    std::vector<std::string> environment;
+    std::string_view text(reinterpret_cast<char const*>(memory.range(entries, length)), length);
+    if (!text.empty() && text.back() != '\0')
+        return SIGNET_INVALID_ARGUMENT;
+    for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\0', start);
+        std::string_view entry = text.substr(start, end - start);
+        size_t equals = entry.find('=');
+        if (equals == 0 || equals == std::string_view::npos)
+            return SIGNET_INVALID_ARGUMENT;
+        if (environment.size() == max_environment_entries)
+            return SIGNET_LIMIT;
+        environment.emplace_back(entry);
+        start = end + 1;
+    }
+    child->sip().set_environment(std::move(environment));
     return SIGNET_OK;
 }
 

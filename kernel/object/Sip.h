@@ -72,6 +72,8 @@ public:
 
     std::vector<std::string> const& args() const { return m_args; }
     std::vector<std::string> const& environment() const { return m_environment; }
+    // Before start (child_set_environment): the whole environment, replacing what it had.
+    void set_environment(std::vector<std::string> environment) { m_environment = std::move(environment); }
     Stdio const& stdio() const { return m_stdio; }
 
     // Asks every thread to end: each leaves at its next suspension point, kernel

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern char** environ; // POSIX; the C library fills it from WASI's environ_get
+
 enum {
     MaxLine = 4096,
     MaxWords = 128,
@@ -35,6 +37,7 @@ enum {
     MaxJobs = 32,
     MaxVariables = 64,
     MaxValue = 1024,
+    EnvironmentBytes = 64 * 1024, // what child_set_environment takes at most
     MaxPumps = 2 * MaxStages,
     StreamChunk = 4096,
 };
@@ -283,13 +286,15 @@ static void sink_printf(Sink* sink, char const* format, ...)
 //
 // NAME=value on a line of its own sets a variable of the shell; $NAME and
 // ${NAME} (outside single quotes) expand to its value, one word however many
-// spaces it holds (no field splitting); an unset one expands to nothing. They
-// are the shell's own: a program does not see them (nothing passes an
-// environment to a child).
+// spaces it holds (no field splitting); an unset one expands to nothing. The
+// exported ones (`export`, and those of the shell's own environment) are the
+// environment of every program it starts (child_set_environment), with the
+// NAME=value words that come before a command for that command alone.
 
 typedef struct {
     char name[64];
     char value[MaxValue];
+    bool exported;
 } Variable;
 
 static Variable variables[MaxVariables];
@@ -297,6 +302,13 @@ static int variable_count;
 
 static bool name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 static bool name_part(char c) { return name_start(c) || (c >= '0' && c <= '9'); }
+static bool is_name(char const* text, size_t length)
+{
+    bool valid = length > 0 && name_start(text[0]);
+    for (size_t i = 1; i < length && valid; ++i)
+        valid = name_part(text[i]);
+    return valid;
+}
 
 static Variable* find_variable(char const* name, size_t length)
 {
@@ -325,6 +337,7 @@ static bool assign(char const* word)
         variable = &variables[variable_count++];
         memcpy(variable->name, word, length);
         variable->name[length] = '\0';
+        variable->exported = false;
     }
     strcpy(variable->value, equals + 1);
     return true;
@@ -361,6 +374,8 @@ typedef struct {
     char* pattern[MaxWords]; // a word with an unquoted *, ? or [: it as an fnmatch pattern, what was quoted escaped; else NULL
     bool assignment[MaxWords]; // the word is NAME=value, as typed
     int count;
+    char* environment[MaxWords]; // NAME=value words before the command: its environment, beside the exported variables
+    int environment_count;
     char* input;  // < FILE
     char* output; // > FILE or >> FILE
     bool append;
@@ -1201,6 +1216,41 @@ static int builtin_unset(int argc, char** argv, Sink* out, Sink* in)
     return 0;
 }
 
+// export NAME[=value]...: the variables become the environment of the programs
+// the shell starts; `export` alone lists them.
+static int builtin_export(int argc, char** argv, Sink* out, Sink* in)
+{
+    if (argc == 1) {
+        for (int i = 0; i < variable_count; ++i) {
+            if (variables[i].exported)
+                sink_printf(out, "export %s=%s\n", variables[i].name, variables[i].value);
+        }
+        return 0;
+    }
+    int status = 0;
+    for (int a = 1; a < argc; ++a) {
+        size_t length = strcspn(argv[a], "=");
+        if (!is_name(argv[a], length)) {
+            report("export: %s: not a variable name\n", argv[a]);
+            status = 1;
+            continue;
+        }
+        Variable* variable = find_variable(argv[a], length);
+        if (argv[a][length] == '=' || !variable) {
+            // NAME=value, or a NAME not set yet: it is set (to nothing).
+            char word[sizeof variables[0].name + MaxValue + 1];
+            snprintf(word, sizeof word, "%.*s=%s", (int)length, argv[a], argv[a][length] == '=' ? argv[a] + length + 1 : "");
+            if (!assign(word)) {
+                status = 1;
+                continue;
+            }
+            variable = find_variable(argv[a], length);
+        }
+        variable->exported = true;
+    }
+    return status;
+}
+
 static int builtin_install(int argc, char** argv, Sink* out, Sink* in)
 {
     // Code enters the system only through the installer, which verifies and
@@ -1217,7 +1267,8 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
                      "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1   redirection      cmd &   in the background\n"
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
                      "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
-                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait set unset install help exit shutdown\n");
+                     "  export NAME[=value]   programs see it in their environment    NAME=value prog   for that program alone\n"
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait set unset export install help exit shutdown\n");
     return 0;
 }
 
@@ -1242,6 +1293,7 @@ static Builtin const builtins[] = {
     { "wait", builtin_wait, false },
     { "set", builtin_set, false },
     { "unset", builtin_unset, false },
+    { "export", builtin_export, false },
     { "install", builtin_install, false },
     { "help", builtin_help, false },
 };
@@ -1349,6 +1401,77 @@ static uint32_t pack_arguments(Stage* stage, char* buffer, uint32_t capacity)
     return length;
 }
 
+// Moves the NAME=value words before a stage's command to its environment;
+// false if no command follows them.
+static bool take_environment(Stage* stage)
+{
+    int taken = 0;
+    while (taken < stage->count && stage->assignment[taken])
+        stage->environment[stage->environment_count++] = stage->words[taken++];
+    if (taken == 0)
+        return true;
+    stage->count -= taken;
+    memmove(stage->words, stage->words + taken, (size_t)stage->count * sizeof stage->words[0]);
+    memmove(stage->pattern, stage->pattern + taken, (size_t)stage->count * sizeof stage->pattern[0]);
+    memmove(stage->assignment, stage->assignment + taken, (size_t)stage->count * sizeof stage->assignment[0]);
+    return stage->count > 0;
+}
+
+// Whether two NAME=value (or NAME) strings name the same variable.
+static bool same_name(char const* a, char const* b)
+{
+    size_t length = strcspn(a, "=");
+    return strcspn(b, "=") == length && strncmp(a, b, length) == 0;
+}
+
+// Appends "NAME=value" and its NUL; false if it does not fit.
+static bool append_entry(char* buffer, uint32_t capacity, uint32_t* length, char const* name, size_t name_length, char const* value)
+{
+    size_t value_length = strlen(value);
+    if (*length + name_length + value_length + 2 > capacity)
+        return false;
+    char* at = buffer + *length;
+    memcpy(at, name, name_length);
+    at[name_length] = '=';
+    memcpy(at + name_length + 1, value, value_length + 1);
+    *length += (uint32_t)(name_length + value_length + 2);
+    return true;
+}
+
+// Gives a child its environment: the exported variables, and the stage's own
+// NAME=value words, which win over an exported variable of the same name (and
+// the last of two for one name wins).
+static bool set_environment(Stage* stage, signet_handle child)
+{
+    static char buffer[EnvironmentBytes];
+    uint32_t length = 0;
+    bool fits = true;
+    for (int i = 0; i < variable_count && fits; ++i) {
+        bool overridden = false;
+        for (int j = 0; j < stage->environment_count; ++j)
+            overridden |= same_name(variables[i].name, stage->environment[j]);
+        if (variables[i].exported && !overridden)
+            fits = append_entry(buffer, sizeof buffer, &length, variables[i].name, strlen(variables[i].name), variables[i].value);
+    }
+    for (int i = 0; i < stage->environment_count && fits; ++i) {
+        bool overridden = false;
+        for (int j = i + 1; j < stage->environment_count; ++j)
+            overridden |= same_name(stage->environment[i], stage->environment[j]);
+        char const* word = stage->environment[i];
+        size_t name_length = strcspn(word, "=");
+        if (!overridden)
+            fits = append_entry(buffer, sizeof buffer, &length, word, name_length, word + name_length + 1);
+    }
+    if (length == 0)
+        return true;
+    int32_t status = fits ? signet_child_set_environment(child, buffer, length) : SIGNET_LIMIT;
+    if (status != SIGNET_OK) {
+        report("%s: cannot give it its environment (%s)\n", stage->words[0], status == SIGNET_LIMIT ? "over 64 KiB" : "refused");
+        return false;
+    }
+    return true;
+}
+
 static int run_pipeline(Pipeline* pipeline)
 {
     Running running[MaxStages];
@@ -1447,6 +1570,11 @@ static int run_pipeline(Pipeline* pipeline)
         ++running_count;
         if (!set_parameters(stage, child)) {
             status = 2;
+            failed = true;
+            break;
+        }
+        if (!set_environment(stage, child)) {
+            status = 126;
             failed = true;
             break;
         }
@@ -1756,19 +1884,22 @@ static Next execute(char const* line, int* exit_status)
     int assignments = 0;
     while (assignments < assigning->count && assigning->assignment[assignments])
         ++assignments;
-    if (assignments) {
-        if (assignments < assigning->count || pipeline.count > 1 || assigning->input || assigning->output || assigning->errors
-            || assigning->errors_to_output || pipeline.background) {
-            report("shell: NAME=value stands on a line of its own: the variables are the shell's, and a program does not see them\n");
-            last_status = 2;
-            return Continue;
-        }
+    if (assignments && assignments == assigning->count && pipeline.count == 1 && !assigning->input && !assigning->output
+        && !assigning->errors && !assigning->errors_to_output && !pipeline.background) {
         last_status = 0;
         for (int i = 0; i < assignments; ++i) {
             if (!assign(assigning->words[i]))
                 last_status = 1;
         }
         return Continue;
+    }
+    // Before a command: that command's environment.
+    for (int i = 0; i < pipeline.count; ++i) {
+        if (!take_environment(&pipeline.stages[i])) {
+            report("shell: a command is missing after NAME=value\n");
+            last_status = 2;
+            return Continue;
+        }
     }
     if (!expand_globs(&pipeline)) {
         last_status = 2;
@@ -1815,6 +1946,12 @@ int main(void)
     }
     if (signet_startup_handle(1, &file_system) != SIGNET_OK)
         file_system = 0;
+    // The shell's own environment is exported to what it starts.
+    for (char** entry = environ; entry && *entry; ++entry) {
+        size_t length = strcspn(*entry, "=");
+        if ((*entry)[length] == '=' && is_name(*entry, length) && assign(*entry))
+            find_variable(*entry, length)->exported = true;
+    }
     if (interactive) {
         watch_interrupts();
         printf("Signet shell. 'help' lists what it does; 'shutdown' stops the system.\n");

@@ -94,8 +94,17 @@ check "programs and builtins get the names" "$(has '^A$' && has '^B$' && has '^\
 # 4d. The shell's variables: NAME=value alone on a line, $NAME and ${NAME} outside single quotes.
 session variables 'GREETING="hello world"\nN=3\necho "${GREETING}!"\necho '"'"'$GREETING'"'"'\nshow "$GREETING" x$N\nX=1 show\necho "with a command: $?"\necho "[$UNSET]"\nset\nunset N\necho "[$N]"\n'
 check "variables expand, in double quotes too, not in single ones" "$(has '^hello world!$' && has '^\$GREETING$' && has '^arg 1: hello world$' && has '^arg 2: x3$'; echo $?)" "wrong expansion"
-check "an assignment before a command is refused: 2; unset and unknown names expand to nothing" \
-  "$(has '^with a command: 2$' && has '^\[\]$' && has '^N=3$' && [[ $(grep -c '^\[\]$' <<<"$output") -eq 2 ]]; echo $?)" "assignment or unset wrong"
+check "an assignment before a command is that command's environment; unset and unknown names expand to nothing" \
+  "$(has '^env X=1$' && has '^with a command: 0$' && lacks '^env GREETING' && has '^\[\]$' && has '^N=3$' && [[ $(grep -c '^\[\]$' <<<"$output") -eq 2 ]]; echo $?)" "assignment or unset wrong"
+
+# 4e. The environment of programs: exported variables, and NAME=value before a command for it alone.
+session environment 'export GREETING="hello world" EMPTY\nshow\nGREETING=bye A=1 A=2 show one\necho "[$A] $GREETING"\nB=1 show | upper\nexport\nexport 9x\necho "bad: $?"\nunset GREETING\nshow\n'
+check "exported variables are every program's environment" \
+  "$([[ $(grep -c '^env GREETING=hello world$' <<<"$output") -eq 1 && $(grep -c '^env EMPTY=$' <<<"$output") -eq 3 ]]; echo $?)" "wrong environment"
+check "NAME=value before a command is its alone, the last of a name wins, in a pipeline too" \
+  "$(has '^env GREETING=bye$' && has '^env A=2$' && lacks '^env A=1$' && has '^\[\] hello world$' && has '^ENV B=1$' && has '^ENV EMPTY=$'; echo $?)" "wrong environment"
+check "export lists the exported variables and refuses what is not a name" \
+  "$(has '^export GREETING=hello world$' && has '^export EMPTY=$' && has '^export: 9x: not a variable name$' && has '^bad: 1$'; echo $?)" "export wrong"
 
 # 4b. A WASI program whose manifest grants /data gets the file system there; one whose
 #     manifest grants nothing has no preopened directory.

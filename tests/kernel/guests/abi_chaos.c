@@ -83,7 +83,7 @@ static int may_receive(uint32_t endpoint)
 static void one_call(void)
 {
     uint32_t* out = (uint32_t*)(s_scratch + 8 * below(64));
-    switch (below(40)) {
+    switch (below(41)) {
     case 0: signet_yield(); break;
     case 1: signet_sleep(below(100000)); break;
     case 2: signet_time_now(below(6), pointer()); break;
@@ -176,6 +176,7 @@ static void one_call(void)
             signet_channel_call(handle(), below(6), message, below(3) ? 4 : length(), handle(), pointer(), pointer(), length(), pointer());
         break;
     }
+    case 39: signet_child_set_environment(handle(), pointer(), length()); break;
     default:
         signet_child_bind_directory(handle(), pointer(), length(), handle());
         signet_child_directories(handle(), pointer(), length(), pointer());

@@ -1,5 +1,5 @@
 // Checks the statuses of child_bind_stream, child_describe, child_set_param,
-// child_directories and child_bind_directory
+// child_set_environment, child_directories and child_bind_directory
 // (docs/abi.md) from inside the booted system: every line is "ok NAME" or
 // "FAIL NAME: ...", and the last says how many failed.
 #include <signet/abi.h>
@@ -59,6 +59,23 @@ int main(void)
     expect("param: a forged child", signet_child_set_param(0x7777, "greeting", 8, "x", 1), SIGNET_BAD_HANDLE);
     expect("param: out of bounds", signet_child_set_param(child, (char const*)0xfffffff0u, 64, "x", 1), SIGNET_OUT_OF_BOUNDS);
 
+    // child_set_environment: NUL-terminated NAME=value entries; a refusal keeps what was given.
+    static char const good[] = "GREETING=salut\0EMPTY=\0";
+    expect("environment: two entries", signet_child_set_environment(child, good, sizeof good - 1), SIGNET_OK);
+    expect("environment: no '='", signet_child_set_environment(child, "NAME\0", 5), SIGNET_INVALID_ARGUMENT);
+    expect("environment: an empty name", signet_child_set_environment(child, "=x\0", 3), SIGNET_INVALID_ARGUMENT);
+    expect("environment: an empty entry", signet_child_set_environment(child, "A=1\0\0", 5), SIGNET_INVALID_ARGUMENT);
+    expect("environment: not NUL-terminated", signet_child_set_environment(child, "A=1", 3), SIGNET_INVALID_ARGUMENT);
+    static char large[64 * 1024 + 4];
+    memset(large, 'x', sizeof large);
+    large[0] = 'A';
+    large[1] = '=';
+    large[sizeof large - 1] = '\0';
+    expect("environment: over 64 KiB", signet_child_set_environment(child, large, sizeof large), SIGNET_LIMIT);
+    expect("environment: a forged child", signet_child_set_environment(0x7777, good, sizeof good - 1), SIGNET_BAD_HANDLE);
+    expect("environment: a stream as the child", signet_child_set_environment(reader, good, sizeof good - 1), SIGNET_BAD_HANDLE);
+    expect("environment: out of bounds", signet_child_set_environment(child, (char const*)0xfffffff0u, 64), SIGNET_OUT_OF_BOUNDS);
+
     // child_describe.
     uint64_t id = 0;
     char text[64];
@@ -91,6 +108,7 @@ int main(void)
     expect("start", signet_child_start(child), SIGNET_OK);
     expect("bind: after start", signet_child_bind_stream(child, 2, writer2), SIGNET_INVALID_ARGUMENT);
     expect("param: after start", signet_child_set_param(child, "greeting", 8, "x", 1), SIGNET_INVALID_ARGUMENT);
+    expect("environment: after start", signet_child_set_environment(child, good, sizeof good - 1), SIGNET_INVALID_ARGUMENT);
     char output[1024];
     uint32_t got = 0;
     for (;;) {
@@ -108,6 +126,8 @@ int main(void)
     int32_t status = -1;
     signet_child_wait(child, SIGNET_WAIT_FOREVER, &status);
     expect("the child's output came through the bound stdout", strstr(output, "greeting: salut\n") && strstr(output, "count: -12\n") ? 0 : 1, 0);
+    expect("the child's environment is what was given, in order",
+        strstr(output, "env GREETING=salut\nenv EMPTY=\n") && !strstr(output, "env NAME") && !strstr(output, "env A=") ? 0 : 1, 0);
     expect("describe: exited", signet_child_describe(child, &id, text, sizeof text, &length), SIGNET_OK);
     expect("describe: says exited 0", length == 8 && memcmp(text, "exited 0", 8) == 0 ? 0 : 1, 0);
     printf("abicheck: %d failed\n", failures);

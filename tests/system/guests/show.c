@@ -1,8 +1,11 @@
-// Prints its arguments and its `greeting` and `count` parameters, one per line.
+// Prints its arguments, its `greeting` and `count` parameters and its
+// environment ("env NAME=value"), one per line.
 #include <signet/abi.h>
 
 #include <stdio.h>
 #include <string.h>
+
+extern char** environ; // POSIX; the C library fills it from WASI's environ_get
 
 int main(int argc, char** argv)
 {
@@ -18,5 +21,7 @@ int main(int argc, char** argv)
         value[length] = '\0';
         printf("count: %s\n", value);
     }
+    for (char** entry = environ; entry && *entry; ++entry)
+        printf("env %s\n", *entry);
     return argc - 1;
 }
