@@ -24,13 +24,15 @@
 
 namespace signet {
 
+// Copies nothing, from anywhere (a null pointer too: an empty message's bytes), when `length` is 0.
 inline void copy_bytes(void* destination, void const* source, size_t length)
 {
     auto* to = static_cast<uint8_t*>(destination);
     auto const* from = static_cast<uint8_t const*>(source);
     uintptr_t ahead = (reinterpret_cast<uintptr_t>(to) - reinterpret_cast<uintptr_t>(from)) & 4095;
     if (length < 32768 || ahead == 0 || ahead >= 64) {
-        std::memcpy(to, from, length);
+        if (length)
+            std::memcpy(to, from, length);
         return;
     }
     // [0, head) and [head + body, length) by memcpy (under 64 bytes each), the
