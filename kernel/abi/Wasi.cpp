@@ -234,8 +234,19 @@ uint32_t WASI(fd_filestat_get)(void* host, uint32_t fd, uint32_t out)
 }
 
 uint32_t WASI(fd_filestat_set_times)(void* host, uint32_t fd, uint64_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, NotCapable); }
-uint32_t WASI(fd_pread)(void* host, uint32_t fd, uint32_t, uint32_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, SPipe); }
-uint32_t WASI(fd_pwrite)(void* host, uint32_t fd, uint32_t, uint32_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, SPipe); }
+uint32_t WASI(fd_pread)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, uint64_t offset, uint32_t out_read)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    return fd > 2 ? wasi_file_read(sip, fd, iovs, count, out_read, offset) : not_open_or(sip, fd, SPipe);
+}
+
+uint32_t WASI(fd_pwrite)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, uint64_t offset, uint32_t out_written)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    return fd > 2 ? wasi_file_write(sip, fd, iovs, count, out_written, offset) : not_open_or(sip, fd, SPipe);
+}
 
 uint32_t WASI(fd_read)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read)
 {

@@ -366,7 +366,7 @@ uint32_t wasi_file_filestat_get(Sip& sip, uint32_t fd, uint32_t out)
     return error ? error : write_filestat(sip, out, as<FileSystem_Status>(reply));
 }
 
-uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read)
+uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read, std::optional<uint64_t> offset)
 {
     require_stack_headroom();
     FileTurn turn(sip);
@@ -375,6 +375,8 @@ uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, ui
     GuestMemory memory(sip.runtime());
     if (count > max_iovecs || !memory.valid(iovs, uint64_t(count) * 8) || !memory.valid(out_read, 4))
         return Fault;
+    if (offset && *offset > uint64_t(INT64_MAX))
+        return Inval; // a negative off_t
     Entry* entry = find(sip, fd);
     if (!entry)
         return BadFd;
@@ -390,8 +392,15 @@ uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, ui
         memory.read(iovs + i * 8 + 4, length);
         uint32_t done = 0;
         while (done < length) {
-            FileSystem_Read request { handle, std::min<uint32_t>(length - done, FS_IO_MAX) };
-            uint32_t error = call(sip, *endpoint, FileSystem_MSG_Read, &request, sizeof request, FileSystem_MSG_Data, reply);
+            uint32_t chunk = std::min<uint32_t>(length - done, FS_IO_MAX);
+            uint32_t error;
+            if (offset) {
+                FileSystem_ReadAt request { handle, *offset + total, chunk };
+                error = call(sip, *endpoint, FileSystem_MSG_ReadAt, &request, sizeof request, FileSystem_MSG_Data, reply);
+            } else {
+                FileSystem_Read request { handle, chunk };
+                error = call(sip, *endpoint, FileSystem_MSG_Read, &request, sizeof request, FileSystem_MSG_Data, reply);
+            }
             if (error)
                 return total ? (memory.write(out_read, total), Success) : error;
             uint32_t got = 0;
@@ -403,14 +412,14 @@ uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, ui
                 return Fault;
             done += got;
             total += got;
-            if (got < request.length)
+            if (got < chunk)
                 return GuestMemory(sip.runtime()).write(out_read, total) ? Success : Fault;
         }
     }
     return GuestMemory(sip.runtime()).write(out_read, total) ? Success : Fault;
 }
 
-uint32_t wasi_file_write(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written)
+uint32_t wasi_file_write(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written, std::optional<uint64_t> offset)
 {
     require_stack_headroom();
     FileTurn turn(sip);
@@ -419,6 +428,8 @@ uint32_t wasi_file_write(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, u
     GuestMemory memory(sip.runtime());
     if (count > max_iovecs || !memory.valid(iovs, uint64_t(count) * 8) || !memory.valid(out_written, 4))
         return Fault;
+    if (offset && *offset > uint64_t(INT64_MAX))
+        return Inval; // a negative off_t
     Entry* entry = find(sip, fd);
     if (!entry)
         return BadFd;
@@ -431,6 +442,7 @@ uint32_t wasi_file_write(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, u
     // Large requests are built per worker, not on the fiber's stack: each is
     // copied into the channel before the fiber can block or move.
     thread_local FileSystem_Write request;
+    thread_local FileSystem_WriteAt request_at;
     for (uint32_t i = 0; i < count; ++i) {
         uint32_t buffer = 0, length = 0;
         GuestMemory now(sip.runtime());
@@ -442,11 +454,21 @@ uint32_t wasi_file_write(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, u
             uint8_t const* source = current.range(buffer + done, chunk);
             if (!source || uint64_t(buffer) + done + chunk > UINT32_MAX)
                 return Fault;
-            std::memset(&request, 0, sizeof request);
-            request.handle = handle;
-            request.data.length = chunk;
-            std::memcpy(request.data.data, source, chunk);
-            uint32_t error = call(sip, *endpoint, FileSystem_MSG_Write, &request, sizeof request, FileSystem_MSG_Written, reply);
+            uint32_t error;
+            if (offset) {
+                std::memset(&request_at, 0, sizeof request_at);
+                request_at.handle = handle;
+                request_at.offset = *offset + total;
+                request_at.data.length = chunk;
+                std::memcpy(request_at.data.data, source, chunk);
+                error = call(sip, *endpoint, FileSystem_MSG_WriteAt, &request_at, sizeof request_at, FileSystem_MSG_Written, reply);
+            } else {
+                std::memset(&request, 0, sizeof request);
+                request.handle = handle;
+                request.data.length = chunk;
+                std::memcpy(request.data.data, source, chunk);
+                error = call(sip, *endpoint, FileSystem_MSG_Write, &request, sizeof request, FileSystem_MSG_Written, reply);
+            }
             if (error)
                 return total ? (GuestMemory(sip.runtime()).write(out_written, total), Success) : error;
             uint32_t written = as<FileSystem_Written>(reply).count;

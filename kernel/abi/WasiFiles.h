@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,9 @@ namespace abi {
 uint32_t wasi_file_close(Sip&, uint32_t fd);
 uint32_t wasi_file_fdstat_get(Sip&, uint32_t fd, uint32_t out);
 uint32_t wasi_file_filestat_get(Sip&, uint32_t fd, uint32_t out);
-uint32_t wasi_file_read(Sip&, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read);
-uint32_t wasi_file_write(Sip&, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written);
+// fd_read and fd_write; with an offset, fd_pread and fd_pwrite (the descriptor's position stays).
+uint32_t wasi_file_read(Sip&, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read, std::optional<uint64_t> offset = {});
+uint32_t wasi_file_write(Sip&, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written, std::optional<uint64_t> offset = {});
 
 } // namespace abi
 } // namespace signet

@@ -101,6 +101,7 @@ static bool needs_write(FileSystem_Exp_tag tag)
     switch (tag) {
     case FileSystem_Exp_Create:
     case FileSystem_Exp_Write:
+    case FileSystem_Exp_WriteAt:
     case FileSystem_Exp_Truncate:
     case FileSystem_Exp_Rename:
     case FileSystem_Exp_Unlink:
@@ -323,8 +324,10 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
         if (!error)
             FileSystem_Exp_send_Opened(ep, number);
         break;
-    case FileSystem_Exp_Read: {
-        if ((error = find_file(c, request.as.Read.handle, &file, &inode)))
+    case FileSystem_Exp_Read:
+    case FileSystem_Exp_ReadAt: {
+        bool at = tag == FileSystem_Exp_ReadAt;
+        if ((error = find_file(c, at ? request.as.ReadAt.handle : request.as.Read.handle, &file, &inode)))
             break;
         if (!(file->flags & FS_OPEN_READ)) {
             error = FS_EBADF;
@@ -334,27 +337,35 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
             error = FS_EISDIR;
             break;
         }
-        uint32_t length = request.as.Read.length > FS_IO_MAX ? FS_IO_MAX : request.as.Read.length;
+        uint32_t length = at ? request.as.ReadAt.length : request.as.Read.length;
+        if (length > FS_IO_MAX)
+            length = FS_IO_MAX;
         uint32_t read = 0;
-        if ((error = fs_file_read(file->inode, file->position, data_reply.data.data, length, &read)))
+        if ((error = fs_file_read(file->inode, at ? request.as.ReadAt.offset : file->position, data_reply.data.data, length, &read)))
             break;
-        file->position += read;
+        if (!at)
+            file->position += read;
         data_reply.data.length = read;
         FileSystem_Exp_send_Data_message(ep, &data_reply);
         break;
     }
-    case FileSystem_Exp_Write: {
-        if ((error = find_file(c, request.as.Write.handle, &file, &inode)))
+    case FileSystem_Exp_Write:
+    case FileSystem_Exp_WriteAt: {
+        bool at = tag == FileSystem_Exp_WriteAt;
+        if ((error = find_file(c, at ? request.as.WriteAt.handle : request.as.Write.handle, &file, &inode)))
             break;
         if (!(file->flags & FS_OPEN_WRITE)) {
             error = FS_EBADF;
             break;
         }
-        uint64_t position = (file->flags & FS_OPEN_APPEND) ? inode.size : file->position;
+        uint64_t position = at ? request.as.WriteAt.offset : (file->flags & FS_OPEN_APPEND) ? inode.size : file->position;
+        uint8_t const* bytes = at ? request.as.WriteAt.data.data : request.as.Write.data.data;
+        uint32_t length = at ? request.as.WriteAt.data.length : request.as.Write.data.length;
         uint32_t written = 0;
-        if ((error = fs_file_write(file->inode, position, request.as.Write.data.data, request.as.Write.data.length, &written)))
+        if ((error = fs_file_write(file->inode, position, bytes, length, &written)))
             break;
-        file->position = position + written;
+        if (!at)
+            file->position = position + written;
         FileSystem_Exp_send_Written(ep, written);
         break;
     }

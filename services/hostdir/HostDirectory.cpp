@@ -7,6 +7,8 @@
 #include <signet/abi.h>
 
 #include <array>
+#include <optional>
+#include <span>
 #include <cerrno>
 #include <cstring>
 #include <dirent.h>
@@ -133,6 +135,9 @@ private:
 
     bool serve(uint16_t id, std::vector<uint8_t> const& bytes);
     bool open(std::string_view path, uint32_t flags);
+    // Read and Write at the handle's position (which they advance), ReadAt and WriteAt at `offset`.
+    bool read(File*, uint32_t length, std::optional<uint64_t> offset);
+    bool write(File*, std::span<uint8_t const>, std::optional<uint64_t> offset);
     bool list(std::string_view path, uint32_t cursor);
 
     int m_root;
@@ -147,6 +152,43 @@ Message const& view(std::vector<uint8_t> const& bytes)
 {
     // The kernel checked the layout against the contract; the size is exact.
     return *reinterpret_cast<Message const*>(bytes.data());
+}
+
+bool Server::read(File* f, uint32_t length, std::optional<uint64_t> offset)
+{
+    if (!f || !(f->flags & FS_OPEN_READ))
+        return fail(FS_EBADF);
+    if (f->directory)
+        return fail(FS_EISDIR);
+    uint64_t position = offset.value_or(f->position);
+    if (position > uint64_t(INT64_MAX))
+        return fail(FS_EINVAL);
+    ssize_t got = pread(f->fd, m_data.data.data, std::min<uint32_t>(length, FS_IO_MAX), off_t(position));
+    if (got < 0)
+        return fail(from_errno(errno));
+    if (!offset)
+        f->position += uint64_t(got);
+    m_data.data.length = uint32_t(got);
+    return send(FileSystem_MSG_Data, &m_data, sizeof m_data);
+}
+
+bool Server::write(File* f, std::span<uint8_t const> data, std::optional<uint64_t> offset)
+{
+    if (!f || !(f->flags & FS_OPEN_WRITE))
+        return fail(FS_EBADF);
+    uint64_t position = offset.value_or(f->position);
+    struct stat status { };
+    if (!offset && (f->flags & FS_OPEN_APPEND) && fstat(f->fd, &status) == 0)
+        position = uint64_t(status.st_size);
+    if (position > uint64_t(INT64_MAX) - FS_IO_MAX)
+        return fail(FS_EFBIG);
+    ssize_t put = pwrite(f->fd, data.data(), data.size(), off_t(position));
+    if (put < 0)
+        return fail(from_errno(errno));
+    if (!offset)
+        f->position = position + uint64_t(put);
+    FileSystem_Written reply { uint32_t(put) };
+    return send(FileSystem_MSG_Written, &reply, sizeof reply);
 }
 
 bool Server::status_of(int fd)
@@ -247,36 +289,19 @@ bool Server::serve(uint16_t id, std::vector<uint8_t> const& bytes)
         return open(text(view<FileSystem_Open>(bytes).path), view<FileSystem_Open>(bytes).flags);
     case FileSystem_MSG_Read: {
         auto const& request = view<FileSystem_Read>(bytes);
-        File* f = file(request.handle);
-        if (!f || !(f->flags & FS_OPEN_READ))
-            return fail(FS_EBADF);
-        if (f->directory)
-            return fail(FS_EISDIR);
-        uint32_t length = std::min<uint32_t>(request.length, FS_IO_MAX);
-        ssize_t got = pread(f->fd, m_data.data.data, length, off_t(f->position));
-        if (got < 0)
-            return fail(from_errno(errno));
-        f->position += uint64_t(got);
-        m_data.data.length = uint32_t(got);
-        return send(FileSystem_MSG_Data, &m_data, sizeof m_data);
+        return read(file(request.handle), request.length, std::nullopt);
+    }
+    case FileSystem_MSG_ReadAt: {
+        auto const& request = view<FileSystem_ReadAt>(bytes);
+        return read(file(request.handle), request.length, request.offset);
     }
     case FileSystem_MSG_Write: {
         auto const& request = view<FileSystem_Write>(bytes);
-        File* f = file(request.handle);
-        if (!f || !(f->flags & FS_OPEN_WRITE))
-            return fail(FS_EBADF);
-        uint64_t position = f->position;
-        struct stat status { };
-        if ((f->flags & FS_OPEN_APPEND) && fstat(f->fd, &status) == 0)
-            position = uint64_t(status.st_size);
-        if (position > uint64_t(INT64_MAX) - FS_IO_MAX)
-            return fail(FS_EFBIG);
-        ssize_t put = pwrite(f->fd, request.data.data, request.data.length, off_t(position));
-        if (put < 0)
-            return fail(from_errno(errno));
-        f->position = position + uint64_t(put);
-        FileSystem_Written reply { uint32_t(put) };
-        return send(FileSystem_MSG_Written, &reply, sizeof reply);
+        return write(file(request.handle), { request.data.data, request.data.length }, std::nullopt);
+    }
+    case FileSystem_MSG_WriteAt: {
+        auto const& request = view<FileSystem_WriteAt>(bytes);
+        return write(file(request.handle), { request.data.data, request.data.length }, request.offset);
     }
     case FileSystem_MSG_Seek: {
         auto const& request = view<FileSystem_Seek>(bytes);

@@ -27,6 +27,33 @@ static int failures;
         }                                                        \
     } while (0)
 
+// pread and pwrite: at an offset, leaving the descriptor's position where it is.
+static void positioned(void)
+{
+    int fd = open("/data/at", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    EXPECT(fd >= 0 && write(fd, "0123456789", 10) == 10, "write ten bytes for pread");
+    char at[8] = { 0 };
+    EXPECT(pread(fd, at, 4, 3) == 4 && memcmp(at, "3456", 4) == 0, "pread 4 bytes at 3");
+    EXPECT(lseek(fd, 0, SEEK_CUR) == 10, "pread leaves the position");
+    EXPECT(pwrite(fd, "ab", 2, 1) == 2, "pwrite 2 bytes at 1");
+    EXPECT(lseek(fd, 0, SEEK_CUR) == 10, "pwrite leaves the position");
+    EXPECT(pwrite(fd, "zz", 2, 20) == 2, "pwrite past the end");
+    EXPECT(pread(fd, at, 8, 20) == 2 && memcmp(at, "zz", 2) == 0, "a pread that reaches the end is short");
+    EXPECT(pread(fd, at, 8, 100) == 0, "a pread past the end reads nothing");
+    char all[24] = { 0 };
+    static char const expected[22] = "0ab3456789\0\0\0\0\0\0\0\0\0\0zz";
+    EXPECT(pread(fd, all, sizeof all, 0) == 22 && memcmp(all, expected, 22) == 0, "the file holds both writes, the gap zeros");
+    EXPECT(write(fd, "!", 1) == 1 && pread(fd, all, 1, 10) == 1 && all[0] == '!', "a write still goes to the position");
+    static char big[40000];
+    memset(big, 'p', sizeof big);
+    EXPECT(pwrite(fd, big, sizeof big, 5) == (ssize_t)sizeof big, "a pwrite of 40000 bytes (three requests)");
+    memset(big, 0, sizeof big);
+    EXPECT(pread(fd, big, sizeof big, 5) == (ssize_t)sizeof big && big[0] == 'p' && big[sizeof big - 1] == 'p', "a pread of 40000 bytes");
+    EXPECT(pread(fd, at, 1, (off_t)-1) == -1 && errno == EINVAL, "a negative offset: EINVAL");
+    EXPECT(pread(1, at, 1, 0) == -1 && errno == ESPIPE, "pread on stdout: ESPIPE");
+    EXPECT(close(fd) == 0 && unlink("/data/at") == 0, "close and unlink");
+}
+
 static void work(void)
 {
     FILE* file = fopen("/data/hello.txt", "w");
@@ -69,6 +96,7 @@ static void work(void)
     EXPECT(rmdir("/data/sub") != 0 && errno == ENOTEMPTY, "rmdir a non-empty directory: ENOTEMPTY");
     EXPECT(unlink("/data/sub/moved.txt") == 0 && rmdir("/data/sub") == 0, "rmdir");
     EXPECT(fopen("/data/missing", "r") == NULL && errno == ENOENT, "a missing file: ENOENT");
+    positioned();
 }
 
 static void escape(void)
