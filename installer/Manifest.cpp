@@ -77,6 +77,25 @@ ErrorOr<ContractReference> contract_reference(Reader const& reader, toml::table 
     return reference;
 }
 
+// "/" or "/a/b": absolute, at most 255 characters, no control characters, no
+// ".", ".." or empty component, no trailing '/'.
+bool is_plain_absolute_path(std::string const& path)
+{
+    if (path == "/")
+        return true;
+    bool valid = path.size() >= 2 && path.size() <= 255 && path[0] == '/' && path.back() != '/';
+    for (size_t at = 0; valid && at < path.size(); ++at) {
+        unsigned char c = static_cast<unsigned char>(path[at]);
+        if (c < 0x20 || c == 0x7f || (c == '/' && at + 1 < path.size() && path[at + 1] == '/'))
+            valid = false;
+    }
+    for (std::string_view part : { "/./", "/../" }) {
+        if (valid && (path + "/").find(part) != std::string::npos)
+            valid = false;
+    }
+    return valid;
+}
+
 } // namespace
 
 ErrorOr<uint64_t> parse_duration(std::string const& text)
@@ -266,7 +285,8 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
         return reader.error("resource", "must be an array of tables ([[resource]])");
     }
 
-    // [[directory]]: guest = "/data" -- the system file system, preopened at that WASI path.
+    // [[directory]]: guest = "/data" -- the system file system, preopened at that WASI path;
+    // path = "/notes" -- only that directory of it (default "/": all of it).
     if (auto* directories = root["directory"].as_array()) {
         for (size_t i = 0; i < directories->size(); ++i) {
             std::string prefix = "directory[" + std::to_string(i) + "]";
@@ -274,27 +294,23 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
             if (!table)
                 return reader.error(prefix, "must be a table");
             for (auto const& [key, node] : *table) {
-                if (key.str() != "guest")
-                    return reader.error(prefix + "." + std::string(key.str()), "unknown field (known: guest)");
+                if (key.str() != "guest" && key.str() != "path")
+                    return reader.error(prefix + "." + std::string(key.str()), "unknown field (known: guest, path)");
             }
-            std::string guest = TRY(reader.string(*table, prefix, "guest"));
-            bool valid = guest.size() >= 2 && guest.size() <= 255 && guest[0] == '/' && guest.back() != '/';
-            for (size_t at = 0; valid && at < guest.size(); ++at) {
-                unsigned char c = static_cast<unsigned char>(guest[at]);
-                if (c < 0x20 || c == 0x7f || (c == '/' && at + 1 < guest.size() && guest[at + 1] == '/'))
-                    valid = false;
+            Manifest::Directory directory;
+            directory.guest = TRY(reader.string(*table, prefix, "guest"));
+            if (!is_plain_absolute_path(directory.guest) || directory.guest == "/")
+                return reader.error(prefix + ".guest", "'" + directory.guest + "' is not an absolute path of 1 to 255 characters without '.', '..', '//' or a trailing '/'");
+            if (table->contains("path")) {
+                directory.path = TRY(reader.string(*table, prefix, "path"));
+                if (!is_plain_absolute_path(directory.path))
+                    return reader.error(prefix + ".path", "'" + directory.path + "' is not '/' or an absolute path of 1 to 255 characters without '.', '..', '//' or a trailing '/'");
             }
-            for (std::string_view part : { "/./", "/../" }) {
-                if (valid && (guest + "/").find(part) != std::string::npos)
-                    valid = false;
-            }
-            if (!valid)
-                return reader.error(prefix + ".guest", "'" + guest + "' is not an absolute path of 1 to 255 characters without '.', '..', '//' or a trailing '/'");
             for (auto const& other : manifest.directories) {
-                if (other == guest)
-                    return reader.error(prefix + ".guest", "'" + guest + "' is granted twice");
+                if (other.guest == directory.guest)
+                    return reader.error(prefix + ".guest", "'" + directory.guest + "' is granted twice");
             }
-            manifest.directories.push_back(std::move(guest));
+            manifest.directories.push_back(std::move(directory));
         }
     } else if (root.contains("directory")) {
         return reader.error("directory", "must be an array of tables ([[directory]])");

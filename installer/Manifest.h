@@ -73,9 +73,14 @@ struct Manifest {
     std::vector<ManifestService> services;
     std::vector<ManifestParameter> parameters;
     std::vector<ManifestResource> resources;
-    // [[directory]] guest = "/data": WASI paths at which it may be given the
-    // system file system as a preopened directory (child_bind_directory).
-    std::vector<std::string> directories;
+    // [[directory]] guest = "/data", path = "/notes": WASI paths at which it may
+    // be given the system file system as a preopened directory
+    // (child_bind_directory), each seeing the directory `path` of it ("/": all).
+    struct Directory {
+        std::string guest;
+        std::string path { "/" };
+    };
+    std::vector<Directory> directories;
     ManifestLimits limits;
     bool may_create_children { false };
     // Where its SIPs run (docs/protection-domains.md): "kernel" (the default),

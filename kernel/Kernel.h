@@ -49,9 +49,10 @@ struct SpawnRequest {
     std::function<void(Sip&)> host_entry;
     // Disks its manifest declares: it may open these (and only these) with disk_open.
     std::vector<DiskGrant> disks;
-    // Its manifest's [[directory]] guest paths: where a parent may give it a file
-    // system (child_bind_directory). Absent: any path (SIPs started from bare modules).
-    std::optional<std::vector<std::string>> directories;
+    // Its manifest's [[directory]] grants: where a parent may give it a file system
+    // (child_bind_directory), and which directory of it. Absent: any guest path, the
+    // whole file system (SIPs started from bare modules).
+    std::optional<std::vector<DirectoryGrant>> directories;
     // Runs once when the SIP finishes, before its endpoints close and its end is
     // reported: a SIP in a protection domain ends its domain process here.
     std::function<void()> on_finish;
@@ -111,8 +112,8 @@ public:
         std::vector<std::pair<std::string, std::string>> parameter_types;
         std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
         std::string domain { "kernel" }; // the manifest's program.domain: where children of it run
-        // The manifest's [[directory]] guest paths; absent for bare modules (any path).
-        std::optional<std::vector<std::string>> directories;
+        // The manifest's [[directory]] grants; absent for bare modules (any path).
+        std::optional<std::vector<DirectoryGrant>> directories;
         std::vector<std::string> services; // the manifest's [[service]] paths
     };
     void register_program(std::string const& name, ProgramInfo);

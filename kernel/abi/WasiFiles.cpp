@@ -83,7 +83,7 @@ std::shared_ptr<WasiFileTable> make_wasi_file_table(std::vector<WasiPreopen> pre
     return table;
 }
 
-ErrorOr<void> add_wasi_preopen(Sip& sip, std::string guest_path, std::shared_ptr<Endpoint> endpoint)
+ErrorOr<void> add_wasi_preopen(Sip& sip, std::string guest_path, std::shared_ptr<Endpoint> endpoint, std::string const& base)
 {
     if (sip.state() != Sip::State::Created)
         return Error::invalid("SIP " + std::to_string(sip.id()) + " has started: its directories can no longer be given");
@@ -102,6 +102,23 @@ ErrorOr<void> add_wasi_preopen(Sip& sip, std::string guest_path, std::shared_ptr
         if (channel.state() != 0 || channel.front(*endpoint))
             return Error::invalid("the FileSystem channel is in the middle of a request");
     }
+    if (base != "/") {
+        if (base.size() > FS_PATH_MAX || base.front() != '/')
+            return Error::invalid("'" + base + "' is not an absolute path of at most " + std::to_string(FS_PATH_MAX) + " bytes");
+        FileSystem_Stat request {};
+        request.path.length = uint32_t(base.size());
+        std::memcpy(request.path.data, base.data(), base.size());
+        uint16_t reply_id = 0;
+        std::vector<uint8_t> reply;
+        if (abi::kernel_call(*endpoint, FileSystem_MSG_Stat, { reinterpret_cast<uint8_t const*>(&request), sizeof request }, reply_id, reply) != SIGNET_OK)
+            return Error(ErrorKind::Io, "the file system did not answer whether " + base + " is a directory");
+        FileSystem_Status status {};
+        std::memcpy(&status, reply.data(), std::min(reply.size(), sizeof status));
+        if (reply_id != FileSystem_MSG_Status || status.type != FS_TYPE_DIRECTORY)
+            return Error(ErrorKind::NotFound, base + " is not a directory of that file system");
+        if (sip.state() != Sip::State::Created)
+            return Error::invalid("SIP " + std::to_string(sip.id()) + " started meanwhile: its directories can no longer be given");
+    }
     if (!sip.wasi_files)
         sip.wasi_files = std::make_shared<WasiFileTable>();
     auto& entries = sip.wasi_files->entries;
@@ -111,7 +128,7 @@ ErrorOr<void> add_wasi_preopen(Sip& sip, std::string guest_path, std::shared_ptr
     while (entries.contains(fd))
         ++fd;
     endpoint->set_holder(sip.holder_identity());
-    entries[fd] = { WasiFileTable::Kind::Preopen, std::move(endpoint), 0, "/", std::move(guest_path) };
+    entries[fd] = { WasiFileTable::Kind::Preopen, std::move(endpoint), 0, base, std::move(guest_path) };
     return {};
 }
 
@@ -493,6 +510,7 @@ extern "C" {
 
 uint32_t Z_signet_v1Z_child_bind_directory(void* host, uint32_t child_handle, uint32_t guest_path, uint32_t length, uint32_t endpoint_handle)
 {
+    require_stack_headroom(); // a grant of a directory below the root asks the file system whether it is one
     Sip& sip = sip_from(host);
     GuestMemory memory(sip.runtime());
     if (!memory.valid(guest_path, length))
@@ -503,17 +521,24 @@ uint32_t Z_signet_v1Z_child_bind_directory(void* host, uint32_t child_handle, ui
         return SIGNET_BAD_HANDLE;
     Sip& target = child->sip();
     std::string name(reinterpret_cast<char const*>(memory.range(guest_path, length)), length);
-    // A program installed with a manifest gets a file system only where the manifest grants one.
-    if (auto const& granted = target.directories(); granted && std::find(granted->begin(), granted->end(), name) == granted->end()) {
-        (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot give " + target.name()
-            + " the directory '" + name + "': its manifest grants no [[directory]] guest = \"" + name + "\"\n");
-        return SIGNET_DENIED;
+    // A program installed with a manifest gets a file system only where the manifest
+    // grants one, and sees there the directory of it that the grant names.
+    std::string base = "/";
+    if (auto const& granted = target.directories()) {
+        auto grant = std::find_if(granted->begin(), granted->end(), [&](auto const& directory) { return directory.guest == name; });
+        if (grant == granted->end()) {
+            (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot give " + target.name()
+                + " the directory '" + name + "': its manifest grants no [[directory]] guest = \"" + name + "\"\n");
+            return SIGNET_DENIED;
+        }
+        base = grant->path;
     }
     // Check and commit in one step: add_wasi_preopen changes nothing unless it succeeds.
-    if (auto added = add_wasi_preopen(target, name, endpoint); added.is_error()) {
+    if (auto added = add_wasi_preopen(target, name, endpoint, base); added.is_error()) {
         (void)sip.kernel().diagnostics().write("signet: SIP " + std::to_string(sip.id()) + " (" + sip.name() + ") cannot give " + target.name()
             + " the directory '" + name + "': " + added.error().message() + "\n");
-        return added.error().kind() == ErrorKind::Limit ? SIGNET_LIMIT : SIGNET_INVALID_ARGUMENT;
+        auto kind = added.error().kind();
+        return kind == ErrorKind::Limit ? SIGNET_LIMIT : kind == ErrorKind::NotFound ? SIGNET_NOT_FOUND : kind == ErrorKind::Io ? SIGNET_IO : SIGNET_INVALID_ARGUMENT;
     }
     // The endpoint now belongs to the child's descriptor table, not to this SIP.
     endpoint.reset();
@@ -532,8 +557,8 @@ uint32_t Z_signet_v1Z_child_directories(void* host, uint32_t child_handle, uint3
         return SIGNET_OUT_OF_BOUNDS;
     std::string text;
     if (auto const& granted = child->sip().directories()) {
-        for (auto const& path : *granted)
-            text += path + '\0';
+        for (auto const& directory : *granted)
+            text += directory.guest + '\0';
     }
     memory.write(out_length, static_cast<uint32_t>(text.size()));
     if (text.size() > capacity)

@@ -34,7 +34,10 @@ std::shared_ptr<WasiFileTable> make_wasi_file_table(std::vector<WasiPreopen>);
 // Adds a preopened directory to a SIP that has not started: `endpoint` must be
 // the Imp end of a FileSystem channel in state Ready with nothing waiting.
 // Errors say what is wrong. For the host (`signet boot`) and child_bind_directory.
-ErrorOr<void> add_wasi_preopen(Sip&, std::string guest_path, std::shared_ptr<Endpoint>);
+// With a `base` other than "/", the SIP sees only that directory of the file
+// system; it is checked to be one first, by a request on the endpoint (so on the
+// fiber of the SIP that holds it: child_bind_directory).
+ErrorOr<void> add_wasi_preopen(Sip&, std::string guest_path, std::shared_ptr<Endpoint>, std::string const& base = "/");
 
 namespace abi {
 

@@ -32,6 +32,15 @@ class Thread;
 class WasiFileTable;
 class Worker;
 
+// A [[directory]] of a program's manifest: the WASI path at which a parent may
+// give it a file system (child_bind_directory), and the directory of that file
+// system it then sees there ("/": all of it).
+struct DirectoryGrant {
+    std::string guest;
+    std::string path { "/" };
+    bool operator==(DirectoryGrant const&) const = default;
+};
+
 struct ExitInfo {
     enum class How : uint8_t {
         Exited,  // the program returned from its entry or called exit
@@ -121,7 +130,7 @@ public:
     // The disks this SIP's manifest declares (disk_open checks against these).
     std::vector<DiskGrant> const& disks() const { return m_disks; }
     // The WASI paths its manifest grants a file system at; absent: any path.
-    std::optional<std::vector<std::string>> const& directories() const { return m_directories; }
+    std::optional<std::vector<DirectoryGrant>> const& directories() const { return m_directories; }
     // CPU time its threads used on the kernel's workers (counted in TSC ticks at
     // each switch). Readable from any thread.
     uint64_t cpu_time_ns() const;
@@ -198,7 +207,7 @@ private:
     bool m_may_create_children { true };
     std::vector<std::pair<std::string, std::string>> m_parameters;
     std::vector<DiskGrant> m_disks;
-    std::optional<std::vector<std::string>> m_directories;
+    std::optional<std::vector<DirectoryGrant>> m_directories;
 
     std::vector<Thread*> m_threads; // guarded by m_lock
     std::vector<Thread*> m_fiber_waiters; // guarded by m_lock: SIP threads in wait_from_fiber

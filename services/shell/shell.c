@@ -144,7 +144,10 @@ static bool bind_directories(signet_handle child, char const* name)
         int32_t bound = signet_child_bind_directory(child, path, path_length, connection);
         if (bound != SIGNET_OK) {
             signet_handle_close(connection);
-            report("shell: %s: cannot give it %.*s (status %d)\n", name, (int)path_length, path, (int)bound);
+            if (bound == SIGNET_NOT_FOUND)
+                report("shell: %s: cannot give it %.*s: the directory its manifest grants there does not exist\n", name, (int)path_length, path);
+            else
+                report("shell: %s: cannot give it %.*s (status %d)\n", name, (int)path_length, path, (int)bound);
             return false;
         }
     }

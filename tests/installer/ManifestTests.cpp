@@ -122,6 +122,10 @@ INSTANTIATE_TEST_SUITE_P(EveryField, ManifestField,
         BadField { "[program]", "[[directory]]\n[program]", "field 'directory[0].guest': missing" },
         BadField { "[program]", "[[directory]]\nguest = \"/data\"\nhost = \"/tmp\"\n[program]", "field 'directory[0].host': unknown field" },
         BadField { "[program]", "[[directory]]\nguest = \"/data\"\n[[directory]]\nguest = \"/data\"\n[program]", "field 'directory[1].guest': '/data' is granted twice" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data\"\npath = \"notes\"\n[program]", "field 'directory[0].path': 'notes' is not '/' or an absolute path" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data\"\npath = \"/notes/..\"\n[program]", "field 'directory[0].path'" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data\"\npath = \"/a//b\"\n[program]", "field 'directory[0].path'" },
+        BadField { "[program]", "[[directory]]\nguest = \"/data\"\npath = 3\n[program]", "field 'directory[0].path'" },
         BadField { "[program]", "directory = \"/data\"\n[program]", "field 'directory': must be an array of tables" }),
     [](auto const& info) { return "case" + std::to_string(info.index); });
 
@@ -136,12 +140,18 @@ TEST(Manifest, ADiskIsDeclaredAsAResourceWithItsNameAndSize)
     EXPECT_EQ(manifest.value().resources[0].size_bytes, 64u << 20);
 }
 
-TEST(Manifest, DirectoriesAreGrantedByTheirGuestPath)
+TEST(Manifest, DirectoriesAreGrantedByTheirGuestPathEachWithTheDirectoryItSees)
 {
-    auto manifest = parse_manifest_text(replaced(good, "[program]", "[[directory]]\nguest = \"/data\"\n[[directory]]\nguest = \"/srv/www\"\n[program]"),
+    auto manifest = parse_manifest_text(
+        replaced(good, "[program]", "[[directory]]\nguest = \"/data\"\n[[directory]]\nguest = \"/srv/www\"\npath = \"/sites/one\"\n[program]"),
         "/apps/calc/manifest.toml");
     ASSERT_FALSE(manifest.is_error()) << manifest.error().message();
-    EXPECT_EQ(manifest.value().directories, (std::vector<std::string> { "/data", "/srv/www" }));
+    auto const& directories = manifest.value().directories;
+    ASSERT_EQ(directories.size(), 2u);
+    EXPECT_EQ(directories[0].guest, "/data");
+    EXPECT_EQ(directories[0].path, "/");
+    EXPECT_EQ(directories[1].guest, "/srv/www");
+    EXPECT_EQ(directories[1].path, "/sites/one");
     auto none = parse_manifest_text(good, "/apps/calc/manifest.toml");
     ASSERT_FALSE(none.is_error());
     EXPECT_TRUE(none.value().directories.empty());

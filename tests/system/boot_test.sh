@@ -112,6 +112,12 @@ session directories 'notes /data/note.txt written by a sealed process\necho "not
 check "a granted /data is the system file system" "$(has '^notes: wrote /data/note.txt$' && has '^notes: 0$' && has '^written by a sealed process$'; echo $?)" "the file did not arrive"
 check "without a grant there is no /data" "$(has '^notes: cannot open /data/other.txt' && has '^nodata: 1$' && has 'cat: /other.txt: no such file'; echo $?)" "nodata wrote a file"
 
+# 4c. A grant of one directory (path = "/inbox"): the program sees it as /data, and nothing above it.
+session subdirectory 'mkdir /inbox\ninbox /data/n.txt kept in the inbox\necho "inbox: $?"\ncat /inbox/n.txt\ninbox /data/../escape.txt out\necho "escape: $?"\nls /\nrm /inbox/n.txt\nrmdir /inbox\ninbox /data/m.txt none\necho "gone: $?"\n'
+check "a program granted /inbox writes there through its /data" "$(has '^notes: wrote /data/n.txt$' && has '^inbox: 0$' && has '^kept in the inbox$'; echo $?)" "the file did not arrive in /inbox"
+check "it cannot climb above /inbox" "$(has '^notes: cannot open /data/../escape.txt' && has '^escape: 1$' && lacks '^escape.txt$'; echo $?)" "it escaped"
+check "without /inbox it cannot start: 126, with the reason" "$(has 'inbox: cannot give it /data: the directory its manifest grants there does not exist' && has '^gone: 126$'; echo $?)" "started without its directory"
+
 # 5. A reboot keeps the files.
 session reboot 'cat /docs/b\nls /docs\n'
 check "files survive a reboot" "$(has '^HELLO$' && has '^out$'; echo $?)" "files lost"

@@ -23,7 +23,9 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
         using Type = installer::ManifestParameter::Type;
         info.parameter_types.emplace_back(parameter.name, parameter.type == Type::Integer ? "integer" : parameter.type == Type::Boolean ? "boolean" : "string");
     }
-    info.directories = record.manifest.directories;
+    info.directories.emplace();
+    for (auto const& directory : record.manifest.directories)
+        info.directories->push_back({ directory.guest, directory.path });
     for (auto const& service : record.manifest.services)
         info.services.push_back(service.path);
     for (auto const& resource : record.manifest.resources)

@@ -2,7 +2,8 @@
 // program that writes a line to a file with the C library. `notes PATH TEXT...`
 // writes the words to PATH; run as `notes` its manifest grants /data, so the
 // shell gives it the system file system there; run as `nodata` (the same code,
-// a manifest that grants nothing) it has no preopened directory and fopen fails.
+// a manifest that grants nothing) it has no preopened directory and fopen fails;
+// run as `inbox` its /data is the directory /inbox of the file system, and only that.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
