@@ -233,7 +233,11 @@ uint32_t WASI(fd_filestat_get)(void* host, uint32_t fd, uint32_t out)
     return Success;
 }
 
-uint32_t WASI(fd_filestat_set_times)(void* host, uint32_t fd, uint64_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, NotCapable); }
+uint32_t WASI(fd_filestat_set_times)(void* host, uint32_t fd, uint64_t access_ns, uint64_t modified_ns, uint32_t flags)
+{
+    Sip& sip = sip_from(host);
+    return fd > 2 ? wasi_file_filestat_set_times(sip, fd, access_ns, modified_ns, flags) : not_open_or(sip, fd, NotCapable);
+}
 uint32_t WASI(fd_pread)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, uint64_t offset, uint32_t out_read)
 {
     require_stack_headroom();
@@ -317,7 +321,6 @@ uint32_t WASI(fd_write)(void* host, uint32_t fd, uint32_t iovs, uint32_t count, 
     return Success;
 }
 
-uint32_t WASI(path_filestat_set_times)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint64_t, uint64_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_link)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_readlink)(void* host, uint32_t fd, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }
 uint32_t WASI(path_symlink)(void* host, uint32_t, uint32_t, uint32_t fd, uint32_t, uint32_t) { return not_open_or(sip_from(host), fd, NotDir); }

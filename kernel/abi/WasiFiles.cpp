@@ -383,6 +383,60 @@ uint32_t wasi_file_filestat_get(Sip& sip, uint32_t fd, uint32_t out)
     return error ? error : write_filestat(sip, out, as<FileSystem_Status>(reply));
 }
 
+namespace {
+
+// WASI's fstflags: which of the times to set, each to a given time or to now.
+enum : uint32_t {
+    SetAccess = 1,
+    SetAccessNow = 2,
+    SetModified = 4,
+    SetModifiedNow = 8,
+};
+
+// The modification time a set_times call asks for, in `out` (nothing if it sets
+// only the access time, which files do not keep: their access time is their
+// modification time); Inval for flags that contradict each other.
+uint32_t modified_time_of(Sip& sip, uint64_t given, uint32_t flags, std::optional<uint64_t>& out)
+{
+    if (flags > 15 || (flags & (SetAccess | SetAccessNow)) == (SetAccess | SetAccessNow)
+        || (flags & (SetModified | SetModifiedNow)) == (SetModified | SetModifiedNow))
+        return Inval;
+    if (flags & SetModified) {
+        out = given;
+    } else if (flags & SetModifiedNow) {
+        uint64_t now = 0;
+        read_clock(sip, SIGNET_CLOCK_REALTIME, &now);
+        out = now;
+    }
+    return Success;
+}
+
+} // namespace
+
+uint32_t wasi_file_filestat_set_times(Sip& sip, uint32_t fd, uint64_t, uint64_t modified_ns, uint32_t flags)
+{
+    require_stack_headroom();
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
+    Entry* entry = find(sip, fd);
+    if (!entry)
+        return BadFd;
+    std::optional<uint64_t> modified;
+    if (uint32_t error = modified_time_of(sip, modified_ns, flags, modified); error || !modified)
+        return error;
+    std::vector<uint8_t> reply;
+    if (entry->kind == Kind::Preopen) {
+        thread_local FileSystem_SetModified request;
+        request = {};
+        set_path(request, entry->path);
+        request.modified_ns = *modified;
+        return call(sip, *entry->endpoint, FileSystem_MSG_SetModified, &request, sizeof request, FileSystem_MSG_Done, reply);
+    }
+    FileSystem_SetModifiedHandle request { entry->handle, *modified };
+    return call(sip, *entry->endpoint, FileSystem_MSG_SetModifiedHandle, &request, sizeof request, FileSystem_MSG_Done, reply);
+}
+
 uint32_t wasi_file_read(Sip& sip, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read, std::optional<uint64_t> offset)
 {
     require_stack_headroom();
@@ -786,6 +840,28 @@ uint32_t WASI(path_filestat_get)(void* host, uint32_t fd, uint32_t, uint32_t pat
     if (uint32_t error = call(sip, *directory->endpoint, FileSystem_MSG_Stat, &request, sizeof request, FileSystem_MSG_Status, reply))
         return error;
     return write_filestat(sip, out, as<FileSystem_Status>(reply));
+}
+
+uint32_t WASI(path_filestat_set_times)(void* host, uint32_t fd, uint32_t, uint32_t path, uint32_t length, uint64_t access_ns, uint64_t modified_ns, uint32_t flags)
+{
+    require_stack_headroom();
+    Sip& sip = sip_from(host);
+    FileTurn turn(sip);
+    if (!turn)
+        return Io;
+    Entry* directory = nullptr;
+    std::string full;
+    if (uint32_t error = resolve(sip, fd, path, length, directory, full))
+        return error;
+    std::optional<uint64_t> modified;
+    if (uint32_t error = modified_time_of(sip, modified_ns, flags, modified); error || !modified)
+        return error;
+    thread_local FileSystem_SetModified request;
+    request = {};
+    set_path(request, full);
+    request.modified_ns = *modified;
+    std::vector<uint8_t> reply;
+    return call(sip, *directory->endpoint, FileSystem_MSG_SetModified, &request, sizeof request, FileSystem_MSG_Done, reply);
 }
 
 uint32_t WASI(path_rename)(void* host, uint32_t fd, uint32_t from, uint32_t from_length, uint32_t to_fd, uint32_t to, uint32_t to_length)

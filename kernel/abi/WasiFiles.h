@@ -45,6 +45,8 @@ namespace abi {
 uint32_t wasi_file_close(Sip&, uint32_t fd);
 uint32_t wasi_file_fdstat_get(Sip&, uint32_t fd, uint32_t out);
 uint32_t wasi_file_filestat_get(Sip&, uint32_t fd, uint32_t out);
+// fd_filestat_set_times: the modification time (a file keeps no access time of its own).
+uint32_t wasi_file_filestat_set_times(Sip&, uint32_t fd, uint64_t access_ns, uint64_t modified_ns, uint32_t flags);
 // fd_read and fd_write; with an offset, fd_pread and fd_pwrite (the descriptor's position stays).
 uint32_t wasi_file_read(Sip&, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_read, std::optional<uint64_t> offset = {});
 uint32_t wasi_file_write(Sip&, uint32_t fd, uint32_t iovs, uint32_t count, uint32_t out_written, std::optional<uint64_t> offset = {});

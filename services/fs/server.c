@@ -102,6 +102,8 @@ static bool needs_write(FileSystem_Exp_tag tag)
     case FileSystem_Exp_Create:
     case FileSystem_Exp_Write:
     case FileSystem_Exp_WriteAt:
+    case FileSystem_Exp_SetModified:
+    case FileSystem_Exp_SetModifiedHandle:
     case FileSystem_Exp_Truncate:
     case FileSystem_Exp_Rename:
     case FileSystem_Exp_Unlink:
@@ -457,6 +459,23 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
         if (!(error = find_file(c, request.as.StatHandle.handle, &file, &inode)))
             send_status(ep, file->inode);
         break;
+    case FileSystem_Exp_SetModified:
+    case FileSystem_Exp_SetModifiedHandle: {
+        bool by_path = tag == FileSystem_Exp_SetModified;
+        if (by_path) {
+            error = fs_resolve(request.as.SetModified.path.data, request.as.SetModified.path.length, &number);
+            if (!error)
+                error = inode_read(number, &inode);
+        } else if (!(error = find_file(c, request.as.SetModifiedHandle.handle, &file, &inode))) {
+            number = file->inode;
+        }
+        if (error)
+            break;
+        inode.modified_ns = by_path ? request.as.SetModified.modified_ns : request.as.SetModifiedHandle.modified_ns;
+        if (!(error = inode_write(number, &inode)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    }
     case FileSystem_Exp_Check: {
         fs_check_report report;
         if ((error = fs_check(&report)))

@@ -132,6 +132,11 @@ private:
     }
     bool done() { return send(FileSystem_MSG_Done, nullptr, 0); }
     bool status_of(int fd);
+    bool set_modified(int fd, uint64_t modified_ns)
+    {
+        timespec const times[2] = { { 0, UTIME_OMIT }, { time_t(modified_ns / 1'000'000'000), long(modified_ns % 1'000'000'000) } };
+        return futimens(fd, times) == 0 ? done() : fail(from_errno(errno));
+    }
 
     bool serve(uint16_t id, std::vector<uint8_t> const& bytes);
     bool open(std::string_view path, uint32_t flags);
@@ -386,6 +391,20 @@ bool Server::serve(uint16_t id, std::vector<uint8_t> const& bytes)
     case FileSystem_MSG_StatHandle: {
         File* f = file(view<FileSystem_StatHandle>(bytes).handle);
         return f ? status_of(f->fd) : fail(FS_EBADF);
+    }
+    case FileSystem_MSG_SetModified: {
+        auto const& request = view<FileSystem_SetModified>(bytes);
+        int fd = open_beneath(text(request.path), O_RDONLY | O_NONBLOCK);
+        if (fd < 0)
+            return fail(from_errno(-fd));
+        bool sent = set_modified(fd, request.modified_ns);
+        ::close(fd);
+        return sent;
+    }
+    case FileSystem_MSG_SetModifiedHandle: {
+        auto const& request = view<FileSystem_SetModifiedHandle>(bytes);
+        File* f = file(request.handle);
+        return f ? set_modified(f->fd, request.modified_ns) : fail(FS_EBADF);
     }
     default:
         // Check (a host directory has no check of ours) and Connect (this server

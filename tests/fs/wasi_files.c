@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <wasi/api.h>
 #include <unistd.h>
 
 static int failures;
@@ -52,6 +54,34 @@ static void positioned(void)
     EXPECT(pread(fd, at, 1, (off_t)-1) == -1 && errno == EINVAL, "a negative offset: EINVAL");
     EXPECT(pread(1, at, 1, 0) == -1 && errno == ESPIPE, "pread on stdout: ESPIPE");
     EXPECT(close(fd) == 0 && unlink("/data/at") == 0, "close and unlink");
+}
+
+// Timestamps: the modification time is set (a file keeps no access time of its own).
+static void timestamps(void)
+{
+    int fd = open("/data/stamped", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    EXPECT(fd >= 0 && write(fd, "x", 1) == 1, "create a file to stamp");
+    struct timespec times[2] = { { 0, UTIME_OMIT }, { 1000000000, 5 } };
+    struct stat status;
+    EXPECT(utimensat(AT_FDCWD, "/data/stamped", times, 0) == 0 && stat("/data/stamped", &status) == 0
+            && status.st_mtim.tv_sec == 1000000000 && status.st_mtim.tv_nsec == 5,
+        "utimensat sets the modification time, to the nanosecond");
+    times[1].tv_sec = 2000000000;
+    times[1].tv_nsec = 0;
+    EXPECT(futimens(fd, times) == 0 && fstat(fd, &status) == 0 && status.st_mtim.tv_sec == 2000000000, "futimens on an open file");
+    // WASI's calls for "now": Debian's wasi-libc headers define UTIME_NOW twice, differently,
+    // and its futimens(fd, NULL) sets the time to 0.
+    time_t before = time(NULL);
+    EXPECT(__wasi_fd_filestat_set_times(fd, 0, 0, __WASI_FSTFLAGS_ATIM_NOW | __WASI_FSTFLAGS_MTIM_NOW) == 0 && fstat(fd, &status) == 0 && status.st_mtim.tv_sec >= before - 1 && status.st_mtim.tv_sec <= time(NULL) + 1,
+        "now is the time of the call");
+    EXPECT(__wasi_fd_filestat_set_times(fd, 3, 0, __WASI_FSTFLAGS_ATIM) == 0 && fstat(fd, &status) == 0 && status.st_mtim.tv_sec >= before - 1,
+        "setting only the access time changes nothing");
+    EXPECT(__wasi_fd_filestat_set_times(fd, 0, 5, __WASI_FSTFLAGS_MTIM | __WASI_FSTFLAGS_MTIM_NOW) == __WASI_ERRNO_INVAL, "a time and now: EINVAL");
+    EXPECT(mkdir("/data/stamped-dir", 0755) == 0 && utimensat(AT_FDCWD, "/data/stamped-dir", times, 0) == 0
+            && stat("/data/stamped-dir", &status) == 0 && status.st_mtim.tv_sec == 2000000000,
+        "a directory's modification time");
+    EXPECT(utimensat(AT_FDCWD, "/data/no-such-file", times, 0) == -1 && errno == ENOENT, "a missing file: ENOENT");
+    EXPECT(close(fd) == 0 && unlink("/data/stamped") == 0 && rmdir("/data/stamped-dir") == 0, "clean up the stamped files");
 }
 
 static void work(void)
@@ -97,6 +127,7 @@ static void work(void)
     EXPECT(unlink("/data/sub/moved.txt") == 0 && rmdir("/data/sub") == 0, "rmdir");
     EXPECT(fopen("/data/missing", "r") == NULL && errno == ENOENT, "a missing file: ENOENT");
     positioned();
+    timestamps();
 }
 
 static void escape(void)
