@@ -46,6 +46,7 @@ static signet_handle console;     // Console.Imp
 static signet_handle interrupts;  // Interrupt.Imp, armed; 0 without a terminal
 static signet_handle file_system; // FileSystem.Imp, or 0 without a file system
 static int last_status;
+static bool list_interrupted; // a Ctrl-C stopped a program or a wait: the rest of the line does not run
 static unsigned long long last_job_id; // $!: the SIP id of the last job started in the background
 static bool interactive;
 static char cwd[FS_PATH_MAX] = "/";
@@ -1194,6 +1195,7 @@ static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
             break;
         if (ready == watch && take_interrupt()) {
             reap_jobs(false);
+            list_interrupted = true;
             return 130;
         }
     }
@@ -1271,6 +1273,7 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
                      "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
                      "  export NAME[=value]   programs see it in their environment    NAME=value prog   for that program alone\n"
+                     "  a ; b    one after the other    a && b   b if a succeeded    a || b   b if a failed    a & b   a in the background\n"
                      "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait set unset export install help exit shutdown\n");
     return 0;
 }
@@ -1752,8 +1755,10 @@ static int run_pipeline(Pipeline* pipeline)
     }
     if (find_builtin(pipeline->stages[last_stage].words[0]))
         status = 0;
-    if (interrupted)
+    if (interrupted) {
         status = 130; // as a Unix shell says of a program ended by SIGINT
+        list_interrupted = true;
+    }
     for (int i = 0; i < MaxStages; ++i) {
         if (error_sinks[i].kind == ToFile) {
             if (error_sinks[i].error)
@@ -1933,6 +1938,117 @@ static Next execute(char const* line, int* exit_status)
     return Continue;
 }
 
+// ---- Lists: a ; b, a && b, a || b, a & b ----------------------------------------
+
+typedef enum { Always, IfSucceeded, IfFailed } Condition;
+
+typedef struct {
+    char const* start;
+    size_t length;
+    Condition condition; // whether it runs, by the status of what ran before it
+} Command;
+
+enum { MaxCommands = 32 };
+
+static bool blank(char const* text, size_t length)
+{
+    for (size_t i = 0; i < length; ++i) {
+        if (text[i] == '#')
+            return true; // a comment (a '#' inside a word is not reached here first)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\n')
+            return false;
+    }
+    return true;
+}
+
+// Splits a line at ';', '&&', '||' and after a '&' that sends a pipeline to
+// the background, outside quotes and comments. Returns the number of commands,
+// or -1 with a message for a line that cannot be run (nothing of it runs).
+static int split_list(char const* line, Command* commands)
+{
+    int count = 0;
+    Condition next = Always;
+    char const* p = line;
+    char const* start = line;
+    char quote = 0;
+    for (;;) {
+        char c = *p;
+        if (quote) {
+            if (c == '\0') {
+                report("shell: unterminated quote\n");
+                return -1;
+            }
+            quote = c == quote ? 0 : quote;
+            ++p;
+            continue;
+        }
+        bool at_word_start = p == line || strchr(" \t;&|<>", p[-1]);
+        if (c == '#' && at_word_start) {
+            while (*p)
+                ++p;
+            c = '\0';
+        }
+        size_t operator_length = c == '\0' || c == ';' ? 1 : (c == '&' && p[1] == '&') || (c == '|' && p[1] == '|') ? 2 : 0;
+        bool background = c == '&' && p[1] != '&' && !(p > line && p[-1] == '>'); // 2>&1 is a redirection
+        if (c == '\'' || c == '"') {
+            quote = c;
+            ++p;
+            continue;
+        }
+        if (!operator_length && !background) {
+            ++p;
+            continue;
+        }
+        size_t length = (size_t)(p - start) + (background ? 1 : 0);
+        bool empty = blank(start, length);
+        if (empty && c != '\0') {
+            report("shell: a command must come before '%.*s'\n", background ? 1 : (int)operator_length, p);
+            return -1;
+        }
+        if (empty && next != Always) {
+            report("shell: a command must follow '%s'\n", next == IfSucceeded ? "&&" : "||");
+            return -1;
+        }
+        if (!empty) {
+            if (count == MaxCommands) {
+                report("shell: at most %d commands on a line\n", MaxCommands);
+                return -1;
+            }
+            commands[count++] = (Command) { start, length, next };
+        }
+        if (c == '\0')
+            return count;
+        next = c == '&' && !background ? IfSucceeded : c == '|' ? IfFailed : Always;
+        p += background ? 1 : operator_length;
+        start = p;
+    }
+}
+
+// Runs a line's commands in order: after '&&' only if the one before succeeded
+// (status 0), after '||' only if it failed; one skipped leaves the status as it
+// was. A Ctrl-C, or `exit`, ends the line.
+static Next execute_line(char const* line, int* exit_status)
+{
+    static Command commands[MaxCommands];
+    static char text[MaxLine];
+    int count = split_list(line, commands);
+    if (count < 0) {
+        last_status = 2;
+        return Continue;
+    }
+    list_interrupted = false;
+    for (int i = 0; i < count && !list_interrupted; ++i) {
+        Condition condition = commands[i].condition;
+        if ((condition == IfSucceeded && last_status != 0) || (condition == IfFailed && last_status == 0))
+            continue;
+        memcpy(text, commands[i].start, commands[i].length);
+        text[commands[i].length] = '\0';
+        if (execute(text, exit_status) == Leave)
+            return Leave;
+    }
+    return Continue;
+}
+
 static bool parameter_is_true(char const* name)
 {
     char value[16];
@@ -1980,7 +2096,7 @@ int main(void)
             last_status = 2;
             continue;
         }
-        if (execute(line, &exit_status) == Leave)
+        if (execute_line(line, &exit_status) == Leave)
             break;
     }
     // The shell's background jobs end with it: the system is going down.

@@ -97,6 +97,16 @@ check "variables expand, in double quotes too, not in single ones" "$(has '^hell
 check "an assignment before a command is that command's environment; unset and unknown names expand to nothing" \
   "$(has '^env X=1$' && has '^with a command: 0$' && lacks '^env GREETING' && has '^\[\]$' && has '^N=3$' && [[ $(grep -c '^\[\]$' <<<"$output") -eq 2 ]]; echo $?)" "assignment or unset wrong"
 
+# 4f. Lists: ';', '&&', '||', and '&' between commands; a line that cannot be split runs nothing.
+session lists 'echo first; echo second\nnosuch && echo never\necho "after and: $?"\nnosuch || echo recovered\necho ok && echo chained || echo not-here\nmkdir /l; cd /l && pwd\nspin 2 & echo "started beside it"\nwait\necho '"'"'a;b'"'"' "c && d" # e; f\n; echo bad1\necho bad2 &&\necho "syntax: $?"\n'
+check "';' runs one command after another" "$(has '^first$' && has '^second$'; echo $?)" "no 'first' and 'second'"
+check "'&&' runs after a success only, '||' after a failure only; a skipped command keeps the status" \
+  "$(lacks '^never$' && has '^after and: 127$' && has '^recovered$' && has '^chained$' && lacks '^not-here$' && has '^/l$'; echo $?)" "wrong conditions"
+check "'&' sends one to the background and runs the next" "$(has '^\[[0-9]+\] spin$' && has '^started beside it$' && has 'spin: exited 2'; echo $?)" "no job beside the next command"
+check "quotes and comments keep ';' and '&&' as text" "$(has '^a;b c && d$' && lacks '^ e'; echo $?)" "split inside quotes"
+check "a command missing around ';' or '&&': nothing runs, status 2" \
+  "$(has "a command must come before ';'" && has "a command must follow '&&'" && lacks '^bad[12]$' && has '^syntax: 2$'; echo $?)" "ran a broken line"
+
 # 4e. The environment of programs: exported variables, and NAME=value before a command for it alone.
 session environment 'export GREETING="hello world" EMPTY\nshow\nGREETING=bye A=1 A=2 show one\necho "[$A] $GREETING"\nB=1 show | upper\nexport\nexport 9x\necho "bad: $?"\nunset GREETING\nshow\n'
 check "exported variables are every program's environment" \
@@ -180,7 +190,8 @@ if command -v script >/dev/null; then
       && printf 'echo dropped\003spin 3\recho typed ahead\r' && wait_for 'typed ahead' \
       && printf 'spin &\r' && wait_for '\] spin' && printf 'wait\r' && sleep 1 && printf '\003' \
       && printf 'echo "wait $?"\r' && wait_for 'wait 130' && printf 'ps\r' && wait_for 'running +spin' \
-      && printf 'spin\r\003' && sleep 1 && printf 'echo "burst $?"\r' && wait_for 'burst 130'
+      && printf 'spin\r\003' && sleep 1 && printf 'echo "burst $?"\r' && wait_for 'burst 130' \
+      && printf 'spin; echo "list went on"\r' && sleep 1 && printf '\003' && printf 'echo "list $?"\r' && wait_for 'list 130'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "Ctrl-C stops the program in front: 130" "$(has '^spin 130$'; echo $?)" "no 'spin 130'"
@@ -189,6 +200,7 @@ if command -v script >/dev/null; then
   check "typed-ahead lines run after the program in front" "$(has '^typed ahead$'; echo $?)" "no 'typed ahead'"
   check "Ctrl-C ends a wait, not the jobs: 130" "$(has '^wait 130$' && has 'running +spin'; echo $?)" "no 'wait 130', or the job ended"
   check "Ctrl-C typed with the line that starts a program stops it" "$(has '^burst 130$'; echo $?)" "no 'burst 130'"
+  check "Ctrl-C stops the rest of a list too" "$(has '^list 130$' && lacks '^list went on$'; echo $?)" "the list went on"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
