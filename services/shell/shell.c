@@ -1783,38 +1783,126 @@ typedef enum { Continue, Leave } Next;
 
 // ---- Globbing ------------------------------------------------------------------
 
-static char glob_storage[MaxLine * 4];
+static char glob_storage[MaxLine * 4];   // the matches of a line's words
+static char glob_scratch[MaxLine * 16];  // names matched at each level of a walk, freed as it returns
+static size_t glob_scratch_top;
+
+enum { MaxGlobLevels = 16 };
 
 typedef struct {
-    char const* pattern;    // the last path component of the word
-    char const* directory;  // the word's directory part, as typed (with its '/'), or ""
-    uint32_t directory_length;
     char* matches[MaxWords];
     int count;
     char* out;
     bool full; // a match did not fit
 } Globbing;
 
+// The names of one directory that one component's pattern matches.
+typedef struct {
+    char const* pattern;
+    bool directories_only; // more components follow
+    char* names[MaxWords];
+    int count;
+    bool full;
+} Level;
+
 static void match_entry(void* context, uint8_t type, char const* name, uint32_t length)
 {
-    (void)type;
-    Globbing* globbing = context;
+    Level* level = context;
     char text[256];
-    if (length >= sizeof text)
+    if (length >= sizeof text || (level->directories_only && type != FS_TYPE_DIRECTORY))
         return;
     memcpy(text, name, length);
     text[length] = '\0';
-    if (fnmatch(globbing->pattern, text, FNM_PERIOD) != 0)
+    if (fnmatch(level->pattern, text, FNM_PERIOD) != 0)
         return;
-    size_t needed = globbing->directory_length + length + 1;
-    if (globbing->count == MaxWords || globbing->out + needed > glob_storage + sizeof glob_storage) {
+    if (level->count == MaxWords || glob_scratch_top + length + 1 > sizeof glob_scratch) {
+        level->full = true;
+        return;
+    }
+    level->names[level->count++] = memcpy(glob_scratch + glob_scratch_top, text, length + 1);
+    glob_scratch_top += length + 1;
+}
+
+// Whether the first `length` bytes of a pattern hold an unescaped *, ? or [.
+static bool has_glob(char const* pattern, size_t length)
+{
+    for (size_t i = 0; i < length; ++i) {
+        if (pattern[i] == '\\')
+            ++i;
+        else if (strchr("*?[", pattern[i]))
+            return true;
+    }
+    return false;
+}
+
+static void add_match(Globbing* globbing, char const* path, size_t length)
+{
+    if (globbing->count == MaxWords || globbing->out + length + 1 > glob_storage + sizeof glob_storage) {
         globbing->full = true;
         return;
     }
     globbing->matches[globbing->count++] = globbing->out;
-    memcpy(globbing->out, globbing->directory, globbing->directory_length);
-    memcpy(globbing->out + globbing->directory_length, text, length + 1);
-    globbing->out += needed;
+    memcpy(globbing->out, path, length);
+    globbing->out[length] = '\0';
+    globbing->out += length + 1;
+}
+
+// Adds every existing path that `word` (and its `pattern`, component for
+// component) names below `done`, the path matched so far as it is written
+// ("" or ending in '/', in a buffer of FS_PATH_MAX). Components without a
+// pattern are taken as written; one with a pattern is matched against the
+// names in its directory (directories only, but for the last).
+static void glob_walk(char* done, size_t done_length, char const* word, char const* pattern, int levels, Globbing* globbing)
+{
+    for (;;) {
+        size_t word_part = strcspn(word, "/"), pattern_part = strcspn(pattern, "/");
+        bool last = pattern[pattern_part] == '\0';
+        if (done_length + word_part + 2 >= FS_PATH_MAX)
+            return;
+        if (has_glob(pattern, pattern_part)) {
+            if (levels == MaxGlobLevels || pattern_part >= 512)
+                return;
+            char component[512];
+            memcpy(component, pattern, pattern_part);
+            component[pattern_part] = '\0';
+            char directory[FS_PATH_MAX];
+            done[done_length] = '\0';
+            absolute(done_length ? done : ".", directory);
+            size_t scratch = glob_scratch_top;
+            Level level = { .pattern = component, .directories_only = !last };
+            if (list_directory(directory, match_entry, &level) == 0) {
+                globbing->full |= level.full;
+                for (int i = 0; i < level.count && !globbing->full; ++i) {
+                    size_t name_length = strlen(level.names[i]);
+                    if (done_length + name_length + 2 >= FS_PATH_MAX)
+                        continue;
+                    memcpy(done + done_length, level.names[i], name_length);
+                    if (last) {
+                        add_match(globbing, done, done_length + name_length);
+                    } else {
+                        done[done_length + name_length] = '/';
+                        glob_walk(done, done_length + name_length + 1, word + word_part + 1, pattern + pattern_part + 1, levels + 1, globbing);
+                    }
+                }
+            }
+            glob_scratch_top = scratch;
+            return;
+        }
+        memcpy(done + done_length, word, word_part);
+        done_length += word_part;
+        if (last) {
+            // Written out below a pattern: only if it exists.
+            uint8_t type;
+            uint64_t size;
+            done[done_length] = '\0';
+            if (levels > 0 && fs_stat(done, &type, &size) == 0)
+                add_match(globbing, done, done_length);
+            return;
+        }
+        done[done_length++] = '/';
+        word += word_part + 1;
+        pattern += pattern_part + 1;
+    }
 }
 
 static int compare_words(void const* a, void const* b)
@@ -1822,39 +1910,33 @@ static int compare_words(void const* a, void const* b)
     return strcmp(*(char* const*)a, *(char* const*)b);
 }
 
-// The names in the directory of `word` that its `pattern` (glob_pattern) matches
-// in its last path component, sorted, written from `*out` on and put in
-// `globbing`. 0 if none match, or the pattern is in a directory part (then the
-// word stays as typed); -1 if they do not fit.
+// The paths that `word`'s `pattern` (glob_pattern) matches, a component at a
+// time, sorted, written from `*out` on and put in `globbing`. 0 if none match
+// (the word then stays as typed); -1 if they do not fit.
 static int match_names(char const* word, char const* pattern, char** out, Globbing* globbing)
 {
-    char const* slash = strrchr(word, '/');
-    char const* pattern_slash = strrchr(pattern, '/');
-    if (pattern_slash && strcspn(pattern, "*?[") < (size_t)(pattern_slash - pattern))
-        return 0;
-    *globbing = (Globbing) { .pattern = pattern_slash ? pattern_slash + 1 : pattern, .directory = slash ? word : "", .out = *out };
-    globbing->directory_length = slash ? (uint32_t)(slash - word + 1) : 0;
-    char directory[FS_PATH_MAX];
-    if (!*globbing->pattern || globbing->directory_length >= sizeof directory)
-        return 0;
-    memcpy(directory, word, globbing->directory_length);
-    directory[globbing->directory_length] = '\0';
-    char full[FS_PATH_MAX];
-    absolute(globbing->directory_length ? directory : ".", full);
-    if (list_directory(full, match_entry, globbing) != 0 || globbing->count == 0)
-        return 0;
+    *globbing = (Globbing) { .out = *out };
+    static char done[FS_PATH_MAX];
+    size_t done_length = 0;
+    if (*word == '/') {
+        done[done_length++] = '/';
+        ++word;
+        ++pattern;
+    }
+    glob_walk(done, done_length, word, pattern, 0, globbing);
     if (globbing->full)
         return -1;
+    if (globbing->count == 0)
+        return 0;
     qsort(globbing->matches, (size_t)globbing->count, sizeof globbing->matches[0], compare_words);
     *out = globbing->out;
     return globbing->count;
 }
 
-// Replaces each word (but a command's name) with an unquoted *, ? or [ in its
-// last path component by the names in that directory that match it, sorted; a
-// pattern that matches nothing stays as typed, as do patterns in a directory
-// part. Names starting with '.' match only a pattern that does. False, with a
-// message, if the names do not fit on a line.
+// Replaces each word (but a command's name) with an unquoted *, ? or [ by the
+// paths that match it, component by component, sorted; a pattern that matches
+// nothing stays as typed. Names starting with '.' match only a pattern that
+// does. False, with a message, if the paths do not fit on a line.
 static bool expand_globs(Pipeline* pipeline)
 {
     char* out = glob_storage;

@@ -85,9 +85,11 @@ check "2>&1 into a pipe: errors and output reach the next command, all of them" 
 check "a builtin's 2> is refused: 2" "$(has '^a builtin: 2$'; echo $?)" "not refused"
 
 # 4c. Globbing: *, ? and [...] in a word's last path component, sorted; quoted or unmatched, as typed.
-session globs 'mkdir /g\necho a > /g/one.txt\necho b > /g/two.txt\necho c > /g/three.log\necho d > /g/.hidden.txt\necho e > "/g/o*x.txt"\ncd /g\necho '"'"'o*'"'"'*\necho *.txt\necho "*.txt"\necho /g/t*\necho t[wh]o.*\necho nomatch*\ncat *.txt | upper\nrm *.txt\nls\n'
+session globs 'mkdir /g\necho a > /g/one.txt\necho b > /g/two.txt\necho c > /g/three.log\necho d > /g/.hidden.txt\necho e > "/g/o*x.txt"\nmkdir /g/sub1; mkdir /g/sub2; mkdir /g/sub3\necho x > /g/sub1/x.txt; echo x > /g/sub2/x.txt; echo y > /g/sub3/y.txt; echo f > /g/subfile\ncd /g\necho '"'"'o*'"'"'*\necho *.txt\necho "*.txt"\necho /g/t*\necho t[wh]o.*\necho nomatch*\necho /g/sub*/x.txt\necho s*/*\necho /*/sub?/y.*\necho /g/sub*/none\ncat *.txt | upper\nrm *.txt\nls\n'
 check "a pattern expands to the matching names, sorted, hidden ones left out" "$(has '^o\*x.txt one.txt two.txt$' && has '^/g/three.log /g/two.txt$' && has '^two.txt$'; echo $?)" "wrong expansion"
 check "a quoted * in a pattern matches only itself" "$(has '^o\*x.txt$'; echo $?)" "the quoted * matched more"
+check "patterns in directory parts match directories, a component at a time" \
+  "$(has '^/g/sub1/x.txt /g/sub2/x.txt$' && has '^sub1/x.txt sub2/x.txt sub3/y.txt$' && has '^/g/sub3/y.txt$' && has '^/g/sub\*/none$'; echo $?)" "wrong expansion in a directory part"
 check "quoted or unmatched patterns stay as typed" "$(has '^\*.txt$' && has '^nomatch\*$'; echo $?)" "expanded when it should not be"
 check "programs and builtins get the names" "$(has '^A$' && has '^B$' && has '^\.hidden.txt$' && lacks '^one.txt$'; echo $?)" "cat or rm did not get the names"
 
