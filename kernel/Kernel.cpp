@@ -204,6 +204,7 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_parameters = std::move(request.parameters);
     sip->m_disks = std::move(request.disks);
     sip->m_directories = std::move(request.directories);
+    sip->m_in_domain = request.in_domain;
     sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;
     sip->m_runtime.exchange_limit_bytes = request.limits.exchange_bytes;
     sip->m_runtime.text_low = sip->m_image->text_low();
@@ -255,6 +256,32 @@ void Sip::request_kill()
     for (Thread* thread : m_threads) {
         thread->m_kill_requested.store(true, std::memory_order_release);
         Worker::wake(*thread);
+    }
+}
+
+void Sip::resume()
+{
+    std::lock_guard guard(m_lock);
+    m_suspended.store(false, std::memory_order_release);
+    for (Thread* thread : m_suspended_threads)
+        Worker::wake(*thread);
+    m_suspended_threads.clear();
+}
+
+void Sip::hold_while_suspended(Thread& self)
+{
+    for (;;) {
+        {
+            std::lock_guard guard(m_lock);
+            if (!suspended() || self.kill_requested()) {
+                std::erase(m_suspended_threads, &self);
+                return;
+            }
+            if (std::find(m_suspended_threads.begin(), m_suspended_threads.end(), &self) == m_suspended_threads.end())
+                m_suspended_threads.push_back(&self);
+        }
+        // resume() and a kill wake it; a wake-up for anything else finds it still suspended.
+        Worker::block_current();
     }
 }
 

@@ -53,6 +53,8 @@ struct SpawnRequest {
     // (child_bind_directory), and which directory of it. Absent: any guest path, the
     // whole file system (SIPs started from bare modules).
     std::optional<std::vector<DirectoryGrant>> directories;
+    // Its code runs in a protection domain (kernel/domain/DomainSip.h sets it).
+    bool in_domain { false };
     // Runs once when the SIP finishes, before its endpoints close and its end is
     // reported: a SIP in a protection domain ends its domain process here.
     std::function<void()> on_finish;

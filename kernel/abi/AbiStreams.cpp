@@ -274,7 +274,7 @@ uint32_t Z_signet_v1Z_child_describe(void* host, uint32_t child_handle, uint32_t
         text = "created";
         break;
     case Sip::State::Running:
-        text = "running";
+        text = target.suspended() ? "suspended" : "running";
         break;
     case Sip::State::Finished: {
         ExitInfo info = target.exit_info();

@@ -727,6 +727,7 @@ ErrorOr<void> place_in_domain(Kernel& kernel, SpawnRequest& request, DomainPlace
         member = TRY(connection->join(*request.image, request.name));
     }
     request.image = Image::remote(request.image->path(), request.image->module_hash());
+    request.in_domain = true;
     request.host_entry = [member](Sip& sip) {
         // Set before the SIP's code starts, which is before any of its calls reads it.
         sip.domain_cpu_time = [member] { return member->connection->cpu_time_ns(*member); };

@@ -163,6 +163,19 @@ public:
     // time is its first thread's (the thread CPU-time clock answers only then).
     bool had_second_thread() const { return m_had_second_thread.load(std::memory_order_relaxed); }
 
+    // Suspension (child_suspend, child_resume). While a SIP is suspended none of
+    // its threads runs its code: one that blocks, or is woken, or is preempted
+    // stays blocked until resume(), so one running or runnable when suspend() is
+    // called stops within its quantum. A kill ends it all the same.
+    bool suspended() const { return m_suspended.load(std::memory_order_acquire); }
+    void suspend() { m_suspended.store(true, std::memory_order_release); }
+    void resume();
+    // On one of its threads' fibers: blocks while the SIP is suspended and the
+    // thread not killed (through Worker::hold_suspended, which keeps it from nesting).
+    void hold_while_suspended(Thread& self);
+    // Whether its code runs in a protection domain (kernel/domain): it cannot be suspended.
+    bool in_domain() const { return m_in_domain; }
+
     // On a SIP fiber: blocks until this SIP finished or `deadline_ns` (monotonic,
     // UINT64_MAX for none) passed. Returns whether it finished.
     bool wait_from_fiber(uint64_t deadline_ns);
@@ -234,6 +247,9 @@ private:
     ExitInfo m_exit;
     // Last: the hot fields above keep their places (what a SIP in a domain used there).
     std::atomic<uint64_t> m_cpu_in_domain_ns { 0 };
+    std::atomic<bool> m_suspended { false };
+    std::vector<Thread*> m_suspended_threads; // guarded by m_lock: threads held by hold_while_suspended
+    bool m_in_domain { false };
 };
 
 } // namespace signet

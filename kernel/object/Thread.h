@@ -118,6 +118,7 @@ private:
     bool m_stack_pointer_valid { false };
     bool m_preempted { false };
     std::atomic<uint32_t>* m_blocked_hint { nullptr };
+    bool m_holding { false }; // in Sip::hold_while_suspended (Worker::hold_suspended)
 };
 
 } // namespace signet

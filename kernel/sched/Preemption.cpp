@@ -1,4 +1,5 @@
 #include "kernel/sched/Preemption.h"
+#include "kernel/object/Sip.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Scheduler.h"
 #include "runtime/SipContext.h"
@@ -16,6 +17,13 @@ void preempt_point()
     Thread* self = Worker::current_thread();
     if (self && self->kill_requested())
         unwind_current(static_cast<int>(Unwind::Killed));
+    // A suspended SIP stops here; the wait was its yield.
+    if (self && self->sip().suspended()) {
+        Worker::hold_suspended(*self);
+        if (self->kill_requested())
+            unwind_current(static_cast<int>(Unwind::Killed));
+        return;
+    }
     // Keep the SIP's turn: a sibling thread must not run in the middle of this one.
     if (self)
         self->set_preempted(true);

@@ -432,6 +432,18 @@ SIGNET_HOT void Worker::switch_to(Thread* next)
 #endif
     // Resumed, possibly on another worker: the one that switched here.
     static_cast<Worker*>(back.data)->finish_switch(back.fctx);
+    // A thread of a suspended SIP goes no further than the switch that resumes it.
+    if (previous && previous->sip().suspended()) [[unlikely]]
+        hold_suspended(*previous);
+}
+
+void Worker::hold_suspended(Thread& self)
+{
+    if (self.m_holding || self.kill_requested())
+        return; // already held (woken for something else), or leaving
+    self.m_holding = true;
+    self.sip().hold_while_suspended(self);
+    self.m_holding = false;
 }
 
 SIGNET_HOT void Worker::finish_switch(fctx::fcontext_t left)
@@ -488,8 +500,12 @@ __attribute__((flatten)) bool Worker::yield_current()
 {
     Worker* worker = t_worker;
     Thread* self = worker->m_current;
-    if (!worker->m_queue_head && !worker->m_has_inbox.load(std::memory_order_relaxed))
-        return self->kill_requested(); // Nobody else to run: keep going.
+    if (!worker->m_queue_head && !worker->m_has_inbox.load(std::memory_order_relaxed)) {
+        // Nobody else to run: keep going (unless its SIP is suspended: a switch would have held it).
+        if (self->sip().suspended()) [[unlikely]]
+            hold_suspended(*self);
+        return self->kill_requested();
+    }
     stop_running(*self, Thread::State::Runnable);
     Thread* next = worker->pick_next();
     if (!next && !worker->m_stop.load(std::memory_order_relaxed)) {

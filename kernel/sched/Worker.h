@@ -76,6 +76,10 @@ public:
     // On the calling fiber: sleep until wake(). Returns early (and possibly
     // spuriously): callers re-check their condition in a loop.
     static void block_current();
+    // On the calling fiber, `self`: sleeps while its SIP is suspended (and it is
+    // not killed). Every switch back to a fiber ends here when its SIP is
+    // suspended; so do preemption and a yield with nothing else to run.
+    static void hold_suspended(Thread& self);
     // The thread running on this host thread, or null in kernel context.
     static Thread* current_thread();
     // On a fiber: the TSC ticks its worker has run since it last charged a SIP.

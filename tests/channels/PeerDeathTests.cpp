@@ -51,6 +51,11 @@ TEST_F(ChannelTest, SelectWaitsOnChildrenBesideEndpointsAndWakesWhenOneEnds)
     EXPECT_TRUE(all_checks_passed(run_guarded(channel_guest("parent"), { "select-children" })));
 }
 
+TEST_F(ChannelTest, ASuspendedChildRunsNoCodeUntilResumedAndAStopStillEndsIt)
+{
+    EXPECT_TRUE(all_checks_passed(run_guarded(channel_guest("parent"), { "suspend" })));
+}
+
 TEST_F(ChannelTest, AChildStoppedWhileWaitingForItsOwnChildEndsAndTheGrandchildSeesClosed)
 {
     auto result = run_guarded(channel_guest("parent"), { "stop-while-in-child-wait" });

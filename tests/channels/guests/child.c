@@ -4,6 +4,7 @@
 //   exit N          exits with status N (through signet_exit, so any int32)
 //   trap            traps (unreachable)
 //   sleep           sleeps a minute: a target for stop and timeouts
+//   tick            computes ~1 ms, then sends Ping(n) on startup handle 0 and waits for Pong, for ever
 //   args            prints its arguments, one per line in brackets
 //   handles         sends Ping(i) on each startup handle i (each a Probe importer)
 //   serve           serves Probe on startup handle 0 (see serve())
@@ -95,6 +96,19 @@ int main(int argc, char** argv)
     if (strcmp(what, "sleep") == 0) {
         signet_sleep(60ull * 1000000000ull);
         return 0;
+    }
+    if (strcmp(what, "tick") == 0) {
+        signet_handle server = startup(0);
+        for (uint32_t n = 1;; ++n) {
+            uint64_t start = 0, now = 0;
+            signet_time_now(SIGNET_CLOCK_MONOTONIC, &start);
+            do
+                signet_time_now(SIGNET_CLOCK_MONOTONIC, &now);
+            while (now - start < 1000000);
+            Probe_Imp_message reply;
+            if (Probe_Imp_send_Ping(server, n) != SIGNET_OK || Probe_Imp_recv(server, &reply) != Probe_Imp_Pong)
+                return 0;
+        }
     }
     if (strcmp(what, "args") == 0) {
         for (int i = 0; i < argc; ++i)

@@ -225,6 +225,79 @@ static void leave_while_child_waits(char const* args, uint32_t args_length, int 
 
 // ---- Select over children: a child is ready once it has ended.
 
+static int described_as(signet_handle child, char const* text)
+{
+    char buffer[32];
+    uint32_t length = 0;
+    uint64_t id = 0;
+    return signet_child_describe(child, &id, buffer, sizeof buffer, &length) == SIGNET_OK && length == strlen(text) && memcmp(buffer, text, length) == 0;
+}
+
+// Answers one Ping on `exporter` within `timeout_ns`; whether one came.
+static int answer_ping(signet_handle exporter, int64_t timeout_ns)
+{
+    uint32_t index = 0;
+    Probe_Exp_message request;
+    if (signet_channel_select(&exporter, 1, timeout_ns, &index) != SIGNET_OK || Probe_Exp_recv(exporter, &request) != Probe_Exp_Ping)
+        return 0;
+    return Probe_Exp_send_Pong(exporter, request.as.Ping.seq) == SIGNET_OK;
+}
+
+static void suspend_and_resume(void)
+{
+    uint32_t index = 0;
+    Probe_Imp_message reply;
+    // A server blocked in recv: suspended, it answers nothing until it is resumed.
+    signet_handle importer = 0, exporter = 0;
+    CREATE_CHANNEL(Probe, importer, exporter);
+    signet_handle server = START_CHILD("serve", &exporter, 1);
+    CHECK(Probe_Imp_send_Ping(importer, 1) == SIGNET_OK && Probe_Imp_recv(importer, &reply) == Probe_Imp_Pong, "the server answers");
+    CHECK(signet_child_suspend(server) == SIGNET_OK, "suspend it");
+    CHECK(described_as(server, "suspended"), "child_describe says suspended");
+    CHECK(Probe_Imp_send_Ping(importer, 2) == SIGNET_OK, "a request to the suspended server is queued");
+    CHECK(signet_channel_select(&importer, 1, 100000000, &index) == SIGNET_TIMED_OUT, "no answer while it is suspended (100 ms)");
+    CHECK(signet_child_suspend(server) == SIGNET_OK, "suspending it again is OK");
+    CHECK(signet_child_resume(server) == SIGNET_OK, "resume it");
+    CHECK(Probe_Imp_recv(importer, &reply) == Probe_Imp_Pong && reply.as.Pong.seq == 2, "resumed, it answers the request that waited");
+    CHECK(described_as(server, "running"), "child_describe says running");
+    CHECK(signet_child_resume(server) == SIGNET_OK, "resuming a running child is OK");
+
+    // A child computing between messages stops within its quantum: at most the
+    // Ping it was computing comes after the suspension, then none.
+    signet_handle tick_importer = 0, tick_exporter = 0;
+    CREATE_CHANNEL(Probe, tick_importer, tick_exporter);
+    signet_handle ticker = START_CHILD("tick", &tick_importer, 1);
+    int answered = 0;
+    for (int i = 0; i < 3; ++i)
+        answered += answer_ping(tick_exporter, SIGNET_WAIT_FOREVER);
+    CHECK(answered == 3, "the ticking child sends Pings");
+    CHECK(signet_child_suspend(ticker) == SIGNET_OK, "suspend the ticking child");
+    int after = 0;
+    while (after < 5 && answer_ping(tick_exporter, 100000000))
+        ++after;
+    CHECK(after <= 1, "suspended, it sends at most the Ping it was computing, then none for 100 ms");
+    CHECK(signet_child_resume(ticker) == SIGNET_OK && answer_ping(tick_exporter, SIGNET_WAIT_FOREVER), "resumed, it ticks again");
+
+    // A suspended child still ends when it is stopped.
+    CHECK(signet_child_suspend(ticker) == SIGNET_OK && signet_child_stop(ticker) == SIGNET_OK, "stop a suspended child");
+    CHECK(wait_child(ticker) == 137, "it ends: 137");
+    CHECK(signet_child_suspend(ticker) == SIGNET_OK && signet_child_resume(ticker) == SIGNET_OK, "suspending or resuming an ended child is OK (nothing to do)");
+
+    // Refusals.
+    signet_handle unstarted = 0;
+    CHECK(signet_child_create("child", 5, NULL, 0, "exit", 4, &unstarted) == SIGNET_OK, "create a child, not started yet");
+    CHECK(signet_child_suspend(unstarted) == SIGNET_INVALID_ARGUMENT && signet_child_resume(unstarted) == SIGNET_INVALID_ARGUMENT,
+        "a child never started: INVALID_ARGUMENT");
+    CHECK(signet_child_suspend(0x7777) == SIGNET_BAD_HANDLE && signet_child_resume(0x7777) == SIGNET_BAD_HANDLE, "a forged handle: BAD_HANDLE");
+    CHECK(signet_child_suspend(importer) == SIGNET_BAD_HANDLE, "an endpoint is no child: BAD_HANDLE");
+    signet_handle_close(unstarted);
+    CHECK(Probe_Imp_send_Bye(importer) == SIGNET_OK && wait_child(server) == 0, "the server ends as usual");
+    signet_handle_close(server);
+    signet_handle_close(ticker);
+    signet_handle_close(importer);
+    signet_handle_close(tick_exporter);
+}
+
 static void select_children(void)
 {
     signet_handle quiet_importer = 0, quiet_exporter = 0, importer = 0, exporter = 0, unstarted = 0;
@@ -354,6 +427,8 @@ int main(int argc, char** argv)
         transfer();
     else if (strcmp(scenario, "select-children") == 0)
         select_children();
+    else if (strcmp(scenario, "suspend") == 0)
+        suspend_and_resume();
     else {
         printf("parent: unknown scenario '%s'\n", scenario);
         return 99;
