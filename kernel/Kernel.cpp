@@ -259,6 +259,14 @@ void Sip::request_kill()
     }
 }
 
+void Kernel::release_child(Sip& child)
+{
+    if (child.state() == Sip::State::Created)
+        kill(child);
+    else if (child.suspended())
+        child.resume();
+}
+
 void Sip::resume()
 {
     std::lock_guard guard(m_lock);
@@ -533,16 +541,14 @@ void Kernel::finish(Sip& sip)
     // 1. Close its endpoints, so peers drain and then see the channel closed, and
     //    drop its other handles. Its blocks go with its memory. A child it never
     //    started never will: end it (as handle_close does), so that the endpoints
-    //    it was given close and it leaves the kernel. This runs on a worker or
+    //    it was given close and it leaves the kernel; one it suspended goes on. This runs on a worker or
     //    the caller of kill(), never under m_lock (~Kernel holds it while it
     //    drops what is left, and ends nothing).
     for (auto& object : sip.m_handles.take_all()) {
         if (object->type() == ObjectType::Endpoint) {
             static_cast<Endpoint&>(*object).close();
         } else if (object->type() == ObjectType::Child) {
-            Sip& child = static_cast<Child&>(*object).sip();
-            if (child.state() == Sip::State::Created)
-                kill(child);
+            release_child(static_cast<Child&>(*object).sip());
         }
     }
     // Its WASI directories and files (kernel/abi/WasiFiles.h): their channels close too.

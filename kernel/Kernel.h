@@ -85,6 +85,9 @@ public:
     // Ends the SIP: a blocked or runnable thread unwinds when it next runs; a
     // thread computing in wasm code, at its next preemption (docs/scheduler.md).
     void kill(Sip&);
+    // A parent let go of `child` (closed its handle, or ended): only that handle could
+    // start or resume it, so one never started is ended and a suspended one resumed.
+    void release_child(Sip& child);
 
     // Programs children may be created from, by name (until manifests and the
     // installed-program registry exist, the launcher registers them).

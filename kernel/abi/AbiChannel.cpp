@@ -612,11 +612,10 @@ uint32_t Z_signet_v1Z_handle_close(void* host, uint32_t handle)
     } else if (object->type() == ObjectType::Block) {
         static_cast<ExchangeBlock&>(*object).free_in_owner();
     } else if (object->type() == ObjectType::Child) {
-        // Only this handle could start the child: one that never started never will.
-        // End it, so that the endpoints it was given close and it leaves the kernel.
+        // Only this handle could start or resume the child: one that never started
+        // is ended (the endpoints it was given close), a suspended one goes on.
         Sip& child = static_cast<Child&>(*object).sip();
-        if (child.state() == Sip::State::Created)
-            child.kernel().kill(child);
+        child.kernel().release_child(child);
     }
     return SIGNET_OK;
 }

@@ -278,6 +278,20 @@ static void suspend_and_resume(void)
     CHECK(after <= 1, "suspended, it sends at most the Ping it was computing, then none for 100 ms");
     CHECK(signet_child_resume(ticker) == SIGNET_OK && answer_ping(tick_exporter, SIGNET_WAIT_FOREVER), "resumed, it ticks again");
 
+    // A suspended child whose handle is closed goes on: nobody could resume it any more.
+    signet_handle orphan_importer = 0, orphan_exporter = 0;
+    CREATE_CHANNEL(Probe, orphan_importer, orphan_exporter);
+    signet_handle orphan = START_CHILD("tick", &orphan_importer, 1);
+    CHECK(answer_ping(orphan_exporter, SIGNET_WAIT_FOREVER), "another ticking child");
+    CHECK(signet_child_suspend(orphan) == SIGNET_OK, "suspend it");
+    int late = 0;
+    while (late < 5 && answer_ping(orphan_exporter, 100000000))
+        ++late;
+    CHECK(late <= 1, "it stops");
+    signet_handle_close(orphan);
+    CHECK(answer_ping(orphan_exporter, SIGNET_WAIT_FOREVER), "its handle closed, it ticks again");
+    signet_handle_close(orphan_exporter); // it ends by itself: its next Ping finds the channel closed
+
     // A suspended child still ends when it is stopped.
     CHECK(signet_child_suspend(ticker) == SIGNET_OK && signet_child_stop(ticker) == SIGNET_OK, "stop a suspended child");
     CHECK(wait_child(ticker) == 137, "it ends: 137");

@@ -83,7 +83,7 @@ static int may_receive(uint32_t endpoint)
 static void one_call(void)
 {
     uint32_t* out = (uint32_t*)(s_scratch + 8 * below(64));
-    switch (below(41)) {
+    switch (below(42)) {
     case 0: signet_yield(); break;
     case 1: signet_sleep(below(100000)); break;
     case 2: signet_time_now(below(6), pointer()); break;
@@ -177,6 +177,14 @@ static void one_call(void)
         break;
     }
     case 39: signet_child_set_environment(handle(), pointer(), length()); break;
+    case 40: {
+        // Resumed at once: a child left suspended would outlive the test.
+        uint32_t child = handle();
+        signet_child_suspend(child);
+        signet_yield();
+        signet_child_resume(child);
+        break;
+    }
     default:
         signet_child_bind_directory(handle(), pointer(), length(), handle());
         signet_child_directories(handle(), pointer(), length(), pointer());
