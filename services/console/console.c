@@ -167,18 +167,21 @@ static bool fill_input(void)
     return true;
 }
 
-// Tells every armed watcher of a Ctrl-C (each is told once per Arm). False if
-// none was armed: then the Ctrl-C interrupts nothing.
-static bool interrupt(void)
+// Tells every armed watcher of a Ctrl-C, or with `suspend` of a Ctrl-Z (each
+// is told once per Arm), and echoes it. False if none was armed: then the key
+// interrupts nothing (and is not echoed).
+static bool interrupt(bool suspend)
 {
     bool told = false;
     for (uint32_t i = 0; i < session_count; ++i) {
         Session* session = sessions[i];
         if (session->kind == Watch && session->armed) {
             session->armed = false;
-            told |= Interrupt_Exp_send_Interrupted(session->handle) == SIGNET_OK;
+            told |= (suspend ? Interrupt_Exp_send_Suspended(session->handle) : Interrupt_Exp_send_Interrupted(session->handle)) == SIGNET_OK;
         }
     }
+    if (told)
+        terminal_puts(suspend ? "^Z\r\n" : "^C\r\n");
     return told;
 }
 
@@ -309,15 +312,17 @@ static LineResult edit_line(Edit* edit, bool primary)
             }
             break;
         case 3: // Ctrl-C: interrupt the program that reads (its watcher stops it), or drop the line.
-            if (!primary && interrupt()) {
-                terminal_puts("^C\r\n");
+            if (!primary && interrupt(false))
                 return LineEnd;
-            }
             terminal_puts("^C\r\n");
             terminal_write(edit->prompt, edit->prompt_length);
             edit->length = edit->cursor = 0;
             browsing = history_count;
             continue;
+        case 26: // Ctrl-Z: suspend the program that reads (its read ends), or nothing.
+            if (!primary && interrupt(true))
+                return LineEnd;
+            break;
         case 1: edit->cursor = 0; break;             // Ctrl-A
         case 5: edit->cursor = edit->length; break;  // Ctrl-E
         case 2: if (edit->cursor) --edit->cursor; break;                  // Ctrl-B
@@ -478,17 +483,17 @@ static void take_output(Session* session, uint8_t const* data, uint32_t length)
     }
 }
 
-// Ctrl-C among what waits for the next reader: typed after the line just handed
-// out (in the same burst of bytes), or while nobody read, it is for the program
-// in front, not for the next line: the watchers get it (and it is echoed).
+// Ctrl-C and Ctrl-Z among what waits for the next reader: typed after the line
+// just handed out (in the same burst of bytes), or while nobody read, they are
+// for the program in front, not for the next line: the watchers get them.
 static void take_typed_interrupts(void)
 {
     uint32_t kept = 0;
     for (uint32_t i = 0; i < input_length; ++i) {
-        if (input[i] != 3)
+        if (input[i] == 3 || input[i] == 26)
+            (void)interrupt(input[i] == 26);
+        else
             input[kept++] = input[i];
-        else if (interrupt())
-            terminal_puts("^C\r\n");
     }
     input_length = kept;
 }

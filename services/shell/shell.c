@@ -566,10 +566,13 @@ typedef struct {
     signet_handle child;
     uint64_t id;
     char name[64];
+    unsigned group; // the pipeline it came from: fg and bg move a pipeline's jobs together
+    bool stopped;   // suspended (Ctrl-Z): child_suspend
 } Job;
 
 static Job jobs[MaxJobs];
 static int job_count;
+static unsigned next_group = 1;
 
 // How a child is, as the kernel says ("running", "exited 0", "trapped: ...").
 static void describe(signet_handle child, uint64_t* id, char* text, uint32_t capacity)
@@ -841,16 +844,19 @@ static void watch_interrupts(void)
     }
 }
 
-// Takes the Ctrl-C the console told of, and arms the watch again. False if
-// the console is gone (the watch ends).
-static bool take_interrupt(void)
+typedef enum { NoKey, CtrlC, CtrlZ } Key;
+
+// Takes the Ctrl-C or Ctrl-Z the console told of, and arms the watch again.
+// NoKey if the console is gone (the watch ends).
+static Key take_interrupt(void)
 {
     Interrupt_Imp_message message;
-    if (Interrupt_Imp_recv(interrupts, &message) == Interrupt_Imp_Interrupted && Interrupt_Imp_send_Arm(interrupts) == SIGNET_OK)
-        return true;
+    Interrupt_Imp_tag tag = Interrupt_Imp_recv(interrupts, &message);
+    if ((tag == Interrupt_Imp_Interrupted || tag == Interrupt_Imp_Suspended) && Interrupt_Imp_send_Arm(interrupts) == SIGNET_OK)
+        return tag == Interrupt_Imp_Interrupted ? CtrlC : CtrlZ;
     signet_handle_close(interrupts);
     interrupts = 0;
-    return false;
+    return NoKey;
 }
 
 // A Ctrl-C typed while no program ran in front (during a builtin) is for
@@ -863,10 +869,32 @@ static void drop_stale_interrupt(void)
         (void)take_interrupt();
 }
 
+// Suspends every child of a foreground pipeline still running (Ctrl-Z); false,
+// with every one running again and a message, if one of them cannot be.
+static bool suspend_all(Running* running, int running_count, bool const* ended)
+{
+    if (pump_count > 0) {
+        report("shell: the shell serves this pipeline's files and streams while it waits: it cannot be suspended\n");
+        return false;
+    }
+    for (int i = 0; i < running_count; ++i) {
+        if (ended[i] || signet_child_suspend(running[i].child) == SIGNET_OK)
+            continue;
+        report("shell: %s runs in a protection domain: it cannot be suspended\n", running[i].name);
+        for (int j = 0; j < i; ++j)
+            signet_child_resume(running[j].child);
+        return false;
+    }
+    return true;
+}
+
+typedef enum { Ended, Interrupted, Suspended } Foreground;
+
 // Serves every pump and waits for every child of a foreground pipeline, in one
 // select, until each stream and each child has ended. A Ctrl-C stops the
-// children still running (child_stop); returns whether one came.
-static bool run_foreground(Running* running, int running_count)
+// children still running (child_stop: Interrupted); a Ctrl-Z suspends them
+// (child_suspend) and returns at once (Suspended).
+static Foreground run_foreground(Running* running, int running_count)
 {
     bool ended[MaxStages] = { false };
     bool interrupted = false;
@@ -901,7 +929,10 @@ static bool run_foreground(Running* running, int running_count)
         if (signet_channel_select(handles, count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
             break;
         if (ready == watch) {
-            if (take_interrupt()) {
+            Key key = take_interrupt();
+            if (key == CtrlZ && suspend_all(running, running_count, ended))
+                return Suspended;
+            if (key == CtrlC) {
                 interrupted = true;
                 for (int i = 0; i < running_count; ++i) {
                     if (!ended[i])
@@ -921,7 +952,56 @@ static bool run_foreground(Running* running, int running_count)
             finish_pump(&pumps[i]);
     }
     pump_count = 0;
-    return interrupted;
+    return interrupted ? Interrupted : Ended;
+}
+
+// Makes a job of a child of the shell's; false (and the child is left to run
+// unwatched) if there are too many.
+static bool add_job(signet_handle child, char const* name, unsigned group, bool stopped)
+{
+    if (job_count == MaxJobs) {
+        report("shell: too many jobs; %s runs on unwatched\n", name);
+        signet_child_resume(child);
+        signet_handle_close(child);
+        return false;
+    }
+    Job* job = &jobs[job_count++];
+    job->child = child;
+    char text[64];
+    describe(child, &job->id, text, sizeof text);
+    snprintf(job->name, sizeof job->name, "%s", name);
+    job->group = group;
+    job->stopped = stopped;
+    return true;
+}
+
+// Waits for a foreground pipeline's children after run_foreground: their
+// statuses (the last one's is the pipeline's), or, suspended, they become
+// stopped jobs (status 148, as a Unix shell says of a program stopped by SIGTSTP).
+static int finish_foreground(Running* running, int running_count, Foreground how, unsigned group)
+{
+    int status = 0;
+    for (int i = 0; i < running_count; ++i) {
+        int32_t child_status = 0;
+        if (how == Suspended && signet_child_wait(running[i].child, 0, &child_status) == SIGNET_TIMED_OUT) {
+            if (add_job(running[i].child, running[i].name, group, true))
+                report("[%llu] Stopped %s\n", (unsigned long long)jobs[job_count - 1].id, running[i].name);
+            status = 148;
+            continue;
+        }
+        if (signet_child_wait(running[i].child, SIGNET_WAIT_FOREVER, &child_status) != SIGNET_OK)
+            child_status = 1;
+        // What Ctrl-C stopped is not reported: the user asked for it.
+        if (how != Interrupted)
+            report_abnormal_end(running[i].name, running[i].child, child_status);
+        status = how == Suspended ? 148 : child_status;
+        signet_handle_close(running[i].child);
+    }
+    if (how == Interrupted) {
+        status = 130; // as a Unix shell says of a program ended by SIGINT
+        list_interrupted = true;
+    }
+    return status;
 }
 
 // ---- Builtins --------------------------------------------------------------
@@ -1174,7 +1254,7 @@ static int builtin_kill(int argc, char** argv, Sink* out, Sink* in)
     return status;
 }
 
-// Waits for every job. Ctrl-C ends the wait (130), not the jobs.
+// Waits for every job but the stopped ones. Ctrl-C ends the wait (130), not the jobs.
 static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
 {
     for (;;) {
@@ -1182,7 +1262,7 @@ static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
         uint32_t count = 0;
         for (int i = 0; i < job_count; ++i) {
             int32_t status = 0;
-            if (signet_child_wait(jobs[i].child, 0, &status) == SIGNET_TIMED_OUT)
+            if (!jobs[i].stopped && signet_child_wait(jobs[i].child, 0, &status) == SIGNET_TIMED_OUT)
                 handles[count++] = jobs[i].child;
         }
         if (count == 0)
@@ -1193,13 +1273,89 @@ static int builtin_wait(int argc, char** argv, Sink* out, Sink* in)
         uint32_t ready = 0;
         if (signet_channel_select(handles, count, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK)
             break;
-        if (ready == watch && take_interrupt()) {
+        if (ready == watch && take_interrupt() == CtrlC) {
             reap_jobs(false);
             list_interrupted = true;
             return 130;
         }
     }
     reap_jobs(false);
+    return 0;
+}
+
+// The group of the job `argv[1]` names (an ID as ps shows it), or with no
+// argument the last job's, preferring a stopped one; 0 with a message if none.
+static unsigned job_group(char const* builtin, int argc, char** argv)
+{
+    if (argc > 1) {
+        unsigned long long id = strtoull(argv[1], NULL, 10);
+        for (int i = 0; i < job_count; ++i) {
+            if (jobs[i].id == id)
+                return jobs[i].group;
+        }
+        report("%s: %s: no such job of this shell\n", builtin, argv[1]);
+        return 0;
+    }
+    for (int i = job_count - 1; i >= 0; --i) {
+        if (jobs[i].stopped)
+            return jobs[i].group;
+    }
+    if (job_count > 0)
+        return jobs[job_count - 1].group;
+    report("%s: no jobs\n", builtin);
+    return 0;
+}
+
+// fg [ID]: continues a job's pipeline (every job started with it) in front, and
+// waits for it as for any foreground pipeline (Ctrl-C stops it, Ctrl-Z suspends it again).
+static int builtin_fg(int argc, char** argv, Sink* out, Sink* in)
+{
+    unsigned group = job_group("fg", argc, argv);
+    if (!group)
+        return 1;
+    Running running[MaxStages];
+    static char names[MaxStages][64]; // the jobs' names, once they are no jobs
+    int running_count = 0;
+    for (int i = 0; i < job_count;) {
+        if (jobs[i].group != group || running_count == MaxStages) {
+            ++i;
+            continue;
+        }
+        signet_child_resume(jobs[i].child);
+        sink_printf(out, "%s\n", jobs[i].name);
+        running[running_count].child = jobs[i].child;
+        memcpy(names[running_count], jobs[i].name, sizeof names[0]);
+        running[running_count].name = names[running_count];
+        ++running_count;
+        jobs[i] = jobs[--job_count];
+    }
+    fflush(stdout);
+    return finish_foreground(running, running_count, run_foreground(running, running_count), group);
+}
+
+// bg [ID]: continues a stopped job's pipeline in the background.
+static int builtin_bg(int argc, char** argv, Sink* out, Sink* in)
+{
+    unsigned group = job_group("bg", argc, argv);
+    if (!group)
+        return 1;
+    for (int i = 0; i < job_count; ++i) {
+        if (jobs[i].group == group && jobs[i].stopped) {
+            signet_child_resume(jobs[i].child);
+            jobs[i].stopped = false;
+            last_job_id = jobs[i].id;
+            sink_printf(out, "[%llu] %s &\n", (unsigned long long)jobs[i].id, jobs[i].name);
+        }
+    }
+    return 0;
+}
+
+// jobs: the shell's jobs, running or stopped.
+static int builtin_jobs(int argc, char** argv, Sink* out, Sink* in)
+{
+    reap_jobs(false);
+    for (int i = 0; i < job_count; ++i)
+        sink_printf(out, "[%llu] %-8s %s\n", (unsigned long long)jobs[i].id, jobs[i].stopped ? "stopped" : "running", jobs[i].name);
     return 0;
 }
 
@@ -1271,10 +1427,11 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
     sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
                      "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1   redirection      cmd &   in the background\n"
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
+                     "  Ctrl-Z   suspends the program in front      jobs   fg [ID]   bg [ID]   kill ID   wait   the shell's jobs\n"
                      "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
                      "  export NAME[=value]   programs see it in their environment    NAME=value prog   for that program alone\n"
                      "  a ; b    one after the other    a && b   b if a succeeded    a || b   b if a failed    a & b   a in the background\n"
-                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait set unset export install help exit shutdown\n");
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export install help exit shutdown\n");
     return 0;
 }
 
@@ -1297,6 +1454,9 @@ static Builtin const builtins[] = {
     { "ps", builtin_ps, false },
     { "kill", builtin_kill, false },
     { "wait", builtin_wait, false },
+    { "jobs", builtin_jobs, false },
+    { "fg", builtin_fg, false },
+    { "bg", builtin_bg, false },
     { "set", builtin_set, false },
     { "unset", builtin_unset, false },
     { "export", builtin_export, false },
@@ -1723,42 +1883,21 @@ static int run_pipeline(Pipeline* pipeline)
         if (signet_child_start(running[i].child) != SIGNET_OK)
             report("%s: cannot start it\n", running[i].name);
     }
+    unsigned group = next_group++;
     if (pipeline->background) {
         for (int i = 0; i < running_count; ++i) {
-            if (job_count == MaxJobs) {
-                report("shell: too many jobs; %s runs on unwatched\n", running[i].name);
-                signet_handle_close(running[i].child);
+            if (!add_job(running[i].child, running[i].name, group, false))
                 continue;
-            }
-            Job* job = &jobs[job_count++];
-            job->child = running[i].child;
-            char text[64];
-            describe(job->child, &job->id, text, sizeof text);
-            snprintf(job->name, sizeof job->name, "%s", running[i].name);
-            last_job_id = job->id;
-            report("[%llu] %s\n", (unsigned long long)job->id, job->name);
+            last_job_id = jobs[job_count - 1].id;
+            report("[%llu] %s\n", (unsigned long long)last_job_id, running[i].name);
         }
         return 0;
     }
 
-    bool interrupted = run_foreground(running, running_count);
-    for (int i = 0; i < running_count; ++i) {
-        int32_t child_status = 0;
-        if (signet_child_wait(running[i].child, SIGNET_WAIT_FOREVER, &child_status) != SIGNET_OK)
-            child_status = 1;
-        // What Ctrl-C stopped is not reported: the user asked for it.
-        if (!interrupted)
-            report_abnormal_end(running[i].name, running[i].child, child_status);
-        // A pipeline's status is its last command's.
-        status = child_status;
-        signet_handle_close(running[i].child);
-    }
-    if (find_builtin(pipeline->stages[last_stage].words[0]))
+    Foreground how = run_foreground(running, running_count);
+    status = finish_foreground(running, running_count, how, group);
+    if (how == Ended && find_builtin(pipeline->stages[last_stage].words[0]))
         status = 0;
-    if (interrupted) {
-        status = 130; // as a Unix shell says of a program ended by SIGINT
-        list_interrupted = true;
-    }
     for (int i = 0; i < MaxStages; ++i) {
         if (error_sinks[i].kind == ToFile) {
             if (error_sinks[i].error)

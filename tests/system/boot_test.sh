@@ -193,7 +193,12 @@ if command -v script >/dev/null; then
       && printf 'spin &\r' && wait_for '\] spin' && printf 'wait\r' && sleep 1 && printf '\003' \
       && printf 'echo "wait $?"\r' && wait_for 'wait 130' && printf 'ps\r' && wait_for 'running +spin' \
       && printf 'spin\r\003' && sleep 1 && printf 'echo "burst $?"\r' && wait_for 'burst 130' \
-      && printf 'spin; echo "list went on"\r' && sleep 1 && printf '\003' && printf 'echo "list $?"\r' && wait_for 'list 130'
+      && printf 'spin; echo "list went on"\r' && sleep 1 && printf '\003' && printf 'echo "list $?"\r' && wait_for 'list 130' \
+      && printf 'spin\r' && sleep 1 && printf '\032' && wait_for 'Stopped spin' && printf 'echo "z $?"\r' && wait_for 'z 148' \
+      && printf 'jobs\r' && wait_for 'stopped +spin' && printf 'ps\r' && wait_for 'suspended +spin' \
+      && printf 'fg\r' && sleep 1 && printf '\003' && printf 'echo "fg $?"\r' && wait_for 'fg 130' \
+      && printf 'spin\r' && sleep 1 && printf '\032' && wait_for 'Stopped spin' && printf 'bg\r' && wait_for 'spin &' \
+      && printf 'jobs\r' && wait_for 'running +spin' && printf 'kill $!\r' && printf 'echo "bg-kill $?"\r' && wait_for 'bg-kill'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "Ctrl-C stops the program in front: 130" "$(has '^spin 130$'; echo $?)" "no 'spin 130'"
@@ -203,6 +208,10 @@ if command -v script >/dev/null; then
   check "Ctrl-C ends a wait, not the jobs: 130" "$(has '^wait 130$' && has 'running +spin'; echo $?)" "no 'wait 130', or the job ended"
   check "Ctrl-C typed with the line that starts a program stops it" "$(has '^burst 130$'; echo $?)" "no 'burst 130'"
   check "Ctrl-C stops the rest of a list too" "$(has '^list 130$' && lacks '^list went on$'; echo $?)" "the list went on"
+  check "Ctrl-Z suspends the program in front: a stopped job, 148" "$(has '\] Stopped spin$' && has '^z 148$'; echo $?)" "no 'Stopped spin' or 'z 148'"
+  check "jobs and ps show it stopped" "$(has 'stopped +spin' && has 'suspended +spin'; echo $?)" "not shown as stopped"
+  check "fg continues it in front, where Ctrl-C stops it" "$(has '^fg 130$'; echo $?)" "no 'fg 130'"
+  check "bg continues a stopped job in the background" "$(has '\] spin &$' && has 'running +spin' && has '^bg-kill 0$'; echo $?)" "bg did not continue it"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
