@@ -541,9 +541,9 @@ void Kernel::finish(Sip& sip)
     // 1. Close its endpoints, so peers drain and then see the channel closed, and
     //    drop its other handles. Its blocks go with its memory. A child it never
     //    started never will: end it (as handle_close does), so that the endpoints
-    //    it was given close and it leaves the kernel; one it suspended goes on. This runs on a worker or
-    //    the caller of kill(), never under m_lock (~Kernel holds it while it
-    //    drops what is left, and ends nothing).
+    //    it was given close and it leaves the kernel; one it suspended goes on.
+    //    This runs on a worker or the caller of kill(), never under m_lock
+    //    (~Kernel holds it while it drops what is left, and ends nothing).
     for (auto& object : sip.m_handles.take_all()) {
         if (object->type() == ObjectType::Endpoint) {
             static_cast<Endpoint&>(*object).close();
