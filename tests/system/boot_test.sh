@@ -198,7 +198,10 @@ if command -v script >/dev/null; then
       && printf 'jobs\r' && wait_for 'stopped +spin' && printf 'ps\r' && wait_for 'suspended +spin' \
       && printf 'fg\r' && sleep 1 && printf '\003' && printf 'echo "fg $?"\r' && wait_for 'fg 130' \
       && printf 'spin\r' && sleep 1 && printf '\032' && wait_for 'Stopped spin' && printf 'bg\r' && wait_for 'spin &' \
-      && printf 'jobs\r' && wait_for 'running +spin' && printf 'kill $!\r' && printf 'echo "bg-kill $?"\r' && wait_for 'bg-kill'
+      && printf 'jobs\r' && wait_for 'running +spin' && printf 'kill $!\r' && printf 'echo "bg-kill $?"\r' && wait_for 'bg-kill' \
+      && printf 'spin > /spun\r' && sleep 1 && printf '\032' && wait_for 'cannot be suspended' && printf '\003' \
+      && printf 'spin | upper\r' && sleep 1 && printf '\032' && wait_for 'Stopped upper' && printf 'fg\r' && sleep 1 && printf '\003' \
+      && printf 'echo "fg2 $?"\r' && wait_for 'fg2 130'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "Ctrl-C stops the program in front: 130" "$(has '^spin 130$'; echo $?)" "no 'spin 130'"
@@ -211,6 +214,8 @@ if command -v script >/dev/null; then
   check "Ctrl-Z suspends the program in front: a stopped job, 148" "$(has '\] Stopped spin$' && has '^z 148$'; echo $?)" "no 'Stopped spin' or 'z 148'"
   check "jobs and ps show it stopped" "$(has 'stopped +spin' && has 'suspended +spin'; echo $?)" "not shown as stopped"
   check "fg continues it in front, where Ctrl-C stops it" "$(has '^fg 130$'; echo $?)" "no 'fg 130'"
+  check "a pipeline whose file the shell writes is not suspended; one of programs is, and fg continues all of it" \
+    "$(has 'it cannot be suspended' && has '\] Stopped upper$' && has '^fg2 130$'; echo $?)" "wrong suspension of a pipeline"
   check "bg continues a stopped job in the background" "$(has '\] spin &$' && has 'running +spin' && has '^bg-kill 0$'; echo $?)" "bg did not continue it"
 else
   echo "skipped: the terminal checks need script(1)"
