@@ -39,6 +39,8 @@ Sip::Sip(Kernel& kernel, uint64_t id, std::string name, std::shared_ptr<Image> i
 
 Sip::~Sip()
 {
+    if (m_suspended.load(std::memory_order_relaxed))
+        s_suspended_count.fetch_sub(1, std::memory_order_relaxed);
     m_runtime.release_resources();
     std::free(m_instance);
 }
@@ -267,10 +269,18 @@ void Kernel::release_child(Sip& child)
         child.resume();
 }
 
+void Sip::suspend()
+{
+    std::lock_guard guard(m_lock);
+    if (!m_suspended.exchange(true, std::memory_order_acq_rel))
+        s_suspended_count.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Sip::resume()
 {
     std::lock_guard guard(m_lock);
-    m_suspended.store(false, std::memory_order_release);
+    if (m_suspended.exchange(false, std::memory_order_acq_rel))
+        s_suspended_count.fetch_sub(1, std::memory_order_relaxed);
     for (Thread* thread : m_suspended_threads)
         Worker::wake(*thread);
     m_suspended_threads.clear();

@@ -168,8 +168,11 @@ public:
     // stays blocked until resume(), so one running or runnable when suspend() is
     // called stops within its quantum. A kill ends it all the same.
     bool suspended() const { return m_suspended.load(std::memory_order_acquire); }
-    void suspend() { m_suspended.store(true, std::memory_order_release); }
+    void suspend();
     void resume();
+    // Whether any SIP of the process is suspended: until one is, a switch reads
+    // only this (Worker::switch_to), not the flag of the SIP it returns to.
+    static bool any_suspended() { return s_suspended_count.load(std::memory_order_relaxed) != 0; }
     // On one of its threads' fibers: blocks while the SIP is suspended and the
     // thread not killed (through Worker::hold_suspended, which keeps it from nesting).
     void hold_while_suspended(Thread& self);
@@ -250,6 +253,7 @@ private:
     std::atomic<bool> m_suspended { false };
     std::vector<Thread*> m_suspended_threads; // guarded by m_lock: threads held by hold_while_suspended
     bool m_in_domain { false };
+    static inline std::atomic<uint32_t> s_suspended_count { 0 }; // SIPs whose m_suspended is set
 };
 
 } // namespace signet

@@ -433,7 +433,7 @@ SIGNET_HOT void Worker::switch_to(Thread* next)
     // Resumed, possibly on another worker: the one that switched here.
     static_cast<Worker*>(back.data)->finish_switch(back.fctx);
     // A thread of a suspended SIP goes no further than the switch that resumes it.
-    if (previous && previous->sip().suspended()) [[unlikely]]
+    if (Sip::any_suspended() && previous && previous->sip().suspended()) [[unlikely]]
         hold_suspended(*previous);
 }
 
