@@ -366,7 +366,7 @@ PendingReceive* describe(Sip& sip, PendingReceive& pending, uint32_t out_id, uin
 // this receive registers with its waiter (describe(), or null), already
 // registered if `waiting` (a call's send found the inbox empty and registered
 // this thread), and then the first thing is to block.
-SIGNET_HOT uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length,
+SIGNET_HOT_ANCHOR uint32_t receive_on(Sip& sip, uint32_t handle, Endpoint* endpoint, uint32_t out_id, uint32_t buffer, uint32_t capacity, uint32_t out_length,
     PendingReceive* pending, bool waiting = false)
 {
     GuestMemory memory(sip.runtime());
