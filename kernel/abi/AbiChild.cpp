@@ -18,17 +18,22 @@ constexpr uint32_t max_args_bytes = 64 * 1024;
 constexpr uint32_t max_environment_bytes = 64 * 1024;
 constexpr size_t max_environment_entries = 1024;
 
-// What child_suspend and child_resume refuse: a child never started has nothing to
-// suspend, and one whose code runs in a protection domain runs in another process.
-uint32_t suspension_refused(Sip& sip, uint32_t handle, std::shared_ptr<Child>& child)
+// child_suspend and child_resume: a child never started has nothing to suspend,
+// and one whose code runs in a protection domain runs in another process.
+uint32_t set_suspended(Sip& sip, uint32_t handle, bool suspended)
 {
-    child = sip.handles().get_as<Child>(handle);
+    auto child = sip.handles().get_as<Child>(handle);
     if (!child)
         return SIGNET_BAD_HANDLE;
-    if (child->sip().state() == Sip::State::Created)
+    Sip& target = child->sip();
+    if (target.state() == Sip::State::Created)
         return SIGNET_INVALID_ARGUMENT;
-    if (child->sip().in_domain())
+    if (target.in_domain())
         return SIGNET_UNSUPPORTED;
+    if (suspended)
+        target.suspend();
+    else
+        target.resume();
     return SIGNET_OK;
 }
 
@@ -157,20 +162,12 @@ uint32_t Z_signet_v1Z_child_stop(void* host, uint32_t handle)
 
 uint32_t Z_signet_v1Z_child_suspend(void* host, uint32_t handle)
 {
-    std::shared_ptr<Child> child;
-    if (uint32_t refused = suspension_refused(sip_from(host), handle, child))
-        return refused;
-    child->sip().suspend();
-    return SIGNET_OK;
+    return set_suspended(sip_from(host), handle, true);
 }
 
 uint32_t Z_signet_v1Z_child_resume(void* host, uint32_t handle)
 {
-    std::shared_ptr<Child> child;
-    if (uint32_t refused = suspension_refused(sip_from(host), handle, child))
-        return refused;
-    child->sip().resume();
-    return SIGNET_OK;
+    return set_suspended(sip_from(host), handle, false);
 }
 
 uint32_t Z_signet_v1Z_child_wait(void* host, uint32_t handle, uint64_t raw_timeout, uint32_t out_status)

@@ -38,7 +38,6 @@ class Worker;
 struct DirectoryGrant {
     std::string guest;
     std::string path { "/" };
-    bool operator==(DirectoryGrant const&) const = default;
 };
 
 struct ExitInfo {

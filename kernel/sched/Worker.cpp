@@ -502,7 +502,7 @@ __attribute__((flatten)) bool Worker::yield_current()
     Thread* self = worker->m_current;
     if (!worker->m_queue_head && !worker->m_has_inbox.load(std::memory_order_relaxed)) {
         // Nobody else to run: keep going (unless its SIP is suspended: a switch would have held it).
-        if (self->sip().suspended()) [[unlikely]]
+        if (Sip::any_suspended() && self->sip().suspended()) [[unlikely]]
             hold_suspended(*self);
         return self->kill_requested();
     }
