@@ -196,7 +196,7 @@ std::string check_stream_endpoint(Endpoint& endpoint, uint32_t stream)
     return {};
 }
 
-ErrorOr<void> bind_stream(Sip& sip, uint32_t stream, std::shared_ptr<Endpoint> endpoint)
+ErrorOr<void> bind_stream(Sip& sip, uint32_t stream, std::shared_ptr<Endpoint> endpoint, bool terminal)
 {
     if (sip.state() != Sip::State::Created)
         return Error(ErrorKind::InvalidInput, "SIP " + std::to_string(sip.id()) + " has started: its streams can no longer be bound");
@@ -209,12 +209,19 @@ ErrorOr<void> bind_stream(Sip& sip, uint32_t stream, std::shared_ptr<Endpoint> e
     if (!handle)
         return Error(ErrorKind::Limit, "the handle table of SIP " + std::to_string(sip.id()) + " is full");
     sip.stream_handles[stream] = handle;
+    if (terminal)
+        sip.stream_terminals |= 1u << stream;
     return {};
 }
 
 bool stream_is_bound(Sip& sip, uint32_t stream)
 {
     return stream < 3 && sip.stream_handles[stream] != 0;
+}
+
+bool stream_is_terminal(Sip& sip, uint32_t stream)
+{
+    return stream < 3 && (sip.stream_handles[stream] == 0 || (sip.stream_terminals & (1u << stream)));
 }
 
 int32_t stream_write(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, uint32_t& written)
@@ -231,7 +238,7 @@ int32_t stream_read(Sip& sip, uint32_t offset, uint32_t capacity, uint32_t& read
 
 extern "C" {
 
-uint32_t Z_signet_v1Z_child_bind_stream(void* host, uint32_t child_handle, uint32_t stream, uint32_t endpoint_handle)
+uint32_t Z_signet_v1Z_child_bind_stream(void* host, uint32_t child_handle, uint32_t stream_and_flags, uint32_t endpoint_handle)
 {
     Sip& sip = sip_from(host);
     auto child = sip.handles().get_as<Child>(child_handle);
@@ -239,6 +246,7 @@ uint32_t Z_signet_v1Z_child_bind_stream(void* host, uint32_t child_handle, uint3
     if (!child || !endpoint)
         return SIGNET_BAD_HANDLE;
     Sip& target = child->sip();
+    uint32_t stream = stream_and_flags & ~SIGNET_STREAM_TERMINAL;
     if (stream > 2 || target.state() != Sip::State::Created || target.stream_handles[stream])
         return SIGNET_INVALID_ARGUMENT;
     if (auto problem = check_stream_endpoint(*endpoint, stream); !problem.empty()) {
@@ -255,6 +263,8 @@ uint32_t Z_signet_v1Z_child_bind_stream(void* host, uint32_t child_handle, uint3
     uint32_t handle = target.handles().insert(std::move(moved));
     VERIFY(handle);
     target.stream_handles[stream] = handle;
+    if (stream_and_flags & SIGNET_STREAM_TERMINAL)
+        target.stream_terminals |= 1u << stream;
     return SIGNET_OK;
 }
 

@@ -33,11 +33,16 @@ std::string check_stream_endpoint(Endpoint&, uint32_t stream);
 
 // Binds `stream` of a SIP that has not started to `endpoint` (checked with
 // check_stream_endpoint): the endpoint enters the SIP's handle table. For the
-// host (`signet boot`) and for child_bind_stream.
-ErrorOr<void> bind_stream(Sip&, uint32_t stream, std::shared_ptr<Endpoint>);
+// host (`signet boot`). `terminal`: the stream leads to a terminal (the SIP's C
+// library takes it for one).
+ErrorOr<void> bind_stream(Sip&, uint32_t stream, std::shared_ptr<Endpoint>, bool terminal = false);
 
 // Whether `stream` of the SIP is bound to an endpoint (not the host's stream).
 bool stream_is_bound(Sip&, uint32_t stream);
+
+// Whether `stream` of the SIP is a terminal: a host stream, or a bound one its
+// binder said leads to a terminal.
+bool stream_is_terminal(Sip&, uint32_t stream);
 
 // On the SIP's fiber: writes all of `bytes` to a bound stdout or stderr,
 // answering the reader's Read requests. OK with the count written (short only

@@ -206,7 +206,7 @@ uint32_t WASI(fd_fdstat_get)(void* host, uint32_t fd, uint32_t out)
         return BadFd;
     uint64_t rights = (fd == 0 ? right_fd_read : right_fd_write) | right_poll_fd_readwrite;
     uint8_t stat[24] = {};
-    stat[0] = stream_is_bound(sip, fd) ? FiletypeUnknown : FiletypeCharacterDevice; // A bound stream is no terminal.
+    stat[0] = stream_is_terminal(sip, fd) ? FiletypeCharacterDevice : FiletypeUnknown; // A bound stream is a terminal only if its binder said so.
     std::memcpy(stat + 8, &rights, 8);
     memory.write_bytes(out, stat, sizeof stat);
     return Success;
@@ -226,7 +226,7 @@ uint32_t WASI(fd_filestat_get)(void* host, uint32_t fd, uint32_t out)
     if (!is_open(sip, fd))
         return BadFd;
     uint8_t stat[64] = {};
-    stat[16] = FiletypeCharacterDevice;
+    stat[16] = stream_is_terminal(sip, fd) ? FiletypeCharacterDevice : FiletypeUnknown;
     uint64_t links = 1;
     std::memcpy(stat + 24, &links, 8);
     memory.write_bytes(out, stat, sizeof stat);

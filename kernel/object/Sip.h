@@ -193,6 +193,9 @@ public:
     // Standard streams bound to Stream endpoints (kernel/abi/Streams.h): the
     // endpoint's handle in this SIP's table, or 0 for the host stream in stdio().
     uint32_t stream_handles[3] {};
+    // Bit N: bound stream N leads to a terminal (SIGNET_STREAM_TERMINAL), so
+    // WASI reports it as a character device.
+    uint32_t stream_terminals { 0 };
 
     // Blocks the calling host thread (not a fiber) until the SIP finished.
     ExitInfo wait_from_host();

@@ -46,6 +46,12 @@ typedef struct {
     signet_handle handle;
     bool primary; // Input: the first session's (the shell's own lines)
     bool armed;   // Watch: the watcher asked to be told of the next Ctrl-C
+    // Input sessions: the name Continue knows them by; the Read waiting for an
+    // answer (its max, 0 if none) and when it came; put aside by a Ctrl-Z.
+    uint32_t id;
+    uint32_t asked;
+    uint64_t asked_at;
+    bool parked;
     // Output sessions: the part of a line not printed yet.
     char pending[LineCapacity];
     uint32_t pending_length;
@@ -238,12 +244,26 @@ typedef struct {
     uint32_t cursor;
     char prompt[256];
     uint32_t prompt_length;
+    uint32_t browsing; // the history line shown; history_count: the line being typed
+    int escape;        // in an escape sequence: 1 after ESC, 2 after ESC [ (or O), 3 after a digit
+    int escape_digit;
+    bool dirty;        // changed since last drawn
 } Edit;
+
+static char draft[EditCapacity]; // the line being typed, while the history is browsed
+
+// Writes bytes that do not change what the terminal's last line is taken to be.
+static void terminal_control(char const* bytes, uint32_t length)
+{
+    uint32_t saved = last_line_length;
+    terminal_write(bytes, length);
+    last_line_length = saved;
+}
 
 // Redraws the line: the prompt, the text, then the cursor put back in place.
 static void redraw(Edit* edit)
 {
-    char buffer[EditCapacity + 320];
+    char buffer[EditCapacity * 2 + 320];
     uint32_t n = 0;
     buffer[n++] = '\r';
     memcpy(buffer + n, edit->prompt, edit->prompt_length);
@@ -252,11 +272,10 @@ static void redraw(Edit* edit)
     n += edit->length;
     memcpy(buffer + n, "\x1b[K", 3);
     n += 3;
-    uint32_t saved = last_line_length;
-    terminal_write(buffer, n);
     for (uint32_t i = edit->cursor; i < edit->length; ++i)
-        terminal_write("\b", 1);
-    last_line_length = saved;
+        buffer[n++] = '\b';
+    terminal_control(buffer, n);
+    edit->dirty = false;
 }
 
 static void set_text(Edit* edit, char const* text)
@@ -268,146 +287,164 @@ static void set_text(Edit* edit, char const* text)
     edit->length = edit->cursor = length;
 }
 
-// Next input byte, or -1 at the end of input.
-static int next_byte(void)
-{
-    if (input_length == 0 && !fill_input())
-        return -1;
-    unsigned char byte = (unsigned char)input[0];
-    consume_input(1);
-    return byte;
-}
-
-typedef enum { LineDone, LineEnd } LineResult;
-
-// Interactive: edits one line. The result (with its newline) is in edit->text.
-// `primary`: the line is the first session's (the shell's own command line).
-static LineResult edit_line(Edit* edit, bool primary)
+// Starts editing a line after what the terminal's last line shows (the prompt).
+static void begin_edit(Edit* edit)
 {
     memset(edit, 0, sizeof *edit);
     memcpy(edit->prompt, last_line, last_line_length);
     edit->prompt_length = last_line_length;
-    uint32_t browsing = history_count; // history_count: the line being typed
-    static char draft[EditCapacity];
+    edit->browsing = history_count;
     draft[0] = '\0';
-    for (;;) {
-        int c = next_byte();
-        if (c < 0)
-            return LineEnd;
-        switch (c) {
-        case '\r':
-        case '\n':
-            terminal_puts("\r\n");
-            remember(edit->text, edit->length);
-            edit->text[edit->length++] = '\n';
-            return LineDone;
-        case 4: // Ctrl-D: the end of input on an empty line, else delete forward.
-            if (edit->length == 0) {
-                terminal_puts("\r\n");
-                return LineEnd;
-            }
-            if (edit->cursor < edit->length) {
-                memmove(edit->text + edit->cursor, edit->text + edit->cursor + 1, edit->length - edit->cursor - 1);
-                --edit->length;
-            }
-            break;
-        case 3: // Ctrl-C: interrupt the program that reads (its watcher stops it), or drop the line.
-            if (!primary && interrupt(false))
-                return LineEnd;
-            terminal_puts("^C\r\n");
-            terminal_write(edit->prompt, edit->prompt_length);
-            edit->length = edit->cursor = 0;
-            browsing = history_count;
-            continue;
-        case 26: // Ctrl-Z: suspend the program that reads (its read ends), or nothing.
-            if (!primary && interrupt(true))
-                return LineEnd;
-            break;
-        case 1: edit->cursor = 0; break;             // Ctrl-A
-        case 5: edit->cursor = edit->length; break;  // Ctrl-E
-        case 2: if (edit->cursor) --edit->cursor; break;                  // Ctrl-B
-        case 6: if (edit->cursor < edit->length) ++edit->cursor; break;   // Ctrl-F
-        case 11: edit->length = edit->cursor; break; // Ctrl-K
-        case 21: // Ctrl-U
-            memmove(edit->text, edit->text + edit->cursor, edit->length - edit->cursor);
-            edit->length -= edit->cursor;
-            edit->cursor = 0;
-            break;
-        case 23: { // Ctrl-W: the word before the cursor.
-            uint32_t start = edit->cursor;
-            while (start && edit->text[start - 1] == ' ')
-                --start;
-            while (start && edit->text[start - 1] != ' ')
-                --start;
-            memmove(edit->text + start, edit->text + edit->cursor, edit->length - edit->cursor);
-            edit->length -= edit->cursor - start;
-            edit->cursor = start;
-            break;
-        }
-        case 8:
-        case 127: // Backspace
-            if (edit->cursor) {
-                memmove(edit->text + edit->cursor - 1, edit->text + edit->cursor, edit->length - edit->cursor);
-                --edit->length;
-                --edit->cursor;
-            }
-            break;
-        case 27: { // Escape sequences: arrows, Home, End, Delete.
-            int a = next_byte();
-            if (a != '[' && a != 'O')
-                break;
-            int b = next_byte();
-            if (b >= '0' && b <= '9') {
-                int tilde = next_byte();
-                if (tilde != '~')
-                    break;
-                if (b == '3' && edit->cursor < edit->length) {
-                    memmove(edit->text + edit->cursor, edit->text + edit->cursor + 1, edit->length - edit->cursor - 1);
-                    --edit->length;
-                } else if (b == '1' || b == '7') {
-                    edit->cursor = 0;
-                } else if (b == '4' || b == '8') {
-                    edit->cursor = edit->length;
-                }
-                break;
-            }
-            if (b == 'A' && browsing > 0) { // Up: an older line.
-                if (browsing == history_count) {
-                    memcpy(draft, edit->text, edit->length);
-                    draft[edit->length] = '\0';
-                }
-                set_text(edit, history[--browsing]);
-            } else if (b == 'B' && browsing < history_count) { // Down: a newer one.
-                ++browsing;
-                set_text(edit, browsing == history_count ? draft : history[browsing]);
-            } else if (b == 'C' && edit->cursor < edit->length) {
-                ++edit->cursor;
-            } else if (b == 'D' && edit->cursor > 0) {
-                --edit->cursor;
-            } else if (b == 'H') {
-                edit->cursor = 0;
-            } else if (b == 'F') {
-                edit->cursor = edit->length;
-            }
-            break;
-        }
-        default:
-            if (c < 32 || edit->length >= EditCapacity - 2)
-                break; // Other control characters are ignored; the line is full.
-            memmove(edit->text + edit->cursor + 1, edit->text + edit->cursor, edit->length - edit->cursor);
-            edit->text[edit->cursor++] = (char)c;
-            ++edit->length;
-            break;
-        }
-        redraw(edit);
+}
+
+static void delete_forward(Edit* edit)
+{
+    if (edit->cursor < edit->length) {
+        memmove(edit->text + edit->cursor, edit->text + edit->cursor + 1, edit->length - edit->cursor - 1);
+        --edit->length;
     }
 }
+
+// The end of an escape sequence: arrows, Home, End, Delete.
+static void edit_escape(Edit* edit, int c)
+{
+    if (edit->escape == 1) { // ESC: only ESC [ and ESC O start a sequence we know.
+        edit->escape = c == '[' || c == 'O' ? 2 : 0;
+        return;
+    }
+    if (edit->escape == 2 && c >= '0' && c <= '9') { // ESC [ digit ~
+        edit->escape = 3;
+        edit->escape_digit = c;
+        return;
+    }
+    int digit = edit->escape == 3 ? edit->escape_digit : 0;
+    edit->escape = 0;
+    edit->dirty = true;
+    if (digit) {
+        if (c != '~')
+            return;
+        if (digit == '3')
+            delete_forward(edit);
+        else if (digit == '1' || digit == '7')
+            edit->cursor = 0;
+        else if (digit == '4' || digit == '8')
+            edit->cursor = edit->length;
+        return;
+    }
+    if (c == 'A' && edit->browsing > 0) { // Up: an older line.
+        if (edit->browsing == history_count) {
+            memcpy(draft, edit->text, edit->length);
+            draft[edit->length] = '\0';
+        }
+        set_text(edit, history[--edit->browsing]);
+    } else if (c == 'B' && edit->browsing < history_count) { // Down: a newer one.
+        ++edit->browsing;
+        set_text(edit, edit->browsing == history_count ? draft : history[edit->browsing]);
+    } else if (c == 'C' && edit->cursor < edit->length) {
+        ++edit->cursor;
+    } else if (c == 'D' && edit->cursor > 0) {
+        --edit->cursor;
+    } else if (c == 'H') {
+        edit->cursor = 0;
+    } else if (c == 'F') {
+        edit->cursor = edit->length;
+    }
+}
+
+typedef enum { Editing, LineDone, LineEnd, LineSuspended } LineResult;
+
+// Interactive: one typed byte of a line. LineDone: the line (with its newline)
+// is in edit->text; LineEnd: the read ends with Eof (Ctrl-D on an empty line,
+// or a Ctrl-C the watchers took); LineSuspended: a Ctrl-Z the watchers took.
+// `primary`: the line is the first session's (the shell's own command line).
+static LineResult edit_key(Edit* edit, int c, bool primary)
+{
+    if (edit->escape) {
+        edit_escape(edit, c);
+        return Editing;
+    }
+    switch (c) {
+    case '\r':
+    case '\n':
+        terminal_puts("\r\n");
+        remember(edit->text, edit->length);
+        edit->text[edit->length++] = '\n';
+        return LineDone;
+    case 4: // Ctrl-D: the end of input on an empty line, else delete forward.
+        if (edit->length == 0) {
+            terminal_puts("\r\n");
+            return LineEnd;
+        }
+        delete_forward(edit);
+        break;
+    case 3: // Ctrl-C: interrupt the program that reads (its watcher stops it), or drop the line.
+        if (!primary && interrupt(false))
+            return LineEnd;
+        terminal_puts("^C\r\n");
+        terminal_write(edit->prompt, edit->prompt_length);
+        edit->length = edit->cursor = 0;
+        edit->browsing = history_count;
+        return Editing;
+    case 26: // Ctrl-Z: suspend the program that reads (its read is put aside), or nothing.
+        if (!primary && interrupt(true))
+            return LineSuspended;
+        return Editing;
+    case 27:
+        edit->escape = 1;
+        return Editing;
+    case 1: edit->cursor = 0; break;             // Ctrl-A
+    case 5: edit->cursor = edit->length; break;  // Ctrl-E
+    case 2: if (edit->cursor) --edit->cursor; break;                  // Ctrl-B
+    case 6: if (edit->cursor < edit->length) ++edit->cursor; break;   // Ctrl-F
+    case 11: edit->length = edit->cursor; break; // Ctrl-K
+    case 21: // Ctrl-U
+        memmove(edit->text, edit->text + edit->cursor, edit->length - edit->cursor);
+        edit->length -= edit->cursor;
+        edit->cursor = 0;
+        break;
+    case 23: { // Ctrl-W: the word before the cursor.
+        uint32_t start = edit->cursor;
+        while (start && edit->text[start - 1] == ' ')
+            --start;
+        while (start && edit->text[start - 1] != ' ')
+            --start;
+        memmove(edit->text + start, edit->text + edit->cursor, edit->length - edit->cursor);
+        edit->length -= edit->cursor - start;
+        edit->cursor = start;
+        break;
+    }
+    case 8:
+    case 127: // Backspace
+        if (edit->cursor) {
+            memmove(edit->text + edit->cursor - 1, edit->text + edit->cursor, edit->length - edit->cursor);
+            --edit->length;
+            --edit->cursor;
+        }
+        break;
+    default:
+        if (c < 32 || edit->length >= EditCapacity - 2)
+            return Editing; // Other control characters are ignored; the line is full.
+        memmove(edit->text + edit->cursor + 1, edit->text + edit->cursor, edit->length - edit->cursor);
+        edit->text[edit->cursor++] = (char)c;
+        ++edit->length;
+        break;
+    }
+    edit->dirty = true;
+    return Editing;
+}
+
+// Interactive: the input session whose line is being edited, if any, and the line.
+static Session* editing;
+static Edit edit;
 
 // What interactive reads have not handed out yet (a line longer than a reader asked for).
 static char edited[EditCapacity];
 static uint32_t edited_length;
 
 // ---- Sessions -------------------------------------------------------------
+
+static uint32_t next_session_id = 1;
+static uint64_t asked_count; // orders the reads waiting to be served
 
 static Session* add_session(Kind kind, signet_handle handle)
 {
@@ -422,6 +459,8 @@ static Session* add_session(Kind kind, signet_handle handle)
     }
     session->kind = kind;
     session->handle = handle;
+    if (kind == Input)
+        session->id = next_session_id++;
     sessions[session_count++] = session;
     // An output session always has a Read outstanding. If the writer is gone
     // already, the send fails and the next select reports the session closed.
@@ -430,10 +469,25 @@ static Session* add_session(Kind kind, signet_handle handle)
     return session;
 }
 
+// Prints what an output session sent. While a line is edited on the terminal,
+// the output goes above it: the edited line is erased, and drawn again below.
+static void print_output(char const* bytes, uint32_t length)
+{
+    if (!editing) {
+        terminal_write(bytes, length);
+        return;
+    }
+    terminal_control("\r\x1b[K", 4);
+    terminal_write(bytes, length);
+    if (bytes[length - 1] != '\n')
+        terminal_puts("\n");
+    redraw(&edit);
+}
+
 static void flush_pending(Session* session)
 {
     if (session->pending_length) {
-        terminal_write(session->pending, session->pending_length);
+        print_output(session->pending, session->pending_length);
         session->pending_length = 0;
     }
 }
@@ -453,11 +507,27 @@ static void flush_all_pending(void)
 static void remove_session(uint32_t index)
 {
     Session* session = sessions[index];
+    if (session == editing) {
+        // Its reader is gone: what was typed for it goes nowhere.
+        editing = NULL;
+        if (edit.length)
+            terminal_puts("\r\n");
+    }
     if (session->kind == Output)
         flush_pending(session);
     signet_handle_close(session->handle);
     free(session);
     sessions[index] = sessions[--session_count];
+}
+
+static void drop_session(Session* session)
+{
+    for (uint32_t i = 0; i < session_count; ++i) {
+        if (sessions[i] == session) {
+            remove_session(i);
+            return;
+        }
+    }
 }
 
 // Prints what an output session sent, whole lines only.
@@ -476,7 +546,7 @@ static void take_output(Session* session, uint8_t const* data, uint32_t length)
         if (end == 0 && session->pending_length == LineCapacity)
             end = LineCapacity; // A line longer than the buffer goes out in pieces.
         if (end) {
-            terminal_write(session->pending, end);
+            print_output(session->pending, end);
             memmove(session->pending, session->pending + end, session->pending_length - end);
             session->pending_length -= end;
         }
@@ -498,34 +568,109 @@ static void take_typed_interrupts(void)
     input_length = kept;
 }
 
-// Answers an input session's Read(max) with the next line of the terminal.
-static int32_t serve_read(Session* session, uint32_t max)
+// Answers a session's Read with up to its max bytes of `line`, or with Eof if
+// there are none; a session whose reader is gone is removed.
+static void answer(Session* session, char const* line, uint32_t length)
 {
-    if (max == 0 || max > LineCapacity)
-        max = LineCapacity;
-    if (interactive)
-        flush_all_pending();
-    static char line[LineCapacity];
-    uint32_t length = 0;
-    if (!interactive) {
-        length = read_plain_line(line, max);
-    } else {
-        if (edited_length == 0) {
-            static Edit edit;
-            if (edit_line(&edit, session->primary) == LineDone) {
-                memcpy(edited, edit.text, edit.length);
-                edited_length = edit.length;
-            }
-        }
-        length = edited_length < max ? edited_length : max;
-        memcpy(line, edited, length);
-        memmove(edited, edited + length, edited_length - length);
-        edited_length -= length;
-    }
     int32_t sent = length == 0 ? Stream_Exp_send_Eof(session->handle) : Stream_Exp_send_Data(session->handle, (uint8_t const*)line, length);
-    if (interactive)
-        take_typed_interrupts();
-    return sent;
+    session->asked = 0;
+    if (sent != SIGNET_OK)
+        drop_session(session);
+}
+
+// Interactive: answers a Read with what is left of the last edited line.
+static void answer_edited(Session* session)
+{
+    uint32_t length = edited_length < session->asked ? edited_length : session->asked;
+    static char line[EditCapacity];
+    memcpy(line, edited, length);
+    memmove(edited, edited + length, edited_length - length);
+    edited_length -= length;
+    answer(session, line, length);
+}
+
+// Not interactive: answers a Read with the next line of input, at once.
+static void serve_plain_read(Session* session)
+{
+    static char line[LineCapacity];
+    answer(session, line, read_plain_line(line, session->asked));
+}
+
+// Interactive: the input session whose read is served next: the first
+// session's if it asked (the shell reads its commands in front of the user),
+// else the one that asked first. Never one that Ctrl-Z put aside.
+static Session* next_reader(void)
+{
+    Session* next = NULL;
+    for (uint32_t i = 0; i < session_count; ++i) {
+        Session* session = sessions[i];
+        if (session->kind != Input || !session->asked || session->parked)
+            continue;
+        if (session->primary)
+            return session;
+        if (!next || session->asked_at < next->asked_at)
+            next = session;
+    }
+    return next;
+}
+
+// Interactive: starts a line for the next reader, and edits it with what was
+// typed. True if a read was answered or put aside (the sessions changed).
+static bool serve_typing(void)
+{
+    if (!editing) {
+        Session* reader = next_reader();
+        if (!reader) {
+            take_typed_interrupts();
+            return false;
+        }
+        if (edited_length) {
+            answer_edited(reader);
+            return true;
+        }
+        flush_all_pending();
+        begin_edit(&edit);
+        editing = reader;
+    }
+    if (input_length == 0 && !keys && !input_ended)
+        (void)fill_input(); // No reading thread: the terminal is read here.
+    LineResult result = Editing;
+    while (result == Editing && input_length) {
+        int c = (unsigned char)input[0];
+        consume_input(1);
+        result = edit_key(&edit, c, editing->primary);
+    }
+    if (result == Editing && input_length == 0 && input_ended) {
+        if (edit.length)
+            terminal_puts("\r\n");
+        result = LineEnd; // The end of the terminal: this read, and every later one, ends.
+    }
+    Session* reader = editing;
+    switch (result) {
+    case Editing:
+        if (edit.dirty)
+            redraw(&edit);
+        return false;
+    case LineDone:
+        memcpy(edited, edit.text, edit.length);
+        edited_length = edit.length;
+        editing = NULL;
+        answer_edited(reader);
+        break;
+    case LineEnd:
+        editing = NULL;
+        answer(reader, NULL, 0);
+        break;
+    case LineSuspended:
+        // Its program is being suspended: the read waits, unanswered, until the
+        // shell says the program continues in front (Continue). What was typed
+        // for it is dropped.
+        editing = NULL;
+        reader->parked = true;
+        break;
+    }
+    take_typed_interrupts();
+    return true;
 }
 
 static void serve_control(uint32_t index)
@@ -539,8 +684,8 @@ static void serve_control(uint32_t index)
             remove_session(index); // Out of handles: this client loses its console.
             return;
         }
-        add_session(Input, writer);
-        Console_Exp_send_Input(session->handle, reader);
+        Session* input_session = add_session(Input, writer);
+        Console_Exp_send_Input(session->handle, reader, input_session ? input_session->id : 0);
         return;
     }
     case Console_Exp_Attach:
@@ -557,18 +702,34 @@ static void serve_control(uint32_t index)
         Console_Exp_send_Interrupts(session->handle, watcher);
         return;
     }
+    case Console_Exp_Continue:
+        for (uint32_t i = 0; i < session_count; ++i) {
+            if (sessions[i]->kind == Input && sessions[i]->id == request.as.Continue.session)
+                sessions[i]->parked = false;
+        }
+        Console_Exp_send_Continued(session->handle);
+        return;
     default: // Closed, or a message that broke the contract.
         remove_session(index);
         return;
     }
 }
 
+// An input session is ready: its reader asks (Read), or is gone. A session
+// whose Read waits for an answer is ready only when its reader is gone.
 static void serve_input(uint32_t index)
 {
     Session* session = sessions[index];
     Stream_Exp_message request;
-    if (Stream_Exp_recv(session->handle, &request) != Stream_Exp_Read || serve_read(session, request.as.Read.max) != SIGNET_OK)
+    if (session->asked || Stream_Exp_recv(session->handle, &request) != Stream_Exp_Read) {
         remove_session(index);
+        return;
+    }
+    uint32_t max = request.as.Read.max;
+    session->asked = max == 0 || max > LineCapacity ? LineCapacity : max;
+    session->asked_at = ++asked_count;
+    if (!interactive)
+        serve_plain_read(session);
 }
 
 // The watcher arms itself, or is gone.
@@ -582,26 +743,20 @@ static void serve_watch(uint32_t index)
         remove_session(index);
 }
 
-// What was typed while nobody reads: kept for the next reader, but for Ctrl-C,
-// which interrupts the program in front (and is echoed) if anyone watches.
+// What was typed: edited into the line of the program that reads, or kept for
+// the next reader (serve_typing).
 static void serve_keys(void)
 {
     static Stream_Imp_message message;
     if (!receive_keys(&message)) {
         // The end of the terminal (or of its reader): the next read sees it.
-        for (uint32_t i = 0; i < session_count; ++i) {
-            if (sessions[i] == keys) {
-                remove_session(i);
-                break;
-            }
-        }
+        drop_session(keys);
         keys = NULL;
         return;
     }
     // The Read asked for no more than the room left.
     memcpy(input + input_length, message.as.Data.data.data, message.as.Data.data.length);
     input_length += message.as.Data.data.length;
-    take_typed_interrupts();
     ask_keys();
 }
 
@@ -692,6 +847,8 @@ int main(void)
             serve_output(outputs[ready]);
             continue;
         }
+        if (interactive && serve_typing())
+            continue;
         ask_keys(); // after a line was edited, the room may be back
         for (uint32_t i = 0; i < session_count; ++i)
             handles[i] = sessions[i]->handle;

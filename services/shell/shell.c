@@ -568,6 +568,7 @@ typedef struct {
     char name[64];
     unsigned group; // the pipeline it came from: fg and bg move a pipeline's jobs together
     bool stopped;   // suspended (Ctrl-Z): child_suspend
+    uint32_t input; // the console input session its pipeline reads the terminal from, or 0
 } Job;
 
 static Job jobs[MaxJobs];
@@ -683,7 +684,18 @@ static bool terminal_output(signet_handle* writer)
     return true;
 }
 
-// A stream that reads from the terminal.
+// `stream` for child_bind_stream; on an interactive console, one bound to the
+// terminal says so, and the child's C library takes it for a terminal (isatty,
+// a line-buffered stdout).
+static uint32_t child_stream(uint32_t stream, bool terminal)
+{
+    return terminal && interactive ? stream | SIGNET_STREAM_TERMINAL : stream;
+}
+
+// The console input session the pipeline in front reads the terminal from (0: none).
+static uint32_t front_input;
+
+// A stream that reads from the terminal, for the pipeline in front.
 static bool terminal_input(signet_handle* reader)
 {
     Console_Imp_message reply;
@@ -692,7 +704,18 @@ static bool terminal_input(signet_handle* reader)
         return false;
     }
     *reader = reply.as.Input.reader;
+    front_input = reply.as.Input.session;
     return true;
+}
+
+// A Ctrl-Z typed while a program read the terminal put its read aside in the
+// console; the program now continues in front (fg, or it was not suspended):
+// the console serves that read again.
+static void continue_input(uint32_t session)
+{
+    Console_Imp_message reply;
+    if (session && console && Console_Imp_send_Continue(console, session) == SIGNET_OK)
+        (void)Console_Imp_recv(console, &reply);
 }
 
 static Pump* add_pump(bool source, signet_handle endpoint)
@@ -930,8 +953,11 @@ static Foreground run_foreground(Running* running, int running_count)
             break;
         if (ready == watch) {
             Key key = take_interrupt();
-            if (key == CtrlZ && suspend_all(running, running_count, ended))
-                return Suspended;
+            if (key == CtrlZ) {
+                if (suspend_all(running, running_count, ended))
+                    return Suspended;
+                continue_input(front_input);
+            }
             if (key == CtrlC) {
                 interrupted = true;
                 for (int i = 0; i < running_count; ++i) {
@@ -972,6 +998,7 @@ static bool add_job(signet_handle child, char const* name, unsigned group, bool 
     snprintf(job->name, sizeof job->name, "%s", name);
     job->group = group;
     job->stopped = stopped;
+    job->input = 0;
     return true;
 }
 
@@ -984,8 +1011,10 @@ static int finish_foreground(Running* running, int running_count, Foreground how
     for (int i = 0; i < running_count; ++i) {
         int32_t child_status = 0;
         if (how == Suspended && signet_child_wait(running[i].child, 0, &child_status) == SIGNET_TIMED_OUT) {
-            if (add_job(running[i].child, running[i].name, group, true))
+            if (add_job(running[i].child, running[i].name, group, true)) {
+                jobs[job_count - 1].input = front_input;
                 report("[%llu] Stopped %s\n", (unsigned long long)jobs[job_count - 1].id, running[i].name);
+            }
             status = 148;
             continue;
         }
@@ -1316,11 +1345,14 @@ static int builtin_fg(int argc, char** argv, Sink* out, Sink* in)
     Running running[MaxStages];
     static char names[MaxStages][64]; // the jobs' names, once they are no jobs
     int running_count = 0;
+    front_input = 0;
     for (int i = 0; i < job_count;) {
         if (jobs[i].group != group || running_count == MaxStages) {
             ++i;
             continue;
         }
+        if (jobs[i].input && !front_input)
+            continue_input(front_input = jobs[i].input);
         signet_child_resume(jobs[i].child);
         sink_printf(out, "%s\n", jobs[i].name);
         running[running_count].child = jobs[i].child;
@@ -1653,6 +1685,7 @@ static int run_pipeline(Pipeline* pipeline)
     bool failed = false;
     int last_stage = pipeline->count - 1;
     relay_count = 0;
+    front_input = 0;
     // The pumps this pipeline needs at most: its input, its output, and its commands' errors.
     int needed = 2;
     for (int i = 0; i < pipeline->count; ++i) {
@@ -1752,6 +1785,7 @@ static int run_pipeline(Pipeline* pipeline)
 
         // stdin: the stage before, a file, the terminal, or (in the background) nothing.
         signet_handle reader = 0;
+        bool in_terminal = false;
         if (i > 0) {
             reader = previous_reader;
             previous_reader = 0;
@@ -1772,11 +1806,14 @@ static int run_pipeline(Pipeline* pipeline)
             Pump* pump = add_pump(true, writer);
             pump->from_file = true;
             pump->file = file;
-        } else if (!pipeline->background && !terminal_input(&reader)) {
-            failed = true;
-            break;
+        } else if (!pipeline->background) {
+            in_terminal = true;
+            if (!terminal_input(&reader)) {
+                failed = true;
+                break;
+            }
         }
-        if (reader && signet_child_bind_stream(child, 0, reader) != SIGNET_OK) {
+        if (reader && signet_child_bind_stream(child, child_stream(0, in_terminal), reader) != SIGNET_OK) {
             signet_handle_close(reader);
             report("shell: %s: cannot bind its stdin\n", name);
             failed = true;
@@ -1784,6 +1821,7 @@ static int run_pipeline(Pipeline* pipeline)
         }
         // stdout: the next stage, a file, or the terminal.
         signet_handle writer = 0;
+        bool out_terminal = false;
         signet_handle relayed_errors = 0; // 2>&1 into the next stage: stderr's writer
         if (i < last_stage && stage->errors_to_output) {
             // Both streams into a relay, which the next stage reads.
@@ -1820,9 +1858,12 @@ static int run_pipeline(Pipeline* pipeline)
                 break;
             }
             add_pump(false, file_reader)->sink = &sinks[i];
-        } else if (!terminal_output(&writer)) {
-            failed = true;
-            break;
+        } else {
+            out_terminal = true;
+            if (!terminal_output(&writer)) {
+                failed = true;
+                break;
+            }
         }
         // stderr: the terminal, a file, or where stdout goes (2>&1: the file, the
         // relay into the next stage; to the terminal it goes anyway). The shell
@@ -1847,8 +1888,10 @@ static int run_pipeline(Pipeline* pipeline)
             }
             add_pump(false, error_reader)->sink = error_file;
         }
-        if (signet_child_bind_stream(child, 1, writer) != SIGNET_OK || (!error_file && !error_writer && !terminal_output(&error_writer))
-            || signet_child_bind_stream(child, 2, error_writer) != SIGNET_OK) {
+        bool errors_terminal = !error_file && !error_writer;
+        if (signet_child_bind_stream(child, child_stream(1, out_terminal), writer) != SIGNET_OK
+            || (errors_terminal && !terminal_output(&error_writer))
+            || signet_child_bind_stream(child, child_stream(2, errors_terminal), error_writer) != SIGNET_OK) {
             // What was bound moved to the child; closing a moved handle changes nothing.
             signet_handle_close(writer);
             if (error_writer)

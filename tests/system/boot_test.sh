@@ -54,6 +54,7 @@ check "an undeclared --param is refused" "$(has 'colour=red: the program declare
 check "builtin into a program" "$(has '^HELLO WORLD$'; echo $?)" "no HELLO WORLD"
 check "three-stage pipe" "$(has '^ARG 1: A$'; echo $?)" "no 'ARG 1: A'"
 check "program into program" "$(has '^X LINE 2$'; echo $?)" "no 'X LINE 2'"
+check "with a script for a terminal, no stream is a terminal" "$(has '^terminals: - - -$'; echo $?)" "$(grep terminals <<<"$output")"
 
 # The child calls' statuses, checked by a program in the system.
 session abi 'abicheck\necho "abicheck: $?"\n'
@@ -217,6 +218,26 @@ if command -v script >/dev/null; then
   check "a pipeline whose file the shell writes is not suspended; one of programs is, and fg continues all of it" \
     "$(has 'it cannot be suspended' && has '\] Stopped upper$' && has '^fg2 130$'; echo $?)" "wrong suspension of a pipeline"
   check "bg continues a stopped job in the background" "$(has '\] spin &$' && has 'running +spin' && has '^bg-kill 0$'; echo $?)" "bg did not continue it"
+
+  # On a terminal: the streams bound to it are terminals for the C library (isatty, a
+  # line-buffered stdout); output of a background program appears while a line is edited;
+  # Ctrl-Z while a program reads puts its read aside (what was typed for it is dropped), the
+  # shell reads the next lines, and after fg the program reads on.
+  term=$scratch/ctrl-z.out
+  : >"$term"
+  ( wait_for 'signet:/\$ ' && printf 'show\r' && wait_for 'terminals' && printf 'show 2>&1 | upper\r' && wait_for 'TERMINALS' \
+      && printf 'lines 2 late 1000 &\r' && wait_for '\] lines' && printf 'echo par' && wait_for 'late line 1' && printf 'tial\r' \
+      && wait_for '^partial' && printf 'upper\r' && sleep 1 && printf 'abc\r' && wait_for 'ABC' && printf 'xyz\r' && wait_for 'XYZ' \
+      && printf 'gh\032' && wait_for 'Stopped upper' && printf 'echo between\r' && wait_for '^between' \
+      && printf 'fg\r' && sleep 1 && printf 'def\r' && wait_for 'DEF' && printf '\004' && printf 'echo "upper $?"\r' && wait_for 'upper 0'
+    printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
+  output=$(tr '\r' '\n' <"$term")
+  check "streams bound to the terminal are terminals; others are not" \
+    "$(has '^terminals: stdin stdout stderr$' && has '^TERMINALS: STDIN - -$'; echo $?)" "$(grep -i terminals <<<"$output")"
+  check "a background program's output appears while a line is edited" "$(has 'late line 1' && has '^partial$'; echo $?)" "no 'late line 1' before Enter"
+  check "a program's lines on the terminal come out as it writes them" "$(has '^ABC$' && has '^XYZ$'; echo $?)" "no XYZ before the end"
+  check "Ctrl-Z while a program reads: the shell reads the next line, the program reads on after fg" \
+    "$(has '^between$' && lacks 'ECHO BETWEEN' && lacks 'GH' && has '^DEF$' && has '^upper 0$'; echo $?)" "wrong reads after Ctrl-Z"
 else
   echo "skipped: the terminal checks need script(1)"
 fi

@@ -360,7 +360,7 @@ int boot(BootOptions const& options)
         auto [reader, writer] = Channel::create(stream_type.value());
         // stdin: the console writes, the shell reads; stdout and stderr the other way.
         console.value()->adopt_startup_handle(stream == 0 ? writer : reader);
-        if (auto bound = abi::bind_stream(*shell.value(), stream, stream == 0 ? reader : writer); bound.is_error())
+        if (auto bound = abi::bind_stream(*shell.value(), stream, stream == 0 ? reader : writer, interactive); bound.is_error())
             fail(bound.error());
     }
     services.push_back(console.value());

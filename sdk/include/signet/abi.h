@@ -37,6 +37,12 @@ enum {
     SIGNET_STDERR = 2,
 };
 
+/* signet_child_bind_stream: or'd into the stream number, says that the stream
+   leads to a terminal (the console of an interactive session). The child's C
+   library then takes it for one: WASI reports a character device, isatty() is
+   true, and stdout is line-buffered. */
+#define SIGNET_STREAM_TERMINAL 0x100u
+
 /* A handle names a kernel object in this SIP's handle table (an endpoint, a child). 0 is never valid. */
 typedef uint32_t signet_handle;
 

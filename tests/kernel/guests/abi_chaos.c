@@ -139,7 +139,7 @@ static void one_call(void)
     case 18: signet_child_start(handle()); break;
     case 19: signet_child_stop(handle()); break;
     case 20: signet_child_wait(handle(), timeout(), pointer()); break;
-    case 21: signet_child_bind_stream(handle(), below(4), handle()); break;
+    case 21: signet_child_bind_stream(handle(), below(4) | (below(2) ? SIGNET_STREAM_TERMINAL : 0), handle()); break;
     case 22: signet_child_describe(handle(), pointer(), pointer(), length(), pointer()); break;
     case 23: signet_child_set_param(handle(), pointer(), length(), pointer(), length()); break;
     case 24:

@@ -39,6 +39,8 @@ int main(void)
 
     // child_bind_stream: every refusal changes nothing.
     expect("bind: no such stream", signet_child_bind_stream(child, 3, writer), SIGNET_INVALID_ARGUMENT);
+    expect("bind: no such stream, as a terminal", signet_child_bind_stream(child, 3 | SIGNET_STREAM_TERMINAL, writer), SIGNET_INVALID_ARGUMENT);
+    expect("bind: an unknown flag", signet_child_bind_stream(child, 1 | 0x200, writer), SIGNET_INVALID_ARGUMENT);
     expect("bind: a forged child handle", signet_child_bind_stream(0x7777, 1, writer), SIGNET_BAD_HANDLE);
     expect("bind: a forged endpoint", signet_child_bind_stream(child, 1, 0x7777), SIGNET_BAD_HANDLE);
     expect("bind: a child handle as the endpoint", signet_child_bind_stream(child, 1, child), SIGNET_BAD_HANDLE);

@@ -1,9 +1,11 @@
-// Prints its arguments, its `greeting` and `count` parameters and its
-// environment ("env NAME=value"), one per line.
+// Prints its arguments, its `greeting` and `count` parameters, its
+// environment ("env NAME=value"), and which of its standard streams are
+// terminals ("terminals: stdin stdout stderr", "-" for one that is not), one per line.
 #include <signet/abi.h>
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 extern char** environ; // POSIX; the C library fills it from WASI's environ_get
 
@@ -23,5 +25,6 @@ int main(int argc, char** argv)
     }
     for (char** entry = environ; entry && *entry; ++entry)
         printf("env %s\n", *entry);
+    printf("terminals: %s %s %s\n", isatty(0) ? "stdin" : "-", isatty(1) ? "stdout" : "-", isatty(2) ? "stderr" : "-");
     return argc - 1;
 }
