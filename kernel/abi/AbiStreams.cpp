@@ -39,8 +39,9 @@ bool is_argument(cx::Argument const& argument, cx::TypeKind kind, uint64_t bound
     return argument.type.kind == kind && argument.type.bound == bound;
 }
 
-// Blocks until a message waits at `endpoint` (without taking it) or the peer is gone.
-void wait_ready(Endpoint& endpoint)
+// Blocks until a message waits at `endpoint` (without taking it) or the peer is
+// gone. True if a message waits.
+bool wait_ready(Endpoint& endpoint)
 {
     Channel& channel = endpoint.channel();
     Thread* self = Worker::current_thread();
@@ -50,7 +51,7 @@ void wait_ready(Endpoint& endpoint)
             Thread* waiter = channel.waiter(endpoint);
             if (channel.front(endpoint) || channel.peer_gone(endpoint) || self->kill_requested() || (waiter && waiter != self)) {
                 channel.clear_waiter(endpoint, self);
-                return;
+                return channel.front(endpoint) != nullptr;
             }
             channel.set_waiter(endpoint, self);
         }
@@ -69,14 +70,21 @@ int32_t write_bound(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, u
     auto endpoint = bound_endpoint(sip, stream);
     if (!endpoint || !is_stream_contract(endpoint->contract_type().contract) || endpoint->end() != cx::End::Exp)
         return SIGNET_IO;
+    // A piece counts as written once the reader asks for more: a reader that
+    // took it and went away without asking again did not say it kept it (the
+    // file system's streams ask again only once the piece is in the file).
     written = 0;
+    uint32_t unconfirmed = 0; // the last piece sent, until the next Read
     std::vector<uint8_t> request;
     uint8_t message[data_message_size];
     while (written < bytes.size()) {
         uint16_t id = 0;
         int32_t status = kernel_receive(*endpoint, id, request);
-        if (status == SIGNET_CLOSED)
+        if (status == SIGNET_CLOSED) {
+            written -= unconfirmed;
             return written ? SIGNET_OK : SIGNET_CLOSED;
+        }
+        unconfirmed = 0;
         if (status != SIGNET_OK || id != MessageRead || request.size() != 4)
             return SIGNET_IO;
         uint32_t max = 0;
@@ -93,12 +101,14 @@ int32_t write_bound(Sip& sip, uint32_t stream, std::span<uint8_t const> bytes, u
         if (status != SIGNET_OK)
             return SIGNET_IO;
         written += chunk;
+        unconfirmed = chunk;
     }
     // A write is over when the reader has taken it and asks again (or is gone):
     // what a program wrote before it ends, or before it tells another SIP it is
     // done, has reached the reader -- on the console, the terminal -- first.
-    wait_ready(*endpoint);
-    return SIGNET_OK;
+    if (!wait_ready(*endpoint))
+        written -= unconfirmed;
+    return written || bytes.empty() ? SIGNET_OK : SIGNET_CLOSED;
 }
 
 int32_t read_bound(Sip& sip, uint32_t offset, uint32_t capacity, uint32_t& read)

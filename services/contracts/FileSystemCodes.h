@@ -28,6 +28,7 @@
 #define FS_IO_MAX 16384u      /* bytes one Read or Write moves */
 #define FS_HANDLES_MAX 64u    /* handles open on one channel */
 #define FS_CONNECTIONS_MAX 32u /* channels one server serves at once */
+#define FS_STREAMS_MAX 30u     /* streams one server serves at once (StreamFrom, StreamTo) */
 
 /* Error codes (Failed.code): WASI errno values. */
 #define FS_EACCES 2

@@ -3,12 +3,15 @@
 // registers /service/fs with the directory it was given a connection to, and
 // serves FileSystem.contract on every connection: the one it was started with,
 // those it opens on Connect, and those clients Open through the directory. Each
-// connection has its own handles.
+// connection has its own handles. A handle can also become a stream the server
+// serves on its own (StreamFrom, StreamTo), which is how the shell gives a
+// program a file as its stdin or stdout.
 #include "fs.h"
 
 #include "Directory.h"
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
+#include "Stream.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -30,9 +33,6 @@ typedef struct connection {
 } connection;
 
 static connection connections[FS_CONNECTIONS_MAX];
-// What the main loop waits on: each connection's endpoint, in the order of
-// `connections`, then the directory's provider channel (when registered).
-static signet_handle endpoints[FS_CONNECTIONS_MAX + 1];
 static uint32_t connection_count;
 
 static bool add_connection(signet_handle endpoint)
@@ -41,7 +41,6 @@ static bool add_connection(signet_handle endpoint)
         return false;
     memset(&connections[connection_count], 0, sizeof connections[0]);
     connections[connection_count].endpoint = endpoint;
-    endpoints[connection_count] = endpoint;
     connection_count++;
     return true;
 }
@@ -51,7 +50,119 @@ static void remove_connection(uint32_t index)
     signet_handle_close(connections[index].endpoint);
     connection_count--;
     connections[index] = connections[connection_count];
-    endpoints[index] = endpoints[connection_count];
+}
+
+/* ---- Streams: handles served as Stream channels ---- */
+
+// A file read into a stream (StreamFrom: the server is the writer, and answers
+// each Read with the next bytes) or written from one (StreamTo: the server is
+// the reader, and keeps one Read outstanding). The handle moved here from its
+// connection; it closes with the stream.
+typedef struct fs_stream {
+    signet_handle endpoint;
+    bool to_file;
+    open_file file;
+} fs_stream;
+
+static fs_stream streams[FS_STREAMS_MAX];
+static uint32_t stream_count;
+
+static void remove_stream(uint32_t index)
+{
+    signet_handle_close(streams[index].endpoint);
+    streams[index] = streams[--stream_count];
+}
+
+// The stream's file as it is now; ESTALE if it was unlinked meanwhile.
+static int stream_inode(fs_stream* stream, fs_inode* inode)
+{
+    int error = inode_read(stream->file.inode, inode);
+    if (!error && (inode->type == FS_INODE_FREE || inode->generation != stream->file.inode_generation))
+        error = FS_ESTALE;
+    return error;
+}
+
+// StreamFrom: answers the reader's Read with the next bytes of the file, or
+// Eof at its end. False when the stream is over.
+static bool serve_stream_from(fs_stream* stream)
+{
+    Stream_Exp_message message;
+    if (Stream_Exp_recv(stream->endpoint, &message) != Stream_Exp_Read)
+        return false; // the reader is gone
+    static uint8_t bytes[4096];
+    uint32_t max = message.as.Read.max;
+    if (max == 0 || max > sizeof bytes)
+        max = sizeof bytes;
+    fs_inode inode;
+    uint32_t read = 0;
+    int error = stream_inode(stream, &inode);
+    if (!error)
+        error = fs_file_read(stream->file.inode, stream->file.position, bytes, max, &read);
+    if (error) {
+        fprintf(stderr, "fs: a stream from a file ends: error %d\n", error);
+        return false; // the reader sees the stream closed
+    }
+    if (read == 0) {
+        (void)Stream_Exp_send_Eof(stream->endpoint);
+        return false;
+    }
+    stream->file.position += read;
+    return Stream_Exp_send_Data(stream->endpoint, bytes, read) == SIGNET_OK;
+}
+
+// StreamTo: writes what the writer sent into the file, and asks for more.
+// False when the stream is over: Eof, the writer gone, or an error (then the
+// writer's next write fails: what it was told was written, was).
+static bool serve_stream_to(fs_stream* stream)
+{
+    static Stream_Imp_message message;
+    if (Stream_Imp_recv(stream->endpoint, &message) != Stream_Imp_Data)
+        return false;
+    int error = volume.read_only ? FS_EROFS : 0;
+    if (!error && cache_dirty_count() + 64 > volume.max_transaction)
+        error = journal_commit();
+    fs_inode inode;
+    if (!error)
+        error = stream_inode(stream, &inode);
+    uint32_t length = message.as.Data.data.length;
+    uint32_t written = 0;
+    if (!error) {
+        uint64_t position = (stream->file.flags & FS_OPEN_APPEND) ? inode.size : stream->file.position;
+        error = fs_file_write(stream->file.inode, position, message.as.Data.data.data, length, &written);
+        stream->file.position = position + written;
+        if (!error && written < length)
+            error = FS_ENOSPC;
+    }
+    if (error) {
+        fprintf(stderr, "fs: a stream into a file ends: error %d\n", error);
+        return false;
+    }
+    return Stream_Imp_send_Read(stream->endpoint, 4096) == SIGNET_OK;
+}
+
+static void serve_stream(uint32_t index)
+{
+    fs_stream* stream = &streams[index];
+    if (!(stream->to_file ? serve_stream_to(stream) : serve_stream_from(stream)))
+        remove_stream(index);
+}
+
+// Moves an open handle of `c` into a new stream on `endpoint` (which it then owns).
+static int add_stream(connection* c, open_file* file, signet_handle endpoint, bool to_file)
+{
+    if (stream_count == FS_STREAMS_MAX) {
+        signet_handle_close(endpoint);
+        return FS_EMFILE;
+    }
+    fs_stream* stream = &streams[stream_count++];
+    stream->endpoint = endpoint;
+    stream->to_file = to_file;
+    stream->file = *file;
+    file->used = false;
+    (void)c;
+    if (to_file && Stream_Imp_send_Read(endpoint, 4096) != SIGNET_OK)
+        remove_stream(stream_count - 1); // the writer is gone already: nothing to write
+    return 0;
 }
 
 static int find_file(connection* c, uint32_t handle, open_file** out, fs_inode* inode)
@@ -109,6 +220,7 @@ static bool needs_write(FileSystem_Exp_tag tag)
     case FileSystem_Exp_Unlink:
     case FileSystem_Exp_Mkdir:
     case FileSystem_Exp_Rmdir:
+    case FileSystem_Exp_StreamTo:
         return true;
     case FileSystem_Exp_Open:
         return (request.as.Open.flags & (FS_OPEN_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE)) != 0;
@@ -495,6 +607,37 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
     case FileSystem_Exp_Connect:
         do_connect(ep);
         break;
+    case FileSystem_Exp_StreamFrom: {
+        if ((error = find_file(c, request.as.StreamFrom.handle, &file, &inode)))
+            break;
+        if (!(file->flags & FS_OPEN_READ) || inode.type == FS_INODE_DIRECTORY) {
+            error = inode.type == FS_INODE_DIRECTORY ? FS_EISDIR : FS_EBADF;
+            break;
+        }
+        signet_handle reader, writer;
+        if (signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader, &writer) != SIGNET_OK) {
+            error = FS_EMFILE;
+            break;
+        }
+        if ((error = add_stream(c, file, writer, false))) {
+            signet_handle_close(reader);
+            break;
+        }
+        FileSystem_Exp_send_Streaming(ep, reader);
+        break;
+    }
+    case FileSystem_Exp_StreamTo: {
+        signet_handle reader = request.as.StreamTo.reader;
+        if (!(error = find_file(c, request.as.StreamTo.handle, &file, &inode)) && (!(file->flags & FS_OPEN_WRITE) || inode.type != FS_INODE_FILE))
+            error = inode.type == FS_INODE_FILE ? FS_EBADF : FS_EISDIR;
+        if (error) {
+            signet_handle_close(reader); // its writer sees the stream closed
+            break;
+        }
+        if (!(error = add_stream(c, file, reader, true)))
+            FileSystem_Exp_send_Done(ep);
+        break;
+    }
     default:
         break;
     }
@@ -539,11 +682,18 @@ int main(void)
     signet_handle_close(directory);
 
     // fs serves while it has a connection: the directory's provider channel alone
-    // does not keep it (its last client leaving is how it is shut down).
+    // does not keep it (its last client leaving is how it is shut down), nor
+    // do streams.
     while (connection_count > 0) {
         // Changes reach the disk at the latest a quarter second after the last request.
         int64_t timeout = cache_dirty_count() && !volume.read_only ? 250000000 : -1;
-        uint32_t watched = connection_count;
+        // What it waits on: the connections, the streams, the directory's provider channel.
+        signet_handle endpoints[FS_CONNECTIONS_MAX + FS_STREAMS_MAX + 1];
+        uint32_t watched = 0;
+        for (uint32_t i = 0; i < connection_count; ++i)
+            endpoints[watched++] = connections[i].endpoint;
+        for (uint32_t i = 0; i < stream_count; ++i)
+            endpoints[watched++] = streams[i].endpoint;
         if (provider)
             endpoints[watched++] = provider;
         uint32_t ready = 0;
@@ -557,8 +707,16 @@ int main(void)
             fprintf(stderr, "fs: select failed with status %d\n", (int)status);
             return 1;
         }
-        if (ready == connection_count) {
+        if (ready >= connection_count + stream_count) {
             serve_provider();
+            continue;
+        }
+        if (ready >= connection_count) {
+            serve_stream(ready - connection_count);
+            if (cache_pinned_count() != 0) {
+                fprintf(stderr, "fs: a stream left blocks pinned; stopping before anything is committed\n");
+                signet_exit(70);
+            }
             continue;
         }
         connection* c = &connections[ready];
@@ -570,6 +728,8 @@ int main(void)
         serve(c, tag);
     }
     // Everyone left: make everything durable before going.
+    while (stream_count)
+        remove_stream(0);
     if (journal_commit()) {
         fprintf(stderr, "fs: the last commit failed\n");
         return 1;

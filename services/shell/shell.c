@@ -549,12 +549,12 @@ static bool parse(char const* line, Pipeline* pipeline)
         report("shell: a command is missing\n");
         return false;
     }
-    bool served = false; // a file the shell reads or writes, or errors it relays (2>&1 |)
-    for (int i = 0; i < pipeline->count; ++i)
-        served |= pipeline->stages[i].errors != NULL || (pipeline->stages[i].errors_to_output && i < pipeline->count - 1);
-    if (pipeline->background && (pipeline->stages[0].input || stage->output || served)) {
+    bool relayed = false; // errors the shell relays into the next stage (2>&1 |)
+    for (int i = 0; i < pipeline->count - 1; ++i)
+        relayed |= pipeline->stages[i].errors_to_output;
+    if (pipeline->background && relayed) {
         // A job's streams are served by the shell only while it waits for them.
-        report("shell: a job in the background cannot read or write files, nor pipe its errors (2>&1 |)\n");
+        report("shell: a job in the background cannot pipe its errors (2>&1 |)\n");
         return false;
     }
     return true;
@@ -618,20 +618,19 @@ static void reap_jobs(bool quiet)
 // ---- Streams between the shell, its children, the console and files ----------
 
 // A pump is one end of a Stream the shell itself serves: a source answers its
-// reader's Reads from a buffer or a file; a sink reads and writes into a Sink.
-// Pumps of a Relay move a command's output and errors into the next command.
+// reader's Reads from a buffer (a builtin's output); a sink reads and writes
+// into a Sink. Pumps of a Relay move a command's output and errors into the
+// next command. (Files are streams the file system serves: file_input, file_output.)
 typedef struct Relay Relay;
 
 typedef struct {
     bool source;
     signet_handle endpoint;
     bool done;
-    // Source: a buffer, or a file when `file` is set.
+    // Source: a buffer.
     char const* data;
     size_t length;
     size_t offset;
-    bool from_file;
-    uint32_t file;
     // Sink.
     Sink* sink;
     Relay* relay; // a relay's reader (source) or one of its writers (sink)
@@ -796,18 +795,9 @@ static void serve_source(Pump* pump)
         return;
     }
     static uint8_t chunk[StreamChunk];
-    uint32_t length = 0;
-    if (pump->from_file) {
-        int error = fs_read(pump->file, chunk, max, &length);
-        if (error) {
-            report("shell: reading a file: %s\n", fs_error_text(error));
-            length = 0;
-        }
-    } else {
-        length = pump->length - pump->offset < max ? (uint32_t)(pump->length - pump->offset) : max;
-        memcpy(chunk, pump->data + pump->offset, length);
-        pump->offset += length;
-    }
+    uint32_t length = pump->length - pump->offset < max ? (uint32_t)(pump->length - pump->offset) : max;
+    memcpy(chunk, pump->data + pump->offset, length);
+    pump->offset += length;
     if (length == 0) {
         Stream_Exp_send_Eof(pump->endpoint);
         finish_pump(pump); // Its reader sees the end either way.
@@ -1523,6 +1513,44 @@ static bool open_output(Stage* stage, Sink* sink)
     return open_file_sink(stage->output, stage->append, sink);
 }
 
+// A program's stream into the file at `path` (appended to, or truncated first):
+// the file system serves it (StreamTo), so it needs nothing of the shell; the
+// writer, for the program, in *writer.
+static bool file_output(char const* path, bool append, bool truncate, signet_handle* writer)
+{
+    uint32_t file;
+    uint32_t flags = FS_OPEN_WRITE | FS_OPEN_CREATE | (append ? FS_OPEN_APPEND : 0) | (truncate ? FS_OPEN_TRUNCATE : 0);
+    int error = fs_open(path, flags, &file);
+    signet_handle reader;
+    if (!error && !new_stream(&reader, writer)) {
+        fs_close(file);
+        return false;
+    }
+    if (!error && (error = fs_wait(FileSystem_Imp_send_StreamTo(file_system, file, reader), FileSystem_Imp_Done))) {
+        signet_handle_close(*writer);
+        fs_close(file); // if the file system kept it
+    }
+    if (error)
+        report("shell: %s: %s\n", path, fs_error_text(error));
+    return !error;
+}
+
+// A program's stream of the file at `path`, served by the file system
+// (StreamFrom): the reader, for the program, in *reader.
+static bool file_input(char const* path, signet_handle* reader)
+{
+    uint32_t file;
+    int error = fs_open(path, FS_OPEN_READ, &file);
+    if (!error && (error = fs_wait(FileSystem_Imp_send_StreamFrom(file_system, file), FileSystem_Imp_Streaming)))
+        fs_close(file);
+    if (error) {
+        report("shell: %s: %s\n", path, fs_error_text(error));
+        return false;
+    }
+    *reader = fs_reply.as.Streaming.reader;
+    return true;
+}
+
 // A builtin alone: output to the terminal or to a file, input from a file if redirected.
 static int run_builtin_alone(Builtin const* builtin, Stage* stage)
 {
@@ -1790,22 +1818,10 @@ static int run_pipeline(Pipeline* pipeline)
             reader = previous_reader;
             previous_reader = 0;
         } else if (stage->input) {
-            uint32_t file;
-            int error = fs_open(stage->input, FS_OPEN_READ, &file);
-            signet_handle writer;
-            if (error) {
-                report("shell: %s: %s\n", stage->input, fs_error_text(error));
+            if (!file_input(stage->input, &reader)) {
                 failed = true;
                 break;
             }
-            if (!new_stream(&reader, &writer)) {
-                fs_close(file);
-                failed = true;
-                break;
-            }
-            Pump* pump = add_pump(true, writer);
-            pump->from_file = true;
-            pump->file = file;
         } else if (!pipeline->background) {
             in_terminal = true;
             if (!terminal_input(&reader)) {
@@ -1852,12 +1868,12 @@ static int run_pipeline(Pipeline* pipeline)
                 break;
             }
         } else if (stage->output) {
-            signet_handle file_reader;
-            if (!open_output(stage, &sinks[i]) || !new_stream(&file_reader, &writer)) {
+            // With 2>&1 both streams append to the file, one after the other as they come.
+            bool both = stage->errors_to_output && !stage->errors;
+            if (!file_output(stage->output, stage->append || both, !stage->append, &writer)) {
                 failed = true;
                 break;
             }
-            add_pump(false, file_reader)->sink = &sinks[i];
         } else {
             out_terminal = true;
             if (!terminal_output(&writer)) {
@@ -1866,27 +1882,24 @@ static int run_pipeline(Pipeline* pipeline)
             }
         }
         // stderr: the terminal, a file, or where stdout goes (2>&1: the file, the
-        // relay into the next stage; to the terminal it goes anyway). The shell
-        // serves a file with a pump of its own.
+        // relay into the next stage; to the terminal it goes anyway). The file
+        // system serves a file.
         signet_handle error_writer = relayed_errors;
-        Sink* error_file = NULL;
-        if (stage->errors)
-            error_file = &error_sinks[i];
-        else if (stage->errors_to_output && stage->output && i == last_stage)
-            error_file = &sinks[i];
-        if (stage->errors && !open_file_sink(stage->errors, stage->errors_append, &error_sinks[i])) {
-            signet_handle_close(writer);
-            failed = true;
-            break;
-        }
-        if (error_file) {
-            signet_handle error_reader;
-            if (!new_stream(&error_reader, &error_writer)) {
+        bool error_file = false;
+        if (stage->errors) {
+            error_file = true;
+            if (!file_output(stage->errors, stage->errors_append, !stage->errors_append, &error_writer)) {
                 signet_handle_close(writer);
                 failed = true;
                 break;
             }
-            add_pump(false, error_reader)->sink = error_file;
+        } else if (stage->errors_to_output && stage->output && i == last_stage) {
+            error_file = true;
+            if (!file_output(stage->output, true, false, &error_writer)) {
+                signet_handle_close(writer);
+                failed = true;
+                break;
+            }
         }
         bool errors_terminal = !error_file && !error_writer;
         if (signet_child_bind_stream(child, child_stream(1, out_terminal), writer) != SIGNET_OK

@@ -3,7 +3,7 @@
 // with a Directory connection opened on this program's own, which `signet run
 // --directory` gives it) and then, by its first argument:
 //   ops        every operation and its errors, through the contract; a connection
-//              opened at /service/fs through the directory
+//              opened at /service/fs through the directory; files as streams
 //   hostile    bad handles, offsets, lengths and paths; then the check must pass
 //   fill NAME  writes a known tree and syncs (persistence across restarts)
 //   verify     checks the tree `fill` wrote, and the file system's check
@@ -19,6 +19,7 @@
 #include "DirectoryCodes.h"
 #include "FileSystem.h"
 #include "FileSystemCodes.h"
+#include "Stream.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,125 @@ static void fill_pattern(uint32_t seed)
         pattern[i] = (uint8_t)((i * 2654435761u + seed) >> 13);
 }
 
+/* ---- streams: StreamFrom, StreamTo ---- */
+
+// Reads a stream to its end into `out`; the byte count, or -1 if it closed without Eof.
+static int64_t read_stream(signet_handle reader, uint8_t* out, size_t capacity)
+{
+    static Stream_Imp_message message;
+    size_t total = 0;
+    for (;;) {
+        if (Stream_Imp_send_Read(reader, 4096) != SIGNET_OK)
+            return -1;
+        Stream_Imp_tag tag = Stream_Imp_recv(reader, &message);
+        if (tag == Stream_Imp_Eof)
+            return (int64_t)total;
+        if (tag != Stream_Imp_Data || total + message.as.Data.data.length > capacity)
+            return -1;
+        memcpy(out + total, message.as.Data.data.data, message.as.Data.data.length);
+        total += message.as.Data.data.length;
+    }
+}
+
+// Writes `length` bytes as the writer of a stream, answering its reader's Reads;
+// true if the reader asked again after the last piece (it kept them all).
+static bool write_stream(signet_handle writer, uint8_t const* data, size_t length)
+{
+    Stream_Exp_message request;
+    size_t done = 0;
+    for (;;) {
+        if (Stream_Exp_recv(writer, &request) != Stream_Exp_Read)
+            return false;
+        if (done == length)
+            return true;
+        uint32_t piece = length - done < request.as.Read.max ? (uint32_t)(length - done) : request.as.Read.max;
+        if (Stream_Exp_send_Data(writer, data + done, piece) != SIGNET_OK)
+            return false;
+        done += piece;
+    }
+}
+
+// A StreamTo of `handle`: the writer's end, or 0 with the error in *error.
+static signet_handle stream_to(uint32_t handle, int* error)
+{
+    signet_handle reader, writer;
+    signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader, &writer);
+    FileSystem_Imp_send_StreamTo(fs, handle, reader);
+    FileSystem_Imp_tag tag = FileSystem_Imp_recv(fs, &reply);
+    *error = tag == FileSystem_Imp_Done ? 0 : failed_code(tag) ? failed_code(tag) : -2;
+    return writer;
+}
+
+static uint8_t streamed[20000];
+
+static void test_streams(void)
+{
+    uint32_t h, w;
+    uint32_t written = 0;
+    uint64_t size = 0;
+    int error = 0;
+
+    // StreamFrom: the file from the handle's position to its end, then Eof; the handle left the connection.
+    fill_pattern(7);
+    EXPECT(create_file("/streamed", &w) == 0 && write_bytes(w, pattern, 10000, &written) == 0 && written == 10000 && close_file(w) == 0,
+        "write /streamed");
+    EXPECT(open_file("/streamed", FS_OPEN_READ, &h) == 0 && seek(h, 1000, FS_SEEK_SET, NULL) == 0, "open /streamed at 1000");
+    FileSystem_Imp_send_StreamFrom(fs, h);
+    EXPECT(FileSystem_Imp_recv(fs, &reply) == FileSystem_Imp_Streaming, "StreamFrom answers with a reader");
+    signet_handle reader = reply.as.Streaming.reader;
+    EXPECT(close_file(h) == FS_EBADF, "the handle left the connection");
+    int64_t got = read_stream(reader, streamed, sizeof streamed);
+    EXPECT(got == 9000 && memcmp(streamed, pattern + 1000, 9000) == 0, "the stream is the file from 1000 to its end (got %lld)", (long long)got);
+    signet_handle_close(reader);
+
+    EXPECT(open_file("/streamed", FS_OPEN_WRITE, &h) == 0, "open /streamed for writing");
+    FileSystem_Imp_send_StreamFrom(fs, h);
+    EXPECT(failed_code(FileSystem_Imp_recv(fs, &reply)) == FS_EBADF, "StreamFrom of a handle not opened for reading: EBADF");
+    EXPECT(close_file(h) == 0, "a refused handle stays with the connection");
+    FileSystem_Imp_send_StreamFrom(fs, 0x7777);
+    EXPECT(failed_code(FileSystem_Imp_recv(fs, &reply)) == FS_EBADF, "StreamFrom of a forged handle: EBADF");
+
+    // StreamTo: what the writer sends goes into the file; each Read after a piece says it is there.
+    EXPECT(open_file("/sunk", FS_OPEN_WRITE | FS_OPEN_CREATE | FS_OPEN_TRUNCATE, &h) == 0, "open /sunk");
+    signet_handle writer = stream_to(h, &error);
+    EXPECT(error == 0, "StreamTo: Done (error %d)", error);
+    EXPECT(write_stream(writer, pattern, 12388), "the file system asks again after every piece");
+    signet_handle_close(writer);
+    EXPECT(stat_path("/sunk", NULL, &size) == 0 && size == 12388, "/sunk holds what was streamed (size %llu)", (unsigned long long)size);
+    EXPECT(open_file("/sunk", FS_OPEN_READ, &h) == 0 && read_bytes(h, 12388, streamed, &written) == 0 && written == 12388
+            && memcmp(streamed, pattern, 12388) == 0 && close_file(h) == 0,
+        "and reads back the same");
+    EXPECT(open_file("/sunk", FS_OPEN_WRITE | FS_OPEN_APPEND, &h) == 0, "open /sunk to append");
+    writer = stream_to(h, &error);
+    EXPECT(error == 0 && write_stream(writer, pattern, 100), "append through a stream");
+    signet_handle_close(writer);
+    EXPECT(stat_path("/sunk", NULL, &size) == 0 && size == 12488, "appended at the end (size %llu)", (unsigned long long)size);
+
+    // Refusals close the stream: its writer sees it closed, not asked.
+    EXPECT(open_file("/sunk", FS_OPEN_READ, &h) == 0, "open /sunk for reading");
+    writer = stream_to(h, &error);
+    Stream_Exp_message request;
+    EXPECT(error == FS_EBADF && Stream_Exp_recv(writer, &request) == Stream_Exp_CLOSED, "StreamTo of a handle not opened for writing: EBADF, the stream closed");
+    signet_handle_close(writer);
+    close_file(h);
+
+    // A file unlinked while it is streamed into: the stream ends, and the piece
+    // the file system could not write is never acknowledged by a Read.
+    EXPECT(open_file("/doomed", FS_OPEN_WRITE | FS_OPEN_CREATE, &h) == 0, "open /doomed");
+    writer = stream_to(h, &error);
+    EXPECT(error == 0 && write_stream(writer, pattern, 5000), "stream into /doomed");
+    EXPECT(unlink_file("/doomed") == 0, "unlink /doomed while it is streamed into");
+    EXPECT(Stream_Exp_send_Data(writer, pattern, 100) == SIGNET_OK, "send one more piece");
+    EXPECT(Stream_Exp_recv(writer, &request) == Stream_Exp_CLOSED, "the stream closes instead of asking for more");
+    signet_handle_close(writer);
+
+    // The writer going away ends the stream, and the file is closed with it.
+    EXPECT(open_file("/left", FS_OPEN_WRITE | FS_OPEN_CREATE, &h) == 0, "open /left");
+    writer = stream_to(h, &error);
+    signet_handle_close(writer);
+    EXPECT(stat_path("/left", NULL, &size) == 0 && size == 0, "a stream whose writer left wrote nothing");
+}
+
 static void test_ops(void)
 {
     uint32_t h, h2, n;
@@ -441,6 +561,7 @@ static void test_ops(void)
         fs = first;
     }
 
+    test_streams();
     FileSystem_Imp_send_Sync(fs);
     EXPECT(FileSystem_Imp_recv(fs, &reply) == FileSystem_Imp_Synced, "sync");
     expect_clean("every operation");
@@ -661,6 +782,26 @@ static void test_wasi_child(void)
     uint64_t size = 0;
     EXPECT(stat_path("/sub", NULL, &size) == FS_ENOENT, "it cleaned up after itself in this file system");
     expect_clean("a WASI program's work");
+
+    // A write to a bound stdout counts a piece once the reader asks for more: a
+    // reader that takes a piece and leaves without asking again did not keep it.
+    for (int asks_again = 0; asks_again < 2; ++asks_again) {
+        signet_handle writer_child = 0, reader, writer;
+        static Stream_Imp_message piece;
+        signet_channel_create(Stream_descriptor, Stream_DESCRIPTOR_SIZE, &reader, &writer);
+        EXPECT(signet_child_create("wasi_files", 10, NULL, 0, "write-stdout", 12, &writer_child) == SIGNET_OK
+                && signet_child_bind_stream(writer_child, 1, writer) == SIGNET_OK && signet_child_start(writer_child) == SIGNET_OK,
+            "start a WASI program writing to a stream");
+        EXPECT(Stream_Imp_send_Read(reader, 4096) == SIGNET_OK && Stream_Imp_recv(reader, &piece) == Stream_Imp_Data && piece.as.Data.data.length == 4096,
+            "take one piece");
+        if (asks_again)
+            EXPECT(Stream_Imp_send_Read(reader, 4096) == SIGNET_OK && Stream_Imp_recv(reader, &piece) == Stream_Imp_Data, "take a second piece");
+        signet_handle_close(reader);
+        int32_t written_status = -1;
+        EXPECT(signet_child_wait(writer_child, 60000000000ll, &written_status) == SIGNET_OK && written_status == (asks_again ? 4 : 10),
+            "%s: the write returned %s (status %d)", asks_again ? "asked for a second piece, took it and left" : "left after one piece",
+            asks_again ? "the first piece's 4 KiB" : "an error", (int)written_status);
+    }
 }
 
 /* ---- hostile WASI programs in this file system ---- */

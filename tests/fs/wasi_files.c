@@ -213,6 +213,14 @@ int main(int argc, char** argv)
         escape();
     else if (strcmp(argv[1], "threads") == 0)
         threads();
+    else if (strcmp(argv[1], "write-stdout") == 0) {
+        // One write of 10,000 bytes to a stdout its parent reads: the status says
+        // what it returned (10: an error; else the count in KiB, rounded down).
+        static char bytes[10000];
+        memset(bytes, 'x', sizeof bytes);
+        ssize_t written = write(1, bytes, sizeof bytes);
+        return written < 0 ? 10 : (int)(written / 1024);
+    }
     printf("%s: %d failures\n", argv[1], failures);
     return failures;
 }
