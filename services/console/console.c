@@ -363,6 +363,10 @@ static LineResult edit_key(Edit* edit, int c, bool primary)
         edit_escape(edit, c);
         return Editing;
     }
+    // The keys that end or drop the line show it first, as typed so far
+    // (keys that came in one burst are drawn once, at the end of it).
+    if ((c == '\r' || c == '\n' || c == 3 || c == 4 || c == 26) && edit->dirty)
+        redraw(edit);
     switch (c) {
     case '\r':
     case '\n':

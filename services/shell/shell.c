@@ -1028,6 +1028,7 @@ static int finish_foreground(Running* running, int running_count, Foreground how
 typedef int (*BuiltinFunction)(int argc, char** argv, Sink* out, Sink* in_file);
 
 // Copies the shell's own stdin (the terminal) to `out`.
+// What the shell's own stdin holds, to its end (a script's lines, until Ctrl-D on a terminal).
 static void copy_stdin(Sink* out)
 {
     char buffer[StreamChunk];
@@ -1035,6 +1036,52 @@ static void copy_stdin(Sink* out)
     while ((got = fread(buffer, 1, sizeof buffer, stdin)) > 0)
         sink_write(out, buffer, got);
     clearerr(stdin);
+}
+
+// On an interactive terminal: what is typed, to Ctrl-D, through a console input
+// session of its own (not the shell's command line), so that Ctrl-C ends it as
+// it ends a program: status 130, and the rest of the line does not run. A
+// builtin cannot be suspended: Ctrl-Z is refused, and the reading goes on.
+static int copy_terminal(Sink* out)
+{
+    uint32_t front = front_input;
+    signet_handle reader;
+    if (!terminal_input(&reader))
+        return 1;
+    uint32_t session = front_input;
+    front_input = front;
+    static Stream_Imp_message message;
+    bool reading = true;
+    while (reading && Stream_Imp_send_Read(reader, StreamChunk) == SIGNET_OK) {
+        // The answer, or a key: Ctrl-C also ends the read (Eof), Ctrl-Z puts it aside.
+        for (;;) {
+            signet_handle handles[2] = { reader, interrupts };
+            uint32_t ready = 0;
+            if (signet_channel_select(handles, interrupts ? 2 : 1, SIGNET_WAIT_FOREVER, &ready) != SIGNET_OK || ready == 0)
+                break;
+            Key key = take_interrupt();
+            if (key == CtrlC)
+                reading = false;
+            if (key == CtrlZ) {
+                report("shell: cat is a builtin: it cannot be suspended\n");
+                continue_input(session);
+            }
+        }
+        if (Stream_Imp_recv(reader, &message) != Stream_Imp_Data)
+            break;
+        sink_write(out, (char const*)message.as.Data.data.data, message.as.Data.data.length);
+        if (out->kind == ToStdout)
+            fflush(stdout);
+    }
+    signet_handle_close(reader);
+    // A Ctrl-C ends the read with Eof after the console told the watch: take it.
+    uint32_t ready = 0;
+    if (reading && interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK && take_interrupt() == CtrlC)
+        reading = false;
+    if (reading)
+        return 0;
+    list_interrupted = true;
+    return 130;
 }
 
 static int copy_file(char const* name, char const* path, Sink* out)
@@ -1077,6 +1124,8 @@ static int builtin_cat(int argc, char** argv, Sink* out, Sink* in)
     if (argc == 1) {
         if (in)
             sink_write(out, in->data, in->length);
+        else if (interactive && console)
+            return copy_terminal(out);
         else
             copy_stdin(out);
         return 0;

@@ -236,7 +236,8 @@ if command -v script >/dev/null; then
       && printf 'lines 2 late 1000 &\r' && wait_for '\] lines' && printf 'echo par' && wait_for 'late line 1' && printf 'tial\r' \
       && wait_for '^partial' && printf 'upper\r' && sleep 1 && printf 'abc\r' && wait_for 'ABC' && printf 'xyz\r' && wait_for 'XYZ' \
       && printf 'gh\032' && wait_for 'Stopped upper' && printf 'echo between\r' && wait_for '^between' \
-      && printf 'fg\r' && sleep 1 && printf 'def\r' && wait_for 'DEF' && printf '\004' && printf 'echo "upper $?"\r' && wait_for 'upper 0'
+      && printf 'fg\r' && sleep 1 && printf 'def\r' && wait_for 'DEF' && printf '\004' && printf 'echo "upper $?"\r' && wait_for 'upper 0' \
+      && printf 'cat; echo "cat went on"\r' && sleep 1 && printf 'meow\r' && sleep 1 && printf '\003' && printf 'echo "cat $?"\r' && wait_for 'cat 130'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "streams bound to the terminal are terminals; others are not" \
@@ -245,6 +246,8 @@ if command -v script >/dev/null; then
   check "a program's lines on the terminal come out as it writes them" "$(has '^ABC$' && has '^XYZ$'; echo $?)" "no XYZ before the end"
   check "Ctrl-Z while a program reads: the shell reads the next line, the program reads on after fg" \
     "$(has '^between$' && lacks 'ECHO BETWEEN' && lacks 'GH' && has '^DEF$' && has '^upper 0$'; echo $?)" "wrong reads after Ctrl-Z"
+  check "Ctrl-C ends the builtin cat reading the terminal, and the rest of the line: 130" \
+    "$([[ $(grep -c '^meow' <<<"$output") -ge 2 ]] && has '^cat 130$' && lacks '^cat went on$'; echo $?)" "cat not ended by Ctrl-C"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
