@@ -1502,7 +1502,7 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
                      "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
                      "  export NAME[=value]   programs see it in their environment    NAME=value prog   for that program alone\n"
                      "  a ; b    one after the other    a && b   b if a succeeded    a || b   b if a failed    a & b   a in the background\n"
-                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export install help exit shutdown\n");
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export source install help exit shutdown\n");
     return 0;
 }
 
@@ -2206,6 +2206,9 @@ static bool expand_globs(Pipeline* pipeline)
     return true;
 }
 
+static Next execute_line(char const* line, int* exit_status);
+static Next source_file(Stage const* stage, int* exit_status);
+
 static Next execute(char const* line, int* exit_status)
 {
     static Pipeline pipeline;
@@ -2256,6 +2259,8 @@ static Next execute(char const* line, int* exit_status)
         *exit_status = strcmp(name, "exit") == 0 && first->count > 1 ? atoi(first->words[1]) & 0xff : strcmp(name, "exit") == 0 ? last_status : 0;
         return Leave;
     }
+    if (pipeline.count == 1 && !pipeline.background && (strcmp(name, "source") == 0 || strcmp(name, ".") == 0))
+        return source_file(first, exit_status); // last: its lines reuse this function's pipeline
     Builtin const* builtin = find_builtin(name);
     if (pipeline.count == 1 && builtin && !pipeline.background)
         last_status = run_builtin_alone(builtin, first);
@@ -2355,24 +2360,92 @@ static int split_list(char const* line, Command* commands)
 // was. A Ctrl-C, or `exit`, ends the line.
 static Next execute_line(char const* line, int* exit_status)
 {
-    static Command commands[MaxCommands];
-    static char text[MaxLine];
+    // Not static: a command may be `source`, which runs lines of its own meanwhile.
+    Command commands[MaxCommands];
     int count = split_list(line, commands);
     if (count < 0) {
         last_status = 2;
         return Continue;
     }
+    char* text = malloc(MaxLine);
+    if (!text) {
+        report("shell: out of memory\n");
+        last_status = 1;
+        return Continue;
+    }
+    Next next = Continue;
     list_interrupted = false;
-    for (int i = 0; i < count && !list_interrupted; ++i) {
+    for (int i = 0; i < count && !list_interrupted && next == Continue; ++i) {
         Condition condition = commands[i].condition;
         if ((condition == IfSucceeded && last_status != 0) || (condition == IfFailed && last_status == 0))
             continue;
         memcpy(text, commands[i].start, commands[i].length);
         text[commands[i].length] = '\0';
-        if (execute(text, exit_status) == Leave)
-            return Leave;
+        next = execute(text, exit_status);
     }
-    return Continue;
+    free(text);
+    return next;
+}
+
+// source FILE (or . FILE): runs the file's lines in this shell, one after the
+// other, as if they were typed: its variables, working directory and jobs are
+// this shell's. The status is the last command's. A Ctrl-C that ends a line
+// ends the script; `exit` in it ends the shell. Nested at most 8 deep.
+static Next source_file(Stage const* stage, int* exit_status)
+{
+    enum { MaxDepth = 8, MaxScript = 1 << 20 };
+    static int depth;
+    char const* name = stage->words[0];
+    if (stage->count != 2 || stage->input || stage->output) {
+        report("usage: %s FILE (no arguments, no redirection)\n", name);
+        last_status = 2;
+        return Continue;
+    }
+    if (depth == MaxDepth) {
+        report("%s: %s: scripts nested more than %d deep\n", name, stage->words[1], MaxDepth);
+        last_status = 1;
+        return Continue;
+    }
+    char path[FS_PATH_MAX];
+    snprintf(path, sizeof path, "%s", stage->words[1]);
+    Sink script = { .kind = ToBuffer };
+    if (copy_file(name, path, &script) != 0 || script.length > MaxScript) {
+        if (script.length > MaxScript)
+            report("%s: %s: larger than %d bytes\n", name, path, MaxScript);
+        free(script.data);
+        last_status = 1;
+        return Continue;
+    }
+    char* line = malloc(MaxLine);
+    if (!line) {
+        free(script.data);
+        report("shell: out of memory\n");
+        last_status = 1;
+        return Continue;
+    }
+    ++depth;
+    last_status = 0;
+    Next next = Continue;
+    unsigned number = 0;
+    for (size_t at = 0; at < script.length && next == Continue && !list_interrupted;) {
+        size_t end = at;
+        while (end < script.length && script.data[end] != '\n')
+            ++end;
+        ++number;
+        if (end - at > MaxLine - 2) {
+            report("%s: %s:%u: the line is too long (at most %d bytes)\n", name, path, number, MaxLine - 2);
+            last_status = 2;
+            break;
+        }
+        memcpy(line, script.data + at, end - at);
+        line[end - at] = '\0';
+        at = end + 1;
+        next = execute_line(line, exit_status);
+    }
+    --depth;
+    free(line);
+    free(script.data);
+    return next;
 }
 
 static bool parameter_is_true(char const* name)

@@ -149,6 +149,13 @@ check "a job in the background writes a file" "$(has '^bg line 2$' && has '^ARG 
 check "a job reading a missing file is not started" "$(has 'nothing: no such file or directory' && has '^missing 1$'; echo $?)" "no error for a missing file"
 check "a job cannot pipe its errors" "$(has 'cannot pipe its errors'; echo $?)" "2>&1 | accepted in the background"
 
+# Scripts: source runs a file's lines in this shell; nesting is bounded; exit in one ends the shell.
+session scripts "mkdir /d\necho 'X=5' > /s.sh\necho 'echo \"x is \$X\"; cd /d' >> /s.sh\necho 'show a | upper; nosuch' >> /s.sh\nsource /s.sh; echo \"status \$?\"\npwd\necho '. /loop.sh' > /loop.sh\n. /loop.sh\necho \"loop \$?\"\nsource /nope\necho \"nope \$?\"\necho 'echo before exit; exit 7; echo not here' > /e.sh\nsource /e.sh; echo never\necho never2\n"
+check "source runs a script's lines in this shell" "$(has '^x is 5$' && has '^ARG 1: A$' && has '^status 127$' && has '^/d$'; echo $?)" "the script did not run as typed"
+check "scripts nest at most 8 deep" "$(has 'nested more than 8 deep' && has '^loop 1$'; echo $?)" "endless nesting"
+check "a missing script is status 1" "$(has '/nope: no such file' && has '^nope 1$'; echo $?)" "no error for a missing script"
+check "exit in a script ends the shell" "$(has '^before exit$' && lacks 'not here|never' && [[ $status -eq 7 ]]; echo $?)" "exit status $status"
+
 # 7. Output of programs running at once never interleaves inside a line.
 session lines 'lines 200 aaaa &\nlines 200 bbbb &\nlines 200 cccc\nwait\n'
 bad=$(grep -E 'line [0-9]' <<<"$output" | grep -cvE '^(aaaa|bbbb|cccc) line [0-9]+$')
