@@ -1502,8 +1502,52 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
                      "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
                      "  export NAME[=value]   programs see it in their environment    NAME=value prog   for that program alone\n"
                      "  a ; b    one after the other    a && b   b if a succeeded    a || b   b if a failed    a & b   a in the background\n"
-                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export source install help exit shutdown\n");
+                     "  if a; then b; elif c; then d; else e; fi    while a; do b; done    until a; do b; done    for x in w...; do b; done\n"
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export source true false break continue install help exit shutdown\n");
     return 0;
+}
+
+static int builtin_true(int argc, char** argv, Sink* out, Sink* in)
+{
+    return 0;
+}
+
+// break [N], continue [N]: leave the innermost N loops (while, until, for), or
+// go on with the next round of the Nth.
+typedef enum { LoopGoesOn, LoopBreak, LoopContinue } LoopControl;
+static int loop_depth;           // loops running
+static LoopControl loop_control; // a break or continue on its way out
+static int loop_levels;          // how many loops it leaves
+
+static int loop_builtin(int argc, char** argv, LoopControl control)
+{
+    int levels = argc > 1 ? atoi(argv[1]) : 1;
+    if (argc > 2 || levels < 1) {
+        report("usage: %s [N] (N at least 1)\n", argv[0]);
+        return 2;
+    }
+    if (loop_depth == 0) {
+        report("%s: only inside a loop\n", argv[0]);
+        return 1;
+    }
+    loop_control = control;
+    loop_levels = levels < loop_depth ? levels : loop_depth;
+    return 0;
+}
+
+static int builtin_break(int argc, char** argv, Sink* out, Sink* in)
+{
+    return loop_builtin(argc, argv, LoopBreak);
+}
+
+static int builtin_continue(int argc, char** argv, Sink* out, Sink* in)
+{
+    return loop_builtin(argc, argv, LoopContinue);
+}
+
+static int builtin_false(int argc, char** argv, Sink* out, Sink* in)
+{
+    return 1;
 }
 
 typedef struct {
@@ -1533,6 +1577,10 @@ static Builtin const builtins[] = {
     { "export", builtin_export, false },
     { "install", builtin_install, false },
     { "help", builtin_help, false },
+    { "true", builtin_true, false },
+    { "false", builtin_false, false },
+    { "break", builtin_break, false },
+    { "continue", builtin_continue, false },
 };
 
 static Builtin const* find_builtin(char const* name)
@@ -2273,13 +2321,18 @@ static Next execute(char const* line, int* exit_status)
 
 typedef enum { Always, IfSucceeded, IfFailed } Condition;
 
+// The words that open, divide and close compound commands, at a command's start.
+typedef enum { NoKeyword, KeywordIf, KeywordThen, KeywordElif, KeywordElse, KeywordFi, KeywordWhile, KeywordUntil, KeywordFor, KeywordDo, KeywordDone } Keyword;
+
 typedef struct {
-    char const* start;
+    char const* start; // the command after its keyword, if any
     size_t length;
     Condition condition; // whether it runs, by the status of what ran before it
+    Keyword keyword;
 } Command;
 
-enum { MaxCommands = 32 };
+// A list of commands a line (or a block of lines) holds.
+enum { MaxCommands = 256, MaxBlock = 16 * 1024 };
 
 static bool blank(char const* text, size_t length)
 {
@@ -2292,9 +2345,12 @@ static bool blank(char const* text, size_t length)
     return true;
 }
 
-// Splits a line at ';', '&&', '||' and after a '&' that sends a pipeline to
-// the background, outside quotes and comments. Returns the number of commands,
-// or -1 with a message for a line that cannot be run (nothing of it runs).
+static bool quiet_split; // split_list reports nothing (block_depth asks)
+
+// Splits a line at ';', newlines, '&&', '||' and after a '&' that sends a
+// pipeline to the background, outside quotes and comments. Returns the number
+// of commands, or -1 with a message for a line that cannot be run (nothing of
+// it runs). Blank lines are nothing; '&&' and '||' may end a line.
 static int split_list(char const* line, Command* commands)
 {
     int count = 0;
@@ -2306,20 +2362,21 @@ static int split_list(char const* line, Command* commands)
         char c = *p;
         if (quote) {
             if (c == '\0') {
-                report("shell: unterminated quote\n");
+                if (!quiet_split)
+                    report("shell: unterminated quote\n");
                 return -1;
             }
             quote = c == quote ? 0 : quote;
             ++p;
             continue;
         }
-        bool at_word_start = p == line || strchr(" \t;&|<>", p[-1]);
+        bool at_word_start = p == line || strchr(" \t\n;&|<>", p[-1]);
         if (c == '#' && at_word_start) {
-            while (*p)
+            while (*p && *p != '\n')
                 ++p;
-            c = '\0';
+            c = *p;
         }
-        size_t operator_length = c == '\0' || c == ';' ? 1 : (c == '&' && p[1] == '&') || (c == '|' && p[1] == '|') ? 2 : 0;
+        size_t operator_length = c == '\0' || c == ';' || c == '\n' ? 1 : (c == '&' && p[1] == '&') || (c == '|' && p[1] == '|') ? 2 : 0;
         bool background = c == '&' && p[1] != '&' && !(p > line && p[-1] == '>'); // 2>&1 is a redirection
         if (c == '\'' || c == '"') {
             quote = c;
@@ -2332,20 +2389,27 @@ static int split_list(char const* line, Command* commands)
         }
         size_t length = (size_t)(p - start) + (background ? 1 : 0);
         bool empty = blank(start, length);
+        if (empty && c == '\n') { // a blank line, or the end of one after an operator
+            start = ++p;
+            continue;
+        }
         if (empty && c != '\0') {
-            report("shell: a command must come before '%.*s'\n", background ? 1 : (int)operator_length, p);
+            if (!quiet_split)
+                report("shell: a command must come before '%.*s'\n", background ? 1 : (int)operator_length, p);
             return -1;
         }
         if (empty && next != Always) {
-            report("shell: a command must follow '%s'\n", next == IfSucceeded ? "&&" : "||");
+            if (!quiet_split)
+                report("shell: a command must follow '%s'\n", next == IfSucceeded ? "&&" : "||");
             return -1;
         }
         if (!empty) {
             if (count == MaxCommands) {
-                report("shell: at most %d commands on a line\n", MaxCommands);
+                if (!quiet_split)
+                    report("shell: at most %d commands on a line\n", MaxCommands);
                 return -1;
             }
-            commands[count++] = (Command) { start, length, next };
+            commands[count++] = (Command) { start, length, next, NoKeyword };
         }
         if (c == '\0')
             return count;
@@ -2355,35 +2419,413 @@ static int split_list(char const* line, Command* commands)
     }
 }
 
-// Runs a line's commands in order: after '&&' only if the one before succeeded
-// (status 0), after '||' only if it failed; one skipped leaves the status as it
-// was. A Ctrl-C, or `exit`, ends the line.
-static Next execute_line(char const* line, int* exit_status)
+// The keyword a command starts with, taken off its text.
+static Keyword take_keyword(Command* command)
 {
-    // Not static: a command may be `source`, which runs lines of its own meanwhile.
-    Command commands[MaxCommands];
+    static struct {
+        char const* word;
+        Keyword keyword;
+    } const keywords[] = {
+        { "if", KeywordIf }, { "then", KeywordThen }, { "elif", KeywordElif }, { "else", KeywordElse }, { "fi", KeywordFi },
+        { "while", KeywordWhile }, { "until", KeywordUntil }, { "for", KeywordFor }, { "do", KeywordDo }, { "done", KeywordDone },
+    };
+    char const* p = command->start;
+    char const* end = command->start + command->length;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        ++p;
+    char const* word = p;
+    while (p < end && *p != ' ' && *p != '\t')
+        ++p;
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; ++i) {
+        if ((size_t)(p - word) == strlen(keywords[i].word) && memcmp(word, keywords[i].word, (size_t)(p - word)) == 0) {
+            while (p < end && (*p == ' ' || *p == '\t'))
+                ++p;
+            command->length = (size_t)(end - p);
+            command->start = p;
+            return keywords[i].keyword;
+        }
+    }
+    return NoKeyword;
+}
+
+// Splits a line into commands, each keyword a command of its own ("then if a"
+// is `then`, then `if a`). The count, or -1 (with a message unless quiet).
+static int split_commands(char const* line, Command* commands)
+{
     int count = split_list(line, commands);
-    if (count < 0) {
+    for (int i = 0; i < count; ++i) {
+        Keyword keyword = take_keyword(&commands[i]);
+        if (keyword == NoKeyword)
+            continue;
+        // What follows a keyword is a command of its own (`if a`: `if`, then
+        // `a`) -- but a `for` keeps its header (`x in ...`), and what follows
+        // `fi` or `done` stays to be refused (check_blocks).
+        bool keeps = keyword == KeywordFor || keyword == KeywordFi || keyword == KeywordDone;
+        if (!keeps && !blank(commands[i].start, commands[i].length)) {
+            if (count == MaxCommands) {
+                if (!quiet_split)
+                    report("shell: at most %d commands on a line\n", MaxCommands);
+                return -1;
+            }
+            memmove(&commands[i + 2], &commands[i + 1], sizeof commands[0] * (size_t)(count - i - 1));
+            commands[i + 1] = (Command) { commands[i].start, commands[i].length, Always, NoKeyword };
+            commands[i].length = 0;
+            ++count;
+        }
+        commands[i].keyword = keyword;
+    }
+    return count;
+}
+
+static bool opens_block(Keyword keyword)
+{
+    return keyword == KeywordIf || keyword == KeywordWhile || keyword == KeywordUntil || keyword == KeywordFor;
+}
+
+// How many compound commands a text opens and does not close (if/while/until/for
+// against fi/done); the shell reads more lines while it is above 0.
+static int block_depth(char const* text)
+{
+    Command* commands = malloc(sizeof *commands * MaxCommands);
+    if (!commands)
+        return 0;
+    quiet_split = true;
+    int count = split_commands(text, commands);
+    quiet_split = false;
+    int depth = 0;
+    for (int i = 0; i < count; ++i) {
+        if (opens_block(commands[i].keyword))
+            ++depth;
+        else if (commands[i].keyword == KeywordFi || commands[i].keyword == KeywordDone)
+            --depth;
+    }
+    free(commands);
+    return depth;
+}
+
+// The index of the fi or done that closes the compound command opened at
+// `open`, or -1.
+static int block_end(Command const* commands, int open, int to)
+{
+    int depth = 0;
+    for (int i = open; i < to; ++i) {
+        if (opens_block(commands[i].keyword))
+            ++depth;
+        else if ((commands[i].keyword == KeywordFi || commands[i].keyword == KeywordDone) && --depth == 0)
+            return i;
+    }
+    return -1;
+}
+
+static char const* keyword_name(Keyword keyword)
+{
+    static char const* const names[] = { "", "if", "then", "elif", "else", "fi", "while", "until", "for", "do", "done" };
+    return names[keyword];
+}
+
+// Checks the compound commands of commands[from, to) before anything runs: an
+// `if` has `then`, any `elif ... then`, at most one `else` and ends with `fi`;
+// `while`, `until` and `for` have `do` and end with `done`; a `for` names a
+// variable; nothing follows `fi` or `done` in its command.
+static bool check_blocks(Command const* commands, int from, int to)
+{
+    for (int i = from; i < to; ++i) {
+        Keyword keyword = commands[i].keyword;
+        if (keyword == NoKeyword)
+            continue;
+        if (!opens_block(keyword)) {
+            report("shell: '%s' where no %s is open\n", keyword_name(keyword),
+                keyword == KeywordDo || keyword == KeywordDone ? "while, until or for" : "if");
+            return false;
+        }
+        int end = block_end(commands, i, to);
+        if (end < 0) {
+            report("shell: '%s' without its '%s'\n", keyword_name(keyword), keyword == KeywordIf ? "fi" : "done");
+            return false;
+        }
+        if ((keyword == KeywordIf) != (commands[end].keyword == KeywordFi)) {
+            report("shell: '%s' closed by '%s'\n", keyword_name(keyword), keyword_name(commands[end].keyword));
+            return false;
+        }
+        if (!blank(commands[end].start, commands[end].length)) {
+            report("shell: nothing may follow '%s' (a compound command cannot be redirected or run in the background)\n",
+                keyword_name(commands[end].keyword));
+            return false;
+        }
+        if (keyword == KeywordFor) {
+            size_t length = 0;
+            while (length < commands[i].length && commands[i].start[length] != ' ' && commands[i].start[length] != '\t')
+                ++length;
+            if (!is_name(commands[i].start, length)) {
+                report("shell: for: '%.*s' is not a variable's name\n", (int)length, commands[i].start);
+                return false;
+            }
+        }
+        // The keywords that divide it, at its own depth (the last is its fi or done).
+        int parts[MaxCommands];
+        int count = 0;
+        for (int j = i + 1; j <= end; ++j) {
+            if (opens_block(commands[j].keyword)) {
+                int inner = block_end(commands, j, end);
+                if (inner < 0) {
+                    report("shell: '%s' without its '%s'\n", keyword_name(commands[j].keyword), commands[j].keyword == KeywordIf ? "fi" : "done");
+                    return false;
+                }
+                j = inner;
+            } else if (commands[j].keyword != NoKeyword) {
+                parts[count++] = j;
+            }
+        }
+        bool ok;
+        if (keyword == KeywordIf) { // then (elif then)* [else] fi
+            int k = 0;
+            ok = count >= 2 && commands[parts[k++]].keyword == KeywordThen;
+            while (ok && k < count - 1 && commands[parts[k]].keyword == KeywordElif) {
+                ok = k + 1 < count - 1 && commands[parts[k + 1]].keyword == KeywordThen;
+                k += 2;
+            }
+            if (ok && k < count - 1 && commands[parts[k]].keyword == KeywordElse)
+                ++k;
+            ok = ok && k == count - 1;
+        } else { // do done
+            ok = count == 2 && commands[parts[0]].keyword == KeywordDo;
+        }
+        if (!ok) {
+            report("shell: '%s' must be followed by %s\n", keyword_name(keyword),
+                keyword == KeywordIf ? "'then', any 'elif ... then', at most one 'else', and 'fi'" : "'do' and 'done'");
+            return false;
+        }
+        int part = i + 1;
+        for (int k = 0; k < count; ++k) {
+            if (!check_blocks(commands, part, parts[k]))
+                return false;
+            part = parts[k] + 1;
+        }
+        i = end;
+    }
+    return true;
+}
+
+// After a loop's condition or body: whether the loop goes on. A break or
+// continue meant for an outer loop leaves this one on its way out.
+static bool loop_goes_on(void)
+{
+    if (loop_control == LoopGoesOn)
+        return !list_interrupted;
+    if (loop_levels > 1) {
+        --loop_levels;
+        return false;
+    }
+    bool goes_on = loop_control == LoopContinue;
+    loop_control = LoopGoesOn;
+    return goes_on && !list_interrupted;
+}
+
+// A Ctrl-C typed while the shell runs only builtins in a loop: the loop ends (130).
+static void poll_interrupt(void)
+{
+    uint32_t ready = 0;
+    if (interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK && take_interrupt() == CtrlC) {
+        list_interrupted = true;
+        last_status = 130;
+    }
+}
+
+static Next run_list(Command const* commands, int from, int to, int* exit_status);
+
+// The next part of an if, while or for at its own depth from `from`: the index
+// of the keyword that ends commands[from, ...).
+static int part_end(Command const* commands, int from, int end)
+{
+    for (int j = from; j < end; ++j) {
+        if (opens_block(commands[j].keyword))
+            j = block_end(commands, j, end);
+        else if (commands[j].keyword != NoKeyword)
+            return j;
+    }
+    return end;
+}
+
+// for NAME in WORDS: the words, expanded as a command's arguments are
+// (variables, globs), each in turn the value of NAME while the body runs.
+static Next run_for(Command const* header, int body, int end, Command const* commands, int* exit_status)
+{
+    char name[64];
+    size_t name_length = 0;
+    while (name_length < header->length && header->start[name_length] != ' ' && header->start[name_length] != '\t')
+        ++name_length;
+    snprintf(name, sizeof name, "%.*s", (int)name_length, header->start);
+    char const* rest = header->start + name_length;
+    size_t rest_length = header->length - name_length;
+    while (rest_length && (*rest == ' ' || *rest == '\t'))
+        ++rest, --rest_length;
+    if (rest_length < 2 || memcmp(rest, "in", 2) != 0 || (rest_length > 2 && rest[2] != ' ' && rest[2] != '\t')) {
+        report("shell: for %s: 'in' and the words must follow the name\n", name);
         last_status = 2;
         return Continue;
     }
-    char* text = malloc(MaxLine);
-    if (!text) {
+    // The words, expanded as a command's arguments: "for" is the command's name.
+    char* line = malloc(MaxLine);
+    static Pipeline words;
+    if (!line)
+        return Continue;
+    snprintf(line, MaxLine, "for%.*s", (int)(rest_length - 2), rest + 2);
+    bool parsed = parse(line, &words) && words.count == 1 && !words.stages[0].input && !words.stages[0].output && expand_globs(&words);
+    free(line);
+    if (!parsed) {
+        report("shell: for %s: the words cannot be read\n", name);
+        last_status = 2;
+        return Continue;
+    }
+    // Copied: the body's commands reuse the parser's storage.
+    int count = words.stages[0].count - 1;
+    size_t bytes = 0;
+    for (int w = 1; w <= count; ++w)
+        bytes += strlen(words.stages[0].words[w]) + 1 + strlen(name) + 1;
+    char* values = malloc(bytes + 1);
+    if (!values)
+        return Continue;
+    char* p = values;
+    for (int w = 1; w <= count; ++w)
+        p += sprintf(p, "%s=%s", name, words.stages[0].words[w]) + 1;
+    last_status = 0;
+    Next next = Continue;
+    p = values;
+    ++loop_depth;
+    for (int w = 0; w < count && next == Continue && !list_interrupted; ++w) {
+        if (!assign(p)) {
+            last_status = 1;
+            break;
+        }
+        p += strlen(p) + 1;
+        next = run_list(commands, body, end, exit_status);
+        poll_interrupt();
+        if (!loop_goes_on())
+            break;
+    }
+    --loop_depth;
+    free(values);
+    return next;
+}
+
+// Runs commands[from, to): commands and compound commands, each after '&&'
+// only if the one before succeeded, after '||' only if it failed. A Ctrl-C,
+// or `exit`, ends it.
+static Next run_list(Command const* commands, int from, int to, int* exit_status)
+{
+    for (int i = from; i < to && !list_interrupted && loop_control == LoopGoesOn;) {
+        Command const* command = &commands[i];
+        int end = opens_block(command->keyword) ? block_end(commands, i, to) : i;
+        Condition condition = command->condition;
+        if ((condition == IfSucceeded && last_status != 0) || (condition == IfFailed && last_status == 0)) {
+            i = end + 1;
+            continue;
+        }
+        Next next = Continue;
+        switch (command->keyword) {
+        case NoKeyword: {
+            // Its own copy: `source` runs other lines meanwhile.
+            char* text = command->length < MaxLine ? malloc(MaxLine) : NULL;
+            if (!text) {
+                report("shell: a command is too long (at most %d bytes)\n", MaxLine - 1);
+                last_status = 2;
+                break;
+            }
+            memcpy(text, command->start, command->length);
+            text[command->length] = '\0';
+            next = execute(text, exit_status);
+            free(text);
+            break;
+        }
+        case KeywordIf: {
+            // if LIST then LIST [elif LIST then LIST]... [else LIST] fi
+            int part = i;
+            bool done = false;
+            last_status = 0;
+            while (!done && next == Continue && !list_interrupted) {
+                Keyword keyword = commands[part].keyword;
+                int condition_end = part_end(commands, part + 1, end);
+                if (keyword == KeywordElse) {
+                    next = run_list(commands, part + 1, condition_end, exit_status);
+                    break;
+                }
+                if (keyword == KeywordFi)
+                    break;
+                // if or elif: the condition, then its body when it succeeded.
+                int body_end = part_end(commands, condition_end + 1, end);
+                next = run_list(commands, part + 1, condition_end, exit_status);
+                if (next != Continue || list_interrupted)
+                    break;
+                if (last_status == 0) {
+                    next = run_list(commands, condition_end + 1, body_end, exit_status);
+                    done = true;
+                } else {
+                    last_status = 0; // no part ran: the if succeeds
+                    part = body_end;
+                }
+            }
+            break;
+        }
+        case KeywordWhile:
+        case KeywordUntil: {
+            int body = part_end(commands, i + 1, end);
+            int status = 0;
+            ++loop_depth;
+            for (;;) {
+                next = run_list(commands, i + 1, body, exit_status);
+                poll_interrupt();
+                bool stopped = loop_control != LoopGoesOn;
+                if (next != Continue || !loop_goes_on())
+                    break;
+                if (stopped) // continue in the condition: the next round
+                    continue;
+                if ((last_status == 0) != (command->keyword == KeywordWhile))
+                    break;
+                next = run_list(commands, body + 1, end, exit_status);
+                status = last_status;
+                poll_interrupt();
+                if (next != Continue || !loop_goes_on())
+                    break;
+            }
+            --loop_depth;
+            if (!list_interrupted)
+                last_status = status;
+            break;
+        }
+        case KeywordFor: {
+            int body = part_end(commands, i + 1, end);
+            next = run_for(command, body + 1, end, commands, exit_status);
+            break;
+        }
+        default:
+            break; // checked before: not reached
+        }
+        if (next == Leave)
+            return Leave;
+        i = end + 1;
+    }
+    return Continue;
+}
+
+// Runs a line's commands (or a block of lines) in order: lists, and the
+// compound commands if, while, until and for. Nothing runs if it does not parse.
+static Next execute_line(char const* line, int* exit_status)
+{
+    // Not static: a command may be `source`, which runs lines of its own meanwhile.
+    Command* commands = malloc(sizeof *commands * MaxCommands);
+    if (!commands) {
         report("shell: out of memory\n");
         last_status = 1;
         return Continue;
     }
+    int count = split_commands(line, commands);
     Next next = Continue;
     list_interrupted = false;
-    for (int i = 0; i < count && !list_interrupted && next == Continue; ++i) {
-        Condition condition = commands[i].condition;
-        if ((condition == IfSucceeded && last_status != 0) || (condition == IfFailed && last_status == 0))
-            continue;
-        memcpy(text, commands[i].start, commands[i].length);
-        text[commands[i].length] = '\0';
-        next = execute(text, exit_status);
-    }
-    free(text);
+    if (count < 0 || !check_blocks(commands, 0, count))
+        last_status = 2;
+    else
+        next = run_list(commands, 0, count, exit_status);
+    free(commands);
     return next;
 }
 
@@ -2416,8 +2858,8 @@ static Next source_file(Stage const* stage, int* exit_status)
         last_status = 1;
         return Continue;
     }
-    char* line = malloc(MaxLine);
-    if (!line) {
+    char* block = malloc(MaxBlock);
+    if (!block) {
         free(script.data);
         report("shell: out of memory\n");
         last_status = 1;
@@ -2426,24 +2868,38 @@ static Next source_file(Stage const* stage, int* exit_status)
     ++depth;
     last_status = 0;
     Next next = Continue;
-    unsigned number = 0;
-    for (size_t at = 0; at < script.length && next == Continue && !list_interrupted;) {
+    unsigned number = 0, first = 1;
+    size_t used = 0;
+    for (size_t at = 0; at < script.length && next == Continue && !list_interrupted && loop_control == LoopGoesOn;) {
         size_t end = at;
         while (end < script.length && script.data[end] != '\n')
             ++end;
         ++number;
-        if (end - at > MaxLine - 2) {
-            report("%s: %s:%u: the line is too long (at most %d bytes)\n", name, path, number, MaxLine - 2);
+        if (end - at > MaxLine - 2 || used + (end - at) + 2 > MaxBlock) {
+            report("%s: %s:%u: the line is too long (a line at most %d bytes, a block %d)\n", name, path, number, MaxLine - 2, MaxBlock - 2);
             last_status = 2;
+            used = 0;
             break;
         }
-        memcpy(line, script.data + at, end - at);
-        line[end - at] = '\0';
+        // Lines are gathered while a compound command is open.
+        if (used == 0)
+            first = number;
+        memcpy(block + used, script.data + at, end - at);
+        used += end - at;
+        block[used++] = '\n';
+        block[used] = '\0';
         at = end + 1;
-        next = execute_line(line, exit_status);
+        if (block_depth(block) > 0)
+            continue;
+        next = execute_line(block, exit_status);
+        used = 0;
+    }
+    if (used > 0 && next == Continue && !list_interrupted) {
+        report("%s: %s:%u: the compound command that starts here is not closed\n", name, path, first);
+        last_status = 2;
     }
     --depth;
-    free(line);
+    free(block);
     free(script.data);
     return next;
 }
@@ -2475,15 +2931,34 @@ int main(void)
         printf("Signet shell. 'help' lists what it does; 'shutdown' stops the system.\n");
     }
     static char line[MaxLine];
+    static char block[MaxBlock]; // lines gathered while a compound command is open
+    size_t used = 0;
     int exit_status = 0;
     for (;;) {
-        reap_jobs(false);
-        drop_stale_interrupt();
+        if (used == 0) {
+            reap_jobs(false);
+            drop_stale_interrupt();
+        }
         if (interactive) {
-            printf("signet:%s$ ", cwd);
+            if (used)
+                printf("> ");
+            else
+                printf("signet:%s$ ", cwd);
             fflush(stdout);
         }
         if (!fgets(line, sizeof line, stdin)) {
+            if (used && interactive) {
+                // Ctrl-D inside a compound command drops it; the shell goes on.
+                report("shell: the input ended before the compound command did; dropped\n");
+                clearerr(stdin);
+                used = 0;
+                last_status = 2;
+                continue;
+            }
+            if (used) {
+                report("shell: the input ended before the compound command did\n");
+                last_status = 2;
+            }
             exit_status = last_status;
             break;
         }
@@ -2493,9 +2968,24 @@ int main(void)
             int c;
             while ((c = getchar()) != EOF && c != '\n') { }
             last_status = 2;
+            used = 0;
             continue;
         }
-        if (execute_line(line, &exit_status) == Leave)
+        if (used + length + 2 > sizeof block) {
+            report("shell: the compound command is too long (at most %d bytes)\n", MaxBlock - 2);
+            last_status = 2;
+            used = 0;
+            continue;
+        }
+        memcpy(block + used, line, length);
+        used += length;
+        if (used && block[used - 1] != '\n')
+            block[used++] = '\n';
+        block[used] = '\0';
+        if (block_depth(block) > 0)
+            continue;
+        used = 0;
+        if (execute_line(block, &exit_status) == Leave)
             break;
     }
     // The shell's background jobs end with it: the system is going down.

@@ -156,6 +156,36 @@ check "scripts nest at most 8 deep" "$(has 'nested more than 8 deep' && has '^lo
 check "a missing script is status 1" "$(has '/nope: no such file' && has '^nope 1$'; echo $?)" "no error for a missing script"
 check "exit in a script ends the shell" "$(has '^before exit$' && lacks 'not here|never' && [[ $status -eq 7 ]]; echo $?)" "exit status $status"
 
+# Compound commands: if, while, until, for, break and continue, on one line or over several.
+flow='if false; then echo no; elif true; then echo "elif ran $?"; else echo no; fi
+if false; then echo a; fi; echo "empty if $?"
+for x in one "two three" /d*; do echo "item $x"; done
+for f in a b
+do
+  if true # a comment
+  then echo "nested $f"
+  fi
+done
+until false; do echo once; break; done
+for x in 1 2 3; do if true; then continue; fi; echo "not $x"; done
+for x in 1 2; do for y in a b; do echo "pair $x$y"; break 2; done; done
+while nosuch; do echo never; done; echo "while $?"
+for n in 1 2 3; do N="$N$n"; done; echo "N=$N"
+for x in a b; do upper; done < /o
+if true; then echo x; done
+for x in a; do echo $x; done > /out
+break
+fi
+echo end'
+session flow "$flow\n"
+check "if, elif, else" "$(has '^elif ran 0$' && has '^empty if 0$' && lacks '^no$|^a$'; echo $?)" "wrong branches"
+check "for over words, quotes and globs" "$(has '^item one$' && has '^item two three$' && has '^item /d$'; echo $?)" "wrong for words"
+check "blocks over several lines, nested, with comments" "$(has '^nested a$' && has '^nested b$'; echo $?)" "no nested lines"
+check "until, break, continue, break 2" "$(has '^once$' && lacks '^not ' && has '^pair 1a$' && lacks 'pair 1b|pair 2'; echo $?)" "wrong loop control"
+check "while ends when its condition fails; variables across rounds" "$(has '^while 0$' && has '^N=123$'; echo $?)" "wrong while or for"
+check "malformed compound commands run nothing" "$(has "'if' closed by 'done'" && has "nothing may follow 'done'" && has 'break: only inside a loop' \
+  && has "'fi' where no if is open" && lacks '^x$' && has '^end$'; echo $?)" "a malformed compound command ran"
+
 # 7. Output of programs running at once never interleaves inside a line.
 session lines 'lines 200 aaaa &\nlines 200 bbbb &\nlines 200 cccc\nwait\n'
 bad=$(grep -E 'line [0-9]' <<<"$output" | grep -cvE '^(aaaa|bbbb|cccc) line [0-9]+$')
@@ -244,7 +274,9 @@ if command -v script >/dev/null; then
       && wait_for '^partial' && printf 'upper\r' && sleep 1 && printf 'abc\r' && wait_for 'ABC' && printf 'xyz\r' && wait_for 'XYZ' \
       && printf 'gh\032' && wait_for 'Stopped upper' && printf 'echo between\r' && wait_for '^between' \
       && printf 'fg\r' && sleep 1 && printf 'def\r' && wait_for 'DEF' && printf '\004' && printf 'echo "upper $?"\r' && wait_for 'upper 0' \
-      && printf 'cat; echo "cat went on"\r' && sleep 1 && printf 'meow\r' && sleep 1 && printf '\003' && printf 'echo "cat $?"\r' && wait_for 'cat 130'
+      && printf 'cat; echo "cat went on"\r' && sleep 1 && printf 'meow\r' && sleep 1 && printf '\003' && printf 'echo "cat $?"\r' && wait_for 'cat 130' \
+      && printf 'for x in a b; do\r' && sleep 0.5 && printf 'echo "got $x"\r' && sleep 0.3 && printf 'done\r' && wait_for 'got b' \
+      && printf 'while true; do true; done\r' && sleep 1 && printf '\003' && printf 'echo "loop $?"\r' && wait_for 'loop 130'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "streams bound to the terminal are terminals; others are not" \
@@ -255,6 +287,8 @@ if command -v script >/dev/null; then
     "$(has '^between$' && lacks 'ECHO BETWEEN' && lacks 'GH' && has '^DEF$' && has '^upper 0$'; echo $?)" "wrong reads after Ctrl-Z"
   check "Ctrl-C ends the builtin cat reading the terminal, and the rest of the line: 130" \
     "$([[ $(grep -c '^meow' <<<"$output") -ge 2 ]] && has '^cat 130$' && lacks '^cat went on$'; echo $?)" "cat not ended by Ctrl-C"
+  check "a compound command over several lines, with a '> ' prompt" "$(has '^> ' && has '^got a$' && has '^got b$'; echo $?)" "no continuation"
+  check "Ctrl-C ends a loop of builtins: 130" "$(has '^loop 130$'; echo $?)" "the loop went on"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
