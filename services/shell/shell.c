@@ -1800,10 +1800,8 @@ static int run_pipeline(Pipeline* pipeline)
     Running running[MaxStages];
     int running_count = 0;
     Sink sinks[MaxStages];
-    Sink error_sinks[MaxStages]; // 2> FILE
     Sink buffers[MaxStages];
     memset(sinks, 0, sizeof sinks);
-    memset(error_sinks, 0, sizeof error_sinks);
     memset(buffers, 0, sizeof buffers);
     signet_handle previous_reader = 0; // What the next stage reads from.
     int status = 0;
@@ -2024,8 +2022,6 @@ static int run_pipeline(Pipeline* pipeline)
         for (int i = 0; i < MaxStages; ++i) {
             if (sinks[i].kind == ToFile)
                 fs_close(sinks[i].file);
-            if (error_sinks[i].kind == ToFile)
-                fs_close(error_sinks[i].file);
             free(buffers[i].data);
         }
         free_relays();
@@ -2052,12 +2048,7 @@ static int run_pipeline(Pipeline* pipeline)
     if (how == Ended && find_builtin(pipeline->stages[last_stage].words[0]))
         status = 0;
     for (int i = 0; i < MaxStages; ++i) {
-        if (error_sinks[i].kind == ToFile) {
-            if (error_sinks[i].error)
-                report("shell: %s: %s\n", pipeline->stages[i].errors, fs_error_text(error_sinks[i].error));
-            fs_close(error_sinks[i].file);
-        }
-        if (sinks[i].kind == ToFile) {
+        if (sinks[i].kind == ToFile) { // a builtin stage's output file
             if (sinks[i].error)
                 report("shell: %s: %s\n", pipeline->stages[i].output, fs_error_text(sinks[i].error));
             fs_close(sinks[i].file);
