@@ -347,10 +347,32 @@ static bool assign(char const* word)
     return true;
 }
 
-// At `p`, a '$' followed by a name or {name}: appends the value at `out` (up to
-// `end`) and returns how many bytes of the line it took; 0 if `p` is none.
+// Positional parameters: $0 the script `source` runs (else "shell"), $1..$9 its
+// arguments, $# how many it has.
+static char const* positional[10] = { "shell" };
+static int positional_count;
+
+static void append_value(char const* value, char** out, char const* end)
+{
+    size_t value_length = strlen(value);
+    if (value_length > (size_t)(end - *out))
+        value_length = (size_t)(end - *out);
+    memcpy(*out, value, value_length);
+    *out += value_length;
+}
+
+// At `p`, a '$' followed by a name or {name}, a digit or '#': appends the value
+// at `out` (up to `end`) and returns how many bytes of the line it took; 0 if
+// `p` is none.
 static size_t expand_variable(char const* p, char** out, char const* end)
 {
+    if (p[1] == '#' || (p[1] >= '0' && p[1] <= '9')) {
+        char count[12];
+        snprintf(count, sizeof count, "%d", positional_count);
+        int n = p[1] - '0';
+        append_value(p[1] == '#' ? count : n <= positional_count ? positional[n] : "", out, end);
+        return 2;
+    }
     bool braced = p[1] == '{';
     char const* name = p + (braced ? 2 : 1);
     if (!name_start(*name))
@@ -361,13 +383,8 @@ static size_t expand_variable(char const* p, char** out, char const* end)
     if (braced && name[length] != '}')
         return 0;
     Variable const* variable = find_variable(name, length);
-    if (variable) {
-        size_t value_length = strlen(variable->value);
-        if (value_length > (size_t)(end - *out))
-            value_length = (size_t)(end - *out);
-        memcpy(*out, variable->value, value_length);
-        *out += value_length;
-    }
+    if (variable)
+        append_value(variable->value, out, end);
     return (size_t)(name - p) + length + (braced ? 1 : 0);
 }
 
@@ -480,6 +497,7 @@ static bool parse(char const* line, Pipeline* pipeline)
         char* word = out;
         bool glob = false;
         bool assignment = false;
+        bool only_expansions = true; // nothing but unquoted $NAME, $1, ...
         if (expecting == Word && name_start(*p)) {
             char const* q = p;
             while (name_part(*q))
@@ -491,6 +509,8 @@ static bool parse(char const* line, Pipeline* pipeline)
             size_t taken = 0;
             char* before = out;
             bool literal = true; // all but a bare character
+            if (*p != '$' || p[1] == '?' || p[1] == '!')
+                only_expansions = false;
             if (*p == '\'' || *p == '"') {
                 char quote = *p++;
                 while (*p && *p != quote && out < end) {
@@ -514,6 +534,7 @@ static bool parse(char const* line, Pipeline* pipeline)
             } else if (p[0] == '$' && (taken = expand_variable(p, &out, end)) != 0) {
                 p += taken;
             } else {
+                only_expansions = false;
                 *out++ = *p++;
                 literal = false;
             }
@@ -523,6 +544,8 @@ static bool parse(char const* line, Pipeline* pipeline)
             report("shell: the line is too long\n");
             return false;
         }
+        if (expecting == Word && only_expansions && out == word)
+            continue; // unquoted expansions of nothing are no word ("$X" is an empty one)
         *out++ = '\0';
         if (expecting == Input) {
             stage->input = word;
@@ -2820,17 +2843,18 @@ static Next execute_line(char const* line, int* exit_status)
     return next;
 }
 
-// source FILE (or . FILE): runs the file's lines in this shell, one after the
-// other, as if they were typed: its variables, working directory and jobs are
-// this shell's. The status is the last command's. A Ctrl-C that ends a line
-// ends the script; `exit` in it ends the shell. Nested at most 8 deep.
+// source FILE [ARGUMENT...] (or . FILE): runs the file's lines in this shell,
+// one after the other, as if they were typed: its variables, working directory
+// and jobs are this shell's; its arguments are $1..$9 ($# of them, $0 the
+// file) while it runs. The status is the last command's. A Ctrl-C that ends a
+// line ends the script; `exit` in it ends the shell. Nested at most 8 deep.
 static Next source_file(Stage const* stage, int* exit_status)
 {
     enum { MaxDepth = 8, MaxScript = 1 << 20 };
     static int depth;
     char const* name = stage->words[0];
-    if (stage->count != 2 || stage->input || stage->output) {
-        report("usage: %s FILE (no arguments, no redirection)\n", name);
+    if (stage->count < 2 || stage->count > 11 || stage->input || stage->output) {
+        report("usage: %s FILE [ARGUMENT...] (at most 9 arguments, no redirection)\n", name);
         last_status = 2;
         return Continue;
     }
@@ -2856,6 +2880,24 @@ static Next source_file(Stage const* stage, int* exit_status)
         last_status = 1;
         return Continue;
     }
+    // Its arguments, copied: the parser's storage serves its lines.
+    char const* saved[10];
+    int saved_count = positional_count;
+    memcpy(saved, positional, sizeof saved);
+    char* arguments = malloc(MaxLine * 2);
+    if (!arguments) {
+        free(block);
+        free(script.data);
+        report("shell: out of memory\n");
+        last_status = 1;
+        return Continue;
+    }
+    char* argument = arguments;
+    for (int i = 1; i < stage->count; ++i) {
+        positional[i - 1] = argument;
+        argument += sprintf(argument, "%s", stage->words[i]) + 1;
+    }
+    positional_count = stage->count - 2;
     ++depth;
     last_status = 0;
     Next next = Continue;
@@ -2890,6 +2932,9 @@ static Next source_file(Stage const* stage, int* exit_status)
         last_status = 2;
     }
     --depth;
+    memcpy(positional, saved, sizeof saved);
+    positional_count = saved_count;
+    free(arguments);
     free(block);
     free(script.data);
     return next;

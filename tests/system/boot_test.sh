@@ -155,6 +155,15 @@ check "source runs a script's lines in this shell" "$(has '^x is 5$' && has '^AR
 check "scripts nest at most 8 deep" "$(has 'nested more than 8 deep' && has '^loop 1$'; echo $?)" "endless nesting"
 check "a missing script is status 1" "$(has '/nope: no such file' && has '^nope 1$'; echo $?)" "no error for a missing script"
 check "exit in a script ends the shell" "$(has '^before exit$' && lacks 'not here|never' && [[ $status -eq 7 ]]; echo $?)" "exit status $status"
+args='echo '"'"'echo "$0 has $# args: $1 [$2]"; for a in $1 $2; do echo "arg <$a>"; done'"'"' > /args.sh
+source /args.sh one
+source /args.sh "two words" x
+echo "after: $# [$1]"
+'
+session script-args "$args"
+check "a script's arguments are \$1.. and \$#; an unquoted expansion of nothing is no word" \
+  "$(has '^/args.sh has 1 args: one \[\]$' && has '^arg <one>$' && lacks '^arg <>$' && has '^/args.sh has 2 args: two words \[x\]$' \
+     && has '^arg <two words>$' && has '^after: 0 \[\]$'; echo $?)" "wrong positional parameters"
 
 # Compound commands: if, while, until, for, break and continue, on one line or over several.
 flow='if false; then echo no; elif true; then echo "elif ran $?"; else echo no; fi
