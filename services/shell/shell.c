@@ -717,6 +717,9 @@ static uint32_t child_stream(uint32_t stream, bool terminal)
 // The console input session the pipeline in front reads the terminal from (0: none).
 static uint32_t front_input;
 
+// While a $(...) runs: where what would go to the terminal goes instead.
+static Sink* capture;
+
 // A stream that reads from the terminal, for the pipeline in front.
 static bool terminal_input(signet_handle* reader)
 {
@@ -1526,6 +1529,7 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
                      "  export NAME[=value]   programs see it in their environment    NAME=value prog   for that program alone\n"
                      "  a ; b    one after the other    a && b   b if a succeeded    a || b   b if a failed    a & b   a in the background\n"
                      "  if a; then b; elif c; then d; else e; fi    while a; do b; done    until a; do b; done    for x in w...; do b; done\n"
+                     "  $(a)     what a writes, in the line         source FILE ARG...   a script's lines, with $1..$9 and $#\n"
                      "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export source true false break continue install help exit shutdown\n");
     return 0;
 }
@@ -1675,6 +1679,7 @@ static bool file_input(char const* path, signet_handle* reader)
 static int run_builtin_alone(Builtin const* builtin, Stage* stage)
 {
     Sink out = { .kind = ToStdout };
+    Sink* target = capture && !stage->output ? capture : &out; // inside $(...): collected
     Sink in = { .kind = ToBuffer };
     bool has_input = false;
     if (stage->input) {
@@ -1686,7 +1691,7 @@ static int run_builtin_alone(Builtin const* builtin, Stage* stage)
         free(in.data);
         return 1;
     }
-    int status = builtin->function(stage->count, stage->words, &out, has_input ? &in : NULL);
+    int status = builtin->function(stage->count, stage->words, target, has_input ? &in : NULL);
     if (out.kind == ToFile) {
         if (out.error) {
             report("shell: %s: %s\n", stage->output, fs_error_text(out.error));
@@ -1832,6 +1837,10 @@ static int run_pipeline(Pipeline* pipeline)
     int last_stage = pipeline->count - 1;
     relay_count = 0;
     front_input = 0;
+    if (capture && pipeline->background) {
+        report("shell: nothing runs in the background inside $(...)\n");
+        return 2;
+    }
     // The pumps this pipeline needs at most: its input, its output, and its commands' errors.
     int needed = 2;
     for (int i = 0; i < pipeline->count; ++i) {
@@ -1888,7 +1897,7 @@ static int run_pipeline(Pipeline* pipeline)
                     failed = true;
                     break;
                 }
-                add_pump(false, previous_reader)->sink = &sinks[i];
+                add_pump(false, previous_reader)->sink = capture && !stage->output ? capture : &sinks[i];
                 previous_reader = 0;
                 continue;
             }
@@ -1992,6 +2001,14 @@ static int run_pipeline(Pipeline* pipeline)
                 failed = true;
                 break;
             }
+        } else if (capture) {
+            // Inside $(...): the shell collects what it writes.
+            signet_handle captured;
+            if (!new_stream(&captured, &writer)) {
+                failed = true;
+                break;
+            }
+            add_pump(false, captured)->sink = capture;
         } else {
             out_terminal = true;
             if (!terminal_output(&writer)) {
@@ -2271,7 +2288,187 @@ static bool expand_globs(Pipeline* pipeline)
 static Next execute_line(char const* line, int* exit_status);
 static Next source_file(Stage const* stage, int* exit_status);
 
+// At `start`, just after a "$(": the ')' that closes it (outside the quotes
+// and the inner $(...) of the commands inside), or NULL.
+static char const* substitution_end(char const* start)
+{
+    char quote = 0;
+    int depth = 1;
+    for (char const* p = start; *p; ++p) {
+        if (quote) {
+            quote = *p == quote ? 0 : quote;
+        } else if (*p == '\'' || *p == '"') {
+            quote = *p;
+        } else if (*p == '(') {
+            ++depth;
+        } else if (*p == ')' && --depth == 0) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+// ---- $(...): the output of commands, in a line -------------------------------
+
+// Runs `commands` (a list, as on a line) with what they write to the terminal
+// collected in `into`, without its trailing newlines. False if a Ctrl-C ended them.
+static bool capture_output(char const* commands, Sink* into)
+{
+    enum { MaxDepth = 8 };
+    static int depth;
+    if (depth == MaxDepth) {
+        report("shell: $(...) nested more than %d deep\n", MaxDepth);
+        return false;
+    }
+    Sink* saved = capture;
+    capture = into;
+    ++depth;
+    int exit_status = 0;
+    (void)execute_line(commands, &exit_status); // `exit` inside ends only them
+    --depth;
+    capture = saved;
+    while (into->length && into->data[into->length - 1] == '\n')
+        --into->length;
+    return !list_interrupted;
+}
+
+// Appends `length` bytes at out[*used], single-quoted (a quote in them as '"'"'),
+// so that the parser takes them as they are. False if the line is full.
+static bool append_quoted(char* out, size_t* used, char const* bytes, size_t length)
+{
+    if (*used + 2 > MaxLine - 1)
+        return false;
+    out[(*used)++] = '\'';
+    for (size_t i = 0; i < length; ++i) {
+        char const* piece = bytes[i] == '\'' ? "'\"'\"'" : NULL;
+        size_t piece_length = piece ? 5 : 1;
+        if (*used + piece_length + 1 > MaxLine - 1)
+            return false;
+        if (piece)
+            memcpy(out + *used, piece, piece_length);
+        else
+            out[*used] = bytes[i];
+        *used += piece_length;
+    }
+    out[(*used)++] = '\'';
+    return true;
+}
+
+// The line with each $(COMMANDS) outside single quotes replaced by what the
+// commands write: inside double quotes as one word; outside, one word per run
+// of characters between blanks (none if they write nothing). What they write
+// is taken as it is: not expanded, not globbed. 0 if the line has no $( (and
+// *result is untouched), 1 with the new line in *result (malloc'd), -1 with a
+// message if it cannot be done.
+static int substitute(char const* line, char** result)
+{
+    if (!strstr(line, "$("))
+        return 0;
+    char* out = malloc(MaxLine);
+    if (!out)
+        return -1;
+    size_t used = 0;
+    size_t word = 0; // where the word being written starts in `out`
+    char quote = 0;
+    for (char const* p = line; *p;) {
+        bool at_word_start = p == line || strchr(" \t", p[-1]);
+        if (!quote && *p == '#' && at_word_start)
+            break; // a comment
+        if (!quote && (*p == ' ' || *p == '\t'))
+            word = used + 1;
+        if (quote != '\'' && p[0] == '$' && p[1] == '(') {
+            char const* start = p + 2;
+            char const* end = substitution_end(start);
+            if (!end) {
+                report("shell: '$(' without its ')'\n");
+                free(out);
+                return -1;
+            }
+            char* commands = malloc((size_t)(end - start) + 1);
+            Sink output = { .kind = ToBuffer };
+            bool fits = commands != NULL;
+            if (fits) {
+                memcpy(commands, start, (size_t)(end - start));
+                commands[end - start] = '\0';
+                fits = capture_output(commands, &output);
+            }
+            free(commands);
+            // NAME=$(...) is one word, as inside double quotes.
+            size_t name_length = 0;
+            while (word + name_length < used && name_part(out[word + name_length]))
+                ++name_length;
+            bool assigning = name_length > 0 && name_start(out[word]) && word + name_length < used && out[word + name_length] == '=';
+            if (fits && assigning) {
+                fits = append_quoted(out, &used, output.data, output.length);
+            } else if (fits && quote == '"') {
+                // Close the double quotes around it, and open them again.
+                fits = used + 2 < MaxLine - 1;
+                if (fits)
+                    out[used++] = '"';
+                fits = fits && append_quoted(out, &used, output.data, output.length) && used + 1 < MaxLine - 1;
+                if (fits)
+                    out[used++] = '"';
+            } else if (fits) {
+                size_t at = 0;
+                bool first = true;
+                while (fits && at < output.length) {
+                    while (at < output.length && strchr(" \t\n", output.data[at]))
+                        ++at;
+                    size_t field = at;
+                    while (at < output.length && !strchr(" \t\n", output.data[at]))
+                        ++at;
+                    if (at == field)
+                        break;
+                    if (!first)
+                        out[used++] = ' ';
+                    first = false;
+                    fits = used + 1 < MaxLine - 1 && append_quoted(out, &used, output.data + field, at - field);
+                }
+            }
+            free(output.data);
+            if (!fits) {
+                if (!list_interrupted)
+                    report("shell: what $(...) writes does not fit on the line (at most %d bytes)\n", MaxLine - 2);
+                free(out);
+                return -1;
+            }
+            p = end + 1;
+            continue;
+        }
+        if (!quote && (*p == '\'' || *p == '"'))
+            quote = *p;
+        else if (quote && *p == quote)
+            quote = 0;
+        if (used + 1 >= MaxLine - 1) {
+            report("shell: the line is too long\n");
+            free(out);
+            return -1;
+        }
+        out[used++] = *p++;
+    }
+    out[used] = '\0';
+    *result = out;
+    return 1;
+}
+
+static Next execute_parsed(char const* line, int* exit_status);
+
+// Runs one pipeline (or an assignment, a builtin, exit, source), after its $(...).
 static Next execute(char const* line, int* exit_status)
+{
+    char* substituted = NULL;
+    int done = substitute(line, &substituted);
+    if (done < 0) {
+        if (!list_interrupted)
+            last_status = 2;
+        return Continue;
+    }
+    Next next = execute_parsed(done ? substituted : line, exit_status);
+    free(substituted);
+    return next;
+}
+
+static Next execute_parsed(char const* line, int* exit_status)
 {
     static Pipeline pipeline;
     if (!parse(line, &pipeline)) {
@@ -2361,6 +2558,7 @@ static bool blank(char const* text, size_t length)
 
 static bool quiet_split; // split_list reports nothing (block_depth asks)
 
+
 // Splits a line at ';', newlines, '&&', '||' and after a '&' that sends a
 // pipeline to the background, outside quotes and comments. Returns the number
 // of commands, or -1 with a message for a line that cannot be run (nothing of
@@ -2374,6 +2572,17 @@ static int split_list(char const* line, Command* commands)
     char quote = 0;
     for (;;) {
         char c = *p;
+        if (quote != '\'' && c == '$' && p[1] == '(') {
+            // A $(...) is one piece, whatever its commands hold.
+            char const* end = substitution_end(p + 2);
+            if (!end) {
+                if (!quiet_split)
+                    report("shell: '$(' without its ')'\n");
+                return -1;
+            }
+            p = end + 1;
+            continue;
+        }
         if (quote) {
             if (c == '\0') {
                 if (!quiet_split)
@@ -2684,7 +2893,11 @@ static Next run_for(Command const* header, int body, int end, Command const* com
     if (!line)
         return Continue;
     snprintf(line, MaxLine, "for%.*s", (int)(rest_length - 2), rest + 2);
-    bool parsed = parse(line, &words) && words.count == 1 && !words.stages[0].input && !words.stages[0].output && expand_globs(&words);
+    char* substituted = NULL;
+    int done = substitute(line, &substituted);
+    bool parsed = done >= 0 && parse(done ? substituted : line, &words) && words.count == 1 && !words.stages[0].input && !words.stages[0].output
+        && expand_globs(&words);
+    free(substituted);
     free(line);
     if (!parsed) {
         report("shell: for %s: the words cannot be read\n", name);

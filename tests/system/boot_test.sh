@@ -165,6 +165,22 @@ check "a script's arguments are \$1.. and \$#; an unquoted expansion of nothing 
   "$(has '^/args.sh has 1 args: one \[\]$' && has '^arg <one>$' && lacks '^arg <>$' && has '^/args.sh has 2 args: two words \[x\]$' \
      && has '^arg <two words>$' && has '^after: 0 \[\]$'; echo $?)" "wrong positional parameters"
 
+# $(...): what commands write, in a line: one word in double quotes, split at blanks outside them.
+subst='echo "[$(echo hello   world)]" x$(echo a b)y
+X=$(show q | upper); echo "X has $X"
+echo '"'"'$(not run)'"'"' "$(echo "it'"'"'s")" "$(echo "a;b") && $(echo c)"
+for i in $(echo 1 2 3); do echo "n$i"; done
+echo $(echo $(echo nested)) "[$(nosuch)]"
+echo $(spin 3 &)
+echo $(echo unclosed
+echo end
+'
+session substitution "$subst"
+check "\$(...) in and out of double quotes, nested, in for and assignments" \
+  "$(has '^\[hello world\] xa by$' && has '^X has ARG 0: SHOW$' && has '^TERMINALS: - - -$' && has "^\\\$\(not run\) it's a;b && c$" \
+     && has '^n3$' && has '^nested \[\]$'; echo $?)" "wrong substitution"
+check "\$(...) refuses the background and an unclosed one" "$(has 'nothing runs in the background inside' && has "'\\\$\(' without its '\)'" && has '^end$'; echo $?)" "no refusal"
+
 # Compound commands: if, while, until, for, break and continue, on one line or over several.
 flow='if false; then echo no; elif true; then echo "elif ran $?"; else echo no; fi
 if false; then echo a; fi; echo "empty if $?"
