@@ -2321,11 +2321,14 @@ static bool capture_output(char const* commands, Sink* into)
         return false;
     }
     Sink* saved = capture;
+    int saved_loops = loop_depth; // a break inside leaves no loop outside
     capture = into;
+    loop_depth = 0;
     ++depth;
     int exit_status = 0;
     (void)execute_line(commands, &exit_status); // `exit` inside ends only them
     --depth;
+    loop_depth = saved_loops;
     capture = saved;
     while (into->length && into->data[into->length - 1] == '\n')
         --into->length;
@@ -3234,6 +3237,7 @@ int main(void)
         if (block_depth(block) > 0)
             continue;
         used = 0;
+        loop_control = LoopGoesOn; // nothing of the last line's loops is left over
         if (execute_line(block, &exit_status) == Leave)
             break;
     }
