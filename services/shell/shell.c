@@ -1068,7 +1068,8 @@ static void copy_stdin(Sink* out)
 // session of its own (not the shell's command line), so that Ctrl-C ends it as
 // it ends a program: status 130, and the rest of the line does not run. A
 // builtin cannot be suspended: Ctrl-Z is refused, and the reading goes on.
-static int copy_terminal(Sink* out)
+// With `one_line`, only the next line (what the console answers a Read with).
+static int copy_terminal(Sink* out, bool one_line)
 {
     uint32_t front = front_input;
     signet_handle reader;
@@ -1098,6 +1099,8 @@ static int copy_terminal(Sink* out)
         sink_write(out, (char const*)message.as.Data.data.data, message.as.Data.data.length);
         if (out->kind == ToStdout)
             fflush(stdout);
+        if (one_line && memchr(message.as.Data.data.data, '\n', message.as.Data.data.length))
+            break;
     }
     signet_handle_close(reader);
     // A Ctrl-C ends the read with Eof after the console told the watch: take it.
@@ -1151,7 +1154,7 @@ static int builtin_cat(int argc, char** argv, Sink* out, Sink* in)
         if (in)
             sink_write(out, in->data, in->length);
         else if (interactive && console)
-            return copy_terminal(out);
+            return copy_terminal(out, false);
         else
             copy_stdin(out);
         return 0;
@@ -1159,6 +1162,66 @@ static int builtin_cat(int argc, char** argv, Sink* out, Sink* in)
     int status = 0;
     for (int i = 1; i < argc; ++i)
         status |= copy_file("cat", argv[i], out);
+    return status;
+}
+
+// read [NAME...]: the next line of the shell's input (a redirected file's
+// first, or the terminal's, through a session of its own so that Ctrl-C ends
+// it: 130), split at blanks into the variables, the last taking the rest
+// (REPLY without a name). Status 1 at the end of the input.
+static int builtin_read(int argc, char** argv, Sink* out, Sink* in)
+{
+    for (int i = 1; i < argc; ++i) {
+        if (!is_name(argv[i], strlen(argv[i]))) {
+            report("read: '%s' is not a variable's name\n", argv[i]);
+            return 2; // before reading: the line is left for whoever reads next
+        }
+    }
+    Sink line = { .kind = ToBuffer };
+    int status = 0;
+    if (in) {
+        char const* newline = in->length ? memchr(in->data, '\n', in->length) : NULL;
+        sink_write(&line, in->data, newline ? (size_t)(newline - in->data) + 1 : in->length);
+    } else if (interactive && console) {
+        status = copy_terminal(&line, true);
+    } else {
+        static char text[MaxLine];
+        if (fgets(text, sizeof text, stdin))
+            sink_write(&line, text, strlen(text));
+        clearerr(stdin);
+    }
+    if (status || line.length == 0) {
+        free(line.data);
+        return status ? status : 1;
+    }
+    if (line.data[line.length - 1] == '\n')
+        --line.length;
+    sink_write(&line, "", 1); // its end
+    char* p = line.data;
+    char const* names[MaxWords] = { "REPLY" };
+    int count = argc > 1 ? argc - 1 : 1;
+    for (int i = 1; i < argc; ++i)
+        names[i - 1] = argv[i];
+    for (int i = 0; i < count; ++i) {
+        while (*p == ' ' || *p == '\t')
+            ++p;
+        char* value = p;
+        if (i < count - 1) {
+            while (*p && *p != ' ' && *p != '\t')
+                ++p;
+            if (*p)
+                *p++ = '\0';
+        } else {
+            size_t length = strlen(value); // the last takes the rest, without trailing blanks
+            while (length && (value[length - 1] == ' ' || value[length - 1] == '\t'))
+                value[--length] = '\0';
+        }
+        char assignment[MaxValue + 80];
+        snprintf(assignment, sizeof assignment, "%s=%s", names[i], value);
+        if (!assign(assignment))
+            status = 1;
+    }
+    free(line.data);
     return status;
 }
 
@@ -1530,7 +1593,7 @@ static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
                      "  a ; b    one after the other    a && b   b if a succeeded    a || b   b if a failed    a & b   a in the background\n"
                      "  if a; then b; elif c; then d; else e; fi    while a; do b; done    until a; do b; done    for x in w...; do b; done\n"
                      "  $(a)     what a writes, in the line         source FILE ARG...   a script's lines, with $1..$9 and $#\n"
-                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export source true false break continue install help exit shutdown\n");
+                     "Builtins: echo cat ls cp mkdir rm rmdir cd pwd ps kill wait jobs fg bg set unset export source read true false break continue install help exit shutdown\n");
     return 0;
 }
 
@@ -1604,6 +1667,7 @@ static Builtin const builtins[] = {
     { "export", builtin_export, false },
     { "install", builtin_install, false },
     { "help", builtin_help, false },
+    { "read", builtin_read, false },
     { "true", builtin_true, false },
     { "false", builtin_false, false },
     { "break", builtin_break, false },

@@ -181,6 +181,11 @@ check "\$(...) in and out of double quotes, nested, in for and assignments" \
      && has '^n3$' && has '^nested \[\]$'; echo $?)" "wrong substitution"
 check "\$(...) refuses the background and an unclosed one" "$(has 'nothing runs in the background inside' && has "'\\\$\(' without its '\)'" && has '^end$'; echo $?)" "no refusal"
 
+# read: the next line of the shell's input, or a file's first, into variables.
+session read 'read A B\n  hello big   world  \necho "A=[$A] B=[$B]"\necho "first line" > /f\nread L < /f; echo "L=[$L] $?"\nread; echo "REPLY=[$REPLY]"\nplain reply\nread 1bad; echo "bad $?"\nread X; echo "at the end $?"'
+check "read splits a line into variables, the last taking the rest" "$(has '^A=\[hello\] B=\[big   world\]$' && has '^L=\[first line\] 0$' && has '^REPLY=\[plain reply\]$'; echo $?)" "wrong read"
+check "read refuses a bad name; status 1 at the end of input" "$(has "'1bad' is not a variable's name" && has '^bad 2$' && has '^at the end 1$'; echo $?)" "wrong read statuses"
+
 # Compound commands: if, while, until, for, break and continue, on one line or over several.
 flow='if false; then echo no; elif true; then echo "elif ran $?"; else echo no; fi
 if false; then echo a; fi; echo "empty if $?"
@@ -301,7 +306,9 @@ if command -v script >/dev/null; then
       && printf 'fg\r' && sleep 1 && printf 'def\r' && wait_for 'DEF' && printf '\004' && printf 'echo "upper $?"\r' && wait_for 'upper 0' \
       && printf 'cat; echo "cat went on"\r' && sleep 1 && printf 'meow\r' && sleep 1 && printf '\003' && printf 'echo "cat $?"\r' && wait_for 'cat 130' \
       && printf 'for x in a b; do\r' && sleep 0.5 && printf 'echo "got $x"\r' && sleep 0.3 && printf 'done\r' && wait_for 'got b' \
-      && printf 'while true; do true; done\r' && sleep 1 && printf '\003' && printf 'echo "loop $?"\r' && wait_for 'loop 130'
+      && printf 'while true; do true; done\r' && sleep 1 && printf '\003' && printf 'echo "loop $?"\r' && wait_for 'loop 130' \
+      && printf 'read X; echo "got [$X]"\r' && sleep 0.5 && printf 'typed line\r' && wait_for 'got \[typed line\]' \
+      && printf 'read Y; echo "read went on"\r' && sleep 0.5 && printf '\003' && printf 'echo "read $?"\r' && wait_for 'read 130'
     printf 'shutdown\r'; sleep 3 ) | timeout 90 script -qfec "$signet boot --image $image" /dev/null >"$term"
   output=$(tr '\r' '\n' <"$term")
   check "streams bound to the terminal are terminals; others are not" \
@@ -314,6 +321,7 @@ if command -v script >/dev/null; then
     "$([[ $(grep -c '^meow' <<<"$output") -ge 2 ]] && has '^cat 130$' && lacks '^cat went on$'; echo $?)" "cat not ended by Ctrl-C"
   check "a compound command over several lines, with a '> ' prompt" "$(has '^> ' && has '^got a$' && has '^got b$'; echo $?)" "no continuation"
   check "Ctrl-C ends a loop of builtins: 130" "$(has '^loop 130$'; echo $?)" "the loop went on"
+  check "read takes a line typed on the terminal; Ctrl-C ends it: 130" "$(has '^got \[typed line\]$' && has '^read 130$' && lacks '^read went on$'; echo $?)" "wrong read on the terminal"
 else
   echo "skipped: the terminal checks need script(1)"
 fi
