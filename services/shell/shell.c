@@ -53,7 +53,7 @@ static char cwd[FS_PATH_MAX] = "/";
 
 // ---- Where builtins write: the shell's stdout, a buffer, or a file --------
 
-typedef enum { ToStdout, ToBuffer, ToFile } SinkKind;
+typedef enum { ToStdout, ToBuffer, ToFile, ToStderr } SinkKind;
 
 typedef struct {
     SinkKind kind;
@@ -256,6 +256,10 @@ static void sink_write(Sink* sink, char const* data, size_t length)
     case ToStdout:
         fwrite(data, 1, length, stdout);
         return;
+    case ToStderr:
+        fflush(stdout);
+        fwrite(data, 1, length, stderr);
+        return;
     case ToBuffer:
         if (sink->length + length > sink->capacity) {
             size_t capacity = (sink->length + length) * 2 + 256;
@@ -403,6 +407,7 @@ typedef struct {
     char* errors; // 2> FILE or 2>> FILE
     bool errors_append;
     bool errors_to_output; // 2>&1
+    bool output_to_errors; // >&2
 } Stage;
 
 typedef struct {
@@ -451,15 +456,25 @@ static bool parse(char const* line, Pipeline* pipeline)
             return false;
         }
         bool to_errors = p[0] == '2' && p[1] == '>'; // 2> 2>> 2>&1, at the start of a word
-        if (*p == '|' || *p == '<' || *p == '>' || *p == '&' || to_errors) {
+        size_t output_to_errors = p[0] == '>' && p[1] == '&' && p[2] == '2' ? 3 : memcmp(p, "1>&2", 4) == 0 ? 4 : 0; // >&2 1>&2
+        if (*p == '|' || *p == '<' || *p == '>' || *p == '&' || to_errors || output_to_errors) {
             if (expecting != Word) {
                 report("shell: a file name must follow '<' or '>'\n");
                 return false;
+            }
+            if (output_to_errors) {
+                // Output where the errors go; the last of > and >&2 wins, as does the last of 2>&1 and >&2.
+                stage->output_to_errors = true;
+                stage->output = NULL;
+                stage->errors_to_output = false;
+                p += output_to_errors;
+                continue;
             }
             if (to_errors) {
                 // The last of 2> and 2>&1 on a command wins, as in a Unix shell.
                 if (p[2] == '&' && p[3] == '1') {
                     stage->errors_to_output = true;
+                    stage->output_to_errors = false;
                     stage->errors = NULL;
                     p += 4;
                 } else {
@@ -489,6 +504,7 @@ static bool parse(char const* line, Pipeline* pipeline)
                 ++p;
             } else {
                 stage->append = p[1] == '>';
+                stage->output_to_errors = false;
                 expecting = Output;
                 p += stage->append ? 2 : 1;
             }
@@ -1585,7 +1601,7 @@ static int builtin_install(int argc, char** argv, Sink* out, Sink* in)
 static int builtin_help(int argc, char** argv, Sink* out, Sink* in)
 {
     sink_printf(out, "Run installed programs by name: prog arg... [--param k=v]...\n"
-                     "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1   redirection      cmd &   in the background\n"
+                     "  a | b    pipes       < f  > f  >> f  2> f  2>> f  2>&1  >&2   redirection      cmd &   in the background\n"
                      "  $?       the exit status of the last command          Ctrl-C  stops the program in front\n"
                      "  Ctrl-Z   suspends the program in front      jobs   fg [ID]   bg [ID]   kill ID   wait   the shell's jobs\n"
                      "  * ? [..] names that match, in the last part of a path      NAME=value  $NAME  ${NAME}   the shell's variables\n"
@@ -1742,8 +1758,8 @@ static bool file_input(char const* path, signet_handle* reader)
 // A builtin alone: output to the terminal or to a file, input from a file if redirected.
 static int run_builtin_alone(Builtin const* builtin, Stage* stage)
 {
-    Sink out = { .kind = ToStdout };
-    Sink* target = capture && !stage->output ? capture : &out; // inside $(...): collected
+    Sink out = { .kind = stage->output_to_errors ? ToStderr : ToStdout };
+    Sink* target = capture && !stage->output && !stage->output_to_errors ? capture : &out; // inside $(...): collected
     Sink in = { .kind = ToBuffer };
     bool has_input = false;
     if (stage->input) {
@@ -1934,8 +1950,8 @@ static int run_pipeline(Pipeline* pipeline)
                 break;
             }
             if (i == 0) {
-                // Its output, collected, is what the next stage reads.
-                buffers[i].kind = ToBuffer;
+                // Its output, collected, is what the next stage reads (nothing with >&2).
+                buffers[i].kind = stage->output_to_errors ? ToStderr : ToBuffer;
                 Sink in = { .kind = ToBuffer };
                 bool has_input = stage->input && copy_file("shell", stage->input, &in) == 0;
                 if (stage->input && !has_input) {
@@ -1956,12 +1972,12 @@ static int run_pipeline(Pipeline* pipeline)
             }
             if (i == last_stage && builtin->reads_input && stage->count == 1) {
                 // `... | cat`: the shell prints (or writes to a file) what the stage before writes.
-                sinks[i].kind = ToStdout;
+                sinks[i].kind = stage->output_to_errors ? ToStderr : ToStdout;
                 if (stage->output && !open_output(stage, &sinks[i])) {
                     failed = true;
                     break;
                 }
-                add_pump(false, previous_reader)->sink = capture && !stage->output ? capture : &sinks[i];
+                add_pump(false, previous_reader)->sink = capture && !stage->output && !stage->output_to_errors ? capture : &sinks[i];
                 previous_reader = 0;
                 continue;
             }
@@ -2030,7 +2046,21 @@ static int run_pipeline(Pipeline* pipeline)
         signet_handle writer = 0;
         bool out_terminal = false;
         signet_handle relayed_errors = 0; // 2>&1 into the next stage: stderr's writer
-        if (i < last_stage && stage->errors_to_output) {
+        if (stage->output_to_errors) {
+            // >&2: where its errors go, a file or the terminal (even inside $(...)); the next command reads nothing.
+            signet_handle unused;
+            if (i < last_stage && !new_stream(&previous_reader, &unused)) {
+                failed = true;
+                break;
+            }
+            if (i < last_stage)
+                signet_handle_close(unused);
+            out_terminal = !stage->errors;
+            if (!(stage->errors ? file_output(stage->errors, true, false, &writer) : terminal_output(&writer))) {
+                failed = true;
+                break;
+            }
+        } else if (i < last_stage && stage->errors_to_output) {
             // Both streams into a relay, which the next stage reads.
             Relay* relay = &relays[relay_count++];
             memset(relay, 0, sizeof *relay);
@@ -2087,7 +2117,8 @@ static int run_pipeline(Pipeline* pipeline)
         bool error_file = false;
         if (stage->errors) {
             error_file = true;
-            if (!file_output(stage->errors, stage->errors_append, !stage->errors_append, &error_writer)) {
+            // With >&2 both streams append to the file, one after the other as they come.
+            if (!file_output(stage->errors, stage->errors_append || stage->output_to_errors, !stage->errors_append, &error_writer)) {
                 signet_handle_close(writer);
                 failed = true;
                 break;

@@ -181,6 +181,11 @@ check "\$(...) in and out of double quotes, nested, in for and assignments" \
      && has '^n3$' && has '^nested \[\]$'; echo $?)" "wrong substitution"
 check "\$(...) refuses the background and an unclosed one" "$(has 'nothing runs in the background inside' && has "'\\\$\(' without its '\)'" && has '^end$'; echo $?)" "no refusal"
 
+# >&2: a command's output where its errors go (a file, the terminal), never into $(...) or the next command.
+session to-errors 'X=$(echo captured; echo escaped >&2); echo "X=[$X]"\nshow a >&2 2> /ef; cat /ef\nshow b 1>&2 | upper; echo "pipe $?"\necho z >&2 > /zf; cat /zf\n'
+check ">&2 sends output where errors go" "$(has '^escaped$' && has '^X=\[captured\]$' && has '^arg 1: a$' && has '^arg 1: b$' && lacks '^ARG 1: B$' \
+  && has '^pipe 0$' && has '^z$'; echo $?)" "wrong >&2"
+
 # read: the next line of the shell's input, or a file's first, into variables.
 session read 'read A B\n  hello big   world  \necho "A=[$A] B=[$B]"\necho "first line" > /f\nread L < /f; echo "L=[$L] $?"\nread; echo "REPLY=[$REPLY]"\nplain reply\nread 1bad; echo "bad $?"\nread X; echo "at the end $?"'
 check "read splits a line into variables, the last taking the rest" "$(has '^A=\[hello\] B=\[big   world\]$' && has '^L=\[first line\] 0$' && has '^REPLY=\[plain reply\]$'; echo $?)" "wrong read"
