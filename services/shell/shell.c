@@ -733,8 +733,14 @@ static uint32_t child_stream(uint32_t stream, bool terminal)
 // The console input session the pipeline in front reads the terminal from (0: none).
 static uint32_t front_input;
 
-// While a $(...) runs: where what would go to the terminal goes instead.
+// While a $(...) or a compound command with > FILE runs: where what would go
+// to the terminal goes instead.
 static Sink* capture;
+
+// While a compound command with < FILE runs: the file, which `read` takes a
+// line of at a time (from `offset`).
+static Sink* compound_input;
+static size_t compound_offset;
 
 // A stream that reads from the terminal, for the pipeline in front.
 static bool terminal_input(signet_handle* reader)
@@ -1198,6 +1204,14 @@ static int builtin_read(int argc, char** argv, Sink* out, Sink* in)
     if (in) {
         char const* newline = in->length ? memchr(in->data, '\n', in->length) : NULL;
         sink_write(&line, in->data, newline ? (size_t)(newline - in->data) + 1 : in->length);
+    } else if (compound_input) {
+        // `while read ...; done < FILE`: the file's next line.
+        char const* rest = compound_input->data + compound_offset;
+        size_t left = compound_input->length - compound_offset;
+        char const* newline = left ? memchr(rest, '\n', left) : NULL;
+        size_t length = newline ? (size_t)(newline - rest) + 1 : left;
+        sink_write(&line, rest, length);
+        compound_offset += length;
     } else if (interactive && console) {
         status = copy_terminal(&line, true);
     } else {
@@ -1918,7 +1932,7 @@ static int run_pipeline(Pipeline* pipeline)
     relay_count = 0;
     front_input = 0;
     if (capture && pipeline->background) {
-        report("shell: nothing runs in the background inside $(...)\n");
+        report("shell: nothing runs in the background inside $(...) or a redirected compound command\n");
         return 2;
     }
     // The pumps this pipeline needs at most: its input, its output, and its commands' errors.
@@ -2844,6 +2858,30 @@ static char const* keyword_name(Keyword keyword)
     return names[keyword];
 }
 
+// What follows a compound command's fi or done: < FILE, > FILE, >> FILE, in
+// any order. False if anything else does. The paths are copied into `input`
+// and `output` (FS_PATH_MAX bytes each, empty if absent) when given.
+static bool compound_redirections(Command const* closing, char* input, char* output, bool* append)
+{
+    char* line = malloc(MaxLine);
+    static Pipeline redirections;
+    if (!line)
+        return false;
+    // Parsed as a command's redirections; "x" stands for the command.
+    snprintf(line, MaxLine, "x %.*s", (int)closing->length, closing->start);
+    Stage const* stage = &redirections.stages[0];
+    bool ok = !strchr(line, '|') && !strchr(line, '&') && parse(line, &redirections) && redirections.count == 1 && stage->count == 1
+        && !stage->errors && !stage->errors_to_output && !stage->output_to_errors && !redirections.background;
+    if (ok && input)
+        snprintf(input, FS_PATH_MAX, "%s", stage->input ? stage->input : "");
+    if (ok && output)
+        snprintf(output, FS_PATH_MAX, "%s", stage->output ? stage->output : "");
+    if (ok && append)
+        *append = stage->append;
+    free(line);
+    return ok;
+}
+
 // Checks the compound commands of commands[from, to) before anything runs: an
 // `if` has `then`, any `elif ... then`, at most one `else` and ends with `fi`;
 // `while`, `until` and `for` have `do` and end with `done`; a `for` names a
@@ -2868,8 +2906,8 @@ static bool check_blocks(Command const* commands, int from, int to)
             report("shell: '%s' closed by '%s'\n", keyword_name(keyword), keyword_name(commands[end].keyword));
             return false;
         }
-        if (!blank(commands[end].start, commands[end].length)) {
-            report("shell: nothing may follow '%s' (a compound command cannot be redirected or run in the background)\n",
+        if (!blank(commands[end].start, commands[end].length) && !compound_redirections(&commands[end], NULL, NULL, NULL)) {
+            report("shell: only < FILE, > FILE or >> FILE may follow '%s' (a compound command cannot be piped, run in the background, or redirect its errors)\n",
                 keyword_name(commands[end].keyword));
             return false;
         }
@@ -3047,6 +3085,31 @@ static Next run_list(Command const* commands, int from, int to, int* exit_status
             continue;
         }
         Next next = Continue;
+        // A compound command's < FILE (what `read` reads inside) and > FILE (where what
+        // would go to the terminal goes), after its fi or done.
+        Sink* saved_capture = capture;
+        Sink* saved_input = compound_input;
+        size_t saved_offset = compound_offset;
+        Sink output = { .kind = ToBuffer }, input = { .kind = ToBuffer };
+        bool redirected = opens_block(command->keyword) && !blank(commands[end].start, commands[end].length);
+        if (redirected) {
+            char input_path[FS_PATH_MAX], output_path[FS_PATH_MAX];
+            bool append = false;
+            if (!compound_redirections(&commands[end], input_path, output_path, &append)
+                || (*input_path && copy_file("shell", input_path, &input) != 0)
+                || (*output_path && !open_file_sink(output_path, append, &output))) {
+                free(input.data);
+                last_status = 1;
+                i = end + 1;
+                continue;
+            }
+            if (*output_path)
+                capture = &output;
+            if (*input_path) {
+                compound_input = &input;
+                compound_offset = 0;
+            }
+        }
         switch (command->keyword) {
         case NoKeyword: {
             // Its own copy: `source` runs other lines meanwhile.
@@ -3124,6 +3187,19 @@ static Next run_list(Command const* commands, int from, int to, int* exit_status
         }
         default:
             break; // checked before: not reached
+        }
+        if (redirected) {
+            capture = saved_capture;
+            compound_input = saved_input;
+            compound_offset = saved_offset;
+            free(input.data);
+            if (output.kind == ToFile) {
+                if (output.error) {
+                    report("shell: %s\n", fs_error_text(output.error));
+                    last_status = 1;
+                }
+                fs_close(output.file);
+            }
         }
         if (next == Leave)
             return Leave;

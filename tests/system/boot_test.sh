@@ -186,6 +186,13 @@ session to-errors 'X=$(echo captured; echo escaped >&2); echo "X=[$X]"\nshow a >
 check ">&2 sends output where errors go" "$(has '^escaped$' && has '^X=\[captured\]$' && has '^arg 1: a$' && has '^arg 1: b$' && lacks '^ARG 1: B$' \
   && has '^pipe 0$' && has '^z$'; echo $?)" "wrong >&2"
 
+# A compound command's < FILE (what read reads inside) and > FILE / >> FILE (where its output goes).
+session compound-files 'echo one > /lf; echo "two words" >> /lf\nwhile read a b; do echo "line <$a> <$b>"; done < /lf\nfor x in 1 2; do echo "n$x"; show $x | upper; done > /loop.out\nfor x in 3; do echo "n$x"; done >> /loop.out\nif true; then echo "in if"; fi > /if.out\ncat /loop.out /if.out\nwhile read l; do echo "[$l]"; done < /missing; echo "missing $?"\nfor x in 1; do echo $x & done > /bg.out\n'
+check "while read ...; done < FILE reads the file a line at a time" "$(has '^line <one> <>$' && has '^line <two> <words>$'; echo $?)" "no lines read"
+check "> FILE and >> FILE after done or fi take everything the commands write" \
+  "$(has '^n1$' && has '^ARG 1: 2$' && has '^n3$' && has '^in if$' && [[ $(grep -c '^n[123]$' <<<"$output") -eq 3 ]]; echo $?)" "output not in the file"
+check "a missing input file runs nothing (1); nothing in the background inside" "$(has '/missing: no such file' && has '^missing 1$' && has 'nothing runs in the background inside'; echo $?)" "wrong refusal"
+
 # read: the next line of the shell's input, or a file's first, into variables.
 session read 'read A B\n  hello big   world  \necho "A=[$A] B=[$B]"\necho "first line" > /f\nread L < /f; echo "L=[$L] $?"\nread; echo "REPLY=[$REPLY]"\nplain reply\nread 1bad; echo "bad $?"\nread X; echo "at the end $?"'
 check "read splits a line into variables, the last taking the rest" "$(has '^A=\[hello\] B=\[big   world\]$' && has '^L=\[first line\] 0$' && has '^REPLY=\[plain reply\]$'; echo $?)" "wrong read"
@@ -206,9 +213,8 @@ for x in 1 2 3; do if true; then continue; fi; echo "not $x"; done
 for x in 1 2; do for y in a b; do echo "pair $x$y"; break 2; done; done
 while nosuch; do echo never; done; echo "while $?"
 for n in 1 2 3; do N="$N$n"; done; echo "N=$N"
-for x in a b; do upper; done < /o
 if true; then echo x; done
-for x in a; do echo $x; done > /out
+for x in a; do echo $x; done | upper
 break
 fi
 echo end'
@@ -218,7 +224,7 @@ check "for over words, quotes and globs" "$(has '^item one$' && has '^item two t
 check "blocks over several lines, nested, with comments" "$(has '^nested a$' && has '^nested b$'; echo $?)" "no nested lines"
 check "until, break, continue, break 2" "$(has '^once$' && lacks '^not ' && has '^pair 1a$' && lacks 'pair 1b|pair 2'; echo $?)" "wrong loop control"
 check "while ends when its condition fails; variables across rounds" "$(has '^while 0$' && has '^N=123$'; echo $?)" "wrong while or for"
-check "malformed compound commands run nothing" "$(has "'if' closed by 'done'" && has "nothing may follow 'done'" && has 'break: only inside a loop' \
+check "malformed compound commands run nothing" "$(has "'if' closed by 'done'" && has "only < FILE, > FILE or >> FILE may follow 'done'" && has 'break: only inside a loop' \
   && has "'fi' where no if is open" && lacks '^x$' && has '^end$'; echo $?)" "a malformed compound command ran"
 
 # 7. Output of programs running at once never interleaves inside a line.
