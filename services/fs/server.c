@@ -52,6 +52,15 @@ static void remove_connection(uint32_t index)
     connections[index] = connections[connection_count];
 }
 
+// The open file's inode as it is now; ESTALE if it was unlinked (and perhaps reused) since.
+static int file_inode(open_file const* file, fs_inode* inode)
+{
+    int error = inode_read(file->inode, inode);
+    if (!error && (inode->type == FS_INODE_FREE || inode->generation != file->inode_generation))
+        error = FS_ESTALE;
+    return error;
+}
+
 /* ---- Streams: handles served as Stream channels ---- */
 
 // A file read into a stream (StreamFrom: the server is the writer, and answers
@@ -73,15 +82,6 @@ static void remove_stream(uint32_t index)
     streams[index] = streams[--stream_count];
 }
 
-// The stream's file as it is now; ESTALE if it was unlinked meanwhile.
-static int stream_inode(fs_stream* stream, fs_inode* inode)
-{
-    int error = inode_read(stream->file.inode, inode);
-    if (!error && (inode->type == FS_INODE_FREE || inode->generation != stream->file.inode_generation))
-        error = FS_ESTALE;
-    return error;
-}
-
 // StreamFrom: answers the reader's Read with the next bytes of the file, or
 // Eof at its end. False when the stream is over.
 static bool serve_stream_from(fs_stream* stream)
@@ -95,7 +95,7 @@ static bool serve_stream_from(fs_stream* stream)
         max = sizeof bytes;
     fs_inode inode;
     uint32_t read = 0;
-    int error = stream_inode(stream, &inode);
+    int error = file_inode(&stream->file, &inode);
     if (!error)
         error = fs_file_read(stream->file.inode, stream->file.position, bytes, max, &read);
     if (error) {
@@ -123,7 +123,7 @@ static bool serve_stream_to(fs_stream* stream)
         error = journal_commit();
     fs_inode inode;
     if (!error)
-        error = stream_inode(stream, &inode);
+        error = file_inode(&stream->file, &inode);
     uint32_t length = message.as.Data.data.length;
     uint32_t written = 0;
     if (!error) {
@@ -147,8 +147,8 @@ static void serve_stream(uint32_t index)
         remove_stream(index);
 }
 
-// Moves an open handle of `c` into a new stream on `endpoint` (which it then owns).
-static int add_stream(connection* c, open_file* file, signet_handle endpoint, bool to_file)
+// Moves an open handle into a new stream on `endpoint` (which it then owns).
+static int add_stream(open_file* file, signet_handle endpoint, bool to_file)
 {
     if (stream_count == FS_STREAMS_MAX) {
         signet_handle_close(endpoint);
@@ -159,7 +159,6 @@ static int add_stream(connection* c, open_file* file, signet_handle endpoint, bo
     stream->to_file = to_file;
     stream->file = *file;
     file->used = false;
-    (void)c;
     if (to_file && Stream_Imp_send_Read(endpoint, 4096) != SIGNET_OK)
         remove_stream(stream_count - 1); // the writer is gone already: nothing to write
     return 0;
@@ -172,12 +171,9 @@ static int find_file(connection* c, uint32_t handle, open_file** out, fs_inode* 
         || c->files[slot].generation != ((handle >> 8) & 0xff))
         return FS_EBADF;
     open_file* file = &c->files[slot];
-    int error = inode_read(file->inode, inode);
+    int error = file_inode(file, inode);
     if (error)
         return error;
-    // The file was unlinked (and perhaps its inode reused) since it was opened.
-    if (inode->type == FS_INODE_FREE || inode->generation != file->inode_generation)
-        return FS_ESTALE;
     *out = file;
     return 0;
 }
@@ -619,7 +615,7 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
             error = FS_EMFILE;
             break;
         }
-        if ((error = add_stream(c, file, writer, false))) {
+        if ((error = add_stream(file, writer, false))) {
             signet_handle_close(reader);
             break;
         }
@@ -634,7 +630,7 @@ static void serve(connection* c, FileSystem_Exp_tag tag)
             signet_handle_close(reader); // its writer sees the stream closed
             break;
         }
-        if (!(error = add_stream(c, file, reader, true)))
+        if (!(error = add_stream(file, reader, true)))
             FileSystem_Exp_send_Done(ep);
         break;
     }

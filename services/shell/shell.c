@@ -742,8 +742,8 @@ static Sink* capture;
 static Sink* compound_input;
 static size_t compound_offset;
 
-// A stream that reads from the terminal, for the pipeline in front.
-static bool terminal_input(signet_handle* reader)
+// A stream that reads from the terminal: its reader, and the console's number for it (Continue).
+static bool terminal_input(signet_handle* reader, uint32_t* session)
 {
     Console_Imp_message reply;
     if (Console_Imp_send_OpenInput(console) != SIGNET_OK || Console_Imp_recv(console, &reply) != Console_Imp_Input) {
@@ -751,7 +751,7 @@ static bool terminal_input(signet_handle* reader)
         return false;
     }
     *reader = reply.as.Input.reader;
-    front_input = reply.as.Input.session;
+    *session = reply.as.Input.session;
     return true;
 }
 
@@ -923,11 +923,16 @@ static Key take_interrupt(void)
 // A Ctrl-C typed while no program ran in front (during a builtin) is for
 // nobody: dropped before the next line is read. One typed after a line was
 // entered, before its programs started, stops them as soon as they do.
-static void drop_stale_interrupt(void)
+// The key the console told of and nobody took yet (the watch armed again), or NoKey.
+static Key pending_key(void)
 {
     uint32_t ready = 0;
-    if (interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK)
-        (void)take_interrupt();
+    return interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK ? take_interrupt() : NoKey;
+}
+
+static void drop_stale_interrupt(void)
+{
+    (void)pending_key();
 }
 
 // Suspends every child of a foreground pipeline still running (Ctrl-Z); false,
@@ -1093,12 +1098,10 @@ static void copy_stdin(Sink* out)
 // With `one_line`, only the next line (what the console answers a Read with).
 static int copy_terminal(Sink* out, bool one_line)
 {
-    uint32_t front = front_input;
     signet_handle reader;
-    if (!terminal_input(&reader))
+    uint32_t session;
+    if (!terminal_input(&reader, &session))
         return 1;
-    uint32_t session = front_input;
-    front_input = front;
     static Stream_Imp_message message;
     bool reading = true;
     while (reading && Stream_Imp_send_Read(reader, StreamChunk) == SIGNET_OK) {
@@ -1126,8 +1129,7 @@ static int copy_terminal(Sink* out, bool one_line)
     }
     signet_handle_close(reader);
     // A Ctrl-C ends the read with Eof after the console told the watch: take it.
-    uint32_t ready = 0;
-    if (reading && interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK && take_interrupt() == CtrlC)
+    if (reading && pending_key() == CtrlC)
         reading = false;
     if (reading)
         return 0;
@@ -2045,7 +2047,7 @@ static int run_pipeline(Pipeline* pipeline)
             }
         } else if (!pipeline->background) {
             in_terminal = true;
-            if (!terminal_input(&reader)) {
+            if (!terminal_input(&reader, &front_input)) {
                 failed = true;
                 break;
             }
@@ -2983,8 +2985,7 @@ static bool loop_goes_on(void)
 // A Ctrl-C typed while the shell runs only builtins in a loop: the loop ends (130).
 static void poll_interrupt(void)
 {
-    uint32_t ready = 0;
-    if (interrupts && signet_channel_select(&interrupts, 1, 0, &ready) == SIGNET_OK && take_interrupt() == CtrlC) {
+    if (pending_key() == CtrlC) {
         list_interrupted = true;
         last_status = 130;
     }
