@@ -3231,6 +3231,25 @@ static Next execute_line(char const* line, int* exit_status)
     return next;
 }
 
+// Adds a line (with its newline) to the lines gathered in `block` (MaxBlock
+// bytes, `*used` of them taken). True once they can run: no compound command
+// is left open. False while one is, or if the block is full (*too_long is
+// then set, and the lines gathered are dropped: *used is 0).
+static bool gather_line(char* block, size_t* used, char const* line, size_t length, bool* too_long)
+{
+    *too_long = *used + length + 2 > MaxBlock;
+    if (*too_long) {
+        *used = 0;
+        return false;
+    }
+    memcpy(block + *used, line, length);
+    *used += length;
+    if (length == 0 || line[length - 1] != '\n')
+        block[(*used)++] = '\n';
+    block[*used] = '\0';
+    return block_depth(block) <= 0;
+}
+
 // source FILE [ARGUMENT...] (or . FILE): runs the file's lines in this shell,
 // one after the other, as if they were typed: its variables, working directory
 // and jobs are this shell's; its arguments are $1..$9 ($# of them, $0 the
@@ -3296,21 +3315,19 @@ static Next source_file(Stage const* stage, int* exit_status)
         while (end < script.length && script.data[end] != '\n')
             ++end;
         ++number;
-        if (end - at > MaxLine - 2 || used + (end - at) + 2 > MaxBlock) {
+        // Lines are gathered while a compound command is open.
+        if (used == 0)
+            first = number;
+        bool too_long = end - at > MaxLine - 2;
+        bool ready = !too_long && gather_line(block, &used, script.data + at, end - at, &too_long);
+        if (too_long) {
             report("%s: %s:%u: the line is too long (a line at most %d bytes, a block %d)\n", name, path, number, MaxLine - 2, MaxBlock - 2);
             last_status = 2;
             used = 0;
             break;
         }
-        // Lines are gathered while a compound command is open.
-        if (used == 0)
-            first = number;
-        memcpy(block + used, script.data + at, end - at);
-        used += end - at;
-        block[used++] = '\n';
-        block[used] = '\0';
         at = end + 1;
-        if (block_depth(block) > 0)
+        if (!ready)
             continue;
         next = execute_line(block, exit_status);
         used = 0;
@@ -3395,19 +3412,14 @@ int main(void)
             used = 0;
             continue;
         }
-        if (used + length + 2 > sizeof block) {
-            report("shell: the compound command is too long (at most %d bytes)\n", MaxBlock - 2);
-            last_status = 2;
-            used = 0;
+        bool too_long = false;
+        if (!gather_line(block, &used, line, length, &too_long)) {
+            if (too_long) {
+                report("shell: the compound command is too long (at most %d bytes)\n", MaxBlock - 2);
+                last_status = 2;
+            }
             continue;
         }
-        memcpy(block + used, line, length);
-        used += length;
-        if (used && block[used - 1] != '\n')
-            block[used++] = '\n';
-        block[used] = '\0';
-        if (block_depth(block) > 0)
-            continue;
         used = 0;
         loop_control = LoopGoesOn; // nothing of the last line's loops is left over
         if (execute_line(block, &exit_status) == Leave)
