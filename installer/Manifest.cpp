@@ -251,7 +251,7 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
         return reader.error("service", "must be an array of tables ([[service]])");
     }
 
-    // [[resource]]: kind = "disk", name = "disk0", size = "64MiB"
+    // [[resource]]: kind = "disk", name = "disk0", size = "64MiB"; kind = "tcp-listen", name = "http"
     std::set<std::string> resource_names;
     if (auto* resources = root["resource"].as_array()) {
         for (size_t i = 0; i < resources->size(); ++i) {
@@ -259,18 +259,27 @@ ErrorOr<Manifest> parse_manifest_text(std::string const& text, std::string const
             auto* table = (*resources)[i].as_table();
             if (!table)
                 return reader.error(prefix, "must be a table");
-            for (auto const& [key, node] : *table) {
-                std::string field(key.str());
-                if (field != "kind" && field != "name" && field != "size")
-                    return reader.error(prefix + "." + field, "unknown field (known: kind, name, size)");
-            }
             ManifestResource resource;
             std::string kind = TRY(reader.string(*table, prefix, "kind"));
-            if (kind != "disk")
-                return reader.error(prefix + ".kind", "unknown resource kind '" + kind + "' (known: disk)");
+            if (kind == "disk")
+                resource.kind = ManifestResource::Kind::Disk;
+            else if (kind == "tcp-listen")
+                resource.kind = ManifestResource::Kind::TcpListen;
+            else
+                return reader.error(prefix + ".kind", "unknown resource kind '" + kind + "' (known: disk, tcp-listen)");
+            bool const disk = resource.kind == ManifestResource::Kind::Disk;
+            for (auto const& [key, node] : *table) {
+                std::string field(key.str());
+                if (field != "kind" && field != "name" && (field != "size" || !disk))
+                    return reader.error(prefix + "." + field, disk ? "unknown field (known: kind, name, size)" : "unknown field (known for tcp-listen: kind, name)");
+            }
             resource.name = TRY(reader.string(*table, prefix, "name"));
             if (!is_name(resource.name) || !resource_names.insert(resource.name).second)
                 return reader.error(prefix + ".name", "'" + resource.name + "' is not a valid, unique resource name");
+            if (!disk) {
+                manifest.resources.push_back(std::move(resource));
+                continue;
+            }
             std::string size_text = TRY(reader.string(*table, prefix, "size"));
             auto size = parse_size(size_text);
             if (size.is_error())

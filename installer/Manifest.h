@@ -32,13 +32,14 @@ struct ManifestService {
     ContractReference type;
 };
 
-// A host resource the program is given by the kernel, e.g. its disk:
-// [[resource]] kind = "disk", name = "disk0", size = "64MiB".
+// A host resource the program is given by the kernel: its disk
+// ([[resource]] kind = "disk", name = "disk0", size = "64MiB") or a TCP port it
+// listens on (kind = "tcp-listen", name = "http"; the host binds the address).
 struct ManifestResource {
-    enum class Kind { Disk };
+    enum class Kind { Disk, TcpListen };
     Kind kind { Kind::Disk };
     std::string name;
-    uint64_t size_bytes { 0 };
+    uint64_t size_bytes { 0 }; // disks only
 };
 
 struct ManifestParameter {

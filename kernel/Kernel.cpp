@@ -1,4 +1,5 @@
 #include "kernel/Kernel.h"
+#include "kernel/NetPoller.h"
 #include "base/Hash.h"
 #include "contracts/Descriptor.h"
 #include "kernel/domain/DomainProcess.h"
@@ -164,6 +165,10 @@ Kernel::~Kernel()
         m_timers->changed.notify_all();
     }
     m_timer_thread.join();
+    {
+        std::lock_guard guard(m_net_poller_lock);
+        m_net_poller.reset();
+    }
     // Threads of SIPs still alive are abandoned with their workers: free what they hold.
     std::lock_guard guard(m_lock);
     for (auto& [id, sip] : m_sips) {
@@ -205,6 +210,7 @@ ErrorOr<std::shared_ptr<Sip>> Kernel::create_sip(SpawnRequest request)
     sip->m_may_create_children = request.may_create_children;
     sip->m_parameters = std::move(request.parameters);
     sip->m_disks = std::move(request.disks);
+    sip->m_ports = std::move(request.ports);
     sip->m_directories = std::move(request.directories);
     sip->m_in_domain = request.in_domain;
     sip->m_runtime.memory_limit_bytes = request.limits.memory_bytes;
@@ -738,6 +744,20 @@ size_t Kernel::contract_cache_size() const
 {
     std::lock_guard guard(m_lock);
     return m_contracts.size();
+}
+
+NetPoller* Kernel::net_poller()
+{
+    std::lock_guard guard(m_net_poller_lock);
+    if (!m_net_poller) {
+        auto created = NetPoller::create(*this);
+        if (created.is_error()) {
+            (void)diagnostics().write("signet: " + created.error().message() + "\n");
+            return nullptr;
+        }
+        m_net_poller = created.release_value();
+    }
+    return m_net_poller.get();
 }
 
 bool Kernel::run_on_io_thread(std::shared_ptr<HostCall> call, IoLane lane)

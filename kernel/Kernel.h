@@ -4,6 +4,7 @@
 #include "base/ErrorOr.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Disk.h"
+#include "kernel/object/Net.h"
 #include "kernel/object/Sip.h"
 #include "kernel/object/Thread.h"
 #include "kernel/sched/Preemption.h"
@@ -22,6 +23,8 @@
 #include <unordered_map>
 
 namespace signet {
+
+class NetPoller;
 
 struct KernelConfig {
     unsigned workers { 0 }; // 0 = one per core
@@ -49,6 +52,8 @@ struct SpawnRequest {
     std::function<void(Sip&)> host_entry;
     // Disks its manifest declares: it may open these (and only these) with disk_open.
     std::vector<DiskGrant> disks;
+    // TCP ports its manifest declares ([[resource]] kind = "tcp-listen"): net_listen's names.
+    std::vector<std::string> ports;
     // Its manifest's [[directory]] grants: where a parent may give it a file system
     // (child_bind_directory), and which directory of it. Absent: any guest path, the
     // whole file system (SIPs started from bare modules).
@@ -116,6 +121,7 @@ public:
         // "boolean"): what a parent may set with child_set_param.
         std::vector<std::pair<std::string, std::string>> parameter_types;
         std::vector<DiskGrant> disks; // the manifest's [[resource]] kind = "disk"
+        std::vector<std::string> ports; // the manifest's [[resource]] kind = "tcp-listen"
         std::string domain { "kernel" }; // the manifest's program.domain: where children of it run
         // The manifest's [[directory]] grants; absent for bare modules (any path).
         std::optional<std::vector<DirectoryGrant>> directories;
@@ -163,6 +169,10 @@ public:
 
     // Which host file backs each disk (docs/filesystem.md).
     DiskRegistry& disks() { return m_disks; }
+    // Which host socket listens for each port (docs/network.md).
+    NetRegistry& ports() { return m_ports; }
+    // The network poller (kernel/NetPoller.h), started on first use; null if the host refused it.
+    NetPoller* net_poller();
 
     OutputStream& diagnostics() { return *m_config.diagnostics; }
     // How long SIP code may compute before it is preempted (0: never); domains take it too.
@@ -192,6 +202,9 @@ private:
     size_t m_contracts_after_sweep { 0 };
     std::map<uint64_t, std::function<void()>> m_finish_hooks; // by SIP id: SpawnRequest::on_finish
     DiskRegistry m_disks;
+    NetRegistry m_ports;
+    std::mutex m_net_poller_lock;
+    std::unique_ptr<NetPoller> m_net_poller;
 
     // An I/O thread may outlive the kernel (a host read that never returns),
     // so everything it touches is in IoState, shared with it. One per IoLane.

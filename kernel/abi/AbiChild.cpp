@@ -114,6 +114,7 @@ uint32_t Z_signet_v1Z_child_create(void* host, uint32_t program, uint32_t progra
     request.may_create_children = info->may_create_children;
     request.parameters = info->parameters;
     request.disks = info->disks;
+    request.ports = info->ports;
     request.directories = info->directories;
     // Its manifest's placement: a child in a domain gets its domain process now.
     if (auto placed = place_in_domain(kernel, request, DomainPlacement::parse(info->domain)); placed.is_error()) {

@@ -11,7 +11,9 @@ enum class ObjectType : uint8_t {
     Block,
     Thread,
     Disk,
-    Last = Disk,
+    Listener,
+    Connection,
+    Last = Connection,
 };
 
 class KernelObject {

@@ -128,6 +128,8 @@ public:
     }
     // The disks this SIP's manifest declares (disk_open checks against these).
     std::vector<DiskGrant> const& disks() const { return m_disks; }
+    // The TCP ports this SIP's manifest declares (net_listen checks against these).
+    std::vector<std::string> const& ports() const { return m_ports; }
     // The WASI paths its manifest grants a file system at; absent: any path.
     std::optional<std::vector<DirectoryGrant>> const& directories() const { return m_directories; }
     // CPU time its threads used on the kernel's workers (counted in TSC ticks at
@@ -255,6 +257,7 @@ private:
     std::atomic<bool> m_suspended { false };
     std::vector<Thread*> m_suspended_threads; // guarded by m_lock: threads held by hold_while_suspended
     bool m_in_domain { false };
+    std::vector<std::string> m_ports; // the manifest's tcp-listen names
     static inline std::atomic<uint32_t> s_suspended_count { 0 }; // SIPs whose m_suspended is set
 };
 

@@ -115,6 +115,10 @@ INSTANTIATE_TEST_SUITE_P(EveryField, ManifestField,
         BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\n[program]", "field 'resource[0].size': missing" },
         BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\nwritable = true\n[program]", "field 'resource[0].writable': unknown field" },
         BadField { "[program]", "[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[program]", "field 'resource[1].name'" },
+        BadField { "[program]", "[[resource]]\nkind = \"tcp-listen\"\nname = \"http\"\nsize = \"4KiB\"\n[program]", "field 'resource[0].size': unknown field (known for tcp-listen: kind, name)" },
+        BadField { "[program]", "[[resource]]\nkind = \"tcp-listen\"\n[program]", "field 'resource[0].name': missing" },
+        BadField { "[program]", "[[resource]]\nkind = \"tcp-listen\"\nname = \"web server\"\n[program]", "field 'resource[0].name'" },
+        BadField { "[program]", "[[resource]]\nkind = \"tcp-listen\"\nname = \"d\"\n[[resource]]\nkind = \"disk\"\nname = \"d\"\nsize = \"4KiB\"\n[program]", "field 'resource[1].name'" },
         BadField { "[program]", "[[directory]]\nguest = \"data\"\n[program]", "field 'directory[0].guest': 'data' is not an absolute path" },
         BadField { "[program]", "[[directory]]\nguest = \"/data/../etc\"\n[program]", "field 'directory[0].guest'" },
         BadField { "[program]", "[[directory]]\nguest = \"/\"\n[program]", "field 'directory[0].guest'" },
@@ -138,6 +142,21 @@ TEST(Manifest, ADiskIsDeclaredAsAResourceWithItsNameAndSize)
     EXPECT_EQ(manifest.value().resources[0].kind, ManifestResource::Kind::Disk);
     EXPECT_EQ(manifest.value().resources[0].name, "disk0");
     EXPECT_EQ(manifest.value().resources[0].size_bytes, 64u << 20);
+}
+
+TEST(Manifest, ATcpPortIsDeclaredAsAResourceByNameAlone)
+{
+    auto manifest = parse_manifest_text(
+        replaced(good, "[program]", "[[resource]]\nkind = \"tcp-listen\"\nname = \"http\"\n[[resource]]\nkind = \"disk\"\nname = \"disk0\"\nsize = \"4KiB\"\n[program]"),
+        "/apps/net.toml");
+    ASSERT_FALSE(manifest.is_error()) << manifest.error().message();
+    ASSERT_EQ(manifest.value().resources.size(), 2u);
+    EXPECT_EQ(manifest.value().resources[0].kind, ManifestResource::Kind::TcpListen);
+    EXPECT_EQ(manifest.value().resources[0].name, "http");
+    EXPECT_EQ(manifest.value().resources[1].kind, ManifestResource::Kind::Disk);
+    auto unknown = parse_manifest_text(replaced(good, "[program]", "[[resource]]\nkind = \"udp\"\nname = \"x\"\n[program]"), "/apps/net.toml");
+    ASSERT_TRUE(unknown.is_error());
+    EXPECT_NE(unknown.error().message().find("unknown resource kind 'udp' (known: disk, tcp-listen)"), std::string::npos) << unknown.error().message();
 }
 
 TEST(Manifest, DirectoriesAreGrantedByTheirGuestPathEachWithTheDirectoryItSees)

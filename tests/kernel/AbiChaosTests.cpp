@@ -26,6 +26,7 @@ SpawnRequest chaos_request(std::shared_ptr<Image> const& chaos, uint32_t seed)
     spawn.stdio.in = std::make_shared<BufferInputStream>("some input\n");
     spawn.stdio.out = std::make_shared<BufferOutputStream>();
     spawn.stdio.err = std::make_shared<BufferOutputStream>();
+    spawn.ports = { "echo" }; // net_listen succeeds for one of them at a time
     return spawn;
 }
 
@@ -58,6 +59,9 @@ TEST_F(KernelTest, HostileSipsCallingEveryAbiFunctionAtRandomLeaveNothingBehind)
     m_kernel->register_program("abi-chaos", child);
     auto chaos = image(guest("test_abi_chaos"));
     ASSERT_TRUE(chaos);
+    auto port = bind_port("echo", "127.0.0.1:0");
+    ASSERT_FALSE(port.is_error()) << port.error().message();
+    ASSERT_FALSE(m_kernel->ports().add(port.release_value()).is_error());
 
     uint32_t exited = 0, stopped = 0, killed = 0;
     for (uint32_t seed = 1; seed <= seed_count(); ++seed) {

@@ -51,6 +51,7 @@ struct BootOptions {
     std::string system; // where the system programs' manifests are
     std::vector<std::string> install;
     std::vector<std::string> services; // installed programs started after the directory and the storage, connected to the directory
+    std::vector<std::string> ports; // NAME=ADDRESS:PORT, for the network driver
     unsigned workers { 0 };
 };
 
@@ -250,6 +251,11 @@ int boot(BootOptions const& options)
         ::close(disk_fd);
     }
 
+    // The ports a network driver listens on: bound now, since the sealed kernel may bind none.
+    auto ports = bind_ports(options.ports, "boot: ");
+    if (!ports)
+        return BadInput;
+
     // 5. The seal (docs/protection-domains.md), before any thread starts: from here
     //    on the kernel reads the system image and the store, writes the system log
     //    and the disk, and nothing else.
@@ -273,6 +279,10 @@ int boot(BootOptions const& options)
         return Failure;
     }
     Kernel& kernel = *created.value();
+    if (auto given = give_ports(kernel, *ports); given.is_error()) {
+        print_error("boot: --listen: " + given.error().message());
+        return BadInput;
+    }
     for (auto const& [name, record] : records)
         kernel.register_program(name, program_info(record, images.at(name)));
 
@@ -412,6 +422,9 @@ Action add_boot_command(CLI::App& app)
     command->add_option("--service", options->services,
                 "Start the installed program NAME after the directory and the file system, connected to the directory, once the one before has "
                 "registered its services")
+        ->allow_extra_args(false);
+    command->add_option("--listen", options->ports,
+                "Listen for port NAME, which a network driver's manifest declares, on ADDRESS:PORT (NAME=ADDRESS:PORT; port 0: any free port)")
         ->allow_extra_args(false);
     command->add_option("--workers", options->workers, "Worker threads (default: one per core)");
     return [=] { return boot(*options); };

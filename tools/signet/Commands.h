@@ -71,6 +71,14 @@ ErrorOr<void> connect_to_directory(SystemDirectory&, Sip&, size_t count);
 // the exit status.
 int start_service(Kernel&, SystemDirectory&, std::string const& name, Stdio, std::string const& context, std::vector<std::shared_ptr<Sip>>& started);
 
+// --listen NAME=ADDRESS:PORT, for `signet run` and `signet boot`: binds each port
+// now, before the kernel seals itself (a sealed kernel may not bind), and prints
+// "<context>listening for 'NAME' on ADDRESS:PORT" for each (the port it got, when
+// asked for port 0). Empty, with the reason printed after `context`, on an error.
+std::optional<std::vector<BoundPort>> bind_ports(std::vector<std::string> const& entries, std::string const& context);
+// Hands the bound ports to the kernel, for the SIPs whose manifests declare them.
+ErrorOr<void> give_ports(Kernel&, std::vector<BoundPort>&);
+
 // Prints "signet: <message>" to stderr.
 void print_error(std::string const& message);
 

@@ -36,8 +36,12 @@ void print_program(installer::InstalledProgram const& program)
         fmt::print("  exports service {}: {}.{}:{}\n", service.name, service.contract, service.end, service.state);
     for (auto const& parameter : manifest.parameters)
         fmt::print("  parameter {}: {}{}\n", parameter.name, type_name(parameter.type), parameter.required ? " (required)" : " = " + parameter.default_value);
-    for (auto const& resource : manifest.resources)
-        fmt::print("  resource disk {}: {} bytes\n", resource.name, resource.size_bytes);
+    for (auto const& resource : manifest.resources) {
+        if (resource.kind == installer::ManifestResource::Kind::Disk)
+            fmt::print("  resource disk {}: {} bytes\n", resource.name, resource.size_bytes);
+        else
+            fmt::print("  resource tcp-listen {}\n", resource.name);
+    }
     auto const& limits = manifest.limits;
     fmt::print("  limits: memory {} bytes, exchange heap {} bytes, channel memory {} bytes, {} threads, CPU time {}\n", limits.memory_bytes, limits.exchange_bytes,
         limits.channel_bytes, limits.threads,

@@ -28,8 +28,12 @@ Kernel::ProgramInfo program_info(installer::InstalledProgram const& record, std:
         info.directories->push_back({ directory.guest, directory.path });
     for (auto const& service : record.manifest.services)
         info.services.push_back(service.path);
-    for (auto const& resource : record.manifest.resources)
-        info.disks.push_back({ resource.name, resource.size_bytes });
+    for (auto const& resource : record.manifest.resources) {
+        if (resource.kind == installer::ManifestResource::Kind::Disk)
+            info.disks.push_back({ resource.name, resource.size_bytes });
+        else
+            info.ports.push_back(resource.name);
+    }
     for (auto const& endpoint : record.endpoints) {
         info.endpoints.push_back({ endpoint.name, endpoint.contract, endpoint.end == "Exp" ? contracts::End::Exp : contracts::End::Imp,
             endpoint.state, endpoint.state_index, endpoint.descriptor_sha256 });
@@ -49,6 +53,7 @@ SpawnRequest program_request(std::string const& name, Kernel::ProgramInfo const&
     request.may_create_children = info.may_create_children;
     request.parameters = info.parameters;
     request.disks = info.disks;
+    request.ports = info.ports;
     request.directories = info.directories;
     return request;
 }

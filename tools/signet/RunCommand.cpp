@@ -57,6 +57,7 @@ struct RunOptions {
     std::vector<std::string> parameters; // k=v
     std::vector<std::string> programs; // NAME=PATH.wasm
     std::vector<std::string> disks; // NAME=PATH
+    std::vector<std::string> ports; // NAME=ADDRESS:PORT
     std::vector<std::string> dirs; // HOST[::GUEST]
     std::string memory { "256MiB" };
     std::string exchange { "64MiB" };
@@ -81,6 +82,8 @@ Action add_run_command(CLI::App& app)
     command->add_option("--program", options->programs, "Let SIPs create children from PATH.wasm by NAME (NAME=PATH.wasm)")->allow_extra_args(false);
     command->add_option("--dir", options->dirs, "Give a WASI program the host directory HOST as GUEST (HOST[::GUEST]), and nothing outside it")->allow_extra_args(false);
     command->add_option("--disk", options->disks, "Back disk NAME, which a driver's manifest declares, with the host file PATH (NAME=PATH)")->allow_extra_args(false);
+    command->add_option("--listen", options->ports, "Listen for port NAME, which a network driver's manifest declares, on ADDRESS:PORT (NAME=ADDRESS:PORT; port 0: any free port)")
+        ->allow_extra_args(false);
     command->add_option("--param", options->parameters, "Set a parameter of an installed program (k=v), checked against its manifest")->allow_extra_args(false);
     command->add_option("--memory", options->memory, "Most linear memory the program may use, e.g. 64MiB")->capture_default_str();
     command->add_option("--exchange-heap", options->exchange, "Most exchange-heap blocks the program may own at once, e.g. 16MiB")->capture_default_str();
@@ -332,6 +335,9 @@ Action add_run_command(CLI::App& app)
             dirs.push_back({ entry, host, guest });
             host_grants.push_back({ host, seal::PathGrant::Access::ReadWrite });
         }
+        auto ports = bind_ports(options->ports, "");
+        if (!ports)
+            return int(BadInput);
         if (int status = seal_kernel_process(store, host_grants); status != Success)
             return status;
         for (auto const& path : options->seal_checks) {
@@ -368,6 +374,10 @@ Action add_run_command(CLI::App& app)
                 return int(BadInput);
             }
         }
+        if (auto given = give_ports(*kernel.value(), *ports); given.is_error()) {
+            print_error("--listen: " + given.error().message());
+            return int(BadInput);
+        }
         for (auto& [name, info] : registrations)
             kernel.value()->register_program(name, std::move(info));
         for (auto const& [name, bare] : bare_programs)
@@ -394,6 +404,7 @@ Action add_run_command(CLI::App& app)
             request.may_create_children = by_name->may_create_children;
             request.parameters = by_name->parameters;
             request.disks = by_name->disks;
+            request.ports = by_name->ports;
             request.directories = by_name->directories;
         } else {
             request.principal = "unsigned/" + request.name;

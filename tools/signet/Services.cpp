@@ -3,6 +3,8 @@
 #include "services/directory/SystemDirectory.h"
 #include "tools/signet/Commands.h"
 
+#include <cstdio>
+
 namespace signet::cli {
 
 bool is_directory_connection(Kernel::RequiredEndpoint const& endpoint)
@@ -61,6 +63,36 @@ int start_service(Kernel& kernel, SystemDirectory& directory, std::string const&
         return Failure;
     }
     return Success;
+}
+
+std::optional<std::vector<BoundPort>> bind_ports(std::vector<std::string> const& entries, std::string const& context)
+{
+    std::vector<BoundPort> ports;
+    for (auto const& entry : entries) {
+        auto equals = entry.find('=');
+        if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+            print_error(context + "--listen '" + entry + "': expected NAME=ADDRESS:PORT (e.g. http=127.0.0.1:8080)");
+            return std::nullopt;
+        }
+        auto bound = bind_port(entry.substr(0, equals), entry.substr(equals + 1));
+        if (bound.is_error()) {
+            print_error(context + "--listen '" + entry + "': " + bound.error().message());
+            return std::nullopt;
+        }
+        std::fprintf(stderr, "%slistening for '%s' on %s\n", context.empty() ? "signet: " : context.c_str(), bound.value().name().c_str(),
+            bound.value().address().c_str());
+        ports.push_back(bound.release_value());
+    }
+    std::fflush(stderr);
+    return ports;
+}
+
+ErrorOr<void> give_ports(Kernel& kernel, std::vector<BoundPort>& ports)
+{
+    for (auto& port : ports)
+        TRY(kernel.ports().add(std::move(port)));
+    ports.clear();
+    return {};
 }
 
 } // namespace signet::cli

@@ -83,7 +83,7 @@ static int may_receive(uint32_t endpoint)
 static void one_call(void)
 {
     uint32_t* out = (uint32_t*)(s_scratch + 8 * below(64));
-    switch (below(42)) {
+    switch (below(43)) {
     case 0: signet_yield(); break;
     case 1: signet_sleep(below(100000)); break;
     case 2: signet_time_now(below(6), pointer()); break;
@@ -183,6 +183,18 @@ static void one_call(void)
         signet_child_suspend(child);
         signet_yield();
         signet_child_resume(child);
+        break;
+    }
+    case 41: {
+        // A listener only for a SIP whose manifest declares the port: kept when one is had.
+        if (signet_net_listen(below(2) ? "echo" : (char const*)pointer(), below(2) ? 4 : length(), &out[0]) == SIGNET_OK)
+            keep(out[0]);
+        uint32_t* into = below(2) ? &out[1] : (uint32_t*)pointer();
+        if (signet_net_accept(handle(), timeout(), into, pointer(), length(), pointer()) == SIGNET_OK && into == &out[1])
+            keep(out[1]);
+        signet_net_recv(handle(), pointer(), length(), timeout(), pointer());
+        signet_net_send(handle(), pointer(), length(), timeout(), pointer());
+        signet_net_shutdown(handle());
         break;
     }
     default:
