@@ -19,6 +19,12 @@ expect "environment is only what --env gives" 0 "GREETING=hey" -- "$signet" run 
 expect "bad --env" 2 "KEY=VALUE" -- "$signet" run --env NOEQUALS "$examples/hello.wasm"
 expect "bad --memory" 2 "unknown unit" -- "$signet" run --memory 3furlongs "$examples/hello.wasm"
 expect "native program" 0 "native SIP" -- "$signet" run "$examples/hello_native.wasm"
+expect "--listen binds a port and names it" 0 "^signet: listening for 'web' on 127\\.0\\.0\\.1:[1-9][0-9]*$" -- "$signet" run --listen web=127.0.0.1:0 "$examples/hello.wasm"
+expect "a --listen without an address" 2 "^signet: --listen 'web': expected NAME=ADDRESS:PORT" -- "$signet" run --listen web "$examples/hello.wasm"
+expect "a --listen without a port" 2 "is not ADDRESS:PORT" -- "$signet" run --listen web=127.0.0.1 "$examples/hello.wasm"
+expect "a --listen port out of range" 2 "'70000' is not a port number" -- "$signet" run --listen web=127.0.0.1:70000 "$examples/hello.wasm"
+expect "a --listen address that is not here" 2 "cannot listen on 192.0.2.1:0" -- "$signet" run --listen web=192.0.2.1:0 "$examples/hello.wasm"
+expect "a port given twice" 2 "port 'web' is given twice" -- "$signet" run --listen web=127.0.0.1:0 --listen web=127.0.0.1:0 "$examples/hello.wasm"
 for program in "$examples"/trap_*.wasm; do
   name=$(basename "$program")
   expect "$name traps with status 134 and a report" 134 "SIP [0-9]+ \\($name\\) trapped: " -- "$signet" run "$program"

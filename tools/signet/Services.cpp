@@ -3,6 +3,7 @@
 #include "services/directory/SystemDirectory.h"
 #include "tools/signet/Commands.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace signet::cli {
@@ -74,7 +75,12 @@ std::optional<std::vector<BoundPort>> bind_ports(std::vector<std::string> const&
             print_error(context + "--listen '" + entry + "': expected NAME=ADDRESS:PORT (e.g. http=127.0.0.1:8080)");
             return std::nullopt;
         }
-        auto bound = bind_port(entry.substr(0, equals), entry.substr(equals + 1));
+        std::string name = entry.substr(0, equals);
+        if (std::any_of(ports.begin(), ports.end(), [&](BoundPort const& port) { return port.name() == name; })) {
+            print_error(context + "--listen '" + entry + "': port '" + name + "' is given twice");
+            return std::nullopt;
+        }
+        auto bound = bind_port(name, entry.substr(equals + 1));
         if (bound.is_error()) {
             print_error(context + "--listen '" + entry + "': " + bound.error().message());
             return std::nullopt;
