@@ -22,6 +22,7 @@
 
 #include "Directory.h"
 #include "Tcp.h"
+#include "text.h"
 
 #define NET_RESOURCE "http"                     /* the manifest's tcp-listen resource */
 #define NET_SERVICE_PATH "/service/net/" NET_RESOURCE
@@ -45,73 +46,6 @@
 
 #define NET_STACK_SIZE (16u * 1024u)
 #define NET_EXIT_BUG 70 /* an ABI call refused a handle or buffer of the driver's own */
-
-/* ---- Log lines (the kernel's diagnostic stream: system.log under boot) ---- */
-
-static char const* const status_names[] = {
-#define SIGNET_STATUS(name, value, meaning) [value] = #name,
-#include <signet/status.def>
-#undef SIGNET_STATUS
-};
-
-static char const* status_name(int32_t status)
-{
-    if (status >= 0 && (uint32_t)status < sizeof status_names / sizeof status_names[0] && status_names[status])
-        return status_names[status];
-    return "an unknown status";
-}
-
-typedef struct log_line {
-    char text[256];
-    uint32_t length;
-} log_line;
-
-static void put(log_line* line, char const* text)
-{
-    while (*text && line->length < sizeof line->text)
-        line->text[line->length++] = *text++;
-}
-
-static void put_bytes(log_line* line, char const* bytes, uint32_t length)
-{
-    for (uint32_t i = 0; i < length && line->length < sizeof line->text; ++i)
-        line->text[line->length++] = bytes[i];
-}
-
-static void put_number(log_line* line, uint64_t value)
-{
-    char digits[20];
-    uint32_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    while (count && line->length < sizeof line->text)
-        line->text[line->length++] = digits[--count];
-}
-
-static void log_write(log_line* line)
-{
-    (void)signet_debug_log(line->text, line->length);
-}
-
-/* "net: TEXT STATUS_NAME" */
-static void log_status(char const* text, int32_t status)
-{
-    log_line line = { .length = 0 };
-    put(&line, "net: ");
-    put(&line, text);
-    put(&line, status_name(status));
-    log_write(&line);
-}
-
-static uint32_t text_length(char const* text)
-{
-    uint32_t length = 0;
-    while (text[length])
-        ++length;
-    return length;
-}
 
 /* ---- Listeners: the TcpListener channels importers opened ---- */
 
@@ -208,7 +142,7 @@ static served serve_receive(connection* c)
         } else if (status != SIGNET_CLOSED) {
             // BAD_HANDLE, OUT_OF_BOUNDS, INVALID_ARGUMENT: the driver's own socket
             // and buffer, so a bug here; the importer is told, and the log says which.
-            log_status("receiving from a client failed: ", status);
+            log_status("net: ", "receiving from a client failed: ", status);
         }
         (void)TcpConnection_Exp_send_Failed(c->endpoint, status);
         return SERVED;
@@ -236,7 +170,7 @@ static served serve_send(connection* c)
             if (stalled < NET_SEND_TIMEOUT_NS)
                 continue;
         } else if (status != SIGNET_CLOSED) {
-            log_status("sending to a client failed: ", status);
+            log_status("net: ", "sending to a client failed: ", status);
         }
         (void)TcpConnection_Exp_send_Failed(c->endpoint, status);
         return SERVED;
@@ -253,7 +187,7 @@ static void serve_finish(connection* c)
         return;
     }
     if (status != SIGNET_CLOSED)
-        log_status("finishing a connection failed: ", status);
+        log_status("net: ", "finishing a connection failed: ", status);
     (void)TcpConnection_Exp_send_Failed(c->endpoint, status);
 }
 
@@ -377,7 +311,7 @@ static void hand_over(accepted_client* client, connection* c)
         if (status != SIGNET_OK) {
             // No thread or no channel (the SIP's limits): this client cannot be
             // served. It is closed, and the importer told why.
-            log_status("cannot serve a client (its connection is closed): ", status);
+            log_status("net: ", "cannot serve a client (its connection is closed): ", status);
             signet_handle_close(client->socket);
             client->socket = 0;
             (void)TcpListener_Exp_send_Failed(listeners[index].endpoint, status);
@@ -413,13 +347,13 @@ static void acceptor_thread(void* argument)
             if (status != SIGNET_OK) {
                 client.socket = 0;
                 if (status != SIGNET_LIMIT && status != SIGNET_IO) {
-                    log_status("accepting a client failed: ", status);
+                    log_status("net: ", "accepting a client failed: ", status);
                     signet_exit(NET_EXIT_BUG);
                 }
                 // The SIP's handle table is full, or the host is out of file
                 // descriptors: the client stays queued. The first importer that
                 // asked is told; a pause keeps one that asks again at once from spinning.
-                log_status("cannot accept a client now: ", status);
+                log_status("net: ", "cannot accept a client now: ", status);
                 uint32_t index = first_pending();
                 if (index != NET_LISTENERS_MAX) {
                     (void)TcpListener_Exp_send_Failed(listeners[index].endpoint, status);
@@ -490,7 +424,7 @@ static bool register_service(signet_handle directory)
     signet_handle provider_imp = 0, provider_exp = 0;
     int32_t status = signet_channel_create(ServiceProvider_descriptor, ServiceProvider_DESCRIPTOR_SIZE, &provider_imp, &provider_exp);
     if (status != SIGNET_OK) {
-        log_status("cannot register " NET_SERVICE_PATH ": no channel for the directory: ", status);
+        log_status("net: ", "cannot register " NET_SERVICE_PATH ": no channel for the directory: ", status);
         return false;
     }
     Directory_Imp_message answer;
@@ -572,7 +506,7 @@ static void serve_listeners(void)
         uint32_t ready = 0;
         int32_t status = signet_channel_select(endpoints, count, SIGNET_WAIT_FOREVER, &ready);
         if (status != SIGNET_OK || ready >= count) {
-            log_status("waiting for requests failed: ", status);
+            log_status("net: ", "waiting for requests failed: ", status);
             signet_exit(NET_EXIT_BUG);
         }
         if (slots[ready] == NET_LISTENERS_MAX) {
@@ -605,7 +539,7 @@ void _start(void)
     static _Alignas(16) uint8_t acceptor_stack[NET_STACK_SIZE];
     signet_handle directory = 0, acceptor = 0;
     if (signet_startup_handle(0, &directory) != SIGNET_OK) {
-        log_status("started without its directory connection: ", SIGNET_NOT_FOUND);
+        log_status("net: ", "started without its directory connection: ", SIGNET_NOT_FOUND);
         signet_exit(1);
     }
     // The port first: /service/net/http is registered only once it can be served.
@@ -614,7 +548,7 @@ void _start(void)
     signet_handle_close(directory);
     int32_t status = signet_thread_start(acceptor_thread, 0, acceptor_stack, sizeof acceptor_stack, &acceptor);
     if (status != SIGNET_OK) {
-        log_status("cannot start the acceptor thread: ", status);
+        log_status("net: ", "cannot start the acceptor thread: ", status);
         signet_exit(1);
     }
     (void)signet_debug_log("net: listening on the port '" NET_RESOURCE "'; registered " NET_SERVICE_PATH,
