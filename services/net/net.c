@@ -51,8 +51,9 @@
 
 typedef struct listener {
     signet_handle endpoint; /* the Exp end; 0: a free slot */
-    bool pending;           /* an Accept waits for the acceptor */
-    bool gone;              /* the importer closed its end while its Accept waited */
+    bool pending;           /* an Accept waits in the queue for the acceptor */
+    bool answering;         /* the acceptor answers its Accept (and may block meanwhile) */
+    bool gone;              /* the importer closed its end while pending or answering: the acceptor frees the slot */
 } listener;
 
 static listener listeners[NET_LISTENERS_MAX];
@@ -268,27 +269,52 @@ static void assign_connection(connection* c, signet_handle socket, signet_handle
 
 static signet_handle port; /* net_listen's handle */
 
-/* The listener of the first Accept that waits, after dropping those whose
- * importer left (their slots are freed here); NET_LISTENERS_MAX if none waits. */
-static uint32_t first_pending(void)
+/* Takes the first Accept out of the queue: the acceptor answers it now. Its
+ * importer may ask again as soon as the answer is out, and the main thread
+ * then queue the listener anew while `answering` still holds the slot. */
+static uint32_t pop_pending(void)
+{
+    uint32_t index = pending[pending_first];
+    pending_first = (pending_first + 1) % NET_LISTENERS_MAX;
+    pending_count--;
+    listeners[index].pending = false;
+    listeners[index].answering = true;
+    return index;
+}
+
+/* The Accept of listener `index` is answered (or dropped): its slot is freed
+ * if its importer left meanwhile. */
+static void answered(uint32_t index)
+{
+    listener* l = &listeners[index];
+    l->answering = false;
+    if (l->gone && !l->pending)
+        free_listener(index);
+}
+
+/* The first Accept that waits, taken out of the queue, after dropping those
+ * whose importer left; NET_LISTENERS_MAX if none waits. */
+static uint32_t next_accept(void)
 {
     while (pending_count) {
-        uint32_t index = pending[pending_first];
+        uint32_t index = pop_pending();
         if (!listeners[index].gone)
             return index;
-        pending_first = (pending_first + 1) % NET_LISTENERS_MAX;
-        pending_count--;
-        free_listener(index);
+        answered(index);
     }
     return NET_LISTENERS_MAX;
 }
 
-/* The first waiting Accept has been answered. */
-static void pop_pending(void)
+/* Whether an Accept of an importer still there waits (dropping those of importers that left). */
+static bool accept_waits(void)
 {
-    listeners[pending[pending_first]].pending = false;
-    pending_first = (pending_first + 1) % NET_LISTENERS_MAX;
-    pending_count--;
+    while (pending_count) {
+        uint32_t index = pending[pending_first];
+        if (!listeners[index].gone)
+            return true;
+        answered(pop_pending());
+    }
+    return false;
 }
 
 /* A client the port gave: its socket and peer, until an Accept takes it. */
@@ -300,10 +326,12 @@ typedef struct accepted_client {
 
 /* Gives `client` to the first waiting Accept whose importer is still there, on
  * the free slot `c`. If every importer that asked has left, the client stays
- * in `client` for the next Accept. */
+ * in `client` for the next Accept. Each Accept leaves the queue before its
+ * answer goes out: once answered, its importer may ask again at once, and the
+ * main thread queue the listener anew. */
 static void hand_over(accepted_client* client, connection* c)
 {
-    for (uint32_t index; client->socket && (index = first_pending()) != NET_LISTENERS_MAX; pop_pending()) {
+    for (uint32_t index; client->socket && (index = next_accept()) != NET_LISTENERS_MAX;) {
         signet_handle importer = 0, exporter = 0;
         int32_t status = start_connection_thread(c);
         if (status == SIGNET_OK)
@@ -315,15 +343,19 @@ static void hand_over(accepted_client* client, connection* c)
             signet_handle_close(client->socket);
             client->socket = 0;
             (void)TcpListener_Exp_send_Failed(listeners[index].endpoint, status);
-            continue;
+            answered(index);
+            return;
         }
         status = TcpListener_Exp_send_Accepted(listeners[index].endpoint, importer, client->peer, client->peer_length);
         if (status != SIGNET_OK) {
             // The importer left after its Accept (CLOSED): the next one gets the client.
             signet_handle_close(importer);
             signet_handle_close(exporter);
+            answered(index);
             continue;
         }
+        answered(index);
+        // The importer's first request waits in the channel until the slot's thread takes it.
         assign_connection(c, client->socket, exporter);
         client->socket = 0;
     }
@@ -338,7 +370,7 @@ static void acceptor_thread(void* argument)
     for (;;) {
         uint32_t seen = acceptor_wakeups;
         connection* c = free_connection();
-        if (!c || first_pending() == NET_LISTENERS_MAX) {
+        if (!c || !accept_waits()) {
             (void)signet_futex_wait(&acceptor_wakeups, seen, SIGNET_WAIT_FOREVER);
             continue;
         }
@@ -354,10 +386,10 @@ static void acceptor_thread(void* argument)
                 // descriptors: the client stays queued. The first importer that
                 // asked is told; a pause keeps one that asks again at once from spinning.
                 log_status("net: ", "cannot accept a client now: ", status);
-                uint32_t index = first_pending();
+                uint32_t index = next_accept();
                 if (index != NET_LISTENERS_MAX) {
                     (void)TcpListener_Exp_send_Failed(listeners[index].endpoint, status);
-                    pop_pending();
+                    answered(index);
                 }
                 (void)signet_sleep(100u * 1000 * 1000);
                 continue;
@@ -525,9 +557,9 @@ static void serve_listeners(void)
             wake_acceptor();
             continue;
         }
-        // The importer closed its end (or broke the contract). An Accept of its
-        // that waits is dropped by the acceptor, which frees the slot then.
-        if (l->pending)
+        // The importer closed its end (or broke the contract). If an Accept of its
+        // waits or is being answered, the acceptor frees the slot once done with it.
+        if (l->pending || l->answering)
             l->gone = true;
         else
             free_listener(index);
