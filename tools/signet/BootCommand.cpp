@@ -8,7 +8,8 @@
 //   IMAGE/system.log  what SIPs other than the console write to unbound
 //                     streams, and the kernel's reports
 // Boot installs the system programs from their manifests (a program already
-// in the store is not recompiled), maps every installed program, seals the
+// in the store is not recompiled), and the system's manifest of each --service
+// it has one of (net, httpd), maps every installed program, seals the
 // kernel (seccomp and Landlock: the system image and the store to read, the
 // system log and the disk to write; docs/protection-domains.md) before its
 // threads start, then starts the directory, the block device and the file
@@ -26,6 +27,7 @@
 #include "services/directory/SystemDirectory.h"
 #include "tools/signet/Commands.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -171,6 +173,14 @@ int boot(BootOptions const& options)
     for (char const* name : system_programs) {
         std::string manifest = system_dir + "/" + name + "/" + name + ".toml";
         if (fs::exists(manifest))
+            manifests.push_back(manifest);
+    }
+    // The system's optional services (net, httpd: services/NAME/NAME.toml too) are
+    // installed only into an image booted with --service NAME, so that every other
+    // image is spared compiling them.
+    for (auto const& name : options.services) {
+        std::string manifest = system_dir + "/" + name + "/" + name + ".toml";
+        if (fs::exists(manifest) && std::ranges::find(manifests, manifest) == manifests.end())
             manifests.push_back(manifest);
     }
     manifests.insert(manifests.end(), options.install.begin(), options.install.end());
