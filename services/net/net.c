@@ -24,7 +24,7 @@
 #include "Tcp.h"
 #include "text.h"
 
-#define NET_RESOURCE "http"                     /* the manifest's tcp-listen resource */
+#define NET_RESOURCE "http" /* the manifest's tcp-listen resource */
 #define NET_SERVICE_PATH "/service/net/" NET_RESOURCE
 
 /* Named limits, each with its policy when reached (docs/network.md). */
@@ -242,7 +242,6 @@ static connection* free_connection(void)
     }
     return 0;
 }
-
 
 /* Starts the slot's thread if it has none yet. */
 static int32_t start_connection_thread(connection* c)
