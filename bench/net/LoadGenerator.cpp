@@ -110,6 +110,7 @@ public:
         m_window_begin = begin + m_spec.warmup_ns;
         m_window_end = m_window_begin + m_spec.duration_ns;
         m_result.latency_ns.reserve(1 << 16);
+        m_result.per_connection.assign(m_connections.size(), 0);
         for (auto& connection : m_connections)
             TRY(send_request(connection));
 
@@ -235,6 +236,7 @@ private:
             ++m_result.requests;
             m_result.body_bytes += m_spec.file_size;
             m_result.latency_ns.push_back(double(now - connection.sent_ns));
+            ++m_result.per_connection[connection.index];
         }
     }
 

@@ -36,6 +36,9 @@ struct LoadResult {
     double seconds { 0 };      // the measured window
     // Per request answered in the window: from the request's send to its response's last byte.
     std::vector<double> latency_ns;
+    // Per connection: the responses it got in the window. A server that serves
+    // some connections again and again while others wait shows here.
+    std::vector<uint64_t> per_connection;
 
     double requests_per_second() const { return seconds > 0 ? double(requests) / seconds : 0; }
     // Bodies only, in 10^6 bytes per second.

@@ -313,6 +313,16 @@ double percentile(std::vector<double> values, double fraction)
     return values[index];
 }
 
+// How evenly the server shared itself among the connections: the fewest and the
+// most responses one connection got in the window.
+std::string fairness(std::vector<uint64_t> const& per_connection)
+{
+    if (per_connection.empty())
+        return {};
+    auto [fewest, most] = std::minmax_element(per_connection.begin(), per_connection.end());
+    return "; per connection " + std::to_string(*fewest) + " to " + std::to_string(*most) + " responses";
+}
+
 // Stats for a side that was not measured: every value "-".
 Stats nothing_measured()
 {
@@ -433,7 +443,8 @@ ErrorOr<void> run_net_benchmark(NetBenchOptions const& options, Report& report, 
                     report.detail(column(what, -40) + printf_string("%9.0f req/s", result.requests_per_second())
                         + printf_string("  %8.1f MB/s", result.megabytes_per_second()) + "  median " + format_duration(percentile(result.latency_ns, 0.5))
                         + ", p99 " + format_duration(percentile(result.latency_ns, 0.99)) + ", server CPU "
-                        + format_duration(double(cpu_after - cpu_before) / double(result.responses)) + " per response");
+                        + format_duration(double(cpu_after - cpu_before) / double(result.responses)) + " per response"
+                        + (clients > 1 ? fairness(result.per_connection) : ""));
                 }
             }
         }
