@@ -372,6 +372,11 @@ ErrorOr<void> run_net_benchmark(NetBenchOptions const& options, Report& report, 
     // 1. The servers on one CPU (this thread's affinity passes to them), the load
     //    generator, this thread, on another.
     auto allowed = TRY(Affinity::of_calling_thread());
+    // However the run ends, this thread gets back the CPUs it came with.
+    struct RestoreAffinity {
+        Affinity const& allowed;
+        ~RestoreAffinity() { (void)allowed.apply_to_calling_thread(); }
+    } restore_affinity { allowed };
     int server_cpu = TRY(pin_to_cpu(options.cpu));
     int client_cpu = server_cpu;
     for (int cpu = CPU_SETSIZE - 1; cpu >= 0; --cpu) {
@@ -426,13 +431,11 @@ ErrorOr<void> run_net_benchmark(NetBenchOptions const& options, Report& report, 
                     if (load.is_error()) {
                         std::string where = side == Side::Signet ? " (its system log: " + image_dir + "/system.log)" : "";
                         report.failure(what + ": " + load.error().message() + where);
-                        TRY(allowed.apply_to_calling_thread());
                         return {};
                     }
                     auto const& result = load.value();
                     if (result.requests == 0) {
                         report.failure(what + ": no response within the " + format_duration(double(window_ns)) + " window");
-                        TRY(allowed.apply_to_calling_thread());
                         return {};
                     }
                     auto& s = series[{ side, size, clients }];
@@ -449,7 +452,7 @@ ErrorOr<void> run_net_benchmark(NetBenchOptions const& options, Report& report, 
             }
         }
     }
-    TRY(allowed.apply_to_calling_thread());
+    (void)allowed.apply_to_calling_thread();
 
     // 3. The servers end; Signet as a user ends a session.
     if (signet_server) {
