@@ -11,11 +11,12 @@
  * The subset: GET and HEAD; keep-alive (the HTTP/1.1 default; "Connection: close"
  * and HTTP/1.0 close after the response); Content-Length and Content-Type (by
  * extension); "/" and directories -> index.html; %XX decoding; 400 for a
- * malformed request, 403 for a path that climbs above ROOT, 404, 405 (with
- * Allow), 414 / 431 for a request line / header block over 8 KiB; pipelined
- * requests are answered in order. A file is read with pread in pieces of
- * 16 KiB (the largest Send the TcpConnection contract carries), and each piece is
- * one send; the headers go out with the first piece.
+ * malformed request or a path that climbs above ROOT, 404, 405 (with Allow),
+ * 414 / 431 for a request line / header block over 8 KiB; pipelined requests are
+ * answered in order. A file is read with pread in pieces of 16 KiB (the largest
+ * Send the TcpConnection contract carries), each piece one send, as the httpd
+ * SIP does: a file that fits with the headers in 16 KiB goes out with them in one
+ * send, a larger one after them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,6 +59,7 @@ struct Connection {
     int file;
     uint64_t file_offset;
     uint64_t file_remaining;
+    bool headers_alone; /* the file does not fit with them in one piece */
     bool close_after;
 };
 
@@ -130,7 +132,7 @@ static int hex_value(char c)
 }
 
 /* Decodes the target's path (up to '?') into a path below the root, "." and ".."
- * resolved. Returns 200, 400 (malformed) or 403 (climbs above the root). */
+ * resolved. Returns 200, or 400 (malformed, or climbs above the root). */
 static int resolve_target(char const* target, size_t length, char* path, size_t capacity)
 {
     if (length == 0 || target[0] != '/')
@@ -165,7 +167,7 @@ static int resolve_target(char const* target, size_t length, char* path, size_t 
         if (segment == 1 && decoded[start] == '.') {
         } else if (segment == 2 && decoded[start] == '.' && decoded[start + 1] == '.') {
             if (out == 0)
-                return 403;
+                return 400;
             while (out > 0 && path[out - 1] != '/')
                 --out;
             --out; /* the '/' before it */
@@ -263,13 +265,9 @@ static void answer_request(struct Connection* connection, char const* request, s
     }
     char path[REQUEST_LIMIT + 16];
     int resolved = resolve_target(target, target_length, path, sizeof path - sizeof "index.html");
-    if (resolved == 400) {
+    if (resolved != 200) {
         connection->close_after = true;
         answer_status(connection, 400, "Bad Request", head, NULL);
-        return;
-    }
-    if (resolved == 403) {
-        answer_status(connection, 403, "Forbidden", head, NULL);
         return;
     }
     if (path[strlen(path) - 1] == '/')
@@ -304,6 +302,7 @@ static void answer_request(struct Connection* connection, char const* request, s
     connection->file = file;
     connection->file_offset = 0;
     connection->file_remaining = size;
+    connection->headers_alone = size > PIECE - connection->out_length;
 }
 
 /* Reads the next piece of the file into out[]. */
@@ -337,9 +336,10 @@ static bool send_response(struct Connection* connection)
             if (connection->file_remaining == 0)
                 return true;
         }
-        /* The headers share the first piece; after them, one piece per send. */
-        if (connection->file_remaining > 0 && connection->out_length <= HEADER_ROOM && connection->out_sent == 0
-            && !next_piece(connection))
+        /* The next piece when nothing is pending, or the whole file after headers it fits with. */
+        bool read = connection->file_remaining > 0 && connection->out_sent == 0
+            && (connection->out_length == 0 || !connection->headers_alone);
+        if (read && !next_piece(connection))
             return false;
         ssize_t sent = send(connection->fd, connection->out + connection->out_sent, connection->out_length - connection->out_sent, MSG_NOSIGNAL);
         if (sent < 0) {
