@@ -254,9 +254,7 @@ void Report::print_table() const
             format_duration(m.linux_ns()).c_str(), ("(" + m.linux_label + ")").c_str(), m.ratio_text().c_str(),
             m.target_text().c_str(), verdict.c_str());
     }
-    std::fprintf(m_out, "times: medians, except the \"fastest rep\" rows (the fastest repetition of each side).\n"
-                        "ratio: linux/signet for the abi call and spawn rows (higher: Signet cheaper), signet/linux for the\n"
-                        "time_now and compute rows (lower: Signet faster). A missed target is reported, never a failure.\n");
+    std::fprintf(m_out, "%s\n", m_legend.c_str());
     bool any_note = false;
     for (auto const& m : m_measurements) {
         if (m.note.empty())

@@ -123,6 +123,10 @@ public:
     // A failure that makes the run invalid (a wrong checksum, a SIP that trapped).
     void failure(std::string const& line);
 
+    // What the table's times and ratios mean, printed under it (the default
+    // speaks of the foundation benchmarks' rows).
+    void set_legend(std::string legend) { m_legend = std::move(legend); }
+
     std::vector<Measurement> const& measurements() const { return m_measurements; }
     std::vector<std::string> const& failures() const { return m_failures; }
 
@@ -134,6 +138,9 @@ private:
     std::string m_benchmark;
     std::vector<Measurement> m_measurements;
     std::vector<std::string> m_failures;
+    std::string m_legend { "times: medians, except the \"fastest rep\" rows (the fastest repetition of each side).\n"
+                           "ratio: linux/signet for the abi call and spawn rows (higher: Signet cheaper), signet/linux for the\n"
+                           "time_now and compute rows (lower: Signet faster). A missed target is reported, never a failure." };
 };
 
 // The options every benchmark executable takes, and what it does with a report

@@ -10,7 +10,7 @@ message("${output}")
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "signet bench --quick failed (${result}):\n${errors}")
 endif()
-foreach(title "Table 8 analogue" "Table 9 analogue" "Table 7 analogue" "Compute:" "Isolation cost:")
+foreach(title "Table 8 analogue" "Table 9 analogue" "Table 7 analogue" "Compute:" "Isolation cost:" "File serving:")
   string(FIND "${output}" "${title}" at)
   if(at EQUAL -1)
     message(FATAL_ERROR "signet bench printed no '${title}' table")
@@ -43,7 +43,10 @@ set(expected
   "domains|message round trip 4 B, both SIPs in one shared domain, vs pipe"
   "domains|SIP start+exit in a fresh domain (zygote's spare) vs posix_spawn"
   "domains|SIP start+exit+reap in a fresh domain (zygote's spare) vs posix_spawn"
-  "domains|SIP start+exit in a fresh domain (zygote, no spare) vs posix_spawn")
+  "domains|SIP start+exit in a fresh domain (zygote, no spare) vs posix_spawn"
+  "net|GET 1 KiB, 1 client, per request"
+  "net|GET 16 KiB, 16 clients, per request"
+  "net|GET 256 KiB, 16 clients, latency")
 if(cpus GREATER 1)
   list(APPEND expected "crosscore|round trip 4 B across cores vs pipe" "crosscore|round trip 4 B across cores vs futex")
 endif()
@@ -68,7 +71,7 @@ foreach(row IN LISTS expected)
     message(FATAL_ERROR "the JSON has no measurement '${row}'")
   endif()
 endforeach()
-foreach(table 8 9 compute)
+foreach(table 8 9 compute files)
   if(NOT table IN_LIST tables)
     message(FATAL_ERROR "the JSON has no row of table ${table}")
   endif()

@@ -1,6 +1,6 @@
 // The whole benchmark suite in one run, laid out as the paper's tables
 // (docs/evaluation.md): every area's measurements (foundation, scheduler,
-// channels, exchange), round trips across cores, and the code size that tree
+// channels, exchange, domains, net), round trips across cores, and the code size that tree
 // shaking removes, each next to its Linux equivalent measured in the same run
 // and to the ratio Singularity reported against Linux. `signet bench` is a thin
 // command over this.
@@ -26,7 +26,7 @@ struct SuiteOptions {
 };
 
 // The parts, in the order they run: abi, spawn, compute, yield, channels,
-// crosscore, exchange, domains, treeshake.
+// crosscore, exchange, domains, net, treeshake.
 std::vector<std::string> const& suite_parts();
 
 // The gnuplot terminal that draws PNG files here ("pngcairo" or "png"), or an
@@ -35,7 +35,7 @@ ErrorOr<std::string> check_gnuplot();
 
 // One measurement as the suite reports it.
 struct SuiteRow {
-    std::string table;        // "8", "9", "compute", "isolation", "other"
+    std::string table;        // "8", "9", "compute", "isolation", "files", "other"
     std::string area;         // the benchmark that measured it: "foundation", "channels", ...
     Measurement measurement;  // times in ns, as the area reported them
     // Linux / Singularity in the paper for this operation (Table 8 or 9); 0: the paper has none.
