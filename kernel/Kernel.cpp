@@ -108,6 +108,15 @@ struct Kernel::TimerState {
     std::condition_variable changed;
     std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<HostCall>> deadlines;
     bool stop { false };
+    // With `lock` held. The timer thread sleeps until the first deadline: only one that
+    // comes before it wakes the thread (a host thread switch) to sleep less long.
+    void add(std::chrono::steady_clock::time_point deadline, std::shared_ptr<HostCall> call)
+    {
+        bool first = deadlines.empty() || deadline < deadlines.begin()->first;
+        deadlines.emplace(deadline, std::move(call));
+        if (first)
+            changed.notify_one();
+    }
 };
 
 Kernel::Kernel(KernelConfig config)
@@ -802,8 +811,7 @@ void Kernel::sleep_current(uint64_t nanoseconds)
     auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(nanoseconds);
     {
         std::lock_guard guard(m_timers->lock);
-        m_timers->deadlines.emplace(deadline, call);
-        m_timers->changed.notify_one();
+        m_timers->add(deadline, call);
     }
     if (!wait_for(*call)) {
         std::lock_guard guard(m_timers->lock);
@@ -826,8 +834,7 @@ std::shared_ptr<Kernel::HostCall> Kernel::arm_timer(Thread& thread, uint64_t dea
     uint64_t relative = deadline_ns > now_ns ? std::min<uint64_t>(deadline_ns - now_ns, 3'000'000'000'000'000'000ull) : 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(relative);
     std::lock_guard guard(m_timers->lock);
-    m_timers->deadlines.emplace(deadline, call);
-    m_timers->changed.notify_one();
+    m_timers->add(deadline, call);
     return call;
 }
 
@@ -863,10 +870,16 @@ void Kernel::timer_loop(std::shared_ptr<TimerState> timers)
         }
         auto call = std::move(first->second);
         timers->deadlines.erase(first);
-        std::lock_guard call_guard(call->lock);
-        call->done = true;
-        if (call->waiter)
-            Worker::wake(*call->waiter);
+        // Woken without the timers' lock: the thread, run at once on this CPU, cancels
+        // its timer (and arms the next) under it.
+        guard.unlock();
+        {
+            std::lock_guard call_guard(call->lock);
+            call->done = true;
+            if (call->waiter)
+                Worker::wake(*call->waiter);
+        }
+        guard.lock();
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <iterator>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -13,7 +14,11 @@ namespace signet {
 
 namespace {
 
-void complete(std::vector<std::shared_ptr<Kernel::HostCall>>& calls)
+using Calls = std::vector<std::shared_ptr<Kernel::HostCall>>;
+
+// Marks the calls done and wakes their threads: without the state's lock, so that a
+// woken thread that runs at once on this CPU does not find it held.
+void complete(Calls& calls)
 {
     for (auto& call : calls) {
         std::lock_guard guard(call->lock);
@@ -22,6 +27,13 @@ void complete(std::vector<std::shared_ptr<Kernel::HostCall>>& calls)
             Worker::wake(*call->waiter);
     }
     calls.clear();
+}
+
+// Moves what is in `from` to the end of `to`.
+void take(Calls& to, Calls& from)
+{
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    from.clear();
 }
 
 } // namespace
@@ -34,7 +46,7 @@ NetPoller::State::~State()
         ::close(stop);
 }
 
-void NetPoller::State::rearm(int fd, Waiters& waiters, bool added)
+bool NetPoller::State::rearm(int fd, Waiters& waiters, bool added)
 {
     uint32_t events = 0;
     if (!waiters.readers.empty())
@@ -44,17 +56,13 @@ void NetPoller::State::rearm(int fd, Waiters& waiters, bool added)
     if (events == 0) {
         if (added)
             (void)epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr);
-        return;
+        return true;
     }
     // One shot: a ready socket is reported once, to the waiters of that moment.
     epoll_event event {};
     event.events = events | EPOLLONESHOT;
     event.data.fd = fd;
-    if (epoll_ctl(epoll, added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) != 0) {
-        // Not a socket epoll can watch: the waiters try again and meet the real error.
-        complete(waiters.readers);
-        complete(waiters.writers);
-    }
+    return epoll_ctl(epoll, added ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event) == 0;
 }
 
 ErrorOr<std::unique_ptr<NetPoller>> NetPoller::create(Kernel& kernel)
@@ -86,29 +94,36 @@ NetPoller::~NetPoller()
 void NetPoller::loop(std::shared_ptr<State> state)
 {
     epoll_event events[64];
+    Calls ready;
     for (;;) {
         int count = epoll_wait(state->epoll, events, 64, -1);
         if (count < 0 && errno == EINTR)
             continue;
         if (count < 0)
             return;
-        std::lock_guard guard(state->lock);
-        for (int i = 0; i < count; ++i) {
-            int fd = events[i].data.fd;
-            if (fd == state->stop)
-                return;
-            auto it = state->watched.find(fd);
-            if (it == state->watched.end())
-                continue;
-            uint32_t ready = events[i].events;
-            if (ready & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-                complete(it->second.readers);
-            if (ready & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-                complete(it->second.writers);
-            state->rearm(fd, it->second, true);
-            if (it->second.readers.empty() && it->second.writers.empty())
-                state->watched.erase(it);
+        {
+            std::lock_guard guard(state->lock);
+            for (int i = 0; i < count; ++i) {
+                int fd = events[i].data.fd;
+                if (fd == state->stop)
+                    return;
+                auto it = state->watched.find(fd);
+                if (it == state->watched.end())
+                    continue;
+                uint32_t happened = events[i].events;
+                if (happened & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                    take(ready, it->second.readers);
+                if (happened & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+                    take(ready, it->second.writers);
+                if (!state->rearm(fd, it->second, true)) {
+                    take(ready, it->second.readers);
+                    take(ready, it->second.writers);
+                }
+                if (it->second.readers.empty() && it->second.writers.empty())
+                    state->watched.erase(it);
+            }
         }
+        complete(ready);
     }
 }
 
@@ -122,9 +137,14 @@ NetPoller::Wait NetPoller::wait(int fd, Direction direction, uint64_t deadline_n
         std::lock_guard guard(m_state->lock);
         auto [it, inserted] = m_state->watched.try_emplace(fd);
         (direction == Direction::Read ? it->second.readers : it->second.writers).push_back(call);
-        m_state->rearm(fd, it->second, !inserted);
-        if (it->second.readers.empty() && it->second.writers.empty())
-            m_state->watched.erase(it);
+        if (!m_state->rearm(fd, it->second, !inserted)) {
+            // Not a socket epoll can watch: this thread tries again and meets the real error.
+            std::erase(it->second.readers, call);
+            std::erase(it->second.writers, call);
+            if (it->second.readers.empty() && it->second.writers.empty())
+                m_state->watched.erase(it);
+            return Wait::Ready;
+        }
     }
     std::shared_ptr<Kernel::HostCall> timer;
     if (deadline_ns != UINT64_MAX)
@@ -149,15 +169,27 @@ NetPoller::Wait NetPoller::wait(int fd, Direction direction, uint64_t deadline_n
     }
     if (timer)
         m_kernel.cancel_timer(timer);
-    // No longer a waiter: nothing wakes this thread for the socket from here on.
-    std::lock_guard guard(m_state->lock);
-    if (auto it = m_state->watched.find(fd); it != m_state->watched.end()) {
-        std::erase(it->second.readers, call);
-        std::erase(it->second.writers, call);
-        m_state->rearm(fd, it->second, true);
-        if (it->second.readers.empty() && it->second.writers.empty())
-            m_state->watched.erase(it);
+    // No longer a waiter: nothing wakes this thread for the socket from here on (the
+    // poller may hold the call already, outside its lock: it then finds no waiter).
+    {
+        std::lock_guard guard(call->lock);
+        call->waiter = nullptr;
     }
+    Calls failed;
+    {
+        std::lock_guard guard(m_state->lock);
+        if (auto it = m_state->watched.find(fd); it != m_state->watched.end()) {
+            std::erase(it->second.readers, call);
+            std::erase(it->second.writers, call);
+            if (!m_state->rearm(fd, it->second, true)) {
+                take(failed, it->second.readers);
+                take(failed, it->second.writers);
+            }
+            if (it->second.readers.empty() && it->second.writers.empty())
+                m_state->watched.erase(it);
+        }
+    }
+    complete(failed);
     return result;
 }
 

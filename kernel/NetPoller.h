@@ -43,8 +43,9 @@ private:
         };
         std::map<int, Waiters> watched; // by fd
         ~State();
-        // epoll's interest in `fd` for what its waiters wait for (removed when none waits).
-        void rearm(int fd, Waiters&, bool added);
+        // epoll's interest in `fd` for what its waiters wait for (removed when none waits);
+        // false if epoll cannot watch it.
+        bool rearm(int fd, Waiters&, bool added);
     };
     NetPoller(Kernel& kernel, std::shared_ptr<State> state)
         : m_kernel(kernel)
