@@ -108,13 +108,23 @@ struct Kernel::TimerState {
     std::condition_variable changed;
     std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<HostCall>> deadlines;
     bool stop { false };
-    // With `lock` held. The timer thread sleeps until the first deadline: only one that
-    // comes before it wakes the thread (a host thread switch) to sleep less long.
+    // When the timer thread looks at the deadlines next: the first of them, or, with
+    // none, a moment from when it last looked (idle_look). Only a deadline before
+    // it needs the thread woken (a host thread switch, and on a busy CPU a wait for
+    // the lock): a SIP that waits with a timeout over and over (a driver's 250 ms
+    // slices) arms its timers without waking anyone.
+    static constexpr auto idle_look = std::chrono::milliseconds(50);
+    std::chrono::steady_clock::time_point looks_by {};
+    // Adds a deadline, and wakes the timer thread if it must look sooner.
     void add(std::chrono::steady_clock::time_point deadline, std::shared_ptr<HostCall> call)
     {
-        bool first = deadlines.empty() || deadline < deadlines.begin()->first;
-        deadlines.emplace(deadline, std::move(call));
-        if (first)
+        bool sooner;
+        {
+            std::lock_guard guard(lock);
+            sooner = deadline < looks_by;
+            deadlines.emplace(deadline, std::move(call));
+        }
+        if (sooner)
             changed.notify_one();
     }
 };
@@ -809,10 +819,7 @@ void Kernel::sleep_current(uint64_t nanoseconds)
     // Cap at about 100 years so the deadline arithmetic cannot overflow.
     nanoseconds = std::min<uint64_t>(nanoseconds, 3'000'000'000'000'000'000ull);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(nanoseconds);
-    {
-        std::lock_guard guard(m_timers->lock);
-        m_timers->add(deadline, call);
-    }
+    m_timers->add(deadline, call);
     if (!wait_for(*call)) {
         std::lock_guard guard(m_timers->lock);
         for (auto it = m_timers->deadlines.begin(); it != m_timers->deadlines.end(); ++it) {
@@ -833,7 +840,6 @@ std::shared_ptr<Kernel::HostCall> Kernel::arm_timer(Thread& thread, uint64_t dea
     uint64_t now_ns = uint64_t(now.tv_sec) * 1'000'000'000ull + uint64_t(now.tv_nsec);
     uint64_t relative = deadline_ns > now_ns ? std::min<uint64_t>(deadline_ns - now_ns, 3'000'000'000'000'000'000ull) : 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(relative);
-    std::lock_guard guard(m_timers->lock);
     m_timers->add(deadline, call);
     return call;
 }
@@ -857,17 +863,21 @@ void Kernel::timer_loop(std::shared_ptr<TimerState> timers)
 {
     std::unique_lock guard(timers->lock);
     while (!timers->stop) {
+        auto now = std::chrono::steady_clock::now();
         if (timers->deadlines.empty()) {
-            timers->changed.wait(guard);
+            timers->looks_by = now + TimerState::idle_look;
+            timers->changed.wait_until(guard, timers->looks_by);
             continue;
         }
         auto first = timers->deadlines.begin();
-        if (auto deadline = first->first; std::chrono::steady_clock::now() < deadline) {
+        if (auto deadline = first->first; now < deadline) {
             // A copy: wait_until reads the deadline again after the wait, when a
             // cancel_timer may have erased the entry it was read from.
+            timers->looks_by = deadline;
             timers->changed.wait_until(guard, deadline);
             continue;
         }
+        timers->looks_by = {}; // looking now: a deadline added meanwhile is seen without a wake-up
         auto call = std::move(first->second);
         timers->deadlines.erase(first);
         // Woken without the timers' lock: the thread, run at once on this CPU, cancels
