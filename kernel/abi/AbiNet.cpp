@@ -26,22 +26,28 @@ namespace {
 // Named limit: the longest port name.
 constexpr uint32_t max_port_name = 64;
 
-// A wait for `fd`; empty when the thread was asked to end (the caller unwinds once
-// nothing of this call is left on the stack), else whether it timed out.
-std::optional<bool> wait_timed_out(Sip& sip, int fd, NetPoller::Direction direction, uint64_t deadline_ns)
+// After a try that found the socket not ready: waits for it until the call's deadline.
+// try_again once it is ready (or may be), killed when the thread was asked to end
+// (the caller unwinds once nothing of the call is left on the stack), else the
+// status the call returns (TIMED_OUT, or IO if the poller could not start).
+constexpr int32_t try_again = -1;
+constexpr int32_t killed = -2;
+int32_t wait_ready(Sip& sip, int fd, NetPoller::Direction direction, int64_t timeout_ns, uint64_t deadline_ns)
 {
+    if (timeout_ns == 0)
+        return SIGNET_TIMED_OUT;
     NetPoller* poller = sip.kernel().net_poller();
     if (!poller)
-        return true; // Reported on the diagnostics when it failed to start; the call says IO.
+        return SIGNET_IO; // The reason is on the diagnostics.
     switch (poller->wait(fd, direction, deadline_ns)) {
     case NetPoller::Wait::Ready:
-        return false;
+        return try_again;
     case NetPoller::Wait::TimedOut:
-        return true;
+        return SIGNET_TIMED_OUT;
     case NetPoller::Wait::Killed:
         break;
     }
-    return std::nullopt;
+    return killed;
 }
 
 // What a failed recv or send on a connection means to the SIP.
@@ -99,13 +105,8 @@ std::optional<int32_t> accept(Sip& sip, uint32_t handle, int64_t timeout_ns, uin
                 + listener->name() + "': " + std::strerror(error) + "\n");
             return SIGNET_IO;
         }
-        if (timeout_ns == 0)
-            return SIGNET_TIMED_OUT;
-        auto timed_out = wait_timed_out(sip, listener->fd(), NetPoller::Direction::Read, deadline);
-        if (!timed_out)
-            return std::nullopt;
-        if (*timed_out)
-            return sip.kernel().net_poller() ? SIGNET_TIMED_OUT : SIGNET_IO;
+        if (int32_t waited = wait_ready(sip, listener->fd(), NetPoller::Direction::Read, timeout_ns, deadline); waited != try_again)
+            return waited == killed ? std::nullopt : std::optional(waited);
     }
 }
 
@@ -136,13 +137,8 @@ std::optional<int32_t> receive(Sip& sip, uint32_t handle, uint32_t buffer, uint3
             continue;
         if (error != EAGAIN && error != EWOULDBLOCK)
             return connection_status(error);
-        if (timeout_ns == 0)
-            return SIGNET_TIMED_OUT;
-        auto timed_out = wait_timed_out(sip, connection->fd(), NetPoller::Direction::Read, deadline);
-        if (!timed_out)
-            return std::nullopt;
-        if (*timed_out)
-            return sip.kernel().net_poller() ? SIGNET_TIMED_OUT : SIGNET_IO;
+        if (int32_t waited = wait_ready(sip, connection->fd(), NetPoller::Direction::Read, timeout_ns, deadline); waited != try_again)
+            return waited == killed ? std::nullopt : std::optional(waited);
     }
 }
 
@@ -175,13 +171,8 @@ std::optional<int32_t> send(Sip& sip, uint32_t handle, uint32_t data, uint32_t l
             continue;
         if (error != EAGAIN && error != EWOULDBLOCK)
             return finish(connection_status(error));
-        if (timeout_ns == 0)
-            return finish(SIGNET_TIMED_OUT);
-        auto timed_out = wait_timed_out(sip, connection->fd(), NetPoller::Direction::Write, deadline);
-        if (!timed_out)
-            return std::nullopt;
-        if (*timed_out)
-            return finish(sip.kernel().net_poller() ? SIGNET_TIMED_OUT : SIGNET_IO);
+        if (int32_t waited = wait_ready(sip, connection->fd(), NetPoller::Direction::Write, timeout_ns, deadline); waited != try_again)
+            return waited == killed ? std::nullopt : std::optional(finish(waited));
     }
     return finish(SIGNET_OK);
 }
