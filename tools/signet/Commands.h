@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <utility>
 
 #include "kernel/Kernel.h"
 #include "runtime/seal/Seal.h"
@@ -70,6 +72,10 @@ ErrorOr<void> connect_to_directory(SystemDirectory&, Sip&, size_t count);
 // `context` (naming the service; for a registration, the path and why) and returns
 // the exit status.
 int start_service(Kernel&, SystemDirectory&, std::string const& name, Stdio, std::string const& context, std::vector<std::shared_ptr<Sip>>& started);
+
+// NAME and VALUE of an option's "NAME=VALUE", or nothing if it has no '=' or no
+// name (or, when `value_required`, no value).
+std::optional<std::pair<std::string, std::string>> split_assignment(std::string const& entry, bool value_required);
 
 // --listen NAME=ADDRESS:PORT, for `signet run` and `signet boot`: binds each port
 // now, before the kernel seals itself (a sealed kernel may not bind), and prints

@@ -24,16 +24,6 @@ namespace signet::cli {
 
 namespace {
 
-// NAME and VALUE of an option's "NAME=VALUE", or nothing if it has no '=' or no
-// name (or, when `value_required`, no value).
-std::optional<std::pair<std::string, std::string>> split_assignment(std::string const& entry, bool value_required)
-{
-    auto equals = entry.find('=');
-    if (equals == std::string::npos || equals == 0 || (value_required && equals + 1 == entry.size()))
-        return {};
-    return std::pair { entry.substr(0, equals), entry.substr(equals + 1) };
-}
-
 // Each of a repeated option's "NAME=VALUE" entries split, or nothing once one is
 // not of that form (`form`, e.g. "KEY=VALUE"), with an error naming the option
 // and the entry printed.

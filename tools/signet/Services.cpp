@@ -66,21 +66,30 @@ int start_service(Kernel& kernel, SystemDirectory& directory, std::string const&
     return Success;
 }
 
+std::optional<std::pair<std::string, std::string>> split_assignment(std::string const& entry, bool value_required)
+{
+    auto equals = entry.find('=');
+    if (equals == std::string::npos || equals == 0 || (value_required && equals + 1 == entry.size()))
+        return {};
+    return std::pair { entry.substr(0, equals), entry.substr(equals + 1) };
+}
+
 std::optional<std::vector<BoundPort>> bind_ports(std::vector<std::string> const& entries, std::string const& context)
 {
     std::vector<BoundPort> ports;
     for (auto const& entry : entries) {
-        auto equals = entry.find('=');
-        if (equals == std::string::npos || equals == 0 || equals + 1 == entry.size()) {
+        auto assignment = split_assignment(entry, true);
+        if (!assignment) {
             print_error(context + "--listen '" + entry + "': expected NAME=ADDRESS:PORT (e.g. http=127.0.0.1:8080)");
             return std::nullopt;
         }
-        std::string name = entry.substr(0, equals);
+        std::string const& name = assignment->first;
+        std::string const& address = assignment->second;
         if (std::any_of(ports.begin(), ports.end(), [&](BoundPort const& port) { return port.name() == name; })) {
             print_error(context + "--listen '" + entry + "': port '" + name + "' is given twice");
             return std::nullopt;
         }
-        auto bound = bind_port(name, entry.substr(equals + 1));
+        auto bound = bind_port(name, address);
         if (bound.is_error()) {
             print_error(context + "--listen '" + entry + "': " + bound.error().message());
             return std::nullopt;
