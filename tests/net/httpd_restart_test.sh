@@ -57,10 +57,13 @@ for round in 1 2; do
   status=$?
   if [[ $status -eq 0 ]] && grep -q "^page" "$scratch/kept"; then pass
   else fail "round $round: the keep-alive client of the killed httpd: status $status (124: its connection was not closed)"; fi
-  got=$(timeout 10 cat <&6 | wc -c)
-  status=${PIPESTATUS[0]}
-  if [[ $status -eq 0 && $got -lt 2097152 ]]; then pass
-  else fail "round $round: the client in the middle of a response: status $status, $got more bytes"; fi
+  # (How much of the file it got depends on what the socket buffers held at the kill:
+  # the check is that its connection ends, which only the kill makes it do.)
+  timeout 10 cat <&6 >"$scratch/rest"
+  status=$?
+  got=$(wc -c <"$scratch/rest")
+  if [[ $status -eq 0 ]]; then pass
+  else fail "round $round: the client in the middle of a response: status $status (124: its connection was not closed), $got more bytes"; fi
   exec 5>&- 6>&-
   # The new httpd opened the path again: the port serves it.
   if served; then pass; else fail "round $round: the new httpd does not serve"; fi
