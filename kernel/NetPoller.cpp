@@ -80,50 +80,88 @@ ErrorOr<std::unique_ptr<NetPoller>> NetPoller::create(Kernel& kernel)
     if (epoll_ctl(state->epoll, EPOLL_CTL_ADD, state->stop, &event) != 0)
         return Error::from_errno("network poller: epoll_ctl", errno);
     std::unique_ptr<NetPoller> poller(new NetPoller(kernel, state));
-    poller->m_thread = std::thread(&NetPoller::loop, state);
+    // The workers are stopped before the poller goes (~Kernel), so the source outlives their runs.
+    bool workers_watch = kernel.scheduler().add_idle_source(poller->m_idle_source);
+    poller->m_thread = std::thread(&NetPoller::loop, state, std::ref(kernel.scheduler()), workers_watch);
     return poller;
 }
 
 NetPoller::~NetPoller()
 {
+    {
+        std::lock_guard guard(m_state->sleep_lock);
+        m_state->stopping = true;
+    }
+    m_state->sleep.notify_all();
     uint64_t one = 1;
     (void)!::write(m_state->stop, &one, sizeof one);
     m_thread.join();
 }
 
-void NetPoller::loop(std::shared_ptr<State> state)
+int NetPoller::State::harvest(int timeout_ms)
 {
     epoll_event events[64];
+    int count = epoll_wait(epoll, events, 64, timeout_ms);
+    if (count < 0)
+        return errno == EINTR ? 0 : -1;
     Calls ready;
-    for (;;) {
-        int count = epoll_wait(state->epoll, events, 64, -1);
-        if (count < 0 && errno == EINTR)
-            continue;
-        if (count < 0)
-            return;
-        {
-            std::lock_guard guard(state->lock);
-            for (int i = 0; i < count; ++i) {
-                int fd = events[i].data.fd;
-                if (fd == state->stop)
-                    return;
-                auto it = state->watched.find(fd);
-                if (it == state->watched.end())
-                    continue;
-                uint32_t happened = events[i].events;
-                if (happened & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-                    take(ready, it->second.readers);
-                if (happened & (EPOLLOUT | EPOLLHUP | EPOLLERR))
-                    take(ready, it->second.writers);
-                if (!state->rearm(fd, it->second, true)) {
-                    take(ready, it->second.readers);
-                    take(ready, it->second.writers);
-                }
-                if (it->second.readers.empty() && it->second.writers.empty())
-                    state->watched.erase(it);
+    int sockets = 0;
+    bool stopped = false;
+    {
+        std::lock_guard guard(lock);
+        for (int i = 0; i < count; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == stop) {
+                stopped = true;
+                continue;
             }
+            auto it = watched.find(fd);
+            if (it == watched.end())
+                continue;
+            ++sockets;
+            uint32_t happened = events[i].events;
+            if (happened & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                take(ready, it->second.readers);
+            if (happened & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+                take(ready, it->second.writers);
+            if (!rearm(fd, it->second, true)) {
+                take(ready, it->second.readers);
+                take(ready, it->second.writers);
+            }
+            if (it->second.readers.empty() && it->second.writers.empty())
+                watched.erase(it);
         }
-        complete(ready);
+    }
+    complete(ready);
+    return stopped ? -1 : sockets;
+}
+
+void NetPoller::on_idle_ready(void* state)
+{
+    (void)static_cast<State*>(state)->harvest(0);
+}
+
+void NetPoller::loop(std::shared_ptr<State> state, Scheduler& scheduler, bool workers_watch)
+{
+    if (!workers_watch) {
+        while (state->harvest(-1) >= 0) { }
+        return;
+    }
+    auto look = min_look;
+    std::unique_lock guard(state->sleep_lock);
+    while (!state->stopping) {
+        state->sleep.wait_for(guard, look);
+        if (state->stopping)
+            return;
+        // An idle worker sleeps on the set: it is watched.
+        if (scheduler.any_idle()) {
+            look = std::min<std::chrono::milliseconds>(look * 2, max_look);
+            continue;
+        }
+        guard.unlock();
+        int ready = state->harvest(0);
+        guard.lock();
+        look = ready > 0 ? min_look : std::min<std::chrono::milliseconds>(look * 2, max_look);
     }
 }
 

@@ -2,12 +2,21 @@
 //
 // A socket call of a SIP (kernel/abi/AbiNet.cpp) never blocks its worker: it
 // tries without waiting, and when the socket is not ready the thread waits here
-// as a fiber, so the worker runs other SIPs meanwhile. One host thread watches
-// every waited-on socket with epoll and wakes the threads whose socket became
-// ready. A socket is watched only while a thread waits for it.
+// as a fiber, so the worker runs other SIPs meanwhile. One epoll set holds
+// every waited-on socket (only while a thread waits for it). An idle worker
+// sleeps on that set too (Worker::IdleSource): a socket that becomes ready wakes
+// it, and it wakes the waiting threads itself, with no host thread in between
+// (on a VM, each host thread hand-off costs microseconds). While every worker
+// is busy, the poller's own host thread looks at the set instead, every
+// millisecond while it finds sockets ready, backing off to every 32 ms while
+// it finds none or some worker is idle (then that worker does it).
 #pragma once
 
 #include "kernel/Kernel.h"
+#include "kernel/sched/Worker.h"
+
+#include <chrono>
+#include <condition_variable>
 
 #include <cstdint>
 #include <map>
@@ -36,26 +45,44 @@ private:
     struct State {
         std::mutex lock;
         int epoll { -1 };
-        int stop { -1 }; // an eventfd
+        int stop { -1 }; // an eventfd in the epoll set, for a host thread blocked on it
         struct Waiters {
             std::vector<std::shared_ptr<Kernel::HostCall>> readers;
             std::vector<std::shared_ptr<Kernel::HostCall>> writers;
         };
         std::map<int, Waiters> watched; // by fd
+        // The host thread's sleep between looks (when the workers watch the set).
+        std::mutex sleep_lock;
+        std::condition_variable sleep;
+        bool stopping { false };
         ~State();
         // epoll's interest in `fd` for what its waiters wait for (removed when none waits);
         // false if epoll cannot watch it.
         bool rearm(int fd, Waiters&, bool added);
+        // Wakes the threads waiting for sockets that are ready, waiting up to
+        // `timeout_ms` for one (-1: until one is). Any host thread. Returns
+        // the number of ready sockets, or -1 when told to stop.
+        int harvest(int timeout_ms);
     };
     NetPoller(Kernel& kernel, std::shared_ptr<State> state)
         : m_kernel(kernel)
         , m_state(std::move(state))
+        , m_idle_source { m_state->epoll, &NetPoller::on_idle_ready, m_state.get() }
     {
     }
-    static void loop(std::shared_ptr<State>);
+    // What an idle worker does when the set is ready.
+    static void on_idle_ready(void* state);
+    // The host thread: with `workers_watch`, looks at the set now and then while
+    // the workers are busy; otherwise waits on it.
+    static void loop(std::shared_ptr<State>, Scheduler&, bool workers_watch);
+
+    // Between looks of the host thread while workers watch the set.
+    static constexpr auto min_look = std::chrono::milliseconds(1);
+    static constexpr auto max_look = std::chrono::milliseconds(32);
 
     Kernel& m_kernel;
     std::shared_ptr<State> m_state;
+    Worker::IdleSource m_idle_source;
     std::thread m_thread;
 };
 

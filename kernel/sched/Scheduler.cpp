@@ -67,6 +67,23 @@ void Scheduler::kick_idle_worker(Worker& busy)
     }
 }
 
+bool Scheduler::add_idle_source(Worker::IdleSource const& source)
+{
+    bool all = true;
+    for (auto& worker : m_workers)
+        all = worker->add_idle_source(source) && all;
+    return all;
+}
+
+bool Scheduler::any_idle() const
+{
+    for (auto const& worker : m_workers) {
+        if (worker->is_idle())
+            return true;
+    }
+    return false;
+}
+
 void Scheduler::prepare(Thread& thread)
 {
     Sip& sip = thread.sip();

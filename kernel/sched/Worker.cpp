@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -64,12 +66,58 @@ Worker::Worker(Scheduler& scheduler, unsigned index)
     : m_scheduler(scheduler)
     , m_index(index)
 {
+    // Failure (no descriptors left) is reported by run(), which then does not start.
+    m_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    m_idle_epoll = epoll_create1(EPOLL_CLOEXEC);
+    if (m_wake_fd >= 0 && m_idle_epoll >= 0) {
+        epoll_event event {};
+        event.events = EPOLLIN;
+        event.data.ptr = nullptr; // the wake-up; an idle source's is its IdleSource
+        if (epoll_ctl(m_idle_epoll, EPOLL_CTL_ADD, m_wake_fd, &event) != 0) {
+            ::close(m_idle_epoll);
+            m_idle_epoll = -1;
+        }
+    }
 }
 
 Worker::~Worker()
 {
     request_stop();
     join();
+    if (m_idle_epoll >= 0)
+        ::close(m_idle_epoll);
+    if (m_wake_fd >= 0)
+        ::close(m_wake_fd);
+}
+
+bool Worker::add_idle_source(IdleSource const& source)
+{
+    if (m_idle_epoll < 0)
+        return false;
+    epoll_event event {};
+    event.events = EPOLLIN;
+    event.data.ptr = const_cast<IdleSource*>(&source);
+    return epoll_ctl(m_idle_epoll, EPOLL_CTL_ADD, source.fd, &event) == 0;
+}
+
+void Worker::signal_idle()
+{
+    uint64_t one = 1;
+    (void)!::write(m_wake_fd, &one, sizeof one);
+}
+
+void Worker::sleep_idle()
+{
+    epoll_event events[8];
+    int count = epoll_wait(m_idle_epoll, events, 8, -1);
+    for (int i = 0; i < count; ++i) {
+        if (auto const* source = static_cast<IdleSource const*>(events[i].data.ptr)) {
+            source->ready(source->context);
+        } else {
+            uint64_t value;
+            (void)!::read(m_wake_fd, &value, sizeof value);
+        }
+    }
 }
 
 void Worker::start()
@@ -84,7 +132,7 @@ void Worker::request_stop()
         std::lock_guard guard(m_lock);
         m_kicked = true;
     }
-    m_idle.notify_all();
+    signal_idle();
 }
 
 void Worker::join()
@@ -180,7 +228,7 @@ void Worker::push_remote(Thread& thread)
         idle = m_is_idle.load(std::memory_order_relaxed);
     }
     if (idle)
-        m_idle.notify_one();
+        signal_idle();
     else if (m_running_fiber.load(std::memory_order_relaxed))
         m_scheduler.kick_idle_worker(*this);
 }
@@ -265,7 +313,7 @@ void Worker::kick()
         std::lock_guard guard(m_lock);
         m_kicked = true;
     }
-    m_idle.notify_one();
+    signal_idle();
 }
 
 void Worker::answer_thief()
@@ -333,6 +381,10 @@ void Worker::run()
     }
 #endif
     m_host_tid.store(::gettid(), std::memory_order_relaxed);
+    if (m_wake_fd < 0 || m_idle_epoll < 0) {
+        std::fprintf(stderr, "signet: worker %u: no descriptors for its idle wait (eventfd, epoll)\n", m_index);
+        return;
+    }
     if (auto result = prepare_thread_for_sip_code(); result.is_error()) {
         std::fprintf(stderr, "signet: worker %u: %s\n", m_index, result.error().message().c_str());
         return;
@@ -352,12 +404,17 @@ Thread* Worker::wait_for_work()
         if (Thread* next = pick_next())
             return next;
         // Idle: ask a busy worker for a SIP (it answers at its next switch, into
-        // the inbox), and sleep until something arrives or someone kicks us.
+        // the inbox), and sleep until something arrives, someone kicks us or an
+        // idle source (a socket) is ready. A wake-up between the check and the
+        // sleep is not lost: it leaves the eventfd readable.
         m_scheduler.request_steal_for(*this);
         std::unique_lock guard(m_lock);
         m_is_idle.store(true, std::memory_order_relaxed);
-        while (!m_kicked && !m_inbox_head && !m_stop.load(std::memory_order_relaxed))
-            m_idle.wait(guard);
+        if (!m_kicked && !m_inbox_head && !m_stop.load(std::memory_order_relaxed)) {
+            guard.unlock();
+            sleep_idle();
+            guard.lock();
+        }
         m_kicked = false;
         m_is_idle.store(false, std::memory_order_relaxed);
     }

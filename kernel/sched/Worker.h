@@ -17,7 +17,6 @@
 #include "kernel/object/Thread.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <sys/types.h>
@@ -63,6 +62,18 @@ public:
     bool steal_requested() const { return m_thief.load(std::memory_order_relaxed) != nullptr; }
     // Wakes this worker if it is idle, so that it looks for work to steal.
     void kick();
+
+    // Something an idle worker waits for besides work: when `fd` is readable, the
+    // worker calls `ready(context)` from its idle context, which may wake threads
+    // (the kernel's network poller, whose epoll set it is: a socket that becomes
+    // ready wakes an idle worker directly, with no host thread in between). The
+    // source must outlive the worker's run. Callable from any host thread.
+    struct IdleSource {
+        int fd;
+        void (*ready)(void* context);
+        void* context;
+    };
+    bool add_idle_source(IdleSource const&);
 
     // On the calling fiber: give the worker to the next runnable thread.
     // Returns whether the thread was asked to end meanwhile (it must leave).
@@ -123,6 +134,9 @@ private:
     void drain_inbox();
     void answer_thief();
     void after_push();
+    // The idle wait: until signal_idle(), or an idle source is ready (whose work it then does).
+    void sleep_idle();
+    void signal_idle();
 
     Scheduler& m_scheduler;
     unsigned m_index;
@@ -144,7 +158,10 @@ private:
 
     // Shared with other host threads.
     std::mutex m_lock; // guards the inbox, m_kicked and the idle wait
-    std::condition_variable m_idle;
+    // The idle wait: an epoll set of an eventfd that others write to wake this
+    // worker (signal_idle) and of the idle sources.
+    int m_wake_fd { -1 };
+    int m_idle_epoll { -1 };
     Thread* m_inbox_head { nullptr };
     Thread* m_inbox_tail { nullptr };
     bool m_kicked { false };

@@ -204,6 +204,40 @@ TEST_F(NetTest, AWaitingDriverLeavesItsWorkerToOthers)
     EXPECT_TRUE(waiting.sip->wait_from_host_for(std::chrono::seconds(5)).has_value());
 }
 
+TEST_F(NetTest, ASocketWaitEndsWhileEveryWorkerIsBusy)
+{
+    // One worker, kept busy by a SIP that computes forever: it is never idle, so
+    // it never sleeps on the poller's set, and the poller's own host thread must
+    // notice the client and the bytes (NetPoller::loop).
+    m_kernel.reset();
+    auto kernel = Kernel::create({ .workers = 1, .diagnostics = m_diagnostics });
+    ASSERT_FALSE(kernel.is_error());
+    m_kernel = kernel.release_value();
+    auto bound = bind_port("echo", "127.0.0.1:0");
+    ASSERT_FALSE(bound.is_error());
+    m_address = bound.value().address();
+    m_port = uint16_t(std::stoul(m_address.substr(m_address.rfind(':') + 1)));
+    ASSERT_FALSE(m_kernel->ports().add(bound.release_value()).is_error());
+    auto spinner = m_kernel->spawn(request(guest("test_spinner")));
+    ASSERT_FALSE(spinner.is_error()) << spinner.error().message();
+    auto driver = start({ "echo", "1" });
+    ASSERT_TRUE(driver.sip);
+    int client = connect_client();
+    ASSERT_GE(client, 0);
+    for (int round = 0; round < 5; ++round) {
+        std::string text = "round " + std::to_string(round);
+        ASSERT_EQ(::send(client, text.data(), text.size(), 0), ssize_t(text.size()));
+        EXPECT_EQ(read_all(client, text.size()), text);
+    }
+    ::shutdown(client, SHUT_WR);
+    ::close(client);
+    auto exit = driver.sip->wait_from_host_for(std::chrono::seconds(10));
+    ASSERT_TRUE(exit.has_value());
+    EXPECT_EQ(exit->status, 0) << driver.out->contents();
+    m_kernel->kill(*spinner.value());
+    EXPECT_TRUE(spinner.value()->wait_from_host_for(std::chrono::seconds(5)).has_value());
+}
+
 TEST_F(NetTest, APortOutlivesItsDriverAndWaitsForTheNext)
 {
     auto first = start({ "leave" });
