@@ -20,11 +20,26 @@ protected:
     void SetUp() override
     {
         KernelTest::SetUp();
+        bind_echo();
+    }
+
+    void bind_echo()
+    {
         auto bound = bind_port("echo", "127.0.0.1:0");
         ASSERT_FALSE(bound.is_error()) << bound.error().message();
         m_address = bound.value().address();
         m_port = uint16_t(std::stoul(m_address.substr(m_address.rfind(':') + 1)));
         ASSERT_FALSE(m_kernel->ports().add(bound.release_value()).is_error());
+    }
+
+    // A kernel with one worker in place of the fixture's, its own port "echo" bound.
+    void with_one_worker()
+    {
+        m_kernel.reset();
+        auto kernel = Kernel::create({ .workers = 1, .diagnostics = m_diagnostics });
+        ASSERT_FALSE(kernel.is_error()) << kernel.error().message();
+        m_kernel = kernel.release_value();
+        bind_echo();
     }
 
     struct Started {
@@ -188,13 +203,7 @@ TEST_F(NetTest, AKillEndsWaitsForAClientAndForBytes)
 TEST_F(NetTest, AWaitingDriverLeavesItsWorkerToOthers)
 {
     // One worker: if a wait for a client blocked it, nothing else would run.
-    m_kernel.reset();
-    auto kernel = Kernel::create({ .workers = 1, .diagnostics = m_diagnostics });
-    ASSERT_FALSE(kernel.is_error());
-    m_kernel = kernel.release_value();
-    auto bound = bind_port("echo", "127.0.0.1:0");
-    ASSERT_FALSE(bound.is_error());
-    ASSERT_FALSE(m_kernel->ports().add(bound.release_value()).is_error());
+    ASSERT_NO_FATAL_FAILURE(with_one_worker());
     auto waiting = start({ "accept" });
     ASSERT_TRUE(waiting.sip);
     auto other = run(guest("test_yielder"), { "ran" });
@@ -209,15 +218,7 @@ TEST_F(NetTest, ASocketWaitEndsWhileEveryWorkerIsBusy)
     // One worker, kept busy by a SIP that computes forever: it is never idle, so
     // it never sleeps on the poller's set, and the poller's own host thread must
     // notice the client and the bytes (NetPoller::loop).
-    m_kernel.reset();
-    auto kernel = Kernel::create({ .workers = 1, .diagnostics = m_diagnostics });
-    ASSERT_FALSE(kernel.is_error());
-    m_kernel = kernel.release_value();
-    auto bound = bind_port("echo", "127.0.0.1:0");
-    ASSERT_FALSE(bound.is_error());
-    m_address = bound.value().address();
-    m_port = uint16_t(std::stoul(m_address.substr(m_address.rfind(':') + 1)));
-    ASSERT_FALSE(m_kernel->ports().add(bound.release_value()).is_error());
+    ASSERT_NO_FATAL_FAILURE(with_one_worker());
     auto spinner = m_kernel->spawn(request(guest("test_spinner")));
     ASSERT_FALSE(spinner.is_error()) << spinner.error().message();
     auto driver = start({ "echo", "1" });
