@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <iterator>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 namespace signet {
@@ -42,8 +42,6 @@ NetPoller::State::~State()
 {
     if (epoll >= 0)
         ::close(epoll);
-    if (stop >= 0)
-        ::close(stop);
 }
 
 bool NetPoller::State::rearm(int fd, Waiters& waiters, bool added)
@@ -71,18 +69,12 @@ ErrorOr<std::unique_ptr<NetPoller>> NetPoller::create(Kernel& kernel)
     state->epoll = epoll_create1(EPOLL_CLOEXEC);
     if (state->epoll < 0)
         return Error::from_errno("network poller: epoll_create1", errno);
-    state->stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (state->stop < 0)
-        return Error::from_errno("network poller: eventfd", errno);
-    epoll_event event {};
-    event.events = EPOLLIN;
-    event.data.fd = state->stop;
-    if (epoll_ctl(state->epoll, EPOLL_CTL_ADD, state->stop, &event) != 0)
-        return Error::from_errno("network poller: epoll_ctl", errno);
     std::unique_ptr<NetPoller> poller(new NetPoller(kernel, state));
     // The workers are stopped before the poller goes (~Kernel), so the source outlives their runs.
-    bool workers_watch = kernel.scheduler().add_idle_source(poller->m_idle_source);
-    poller->m_thread = std::thread(&NetPoller::loop, state, std::ref(kernel.scheduler()), workers_watch);
+    if (!kernel.scheduler().add_idle_source(poller->m_idle_source))
+        (void)kernel.diagnostics().write("signet: network poller: an idle worker cannot watch the sockets (epoll_ctl: "
+            + std::string(std::strerror(errno)) + "); they are looked at every 1 to 32 ms instead\n");
+    poller->m_thread = std::thread(&NetPoller::loop, state);
     return poller;
 }
 
@@ -93,28 +85,19 @@ NetPoller::~NetPoller()
         m_state->stopping = true;
     }
     m_state->sleep.notify_all();
-    uint64_t one = 1;
-    (void)!::write(m_state->stop, &one, sizeof one);
     m_thread.join();
 }
 
-int NetPoller::State::harvest(int timeout_ms)
+int NetPoller::State::harvest()
 {
     epoll_event events[64];
-    int count = epoll_wait(epoll, events, 64, timeout_ms);
-    if (count < 0)
-        return errno == EINTR ? 0 : -1;
+    int count = std::max(0, epoll_wait(epoll, events, 64, 0));
     Calls ready;
     int sockets = 0;
-    bool stopped = false;
     {
         std::lock_guard guard(lock);
         for (int i = 0; i < count; ++i) {
             int fd = events[i].data.fd;
-            if (fd == stop) {
-                stopped = true;
-                continue;
-            }
             auto it = watched.find(fd);
             if (it == watched.end())
                 continue;
@@ -133,33 +116,26 @@ int NetPoller::State::harvest(int timeout_ms)
         }
     }
     complete(ready);
-    return stopped ? -1 : sockets;
+    return sockets;
 }
 
 void NetPoller::on_idle_ready(void* state)
 {
-    (void)static_cast<State*>(state)->harvest(0);
+    (void)static_cast<State*>(state)->harvest();
 }
 
-void NetPoller::loop(std::shared_ptr<State> state, Scheduler& scheduler, bool workers_watch)
+void NetPoller::loop(std::shared_ptr<State> state)
 {
-    if (!workers_watch) {
-        while (state->harvest(-1) >= 0) { }
-        return;
-    }
+    // An idle worker takes what is ready as soon as it is: a look that finds
+    // nothing means the workers keep up, and the next one comes later.
     auto look = min_look;
     std::unique_lock guard(state->sleep_lock);
     while (!state->stopping) {
         state->sleep.wait_for(guard, look);
         if (state->stopping)
             return;
-        // An idle worker sleeps on the set: it is watched.
-        if (scheduler.any_idle()) {
-            look = std::min<std::chrono::milliseconds>(look * 2, max_look);
-            continue;
-        }
         guard.unlock();
-        int ready = state->harvest(0);
+        int ready = state->harvest();
         guard.lock();
         look = ready > 0 ? min_look : std::min<std::chrono::milliseconds>(look * 2, max_look);
     }

@@ -9,7 +9,7 @@
 // (on a VM, each host thread hand-off costs microseconds). While every worker
 // is busy, the poller's own host thread looks at the set instead, every
 // millisecond while it finds sockets ready, backing off to every 32 ms while
-// it finds none or some worker is idle (then that worker does it).
+// it finds none (an idle worker took them first, or nothing happens).
 #pragma once
 
 #include "kernel/Kernel.h"
@@ -45,7 +45,6 @@ private:
     struct State {
         std::mutex lock;
         int epoll { -1 };
-        int stop { -1 }; // an eventfd in the epoll set, for a host thread blocked on it
         struct Waiters {
             std::vector<std::shared_ptr<Kernel::HostCall>> readers;
             std::vector<std::shared_ptr<Kernel::HostCall>> writers;
@@ -59,10 +58,9 @@ private:
         // epoll's interest in `fd` for what its waiters wait for (removed when none waits);
         // false if epoll cannot watch it.
         bool rearm(int fd, Waiters&, bool added);
-        // Wakes the threads waiting for sockets that are ready, waiting up to
-        // `timeout_ms` for one (-1: until one is). Any host thread. Returns
-        // the number of ready sockets, or -1 when told to stop.
-        int harvest(int timeout_ms);
+        // Wakes the threads waiting for sockets that are ready now. Any host
+        // thread. Returns the number of ready sockets.
+        int harvest();
     };
     NetPoller(Kernel& kernel, std::shared_ptr<State> state)
         : m_kernel(kernel)
@@ -72,11 +70,10 @@ private:
     }
     // What an idle worker does when the set is ready.
     static void on_idle_ready(void* state);
-    // The host thread: with `workers_watch`, looks at the set now and then while
-    // the workers are busy; otherwise waits on it.
-    static void loop(std::shared_ptr<State>, Scheduler&, bool workers_watch);
+    // The host thread: looks at the set now and then, for when every worker is busy.
+    static void loop(std::shared_ptr<State>);
 
-    // Between looks of the host thread while workers watch the set.
+    // Between looks of the host thread.
     static constexpr auto min_look = std::chrono::milliseconds(1);
     static constexpr auto max_look = std::chrono::milliseconds(32);
 

@@ -75,15 +75,6 @@ bool Scheduler::add_idle_source(Worker::IdleSource const& source)
     return all;
 }
 
-bool Scheduler::any_idle() const
-{
-    for (auto const& worker : m_workers) {
-        if (worker->is_idle())
-            return true;
-    }
-    return false;
-}
-
 void Scheduler::prepare(Thread& thread)
 {
     Sip& sip = thread.sip();

@@ -34,8 +34,6 @@ public:
     void kick_idle_worker(Worker& busy);
     // Every worker also waits for `source` when idle (Worker::add_idle_source); false if one cannot.
     bool add_idle_source(Worker::IdleSource const& source);
-    // Whether some worker sleeps idle now (racy: a hint).
-    bool any_idle() const;
 
     // Prepares a thread's fiber context on its stack; enqueue it to run.
     void prepare(Thread&);
