@@ -41,9 +41,9 @@ operations)
   else fail "the probe's writes are not in its host file"; fi
   expect "a declared disk with no host file" 0 "disk probe: 0 failures" -- "$signet" run disk-probe unbound
   # A read of what the host's page cache does not hold waits for the device off the worker.
-  head -c 1048576 /dev/zero | tr '\0' S >"$scratch/cold.img"
+  head -c 16M /dev/zero | tr '\0' S >"$scratch/cold.img"
   sync "$scratch/cold.img" && dd if="$scratch/cold.img" iflag=nocache count=0 status=none
-  expect "a cold read waits off the worker" 0 "disk probe: 0 failures" -- "$signet" run --disk probe="$scratch/cold.img" disk-probe cold
+  expect "a cold read waits off the worker" 0 "disk probe: 0 failures" -- "$signet" run --disk cold="$scratch/cold.img" disk-probe cold
   expect "a program that does not declare the disk cannot open it" 0 "disk_open: DENIED" -- "$signet" run --disk disk0="$disk" "$client" disk-denied
   expect "no disk bound: blockdev says so and fs cannot mount" 100 "no host file is bound to it" -- "$signet" run --directory "$client" verify
   expect "a bad --disk" 2 "expected NAME=PATH" -- "$signet" run --disk nonsense "$client" verify
