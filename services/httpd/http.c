@@ -100,6 +100,7 @@ static int parse_target(char const* target, uint32_t length, http_request* reque
     uint32_t used = 0;
     char segment[HTTP_PATH_MAX];
     uint32_t segment_length = 0;
+    bool after_separator = false; // the last byte before `end` was a separator
     for (uint32_t i = at; i <= end; ++i) {
         char c;
         bool separator = false;
@@ -134,6 +135,8 @@ static int parse_target(char const* target, uint32_t length, http_request* reque
                 segment[segment_length++] = c;
             }
         }
+        if (i < end)
+            after_separator = separator;
         if (!separator)
             continue;
         if (segment_length == 0 || (segment_length == 1 && segment[0] == '.')) {
@@ -157,6 +160,7 @@ static int parse_target(char const* target, uint32_t length, http_request* reque
         path[used++] = '/';
     path[used] = 0;
     request->path_length = used;
+    request->trailing_slash = after_separator;
     return 0;
 }
 
@@ -179,6 +183,81 @@ static bool list_has(char const* value, uint32_t length, char const* token)
             return true;
     }
     return false;
+}
+
+/* Keeps a field's value (see http_value). */
+static void keep_value(http_value* kept, char const* value, uint32_t length)
+{
+    kept->kept = !kept->present && length <= sizeof kept->data;
+    kept->present = true;
+    kept->length = kept->kept ? length : 0;
+    for (uint32_t i = 0; i < kept->length; ++i)
+        kept->data[i] = value[i];
+}
+
+/* A list field may come in several fields: they join with commas (RFC 9110 5.3). */
+static void keep_list(http_value* kept, char const* value, uint32_t length)
+{
+    if (!kept->present) {
+        keep_value(kept, value, length);
+        return;
+    }
+    if (!kept->kept || kept->length + 1 + length > sizeof kept->data) {
+        kept->kept = false;
+        kept->length = 0;
+        return;
+    }
+    kept->data[kept->length++] = ',';
+    for (uint32_t i = 0; i < length; ++i)
+        kept->data[kept->length++] = value[i];
+}
+
+/* A decimal of at most 18 digits at value[*at..end): its value, or -1. */
+static int64_t decimal_at(char const* value, uint32_t* at, uint32_t end)
+{
+    uint32_t start = *at;
+    int64_t number = 0;
+    while (*at < end && is_digit(value[*at])) {
+        if (*at - start == 18)
+            return -1;
+        number = number * 10 + (value[*at] - '0');
+        ++*at;
+    }
+    return *at == start ? -1 : number;
+}
+
+/* "bytes=first-last", "bytes=first-" or "bytes=-length": one range; anything
+ * else leaves request->range at HTTP_RANGE_NONE. */
+static void parse_range(char const* value, uint32_t length, http_request* request)
+{
+    request->range = HTTP_RANGE_NONE;
+    if (length < 6 || !equal_nocase(value, 6, "bytes="))
+        return;
+    uint32_t at = 6;
+    if (at < length && value[at] == '-') {
+        ++at;
+        int64_t suffix = decimal_at(value, &at, length);
+        if (suffix < 0 || at != length)
+            return;
+        request->range = HTTP_RANGE_SUFFIX;
+        request->range_first = (uint64_t)suffix;
+        return;
+    }
+    int64_t first = decimal_at(value, &at, length);
+    if (first < 0 || at == length || value[at] != '-')
+        return;
+    ++at;
+    if (at == length) {
+        request->range = HTTP_RANGE_FROM;
+        request->range_first = (uint64_t)first;
+        return;
+    }
+    int64_t last = decimal_at(value, &at, length);
+    if (last < first || at != length)
+        return; // several ranges, or an invalid one
+    request->range = HTTP_RANGE_SPAN;
+    request->range_first = (uint64_t)first;
+    request->range_last = (uint64_t)last;
 }
 
 typedef struct fields {
@@ -234,6 +313,14 @@ static int parse_field(char const* line, uint32_t length, http_request* request,
         request->body_length = number;
     } else if (equal_nocase(line, colon, "transfer-encoding")) {
         return 501;
+    } else if (equal_nocase(line, colon, "if-modified-since")) {
+        request->if_modified_since = http_parse_date(value, value_length);
+    } else if (equal_nocase(line, colon, "if-none-match")) {
+        keep_list(&request->if_none_match, value, value_length);
+    } else if (equal_nocase(line, colon, "if-range")) {
+        keep_value(&request->if_range, value, value_length);
+    } else if (equal_nocase(line, colon, "range")) {
+        parse_range(value, value_length, request);
     }
     return 0;
 }
@@ -242,7 +329,7 @@ static int parse_field(char const* line, uint32_t length, http_request* request,
 
 int http_parse_request(char const* data, uint32_t length, http_request* request, uint32_t* head_length)
 {
-    *request = (http_request) { .method = HTTP_OTHER };
+    *request = (http_request) { .method = HTTP_OTHER, .if_modified_since = -1 };
     uint32_t at = 0;
     // Empty lines before the request line (RFC 9112 2.2).
     while (at < length && (data[at] == '\r' || data[at] == '\n')) {
@@ -352,10 +439,14 @@ char const* http_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -365,10 +456,11 @@ char const* http_reason(int status)
     }
 }
 
+static char const month_names[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
 void http_format_date(uint64_t seconds, char out[29])
 {
     static char const days[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" }; // 1970-01-01 was a Thursday
-    static char const months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     uint64_t day_number = seconds / 86400, second = seconds % 86400;
     // The civil date of a day number (Howard Hinnant's days_from_civil, inverted).
     int64_t z = (int64_t)day_number + 719468;
@@ -381,7 +473,7 @@ void http_format_date(uint64_t seconds, char out[29])
     int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
     int64_t year = year_of_era + era * 400 + (month <= 2);
     char const* weekday = days[day_number % 7];
-    char const* month_name = months[month - 1];
+    char const* month_name = month_names[month - 1];
     uint64_t hour = second / 3600, minute = second / 60 % 60;
     second %= 60;
     char* o = out;
@@ -413,4 +505,184 @@ void http_format_date(uint64_t seconds, char out[29])
     *o++ = 'G';
     *o++ = 'M';
     *o++ = 'T';
+}
+
+/* ---- Dates, entity tags and ranges ---- */
+
+/* Reads `count` digits at text[*at]; -1 if they are not there. */
+static int64_t digits_at(char const* text, uint32_t length, uint32_t* at, uint32_t count)
+{
+    int64_t number = 0;
+    for (uint32_t i = 0; i < count; ++i, ++*at) {
+        if (*at >= length || !is_digit(text[*at]))
+            return -1;
+        number = number * 10 + (text[*at] - '0');
+    }
+    return number;
+}
+
+static bool literal_at(char const* text, uint32_t length, uint32_t* at, char const* expected)
+{
+    for (; *expected; ++expected, ++*at) {
+        if (*at >= length || text[*at] != *expected)
+            return false;
+    }
+    return true;
+}
+
+/* A month's name at text[*at]: its index 0-11, or -1. */
+static int month_at(char const* text, uint32_t length, uint32_t* at)
+{
+    if (length - *at < 3)
+        return -1;
+    for (int m = 0; m < 12; ++m) {
+        if (equal(text + *at, 3, month_names[m])) {
+            *at += 3;
+            return m;
+        }
+    }
+    return -1;
+}
+
+/* "HH:MM:SS" at text[*at]: seconds into the day, or -1. */
+static int64_t time_of_day_at(char const* text, uint32_t length, uint32_t* at)
+{
+    int64_t hour = digits_at(text, length, at, 2);
+    if (hour < 0 || hour > 23 || !literal_at(text, length, at, ":"))
+        return -1;
+    int64_t minute = digits_at(text, length, at, 2);
+    if (minute < 0 || minute > 59 || !literal_at(text, length, at, ":"))
+        return -1;
+    int64_t second = digits_at(text, length, at, 2);
+    if (second < 0 || second > 60)
+        return -1;
+    return hour * 3600 + minute * 60 + second;
+}
+
+/* Seconds since 1970 of a civil date and time (Howard Hinnant's days_from_civil); -1 before 1970. */
+static int64_t epoch_seconds(int64_t year, int64_t month, int64_t day, int64_t time_of_day)
+{
+    static uint8_t const month_days[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (day < 1 || day > month_days[month - 1])
+        return -1;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && day == 29 && !leap)
+        return -1;
+    year -= month <= 2;
+    int64_t era = year / 400;
+    int64_t year_of_era = year - era * 400;
+    int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    int64_t days = era * 146097 + day_of_era - 719468;
+    return days < 0 ? -1 : days * 86400 + time_of_day;
+}
+
+int64_t http_parse_date(char const* text, uint32_t length)
+{
+    static char const* const short_days[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+    static char const* const long_days[7] = { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday" };
+    // The day's name: whole and then a comma (RFC 850), or three letters
+    // (IMF-fixdate, asctime). Which day it names is not checked against the date.
+    uint32_t at = 0;
+    bool full_name = false;
+    for (int d = 0; d < 7 && at == 0; ++d) {
+        uint32_t long_length = 0;
+        while (long_days[d][long_length])
+            ++long_length;
+        if (length > long_length && equal(text, long_length, long_days[d]) && text[long_length] == ',') {
+            full_name = true;
+            at = long_length;
+        } else if (length > 3 && equal(text, 3, short_days[d])) {
+            at = 3;
+        }
+    }
+    if (at == 0)
+        return -1;
+    int64_t day, month, year, time_of_day;
+    if (full_name) {
+        // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year from 1970 to 2069.
+        if (!literal_at(text, length, &at, ", ") || (day = digits_at(text, length, &at, 2)) < 0 || !literal_at(text, length, &at, "-")
+            || (month = month_at(text, length, &at)) < 0 || !literal_at(text, length, &at, "-") || (year = digits_at(text, length, &at, 2)) < 0
+            || !literal_at(text, length, &at, " ") || (time_of_day = time_of_day_at(text, length, &at)) < 0 || !literal_at(text, length, &at, " GMT"))
+            return -1;
+        year += year < 70 ? 2000 : 1900;
+    } else if (at < length && text[at] == ',') {
+        // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+        if (!literal_at(text, length, &at, ", ") || (day = digits_at(text, length, &at, 2)) < 0 || !literal_at(text, length, &at, " ")
+            || (month = month_at(text, length, &at)) < 0 || !literal_at(text, length, &at, " ") || (year = digits_at(text, length, &at, 4)) < 0
+            || !literal_at(text, length, &at, " ") || (time_of_day = time_of_day_at(text, length, &at)) < 0 || !literal_at(text, length, &at, " GMT"))
+            return -1;
+    } else {
+        // asctime: "Sun Nov  6 08:49:37 1994" (a day below 10 after two spaces).
+        if (!literal_at(text, length, &at, " ") || (month = month_at(text, length, &at)) < 0 || !literal_at(text, length, &at, " "))
+            return -1;
+        if (at < length && text[at] == ' ') {
+            ++at;
+            day = digits_at(text, length, &at, 1);
+        } else {
+            day = digits_at(text, length, &at, 2);
+        }
+        if (day < 0 || !literal_at(text, length, &at, " ") || (time_of_day = time_of_day_at(text, length, &at)) < 0
+            || !literal_at(text, length, &at, " ") || (year = digits_at(text, length, &at, 4)) < 0)
+            return -1;
+    }
+    if (at != length)
+        return -1;
+    return epoch_seconds(year, month + 1, day, time_of_day);
+}
+
+bool http_etag_list_matches(char const* list, uint32_t length, char const* etag, uint32_t etag_length)
+{
+    if (etag_length >= 2 && etag[0] == 'W' && etag[1] == '/') {
+        etag += 2;
+        etag_length -= 2;
+    }
+    uint32_t at = 0;
+    for (;;) {
+        while (at < length && (list[at] == ' ' || list[at] == '\t' || list[at] == ','))
+            ++at;
+        if (at == length)
+            return false;
+        if (list[at] == '*')
+            return true; // "*": any current representation, and the file is one
+        if (length - at >= 2 && list[at] == 'W' && list[at + 1] == '/')
+            at += 2;
+        if (at == length || list[at] != '"')
+            return false; // not an entity tag: the list is malformed
+        uint32_t start = at++;
+        while (at < length && list[at] != '"')
+            ++at;
+        if (at == length)
+            return false;
+        ++at; // the closing quote
+        if (at - start == etag_length) {
+            bool same = true;
+            for (uint32_t i = 0; i < etag_length && same; ++i)
+                same = list[start + i] == etag[i];
+            if (same)
+                return true;
+        }
+    }
+}
+
+int http_resolve_range(http_request const* request, uint64_t size, uint64_t* first, uint64_t* last)
+{
+    switch (request->range) {
+    case HTTP_RANGE_NONE:
+        return -1;
+    case HTTP_RANGE_FROM:
+    case HTTP_RANGE_SPAN:
+        if (request->range_first >= size)
+            return 0;
+        *first = request->range_first;
+        *last = request->range == HTTP_RANGE_SPAN && request->range_last < size ? request->range_last : size - 1;
+        return 1;
+    case HTTP_RANGE_SUFFIX:
+        if (request->range_first == 0 || size == 0)
+            return 0;
+        *first = request->range_first < size ? size - request->range_first : 0;
+        *last = size - 1;
+        return 1;
+    }
+    return -1;
 }

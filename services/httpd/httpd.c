@@ -142,30 +142,51 @@ static bool append_text(client* c, char const* text)
     return append(c, text, text_length(text));
 }
 
+/* Writes `value` in decimal to `out` (at most 20 bytes); returns how many. */
+static uint32_t put_decimal(char* out, uint64_t value)
+{
+    char digits[20];
+    uint32_t count = 0;
+    do {
+        digits[count++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    for (uint32_t i = 0; i < count; ++i)
+        out[i] = digits[count - 1 - i];
+    return count;
+}
+
 static bool append_number(client* c, uint64_t value)
 {
     char digits[20];
-    uint32_t count = 0, at = sizeof digits;
-    do {
-        digits[--at] = (char)('0' + value % 10);
-        value /= 10;
-        ++count;
-    } while (value);
-    return append(c, digits + at, count);
+    return append(c, digits, put_decimal(digits, value));
 }
 
-/* The status line and header fields of a response with a body of `length` bytes. */
-static bool append_head(client* c, int status, char const* content_type, uint64_t length, bool keep_alive)
+/* The status line and the header fields every response has: Date, Server and,
+ * with a body (`content_type` not null), its type and `length`. */
+static bool append_head(client* c, int status, char const* content_type, uint64_t length)
 {
     uint64_t now = 0;
     char date[29];
     (void)signet_time_now(SIGNET_CLOCK_REALTIME, &now);
     http_format_date(now / 1000000000u, date);
     bool ok = append_text(c, "HTTP/1.1 ") && append_number(c, (uint64_t)status) && append_text(c, " ") && append_text(c, http_reason(status))
-        && append_text(c, "\r\nDate: ") && append(c, date, sizeof date) && append_text(c, "\r\nServer: signet-httpd\r\nContent-Type: ")
-        && append_text(c, content_type) && append_text(c, "\r\nContent-Length: ") && append_number(c, length) && append_text(c, "\r\n");
-    if (ok && status == 405)
-        ok = append_text(c, "Allow: GET, HEAD\r\n");
+        && append_text(c, "\r\nDate: ") && append(c, date, sizeof date) && append_text(c, "\r\nServer: signet-httpd\r\n");
+    if (ok && content_type)
+        ok = append_text(c, "Content-Type: ") && append_text(c, content_type) && append_text(c, "\r\nContent-Length: ") && append_number(c, length)
+            && append_text(c, "\r\n");
+    return ok;
+}
+
+static bool append_field(client* c, char const* name, char const* value, uint32_t length)
+{
+    return append_text(c, name) && append_text(c, ": ") && append(c, value, length) && append_text(c, "\r\n");
+}
+
+/* The last header fields, and the empty line that ends the head. */
+static bool end_head(client* c, int status, bool keep_alive)
+{
+    bool ok = status != 405 || append_text(c, "Allow: GET, HEAD\r\n");
     // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes it unless told.
     if (ok && !keep_alive)
         ok = append_text(c, "Connection: close\r\n");
@@ -174,15 +195,23 @@ static bool append_head(client* c, int status, char const* content_type, uint64_
     return ok && append_text(c, "\r\n");
 }
 
-/* An error response: its status line again as a small page. */
-static bool respond_error(client* c, int status, bool keep_alive)
+/* A response without a file: its status line again as a small page, with one
+ * more header field if `field` is not null (a redirect's Location, a 416's
+ * Content-Range). */
+static bool respond_status(client* c, int status, bool keep_alive, char const* field, char const* value, uint32_t value_length)
 {
     char const* reason = http_reason(status);
     uint64_t length = 3 + 1 + text_length(reason) + 1; // "404 Not Found\n"
     bool with_body = c->request.method != HTTP_HEAD;
-    return append_head(c, status, "text/plain; charset=utf-8", length, keep_alive)
+    return append_head(c, status, "text/plain; charset=utf-8", length) && (!field || append_field(c, field, value, value_length))
+        && end_head(c, status, keep_alive)
         && (!with_body || (append_number(c, (uint64_t)status) && append_text(c, " ") && append_text(c, reason) && append_text(c, "\n")))
         && flush(c);
+}
+
+static bool respond_error(client* c, int status, bool keep_alive)
+{
+    return respond_status(c, status, keep_alive, 0, 0, 0);
 }
 
 /* ---- Files ---- */
@@ -244,31 +273,152 @@ static int status_of(client* c, FileSystem_Imp_tag tag)
     }
 }
 
-/* Opens the file `path` names (a directory's index.html), and says its size.
- * 0, or the status to answer with. */
-static int open_for_client(client* c, char* path, uint32_t* length, uint32_t* handle, uint64_t* size)
+/* A file being served: its handle, size and validators. */
+typedef struct served_file {
+    uint32_t handle;
+    uint64_t size;
+    uint64_t modified; /* seconds since 1970: Last-Modified */
+    char etag[40];     /* "size-modified_ns" in hex, quoted: changes whenever either does */
+    uint32_t etag_length;
+} served_file;
+
+static uint32_t put_hex(char* out, uint64_t value)
+{
+    char digits[16];
+    uint32_t count = 0;
+    do {
+        digits[count++] = "0123456789abcdef"[value & 15];
+        value >>= 4;
+    } while (value);
+    for (uint32_t i = 0; i < count; ++i)
+        out[i] = digits[count - 1 - i];
+    return count;
+}
+
+/* Opens the file `path` names (a directory's index.html), and says its size
+ * and validators. 0, or the status to answer with: 301 for a directory named
+ * without its trailing slash (the client is sent to it with one, so that
+ * relative links in its index.html resolve inside it). */
+static int open_for_client(client* c, char* path, uint32_t* length, served_file* file)
 {
     for (int tries = 0; tries < 2; ++tries) {
         FileSystem_Imp_tag tag = open_file(c, path, *length);
         if (tag != FileSystem_Imp_Opened)
             return status_of(c, tag);
-        *handle = c->files.as.Opened.handle;
-        tag = stat_file(c, *handle);
+        file->handle = c->files.as.Opened.handle;
+        tag = stat_file(c, file->handle);
         if (tag != FileSystem_Imp_Status) {
-            close_file(c, *handle);
+            close_file(c, file->handle);
             return status_of(c, tag);
         }
         if (c->files.as.Status.type != FS_TYPE_DIRECTORY) {
-            *size = c->files.as.Status.size;
+            uint64_t modified_ns = c->files.as.Status.modified_ns;
+            file->size = c->files.as.Status.size;
+            file->modified = modified_ns / 1000000000u;
+            uint32_t at = 0;
+            file->etag[at++] = '"';
+            at += put_hex(file->etag + at, file->size);
+            file->etag[at++] = '-';
+            at += put_hex(file->etag + at, modified_ns);
+            file->etag[at++] = '"';
+            file->etag_length = at;
             return 0;
         }
-        close_file(c, *handle);
+        close_file(c, file->handle);
+        if (tries == 0 && c->request.path_length > 1 && !c->request.trailing_slash)
+            return 301;
         static char const index[] = "/index.html";
         uint32_t at = *length == 1 ? 0 : *length; // the root "/" has its slash already
         __builtin_memcpy(path + at, index, sizeof index);
         *length = at + sizeof index - 1;
     }
     return 404; // an index.html that is a directory
+}
+
+/* Sends a redirect to the request's path with a slash added: its Location is
+ * the path %XX-encoded where a byte is not one a path may hold as it is. */
+static bool respond_redirect(client* c, bool keep_alive)
+{
+    static char const safe[] = "-._~!$&'()*+,;=:@/";
+    char location[3 * HTTP_PATH_MAX + 1];
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < c->request.path_length; ++i) {
+        unsigned char byte = (unsigned char)c->request.path[i];
+        bool plain = (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || (byte >= '0' && byte <= '9');
+        for (uint32_t k = 0; !plain && safe[k]; ++k)
+            plain = byte == (unsigned char)safe[k];
+        if (plain) {
+            location[used++] = (char)byte;
+        } else {
+            location[used++] = '%';
+            location[used++] = "0123456789ABCDEF"[byte >> 4];
+            location[used++] = "0123456789ABCDEF"[byte & 15];
+        }
+    }
+    location[used++] = '/';
+    return respond_status(c, 301, keep_alive, "Location", location, used);
+}
+
+/* Whether the request's conditions say the client's copy is current (304):
+ * If-None-Match when it is there, else If-Modified-Since (RFC 9110 13.2.2). */
+static bool not_modified(http_request const* request, served_file const* file)
+{
+    if (request->if_none_match.present)
+        return request->if_none_match.kept && http_etag_list_matches(request->if_none_match.data, request->if_none_match.length, file->etag, file->etag_length);
+    return request->if_modified_since >= 0 && file->modified <= (uint64_t)request->if_modified_since;
+}
+
+/* Whether a Range may be served: no If-Range, or one naming the file as it is
+ * now: its entity tag (compared strongly) or its exact Last-Modified date. */
+static bool range_applies(http_request const* request, served_file const* file)
+{
+    http_value const* condition = &request->if_range;
+    if (!condition->present)
+        return true;
+    if (!condition->kept || condition->length == 0)
+        return false;
+    if (condition->data[0] == '"') {
+        if (condition->length != file->etag_length)
+            return false;
+        for (uint32_t i = 0; i < file->etag_length; ++i) {
+            if (condition->data[i] != file->etag[i])
+                return false;
+        }
+        return true;
+    }
+    if (condition->data[0] == 'W')
+        return false; // a weak tag never matches strongly
+    return http_parse_date(condition->data, condition->length) == (int64_t)file->modified;
+}
+
+/* Sends bytes [first, end) of the open file after the head in c->out. False if
+ * the connection failed, or the file shrank or failed after the head promised
+ * its length: then the client sees the connection close short. */
+static bool send_file_bytes(client* c, served_file const* file, uint64_t first, uint64_t end)
+{
+    // A small body goes with its head in one Send; a larger one after it, in
+    // pieces at offsets the file system reads whole blocks at.
+    if (end - first > HTTPD_IO_MAX - c->out.data.length && !flush(c))
+        return false;
+    for (uint64_t offset = first; offset < end;) {
+        uint32_t room = HTTPD_IO_MAX - c->out.data.length;
+        uint32_t want = end - offset < room ? (uint32_t)(end - offset) : room;
+        if (offset % HTTPD_IO_MAX && want > HTTPD_IO_MAX - offset % HTTPD_IO_MAX)
+            want = HTTPD_IO_MAX - (uint32_t)(offset % HTTPD_IO_MAX); // back to whole pieces after a range's start
+        FileSystem_Imp_tag tag = read_file(c, file->handle, offset, want);
+        uint32_t got = tag == FileSystem_Imp_Data ? c->files.as.Data.data.length : 0;
+        if (got == 0 || got > want) {
+            if (tag != FileSystem_Imp_Data)
+                (void)status_of(c, tag);
+            return false;
+        }
+        __builtin_memcpy(c->out.data.data + c->out.data.length, c->files.as.Data.data.data, got);
+        c->out.data.length += got;
+        offset += got;
+        if (c->out.data.length == HTTPD_IO_MAX && !flush(c))
+            return false;
+    }
+    return true;
 }
 
 /* Answers a parsed request. False if the connection must close after it. */
@@ -287,39 +437,43 @@ static bool serve_request(client* c)
         __builtin_memcpy(path + length, request->path, request->path_length);
         length += request->path_length;
     }
-    uint32_t handle = 0;
-    uint64_t size = 0;
-    int status = open_for_client(c, path, &length, &handle, &size);
+    served_file file = { 0 };
+    int status = open_for_client(c, path, &length, &file);
+    if (status == 301)
+        return respond_redirect(c, keep_alive) && keep_alive;
     if (status)
         return respond_error(c, status, keep_alive) && keep_alive;
 
-    bool sent = append_head(c, 200, http_content_type(path, length), size, keep_alive);
-    if (sent && request->method == HTTP_GET) {
-        // A small file goes with its head in one Send; a larger one after it,
-        // in pieces at offsets the file system reads whole blocks at.
-        if (size > HTTPD_IO_MAX - c->out.data.length)
-            sent = flush(c);
-        for (uint64_t offset = 0; sent && offset < size;) {
-            uint32_t room = HTTPD_IO_MAX - c->out.data.length;
-            uint32_t want = size - offset < room ? (uint32_t)(size - offset) : room;
-            FileSystem_Imp_tag tag = read_file(c, handle, offset, want);
-            uint32_t got = tag == FileSystem_Imp_Data ? c->files.as.Data.data.length : 0;
-            if (got == 0 || got > want) {
-                // The file shrank, or the file system failed, after the head
-                // promised its length: the client sees the connection close short.
-                if (tag != FileSystem_Imp_Data)
-                    (void)status_of(c, tag);
-                sent = false;
-                break;
-            }
-            __builtin_memcpy(c->out.data.data + c->out.data.length, c->files.as.Data.data.data, got);
-            c->out.data.length += got;
-            offset += got;
-            if (c->out.data.length == HTTPD_IO_MAX)
-                sent = flush(c);
-        }
+    char modified[29];
+    http_format_date(file.modified, modified);
+    bool sent;
+    if (not_modified(request, &file)) {
+        sent = append_head(c, 304, 0, 0) && append_field(c, "ETag", file.etag, file.etag_length) && append_field(c, "Last-Modified", modified, sizeof modified)
+            && end_head(c, 304, keep_alive);
+        close_file(c, file.handle);
+        return sent && flush(c) && keep_alive;
     }
-    close_file(c, handle);
+    // A Range is for GET only (RFC 9110 14.2), and only while If-Range holds.
+    uint64_t first = 0, last = 0;
+    int range = request->method == HTTP_GET && range_applies(request, &file) ? http_resolve_range(request, file.size, &first, &last) : -1;
+    if (range == 0) {
+        close_file(c, file.handle);
+        char content_range[32] = "bytes */";
+        uint32_t used = 8 + put_decimal(content_range + 8, file.size);
+        return respond_status(c, 416, keep_alive, "Content-Range", content_range, used) && keep_alive;
+    }
+    uint64_t end = range == 1 ? last + 1 : file.size;
+    if (range != 1)
+        first = 0;
+    sent = append_head(c, range == 1 ? 206 : 200, http_content_type(path, length), end - first) && append_text(c, "Accept-Ranges: bytes\r\n")
+        && append_field(c, "ETag", file.etag, file.etag_length) && append_field(c, "Last-Modified", modified, sizeof modified);
+    if (sent && range == 1)
+        sent = append_text(c, "Content-Range: bytes ") && append_number(c, first) && append_text(c, "-") && append_number(c, last)
+            && append_text(c, "/") && append_number(c, file.size) && append_text(c, "\r\n");
+    sent = sent && end_head(c, range == 1 ? 206 : 200, keep_alive);
+    if (sent && request->method == HTTP_GET)
+        sent = send_file_bytes(c, &file, first, end);
+    close_file(c, file.handle);
     return sent && flush(c) && keep_alive;
 }
 
