@@ -141,25 +141,47 @@ void NetPoller::loop(std::shared_ptr<State> state)
     }
 }
 
+bool NetPoller::watch(int fd, Direction direction, std::shared_ptr<Kernel::HostCall> const& call)
+{
+    std::lock_guard guard(m_state->lock);
+    auto [it, inserted] = m_state->watched.try_emplace(fd);
+    (direction == Direction::Read ? it->second.readers : it->second.writers).push_back(call);
+    if (m_state->rearm(fd, it->second, !inserted))
+        return true;
+    std::erase(it->second.readers, call);
+    std::erase(it->second.writers, call);
+    if (it->second.readers.empty() && it->second.writers.empty())
+        m_state->watched.erase(it);
+    return false;
+}
+
+void NetPoller::unwatch(int fd, std::shared_ptr<Kernel::HostCall> const& call)
+{
+    Calls failed;
+    {
+        std::lock_guard guard(m_state->lock);
+        if (auto it = m_state->watched.find(fd); it != m_state->watched.end()) {
+            std::erase(it->second.readers, call);
+            std::erase(it->second.writers, call);
+            if (!m_state->rearm(fd, it->second, true)) {
+                take(failed, it->second.readers);
+                take(failed, it->second.writers);
+            }
+            if (it->second.readers.empty() && it->second.writers.empty())
+                m_state->watched.erase(it);
+        }
+    }
+    complete(failed);
+}
+
 NetPoller::Wait NetPoller::wait(int fd, Direction direction, uint64_t deadline_ns)
 {
     Thread* self = Worker::current_thread();
     VERIFY(self);
     auto call = std::make_shared<Kernel::HostCall>();
     call->waiter = self;
-    {
-        std::lock_guard guard(m_state->lock);
-        auto [it, inserted] = m_state->watched.try_emplace(fd);
-        (direction == Direction::Read ? it->second.readers : it->second.writers).push_back(call);
-        if (!m_state->rearm(fd, it->second, !inserted)) {
-            // Not a socket epoll can watch: this thread tries again and meets the real error.
-            std::erase(it->second.readers, call);
-            std::erase(it->second.writers, call);
-            if (it->second.readers.empty() && it->second.writers.empty())
-                m_state->watched.erase(it);
-            return Wait::Ready;
-        }
-    }
+    if (!watch(fd, direction, call))
+        return Wait::Ready; // Not a socket epoll can watch: this thread tries again and meets the real error.
     std::shared_ptr<Kernel::HostCall> timer;
     if (deadline_ns != UINT64_MAX)
         timer = m_kernel.arm_timer(*self, deadline_ns);
@@ -189,21 +211,7 @@ NetPoller::Wait NetPoller::wait(int fd, Direction direction, uint64_t deadline_n
         std::lock_guard guard(call->lock);
         call->waiter = nullptr;
     }
-    Calls failed;
-    {
-        std::lock_guard guard(m_state->lock);
-        if (auto it = m_state->watched.find(fd); it != m_state->watched.end()) {
-            std::erase(it->second.readers, call);
-            std::erase(it->second.writers, call);
-            if (!m_state->rearm(fd, it->second, true)) {
-                take(failed, it->second.readers);
-                take(failed, it->second.writers);
-            }
-            if (it->second.readers.empty() && it->second.writers.empty())
-                m_state->watched.erase(it);
-        }
-    }
-    complete(failed);
+    unwatch(fd, call);
     return result;
 }
 

@@ -40,6 +40,14 @@ public:
     // again and wait again.
     Wait wait(int fd, Direction, uint64_t deadline_ns);
 
+    // The two halves of a wait, for a thread that waits for other things too
+    // (channel_select): from watch() until unwatch(), `call` is completed (done,
+    // its waiter woken) once `fd` is ready for `direction`. One call may watch
+    // several sockets. False if epoll cannot watch `fd`: the caller takes it as
+    // ready, and its next call on it meets the real error.
+    bool watch(int fd, Direction, std::shared_ptr<Kernel::HostCall> const&);
+    void unwatch(int fd, std::shared_ptr<Kernel::HostCall> const&);
+
 private:
     // Shared with the host thread, which may outlive the poller for a moment.
     struct State {

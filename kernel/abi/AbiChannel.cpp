@@ -17,6 +17,8 @@
 #include "base/Hot.h"
 #include "kernel/object/Channel.h"
 #include "kernel/object/Child.h"
+#include "kernel/object/Net.h"
+#include "kernel/NetPoller.h"
 #include "kernel/object/ExchangeBlock.h"
 #include "kernel/object/Thread.h"
 
@@ -25,7 +27,9 @@
 #include "contracts/Limits.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <new>
+#include <poll.h>
 
 using namespace signet;
 using namespace signet::abi;
@@ -497,8 +501,31 @@ uint32_t call(Sip& sip, uint32_t send_handle, uint32_t message_id, uint32_t data
     return status;
 }
 
-// Ready: an endpoint with a message waiting or its peer gone, or a child that
-// has ended. The first ready one in the caller's order wins.
+// The socket of a Connection or Listener in a select; -1 for other objects.
+int socket_of(KernelObject const& object)
+{
+    if (object.type() == ObjectType::Connection)
+        return static_cast<Connection const&>(object).fd();
+    if (object.type() == ObjectType::Listener)
+        return static_cast<Listener const&>(object).fd();
+    return -1;
+}
+
+// Whether net_recv on the connection (net_accept on the listener) would not
+// wait: bytes, the end of the stream, an error, or a client waiting.
+bool socket_ready(int fd)
+{
+    pollfd entry { fd, POLLIN | POLLRDHUP, 0 };
+    int polled;
+    do {
+        polled = ::poll(&entry, 1, 0);
+    } while (polled < 0 && errno == EINTR);
+    return polled != 0; // an error too: the call on it says which
+}
+
+// Ready: an endpoint with a message waiting or its peer gone, a child that has
+// ended, or a connection or listener that net_recv or net_accept would not
+// wait on. The first ready one in the caller's order wins.
 uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_timeout, uint32_t out_index)
 {
     GuestMemory memory(sip.runtime());
@@ -506,43 +533,69 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
         return SIGNET_INVALID_ARGUMENT;
     if (!memory.valid(handles, uint64_t(count) * 4) || !memory.valid(out_index, 4))
         return SIGNET_OUT_OF_BOUNDS;
-    // Endpoints and children, each held while the call may block.
+    // Endpoints, children and sockets, each held while the call may block.
     std::shared_ptr<KernelObject> objects[max_select];
     auto endpoint = [&](uint32_t i) { return static_cast<Endpoint*>(objects[i].get()); };
     auto child_sip = [&](uint32_t i) -> Sip& { return static_cast<Child&>(*objects[i]).sip(); };
+    bool any_socket = false;
     for (uint32_t i = 0; i < count; ++i) {
         uint32_t handle = 0;
         memory.read(handles + i * 4, handle);
-        objects[i] = sip.handles().get(handle, ObjectType::Endpoint);
-        if (objects[i])
-            continue;
-        objects[i] = sip.handles().get(handle, ObjectType::Child);
+        for (ObjectType type : { ObjectType::Endpoint, ObjectType::Child, ObjectType::Connection, ObjectType::Listener }) {
+            if ((objects[i] = sip.handles().get(handle, type)))
+                break;
+        }
         if (!objects[i])
-            return SIGNET_BAD_HANDLE;
-        if (child_sip(i).state() == Sip::State::Created)
+            return SIGNET_BAD_HANDLE; // none, or nothing a select can wait for
+        if (objects[i]->type() == ObjectType::Child && child_sip(i).state() == Sip::State::Created)
             return SIGNET_INVALID_ARGUMENT; // As child_wait: a child never started would never end.
+        any_socket |= socket_of(*objects[i]) >= 0;
     }
+    NetPoller* poller = any_socket ? sip.kernel().net_poller() : nullptr;
+    if (any_socket && !poller)
+        return SIGNET_IO; // The reason is on the diagnostics.
     auto timeout = static_cast<int64_t>(raw_timeout);
     Thread* self = Worker::current_thread();
     std::shared_ptr<Kernel::HostCall> timer;
+    // One call for this round's sockets: the poller completes it when any is ready.
+    std::shared_ptr<Kernel::HostCall> sockets;
     auto unregister_all = [&](uint32_t up_to) {
         for (uint32_t i = 0; i < up_to; ++i) {
             if (objects[i]->type() == ObjectType::Endpoint)
                 unregister(*endpoint(i), self);
-            else
+            else if (objects[i]->type() == ObjectType::Child)
                 child_sip(i).unwatch_end(*self);
+            else
+                poller->unwatch(socket_of(*objects[i]), sockets);
+        }
+        if (sockets) {
+            std::lock_guard guard(sockets->lock);
+            sockets->waiter = nullptr;
         }
     };
     int status = SIGNET_TIMED_OUT;
     for (;;) {
         // Check each one and register as its waiter in one step (under the
-        // channel's lock, or the child's), so that what happens after the check
-        // still wakes us.
+        // channel's lock, or the child's; a socket's readiness is rechecked by
+        // epoll when it is added), so that what happens after the check still
+        // wakes us.
         uint32_t registered = 0;
         int64_t ready = -1;
+        if (any_socket) {
+            sockets = std::make_shared<Kernel::HostCall>();
+            sockets->waiter = self;
+        }
         for (uint32_t i = 0; i < count && ready < 0; ++i) {
             if (objects[i]->type() == ObjectType::Child) {
                 if (child_sip(i).watch_end(*self)) {
+                    ready = i;
+                    break;
+                }
+                registered = i + 1;
+                continue;
+            }
+            if (int fd = socket_of(*objects[i]); fd >= 0) {
+                if (socket_ready(fd) || !poller->watch(fd, NetPoller::Direction::Read, sockets)) {
                     ready = i;
                     break;
                 }

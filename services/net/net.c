@@ -36,10 +36,11 @@
 /* Timeouts. A client that sends nothing for NET_RECEIVE_TIMEOUT_NS while the
  * importer waits for its bytes, or reads nothing for NET_SEND_TIMEOUT_NS while
  * the driver sends, fails the request with TIMED_OUT: no client holds a thread
- * for long by stalling. A wait on the client is cut into NET_WATCH_NS slices,
- * between which the thread looks whether the importer closed its end, so that
- * an importer that leaves (or is killed) mid-request frees the connection at
- * once rather than at the timeout. */
+ * for long by stalling. An importer that leaves (or is killed) mid-request
+ * frees the connection before the timeout: a wait for the client's bytes is one
+ * channel_select on the socket and the importer's end together, and a wait for
+ * the client to take bytes (which a select cannot wait for) is cut into
+ * NET_WATCH_NS slices, between which the thread looks at the importer's end. */
 #define NET_RECEIVE_TIMEOUT_NS (30LL * 1000 * 1000 * 1000)
 #define NET_SEND_TIMEOUT_NS (10LL * 1000 * 1000 * 1000)
 #define NET_WATCH_NS (250LL * 1000 * 1000)
@@ -122,9 +123,25 @@ static served serve_receive(connection* c)
     }
     if (max > NET_IO_MAX)
         max = NET_IO_MAX;
-    for (int64_t waited = 0;;) {
+    uint64_t deadline = 0;
+    (void)signet_time_now(SIGNET_CLOCK_MONOTONIC, &deadline);
+    deadline += NET_RECEIVE_TIMEOUT_NS;
+    for (;;) {
         uint32_t received = 0;
-        int32_t status = signet_net_recv(c->socket, c->received.data.data, max, NET_WATCH_NS, &received);
+        int32_t status = signet_net_recv(c->socket, c->received.data.data, max, 0, &received);
+        if (status == SIGNET_TIMED_OUT) {
+            // Nothing yet: wait for the client's bytes, or for the importer to leave.
+            uint64_t now = 0;
+            (void)signet_time_now(SIGNET_CLOCK_MONOTONIC, &now);
+            signet_handle both[2] = { c->endpoint, c->socket };
+            uint32_t ready = 0;
+            if (now < deadline)
+                status = signet_channel_select(both, 2, (int64_t)(deadline - now), &ready);
+            if (status == SIGNET_OK && ready == 0)
+                return IMPORTER_GONE;
+            if (status == SIGNET_OK)
+                continue;
+        }
         if (status == SIGNET_OK && received == 0) {
             (void)TcpConnection_Exp_send_Ended(c->endpoint);
             return SERVED;
@@ -134,13 +151,7 @@ static served serve_receive(connection* c)
             (void)TcpConnection_Exp_send_Received_message(c->endpoint, &c->received);
             return SERVED;
         }
-        if (status == SIGNET_TIMED_OUT) {
-            if (importer_gone(c))
-                return IMPORTER_GONE;
-            waited += NET_WATCH_NS;
-            if (waited < NET_RECEIVE_TIMEOUT_NS)
-                continue;
-        } else if (status != SIGNET_CLOSED) {
+        if (status != SIGNET_TIMED_OUT && status != SIGNET_CLOSED) {
             // BAD_HANDLE, OUT_OF_BOUNDS, INVALID_ARGUMENT: the driver's own socket
             // and buffer, so a bug here; the importer is told, and the log says which.
             log_status("net: ", "receiving from a client failed: ", status);

@@ -182,11 +182,11 @@ TEST_F(NetTest, ASendToAClientThatDoesNotReadTimesOutPartlySent)
 
 TEST_F(NetTest, AKillEndsWaitsForAClientAndForBytes)
 {
-    for (char const* mode : { "accept", "recv" }) {
+    for (char const* mode : { "accept", "recv", "select-forever" }) {
         auto guest = start({ mode });
         ASSERT_TRUE(guest.sip);
         int client = -1;
-        if (std::string(mode) == "recv") {
+        if (std::string(mode) != "accept") {
             client = connect_client();
             ASSERT_TRUE(printed(guest, "peer "));
         }
@@ -198,6 +198,27 @@ TEST_F(NetTest, AKillEndsWaitsForAClientAndForBytes)
         if (client >= 0)
             ::close(client);
     }
+}
+
+TEST_F(NetTest, ASelectWaitsOnSocketsAndEndpointsTogether)
+{
+    // The guest waits in channel_select on an endpoint and a listener, then on an
+    // endpoint and a connection: a client that comes, bytes that arrive, a peer
+    // that goes and the end of the stream each end the wait, on the right index.
+    auto guest = start({ "select" });
+    ASSERT_TRUE(guest.sip);
+    ASSERT_TRUE(printed(guest, "listening")) << guest.out->contents();
+    int client = connect_client();
+    ASSERT_GE(client, 0);
+    ASSERT_TRUE(printed(guest, "accepted")) << guest.out->contents();
+    ASSERT_EQ(::send(client, "ping", 4, 0), 4);
+    ASSERT_TRUE(printed(guest, "peer-closed")) << guest.out->contents();
+    ::shutdown(client, SHUT_WR);
+    auto exit = guest.sip->wait_from_host_for(std::chrono::seconds(10));
+    ::close(client);
+    ASSERT_TRUE(exit.has_value());
+    EXPECT_EQ(exit->status, 0) << guest.out->contents();
+    EXPECT_NE(guest.out->contents().find("select: 0 failures"), std::string::npos) << guest.out->contents();
 }
 
 TEST_F(NetTest, AWaitingDriverLeavesItsWorkerToOthers)

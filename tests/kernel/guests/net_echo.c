@@ -9,9 +9,16 @@
 //   reset             takes one client and prints what its next receive says
 //   flood MS          takes one client (which never reads) and sends 64 MiB with a
 //                     timeout of MS milliseconds; prints the status and how much went
+//   select            channel_select over sockets and an endpoint together: prints
+//                     "listening", "accepted" and "peer-closed" where the test acts,
+//                     and "select: N failures" at the end
+//   select-forever    takes one client and selects on it and an endpoint forever (a target for kill)
 //
 // Prints "peer ADDRESS" for each client it takes, and "fail: ..." for what went wrong.
 #include <signet/abi.h>
+#include <signet/thread.h>
+
+#include "blockpipe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +114,63 @@ static int echo(int clients)
     return failures ? 1 : 0;
 }
 
+static signet_handle s_importer;
+static _Alignas(16) uint8_t s_closer_stack[16 * 1024];
+
+// Closes the importer's end after 50 ms, while the main thread waits in a select.
+static void close_importer_later(void* unused)
+{
+    (void)unused;
+    (void)signet_sleep(50 * 1000000);
+    (void)signet_handle_close(s_importer);
+    signet_thread_exit(0);
+}
+
+static void say(char const* line)
+{
+    printf("%s\n", line);
+    fflush(stdout);
+}
+
+static int selects(void)
+{
+    uint32_t listener = listen_or_exit(), exporter = 0, connection = 0, length = 0, index = 99, got = 0;
+    char buffer[16], peer[64];
+    expect(signet_channel_create(BlockPipe_descriptor, BlockPipe_DESCRIPTOR_SIZE, &s_importer, &exporter), SIGNET_OK, "channel_create");
+    uint32_t both[2] = { exporter, listener };
+    expect(signet_channel_select(both, 2, 0, &index), SIGNET_TIMED_OUT, "select on an endpoint and a listener, nothing ready");
+    say("listening");
+    expect(signet_channel_select(both, 2, -1, &index), SIGNET_OK, "select until a client comes");
+    expect((int32_t)index, 1, "the listener is the one ready");
+    expect(signet_net_accept(listener, 0, &connection, peer, sizeof peer, &length), SIGNET_OK, "accept without waiting after the select");
+    uint32_t talk[2] = { exporter, connection };
+    expect(signet_channel_select(talk, 2, 20 * 1000000, &index), SIGNET_TIMED_OUT, "select for 20 ms on a client that sends nothing");
+    say("accepted");
+    expect(signet_channel_select(talk, 2, -1, &index), SIGNET_OK, "select until the client sends");
+    expect((int32_t)index, 1, "the connection is the one ready");
+    expect(signet_net_recv(connection, buffer, sizeof buffer, 0, &got), SIGNET_OK, "recv without waiting after the select");
+    expect(got == 4 && memcmp(buffer, "ping", 4) == 0 ? 0 : 1, 0, "the client's bytes");
+    // An endpoint whose peer goes while the select waits on both.
+    signet_handle closer = 0;
+    expect(signet_thread_start(close_importer_later, 0, s_closer_stack, sizeof s_closer_stack, &closer), SIGNET_OK, "thread_start");
+    uint32_t reversed[2] = { connection, exporter };
+    expect(signet_channel_select(reversed, 2, 10ll * 1000000000, &index), SIGNET_OK, "select until the importer's end closes");
+    expect((int32_t)index, 1, "the endpoint is the one ready");
+    int32_t joined = 0;
+    expect(signet_thread_join(closer, -1, &joined), SIGNET_OK, "thread_join");
+    say("peer-closed");
+    // The client finishes sending: the end of its stream makes the connection ready.
+    expect(signet_channel_select(&connection, 1, 10ll * 1000000000, &index), SIGNET_OK, "select until the client finishes");
+    expect(signet_net_recv(connection, buffer, sizeof buffer, 0, &got), SIGNET_OK, "recv the end of the stream");
+    expect((int32_t)got, 0, "the end of the stream");
+    // Handles a select cannot wait on, and closed ones.
+    expect(signet_channel_select(&closer, 1, 0, &index), SIGNET_BAD_HANDLE, "select on a thread handle");
+    expect(signet_handle_close(connection), SIGNET_OK, "closing the connection");
+    expect(signet_channel_select(&connection, 1, 0, &index), SIGNET_BAD_HANDLE, "select on a closed connection");
+    printf("select: %d failures\n", failures);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char** argv)
 {
     char const* mode = argc > 1 ? argv[1] : "";
@@ -132,6 +196,15 @@ int main(int argc, char** argv)
             result = signet_net_recv(connection, buffer, sizeof buffer, 10ll * 1000000000, &got);
         while (result == SIGNET_OK && got > 0);
         printf("recv: status %d, %u bytes\n", (int)result, got);
+    } else if (strcmp(mode, "select") == 0) {
+        status = selects();
+    } else if (strcmp(mode, "select-forever") == 0) {
+        uint32_t connection = accept_or_exit(listen_or_exit()), exporter = 0, index = 0;
+        expect(signet_channel_create(BlockPipe_descriptor, BlockPipe_DESCRIPTOR_SIZE, &s_importer, &exporter), SIGNET_OK, "channel_create");
+        uint32_t both[2] = { exporter, connection };
+        say("selecting");
+        signet_channel_select(both, 2, -1, &index);
+        say("fail: the select ended");
     } else if (strcmp(mode, "flood") == 0) {
         uint32_t connection = accept_or_exit(listen_or_exit()), sent = 0;
         uint32_t const total = 64u << 20;
