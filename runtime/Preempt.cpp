@@ -22,6 +22,7 @@ constexpr uintptr_t required_headroom = 16 * 1024;
 constexpr uintptr_t red_zone = 128;
 
 std::atomic<uint64_t> s_signals_sent { 0 };
+std::atomic<uint64_t> s_ticks { 0 };
 void (*s_preempt_point)() = nullptr;
 
 // PreemptTimer's view of its one host thread; set before the timer is armed,
@@ -131,10 +132,16 @@ uint64_t PreemptWatchdog::signals_sent()
     return s_signals_sent.load(std::memory_order_relaxed);
 }
 
-PreemptWatchdog::PreemptWatchdog(unsigned host_threads, Look look, std::chrono::microseconds quantum)
+uint64_t PreemptWatchdog::ticks()
+{
+    return s_ticks.load(std::memory_order_relaxed);
+}
+
+PreemptWatchdog::PreemptWatchdog(unsigned host_threads, Look look, std::chrono::microseconds quantum, std::shared_ptr<PreemptDoorbell> doorbell)
     : m_host_threads(host_threads)
     , m_look(std::move(look))
     , m_quantum(quantum)
+    , m_doorbell(std::move(doorbell))
 {
     m_thread = std::thread([this] { watch(); });
 }
@@ -146,6 +153,8 @@ PreemptWatchdog::~PreemptWatchdog()
         m_stop = true;
         m_stop_requested.notify_all();
     }
+    if (m_doorbell)
+        m_doorbell->wake();
     m_thread.join();
 }
 
@@ -160,13 +169,17 @@ void PreemptWatchdog::watch()
     };
     std::vector<Seen> seen(m_host_threads);
     pid_t process = ::getpid();
+    unsigned idle_ticks = 0; // in a row, with no host thread running a fiber
     std::unique_lock guard(m_lock);
     while (!m_stop) {
         m_stop_requested.wait_for(guard, tick);
         if (m_stop)
             break;
+        s_ticks.fetch_add(1, std::memory_order_relaxed);
+        bool any_running = false;
         for (unsigned i = 0; i < seen.size(); ++i) {
             HostThread host = m_look(i);
+            any_running |= host.running_fiber;
             if (!host.running_fiber || host.switches != seen[i].switches) {
                 seen[i] = { host.switches, 0 };
                 continue;
@@ -180,7 +193,31 @@ void PreemptWatchdog::watch()
             // Keep signalling each tick until it switches: the first signal may land outside SIP code.
             seen[i].ticks = ticks_per_quantum - 1;
         }
+        idle_ticks = any_running ? 0 : idle_ticks + 1;
+        if (m_doorbell && idle_ticks >= ticks_per_quantum) {
+            guard.unlock();
+            sleep_while_idle();
+            guard.lock();
+            idle_ticks = 0;
+        }
     }
+}
+
+void PreemptWatchdog::sleep_while_idle()
+{
+    PreemptDoorbell& doorbell = *m_doorbell;
+    doorbell.m_asleep.store(true, std::memory_order_relaxed);
+    // Paired with the fence in PreemptDoorbell::ring.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (unsigned i = 0; i < m_host_threads; ++i) {
+        if (m_look(i).running_fiber) {
+            doorbell.m_asleep.store(false, std::memory_order_relaxed);
+            return;
+        }
+    }
+    std::unique_lock guard(doorbell.m_lock);
+    doorbell.m_woken.wait(guard, [&] { return !doorbell.m_asleep.load(std::memory_order_relaxed) || m_stop.load(std::memory_order_relaxed); });
+    doorbell.m_asleep.store(false, std::memory_order_relaxed);
 }
 
 } // namespace signet

@@ -27,11 +27,43 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <sys/types.h>
 #include <thread>
 
 namespace signet {
+
+// How a host thread that starts running a fiber wakes a watchdog that sleeps
+// because none ran: with every host thread idle, a watchdog that has a doorbell
+// stops ticking (an idle kernel makes no wake-ups) until one rings it.
+class PreemptDoorbell {
+public:
+    // Called by a host thread right after it marked itself running a fiber
+    // (HostThread::running_fiber). Costs a fence, and a wake-up only when the
+    // watchdog sleeps: the first fiber after a quantum of idleness.
+    void ring()
+    {
+        // Paired with the fence in PreemptWatchdog::sleep_while_idle: either this
+        // thread sees the watchdog asleep, or the watchdog sees the fiber running.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (m_asleep.load(std::memory_order_relaxed))
+            wake();
+    }
+
+private:
+    friend class PreemptWatchdog;
+    void wake()
+    {
+        std::lock_guard guard(m_lock);
+        m_asleep.store(false, std::memory_order_relaxed);
+        m_woken.notify_one();
+    }
+
+    std::atomic<bool> m_asleep { false };
+    std::mutex m_lock;
+    std::condition_variable m_woken;
+};
 
 class PreemptWatchdog {
 public:
@@ -45,7 +77,9 @@ public:
     };
     using Look = std::function<HostThread(unsigned index)>;
 
-    PreemptWatchdog(unsigned host_threads, Look, std::chrono::microseconds quantum);
+    // With a doorbell, the watchdog sleeps once no host thread has run a fiber
+    // for a quantum, until the doorbell rings (see PreemptDoorbell).
+    PreemptWatchdog(unsigned host_threads, Look, std::chrono::microseconds quantum, std::shared_ptr<PreemptDoorbell> = nullptr);
     ~PreemptWatchdog();
     PreemptWatchdog(PreemptWatchdog const&) = delete;
     PreemptWatchdog& operator=(PreemptWatchdog const&) = delete;
@@ -58,16 +92,22 @@ public:
     static void install_handler(void (*preempt_point)());
     // Signals sent by every watchdog of this process (tests, `signet bench`).
     static uint64_t signals_sent();
+    // Ticks of every watchdog of this process: what it costs an idle process.
+    static uint64_t ticks();
 
 private:
     void watch();
+    // With every host thread idle: sleeps until the doorbell rings (or the
+    // watchdog stops), unless a fiber started running meanwhile.
+    void sleep_while_idle();
 
     unsigned m_host_threads;
     Look m_look;
     std::chrono::microseconds m_quantum;
+    std::shared_ptr<PreemptDoorbell> m_doorbell;
     std::mutex m_lock;
     std::condition_variable m_stop_requested;
-    bool m_stop { false };
+    std::atomic<bool> m_stop { false };
     std::thread m_thread;
 };
 

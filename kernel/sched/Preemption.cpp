@@ -49,7 +49,7 @@ Preemption::Preemption(Scheduler& scheduler, std::chrono::microseconds quantum)
     m_watchdog.emplace(scheduler.worker_count(), [&scheduler](unsigned index) {
         Worker& worker = scheduler.worker(index);
         return PreemptWatchdog::HostThread { worker.switches(), worker.running_fiber(), worker.steal_requested(), worker.host_tid() };
-    }, quantum);
+    }, quantum, scheduler.preempt_doorbell());
 }
 
 uint64_t Preemption::preemptions()

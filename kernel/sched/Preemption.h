@@ -5,7 +5,10 @@
 // that has run the same SIP thread for a whole quantum gets a signal, and the
 // handler redirects SIP code (only) to signet_preempt_point below it, which
 // yields the worker, keeping the SIP's turn. Well-behaved SIPs cost nothing:
-// no signal goes to a worker that switches fibers on its own.
+// no signal goes to a worker that switches fibers on its own. An idle kernel
+// costs nothing either: once no worker has run a fiber for a quantum the
+// watchdog sleeps, until a worker that starts running one rings the
+// scheduler's doorbell (Scheduler::preempt_doorbell).
 #pragma once
 
 #include "runtime/Preempt.h"
@@ -28,6 +31,7 @@ public:
     // Counters, for tests and `signet bench`.
     static uint64_t signals_sent() { return PreemptWatchdog::signals_sent(); }
     static uint64_t preemptions();
+    static uint64_t watchdog_ticks() { return PreemptWatchdog::ticks(); }
 
 private:
     std::optional<PreemptWatchdog> m_watchdog;

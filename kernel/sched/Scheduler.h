@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel/sched/Worker.h"
+#include "runtime/Preempt.h"
 
 #include <atomic>
 #include <functional>
@@ -41,11 +42,17 @@ public:
     ThreadEntry entry() const { return m_entry; }
     ThreadReaper const& reaper() const { return m_reaper; }
 
+    // Rung by a worker that starts running a fiber after its idle context: the
+    // preemption watchdog sleeps while every worker is idle (kernel/sched/Preemption.h).
+    std::shared_ptr<PreemptDoorbell> const& preempt_doorbell() const { return m_preempt_doorbell; }
+
 private:
     std::vector<std::unique_ptr<Worker>> m_workers;
     std::atomic<unsigned> m_next_worker { 0 };
     ThreadEntry m_entry;
     ThreadReaper m_reaper;
+    // Made with the scheduler and never replaced, so a worker may ring it at any time.
+    std::shared_ptr<PreemptDoorbell> m_preempt_doorbell { std::make_shared<PreemptDoorbell>() };
     bool m_started { false };
 };
 

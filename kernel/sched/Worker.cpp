@@ -463,8 +463,10 @@ SIGNET_HOT void Worker::switch_to(Thread* next)
         context.stack = { next->m_stack.guard_low(), next->m_stack.low(), next->m_stack.high() };
         next->m_state = Thread::State::Running;
         current_sip_context = &context;
-        if (!previous)
+        if (!previous) {
             m_running_fiber.store(true, std::memory_order_relaxed);
+            m_scheduler.preempt_doorbell()->ring(); // a sleeping watchdog ticks again
+        }
         target = next->m_context;
     } else {
         current_sip_context = nullptr;

@@ -38,6 +38,38 @@ TEST_F(OneWorkerTest, SpinningSipsDoNotStopOthersOnTheSameWorker)
     EXPECT_EQ(second.value()->wait_from_host().how, ExitInfo::How::Killed);
 }
 
+TEST_F(OneWorkerTest, AnIdleKernelsWatchdogSleepsAndTheFirstFiberWakesIt)
+{
+    // Nothing has run for 100 ms, 20 quanta: the watchdog sleeps, and ticks no more
+    // (ticking, it would tick every 1.25 ms: 240 times in 300 ms).
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    uint64_t before = Preemption::watchdog_ticks();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_LE(Preemption::watchdog_ticks() - before, 1u);
+    // A SIP that spins on the only worker: the watchdog must wake for it, or
+    // nothing else would run again.
+    uint64_t preemptions = Preemption::preemptions();
+    auto spinner = m_kernel->spawn(request(guest("test_spinner")));
+    ASSERT_FALSE(spinner.is_error());
+    auto hello = request(example("hello"));
+    auto out = std::static_pointer_cast<BufferOutputStream>(hello.stdio.out);
+    auto other = m_kernel->spawn(std::move(hello));
+    ASSERT_FALSE(other.is_error());
+    bool ended = other.value()->wait_from_host_for(std::chrono::seconds(20)).has_value();
+    EXPECT_TRUE(ended) << "the spinner was never preempted";
+    EXPECT_EQ(out->contents(), "Hello from a sealed process!\n");
+    EXPECT_GT(Preemption::preemptions(), preemptions);
+    m_kernel->kill(*spinner.value());
+    if (!ended)
+        m_kernel->kill(*other.value());
+    EXPECT_EQ(spinner.value()->wait_from_host().how, ExitInfo::How::Killed);
+    // Idle again: asleep again.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    before = Preemption::watchdog_ticks();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_LE(Preemption::watchdog_ticks() - before, 1u);
+}
+
 TEST_F(OneWorkerTest, WakeUpLatencyStaysBoundedWhileOthersSpin)
 {
     auto first = m_kernel->spawn(request(guest("test_spinner")));
