@@ -557,34 +557,29 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
     auto timeout = static_cast<int64_t>(raw_timeout);
     Thread* self = Worker::current_thread();
     std::shared_ptr<Kernel::HostCall> timer;
-    // One call for this round's sockets: the poller completes it when any is ready.
-    std::shared_ptr<Kernel::HostCall> sockets;
+    // Each socket's call for the poller, which completes it once the socket is ready.
+    std::shared_ptr<Kernel::HostCall> watches[max_select];
     auto unregister_all = [&](uint32_t up_to) {
         for (uint32_t i = 0; i < up_to; ++i) {
-            if (objects[i]->type() == ObjectType::Endpoint)
+            if (objects[i]->type() == ObjectType::Endpoint) {
                 unregister(*endpoint(i), self);
-            else if (objects[i]->type() == ObjectType::Child)
+            } else if (objects[i]->type() == ObjectType::Child) {
                 child_sip(i).unwatch_end(*self);
-            else
-                poller->unwatch(socket_of(*objects[i]), sockets);
-        }
-        if (sockets) {
-            std::lock_guard guard(sockets->lock);
-            sockets->waiter = nullptr;
+            } else {
+                poller->unwatch(socket_of(*objects[i]), watches[i]);
+                std::lock_guard guard(watches[i]->lock);
+                watches[i]->waiter = nullptr;
+            }
         }
     };
     int status = SIGNET_TIMED_OUT;
-    for (;;) {
+    for (bool first_round = true;; first_round = false) {
         // Check each one and register as its waiter in one step (under the
         // channel's lock, or the child's; a socket's readiness is rechecked by
         // epoll when it is added), so that what happens after the check still
         // wakes us.
         uint32_t registered = 0;
         int64_t ready = -1;
-        if (any_socket) {
-            sockets = std::make_shared<Kernel::HostCall>();
-            sockets->waiter = self;
-        }
         for (uint32_t i = 0; i < count && ready < 0; ++i) {
             if (objects[i]->type() == ObjectType::Child) {
                 if (child_sip(i).watch_end(*self)) {
@@ -595,7 +590,20 @@ uint32_t select_ready(Sip& sip, uint32_t handles, uint32_t count, uint64_t raw_t
                 continue;
             }
             if (int fd = socket_of(*objects[i]); fd >= 0) {
-                if (socket_ready(fd) || !poller->watch(fd, NetPoller::Direction::Read, sockets)) {
+                // Looked at with poll() in the first round; after a wait, the
+                // poller has said whether it found the socket ready.
+                bool reported = false;
+                if (watches[i]) {
+                    std::lock_guard guard(watches[i]->lock);
+                    reported = watches[i]->done;
+                }
+                if (reported || (first_round && socket_ready(fd))) {
+                    ready = i;
+                    break;
+                }
+                watches[i] = std::make_shared<Kernel::HostCall>();
+                watches[i]->waiter = self;
+                if (!poller->watch(fd, NetPoller::Direction::Read, watches[i])) {
                     ready = i;
                     break;
                 }

@@ -126,21 +126,23 @@ static served serve_receive(connection* c)
     uint64_t deadline = 0;
     (void)signet_time_now(SIGNET_CLOCK_MONOTONIC, &deadline);
     deadline += NET_RECEIVE_TIMEOUT_NS;
-    for (;;) {
-        uint32_t received = 0;
-        int32_t status = signet_net_recv(c->socket, c->received.data.data, max, 0, &received);
+    for (int64_t timeout = NET_RECEIVE_TIMEOUT_NS;;) {
+        // Wait for the client's bytes (or the end of its stream), or for the
+        // importer to leave; the select returns at once if the bytes are there.
+        signet_handle both[2] = { c->endpoint, c->socket };
+        uint32_t ready = 0, received = 0;
+        int32_t status = signet_channel_select(both, 2, timeout, &ready);
+        if (status == SIGNET_OK && ready == 0)
+            return IMPORTER_GONE;
+        if (status == SIGNET_OK)
+            status = signet_net_recv(c->socket, c->received.data.data, max, 0, &received);
         if (status == SIGNET_TIMED_OUT) {
-            // Nothing yet: wait for the client's bytes, or for the importer to leave.
             uint64_t now = 0;
             (void)signet_time_now(SIGNET_CLOCK_MONOTONIC, &now);
-            signet_handle both[2] = { c->endpoint, c->socket };
-            uint32_t ready = 0;
-            if (now < deadline)
-                status = signet_channel_select(both, 2, (int64_t)(deadline - now), &ready);
-            if (status == SIGNET_OK && ready == 0)
-                return IMPORTER_GONE;
-            if (status == SIGNET_OK)
+            if (now < deadline) {
+                timeout = (int64_t)(deadline - now); // ready, then nothing to read after all: again
                 continue;
+            }
         }
         if (status == SIGNET_OK && received == 0) {
             (void)TcpConnection_Exp_send_Ended(c->endpoint);
