@@ -142,24 +142,10 @@ static bool append_text(client* c, char const* text)
     return append(c, text, text_length(text));
 }
 
-/* Writes `value` in decimal to `out` (at most 20 bytes); returns how many. */
-static uint32_t put_decimal(char* out, uint64_t value)
-{
-    char digits[20];
-    uint32_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (uint32_t i = 0; i < count; ++i)
-        out[i] = digits[count - 1 - i];
-    return count;
-}
-
 static bool append_number(client* c, uint64_t value)
 {
     char digits[20];
-    return append(c, digits, put_decimal(digits, value));
+    return append(c, digits, format_number(digits, value, 10));
 }
 
 /* The status line and the header fields every response has: Date, Server and,
@@ -282,19 +268,6 @@ typedef struct served_file {
     uint32_t etag_length;
 } served_file;
 
-static uint32_t put_hex(char* out, uint64_t value)
-{
-    char digits[16];
-    uint32_t count = 0;
-    do {
-        digits[count++] = "0123456789abcdef"[value & 15];
-        value >>= 4;
-    } while (value);
-    for (uint32_t i = 0; i < count; ++i)
-        out[i] = digits[count - 1 - i];
-    return count;
-}
-
 /* Opens the file `path` names (a directory's index.html), and says its size
  * and validators. 0, or the status to answer with: 301 for a directory named
  * without its trailing slash (the client is sent to it with one, so that
@@ -317,9 +290,9 @@ static int open_for_client(client* c, char* path, uint32_t* length, served_file*
             file->modified = modified_ns / 1000000000u;
             uint32_t at = 0;
             file->etag[at++] = '"';
-            at += put_hex(file->etag + at, file->size);
+            at += format_number(file->etag + at, file->size, 16);
             file->etag[at++] = '-';
-            at += put_hex(file->etag + at, modified_ns);
+            at += format_number(file->etag + at, modified_ns, 16);
             file->etag[at++] = '"';
             file->etag_length = at;
             return 0;
@@ -459,12 +432,10 @@ static bool serve_request(client* c)
     if (range == 0) {
         close_file(c, file.handle);
         char content_range[32] = "bytes */";
-        uint32_t used = 8 + put_decimal(content_range + 8, file.size);
+        uint32_t used = 8 + format_number(content_range + 8, file.size, 10);
         return respond_status(c, 416, keep_alive, "Content-Range", content_range, used) && keep_alive;
     }
-    uint64_t end = range == 1 ? last + 1 : file.size;
-    if (range != 1)
-        first = 0;
+    uint64_t end = range == 1 ? last + 1 : file.size; // `first` is 0 unless there is a range
     sent = append_head(c, range == 1 ? 206 : 200, http_content_type(path, length), end - first) && append_text(c, "Accept-Ranges: bytes\r\n")
         && append_field(c, "ETag", file.etag, file.etag_length) && append_field(c, "Last-Modified", modified, sizeof modified);
     if (sent && range == 1)

@@ -46,16 +46,24 @@ static inline void put(log_line* line, char const* text)
     put_bytes(line, text, text_length(text));
 }
 
-static inline void put_number(log_line* line, uint64_t value)
+/* Writes `value` in `radix` (10, or 16 in lower case) to `out`: at most 20 bytes; returns how many. */
+static inline uint32_t format_number(char* out, uint64_t value, uint32_t radix)
 {
     char digits[20];
     uint32_t count = 0;
     do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
+        digits[count++] = "0123456789abcdef"[value % radix];
+        value /= radix;
     } while (value);
-    while (count)
-        put_bytes(line, &digits[--count], 1);
+    for (uint32_t i = 0; i < count; ++i)
+        out[i] = digits[count - 1 - i];
+    return count;
+}
+
+static inline void put_number(log_line* line, uint64_t value)
+{
+    char digits[20];
+    put_bytes(line, digits, format_number(digits, value, 10));
 }
 
 static inline void log_write(log_line const* line)
